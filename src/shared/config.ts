@@ -11,6 +11,8 @@ export interface AnalysisConfig {
   rules: Record<string, RuleSetting>;
   /** Globs, relative to the workspace (or config file) root, of files never analyzed. */
   exclude: string[];
+  /** Files larger than this many bytes are skipped with a notice (default 10 MiB). */
+  maxFileBytes?: number;
 }
 
 export const DEFAULT_CONFIG: AnalysisConfig = { rules: {}, exclude: [] };

@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AnalysisConfig, RuleSetting } from '../shared/config';
+import { SEVERITIES, type Notice } from '../shared/findings';
+import { unknownRuleIds } from './rule-config';
+
+export const CONFIG_FILE_NAMES = ['conclens.json', '.conclensrc.json'] as const;
+
+/** A config file that cannot be used; the CLI prints the message and exits with 2. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: AnalysisConfig;
+  /** The config file's path; its directory is the root for `exclude` globs. */
+  file: string;
+  /** Warnings that do not stop a run: unknown rule ids, unknown keys. */
+  notices: Notice[];
+}
+
+/** The nearest config file in `startDir` or any directory above it. */
+export function findConfigFile(startDir: string): string | undefined {
+  for (let dir = path.resolve(startDir); ; dir = path.dirname(dir)) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = path.join(dir, name);
+      if (existsSync(candidate)) return candidate;
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+const KNOWN_KEYS = new Set(['$schema', 'rules', 'exclude', 'maxFileBytes']);
+const SETTING_HINT = `"off", ${SEVERITIES.map((s) => `"${s}"`).join(', ')}, or { "enabled": boolean, "severity": … }`;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSeverity(value: unknown): boolean {
+  return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
+}
+
+function parseRuleSetting(file: string, ruleId: string, value: unknown): RuleSetting {
+  if (value === 'off' || isSeverity(value)) return value as RuleSetting;
+  if (isPlainObject(value)) {
+    const extra = Object.keys(value).filter((key) => key !== 'enabled' && key !== 'severity');
+    const enabledOk = value.enabled === undefined || typeof value.enabled === 'boolean';
+    const severityOk = value.severity === undefined || isSeverity(value.severity);
+    if (extra.length === 0 && enabledOk && severityOk) return value as RuleSetting;
+  }
+  throw new ConfigError(file, `rules.${ruleId} must be ${SETTING_HINT}; got ${JSON.stringify(value)}`);
+}
+
+/** Validates parsed JSON as an analysis configuration; `file` names it in messages. */
+export function parseConfig(json: unknown, file: string): { config: AnalysisConfig; notices: Notice[] } {
+  if (!isPlainObject(json)) throw new ConfigError(file, 'the configuration must be a JSON object');
+  const notices: Notice[] = [];
+  for (const key of Object.keys(json)) {
+    if (!KNOWN_KEYS.has(key)) notices.push({ file, message: `unknown configuration key "${key}" ignored` });
+  }
+
+  const rules: Record<string, RuleSetting> = {};
+  if (json.rules !== undefined) {
+    if (!isPlainObject(json.rules)) throw new ConfigError(file, '"rules" must be an object mapping rule ids to settings');
+    for (const [ruleId, value] of Object.entries(json.rules)) rules[ruleId] = parseRuleSetting(file, ruleId, value);
+  }
+  for (const ruleId of unknownRuleIds(rules)) {
+    notices.push({ file, message: `unknown rule id "${ruleId}" in "rules" ignored` });
+  }
+
+  const exclude = json.exclude ?? [];
+  if (!Array.isArray(exclude) || !exclude.every((glob) => typeof glob === 'string')) {
+    throw new ConfigError(file, '"exclude" must be an array of glob strings');
+  }
+
+  const config: AnalysisConfig = { rules, exclude: exclude as string[] };
+  if (json.maxFileBytes !== undefined) {
+    if (typeof json.maxFileBytes !== 'number' || !Number.isInteger(json.maxFileBytes) || json.maxFileBytes < 1) {
+      throw new ConfigError(file, '"maxFileBytes" must be a positive integer');
+    }
+    config.maxFileBytes = json.maxFileBytes;
+  }
+  return { config, notices };
+}
+
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, `cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, `not valid JSON (${(error as Error).message})`);
+  }
+  return { file, ...parseConfig(json, file) };
+}
