@@ -9,7 +9,7 @@ function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'conclens-config-'));
 }
 
-test('a full configuration parses', () => {
+void test('a full configuration parses', () => {
   const { config, notices } = parseConfig(
     {
       rules: { 'PY-RACE-001': 'off', 'PY-DL-001': 'warning', 'PY-DL-003': { enabled: true, severity: 'error' } },
@@ -26,11 +26,11 @@ test('a full configuration parses', () => {
   assert.deepEqual(notices, []);
 });
 
-test('an empty object is the default configuration', () => {
+void test('an empty object is the default configuration', () => {
   assert.deepEqual(parseConfig({}, 'c.json').config, { rules: {}, exclude: [] });
 });
 
-test('an unknown rule id is a warning notice, not an error', () => {
+void test('an unknown rule id is a warning notice, not an error', () => {
   const { config, notices } = parseConfig({ rules: { 'PY-RACE-042': 'off' } }, '/p/conclens.json');
   assert.deepEqual(config.rules, { 'PY-RACE-042': 'off' });
   assert.equal(notices.length, 1);
@@ -38,12 +38,12 @@ test('an unknown rule id is a warning notice, not an error', () => {
   assert.match(notices[0].message, /unknown rule id "PY-RACE-042"/);
 });
 
-test('an unknown top-level key is a warning notice', () => {
+void test('an unknown top-level key is a warning notice', () => {
   const { notices } = parseConfig({ exlude: ['x'] }, 'c.json');
   assert.match(notices[0].message, /unknown configuration key "exlude"/);
 });
 
-test('wrong shapes are ConfigErrors that name the file and the key', () => {
+void test('wrong shapes are ConfigErrors that name the file and the key', () => {
   const cases: [unknown, RegExp][] = [
     [[], /must be a JSON object/],
     [{ rules: [] }, /"rules" must be an object/],
@@ -65,7 +65,7 @@ test('wrong shapes are ConfigErrors that name the file and the key', () => {
   }
 });
 
-test('malformed JSON is a ConfigError naming the file', async () => {
+void test('malformed JSON is a ConfigError naming the file', async () => {
   const dir = tempDir();
   const file = path.join(dir, 'conclens.json');
   writeFileSync(file, '{ "rules": { ');
@@ -76,11 +76,11 @@ test('malformed JSON is a ConfigError naming the file', async () => {
   });
 });
 
-test('a missing config file is a ConfigError', async () => {
+void test('a missing config file is a ConfigError', async () => {
   await assert.rejects(loadConfigFile(path.join(tempDir(), 'nope.json')), /cannot read the configuration file \(ENOENT\)/);
 });
 
-test('findConfigFile finds the nearest file upward, conclens.json before .conclensrc.json', () => {
+void test('findConfigFile finds the nearest file upward, conclens.json before .conclensrc.json', () => {
   const root = tempDir();
   const nested = path.join(root, 'a', 'b');
   mkdirSync(nested, { recursive: true });
@@ -92,7 +92,7 @@ test('findConfigFile finds the nearest file upward, conclens.json before .concle
   assert.equal(findConfigFile(nested), path.join(root, 'a', 'conclens.json'));
 });
 
-test('loadConfigFile returns config, file and notices', async () => {
+void test('loadConfigFile returns config, file and notices', async () => {
   const file = path.join(tempDir(), '.conclensrc.json');
   writeFileSync(file, JSON.stringify({ rules: { 'JS-ASYNC-001': 'error', 'XX-1': 'off' } }));
   const loaded = await loadConfigFile(file);

@@ -10,21 +10,21 @@ function finding(ruleId: string, severity: Finding['severity'] = 'warning'): Fin
 
 const findings = [finding('PY-RACE-001'), finding('PY-DL-001', 'error'), finding('PY-RACE-002')];
 
-test('no settings leave findings unchanged', () => {
+void test('no settings leave findings unchanged', () => {
   assert.deepEqual(applyRuleSettings(findings, {}), findings);
 });
 
-test('"off" drops a rule and keeps the others', () => {
+void test('"off" drops a rule and keeps the others', () => {
   const kept = applyRuleSettings(findings, { 'PY-DL-001': 'off' });
   assert.deepEqual(kept.map((f) => f.ruleId), ['PY-RACE-001', 'PY-RACE-002']);
 });
 
-test('a severity string overrides the severity', () => {
+void test('a severity string overrides the severity', () => {
   const kept = applyRuleSettings(findings, { 'PY-RACE-001': 'error', 'PY-DL-001': 'hint' });
   assert.deepEqual(kept.map((f) => f.severity), ['error', 'hint', 'warning']);
 });
 
-test('object form: enabled false drops, severity overrides, enabled true keeps', () => {
+void test('object form: enabled false drops, severity overrides, enabled true keeps', () => {
   const kept = applyRuleSettings(findings, {
     'PY-RACE-001': { enabled: false },
     'PY-DL-001': { severity: 'information' },
@@ -33,11 +33,11 @@ test('object form: enabled false drops, severity overrides, enabled true keeps',
   assert.deepEqual(kept.map((f) => [f.ruleId, f.severity]), [['PY-DL-001', 'information'], ['PY-RACE-002', 'warning']]);
 });
 
-test('settings never mutate the findings they are given', () => {
+void test('settings never mutate the findings they are given', () => {
   applyRuleSettings(findings, { 'PY-RACE-001': 'error' });
   assert.equal(findings[0].severity, 'warning');
 });
 
-test('unknownRuleIds names ids missing from the catalogue', () => {
+void test('unknownRuleIds names ids missing from the catalogue', () => {
   assert.deepEqual(unknownRuleIds({ 'PY-RACE-001': 'off', 'PY-RACE-999': 'off', nonsense: 'error' }), ['PY-RACE-999', 'nonsense']);
 });

@@ -17,49 +17,49 @@ function suppressed(language: 'python' | 'javascript', text: string, line: numbe
   return isSuppressed(findingAt(line, ruleId), findSuppressions(language, text));
 }
 
-test('python: ignore[id] on the finding line suppresses that rule', () => {
+void test('python: ignore[id] on the finding line suppresses that rule', () => {
   const text = 'x = 1\nhits += 1  # conclens: ignore[PY-RACE-001]\n';
   assert.equal(suppressed('python', text, 1), true);
   assert.equal(suppressed('python', text, 1, 'PY-DL-001'), false, 'another rule is not suppressed');
   assert.equal(suppressed('python', text, 0), false, 'the line above is not affected');
 });
 
-test('python: a comment-only line suppresses the line below it', () => {
+void test('python: a comment-only line suppresses the line below it', () => {
   const text = '    # conclens: ignore[PY-RACE-001]\n    hits += 1\n    more += 1\n';
   assert.equal(suppressed('python', text, 1), true);
   assert.equal(suppressed('python', text, 2), false, 'only the next line');
 });
 
-test('python: a trailing comment does not reach the next line', () => {
+void test('python: a trailing comment does not reach the next line', () => {
   const text = 'a += 1  # conclens: ignore[PY-RACE-001]\nb += 1\n';
   assert.equal(suppressed('python', text, 1), false);
 });
 
-test('python: comma-separated ids suppress each of them', () => {
+void test('python: comma-separated ids suppress each of them', () => {
   const text = 'hits += 1  # conclens: ignore[PY-RACE-001, PY-DL-003]\n';
   assert.equal(suppressed('python', text, 0, 'PY-RACE-001'), true);
   assert.equal(suppressed('python', text, 0, 'PY-DL-003'), true);
   assert.equal(suppressed('python', text, 0, 'PY-DL-001'), false);
 });
 
-test('python: bare ignore suppresses every rule on that line', () => {
+void test('python: bare ignore suppresses every rule on that line', () => {
   const text = 'hits += 1  # conclens: ignore\n';
   assert.equal(suppressed('python', text, 0, 'PY-RACE-001'), true);
   assert.equal(suppressed('python', text, 0, 'PY-DL-004'), true);
 });
 
-test('python: a wrong or empty id list suppresses nothing', () => {
+void test('python: a wrong or empty id list suppresses nothing', () => {
   assert.equal(suppressed('python', 'hits += 1  # conclens: ignore[PY-RACE-002]\n', 0), false);
   assert.equal(suppressed('python', 'hits += 1  # conclens: ignore[]\n', 0), false);
   assert.equal(suppressed('python', 'hits += 1  # conclens: ignore[typo]\n', 0), false);
 });
 
-test('python: CRLF line breaks keep line numbers', () => {
+void test('python: CRLF line breaks keep line numbers', () => {
   const text = 'x = 1\r\n# conclens: ignore[PY-RACE-001]\r\nhits += 1\r\n';
   assert.equal(suppressed('python', text, 2), true);
 });
 
-test('js: ignore-next-line with an id suppresses that rule on the next line only', () => {
+void test('js: ignore-next-line with an id suppresses that rule on the next line only', () => {
   const text = '// conclens-ignore-next-line JS-ASYNC-002\nif (!cache) cache = await load();\nx();\n';
   assert.equal(suppressed('javascript', text, 1, 'JS-ASYNC-002'), true);
   assert.equal(suppressed('javascript', text, 1, 'JS-ASYNC-001'), false);
@@ -67,24 +67,24 @@ test('js: ignore-next-line with an id suppresses that rule on the next line only
   assert.equal(suppressed('javascript', text, 2, 'JS-ASYNC-002'), false);
 });
 
-test('js: ignore-line without ids suppresses every rule on its own line', () => {
+void test('js: ignore-line without ids suppresses every rule on its own line', () => {
   const text = 'count = count + (await f()); // conclens-ignore-line\nnext();\n';
   assert.equal(suppressed('javascript', text, 0, 'JS-ASYNC-001'), true);
   assert.equal(suppressed('javascript', text, 1, 'JS-ASYNC-001'), false);
 });
 
-test('js: ignore-line with ids suppresses only those ids', () => {
+void test('js: ignore-line with ids suppresses only those ids', () => {
   const text = 'count += await f(); // conclens-ignore-line JS-ASYNC-001, JS-ASYNC-004\n';
   assert.equal(suppressed('javascript', text, 0, 'JS-ASYNC-004'), true);
   assert.equal(suppressed('javascript', text, 0, 'JS-ASYNC-002'), false);
 });
 
-test('the python comment form does not work in javascript and vice versa', () => {
+void test('the python comment form does not work in javascript and vice versa', () => {
   assert.equal(suppressed('javascript', 'x++ # conclens: ignore\n', 0, 'JS-ASYNC-001'), false);
   assert.equal(suppressed('python', 'x += 1  // conclens-ignore-line\n', 0), false);
 });
 
-test('suppressionCommentFor gives text that findSuppressions honours on the line below', () => {
+void test('suppressionCommentFor gives text that findSuppressions honours on the line below', () => {
   for (const [language, ruleId] of [['python', 'PY-DL-001'], ['javascript', 'JS-LOCK-001']] as const) {
     const comment = suppressionCommentFor(language, ruleId);
     assert.equal(comment.lineAbove, true);
@@ -93,7 +93,7 @@ test('suppressionCommentFor gives text that findSuppressions honours on the line
   }
 });
 
-test('suppressionInsertion indents like the target line and keeps CRLF', () => {
+void test('suppressionInsertion indents like the target line and keeps CRLF', () => {
   const text = 'def f():\r\n    hits += 1\r\n';
   const insertion = suppressionInsertion('python', 'PY-RACE-001', text, 1);
   assert.deepEqual(insertion, { line: 1, character: 0, newText: '    # conclens: ignore[PY-RACE-001]\r\n' });
