@@ -1,0 +1,4 @@
+import { version } from '../../package.json';
+
+export const TOOL_NAME = 'conclens';
+export const TOOL_VERSION: string = version;
