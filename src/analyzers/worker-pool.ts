@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { FileOutcome } from './file-outcome';
+
+export interface WorkerTask {
+  path: string;
+  /** Text already in memory (editor buffer); the worker reads the file when absent. */
+  text?: string;
+  maxBytes: number;
+}
+
+export interface WorkerRequest extends WorkerTask {
+  id: number;
+}
+
+export interface WorkerResponse {
+  id: number;
+  outcome: FileOutcome;
+}
+
+export interface WorkerScript {
+  file: string;
+  execArgv: string[];
+}
+
+/**
+ * The worker bundle sits next to the running bundle (dist/). Run from the TypeScript
+ * sources (unit tests under tsx), the worker is the .ts file and tsx must load it too.
+ */
+export function defaultWorkerScript(): WorkerScript {
+  const bundled = path.join(__dirname, 'analyzer-worker.js');
+  if (existsSync(bundled)) return { file: bundled, execArgv: [] };
+  const source = path.join(__dirname, 'worker.ts');
+  if (existsSync(source)) return { file: source, execArgv: ['--require', require.resolve('tsx/cjs')] };
+  throw new Error(`analyzer worker not found next to ${__dirname} (expected analyzer-worker.js)`);
+}
+
+interface PendingTask {
+  request: WorkerRequest;
+  resolve(outcome: FileOutcome): void;
+  reject(error: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  current?: PendingTask;
+  lastError?: string;
+}
+
+/**
+ * A fixed number of analyzer worker threads fed from one queue. A worker that dies (an
+ * analyzer blowing up the thread, out of memory) costs only the file it was working on:
+ * that file gets a notice and a fresh worker takes the next file.
+ */
+export class WorkerPool {
+  private readonly slots = new Set<Slot>();
+  private readonly queue: PendingTask[] = [];
+  private nextId = 0;
+  private terminated = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly script: WorkerScript = defaultWorkerScript(),
+  ) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`worker count must be a positive integer, got ${size}`);
+  }
+
+  run(task: WorkerTask): Promise<FileOutcome> {
+    if (this.terminated) return Promise.reject(new Error('worker pool is terminated'));
+    return new Promise<FileOutcome>((resolve, reject) => {
+      this.queue.push({ request: { ...task, id: this.nextId++ }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops every worker at once; queued and running tasks reject. */
+  async terminate(): Promise<void> {
+    if (this.terminated) return;
+    this.terminated = true;
+    const error = new Error('worker pool terminated');
+    for (const task of this.queue.splice(0)) task.reject(error);
+    const slots = [...this.slots];
+    this.slots.clear();
+    for (const slot of slots) slot.current?.reject(error);
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const slot = this.idleSlot();
+      if (!slot) return;
+      const task = this.queue.shift()!;
+      slot.current = task;
+      slot.worker.postMessage(task.request);
+    }
+  }
+
+  private idleSlot(): Slot | undefined {
+    for (const slot of this.slots) if (!slot.current) return slot;
+    return this.slots.size < this.size ? this.spawn() : undefined;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.script.file, { execArgv: this.script.execArgv });
+    const slot: Slot = { worker };
+    worker.on('message', (response: WorkerResponse) => {
+      const task = slot.current;
+      if (!task || task.request.id !== response.id) return;
+      slot.current = undefined;
+      task.resolve(response.outcome);
+      this.dispatch();
+    });
+    worker.on('error', (error) => {
+      slot.lastError = error.message;
+    });
+    worker.on('exit', (code) => {
+      if (!this.slots.delete(slot)) return; // terminated on purpose
+      const task = slot.current;
+      if (task) {
+        const reason = slot.lastError ?? `exit code ${code}`;
+        task.resolve({
+          kind: 'notice',
+          path: task.request.path,
+          message: `not analyzed: the analyzer worker crashed on this file (${reason})`,
+          lines: 0,
+        });
+      }
+      this.dispatch();
+    });
+    this.slots.add(slot);
+    return slot;
+  }
+}
