@@ -6,8 +6,10 @@ export type DecodedFile = { ok: true; text: string } | { ok: false; message: str
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} bytes`;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function readSource(filePath: string, maxBytes: number): Promise<De
   try {
     const { size } = await handle.stat();
     if (size > maxBytes) {
-      return { ok: false, message: `skipped: ${megabytes(size)} is over the ${megabytes(maxBytes)} size limit (maxFileBytes)` };
+      return { ok: false, message: `skipped: ${formatBytes(size)} is over the ${formatBytes(maxBytes)} size limit (maxFileBytes)` };
     }
     return decodeSource(await handle.readFile());
   } catch (error) {
