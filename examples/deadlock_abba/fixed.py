@@ -37,6 +37,9 @@ class Account:
         self.balance = balance
 
 
+# Two Account locks are always taken in id order (see `transfer`); this declaration tells
+# Concurrency Lens that nesting one Account._lock inside another is intentional.
+# conclens: lock-order Account._lock by id
 def transfer(src, dst, amount):
     first, second = sorted((src, dst), key=id)
     with first._lock:
