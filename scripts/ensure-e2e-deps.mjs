@@ -1,0 +1,84 @@
+// Makes sure the browser-hosted VS Code tier can run: code-server (cached under .vscode-test/,
+// installed offline-safe per ../shared/docs/vscode-e2e.md), Debian's chromium and ripgrep.
+// Usable as a script (exit code) and as a module (`ensureE2eDeps()` returns the cache paths).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CODE_SERVER_VERSION = '4.100.3';
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const codeServerCache = path.join(repoRoot, '.vscode-test', `code-server-${CODE_SERVER_VERSION}`);
+export const codeServerEntry = path.join(codeServerCache, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const vscodeDir = path.join(codeServerCache, 'node_modules', 'code-server', 'lib', 'vscode');
+/** Written last, so a half-finished install (interrupted, failed) is redone instead of reused. */
+const completeMarker = path.join(codeServerCache, '.complete');
+
+class MissingDependencyError extends Error {}
+
+function run(command, args, cwd, extraEnv = {}) {
+  const result = spawnSync(command, args, { cwd, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed with exit code ${result.status ?? result.signal}`);
+  }
+}
+
+function whichSync(command) {
+  const result = spawnSync('sh', ['-c', 'command -v "$0"', command], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+function ensureSystemPackages() {
+  const missing = [];
+  if (!existsSync(CHROMIUM_PATH)) missing.push('chromium');
+  if (!whichSync('rg')) missing.push('ripgrep');
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new MissingDependencyError(`Install the system packages first: sudo apt-get install -y ${missing.join(' ')}`);
+  }
+  run('apt-get', ['update'], repoRoot);
+  run('apt-get', ['install', '-y', ...missing], repoRoot, { DEBIAN_FRONTEND: 'noninteractive' });
+}
+
+function installCodeServer() {
+  rmSync(codeServerCache, { recursive: true, force: true });
+  mkdirSync(codeServerCache, { recursive: true });
+  // A private package.json keeps npm from walking up into the repository's own manifest.
+  writeFileSync(path.join(codeServerCache, 'package.json'), JSON.stringify({ name: 'code-server-cache', private: true }));
+  const npm = 'npm';
+  run(npm, ['install', '--ignore-scripts', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], codeServerCache);
+  // code-server's entry loads argon2 even with --auth none.
+  run(npm, ['rebuild', 'argon2'], codeServerCache);
+  run(npm, ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], vscodeDir);
+  // @vscode/ripgrep's postinstall downloads from GitHub; the system rg does the same job.
+  const rgBin = path.join(vscodeDir, 'node_modules', '@vscode', 'ripgrep', 'bin');
+  mkdirSync(rgBin, { recursive: true });
+  rmSync(path.join(rgBin, 'rg'), { force: true });
+  symlinkSync(whichSync('rg'), path.join(rgBin, 'rg'));
+  run(npm, ['rebuild', '@vscode/spdlog', 'native-watchdog'], vscodeDir);
+  rmSync(path.join(vscodeDir, 'node_modules.asar'), { force: true });
+  symlinkSync('node_modules', path.join(vscodeDir, 'node_modules.asar'));
+  writeFileSync(completeMarker, `${CODE_SERVER_VERSION}\n`);
+}
+
+/** Installs what is missing and returns the paths the runners need. */
+export function ensureE2eDeps() {
+  ensureSystemPackages();
+  if (!existsSync(completeMarker) || !existsSync(codeServerEntry)) {
+    console.log(`Installing code-server ${CODE_SERVER_VERSION} into ${path.relative(repoRoot, codeServerCache)} (once)…`);
+    installCodeServer();
+  }
+  return { codeServerEntry, chromiumPath: CHROMIUM_PATH };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const { codeServerEntry: entry } = ensureE2eDeps();
+    console.log(`code-server ready: ${entry}`);
+  } catch (error) {
+    console.error(error instanceof MissingDependencyError ? error.message : `ensure-e2e-deps: ${error.message}`);
+    process.exit(1);
+  }
+}

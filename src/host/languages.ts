@@ -1,0 +1,17 @@
+import type * as vscode from 'vscode';
+import { analyzerForPath } from '../analyzers/index';
+
+/**
+ * VS Code language ids whose documents are analyzed while they are edited. Adding TypeScript
+ * or JavaScript is one entry here once their analyzer is in the registry.
+ */
+export const ANALYZED_LANGUAGE_IDS: readonly string[] = ['python'];
+
+/** A document is analyzed when it lives on disk (findings carry file paths) and an analyzer claims it. */
+export function isAnalyzable(document: vscode.TextDocument): boolean {
+  return (
+    document.uri.scheme === 'file' &&
+    ANALYZED_LANGUAGE_IDS.includes(document.languageId) &&
+    analyzerForPath(document.uri.fsPath) !== undefined
+  );
+}
