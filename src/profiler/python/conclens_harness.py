@@ -1,0 +1,801 @@
+"""Concurrency Lens pool harness: runs one user function serially, under ThreadPoolExecutor
+and under ProcessPoolExecutor, and measures every task.
+
+Standard library only. Started by the Node runner as `python conclens_harness.py` with the
+configuration as JSON on stdin. Results go out as JSON lines on the file descriptor named in
+the configuration (never stdout: the user's own output is captured separately).
+
+The script imports itself as the module `conclens_harness` so that the task wrappers are
+module-level functions of an importable module and pickle under both fork and spawn.
+"""
+
+import json
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+import traceback
+
+_perf_ns = time.perf_counter_ns
+_cpu_ns = time.thread_time_ns
+_real_lock = threading.Lock
+_real_rlock = threading.RLock
+_real_semaphore = threading.Semaphore
+_real_bounded_semaphore = threading.BoundedSemaphore
+_real_condition = threading.Condition
+
+# Locks are only instrumented when user code creates them; these are set by _install().
+_user_root = None
+_max_spans_per_task = 2000
+_thread_state = threading.local()
+_edges_seen = {}
+_live_proxies = []
+_dump_dir = None
+
+
+# ---------------------------------------------------------------------------------------
+# Per-thread /proc readers: opened once per thread, read with os.pread (about 1 µs).
+
+class _ThreadProbe:
+    __slots__ = ("pid", "stat_fd", "schedstat_fd", "held", "lock_spans", "lock_stats", "new_edges")
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self.stat_fd = _open_or_none("/proc/thread-self/stat")
+        self.schedstat_fd = _open_or_none("/proc/thread-self/schedstat")
+        self.held = []
+        self.lock_spans = []
+        self.lock_stats = {}
+        self.new_edges = []
+
+
+def _open_or_none(path):
+    try:
+        return os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def _probe():
+    probe = getattr(_thread_state, "probe", None)
+    # After fork the child's thread inherits the parent's thread-local: reopen for this pid.
+    if probe is None or probe.pid != os.getpid():
+        probe = _ThreadProbe()
+        _thread_state.probe = probe
+    return probe
+
+
+def _read_core(probe):
+    if probe.stat_fd is None:
+        return -1
+    data = os.pread(probe.stat_fd, 1024, 0)
+    # Field 39 (processor); fields after the last ')' start at field 3.
+    return int(data[data.rindex(b")") + 2:].split()[36])
+
+
+def _read_runq(probe):
+    if probe.schedstat_fd is None:
+        return 0
+    return int(os.pread(probe.schedstat_fd, 128, 0).split()[1])
+
+
+# ---------------------------------------------------------------------------------------
+# Lock proxies: time acquire wait and hold, keyed by the creation site in user code.
+
+def _user_site(depth):
+    frame = sys._getframe(depth)
+    filename = frame.f_code.co_filename
+    if _user_root is None or not filename.startswith(_user_root):
+        return None
+    return (os.path.relpath(filename, _user_root), frame.f_lineno)
+
+
+def _short_stack():
+    return [
+        {"file": f.filename, "line": f.lineno, "function": f.name}
+        for f in traceback.extract_stack(sys._getframe(3), limit=12)
+    ]
+
+
+class _ProxyBase:
+    __slots__ = ("_real", "_site", "_kind", "_owner", "_waiters", "__weakref__")
+
+    def __init__(self, real, site, kind):
+        self._real = real
+        self._site = site
+        self._kind = kind
+        self._owner = None
+        self._waiters = set()
+        _live_proxies.append(self)
+
+    def _note_acquired(self, probe, t_request, t_acquired, reentrant):
+        tid = threading.get_native_id()
+        self._owner = tid
+        if not reentrant:
+            site = self._site
+            for entry in probe.held:
+                other = entry[0]._site
+                if other != site:
+                    key = (other, site)
+                    if key not in _edges_seen:
+                        _edges_seen[key] = True
+                        probe.new_edges.append({
+                            "from": {"file": other[0], "line": other[1]},
+                            "to": {"file": site[0], "line": site[1]},
+                            "pid": os.getpid(), "tid": tid, "stack": _short_stack(),
+                        })
+        probe.held.append((self, t_request, t_acquired, reentrant))
+
+    def _note_released(self, t_released):
+        probe = _probe()
+        held = probe.held
+        for index in range(len(held) - 1, -1, -1):
+            if held[index][0] is self:
+                _, t_request, t_acquired, reentrant = held.pop(index)
+                break
+        else:
+            # Released by a thread that did not acquire it (semaphore hand-off): no hold span.
+            return
+        if reentrant:
+            return
+        if not any(entry[0] is self for entry in held):
+            self._owner = None
+        stats = probe.lock_stats.get(self._site)
+        if stats is None:
+            stats = probe.lock_stats[self._site] = [0, 0, 0, 0, 0, self._kind]
+        wait = t_acquired - t_request
+        stats[0] += 1
+        stats[1] += wait
+        stats[2] += t_released - t_acquired
+        if wait > 50_000:
+            stats[3] += 1
+        if wait > stats[4]:
+            stats[4] = wait
+        if len(probe.lock_spans) < _max_spans_per_task:
+            probe.lock_spans.append((self._site, t_request, t_acquired, t_released))
+
+    def _timed_acquire(self, blocking, timeout):
+        probe = _probe()
+        reentrant = self._kind == "RLock" and any(entry[0] is self for entry in probe.held)
+        t_request = _perf_ns()
+        if self._real.acquire(False):
+            self._note_acquired(probe, t_request, t_request, reentrant)
+            return True
+        if not blocking:
+            return False
+        tid = threading.get_native_id()
+        self._waiters.add(tid)
+        try:
+            acquired = self._real.acquire(True, timeout)
+        finally:
+            self._waiters.discard(tid)
+        if acquired:
+            self._note_acquired(probe, t_request, _perf_ns(), reentrant)
+        return acquired
+
+    def acquire(self, blocking=True, timeout=-1):
+        return self._timed_acquire(blocking, timeout)
+
+    def release(self):
+        self._real.release()
+        self._note_released(_perf_ns())
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def locked(self):
+        return self._real.locked()
+
+    def __repr__(self):
+        return "<conclens %s from %s:%d>" % (self._kind, self._site[0], self._site[1])
+
+
+class _LockProxy(_ProxyBase):
+    __slots__ = ()
+
+    def _is_owned(self):
+        # Condition's owner check for a plain Lock, without recording an acquisition.
+        if self._real.acquire(False):
+            self._real.release()
+            return False
+        return True
+
+    def _at_fork_reinit(self):
+        self._real._at_fork_reinit()
+
+
+class _RLockProxy(_ProxyBase):
+    __slots__ = ()
+
+    def _is_owned(self):
+        return self._real._is_owned()
+
+    def _release_save(self):
+        # Condition.wait releases every recursion level at once.
+        state = self._real._release_save()
+        now = _perf_ns()
+        probe = _probe()
+        while any(entry[0] is self for entry in probe.held):
+            self._note_released(now)
+        return state
+
+    def _acquire_restore(self, state):
+        t_request = _perf_ns()
+        self._real._acquire_restore(state)
+        self._note_acquired(_probe(), t_request, _perf_ns(), False)
+
+    def _at_fork_reinit(self):
+        self._real._at_fork_reinit()
+
+
+class _SemaphoreProxy(_ProxyBase):
+    __slots__ = ()
+
+    def release(self, n=1):
+        self._real.release(n)
+        for _ in range(n):
+            self._note_released(_perf_ns())
+
+    def locked(self):
+        return self._real._value == 0
+
+
+def _make_lock():
+    site = _user_site(2)
+    return _real_lock() if site is None else _LockProxy(_real_lock(), site, "Lock")
+
+
+def _make_rlock(*args, **kwargs):
+    site = _user_site(2)
+    real = _real_rlock(*args, **kwargs)
+    return real if site is None else _RLockProxy(real, site, "RLock")
+
+
+def _make_semaphore(value=1):
+    site = _user_site(2)
+    real = _real_semaphore(value)
+    return real if site is None else _SemaphoreProxy(real, site, "Semaphore")
+
+
+def _make_bounded_semaphore(value=1):
+    site = _user_site(2)
+    real = _real_bounded_semaphore(value)
+    return real if site is None else _SemaphoreProxy(real, site, "BoundedSemaphore")
+
+
+def _make_condition(lock=None):
+    site = _user_site(2)
+    if site is not None and lock is None:
+        lock = _RLockProxy(_real_rlock(), site, "Condition")
+    return _real_condition(lock)
+
+
+def _install_lock_proxies(user_root):
+    global _user_root
+    _user_root = os.path.join(os.path.realpath(user_root), "")
+    threading.Lock = _make_lock
+    threading.RLock = _make_rlock
+    threading.Semaphore = _make_semaphore
+    threading.BoundedSemaphore = _make_bounded_semaphore
+    threading.Condition = _make_condition
+
+
+def _lock_state():
+    """Current holders and waiters of every user lock in this process (for timeout dumps)."""
+    state = []
+    for proxy in _live_proxies:
+        if proxy._owner is not None or proxy._waiters:
+            state.append({
+                "site": {"file": proxy._site[0], "line": proxy._site[1]},
+                "kind": proxy._kind, "pid": os.getpid(),
+                "holderTid": proxy._owner, "waiterTids": sorted(proxy._waiters),
+            })
+    return state
+
+
+def _thread_stacks():
+    names = {t.ident: (t.name, t.native_id) for t in threading.enumerate()}
+    stacks = []
+    for ident, frame in sys._current_frames().items():
+        name, native = names.get(ident, ("?", None))
+        stacks.append({
+            "pid": os.getpid(), "tid": native, "name": name,
+            "frames": [{"file": f.filename, "line": f.lineno, "function": f.name}
+                       for f in traceback.extract_stack(frame)],
+        })
+    return stacks
+
+
+# ---------------------------------------------------------------------------------------
+# The measured call (shared by serial, thread and process runs).
+
+def _describe_exception(error):
+    return {
+        "type": type(error).__name__,
+        "message": str(error)[:2000],
+        "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__))[-8000:],
+    }
+
+
+def _measured_call(function, args, kwargs, index):
+    probe = _probe()
+    probe.lock_spans = []
+    probe.lock_stats = {}
+    probe.new_edges = []
+    core_start = _read_core(probe)
+    runq_start = _read_runq(probe)
+    cpu_start = _cpu_ns()
+    start = _perf_ns()
+    result = None
+    error = None
+    try:
+        result = function(*args, **kwargs)
+    except BaseException as exc:  # sys.exit() in a task is recorded, not obeyed.
+        error = _describe_exception(exc)
+    end = _perf_ns()
+    cpu_end = _cpu_ns()
+    record = {
+        "index": index, "start": start, "end": end, "cpu": cpu_end - cpu_start,
+        "runq": _read_runq(probe) - runq_start, "coreStart": core_start,
+        "coreEnd": _read_core(probe), "pid": os.getpid(), "tid": threading.get_native_id(),
+    }
+    if error is not None:
+        record["error"] = error
+    if probe.lock_stats:
+        record["locks"] = [
+            {"file": site[0], "line": site[1], "acquisitions": s[0], "waitNs": s[1],
+             "holdNs": s[2], "contended": s[3], "maxWaitNs": s[4], "kind": s[5]}
+            for site, s in probe.lock_stats.items()
+        ]
+        record["lockSpans"] = [
+            [site[0], site[1], t_request, t_acquired, t_released]
+            for site, t_request, t_acquired, t_released in probe.lock_spans
+        ]
+    if probe.new_edges:
+        record["lockEdges"] = probe.new_edges
+    return record, result
+
+
+def _split_task(task):
+    if isinstance(task, tuple):
+        return task, {}
+    if isinstance(task, dict):
+        return (), task
+    return (task,), {}
+
+
+def _thread_task(function, args, kwargs, index):
+    return _measured_call(function, args, kwargs, index)[0]
+
+
+NO_MAIN_GUARD = "conclens: the module starts processes while it is being imported"
+
+
+def _guard_process_start():
+    """Starting a process while the user module is being imported means top-level pool code
+    without an `if __name__ == "__main__":` guard. Everything that imports such a module
+    (the harness, and every spawn worker, again and again) starts processes it did not ask
+    for, and pickling during the import deadlocks on the import lock: stop it with a message
+    the harness recognises."""
+    import multiprocessing.process as mp_process
+    original_start = mp_process.BaseProcess.start
+    if getattr(original_start, "conclens_guard", False):
+        return
+    module_name = os.environ.get("CONCLENS_USER_MODULE", "")
+
+    def start(self):
+        module = sys.modules.get(module_name)
+        spec = getattr(module, "__spec__", None)
+        if getattr(spec, "_initializing", False):
+            raise RuntimeError(NO_MAIN_GUARD)
+        return original_start(self)
+
+    start.conclens_guard = True
+    mp_process.BaseProcess.start = start
+
+
+def _worker_init(user_root, dump_dir):
+    global _dump_dir
+    _dump_dir = dump_dir
+    if threading.Lock is _real_lock:
+        _install_lock_proxies(user_root)
+    _guard_process_start()
+    _install_dump_handler()
+
+
+def _install_dump_handler():
+    import faulthandler
+
+    def dump(signum, frame):
+        path = os.path.join(_dump_dir, "%d.json" % os.getpid())
+        with open(path, "w") as handle:
+            json.dump({"stacks": _thread_stacks(), "locks": _lock_state()}, handle)
+
+    signal.signal(signal.SIGUSR1, dump)
+    native = open(os.path.join(_dump_dir, "%d.native.txt" % os.getpid()), "w")
+    faulthandler.register(signal.SIGUSR2, file=native, all_threads=True)
+
+
+def _import_user_module(module_name):
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    import importlib
+    return importlib.import_module(module_name)
+
+
+def _process_task(module_name, function_name, payload, index):
+    """Runs in a pool worker: unpickle the arguments, call, pickle the result, timing both."""
+    try:
+        function = getattr(_import_user_module(module_name), function_name)
+    except BaseException as exc:
+        return {"index": index, "importError": _describe_exception(exc)}, None
+    t0 = _perf_ns()
+    args, kwargs = pickle.loads(payload)
+    t1 = _perf_ns()
+    record, result = _measured_call(function, args, kwargs, index)
+    t2 = _perf_ns()
+    try:
+        result_bytes = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        record.setdefault("error", _describe_exception(exc))
+        record["error"]["message"] = "result is not picklable: " + record["error"]["message"]
+        result_bytes = b""
+    t3 = _perf_ns()
+    record["ipc"] = {"argsUnpickleNs": t1 - t0, "resultPickleNs": t3 - t2, "resultBytes": len(result_bytes)}
+    return record, result_bytes
+
+
+# ---------------------------------------------------------------------------------------
+# The driver: one configuration after another, events out on the results descriptor.
+
+class _Emitter:
+    def __init__(self, fd):
+        self.fd = fd
+        self.lock = _real_lock()
+
+    def emit(self, event):
+        data = (json.dumps(event, separators=(",", ":")) + "\n").encode()
+        with self.lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
+
+
+def _peak_rss_bytes(pid):
+    try:
+        with open("/proc/%d/status" % pid) as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss():
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
+def _module_name_for(root, file_path):
+    """How the user's program would import the file: as a dotted module from the root when
+    it sits in packages (like `python -m pkg.mod`), else by name from its own directory
+    (like `python path/to/script.py`)."""
+    directory, filename = os.path.split(os.path.realpath(file_path))
+    parts = [os.path.splitext(filename)[0]]
+    while os.path.exists(os.path.join(directory, "__init__.py")) and directory != root:
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+    return ".".join(parts), directory
+
+
+class _Watchdog:
+    """Stops a configuration that outlives its timeout: dumps every thread's stack and the
+    lock holders and waiters (of this process and of pool workers), then exits."""
+
+    def __init__(self, emitter, timeout_s, describe):
+        self.emitter = emitter
+        self.timeout_s = timeout_s
+        self.describe = describe
+        self.done = threading.Event()
+        self.worker_pids = []
+        self.thread = threading.Thread(target=self._watch, name="conclens-watchdog", daemon=True)
+        self.thread.start()
+
+    def _watch(self):
+        if self.done.wait(self.timeout_s):
+            return
+        stacks = [s for s in _thread_stacks() if s["name"] != "conclens-watchdog"]
+        locks = _lock_state()
+        for pid in self.worker_pids:
+            try:
+                os.kill(pid, signal.SIGUSR1)
+            except OSError:
+                pass
+        if self.worker_pids:
+            time.sleep(0.5)
+        for pid in self.worker_pids:
+            try:
+                with open(os.path.join(_dump_dir, "%d.json" % pid)) as handle:
+                    dumped = json.load(handle)
+                stacks.extend(dumped["stacks"])
+                locks.extend(dumped["locks"])
+            except (OSError, ValueError):
+                stacks.append({"pid": pid, "tid": None, "name": "worker (no Python dump: stuck in C code)",
+                               "frames": []})
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.emitter.emit({
+            "type": "fault", "fault": "timeout", "configuration": self.describe,
+            "message": "%s did not finish within %gs (deadlock or endless loop); stopped." % (
+                self.describe["label"], self.timeout_s),
+            "stacks": stacks, "lockState": locks,
+        })
+        os._exit(4)
+
+    def stop(self):
+        self.done.set()
+
+
+def _run_serial(function, tasks):
+    records = []
+    for index, (args, kwargs) in enumerate(tasks):
+        records.append(_measured_call(function, args, kwargs, index)[0])
+    return records, {}
+
+
+def _run_threads(function, tasks, workers):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conclens-worker") as pool:
+        futures = [pool.submit(_thread_task, function, args, kwargs, index)
+                   for index, (args, kwargs) in enumerate(tasks)]
+        records = [future.result() for future in futures]
+    return records, {}
+
+
+def _run_processes(module_name, function_name, tasks, workers, context, config, watchdog):
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    t0 = _perf_ns()
+    payloads = [pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
+    args_pickle_ns = _perf_ns() - t0
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
+                               initargs=(config["root"], _dump_dir))
+    try:
+        futures = [pool.submit(_process_task, module_name, function_name, payload, index)
+                   for index, payload in enumerate(payloads)]
+        watchdog.worker_pids = list(pool._processes.keys())
+        records = []
+        result_unpickle_ns = 0
+        for future in futures:
+            try:
+                record, result_bytes = future.result()
+            except BrokenProcessPool as exc:
+                codes = {pid: proc.exitcode for pid, proc in list(pool._processes.items())}
+                raise _WorkerCrash(exc, codes, watchdog.worker_pids) from None
+            if "importError" in record:
+                raise _WorkerImportFailure(record["importError"])
+            t1 = _perf_ns()
+            if result_bytes:
+                pickle.loads(result_bytes)
+            result_unpickle_ns += _perf_ns() - t1
+            records.append(record)
+        memory = {pid: _peak_rss_bytes(pid) for pid in pool._processes}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    ipc = {
+        "argsPickleNs": args_pickle_ns, "argsBytes": sum(len(p) for p in payloads),
+        "argsUnpickleNs": sum(r["ipc"]["argsUnpickleNs"] for r in records),
+        "resultPickleNs": sum(r["ipc"]["resultPickleNs"] for r in records),
+        "resultBytes": sum(r["ipc"]["resultBytes"] for r in records),
+        "resultUnpickleNs": result_unpickle_ns,
+    }
+    return records, {"ipc": ipc, "memory": memory}
+
+
+class _WorkerCrash(Exception):
+    def __init__(self, error, exit_codes, pids):
+        super().__init__(str(error))
+        self.exit_codes = exit_codes
+        self.pids = pids
+
+
+class _WorkerImportFailure(Exception):
+    def __init__(self, error):
+        super().__init__(error["message"])
+        self.error = error
+
+
+def _describe_exit(code):
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return "killed by %s" % signal.Signals(-code).name
+        except ValueError:
+            return "killed by signal %d" % -code
+    return "exit code %d" % code
+
+
+def _import_fault(exc, module_name, function_name, start_method):
+    if NO_MAIN_GUARD in str(exc):
+        return {"type": "fault", "fault": "no-main-guard",
+                "message": "%s starts worker processes when it is imported (no `if __name__ == "
+                           "\"__main__\":` guard). The profiler imports the module, and under the %s start method every "
+                           "worker re-imports it and would start processes again. Move that code under "
+                           "the guard." % (module_name, start_method)}
+    return {"type": "fault", "fault": "import", "error": _describe_exception(exc) if isinstance(exc, BaseException) else None,
+            "message": "could not import %s.%s: %s: %s" % (module_name, function_name, type(exc).__name__, exc)}
+
+
+def _default_workers():
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 1
+    counts, n = [], 1
+    while n < usable:
+        counts.append(n)
+        n *= 2
+    counts.append(usable)
+    return counts
+
+
+def _gil_status():
+    import sysconfig
+    free_threaded_build = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return free_threaded_build, (is_enabled() if is_enabled else True)
+
+
+def main():
+    global _dump_dir
+    config = json.loads(sys.stdin.read())
+    emitter = _Emitter(int(config.get("resultsFd", 3)))
+    _dump_dir = config["dumpDir"]
+    root = os.path.realpath(config["root"])
+    if config.get("memoryLimitBytes"):
+        import resource
+        limit = int(config["memoryLimitBytes"])
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    import faulthandler
+    faulthandler.enable(file=sys.stderr, all_threads=True)
+    faulthandler.register(signal.SIGUSR2, file=open(os.path.join(_dump_dir, "harness.native.txt"), "w"),
+                          all_threads=True)
+
+    free_threaded, gil_enabled = _gil_status()
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 1
+    import multiprocessing
+    start_method = config.get("startMethod") or multiprocessing.get_start_method()
+    emitter.emit({
+        "type": "hello", "pid": os.getpid(), "python": sys.executable,
+        "version": "%d.%d.%d" % sys.version_info[:3], "implementation": sys.implementation.name,
+        "freeThreadedBuild": free_threaded, "gilEnabled": gil_enabled, "usableCpus": usable,
+        "procAvailable": os.path.exists("/proc/thread-self/stat"), "startMethod": start_method,
+    })
+
+    module_name, import_dir = _module_name_for(root, config["file"])
+    harness_dir = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [import_dir] + [p for p in sys.path[1:] if p != harness_dir] + [harness_dir]
+    os.chdir(root)
+    os.environ["CONCLENS_USER_MODULE"] = module_name
+    _install_lock_proxies(root)
+    _guard_process_start()
+    try:
+        module = _import_user_module(module_name)
+        function = getattr(module, config["function"])
+    except BaseException as exc:
+        emitter.emit(_import_fault(exc, module_name, config["function"], start_method))
+        return 2
+    try:
+        namespace = dict(vars(module))
+        tasks = [_split_task(task) for task in eval(config["tasks"], namespace)]
+    except BaseException as exc:
+        emitter.emit({"type": "fault", "fault": "tasks", "message": "the tasks expression %r failed: %s: %s" % (
+            config["tasks"], type(exc).__name__, exc), "error": _describe_exception(exc)})
+        return 2
+    emitter.emit({"type": "tasks", "count": len(tasks), "module": module_name})
+
+    kinds = config.get("kinds") or ["serial", "thread", "process"]
+    workers_list = config.get("workers") or _default_workers()
+    repeat = int(config.get("repeat", 3))
+    timeout_s = float(config.get("timeoutSec", 60))
+    context = multiprocessing.get_context(start_method)
+    skipped_kinds = set()
+
+    if "process" in kinds:
+        try:
+            pickle.dumps(function)
+        except Exception as exc:
+            emitter.emit({"type": "fault", "fault": "unpicklable", "skippedKind": "process",
+                          "message": "ProcessPoolExecutor cannot send %s to its workers (%s: %s); "
+                                     "define it with `def` at the top level of its module." % (
+                                         config["function"], type(exc).__name__, exc)})
+            skipped_kinds.add("process")
+
+    plan = [("serial", 1)] if "serial" in kinds else []
+    for kind in ("thread", "process"):
+        if kind in kinds:
+            plan.extend((kind, w) for w in workers_list)
+
+    for repetition in range(repeat):
+        for kind, workers in plan:
+            if kind in skipped_kinds:
+                continue
+            label = "serial" if kind == "serial" else "%s x%d" % (kind, workers)
+            describe = {"kind": kind, "workers": workers, "repetition": repetition, "label": label}
+            emitter.emit({"type": "config-start", **describe, "timeoutSec": timeout_s})
+            watchdog = _Watchdog(emitter, timeout_s, describe)
+            if kind != "process":
+                _reset_peak_rss()
+            start = _perf_ns()
+            try:
+                if kind == "serial":
+                    records, extra = _run_serial(function, tasks)
+                elif kind == "thread":
+                    records, extra = _run_threads(function, tasks, workers)
+                else:
+                    records, extra = _run_processes(module_name, config["function"], tasks, workers,
+                                                    context, config, watchdog)
+            except pickle.PicklingError as exc:
+                watchdog.stop()
+                emitter.emit({"type": "fault", "fault": "unpicklable", "skippedKind": "process",
+                              "configuration": describe,
+                              "message": "a task's arguments cannot be pickled for ProcessPoolExecutor: %s" % exc})
+                skipped_kinds.add("process")
+                continue
+            except (TypeError, AttributeError) as exc:
+                if kind != "process" or "pickle" not in str(exc):
+                    raise
+                watchdog.stop()
+                emitter.emit({"type": "fault", "fault": "unpicklable", "skippedKind": "process",
+                              "configuration": describe,
+                              "message": "a task's arguments cannot be pickled for ProcessPoolExecutor: %s" % exc})
+                skipped_kinds.add("process")
+                continue
+            except _WorkerCrash as exc:
+                watchdog.stop()
+                exits = ", ".join("pid %d: %s" % (pid, _describe_exit(code))
+                                  for pid, code in sorted(exc.exit_codes.items()))
+                emitter.emit({"type": "fault", "fault": "crash", "configuration": describe,
+                              "exitCodes": {str(k): v for k, v in exc.exit_codes.items()},
+                              "message": "a worker process of %s died abruptly (%s): BrokenProcessPool. "
+                                         "The function crashed the interpreter (os._exit, a segfault "
+                                         "in C code, or the out-of-memory killer)." % (label, exits or "unknown")})
+                return 3
+            except _WorkerImportFailure as exc:
+                watchdog.stop()
+                emitter.emit({**_import_fault(exc, module_name, config["function"], start_method),
+                              "configuration": describe, "error": exc.error})
+                return 3
+            end = _perf_ns()
+            watchdog.stop()
+            memory = extra.get("memory") or {os.getpid(): _peak_rss_bytes(os.getpid())}
+            emitter.emit({
+                "type": "run", **describe, "start": start, "end": end, "wallNs": end - start,
+                "tasks": records, "ipc": extra.get("ipc"),
+                "memory": [{"pid": pid, "peakRssBytes": rss} for pid, rss in memory.items()],
+            })
+    emitter.emit({"type": "done"})
+    return 0
+
+
+if __name__ == "__mp_main__":
+    # A spawned child of the harness (a pool worker, or a process the user's code started).
+    _guard_process_start()
+elif __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import conclens_harness
+    sys.exit(conclens_harness.main())
