@@ -2,7 +2,7 @@
 // installed offline-safe per ../shared/docs/vscode-e2e.md), Debian's chromium and ripgrep.
 // Usable as a script (exit code) and as a module (`ensureE2eDeps()` returns the cache paths).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,9 +25,19 @@ function run(command, args, cwd, extraEnv = {}) {
   }
 }
 
+/** The executable `command` on PATH, looked up without a shell. */
 function whichSync(command) {
-  const result = spawnSync('sh', ['-c', 'command -v "$0"', command], { encoding: 'utf8' });
-  return result.status === 0 ? result.stdout.trim() : undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this PATH entry
+    }
+  }
+  return undefined;
 }
 
 function ensureSystemPackages() {

@@ -1,0 +1,42 @@
+// The e2e scenarios: what a person does and sees. Each receives the open workbench page and
+// the finding the CLI reports for the same workspace (so the test knows the exact message).
+import assert from 'node:assert/strict';
+import { problemRows, quickOpen, runCommand, waitForSquiggle } from './workbench.mjs';
+
+const ofRace = (race) => (label) => label.includes(race.message) && label.includes('Concurrency Lens');
+
+export const trustedScenarios = [
+  {
+    name: 'Analyze Workspace from the palette lists PY-RACE-001 in the Problems panel',
+    screenshot: 'problems-panel',
+    async run(page, { race }) {
+      await runCommand(page, 'Concurrency Lens: Analyze Workspace');
+      await runCommand(page, 'View: Focus Problems');
+      const labels = await problemRows(page, ofRace(race));
+      assert.ok(labels.some((label) => /^Warning: /.test(label) && ofRace(race)(label)), 'the race is listed as a warning');
+    },
+  },
+  {
+    name: 'Opening the Python file shows the squiggle under the race',
+    screenshot: 'editor-squiggle',
+    async run(page) {
+      await quickOpen(page, 'counter.py');
+      await page.locator('.tab.active', { hasText: 'counter.py' }).waitFor();
+      await waitForSquiggle(page);
+    },
+  },
+];
+
+export const restrictedScenarios = [
+  {
+    name: 'Restricted Mode: analysis still reports PY-RACE-001',
+    screenshot: 'restricted-mode',
+    async run(page, { race }) {
+      await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 });
+      await quickOpen(page, 'counter.py');
+      await waitForSquiggle(page);
+      await runCommand(page, 'View: Focus Problems');
+      await problemRows(page, ofRace(race));
+    },
+  },
+];

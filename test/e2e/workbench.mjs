@@ -1,0 +1,58 @@
+// A person's moves in the browser-hosted workbench, as playwright-core steps. Selectors and
+// aria-labels are the ones ../../../shared/docs/vscode-e2e.md lists for VS Code 1.100.
+
+export const WORKBENCH_READY_MS = 90_000;
+
+export async function waitForWorkbench(page) {
+  await page.locator('.monaco-workbench').waitFor({ timeout: WORKBENCH_READY_MS });
+  // The explorer shows the folder once the remote file system is connected.
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: WORKBENCH_READY_MS });
+}
+
+const quickInput = (page) => page.locator('.quick-input-widget input');
+const firstQuickRow = (page) => page.locator('.quick-input-list .monaco-list-row').first();
+
+/**
+ * Opens the palette and picks the entry whose label starts with `label`. Commands of an
+ * extension that is still activating appear late, so the palette is reopened until it shows.
+ */
+export async function pick(page, text, label, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await quickInput(page).waitFor();
+    await quickInput(page).fill(text);
+    try {
+      await firstQuickRow(page).filter({ hasText: label }).waitFor({ timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`the quick input never offered "${label}" for "${text}": ${error.message}`);
+    }
+  }
+}
+
+export const runCommand = (page, title) => pick(page, `>${title}`, title);
+
+export const quickOpen = (page, fileName) => pick(page, fileName, fileName);
+
+/** aria-labels of the Problems panel rows, once one of them satisfies `accept`. */
+export async function problemRows(page, accept, timeoutMs = 60_000) {
+  const rows = page.locator('[id="workbench.panel.markers"] .monaco-list-row');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const labels = await rows.evaluateAll((elements) => elements.map((e) => e.getAttribute('aria-label') ?? ''));
+    if (labels.some(accept)) return labels;
+    if (Date.now() > deadline) throw new Error(`no Problems row matched; rows were:\n  ${labels.join('\n  ') || '(none)'}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** The squiggles of the active editor: `.squiggly-warning` / `.squiggly-error` decorations. */
+export async function waitForSquiggle(page, timeoutMs = 60_000) {
+  await page
+    .locator('.editor-instance .monaco-editor .squiggly-warning, .editor-instance .monaco-editor .squiggly-error')
+    .first()
+    .waitFor({ state: 'attached', timeout: timeoutMs });
+}
