@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FileOutcome } from './file-outcome';
@@ -32,7 +33,7 @@ export function defaultWorkerScript(): WorkerScript {
   const bundled = path.join(__dirname, 'analyzer-worker.js');
   if (existsSync(bundled)) return { file: bundled, execArgv: [] };
   const source = path.join(__dirname, 'worker.ts');
-  if (existsSync(source)) return { file: source, execArgv: ['--require', require.resolve('tsx/cjs')] };
+  if (existsSync(source)) return { file: source, execArgv: ['--require', createRequire(__filename).resolve('tsx/cjs')] };
   throw new Error(`analyzer worker not found next to ${__dirname} (expected analyzer-worker.js)`);
 }
 
