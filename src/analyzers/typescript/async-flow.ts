@@ -1,0 +1,669 @@
+import ts from 'typescript';
+import type { OverlapEvidence } from './evidence';
+import type { FindingSink, Related } from './findings';
+import type { ScopeIndex } from './scope';
+import type { FixSuggestion } from '../../shared/findings';
+import { calleeName, calleeReceiver, functionLabel, isFunctionNode, lineOf, quote, stripParens, walkIteratively, type FunctionNode } from './syntax';
+
+/**
+ * The interleaving model for one async function. JavaScript runs the code between two
+ * suspension points (`await`, `yield`, `for await`) without interruption, so the function is
+ * walked in evaluation order while counting suspensions: every access gets the "epoch" (number
+ * of suspensions passed) in which it runs. Only a write whose value, or whose deciding check,
+ * was read in an earlier epoch can lose another run's update — and only when another run can
+ * overlap (the evidence gathered by `EvidenceIndex`).
+ */
+
+interface Access {
+  key: string;
+  epoch: number;
+  node: ts.Node;
+}
+
+/** A value fetched from an external store (`await db.get(k)`), written back later. */
+interface ExternalRead {
+  receiver: string;
+  epoch: number;
+  node: ts.Node;
+}
+
+interface Taint {
+  shared: Access[];
+  external: ExternalRead[];
+}
+
+interface ResourceCheck {
+  subject: string;
+  name: string;
+  epoch: number;
+  node: ts.CallExpression;
+}
+
+/** What an expression read: shared paths, locals, and external-resource checks. */
+class Reads {
+  readonly shared: Access[] = [];
+  readonly locals = new Set<string>();
+  readonly checks: ResourceCheck[] = [];
+
+  absorb(other: Reads): void {
+    this.shared.push(...other.shared);
+    for (const local of other.locals) this.locals.add(local);
+    this.checks.push(...other.checks);
+  }
+}
+
+interface Guard {
+  test: ts.Node;
+  reads: Reads;
+  /** Keys written in the epoch of their check: the guard-flag idiom (`busy = true` before the first await). */
+  claimed: Set<string>;
+}
+
+const MAP_READS = new Set(['has', 'get', 'includes']);
+const MAP_WRITES = new Set(['set', 'add', 'delete']);
+const STORE_READS = /^(get|read|load|fetch|find|findOne|findById|hget|getItem|count)$/;
+const STORE_WRITES = /^(set|put|write|save|update|updateOne|setItem|hset|store|upsert)$/;
+const RESOURCE_CHECKS = new Set(['exists', 'existsSync', 'pathExists', 'pathExistsSync', 'access', 'stat', 'lstat', 'isPortFree', 'isPortAvailable', 'checkPort', 'isFile', 'isDirectory']);
+const RESOURCE_ACTS = new Set(['writeFile', 'writeFileSync', 'mkdir', 'mkdirSync', 'open', 'create', 'createWriteStream', 'rename', 'copyFile', 'unlink', 'rm', 'rmdir', 'symlink', 'listen', 'insert', 'insertOne', 'outputFile', 'ensureDir', 'mkdirp']);
+const MAX_DEPTH = 400;
+const MAX_TAINT = 24;
+
+class TooDeep extends Error {}
+
+function keysOverlap(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [short, long] = a.length < b.length ? [a, b] : [b, a];
+  return long.startsWith(short) && (long[short.length] === '.' || long[short.length] === '[');
+}
+
+function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
+  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
+}
+
+function exits(statement: ts.Statement): boolean {
+  if (ts.isReturnStatement(statement) || ts.isThrowStatement(statement) || ts.isBreakStatement(statement) || ts.isContinueStatement(statement)) return true;
+  if (ts.isBlock(statement) && statement.statements.length > 0) return exits(statement.statements[statement.statements.length - 1]);
+  return false;
+}
+
+/** `this` refers to an object other runs can see: a class instance or an object literal's owner. */
+function thisIsShared(fn: FunctionNode): boolean {
+  let current: ts.Node | undefined = fn;
+  while (current) {
+    if (ts.isClassLike(current)) return true;
+    if (isFunctionNode(current) && !ts.isArrowFunction(current)) {
+      if (ts.isMethodDeclaration(current) || ts.isGetAccessorDeclaration(current) || ts.isSetAccessorDeclaration(current) || ts.isConstructorDeclaration(current)) return true;
+      const parent = current.parent;
+      return ts.isBinaryExpression(parent) && /\.prototype\./.test(parent.left.getText());
+    }
+    current = current.parent;
+  }
+  return false;
+}
+
+export interface FlowContext {
+  fn: FunctionNode;
+  scope: ScopeIndex;
+  evidence: OverlapEvidence[];
+  sink: FindingSink;
+  /** Every text occurrence of a key in the file is needed to decide whether the promise-caching fix is safe. */
+  sourceFile: ts.SourceFile;
+}
+
+export function analyzeAsyncFunction(context: FlowContext): void {
+  try {
+    new AsyncFlow(context).run();
+  } catch (error) {
+    // A function nested too deeply to walk within the bound yields no findings rather than a crash.
+    if (!(error instanceof TooDeep)) throw error;
+  }
+}
+
+class AsyncFlow {
+  private epoch = 0;
+  private depth = 0;
+  private readonly suspensions: { epoch: number; node: ts.Node }[] = [];
+  private readonly taints = new Map<string, Taint>();
+  private readonly aliases = new Map<string, string>();
+  private readonly guards: Guard[] = [];
+  private readonly sharedThis: boolean;
+  private readonly label: string;
+
+  constructor(private readonly context: FlowContext) {
+    this.sharedThis = thisIsShared(context.fn);
+    this.label = functionLabel(context.fn);
+  }
+
+  run(): void {
+    const body = this.context.fn.body;
+    if (!body) return;
+    if (ts.isBlock(body)) this.statements(body.statements);
+    else this.expression(body, new Reads());
+  }
+
+  // ---- statements ----------------------------------------------------------------------
+
+  private statements(list: readonly ts.Statement[]): void {
+    let pushed = 0;
+    for (const statement of list) {
+      const guard = this.statement(statement);
+      // `if (cond) return;` guards everything after it in the block.
+      if (guard && ts.isIfStatement(statement) && !statement.elseStatement && exits(statement.thenStatement)) {
+        this.guards.push(guard);
+        pushed++;
+      }
+    }
+    this.guards.splice(this.guards.length - pushed, pushed);
+  }
+
+  private statement(node: ts.Statement): Guard | undefined {
+    this.enter();
+    try {
+      if (ts.isBlock(node)) this.statements(node.statements);
+      else if (ts.isExpressionStatement(node)) this.expression(node.expression, new Reads());
+      else if (ts.isVariableStatement(node)) this.variables(node.declarationList);
+      else if (ts.isIfStatement(node)) return this.ifStatement(node);
+      else if (ts.isReturnStatement(node) || ts.isThrowStatement(node)) {
+        if (node.expression) this.expression(node.expression, new Reads());
+      } else if (ts.isForOfStatement(node) || ts.isForInStatement(node)) this.forEach(node);
+      else if (ts.isForStatement(node)) this.forLoop(node);
+      else if (ts.isWhileStatement(node)) this.guarded(node.expression, () => this.statement(node.statement));
+      else if (ts.isDoStatement(node)) {
+        this.statement(node.statement);
+        this.expression(node.expression, new Reads());
+      } else if (ts.isTryStatement(node)) {
+        this.statement(node.tryBlock);
+        if (node.catchClause) this.statement(node.catchClause.block);
+        if (node.finallyBlock) this.statement(node.finallyBlock);
+      } else if (ts.isSwitchStatement(node)) this.switchStatement(node);
+      else if (ts.isLabeledStatement(node)) this.statement(node.statement);
+      // Function and class declarations run later, as their own units.
+      return undefined;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private ifStatement(node: ts.IfStatement): Guard {
+    const reads = new Reads();
+    this.expression(node.expression, reads);
+    const guard: Guard = { test: node.expression, reads, claimed: new Set() };
+    this.guards.push(guard);
+    const start = this.epoch;
+    this.statement(node.thenStatement);
+    const afterThen = this.epoch;
+    this.epoch = start;
+    if (node.elseStatement) this.statement(node.elseStatement);
+    const afterElse = this.epoch;
+    this.guards.pop();
+    this.epoch = exits(node.thenStatement) ? afterElse : Math.max(afterThen, afterElse);
+    return guard;
+  }
+
+  private guarded(test: ts.Expression, body: () => void): void {
+    const reads = new Reads();
+    this.expression(test, reads);
+    this.guards.push({ test, reads, claimed: new Set() });
+    body();
+    this.guards.pop();
+  }
+
+  private forEach(node: ts.ForOfStatement | ts.ForInStatement): void {
+    const reads = new Reads();
+    this.expression(node.expression, reads);
+    if (ts.isForOfStatement(node) && node.awaitModifier) this.suspend(node.awaitModifier);
+    if (ts.isVariableDeclarationList(node.initializer)) {
+      for (const declaration of node.initializer.declarations) this.bindLocal(declaration.name, this.taintOf(reads), undefined);
+    }
+    this.statement(node.statement);
+  }
+
+  private forLoop(node: ts.ForStatement): void {
+    if (node.initializer) {
+      if (ts.isVariableDeclarationList(node.initializer)) this.variables(node.initializer);
+      else this.expression(node.initializer, new Reads());
+    }
+    const body = (): void => {
+      this.statement(node.statement);
+      if (node.incrementor) this.expression(node.incrementor, new Reads());
+    };
+    if (node.condition) this.guarded(node.condition, body);
+    else body();
+  }
+
+  private switchStatement(node: ts.SwitchStatement): void {
+    const reads = new Reads();
+    this.expression(node.expression, reads);
+    this.guards.push({ test: node.expression, reads, claimed: new Set() });
+    const start = this.epoch;
+    let end = start;
+    for (const clause of node.caseBlock.clauses) {
+      this.epoch = start;
+      if (ts.isCaseClause(clause)) this.expression(clause.expression, new Reads());
+      this.statements(clause.statements);
+      end = Math.max(end, this.epoch);
+    }
+    this.guards.pop();
+    this.epoch = end;
+  }
+
+  private variables(list: ts.VariableDeclarationList): void {
+    for (const declaration of list.declarations) {
+      if (!declaration.initializer) continue;
+      const reads = new Reads();
+      this.expression(declaration.initializer, reads);
+      if (ts.isIdentifier(declaration.name) && this.context.scope.classify(declaration.name.text, this.context.fn) === 'shared') {
+        // A local that a closure writes: its declaration is a write other code can observe.
+        this.write(declaration.name.text, declaration, reads, declaration.name);
+        continue;
+      }
+      this.bindLocal(declaration.name, this.taintOf(reads), declaration.initializer);
+    }
+  }
+
+  private bindLocal(name: ts.BindingName, taint: Taint, initializer: ts.Expression | undefined): void {
+    if (!ts.isIdentifier(name)) {
+      for (const element of name.elements) if (ts.isBindingElement(element)) this.bindLocal(element.name, taint, undefined);
+      return;
+    }
+    this.aliases.delete(name.text);
+    const external = initializer ? this.externalRead(initializer) : undefined;
+    this.taints.set(name.text, external ? { shared: taint.shared, external: [...taint.external, external] } : taint);
+    // `const cache = this.cache` makes `cache[k]` an access to `this.cache[k]`.
+    if (initializer && !external) {
+      const aliased = this.sharedPath(initializer);
+      if (aliased) this.aliases.set(name.text, aliased);
+    }
+  }
+
+  /** `await store.get(k)`: the value now lives in two places, the store and this local. */
+  private externalRead(initializer: ts.Expression): ExternalRead | undefined {
+    const expr = stripParens(initializer);
+    if (!ts.isAwaitExpression(expr)) return undefined;
+    const call = stripParens(expr.expression);
+    if (!ts.isCallExpression(call)) return undefined;
+    const name = calleeName(call);
+    const receiver = calleeReceiver(call);
+    if (!name || !receiver || !STORE_READS.test(name)) return undefined;
+    return { receiver: receiver.getText(this.context.sourceFile), epoch: this.epoch, node: expr };
+  }
+
+  // ---- expressions (evaluation order) -------------------------------------------------
+
+  private expression(node: ts.Node, reads: Reads): void {
+    this.enter();
+    try {
+      this.expressionInner(node, reads);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private expressionInner(node: ts.Node, reads: Reads): void {
+    if (isFunctionNode(node) || ts.isClassLike(node) || ts.isTypeNode(node)) return;
+    if (ts.isPropertyAssignment(node)) return this.expression(node.initializer, reads);
+    if (ts.isAwaitExpression(node) || ts.isYieldExpression(node)) {
+      if (node.expression) this.expression(node.expression, reads);
+      this.suspend(node);
+      return;
+    }
+    if (ts.isBinaryExpression(node)) {
+      const op = node.operatorToken.kind;
+      if (isAssignmentOperator(op)) return this.assignment(node, reads);
+      if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken) {
+        const left = new Reads();
+        this.expression(node.left, left);
+        reads.absorb(left);
+        this.guards.push({ test: node.left, reads: left, claimed: new Set() });
+        this.expression(node.right, reads);
+        this.guards.pop();
+        return;
+      }
+    }
+    if (ts.isConditionalExpression(node)) {
+      const test = new Reads();
+      this.expression(node.condition, test);
+      reads.absorb(test);
+      this.guards.push({ test: node.condition, reads: test, claimed: new Set() });
+      const start = this.epoch;
+      this.expression(node.whenTrue, reads);
+      const afterTrue = this.epoch;
+      this.epoch = start;
+      this.expression(node.whenFalse, reads);
+      this.epoch = Math.max(afterTrue, this.epoch);
+      this.guards.pop();
+      return;
+    }
+    if ((ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) && (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)) {
+      const key = this.sharedPath(node.operand);
+      if (key) {
+        const own = new Reads();
+        own.shared.push({ key, epoch: this.epoch, node: node.operand });
+        this.write(key, node, own, node.operand);
+        reads.absorb(own);
+      } else this.expression(node.operand, reads);
+      return;
+    }
+    if (ts.isDeleteExpression(node)) {
+      const key = this.sharedPath(node.expression);
+      if (key) this.write(key, node, new Reads(), node.expression);
+      return;
+    }
+    if (ts.isCallExpression(node)) return this.call(node, reads);
+    if (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node) || node.kind === ts.SyntaxKind.ThisKeyword) {
+      const key = this.sharedPath(node as ts.Expression);
+      if (key) {
+        reads.shared.push({ key, epoch: this.epoch, node });
+        if (ts.isElementAccessExpression(node)) this.expression(node.argumentExpression, reads);
+        return;
+      }
+      if (ts.isIdentifier(node)) {
+        reads.locals.add(node.text);
+        return;
+      }
+      if (ts.isPropertyAccessExpression(node)) return this.expression(node.expression, reads);
+    }
+    ts.forEachChild(node, (child) => {
+      this.expression(child, reads);
+    });
+  }
+
+  private call(node: ts.CallExpression, reads: Reads): void {
+    const name = calleeName(node);
+    const receiver = calleeReceiver(node);
+    const receiverKey = receiver ? this.sharedPath(receiver, true) : undefined;
+    const subject = node.arguments[0];
+    const startEpoch = this.epoch;
+    if (!receiverKey || !name || !(MAP_READS.has(name) || MAP_WRITES.has(name))) this.expression(node.expression, reads);
+    const subjectReads = new Reads();
+    const valueReads = new Reads();
+    node.arguments.forEach((argument, index) => this.expression(argument, index === 0 ? subjectReads : valueReads));
+    const argumentReads = new Reads();
+    argumentReads.absorb(subjectReads);
+    argumentReads.absorb(valueReads);
+    reads.absorb(argumentReads);
+    if (receiverKey && name && subject) {
+      const key = `${receiverKey}[${subject.getText(this.context.sourceFile)}]`;
+      if (MAP_READS.has(name)) reads.shared.push({ key, epoch: startEpoch, node });
+      else if (MAP_WRITES.has(name)) this.write(key, node, valueReads, node);
+    }
+    if (name && subject && RESOURCE_CHECKS.has(name)) {
+      reads.checks.push({ subject: subject.getText(this.context.sourceFile), name, epoch: startEpoch, node });
+    }
+    if (name && subject && RESOURCE_ACTS.has(name)) this.resourceAct(node, name, subject);
+    if (name && receiver && STORE_WRITES.test(name)) this.storeWrite(node, name, receiver, argumentReads);
+  }
+
+  private assignment(node: ts.BinaryExpression, reads: Reads): void {
+    const op = node.operatorToken.kind;
+    const target = stripParens(node.left);
+    if (ts.isObjectLiteralExpression(target) || ts.isArrayLiteralExpression(target)) {
+      this.expression(node.right, reads);
+      return;
+    }
+    const key = this.sharedPath(target);
+    const compound = op !== ts.SyntaxKind.EqualsToken;
+    if (!key) {
+      if (ts.isIdentifier(target)) {
+        const value = new Reads();
+        if (compound) value.locals.add(target.text);
+        this.expression(node.right, value);
+        const taint = this.taintOf(value);
+        const external = this.externalRead(node.right);
+        this.aliases.delete(target.text);
+        this.taints.set(target.text, external ? { shared: taint.shared, external: [...taint.external, external] } : taint);
+        reads.absorb(value);
+        return;
+      }
+      this.expression(target, reads);
+      this.expression(node.right, reads);
+      return;
+    }
+    if (ts.isElementAccessExpression(target)) this.expression(target.argumentExpression, reads);
+    const value = new Reads();
+    const logical = op === ts.SyntaxKind.BarBarEqualsToken || op === ts.SyntaxKind.QuestionQuestionEqualsToken || op === ts.SyntaxKind.AmpersandAmpersandEqualsToken;
+    const implicit: Access = { key, epoch: this.epoch, node: target };
+    if (logical) {
+      // `k ||= await load()` checks `k`, then writes after the await: a check-then-act.
+      const check = new Reads();
+      check.shared.push(implicit);
+      this.guards.push({ test: target, reads: check, claimed: new Set() });
+      this.expression(node.right, value);
+      this.write(key, node, value, target);
+      this.guards.pop();
+    } else {
+      if (compound) value.shared.push(implicit);
+      this.expression(node.right, value);
+      this.write(key, node, value, target);
+    }
+    reads.absorb(value);
+  }
+
+  // ---- state ---------------------------------------------------------------------------
+
+  /** The key of an access to state other runs can see, or undefined for locals and unknowns. */
+  private sharedPath(expr: ts.Expression, asBase = false): string | undefined {
+    const node = stripParens(expr);
+    if (node.kind === ts.SyntaxKind.ThisKeyword) return this.sharedThis ? 'this' : undefined;
+    if (ts.isIdentifier(node)) {
+      // `const c = this.cache`: `c[k]` reaches the shared object, while reading `c` itself is a snapshot.
+      const alias = asBase ? this.aliases.get(node.text) : undefined;
+      if (alias) return alias;
+      if (this.taints.has(node.text)) return undefined;
+      return this.context.scope.classify(node.text, this.context.fn) === 'shared' ? node.text : undefined;
+    }
+    if (ts.isPropertyAccessExpression(node)) {
+      const base = this.sharedPath(node.expression, true);
+      return base ? `${base}.${node.name.text}` : undefined;
+    }
+    if (ts.isElementAccessExpression(node)) {
+      const base = this.sharedPath(node.expression, true);
+      return base ? `${base}[${node.argumentExpression.getText(this.context.sourceFile)}]` : undefined;
+    }
+    return undefined;
+  }
+
+  private taintOf(reads: Reads): Taint {
+    const shared = [...reads.shared];
+    const external: ExternalRead[] = [];
+    for (const local of reads.locals) {
+      const taint = this.taints.get(local);
+      if (!taint) continue;
+      shared.push(...taint.shared);
+      external.push(...taint.external);
+    }
+    return { shared: shared.slice(-MAX_TAINT), external: external.slice(-MAX_TAINT) };
+  }
+
+  private suspend(node: ts.Node): void {
+    this.epoch++;
+    this.suspensions.push({ epoch: this.epoch, node });
+  }
+
+  private suspensionBetween(from: number, to: number): ts.Node | undefined {
+    return this.suspensions.find((s) => s.epoch > from && s.epoch <= to)?.node;
+  }
+
+  private enter(): void {
+    if (++this.depth > MAX_DEPTH) throw new TooDeep();
+  }
+
+  // ---- rules ---------------------------------------------------------------------------
+
+  private write(key: string, node: ts.Node, value: Reads, target: ts.Node): void {
+    const epoch = this.epoch;
+    for (const guard of this.guards) {
+      if (guard.reads.shared.some((r) => keysOverlap(r.key, key) && r.epoch === epoch)) guard.claimed.add(key);
+    }
+    if (this.context.evidence.length === 0) return;
+    const stale = this.taintOf(value).shared.find((r) => keysOverlap(r.key, key) && r.epoch < epoch);
+    if (stale) return this.reportLostUpdate(node, target, stale);
+    for (let i = this.guards.length - 1; i >= 0; i--) {
+      const guard = this.guards[i];
+      const check = guard.reads.shared.find((r) => keysOverlap(r.key, key));
+      if (!check) continue;
+      if (check.epoch < epoch && !guard.claimed.has(key)) this.reportCheckThenAct(node, target, check, guard);
+      return;
+    }
+    for (const guard of this.guards) {
+      for (const local of guard.reads.locals) {
+        const snapshot = this.taints.get(local)?.shared.find((r) => keysOverlap(r.key, key) && r.epoch < epoch);
+        if (snapshot) return this.reportStaleSnapshot(node, target, local, snapshot, guard);
+      }
+    }
+  }
+
+  private contextRule(): 'JS-ASYNC-001' | 'JS-ASYNC-004' | 'JS-ASYNC-005' {
+    const kinds = new Set(this.context.evidence.map((e) => e.kind));
+    if (kinds.has('fan-out')) return 'JS-ASYNC-004';
+    if (kinds.has('handler') || kinds.has('timer')) return 'JS-ASYNC-005';
+    return 'JS-ASYNC-001';
+  }
+
+  private why(): { because: string; related: Related } {
+    const order = ['fan-out', 'handler', 'timer', 'unawaited', 'exported'];
+    const evidence = [...this.context.evidence].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind))[0];
+    return { because: evidence.because, related: { node: evidence.site, message: `why \`${this.label}\` can overlap with itself: ${evidence.because}` } };
+  }
+
+  private text(node: ts.Node): string {
+    return quote(node.getText(this.context.sourceFile));
+  }
+
+  private line(node: ts.Node): number {
+    return lineOf(node, this.context.sourceFile);
+  }
+
+  private awaitRelated(suspension: ts.Node | undefined): Related[] {
+    return suspension ? [{ node: suspension, message: 'suspension point: another run can execute here' }] : [];
+  }
+
+  private reportLostUpdate(node: ts.Node, target: ts.Node, read: Access): void {
+    const suspension = this.suspensionBetween(read.epoch, this.epoch);
+    const { because, related } = this.why();
+    const name = this.text(target);
+    const where = suspension ? `before \`${this.text(suspension)}\` (line ${this.line(suspension)})` : 'before a suspension point';
+    this.context.sink.report({
+      ruleId: this.contextRule(),
+      node,
+      message:
+        `Lost update: \`${name}\` is read at line ${this.line(read.node)} ${where} and written at line ${this.line(node)} after it, in \`${this.label}\`. ` +
+        `\`${this.label}\` can overlap with itself: ${because}; another run can change \`${name}\` during the await and this write discards that change. ` +
+        'Read the value after the await, or serialise the runs (for example with a mutex).',
+      related: [{ node: read.node, message: `\`${this.text(read.node)}\` read here, before the await` }, ...this.awaitRelated(suspension), related],
+    });
+  }
+
+  private reportCheckThenAct(node: ts.Node, target: ts.Node, check: Access, guard: Guard): void {
+    const suspension = this.suspensionBetween(check.epoch, this.epoch);
+    const { because, related } = this.why();
+    const name = this.text(target);
+    this.context.sink.report({
+      ruleId: 'JS-ASYNC-002',
+      node,
+      message:
+        `Check-then-act across await: \`${this.text(guard.test)}\` checks \`${this.text(check.node)}\` at line ${this.line(check.node)}, ` +
+        `but \`${name}\` is written at line ${this.line(node)} only after ${suspension ? `\`${this.text(suspension)}\`` : 'an await'}. ` +
+        `\`${this.label}\` can overlap with itself: ${because}; two runs can both pass the check before either writes (double initialisation, cache stampede). ` +
+        'Cache the promise instead of the awaited value, or re-check after the await.',
+      related: [{ node: check.node, message: 'the check, before the await' }, ...this.awaitRelated(suspension), related],
+      fixes: this.promiseCachingFix(node, guard),
+    });
+  }
+
+  /**
+   * `if (!x) x = await load(); return x;` → `if (!x) x = load(); return x;` — offered only when
+   * every other use of `x` in the file awaits or returns it, so storing the promise is safe.
+   */
+  private promiseCachingFix(node: ts.Node, guard: Guard): FixSuggestion[] {
+    if (!ts.isBinaryExpression(node) || node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return [];
+    const right = stripParens(node.right);
+    if (!ts.isAwaitExpression(right)) return [];
+    const test = stripParens(guard.test as ts.Expression);
+    const targetText = node.left.getText(this.context.sourceFile);
+    if (!ts.isPrefixUnaryExpression(test) || test.operator !== ts.SyntaxKind.ExclamationToken || stripParens(test.operand).getText(this.context.sourceFile) !== targetText) return [];
+    const sourceFile = this.context.sourceFile;
+    let safe = true;
+    walkIteratively(sourceFile, (n) => {
+      if (!safe) return false;
+      if ((ts.isPropertyAccessExpression(n) || ts.isIdentifier(n) || ts.isElementAccessExpression(n)) && n.getText(sourceFile) === targetText) {
+        const parent = n.parent;
+        const allowed =
+          n === node.left ||
+          n === stripParens(test.operand) ||
+          ts.isAwaitExpression(parent) ||
+          ts.isReturnStatement(parent) ||
+          (ts.isPropertyAccessExpression(parent) && parent.expression === n && parent.name.text === 'then');
+        if (!allowed) safe = false;
+        return false;
+      }
+      return true;
+    });
+    if (!safe) return [];
+    const awaitStart = right.getStart(sourceFile);
+    const operandStart = right.expression.getStart(sourceFile);
+    return [
+      {
+        title: 'Cache the promise instead of the awaited value',
+        edits: [
+          {
+            file: this.context.sink.file,
+            range: { start: sourceFile.getLineAndCharacterOfPosition(awaitStart), end: sourceFile.getLineAndCharacterOfPosition(operandStart) },
+            newText: '',
+          },
+        ],
+      },
+    ];
+  }
+
+  private reportStaleSnapshot(node: ts.Node, target: ts.Node, local: string, snapshot: Access, guard: Guard): void {
+    const suspension = this.suspensionBetween(snapshot.epoch, this.epoch);
+    const { because, related } = this.why();
+    this.context.sink.report({
+      ruleId: 'JS-ASYNC-003',
+      node,
+      message:
+        `Stale snapshot: \`${local}\` holds \`${this.text(snapshot.node)}\` read at line ${this.line(snapshot.node)}, before ${suspension ? `\`${this.text(suspension)}\`` : 'an await'}, ` +
+        `and after the await it decides (\`${this.text(guard.test)}\`) the write to \`${this.text(target)}\` at line ${this.line(node)}. ` +
+        `\`${this.label}\` can overlap with itself: ${because}; the state may have changed meanwhile. Re-read \`${this.text(snapshot.node)}\` after the await before deciding.`,
+      related: [{ node: snapshot.node, message: `snapshot taken here into \`${local}\`` }, ...this.awaitRelated(suspension), related],
+    });
+  }
+
+  private resourceAct(node: ts.CallExpression, name: string, subject: ts.Expression): void {
+    const subjectText = subject.getText(this.context.sourceFile);
+    for (const guard of this.guards) {
+      const check = guard.reads.checks.find((c) => c.subject === subjectText && c.epoch < this.epoch);
+      if (!check) continue;
+      const evidence = this.context.evidence.length > 0 ? this.why() : undefined;
+      const overlap = evidence ? `\`${this.label}\` can overlap with itself: ${evidence.because}; ` : '';
+      this.context.sink.report({
+        ruleId: 'JS-ASYNC-006',
+        node,
+        severity: evidence ? undefined : 'information',
+        message:
+          `External check-then-act: \`${quote(subjectText)}\` is checked with \`${check.name}\` at line ${this.line(check.node)} and acted on with \`${name}\` at line ${this.line(node)} after an await. ` +
+          `${overlap}another run or process can change it in between. Act directly and handle the failure (for example the 'wx' flag and EEXIST).`,
+        related: [{ node: check.node, message: 'the check, before the await', }, ...(evidence ? [evidence.related] : [])],
+      });
+      return;
+    }
+  }
+
+  private storeWrite(node: ts.CallExpression, name: string, receiver: ts.Expression, argumentReads: Reads): void {
+    const kinds = new Set(this.context.evidence.map((e) => e.kind));
+    if (!kinds.has('handler') && !kinds.has('timer') && !kinds.has('fan-out')) return;
+    const receiverText = receiver.getText(this.context.sourceFile);
+    const fetched = this.taintOf(argumentReads).external.find((e) => e.receiver === receiverText);
+    if (!fetched) return;
+    const { because, related } = this.why();
+    this.context.sink.report({
+      ruleId: 'JS-ASYNC-005',
+      node,
+      message:
+        `Read-modify-write of an external store across await: a value fetched with \`${this.text(fetched.node)}\` at line ${this.line(fetched.node)} is written back with \`${receiverText}.${name}\` at line ${this.line(node)}. ` +
+        `\`${this.label}\` can overlap with itself: ${because}; another run can fetch the same value in between and one of the updates is lost. Use the store's atomic update (increment, compare-and-set, transaction) or serialise the runs.`,
+      related: [{ node: fetched.node, message: 'value fetched here' }, related],
+    });
+  }
+}

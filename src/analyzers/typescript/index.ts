@@ -1,0 +1,39 @@
+import type { Finding } from '../../shared/findings';
+import type { LanguageAnalyzer, SourceFile } from '../language';
+import { summarizeFile, type TsFileSummary } from './file-analysis';
+import { lockOrderFindings } from './lock-order';
+import { summarizeProject } from './project';
+
+export type { TsFileSummary } from './file-analysis';
+export { findProjectConfig, summarizeProject, type ProjectAnalysis } from './project';
+
+/**
+ * The TypeScript/JavaScript analyzer. `summarize` is the syntax-only mode (one file, no types),
+ * cheap enough for every file on a worker thread. `checkProject` is the additive type-aware mode:
+ * given the files of a run and the `tsconfig.json`/`jsconfig.json` that covers them, it builds a
+ * `Program` so types decide what syntax can only guess (a `SharedArrayBuffer`-backed view, an
+ * `async-mutex` `Mutex`, a `Thenable`); files the configuration does not include fall back to
+ * syntax-only mode in the same call.
+ */
+export interface TypeScriptAnalyzer extends LanguageAnalyzer<TsFileSummary> {
+  checkProject(files: SourceFile[], configPath: string): Finding[];
+}
+
+function check(summaries: TsFileSummary[]): Finding[] {
+  const findings = summaries.flatMap((s) => s.findings);
+  findings.push(...lockOrderFindings(summaries.flatMap((s) => s.lockEdges)));
+  return findings;
+}
+
+export const typescriptAnalyzer: TypeScriptAnalyzer = {
+  language: 'javascript',
+  extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs'],
+  summarize(file) {
+    return Promise.resolve(summarizeFile(file));
+  },
+  check,
+  checkProject(files, configPath) {
+    const { summaries, uncovered } = summarizeProject(files, configPath);
+    return check([...summaries, ...uncovered.map(summarizeFile)]);
+  },
+};

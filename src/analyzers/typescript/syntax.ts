@@ -1,0 +1,123 @@
+import ts from 'typescript';
+import type { Range } from '../../shared/findings';
+
+export type FunctionNode = ts.FunctionLikeDeclaration;
+
+export function isFunctionNode(node: ts.Node): node is FunctionNode {
+  return (
+    ts.isFunctionDeclaration(node) ||
+    ts.isFunctionExpression(node) ||
+    ts.isArrowFunction(node) ||
+    ts.isMethodDeclaration(node) ||
+    ts.isConstructorDeclaration(node) ||
+    ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node)
+  );
+}
+
+export function isAsyncFunction(node: FunctionNode): boolean {
+  return (ts.getCombinedModifierFlags(node) & ts.ModifierFlags.Async) !== 0;
+}
+
+/**
+ * Visits every descendant of `root` in source order without recursion: deeply nested input
+ * (thousands of levels in generated or hostile code) must not overflow the stack. `visit`
+ * returns false to skip a node's children.
+ */
+export function walkIteratively(root: ts.Node, visit: (node: ts.Node) => boolean): void {
+  const stack: ts.Node[] = [];
+  const pushChildren = (node: ts.Node): void => {
+    const children: ts.Node[] = [];
+    ts.forEachChild(node, (child) => {
+      children.push(child);
+    });
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  };
+  pushChildren(root);
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (visit(node)) pushChildren(node);
+  }
+}
+
+export function rangeOf(node: ts.Node, sourceFile: ts.SourceFile): Range {
+  const start = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile));
+  const end = sourceFile.getLineAndCharacterOfPosition(node.getEnd());
+  return { start, end };
+}
+
+/** One-based line, as people read it in messages. */
+export function lineOf(node: ts.Node, sourceFile: ts.SourceFile): number {
+  return sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile)).line + 1;
+}
+
+export function stripParens(node: ts.Expression): ts.Expression {
+  let current = node;
+  while (
+    ts.isParenthesizedExpression(current) ||
+    ts.isAsExpression(current) ||
+    ts.isNonNullExpression(current) ||
+    ts.isTypeAssertionExpression(current) ||
+    ts.isSatisfiesExpression(current)
+  ) {
+    current = current.expression;
+  }
+  return current;
+}
+
+/** `a.b.c(...)` → `c`; `f(...)` → `f`. */
+export function calleeName(call: ts.CallExpression | ts.NewExpression): string | undefined {
+  const callee = stripParens(call.expression);
+  if (ts.isIdentifier(callee)) return callee.text;
+  if (ts.isPropertyAccessExpression(callee)) return callee.name.text;
+  return undefined;
+}
+
+/** `a.b.c(...)` → the expression `a.b`. */
+export function calleeReceiver(call: ts.CallExpression): ts.Expression | undefined {
+  const callee = stripParens(call.expression);
+  return ts.isPropertyAccessExpression(callee) ? callee.expression : undefined;
+}
+
+export function nearestFunction(node: ts.Node): FunctionNode | undefined {
+  let current: ts.Node | undefined = node.parent;
+  while (current) {
+    if (isFunctionNode(current)) return current;
+    current = current.parent;
+  }
+  return undefined;
+}
+
+/** A short name for a function, for messages: `save`, `Store.add`, `<anonymous async arrow>`. */
+export function functionLabel(fn: FunctionNode): string {
+  const own = fn.name && (ts.isIdentifier(fn.name) || ts.isPrivateIdentifier(fn.name)) ? fn.name.text : undefined;
+  if (own) {
+    const owner = fn.parent && ts.isClassLike(fn.parent) && fn.parent.name ? `${fn.parent.name.text}.` : '';
+    return `${owner}${own}`;
+  }
+  const parent = fn.parent;
+  if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if (parent && ts.isPropertyDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  return 'the async callback';
+}
+
+/** The name a function is referred to by elsewhere in the file, if any. */
+export function bindingName(fn: FunctionNode): string | undefined {
+  if (fn.name && ts.isIdentifier(fn.name)) return fn.name.text;
+  const parent = fn.parent;
+  if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if (parent && ts.isPropertyDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
+  return undefined;
+}
+
+export function textOf(node: ts.Node, sourceFile: ts.SourceFile): string {
+  return node.getText(sourceFile);
+}
+
+/** Shortens code quoted in messages so that a minified line does not become the message. */
+export function quote(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}
