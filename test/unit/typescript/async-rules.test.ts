@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze, linesOf, ruleIds } from './helpers';
 
-describe('JS-ASYNC-001 lost update across await', () => {
-  it('flags `this.total = this.total + await …` in a public method of an exported class', async () => {
+void describe('JS-ASYNC-001 lost update across await', () => {
+  void it('flags `this.total = this.total + await …` in a public method of an exported class', async () => {
     const findings = await analyze(`
 export class Cart {
   total = 0;
@@ -19,12 +19,12 @@ export class Cart {
     assert.ok(finding.related.length >= 2, 'names the read and the suspension point');
   });
 
-  it('flags `x += await f()` on a module variable of an exported function (reads x before the await)', async () => {
+  void it('flags `x += await f()` on a module variable of an exported function (reads x before the await)', async () => {
     const findings = await analyze(`let hits = 0;\nexport async function hit() { hits += await weight(); }`);
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-001'), [2]);
   });
 
-  it('flags a snapshot in a local written back after the await', async () => {
+  void it('flags a snapshot in a local written back after the await', async () => {
     const findings = await analyze(`
 let balance = 0;
 export async function deposit(n: number) {
@@ -35,7 +35,7 @@ export async function deposit(n: number) {
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-001'), [6]);
   });
 
-  it('flags a method started without await from a loop (require-atomic-updates misses `this`)', async () => {
+  void it('flags a method started without await from a loop (require-atomic-updates misses `this`)', async () => {
     const findings = await analyze(`
 class Counter {
   n = 0;
@@ -45,7 +45,7 @@ class Counter {
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-001'), [4]);
   });
 
-  it('flags through an alias of a shared object (`const c = this.cache`)', async () => {
+  void it('flags through an alias of a shared object (`const c = this.cache`)', async () => {
     const findings = await analyze(`
 export class Stats {
   counts: Record<string, number> = {};
@@ -57,7 +57,7 @@ export class Stats {
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-001'), [6]);
   });
 
-  it('is silent without overlap evidence (a private helper awaited in sequence)', async () => {
+  void it('is silent without overlap evidence (a private helper awaited in sequence)', async () => {
     const findings = await analyze(`
 let total = 0;
 async function add(id: string) { total = total + await price(id); }
@@ -66,29 +66,29 @@ main([]).catch(console.error);`);
     assert.deepEqual(findings, []);
   });
 
-  it('is silent when the value is read after the await (`const v = await f(); x += v`)', async () => {
+  void it('is silent when the value is read after the await (`const v = await f(); x += v`)', async () => {
     const findings = await analyze(`let x = 0;\nexport async function f() { const v = await g(); x += v; }`);
     assert.deepEqual(findings, []);
   });
 
-  it('is silent for `x = await f(); x++` on a local no closure captures', async () => {
+  void it('is silent for `x = await f(); x++` on a local no closure captures', async () => {
     const findings = await analyze(`export async function f() { let x = 0; x = await g(); x++; return x; }`);
     assert.deepEqual(findings, []);
   });
 
-  it('is silent for a synchronous read-modify-write inside one handler', async () => {
+  void it('is silent for a synchronous read-modify-write inside one handler', async () => {
     const findings = await analyze(`
 let count = 0;
 server.on('request', async (req, res) => { count++; res.end(String(count)); await flush(); });`);
     assert.deepEqual(findings, []);
   });
 
-  it('is silent for a write whose value comes only from the awaited call', async () => {
+  void it('is silent for a write whose value comes only from the awaited call', async () => {
     const findings = await analyze(`let cfg: unknown;\nexport async function reload() { cfg = await loadConfig(); }`);
     assert.deepEqual(findings, []);
   });
 
-  it('is silent for AsyncLocalStorage-confined state', async () => {
+  void it('is silent for AsyncLocalStorage-confined state', async () => {
     const findings = await analyze(`
 import { AsyncLocalStorage } from 'node:async_hooks';
 const store = new AsyncLocalStorage<{ n: number }>();
@@ -99,7 +99,7 @@ export async function handle() {
     assert.deepEqual(findings, []);
   });
 
-  it('is silent for writes to fresh objects that have not escaped', async () => {
+  void it('is silent for writes to fresh objects that have not escaped', async () => {
     const findings = await analyze(`
 export async function build(ids: string[]) {
   const out = { total: 0 };
@@ -110,8 +110,8 @@ export async function build(ids: string[]) {
   });
 });
 
-describe('require-atomic-updates false positives stay silent', () => {
-  it('eslint#11899: properties of a request context (Koa `ctx.body`)', async () => {
+void describe('require-atomic-updates false positives stay silent', () => {
+  void it('eslint#11899: properties of a request context (Koa `ctx.body`)', async () => {
     const findings = await analyze(`
 app.use(async (ctx, next) => {
   ctx.state.user = ctx.state.user || await loadUser(ctx);
@@ -121,7 +121,7 @@ app.use(async (ctx, next) => {
     assert.deepEqual(findings, []);
   });
 
-  it("eslint#11899: the rule's own documented correct examples", async () => {
+  void it("eslint#11899: the rule's own documented correct examples", async () => {
     const findings = await analyze(`
 let result = 0;
 export async function foo() {
@@ -136,7 +136,7 @@ export function* bar() { result += yield; }`);
     assert.deepEqual(findings, []);
   });
 
-  it('eslint#11954: decrement in finally of a concurrency limiter', async () => {
+  void it('eslint#11954: decrement in finally of a concurrency limiter', async () => {
     const findings = await analyze(`
 module.exports = function limit(fn, concurrency) {
   let count = 0;
@@ -155,7 +155,7 @@ module.exports = function limit(fn, concurrency) {
     assert.deepEqual(findings, []);
   });
 
-  it('eslint#12353: guard flag set before the first await', async () => {
+  void it('eslint#12353: guard flag set before the first await', async () => {
     const findings = await analyze(`
 let syncing = false;
 export async function sync() {
@@ -168,7 +168,7 @@ setInterval(sync, 1000);`);
     assert.deepEqual(findings, []);
   });
 
-  it('eslint#11950: assignment from the awaited result guarded by that result', async () => {
+  void it('eslint#11950: assignment from the awaited result guarded by that result', async () => {
     const findings = await analyze(`
 const flasher = { manifestId: '', config: undefined as unknown };
 export async function tryFetchManifest() {
@@ -178,7 +178,7 @@ export async function tryFetchManifest() {
     assert.deepEqual(findings, []);
   });
 
-  it('eslint#14208: a loop variable name reused after an awaiting loop', async () => {
+  void it('eslint#14208: a loop variable name reused after an awaiting loop', async () => {
     const findings = await analyze(`
 export async function run(input: { id: number }[], props: { id: number }[]) {
   for (const entry of input) {
@@ -193,7 +193,7 @@ export async function run(input: { id: number }[], props: { id: number }[]) {
     assert.deepEqual(findings, []);
   });
 
-  it('eslint#18785: fresh objects created in the function', async () => {
+  void it('eslint#18785: fresh objects created in the function', async () => {
     const findings = await analyze(`
 export const fn = async () => {
   const z1 = new Z();
@@ -205,14 +205,14 @@ export const fn = async () => {
     assert.deepEqual(findings, []);
   });
 
-  it('a condition re-checked after the await (eslint#12108)', async () => {
+  void it('a condition re-checked after the await (eslint#12108)', async () => {
     const findings = await analyze(`
 let i = 0;
 export async function f() { if (i) { await g(); if (i) { i = 0; } } }`);
     assert.deepEqual(findings, []);
   });
 
-  it('VS Code Thenable UI calls are not races', async () => {
+  void it('VS Code Thenable UI calls are not races', async () => {
     const findings = await analyze(`
 import * as vscode from 'vscode';
 export class Prompt {
@@ -227,8 +227,8 @@ export class Prompt {
   });
 });
 
-describe('JS-ASYNC-002 check-then-act across await', () => {
-  it('flags a cache stampede and offers to cache the promise', async () => {
+void describe('JS-ASYNC-002 check-then-act across await', () => {
+  void it('flags a cache stampede and offers to cache the promise', async () => {
     const code = `
 const cache: Record<string, Promise<string> | string> = {};
 export async function get(k: string) {
@@ -246,7 +246,7 @@ export async function get(k: string) {
     assert.equal(fixed, '  if (!cache[k]) cache[k] = load(k);');
   });
 
-  it('flags lazy initialisation of a client field (require-atomic-updates misses `this`, eslint#19022)', async () => {
+  void it('flags lazy initialisation of a client field (require-atomic-updates misses `this`, eslint#19022)', async () => {
     const findings = await analyze(`
 export class Db {
   private client?: Client;
@@ -260,7 +260,7 @@ export class Db {
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-002'), [6]);
   });
 
-  it('flags Map has/set with an await in between', async () => {
+  void it('flags Map has/set with an await in between', async () => {
     const findings = await analyze(`
 const seen = new Set<string>();
 export async function once(id: string) {
@@ -271,12 +271,12 @@ export async function once(id: string) {
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-002'), [6]);
   });
 
-  it('flags `x ||= await load()` on shared state', async () => {
+  void it('flags `x ||= await load()` on shared state', async () => {
     const findings = await analyze(`let conn: unknown;\nexport async function db() { conn ||= await open(); return conn; }`);
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-002'), [2]);
   });
 
-  it('offers no fix when the cached value is also read without await elsewhere', async () => {
+  void it('offers no fix when the cached value is also read without await elsewhere', async () => {
     const findings = await analyze(`
 let client: any;
 export async function get() { if (!client) client = await connect(); return client; }
@@ -285,7 +285,7 @@ export function status() { return client.status; }`);
     assert.deepEqual(findings[0].fixes, []);
   });
 
-  it('is silent when the promise itself is cached', async () => {
+  void it('is silent when the promise itself is cached', async () => {
     const findings = await analyze(`
 const cache = new Map<string, Promise<string>>();
 export function get(k: string) {
@@ -296,8 +296,8 @@ export function get(k: string) {
   });
 });
 
-describe('JS-ASYNC-003 stale snapshot decides a write', () => {
-  it('flags a status read before the await deciding the write after it', async () => {
+void describe('JS-ASYNC-003 stale snapshot decides a write', () => {
+  void it('flags a status read before the await deciding the write after it', async () => {
     const findings = await analyze(`
 const st = { status: 'idle' };
 export async function start() {
@@ -309,7 +309,7 @@ export async function start() {
     assert.match(findings[0].message, /`s` holds `st\.status`/);
   });
 
-  it('is silent when the state is re-read after the await', async () => {
+  void it('is silent when the state is re-read after the await', async () => {
     const findings = await analyze(`
 const st = { status: 'idle' };
 export async function start() {
@@ -320,8 +320,8 @@ export async function start() {
   });
 });
 
-describe('JS-ASYNC-004 concurrent fan-out', () => {
-  it('flags `sum += await` inside Promise.all(xs.map(async …))', async () => {
+void describe('JS-ASYNC-004 concurrent fan-out', () => {
+  void it('flags `sum += await` inside Promise.all(xs.map(async …))', async () => {
     const findings = await analyze(`
 async function total(ids: string[]) {
   let sum = 0;
@@ -332,7 +332,7 @@ async function total(ids: string[]) {
     assert.match(findings[0].message, /started for every element by `map`/);
   });
 
-  it('flags forEach(async …) mutating a captured accumulator', async () => {
+  void it('flags forEach(async …) mutating a captured accumulator', async () => {
     const findings = await analyze(`
 function tally(ids: string[]) {
   const totals = { n: 0 };
@@ -341,7 +341,7 @@ function tally(ids: string[]) {
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-004'), [4]);
   });
 
-  it('is silent for a sequential for…of loop with await', async () => {
+  void it('is silent for a sequential for…of loop with await', async () => {
     const findings = await analyze(`
 async function total(ids: string[]) {
   let sum = 0;
@@ -351,7 +351,7 @@ async function total(ids: string[]) {
     assert.deepEqual(findings, []);
   });
 
-  it('is silent when each task only returns its value (awaited promises)', async () => {
+  void it('is silent when each task only returns its value (awaited promises)', async () => {
     const findings = await analyze(`
 async function total(ids: string[]) {
   const parts = await Promise.all(ids.map(async (id) => await get(id)));
@@ -361,13 +361,13 @@ async function total(ids: string[]) {
   });
 });
 
-describe('JS-ASYNC-005 handler read-modify-write', () => {
-  it('flags an external store read and written back in an event handler', async () => {
+void describe('JS-ASYNC-005 handler read-modify-write', () => {
+  void it('flags an external store read and written back in an event handler', async () => {
     const findings = await analyze(`emitter.on('msg', async (m) => { const n = await db.get('k'); await db.set('k', n + 1); });`);
     assert.deepEqual(ruleIds(findings), ['JS-ASYNC-005']);
   });
 
-  it('flags a lost update on module state in a request handler', async () => {
+  void it('flags a lost update on module state in a request handler', async () => {
     const findings = await analyze(`
 let visits = 0;
 app.post('/visit', async (req, res) => {
@@ -380,7 +380,7 @@ app.post('/visit', async (req, res) => {
     assert.match(findings[0].message, /handler with `post`/);
   });
 
-  it('flags a named method registered as a timer callback', async () => {
+  void it('flags a named method registered as a timer callback', async () => {
     const findings = await analyze(`
 class Poller {
   seen = 0;
@@ -390,31 +390,31 @@ class Poller {
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-005'), [5]);
   });
 
-  it('is silent when the handler uses an atomic store update', async () => {
+  void it('is silent when the handler uses an atomic store update', async () => {
     const findings = await analyze(`emitter.on('msg', async (m) => { await db.incr('k'); });`);
     assert.deepEqual(findings, []);
   });
 });
 
-describe('JS-ASYNC-006 external check-then-act', () => {
-  it('flags exists-then-writeFile across await', async () => {
+void describe('JS-ASYNC-006 external check-then-act', () => {
+  void it('flags exists-then-writeFile across await', async () => {
     const findings = await analyze(`export async function ensure(p: string) { if (!(await exists(p))) await writeFile(p, 'x'); }`);
     assert.deepEqual(ruleIds(findings), ['JS-ASYNC-006']);
     assert.equal(findings[0].severity, 'warning');
   });
 
-  it('reports at information level without overlap evidence', async () => {
+  void it('reports at information level without overlap evidence', async () => {
     const findings = await analyze(`async function ensure(p: string) { if (!(await exists(p))) await writeFile(p, 'x'); }`);
     assert.deepEqual(ruleIds(findings), ['JS-ASYNC-006']);
     assert.equal(findings[0].severity, 'information');
   });
 
-  it('is silent when the act itself fails on conflict (no prior check)', async () => {
+  void it('is silent when the act itself fails on conflict (no prior check)', async () => {
     const findings = await analyze(`export async function ensure(p: string) { await writeFile(p, 'x', { flag: 'wx' }).catch(() => undefined); }`);
     assert.deepEqual(findings, []);
   });
 
-  it('is silent for a synchronous check and act with no suspension between', async () => {
+  void it('is silent for a synchronous check and act with no suspension between', async () => {
     const findings = await analyze(`export async function ensure(p: string) { if (!existsSync(p)) mkdirSync(p); await touch(p); }`);
     assert.deepEqual(findings, []);
   });
