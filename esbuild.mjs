@@ -6,6 +6,7 @@ import { cp, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { webTreeSitterCjs } from './scripts/esbuild-plugins.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -51,7 +52,7 @@ const node = {
   minify: production,
   external: ['vscode', 'mocha'],
   logLevel: 'warning',
-  plugins: watch ? [watchReporter] : [],
+  plugins: watch ? [webTreeSitterCjs, watchReporter] : [webTreeSitterCjs],
 };
 
 const targets = [
