@@ -26,8 +26,8 @@ const PASSES = [
   { name: 'restricted', trusted: false, scenarios: restrictedScenarios },
 ];
 
-/** The PY-RACE-001 finding the CLI reports for the workspace: the text the UI must show. */
-function expectedRace(workspace) {
+/** What the CLI reports for the workspace: the PY-RACE-001 text and the finding count the UI must show. */
+function expectedFindings(workspace) {
   const cli = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'analyze', workspace, '--format', 'sarif', '--workers', '0'], {
     cwd: workspace,
     encoding: 'utf8',
@@ -36,7 +36,7 @@ function expectedRace(workspace) {
   const results = JSON.parse(cli.stdout).runs.flatMap((run) => run.results);
   const race = results.find((result) => result.ruleId === 'PY-RACE-001');
   if (!race) throw new Error('the CLI reports no PY-RACE-001 for test/fixtures/workspace: fix the analyzer or the fixture first');
-  return { message: race.message.text };
+  return { race: { message: race.message.text }, findingCount: results.length };
 }
 
 async function runPass(pass, browser, tally) {
@@ -45,7 +45,7 @@ async function runPass(pass, browser, tally) {
   let context;
   try {
     const workspace = copyFixture('workspace', scratch);
-    const race = expectedRace(workspace);
+    const expected = expectedFindings(workspace);
     server = await startCodeServer({ workspace, scratch, trusted: pass.trusted, log: verbose ? (t) => process.stdout.write(t) : undefined });
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
@@ -54,7 +54,7 @@ async function runPass(pass, browser, tally) {
     for (const scenario of pass.scenarios) {
       const started = Date.now();
       try {
-        await scenario.run(page, { race });
+        await scenario.run(page, expected);
         tally.passed += 1;
         console.log(`✓ [${pass.name}] ${scenario.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         await page.screenshot({ path: path.join(resultsDir, `${scenario.screenshot}.png`) });

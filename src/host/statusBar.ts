@@ -8,8 +8,10 @@ export function registerStatusBar(context: vscode.ExtensionContext, view: Findin
   item.name = 'Concurrency Lens';
   item.command = BuiltinCommands.focusProblems;
   const render = (count: number) => {
+    const summary = `Concurrency Lens: ${count} finding${count === 1 ? '' : 's'}`;
     item.text = `$(shield) ${count}`;
-    item.tooltip = `Concurrency Lens: ${count} finding${count === 1 ? '' : 's'}. Click to open the Problems panel.`;
+    item.tooltip = `${summary}. Click to open the Problems panel.`;
+    item.accessibilityInformation = { label: summary, role: 'button' };
   };
   render(view.count);
   item.show();

@@ -1,5 +1,5 @@
 // The e2e scenarios: what a person does and sees. Each receives the open workbench page and
-// the finding the CLI reports for the same workspace (so the test knows the exact message).
+// what the CLI reports for the same workspace (so the test knows the exact message and count).
 import assert from 'node:assert/strict';
 import { problemRows, quickOpen, runCommand, waitForSquiggle } from './workbench.mjs';
 
@@ -9,11 +9,13 @@ export const trustedScenarios = [
   {
     name: 'Analyze Workspace from the palette lists PY-RACE-001 in the Problems panel',
     screenshot: 'problems-panel',
-    async run(page, { race }) {
+    async run(page, { race, findingCount }) {
       await runCommand(page, 'Concurrency Lens: Analyze Workspace');
       await runCommand(page, 'View: Focus Problems');
       const labels = await problemRows(page, ofRace(race));
       assert.ok(labels.some((label) => /^Warning: /.test(label) && ofRace(race)(label)), 'the race is listed as a warning');
+      const label = `Concurrency Lens: ${findingCount} finding${findingCount === 1 ? '' : 's'}`;
+      await page.locator(`.statusbar-item[aria-label="${label}"], .statusbar-item [aria-label="${label}"]`).first().waitFor({ timeout: 30_000 });
     },
   },
   {
