@@ -107,7 +107,9 @@ function collectFacts(sourceFile: ts.SourceFile, wantElementAccesses: boolean): 
       }
       case ts.SyntaxKind.Identifier: {
         const text = (node as ts.Identifier).text;
-        if ((text === 'workerData' || text === 'parentPort') && !ts.isPropertyAccessExpression(node.parent)) facts.isWorkerFile = true;
+        const parent = node.parent;
+        const isPropertyName = (ts.isPropertyAccessExpression(parent) && parent.name === node) || (ts.isPropertyAssignment(parent) && parent.name === node);
+        if ((text === 'workerData' || text === 'parentPort') && !isPropertyName) facts.isWorkerFile = true;
         break;
       }
       default:

@@ -142,8 +142,9 @@ export class LockAnalysis {
     if (method === 'request' && /(^|\.)locks$/.test(receiver.getText(this.sink.sourceFile))) {
       const [name] = call.arguments;
       const callback = call.arguments[call.arguments.length - 1];
-      if (!name || !ts.isStringLiteralLike(name) || !callback || !isFunctionNode(callback) || call.arguments.length < 2) return undefined;
-      return { identity: `navigator.locks:'${name.text}'`, kind: 'web-lock', call, region: callback.body ? [callback.body] : [] };
+      if (!name || !ts.isStringLiteralLike(name) || call.arguments.length < 2) return undefined;
+      const region = isFunctionNode(callback) && callback.body ? [callback.body] : [];
+      return { identity: `navigator.locks:'${name.text}'`, kind: 'web-lock', call, region };
     }
     if (method === 'runExclusive') {
       const lock = this.lockOf(receiver, method);
