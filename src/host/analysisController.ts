@@ -58,16 +58,23 @@ export class AnalysisController implements vscode.Disposable {
     if (resolved.file) this.log.info(`Using ${resolved.file} (settings override it).`);
     for (const problem of resolved.problems) this.log.warn(problem);
     this.config = resolved.config;
+    let carriedOver: string[] = [];
     await this.enqueueLogged(() => {
       if (!this.settings.enable) {
         this.resetSession();
         this.view.clear();
         return;
       }
-      if (this.session && this.sessionWorkers !== this.settings.maxWorkers) this.resetSession();
+      if (this.session && this.sessionWorkers !== this.settings.maxWorkers) {
+        // The worker count is fixed per session: start a new one and re-read what the old one held.
+        carriedOver = [...this.sessionPaths];
+        this.resetSession();
+      }
       this.currentSession().setConfig(this.config);
-      this.publish();
+      // With files carried over, the refresh publishes; publishing now would blank them for a moment.
+      if (carriedOver.length === 0) this.publish();
     });
+    if (carriedOver.length > 0) await this.refreshFromDisk(carriedOver);
   }
 
   isExcluded(filePath: string): boolean {
@@ -125,6 +132,7 @@ export class AnalysisController implements vscode.Disposable {
     await this.enqueueLogged(async () => {
       for (const filePath of paths) if (!files.some((f) => f.path === filePath)) this.forget(filePath);
       await this.currentSession().update(files);
+      for (const file of files) this.sessionPaths.add(file.path);
       this.publish();
     });
   }
