@@ -29,7 +29,8 @@ export const typescriptAnalyzer: TypeScriptAnalyzer = {
   language: 'javascript',
   extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs'],
   summarize(file) {
-    return Promise.resolve(summarizeFile(file));
+    // The executor turns a parse failure into a rejection, as the engine expects from a promise.
+    return new Promise((resolve) => resolve(summarizeFile(file)));
   },
   check,
   checkProject(files, configPath) {
