@@ -55,25 +55,54 @@ class Reads {
 interface Guard {
   test: ts.Node;
   reads: Reads;
+  /** Suspensions passed when the test had been evaluated. */
+  epoch: number;
   /** Keys written in the epoch of their check: the guard-flag idiom (`busy = true` before the first await). */
   claimed: Set<string>;
+  /** `if (cond) return;` at statement level: it guards the rest of the block. */
+  earlyExit?: boolean;
 }
 
 const MAP_READS = new Set(['has', 'get', 'includes']);
 const MAP_WRITES = new Set(['set', 'add', 'delete']);
 const STORE_READS = /^(get|read|load|fetch|find|findOne|findById|hget|getItem|count)$/;
 const STORE_WRITES = /^(set|put|write|save|update|updateOne|setItem|hset|store|upsert)$/;
-const RESOURCE_CHECKS = new Set(['exists', 'existsSync', 'pathExists', 'pathExistsSync', 'access', 'stat', 'lstat', 'isPortFree', 'isPortAvailable', 'checkPort', 'isFile', 'isDirectory']);
+const RESOURCE_CHECKS = new Set(['exists', 'existsSync', 'pathExists', 'pathExistsSync', 'access', 'stat', 'lstat', 'isPortFree', 'isPortAvailable', 'checkPort']);
 const RESOURCE_ACTS = new Set(['writeFile', 'writeFileSync', 'mkdir', 'mkdirSync', 'open', 'create', 'createWriteStream', 'rename', 'copyFile', 'unlink', 'rm', 'rmdir', 'symlink', 'listen', 'insert', 'insertOne', 'outputFile', 'ensureDir', 'mkdirp']);
 const MAX_DEPTH = 400;
 const MAX_TAINT = 24;
 
 class TooDeep extends Error {}
 
-function keysOverlap(a: string, b: string): boolean {
-  if (a === b) return true;
-  const [short, long] = a.length < b.length ? [a, b] : [b, a];
-  return long.startsWith(short) && (long[short.length] === '.' || long[short.length] === '[');
+/**
+ * A write to `written` replaces the value read at `read` when they are the same path, or the
+ * read is inside the written object (`this.stats.count` read, `this.stats` replaced). Reading a
+ * reference to a container (`cache`) says nothing about the slot written later (`cache[k]`).
+ */
+function replaces(written: string, read: string): boolean {
+  if (written === read) return true;
+  return read.startsWith(written) && (read[written.length] === '.' || read[written.length] === '[');
+}
+
+/** `x = null`, `x = false`, `delete x`: resetting loses no other run's value. */
+function isClearingWrite(node: ts.Node): boolean {
+  if (ts.isDeleteExpression(node)) return true;
+  if (ts.isCallExpression(node)) return calleeName(node) === 'delete';
+  if (!ts.isBinaryExpression(node) || node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return false;
+  const value = stripParens(node.right);
+  return (
+    value.kind === ts.SyntaxKind.NullKeyword ||
+    value.kind === ts.SyntaxKind.FalseKeyword ||
+    ts.isVoidExpression(value) ||
+    (ts.isIdentifier(value) && value.text === 'undefined')
+  );
+}
+
+function insideCatch(node: ts.Node, fn: FunctionNode): boolean {
+  for (let current: ts.Node | undefined = node.parent; current && current !== fn; current = current.parent) {
+    if (ts.isCatchClause(current)) return true;
+  }
+  return false;
 }
 
 function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
@@ -128,6 +157,11 @@ class AsyncFlow {
   private readonly guards: Guard[] = [];
   private readonly sharedThis: boolean;
   private readonly label: string;
+  /**
+   * `if (busy) return; busy = true; …`: while the flag is set no other run gets past the guard,
+   * so nothing written until the flag is cleared can race with another run of this function.
+   */
+  private exclusiveFlag: string | undefined;
 
   constructor(private readonly context: FlowContext) {
     this.sharedThis = thisIsShared(context.fn);
@@ -149,6 +183,7 @@ class AsyncFlow {
       const guard = this.statement(statement);
       // `if (cond) return;` guards everything after it in the block.
       if (guard && ts.isIfStatement(statement) && !statement.elseStatement && exits(statement.thenStatement)) {
+        guard.earlyExit = true;
         this.guards.push(guard);
         pushed++;
       }
@@ -187,7 +222,7 @@ class AsyncFlow {
   private ifStatement(node: ts.IfStatement): Guard {
     const reads = new Reads();
     this.expression(node.expression, reads);
-    const guard: Guard = { test: node.expression, reads, claimed: new Set() };
+    const guard: Guard = { test: node.expression, reads, epoch: this.epoch, claimed: new Set() };
     this.guards.push(guard);
     const start = this.epoch;
     this.statement(node.thenStatement);
@@ -203,7 +238,7 @@ class AsyncFlow {
   private guarded(test: ts.Expression, body: () => void): void {
     const reads = new Reads();
     this.expression(test, reads);
-    this.guards.push({ test, reads, claimed: new Set() });
+    this.guards.push({ test, reads, epoch: this.epoch, claimed: new Set() });
     body();
     this.guards.pop();
   }
@@ -234,7 +269,7 @@ class AsyncFlow {
   private switchStatement(node: ts.SwitchStatement): void {
     const reads = new Reads();
     this.expression(node.expression, reads);
-    this.guards.push({ test: node.expression, reads, claimed: new Set() });
+    this.guards.push({ test: node.expression, reads, epoch: this.epoch, claimed: new Set() });
     const start = this.epoch;
     let end = start;
     for (const clause of node.caseBlock.clauses) {
@@ -303,7 +338,11 @@ class AsyncFlow {
     if (isFunctionNode(node) || ts.isClassLike(node) || ts.isTypeNode(node)) return;
     if (ts.isPropertyAssignment(node)) return this.expression(node.initializer, reads);
     if (ts.isAwaitExpression(node) || ts.isYieldExpression(node)) {
-      if (node.expression) this.expression(node.expression, reads);
+      // The awaited result is a new value from the call, not the state passed to it
+      // (`cfg = await load(cfg.path)`); only resource checks inside it matter to the caller.
+      const operand = new Reads();
+      if (node.expression) this.expression(node.expression, operand);
+      reads.checks.push(...operand.checks);
       this.suspend(node);
       return;
     }
@@ -314,7 +353,7 @@ class AsyncFlow {
         const left = new Reads();
         this.expression(node.left, left);
         reads.absorb(left);
-        this.guards.push({ test: node.left, reads: left, claimed: new Set() });
+        this.guards.push({ test: node.left, reads: left, epoch: this.epoch, claimed: new Set() });
         this.expression(node.right, reads);
         this.guards.pop();
         return;
@@ -324,7 +363,7 @@ class AsyncFlow {
       const test = new Reads();
       this.expression(node.condition, test);
       reads.absorb(test);
-      this.guards.push({ test: node.condition, reads: test, claimed: new Set() });
+      this.guards.push({ test: node.condition, reads: test, epoch: this.epoch, claimed: new Set() });
       const start = this.epoch;
       this.expression(node.whenTrue, reads);
       const afterTrue = this.epoch;
@@ -352,6 +391,7 @@ class AsyncFlow {
     if (ts.isCallExpression(node)) return this.call(node, reads);
     if (ts.isIdentifier(node) || ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node) || node.kind === ts.SyntaxKind.ThisKeyword) {
       const key = this.sharedPath(node as ts.Expression);
+      if (key === 'this') return;
       if (key) {
         reads.shared.push({ key, epoch: this.epoch, node });
         if (ts.isElementAccessExpression(node)) this.expression(node.argumentExpression, reads);
@@ -427,7 +467,7 @@ class AsyncFlow {
       // `k ||= await load()` checks `k`, then writes after the await: a check-then-act.
       const check = new Reads();
       check.shared.push(implicit);
-      this.guards.push({ test: target, reads: check, claimed: new Set() });
+      this.guards.push({ test: target, reads: check, epoch: this.epoch, claimed: new Set() });
       this.expression(node.right, value);
       this.write(key, node, value, target);
       this.guards.pop();
@@ -493,22 +533,33 @@ class AsyncFlow {
   private write(key: string, node: ts.Node, value: Reads, target: ts.Node): void {
     const epoch = this.epoch;
     for (const guard of this.guards) {
-      if (guard.reads.shared.some((r) => keysOverlap(r.key, key) && r.epoch === epoch)) guard.claimed.add(key);
+      if (!guard.reads.shared.some((r) => replaces(key, r.key) && r.epoch === epoch)) continue;
+      guard.claimed.add(key);
+      if (guard.earlyExit && !isClearingWrite(node)) this.exclusiveFlag = key;
+    }
+    if (this.exclusiveFlag !== undefined) {
+      if (key === this.exclusiveFlag && isClearingWrite(node)) this.exclusiveFlag = undefined;
+      return;
     }
     if (this.context.evidence.length === 0) return;
-    const stale = this.taintOf(value).shared.find((r) => keysOverlap(r.key, key) && r.epoch < epoch);
+    const stale = this.taintOf(value).shared.find((r) => replaces(key, r.key) && r.epoch < epoch);
     if (stale) return this.reportLostUpdate(node, target, stale);
+    // Resetting state, or recording a failure in a catch block, is not the act of a check-then-act.
+    if (isClearingWrite(node) || insideCatch(node, this.context.fn)) return;
     for (let i = this.guards.length - 1; i >= 0; i--) {
       const guard = this.guards[i];
-      const check = guard.reads.shared.find((r) => keysOverlap(r.key, key));
+      const check = guard.reads.shared.find((r) => replaces(key, r.key));
       if (!check) continue;
       if (check.epoch < epoch && !guard.claimed.has(key)) this.reportCheckThenAct(node, target, check, guard);
       return;
     }
     for (const guard of this.guards) {
       for (const local of guard.reads.locals) {
-        const snapshot = this.taints.get(local)?.shared.find((r) => keysOverlap(r.key, key) && r.epoch < epoch);
-        if (snapshot) return this.reportStaleSnapshot(node, target, local, snapshot, guard);
+        const snapshot = this.taints.get(local)?.shared.find((r) => replaces(key, r.key) && r.epoch < epoch);
+        if (!snapshot || guard.claimed.has(key)) continue;
+        // A snapshot tested before the await is a plain check-then-act; tested after it, a stale decision.
+        if (guard.epoch > snapshot.epoch) return this.reportStaleSnapshot(node, target, local, snapshot, guard);
+        return this.reportCheckThenAct(node, target, snapshot, guard);
       }
     }
   }
@@ -631,6 +682,7 @@ class AsyncFlow {
   }
 
   private resourceAct(node: ts.CallExpression, name: string, subject: ts.Expression): void {
+    if (this.exclusiveFlag !== undefined) return;
     const subjectText = subject.getText(this.context.sourceFile);
     for (const guard of this.guards) {
       const check = guard.reads.checks.find((c) => c.subject === subjectText && c.epoch < this.epoch);
@@ -652,7 +704,7 @@ class AsyncFlow {
 
   private storeWrite(node: ts.CallExpression, name: string, receiver: ts.Expression, argumentReads: Reads): void {
     const kinds = new Set(this.context.evidence.map((e) => e.kind));
-    if (!kinds.has('handler') && !kinds.has('timer') && !kinds.has('fan-out')) return;
+    if (this.exclusiveFlag !== undefined || (!kinds.has('handler') && !kinds.has('timer') && !kinds.has('fan-out'))) return;
     const receiverText = receiver.getText(this.context.sourceFile);
     const fetched = this.taintOf(argumentReads).external.find((e) => e.receiver === receiverText);
     if (!fetched) return;

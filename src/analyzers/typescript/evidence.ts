@@ -16,14 +16,18 @@ export interface OverlapEvidence {
 
 const EVENT_REGISTRATION = new Set(['on', 'once', 'addListener', 'prependListener', 'addEventListener', 'subscribe', 'use', 'handle', 'createServer']);
 const HTTP_ROUTES = new Set(['get', 'post', 'put', 'patch', 'delete', 'all', 'options', 'head']);
-const TIMERS = new Set(['setInterval', 'setTimeout', 'setImmediate', 'queueMicrotask', 'nextTick']);
 const FAN_OUT = new Set(['map', 'forEach', 'flatMap']);
 const PROMISE_COMBINATORS = new Set(['all', 'allSettled', 'race', 'any']);
 
-function registrationKind(call: ts.CallExpression): 'handler' | 'timer' | 'fan-out' | undefined {
+type Registration = 'handler' | 'timer' | 'fan-out' | 'deferred';
+
+const ONE_SHOT_TIMERS = new Set(['setTimeout', 'setImmediate', 'queueMicrotask', 'nextTick']);
+
+function registrationKind(call: ts.CallExpression): Registration | undefined {
   const name = calleeName(call);
   if (!name) return undefined;
-  if (TIMERS.has(name)) return 'timer';
+  if (name === 'setInterval') return 'timer';
+  if (ONE_SHOT_TIMERS.has(name)) return 'deferred';
   if (FAN_OUT.has(name) && ts.isPropertyAccessExpression(stripParens(call.expression))) return 'fan-out';
   if (EVENT_REGISTRATION.has(name) || /^on(Did|Will)[A-Z]/.test(name)) return 'handler';
   if (HTTP_ROUTES.has(name) && ts.isPropertyAccessExpression(stripParens(call.expression))) {
@@ -33,7 +37,7 @@ function registrationKind(call: ts.CallExpression): 'handler' | 'timer' | 'fan-o
   return undefined;
 }
 
-function describeRegistration(kind: 'handler' | 'timer' | 'fan-out', call: ts.CallExpression, sourceFile: ts.SourceFile): string {
+function describeRegistration(kind: Exclude<Registration, 'deferred'>, call: ts.CallExpression, sourceFile: ts.SourceFile): string {
   const name = calleeName(call) ?? 'call';
   const line = lineOf(call, sourceFile);
   if (kind === 'fan-out') return `it is started for every element by \`${name}\` at line ${line}, all at once`;
@@ -78,23 +82,72 @@ function isPublicMember(member: ts.ClassElement): boolean {
   return (flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) === 0;
 }
 
+function enclosingClass(node: ts.Node): ts.ClassLikeDeclaration | undefined {
+  for (let current: ts.Node | undefined = node.parent; current; current = current.parent) if (ts.isClassLike(current)) return current;
+  return undefined;
+}
+
+function isMember(fn: FunctionNode): boolean {
+  return ts.isMethodDeclaration(fn) ? ts.isClassLike(fn.parent) : ts.isPropertyDeclaration(fn.parent);
+}
+
+/**
+ * Which async functions a call or reference can reach. Names are matched precisely enough not
+ * to confuse `fs.realpath(…)` with a class's own `realpath` method: `f()` reaches functions,
+ * `this.m()` the methods of the enclosing class, `x.m()` those of the class `x` was created from.
+ */
+class CallTargets {
+  private readonly functions = new Map<string, FunctionNode[]>();
+  private readonly methods = new Map<ts.ClassLikeDeclaration, Map<string, FunctionNode[]>>();
+  private readonly instanceOf = new Map<string, ts.ClassLikeDeclaration>();
+
+  constructor(asyncFunctions: FunctionNode[], newExpressions: ts.NewExpression[]) {
+    const classesByName = new Map<string, ts.ClassLikeDeclaration>();
+    for (const fn of asyncFunctions) {
+      const name = bindingName(fn);
+      if (!name) continue;
+      if (isMember(fn)) {
+        const cls = enclosingClass(fn)!;
+        if (cls.name) classesByName.set(cls.name.text, cls);
+        const members = this.methods.get(cls) ?? new Map<string, FunctionNode[]>();
+        members.set(name, [...(members.get(name) ?? []), fn]);
+        this.methods.set(cls, members);
+      } else this.functions.set(name, [...(this.functions.get(name) ?? []), fn]);
+    }
+    for (const created of newExpressions) {
+      const holder = created.parent;
+      const cls = ts.isIdentifier(created.expression) ? classesByName.get(created.expression.text) : undefined;
+      if (cls && ts.isVariableDeclaration(holder) && ts.isIdentifier(holder.name)) this.instanceOf.set(holder.name.text, cls);
+    }
+  }
+
+  /** `f`, `this.m`, `x.m` (the callee or a reference passed as a callback). */
+  resolve(reference: ts.Expression): FunctionNode[] {
+    const expr = stripParens(reference);
+    if (ts.isIdentifier(expr)) return this.functions.get(expr.text) ?? [];
+    if (!ts.isPropertyAccessExpression(expr)) return [];
+    const receiver = stripParens(expr.expression);
+    const cls = receiver.kind === ts.SyntaxKind.ThisKeyword ? enclosingClass(expr) : ts.isIdentifier(receiver) ? this.instanceOf.get(receiver.text) : undefined;
+    return (cls && this.methods.get(cls)?.get(expr.name.text)) || [];
+  }
+}
+
 export class EvidenceIndex {
   private readonly byFunction = new Map<FunctionNode, OverlapEvidence[]>();
   private readonly exportedNames = new Set<string>();
+
+  private readonly targets: CallTargets;
 
   constructor(
     private readonly sourceFile: ts.SourceFile,
     asyncFunctions: FunctionNode[],
     calls: ts.CallExpression[],
+    newExpressions: ts.NewExpression[],
   ) {
-    const byName = new Map<string, FunctionNode[]>();
-    for (const fn of asyncFunctions) {
-      const name = bindingName(fn);
-      if (name) byName.set(name, [...(byName.get(name) ?? []), fn]);
-    }
+    this.targets = new CallTargets(asyncFunctions, newExpressions);
     this.collectExports();
     for (const fn of asyncFunctions) this.exportEvidence(fn);
-    for (const call of calls) this.callEvidence(call, byName);
+    for (const call of calls) this.callEvidence(call);
   }
 
   evidenceFor(fn: FunctionNode): OverlapEvidence[] {
@@ -158,47 +211,51 @@ export class EvidenceIndex {
     }
   }
 
-  private callEvidence(call: ts.CallExpression, byName: Map<string, FunctionNode[]>): void {
+  private callEvidence(call: ts.CallExpression): void {
     const registration = registrationKind(call);
-    if (registration) {
+    const caller = nearestFunction(call);
+    const repeats = caller !== undefined || insideLoop(call, undefined);
+    // A one-shot timer runs its callback once; only a repeating registration is evidence.
+    if (registration && registration !== 'deferred') {
+      const because = describeRegistration(registration, call, this.sourceFile);
       for (const argument of call.arguments) {
-        for (const fn of this.functionsReferencedBy(argument, byName)) {
-          this.add(fn, { kind: registration, site: call, because: describeRegistration(registration, call, this.sourceFile) });
-        }
+        for (const fn of this.functionsReferencedBy(argument)) this.add(fn, { kind: registration, site: call, because });
       }
     }
     const returnedToRegistration =
       ts.isArrowFunction(call.parent) && call.parent.body === call && ts.isCallExpression(call.parent.parent) && registrationKind(call.parent.parent) !== undefined;
     if (!isStartedWithoutAwait(call) && !returnedToRegistration) return;
-    const name = calleeName(call);
-    const targets = name ? byName.get(name) : undefined;
-    if (!targets) return;
-    const caller = nearestFunction(call);
+    const targets = this.targets.resolve(call.expression);
+    if (targets.length === 0) return;
+    const inCombinator = ts.isArrayLiteralExpression(call.parent);
     // A single top-level `main()` runs once; a call inside a function or a loop can repeat.
-    if (!caller && !insideLoop(call, undefined) && !ts.isArrayLiteralExpression(call.parent)) return;
-    const enclosingRegistration = caller && caller.parent && ts.isCallExpression(caller.parent) ? registrationKind(caller.parent) : undefined;
+    if (!repeats && !inCombinator) return;
+    const enclosing = caller && ts.isCallExpression(caller.parent) ? registrationKind(caller.parent) : undefined;
+    if (enclosing === 'deferred') return;
     const line = lineOf(call, this.sourceFile);
-    const because = ts.isArrayLiteralExpression(call.parent)
-      ? `it is started together with other calls in \`Promise.${calleeName(call.parent.parent as ts.CallExpression)}\` at line ${line}`
-      : enclosingRegistration
-        ? describeRegistration(enclosingRegistration, caller!.parent as ts.CallExpression, this.sourceFile)
-        : `it is started without \`await\` at line ${line}, so the caller goes on and can start it again`;
-    const kind: OverlapKind = ts.isArrayLiteralExpression(call.parent) ? 'fan-out' : (enclosingRegistration ?? 'unawaited');
+    let kind: OverlapKind = 'unawaited';
+    let because = `it is started without \`await\` at line ${line}, so the caller goes on and can start it again`;
+    if (inCombinator) {
+      kind = 'fan-out';
+      because = `it is started together with other calls in \`Promise.${calleeName(call.parent.parent as ts.CallExpression)}\` at line ${line}`;
+    } else if (enclosing) {
+      kind = enclosing;
+      because = describeRegistration(enclosing, caller!.parent as ts.CallExpression, this.sourceFile);
+    }
     for (const fn of targets) {
-      if (fn !== caller) this.add(fn, { kind, site: call, because });
+      // A function that starts itself again (recursion, re-scheduling) has finished its own work first.
+      if (call.pos < fn.pos || call.end > fn.end) this.add(fn, { kind, site: call, because });
     }
   }
 
   /** `async () => …` inline, `save`, `this.save`, `this.save.bind(this)`. */
-  private functionsReferencedBy(argument: ts.Expression, byName: Map<string, FunctionNode[]>): FunctionNode[] {
+  private functionsReferencedBy(argument: ts.Expression): FunctionNode[] {
     let expr = stripParens(argument);
     if (isFunctionNode(expr)) return [expr];
     if (ts.isCallExpression(expr) && calleeName(expr) === 'bind') {
       const callee = stripParens(expr.expression);
       if (ts.isPropertyAccessExpression(callee)) expr = callee.expression;
     }
-    if (ts.isIdentifier(expr)) return byName.get(expr.text) ?? [];
-    if (ts.isPropertyAccessExpression(expr) && expr.expression.kind === ts.SyntaxKind.ThisKeyword) return byName.get(expr.name.text) ?? [];
-    return [];
+    return this.targets.resolve(expr);
   }
 }

@@ -127,7 +127,7 @@ export function analyzeSourceFile(sourceFile: ts.SourceFile, path: string, oracl
   const facts = collectFacts(sourceFile, wantsSharedMemory);
   const sink = new FindingSink(path, sourceFile);
   const scope = new ScopeIndex(sourceFile);
-  const evidence = new EvidenceIndex(sourceFile, facts.asyncFunctions, facts.calls);
+  const evidence = new EvidenceIndex(sourceFile, facts.asyncFunctions, facts.calls, facts.newExpressions);
   for (const fn of facts.asyncFunctions) {
     analyzeAsyncFunction({ fn, scope, evidence: evidence.evidenceFor(fn), sink, sourceFile });
   }

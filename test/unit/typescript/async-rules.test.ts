@@ -419,3 +419,71 @@ void describe('JS-ASYNC-006 external check-then-act', () => {
     assert.deepEqual(findings, []);
   });
 });
+
+void describe('overlap evidence and mutual exclusion', () => {
+  void it('a guard flag set before the first await protects everything until it is cleared', async () => {
+    const findings = await analyze(`
+export class Reader {
+  reading = false;
+  parent: { files: string[] } | undefined;
+  total = 0;
+  async read() {
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      const fil = this.parent && this.parent.files;
+      if (!fil) this.parent = await nextParent();
+      this.total = this.total + await count();
+    } finally {
+      this.reading = false;
+    }
+  }
+}`);
+    assert.deepEqual(findings, []);
+  });
+
+  void it('a poller that re-schedules itself after finishing does not overlap with itself', async () => {
+    const findings = await analyze(`
+class Poller {
+  views = new Map<string, number>();
+  async refresh() {
+    for (const name of await list()) {
+      if (this.views.has(name)) continue;
+      this.views.set(name, await pid(name));
+    }
+  }
+  start() {
+    const poll = () => { setTimeout(() => this.refresh().then(poll), 500); };
+    poll();
+  }
+}`);
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not confuse a library call with a same-named method of the class', async () => {
+    const findings = await analyze(`
+class Path {
+  cached?: string;
+  async realpath() {
+    if (!this.cached) this.cached = await resolve();
+    return this.cached;
+  }
+  watch() { fs.realpath(this.cached, noop); }
+}`);
+    assert.deepEqual(findings, []);
+  });
+
+  void it('counts an instance method started without await through a local instance', async () => {
+    const findings = await analyze(`
+class Loader {
+  cached?: string;
+  async load() {
+    if (!this.cached) this.cached = await fetchIt();
+    return this.cached;
+  }
+}
+const loader = new Loader();
+function warm() { loader.load(); loader.load(); }`);
+    assert.deepEqual(linesOf(findings, 'JS-ASYNC-002'), [5]);
+  });
+});
