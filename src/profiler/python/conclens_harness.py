@@ -92,11 +92,16 @@ def _user_site(depth):
     return (os.path.relpath(filename, _user_root), frame.f_lineno)
 
 
-def _short_stack():
+def _user_frames(frames):
+    """Frames of the user's code, file names relative to the workspace root."""
     return [
-        {"file": f.filename, "line": f.lineno, "function": f.name}
-        for f in traceback.extract_stack(sys._getframe(3), limit=12)
+        {"file": os.path.relpath(f.filename, _user_root), "line": f.lineno, "function": f.name}
+        for f in frames if f.filename.startswith(_user_root)
     ]
+
+
+def _short_stack():
+    return _user_frames(traceback.extract_stack(sys._getframe(3), limit=12))
 
 
 class _ProxyBase:
@@ -418,6 +423,8 @@ def _install_dump_handler():
     signal.signal(signal.SIGUSR1, dump)
     native = open(os.path.join(_dump_dir, "%d.native.txt" % os.getpid()), "w")
     faulthandler.register(signal.SIGUSR2, file=native, all_threads=True)
+    # A worker that segfaults leaves its Python traceback here for the crash report.
+    faulthandler.enable(file=native, all_threads=True)
 
 
 def _import_user_module(module_name):
@@ -573,14 +580,18 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
     try:
         futures = [pool.submit(_process_task, module_name, function_name, payload, index)
                    for index, payload in enumerate(payloads)]
-        watchdog.worker_pids = list(pool._processes.keys())
+        workers_started = dict(pool._processes)
+        watchdog.worker_pids = list(workers_started)
         records = []
         result_unpickle_ns = 0
         for future in futures:
             try:
                 record, result_bytes = future.result()
             except BrokenProcessPool as exc:
-                codes = {pid: proc.exitcode for pid, proc in list(pool._processes.items())}
+                # The executor forgets its processes when it breaks: use the ones it started.
+                for process in workers_started.values():
+                    process.join(1)
+                codes = {pid: proc.exitcode for pid, proc in workers_started.items()}
                 raise _WorkerCrash(exc, codes, watchdog.worker_pids) from None
             if "importError" in record:
                 raise _WorkerImportFailure(record["importError"])
@@ -589,7 +600,7 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
                 pickle.loads(result_bytes)
             result_unpickle_ns += _perf_ns() - t1
             records.append(record)
-        memory = {pid: _peak_rss_bytes(pid) for pid in pool._processes}
+        memory = {pid: _peak_rss_bytes(pid) for pid in workers_started}
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     ipc = {
@@ -615,9 +626,20 @@ class _WorkerImportFailure(Exception):
         self.error = error
 
 
-def _describe_exit(code):
+def _read_native_dump(pid):
+    try:
+        with open(os.path.join(_dump_dir, "%d.native.txt" % pid)) as handle:
+            return handle.read()[-8000:]
+    except OSError:
+        return ""
+
+
+def _describe_exit(code, native_dump):
+    if "Fatal Python error: " in native_dump:
+        # faulthandler names the signal even when the exit status was reaped elsewhere.
+        return native_dump.split("Fatal Python error: ", 1)[1].split("\n", 1)[0].strip()
     if code is None:
-        return "still running"
+        return "exit status unknown"
     if code < 0:
         try:
             return "killed by %s" % signal.Signals(-code).name
@@ -767,10 +789,12 @@ def main():
                 continue
             except _WorkerCrash as exc:
                 watchdog.stop()
-                exits = ", ".join("pid %d: %s" % (pid, _describe_exit(code))
+                natives = {pid: _read_native_dump(pid) for pid in exc.exit_codes}
+                exits = ", ".join("pid %d: %s" % (pid, _describe_exit(code, natives[pid]))
                                   for pid, code in sorted(exc.exit_codes.items()))
                 emitter.emit({"type": "fault", "fault": "crash", "configuration": describe,
-                              "exitCodes": {str(k): v for k, v in exc.exit_codes.items()},
+                              "error": {"type": "BrokenProcessPool", "message": exits,
+                                        "traceback": "\n".join(n for n in natives.values() if n)},
                               "message": "a worker process of %s died abruptly (%s): BrokenProcessPool. "
                                          "The function crashed the interpreter (os._exit, a segfault "
                                          "in C code, or the out-of-memory killer)." % (label, exits or "unknown")})

@@ -1,0 +1,99 @@
+/**
+ * Export to the Chrome Trace Event format (JSON object form), which Perfetto and
+ * chrome://tracing open: one process per (run, OS process), one thread lane per OS thread,
+ * complete events (ph "X") for tasks and lock waits/holds, counters (ph "C") for per-core
+ * utilization, metadata (ph "M") for names. Timestamps are microseconds from the trace start.
+ */
+import type { ProfileTrace, Run } from '../shared/trace';
+
+export interface ChromeTraceEvent {
+  name: string;
+  ph: 'X' | 'M' | 'C';
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  cat?: string;
+  args?: Record<string, unknown>;
+}
+
+export interface ChromeTrace {
+  traceEvents: ChromeTraceEvent[];
+  displayTimeUnit: 'ms';
+  otherData: Record<string, string>;
+}
+
+const runName = (run: Run): string => (run.kind === 'serial' ? 'serial' : `${run.kind} x${run.workers}`) + ` #${run.repetition + 1}`;
+
+export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
+  const origin = Math.min(...trace.runs.map((r) => r.startNs));
+  const us = (ns: number): number => (ns - origin) / 1000;
+  const events: ChromeTraceEvent[] = [];
+  // Each run gets its own block of synthetic pids so repetitions do not share lanes.
+  trace.runs.forEach((run, runIndex) => {
+    const base = (runIndex + 1) * 1000;
+    const lanes = new Map<number, number>();
+    const laneOf = (pid: number): number => {
+      if (!lanes.has(pid)) {
+        const lane = base + lanes.size;
+        lanes.set(pid, lane);
+        events.push({ name: 'process_name', ph: 'M', pid: lane, tid: 0, ts: 0, args: { name: `${runName(run)} — pid ${pid}` } });
+        events.push({ name: 'process_sort_index', ph: 'M', pid: lane, tid: 0, ts: 0, args: { sort_index: lane } });
+      }
+      return lanes.get(pid)!;
+    };
+    const named = new Set<string>();
+    for (const task of run.tasks) {
+      const pid = laneOf(task.pid);
+      if (!named.has(`${pid}/${task.tid}`)) {
+        named.add(`${pid}/${task.tid}`);
+        events.push({ name: 'thread_name', ph: 'M', pid, tid: task.tid, ts: 0, args: { name: `worker ${task.worker} (tid ${task.tid})` } });
+      }
+      const d = task.decomposition;
+      events.push({
+        name: `task ${task.index}${task.error ? ` ✗ ${task.error.type}` : ''}`,
+        cat: 'task',
+        ph: 'X',
+        pid,
+        tid: task.tid,
+        ts: us(task.startNs),
+        dur: (task.endNs - task.startNs) / 1000,
+        args: {
+          cpuMs: d.cpuNs / 1e6,
+          runqMs: d.runqNs / 1e6,
+          lockWaitMs: d.lockWaitNs / 1e6,
+          gilWaitMs: d.gilWaitNs === null ? null : d.gilWaitNs / 1e6,
+          ioMs: d.ioNs === null ? null : d.ioNs / 1e6,
+          sleepMs: d.sleepNs === null ? null : d.sleepNs / 1e6,
+          core: `${task.coreStart}→${task.coreEnd}`,
+          ...(task.error ? { error: `${task.error.type}: ${task.error.message}` } : {}),
+        },
+      });
+    }
+    for (const span of run.lockSpans) {
+      const pid = laneOf(span.pid);
+      const where = `${span.site.file}:${span.site.line}`;
+      if (span.acquiredNs > span.requestNs) {
+        events.push({ name: `wait ${where}`, cat: 'lock-wait', ph: 'X', pid, tid: span.tid, ts: us(span.requestNs), dur: (span.acquiredNs - span.requestNs) / 1000 });
+      }
+      events.push({ name: `hold ${where}`, cat: 'lock-hold', ph: 'X', pid, tid: span.tid, ts: us(span.acquiredNs), dur: (span.releasedNs - span.acquiredNs) / 1000 });
+    }
+    const coresPid = base + 999;
+    if (run.coreSamples.length > 0) {
+      events.push({ name: 'process_name', ph: 'M', pid: coresPid, tid: 0, ts: 0, args: { name: `${runName(run)} — cores` } });
+    }
+    for (const sample of run.coreSamples) {
+      const args: Record<string, number> = {};
+      sample.busy.forEach((busy, core) => (args[`cpu${core}`] = Math.round(busy * 100)));
+      events.push({ name: 'core busy %', ph: 'C', pid: coresPid, tid: 0, ts: us(sample.timeNs), args });
+    }
+  });
+  return {
+    traceEvents: events,
+    displayTimeUnit: 'ms',
+    otherData: {
+      target: `${trace.target.file}:${trace.target.function}`,
+      verdict: trace.verdict?.summary ?? '',
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The JSON lines conclens_harness.py writes on its results descriptor, and the
+ * configuration it reads on stdin. Field names match the Python side exactly.
+ */
+import type { LockHolding, LockOrderEdge, PoolKind, TaskError, ThreadStack } from '../shared/trace';
+
+export interface HarnessConfig {
+  root: string;
+  file: string;
+  function: string;
+  tasks: string;
+  kinds: PoolKind[];
+  workers: number[] | null;
+  repeat: number;
+  timeoutSec: number;
+  dumpDir: string;
+  resultsFd: number;
+  startMethod: string | null;
+  memoryLimitBytes: number | null;
+}
+
+export interface HarnessTaskLock {
+  file: string;
+  line: number;
+  acquisitions: number;
+  waitNs: number;
+  holdNs: number;
+  contended: number;
+  maxWaitNs: number;
+  kind: string;
+}
+
+export interface HarnessTask {
+  index: number;
+  start: number;
+  end: number;
+  cpu: number;
+  runq: number;
+  coreStart: number;
+  coreEnd: number;
+  pid: number;
+  tid: number;
+  error?: TaskError;
+  locks?: HarnessTaskLock[];
+  /** [file, line, request, acquired, released] */
+  lockSpans?: [string, number, number, number, number][];
+  lockEdges?: LockOrderEdge[];
+  ipc?: { argsUnpickleNs: number; resultPickleNs: number; resultBytes: number };
+}
+
+export interface HarnessConfiguration {
+  kind: PoolKind;
+  workers: number;
+  repetition: number;
+  label: string;
+}
+
+export type HarnessEvent =
+  | {
+      type: 'hello';
+      pid: number;
+      python: string;
+      version: string;
+      implementation: string;
+      freeThreadedBuild: boolean;
+      gilEnabled: boolean;
+      usableCpus: number;
+      procAvailable: boolean;
+      startMethod: string;
+    }
+  | { type: 'tasks'; count: number; module: string }
+  | ({ type: 'config-start'; timeoutSec: number } & HarnessConfiguration)
+  | ({
+      type: 'run';
+      start: number;
+      end: number;
+      wallNs: number;
+      tasks: HarnessTask[];
+      ipc: {
+        argsPickleNs: number;
+        argsBytes: number;
+        argsUnpickleNs: number;
+        resultPickleNs: number;
+        resultBytes: number;
+        resultUnpickleNs: number;
+      } | null;
+      memory: { pid: number; peakRssBytes: number | null }[];
+    } & HarnessConfiguration)
+  | {
+      type: 'fault';
+      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks';
+      message: string;
+      configuration?: HarnessConfiguration;
+      skippedKind?: PoolKind;
+      stacks?: ThreadStack[];
+      lockState?: LockHolding[];
+      error?: TaskError | null;
+    }
+  | { type: 'done' };
+
+export function parseHarnessEvent(line: string): HarnessEvent {
+  const event = JSON.parse(line) as HarnessEvent;
+  if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+    throw new Error(`harness wrote a line that is not an event: ${line.slice(0, 200)}`);
+  }
+  return event;
+}

@@ -1,0 +1,285 @@
+/**
+ * Runs the harness on a user function and turns what it reports into a trace.
+ *
+ * The interpreter is spawned with an argument array (no shell) as the leader of its own
+ * process group, so cancellation, timeouts and crashes can end the harness and every pool
+ * worker it started at once: SIGTERM to the group, SIGKILL shortly after, and always a final
+ * SIGKILL to the group when the harness exits so no worker outlives a run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Fault, PoolKind, ProfileTrace } from '../shared/trace';
+import { BoundedOutput } from './bounded-output';
+import { parseHarnessEvent, type HarnessConfig, type HarnessEvent } from './harness-protocol';
+import { ProcSampler } from './sampler';
+import { buildTrace } from './trace-builder';
+
+export interface ProfileOptions {
+  python: string;
+  /** Workspace root: the module is imported relative to it, lock sites are relative to it. */
+  root: string;
+  file: string;
+  function: string;
+  /** Python expression evaluated in the module's namespace to an iterable of tasks. */
+  tasks: string;
+  kinds?: PoolKind[];
+  workers?: number[];
+  repeat?: number;
+  timeoutSec?: number;
+  memoryLimitBytes?: number;
+  startMethod?: 'fork' | 'spawn' | 'forkserver';
+  maxOutputBytes?: number;
+  sampleHz?: number;
+  /** Put in the environment of every profiled process as CONCLENS_RUN_ID (tests find leftovers by it). */
+  runId?: string;
+  /** Defaults to conclens_harness.py next to the bundle (dist/) or in src/profiler/python. */
+  harnessPath?: string;
+}
+
+export interface ProfileProgress {
+  message: string;
+  /** Configurations finished so far and in total, once the harness knows. */
+  done: number;
+  total: number | null;
+}
+
+export interface ProfileOutcome {
+  trace: ProfileTrace;
+  /** True when every configuration ran (task exceptions included). */
+  completed: boolean;
+  /** One sentence for the user: what happened. */
+  message: string;
+}
+
+/** Grace between SIGTERM and SIGKILL to the process group; cancel must finish within 2 s. */
+const KILL_GRACE_MS = 1000;
+/** How long past its own per-configuration timeout the harness may take before the runner acts. */
+const RUNNER_TIMEOUT_SLACK_MS = 5000;
+
+export function defaultHarnessPath(): string {
+  const candidates = [
+    path.join(__dirname, 'conclens_harness.py'),
+    path.join(__dirname, 'python', 'conclens_harness.py'),
+    path.resolve(__dirname, '..', 'src', 'profiler', 'python', 'conclens_harness.py'),
+  ];
+  for (const candidate of candidates) {
+    try {
+      readFileSync(candidate, { flag: 'r' });
+      return candidate;
+    } catch {
+      continue;
+    }
+  }
+  throw new Error(`conclens_harness.py not found next to the bundle (looked in ${candidates.join(', ')})`);
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function readLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  lines.on('line', onLine);
+  return new Promise((resolve) => lines.once('close', resolve));
+}
+
+export async function runProfile(
+  options: ProfileOptions,
+  control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
+): Promise<ProfileOutcome> {
+  const dumpDir = mkdtempSync(path.join(os.tmpdir(), 'conclens-profile-'));
+  const kinds = options.kinds ?? ['serial', 'thread', 'process'];
+  const repeat = options.repeat ?? 3;
+  const timeoutSec = options.timeoutSec ?? 60;
+  const config: HarnessConfig = {
+    root: path.resolve(options.root),
+    file: path.resolve(options.root, options.file),
+    function: options.function,
+    tasks: options.tasks,
+    kinds,
+    workers: options.workers ?? null,
+    repeat,
+    timeoutSec,
+    dumpDir,
+    resultsFd: 3,
+    startMethod: options.startMethod ?? null,
+    memoryLimitBytes: options.memoryLimitBytes ?? null,
+  };
+  const events: HarnessEvent[] = [];
+  const faults: Fault[] = [];
+  const stdout = new BoundedOutput(options.maxOutputBytes ?? 64 * 1024);
+  const stderr = new BoundedOutput(options.maxOutputBytes ?? 64 * 1024);
+  const progress = control.onProgress ?? (() => undefined);
+
+  const child = spawn(options.python, [options.harnessPath ?? defaultHarnessPath()], {
+    cwd: config.root,
+    detached: true,
+    shell: false,
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', CONCLENS_RUN_ID: options.runId ?? `${process.pid}-${Date.now()}` },
+  });
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(JSON.stringify(config));
+
+  let sampler: ProcSampler | null = null;
+  let stopReason: Fault | null = null;
+  let runnerTimer: NodeJS.Timeout | null = null;
+  let configurationsDone = 0;
+  let total: number | null = null;
+
+  const stopGroup = (fault: Fault): void => {
+    stopReason ??= fault;
+    killGroup(child, 'SIGTERM');
+    setTimeout(() => killGroup(child, 'SIGKILL'), KILL_GRACE_MS).unref();
+  };
+
+  const onAbort = (): void => stopGroup({ fault: 'cancelled', fatal: true, message: 'Profiling was cancelled; every profiled process was stopped.' });
+  if (control.signal?.aborted) onAbort();
+  control.signal?.addEventListener('abort', onAbort, { once: true });
+
+  /** The harness stops a configuration that outlives its timeout itself; this catches a
+   *  harness that cannot (stuck in C code holding the GIL): native stacks, then kill. */
+  const armRunnerTimeout = (label: string): void => {
+    if (runnerTimer) clearTimeout(runnerTimer);
+    runnerTimer = setTimeout(() => {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGUSR2');
+        } catch {
+          // Already gone.
+        }
+      }
+      setTimeout(() => {
+        let detail = '';
+        try {
+          detail = readFileSync(path.join(dumpDir, 'harness.native.txt'), 'utf8');
+        } catch {
+          detail = '';
+        }
+        stopGroup({
+          fault: 'timeout',
+          fatal: true,
+          message: `${label} did not finish within ${timeoutSec}s and the harness did not respond (stuck in native code); stopped.`,
+          detail,
+        });
+      }, 300).unref();
+    }, timeoutSec * 1000 + RUNNER_TIMEOUT_SLACK_MS);
+  };
+
+  const onEvent = (event: HarnessEvent): void => {
+    events.push(event);
+    switch (event.type) {
+      case 'hello':
+        if (options.sampleHz !== 0) {
+          sampler = new ProcSampler(event.pid, options.sampleHz ?? 250);
+          sampler.start();
+        }
+        progress({ message: `Python ${event.version} started`, done: 0, total });
+        break;
+      case 'tasks': {
+        const workerCounts = options.workers?.length ?? null;
+        if (workerCounts !== null) {
+          const pooled = kinds.filter((k) => k !== 'serial').length * workerCounts;
+          total = (pooled + (kinds.includes('serial') ? 1 : 0)) * repeat;
+        }
+        progress({ message: `${event.count} tasks`, done: 0, total });
+        break;
+      }
+      case 'config-start':
+        armRunnerTimeout(event.label);
+        progress({ message: `running ${event.label} (repetition ${event.repetition + 1}/${repeat})`, done: configurationsDone, total });
+        break;
+      case 'run':
+        configurationsDone++;
+        if (runnerTimer) clearTimeout(runnerTimer);
+        sampler?.addPids(event.memory.map((m) => m.pid));
+        progress({ message: `finished ${event.label}`, done: configurationsDone, total });
+        break;
+      case 'fault':
+        faults.push({
+          fault: event.fault,
+          message: event.message,
+          fatal: event.skippedKind === undefined,
+          configuration: event.configuration
+            ? { kind: event.configuration.kind, workers: event.configuration.workers, repetition: event.configuration.repetition }
+            : undefined,
+          skippedKind: event.skippedKind,
+          stacks: event.stacks,
+          lockState: event.lockState,
+          detail: event.error?.traceback,
+        });
+        break;
+      case 'done':
+        break;
+    }
+  };
+
+  const results = child.stdio[3] as Readable;
+  const resultsRead = readLines(results, (line) => {
+    if (!line.trim()) return;
+    try {
+      onEvent(parseHarnessEvent(line));
+    } catch (error) {
+      faults.push({ fault: 'harness', fatal: false, message: `unreadable harness output: ${(error as Error).message}` });
+    }
+  });
+
+  const ending = await Promise.race([exited, spawnError]);
+  if (ending instanceof Error) {
+    control.signal?.removeEventListener('abort', onAbort);
+    rmSync(dumpDir, { recursive: true, force: true });
+    throw new Error(`could not start ${options.python}: ${ending.message}`);
+  }
+  // Pool workers that outlived the harness (it crashed, or was killed) die with their group.
+  killGroup(child, 'SIGKILL');
+  await resultsRead;
+  if (runnerTimer) clearTimeout(runnerTimer);
+  control.signal?.removeEventListener('abort', onAbort);
+  const samplerResult = (sampler as ProcSampler | null)?.stop() ?? null;
+
+  const finished = events.some((e) => e.type === 'done');
+  if (stopReason) faults.push(stopReason);
+  if (!finished && !faults.some((f) => f.fatal)) {
+    const running = [...events].reverse().find((e) => e.type === 'config-start');
+    const where = running && running.type === 'config-start' ? ` during ${running.label}` : '';
+    const how = ending.signal ? `was killed by ${ending.signal}` : `exited with code ${ending.code}`;
+    faults.push({
+      fault: 'harness',
+      fatal: true,
+      message: `The profiled Python process ${how}${where}: the function ended the interpreter (os._exit, a crash in C code, or the out-of-memory killer).`,
+      detail: stderr.text().slice(-8000),
+    });
+  }
+  if (stdout.dropped > 0 || stderr.dropped > 0) {
+    faults.push({ fault: 'output', fatal: false, message: `The function wrote more output than kept: ${stdout.dropped + stderr.dropped} bytes were dropped.` });
+  }
+  rmSync(dumpDir, { recursive: true, force: true });
+
+  const trace = buildTrace({
+    options: { ...options, kinds, repeat, timeoutSec },
+    events,
+    faults,
+    sampler: samplerResult,
+    output: { stdout: stdout.text(), stderr: stderr.text(), droppedBytes: stdout.dropped + stderr.dropped },
+  });
+  const fatal = trace.faults.find((f) => f.fatal);
+  const skipped = trace.faults.find((f) => f.skippedKind);
+  const completed = finished && !fatal && !skipped;
+  const message = fatal?.message ?? skipped?.message ?? trace.verdict?.summary ?? 'The profile finished without any run.';
+  return { trace, completed, message };
+}

@@ -1,0 +1,274 @@
+/**
+ * Joins what the harness measured inside the processes with what the sampler saw from
+ * outside, into the versioned trace. Pure apart from reading the host's CPU model.
+ */
+import os from 'node:os';
+import type {
+  CoreSample,
+  Fault,
+  LockOrderEdge,
+  LockSpan,
+  LockStats,
+  PoolKind,
+  ProfileTrace,
+  Run,
+  TaskDecomposition,
+  TaskSpan,
+} from '../shared/trace';
+import { TRACE_VERSION } from '../shared/trace';
+import type { HarnessEvent, HarnessTask } from './harness-protocol';
+import { dedupeEdges, findCycles } from './lock-order';
+import { ThreadState, type SamplerResult, type ThreadSamples } from './sampler';
+import { decideVerdict, verdictInputFromTrace } from './verdict';
+
+export interface TraceInputs {
+  options: {
+    file: string;
+    function: string;
+    tasks: string;
+    kinds: PoolKind[];
+    workers?: number[];
+    repeat: number;
+    timeoutSec: number;
+    memoryLimitBytes?: number;
+  };
+  events: HarnessEvent[];
+  faults: Fault[];
+  sampler: SamplerResult | null;
+  output: { stdout: string; stderr: string; droppedBytes: number };
+}
+
+type RunEvent = Extract<HarnessEvent, { type: 'run' }>;
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function firstAtOrAfter(times: number[], value: number): number {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (times[mid] < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Counts the sampled states of one thread inside a task's window. */
+function statesDuring(samples: ThreadSamples | undefined, start: number, end: number): number[] {
+  const counts = [0, 0, 0, 0, 0, 0];
+  if (!samples) return counts;
+  for (let i = firstAtOrAfter(samples.times, start); i < samples.times.length && samples.times[i] <= end; i++) {
+    counts[samples.states[i]]++;
+  }
+  return counts;
+}
+
+function decompose(task: HarnessTask, sampler: SamplerResult | null, gilEnabled: boolean, syscallsSampled: boolean): TaskDecomposition {
+  const wall = task.end - task.start;
+  const cpuNs = task.cpu;
+  const runqNs = Math.max(0, task.runq);
+  const blockedNs = Math.max(0, wall - cpuNs - runqNs);
+  const lockWaitNs = (task.locks ?? []).reduce((sum, lock) => sum + lock.waitNs, 0);
+  const counts = statesDuring(sampler?.threads.get(task.tid), task.start, task.end);
+  const samples = counts.reduce((a, b) => a + b, 0);
+  if (samples === 0 || !syscallsSampled) {
+    return { cpuNs, runqNs, blockedNs, lockWaitNs, gilWaitNs: null, ioNs: null, sleepNs: null, samples };
+  }
+  const share = (state: ThreadState): number => (counts[state] / samples) * wall;
+  const futexNs = share(ThreadState.Futex);
+  let gilWaitNs = gilEnabled ? Math.max(0, futexNs - lockWaitNs) : 0;
+  let ioNs = share(ThreadState.Io) + share(ThreadState.Disk);
+  let sleepNs = share(ThreadState.Sleep);
+  // Sampling estimates can exceed what the clocks say was blocked: scale them to fit.
+  const estimated = gilWaitNs + ioNs + sleepNs + lockWaitNs;
+  if (estimated > blockedNs && estimated > 0) {
+    const room = Math.max(0, blockedNs - lockWaitNs);
+    const scale = room / (gilWaitNs + ioNs + sleepNs || 1);
+    gilWaitNs *= scale;
+    ioNs *= scale;
+    sleepNs *= scale;
+  }
+  return { cpuNs, runqNs, blockedNs, lockWaitNs, gilWaitNs, ioNs, sleepNs, samples };
+}
+
+function sumNullable(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : known.reduce((a, b) => a + b, 0);
+}
+
+function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: boolean, syscallsSampled: boolean): Run {
+  const workerOf = new Map<string, number>();
+  const ordered = [...event.tasks].sort((a, b) => a.start - b.start);
+  for (const task of ordered) {
+    const key = `${task.pid}/${task.tid}`;
+    if (!workerOf.has(key)) workerOf.set(key, workerOf.size);
+  }
+  const tasks: TaskSpan[] = event.tasks.map((task) => ({
+    index: task.index,
+    pid: task.pid,
+    tid: task.tid,
+    worker: workerOf.get(`${task.pid}/${task.tid}`) ?? 0,
+    startNs: task.start,
+    endNs: task.end,
+    coreStart: task.coreStart,
+    coreEnd: task.coreEnd,
+    decomposition: decompose(task, sampler, gilEnabled, syscallsSampled),
+    ...(task.error ? { error: task.error } : {}),
+  }));
+  const lockSpans: LockSpan[] = event.tasks.flatMap((task) =>
+    (task.lockSpans ?? []).map(([file, line, requestNs, acquiredNs, releasedNs]) => ({
+      site: { file, line },
+      pid: task.pid,
+      tid: task.tid,
+      requestNs,
+      acquiredNs,
+      releasedNs,
+    })),
+  );
+  const lastFinish = new Map<number, number>();
+  for (const task of tasks) lastFinish.set(task.worker, Math.max(lastFinish.get(task.worker) ?? 0, task.endNs));
+  const finishes = [...lastFinish.values()];
+  const coreSamples: CoreSample[] = (sampler?.cores ?? []).filter((s) => s.timeNs >= event.start && s.timeNs <= event.end);
+  return {
+    kind: event.kind,
+    workers: event.workers,
+    repetition: event.repetition,
+    startNs: event.start,
+    endNs: event.end,
+    wallNs: event.wallNs,
+    speedup: null,
+    tasks,
+    totals: {
+      taskWallNs: tasks.reduce((sum, t) => sum + (t.endNs - t.startNs), 0),
+      cpuNs: tasks.reduce((sum, t) => sum + t.decomposition.cpuNs, 0),
+      runqNs: tasks.reduce((sum, t) => sum + t.decomposition.runqNs, 0),
+      lockWaitNs: tasks.reduce((sum, t) => sum + t.decomposition.lockWaitNs, 0),
+      gilWaitNs: sumNullable(tasks.map((t) => t.decomposition.gilWaitNs)),
+      ioNs: sumNullable(tasks.map((t) => t.decomposition.ioNs)),
+      sleepNs: sumNullable(tasks.map((t) => t.decomposition.sleepNs)),
+      errors: tasks.filter((t) => t.error).length,
+      finishSpreadNs: finishes.length > 1 ? Math.max(...finishes) - Math.min(...finishes) : 0,
+    },
+    lockSpans,
+    coreSamples,
+    memory: event.memory,
+    ipc: event.ipc
+      ? {
+          argsBytes: event.ipc.argsBytes,
+          resultBytes: event.ipc.resultBytes,
+          argsPickleNs: event.ipc.argsPickleNs,
+          argsUnpickleNs: event.ipc.argsUnpickleNs,
+          resultPickleNs: event.ipc.resultPickleNs,
+          resultUnpickleNs: event.ipc.resultUnpickleNs,
+        }
+      : null,
+  };
+}
+
+function buildLockTable(events: RunEvent[]): LockStats[] {
+  const table = new Map<string, LockStats>();
+  for (const run of events) {
+    for (const task of run.tasks) {
+      for (const lock of task.locks ?? []) {
+        const key = `${lock.file}:${lock.line}`;
+        const stats = table.get(key) ?? {
+          site: { file: lock.file, line: lock.line },
+          kind: lock.kind,
+          acquisitions: 0,
+          contended: 0,
+          waitNs: 0,
+          holdNs: 0,
+          maxWaitNs: 0,
+          waitNsByKind: { serial: 0, thread: 0, process: 0 },
+        };
+        stats.acquisitions += lock.acquisitions;
+        stats.contended += lock.contended;
+        stats.waitNs += lock.waitNs;
+        stats.holdNs += lock.holdNs;
+        stats.maxWaitNs = Math.max(stats.maxWaitNs, lock.maxWaitNs);
+        stats.waitNsByKind[run.kind] += lock.waitNs;
+        table.set(key, stats);
+      }
+    }
+  }
+  return [...table.values()].sort((a, b) => b.waitNs - a.waitNs);
+}
+
+export function buildTrace(inputs: TraceInputs): ProfileTrace {
+  const { options, events, sampler } = inputs;
+  const hello = events.find((e): e is Extract<HarnessEvent, { type: 'hello' }> => e.type === 'hello');
+  const tasksEvent = events.find((e): e is Extract<HarnessEvent, { type: 'tasks' }> => e.type === 'tasks');
+  const runEvents = events.filter((e): e is RunEvent => e.type === 'run');
+  const gilEnabled = hello?.gilEnabled ?? true;
+  const unavailable = [...(sampler?.unavailable ?? [])];
+  if (!sampler) unavailable.push('thread-state sampling was turned off: GIL wait, I/O and sleep are not split');
+  const syscallsSampled = sampler !== null && !unavailable.some((u) => u.includes('syscall') || u.includes('no /proc'));
+  if (hello && !hello.procAvailable) unavailable.push('runqueue wait and cores per task (no /proc/thread-self)');
+
+  const runs = runEvents.map((event) => buildRun(event, sampler, gilEnabled, syscallsSampled));
+  const serialWalls = runs.filter((r) => r.kind === 'serial').map((r) => r.wallNs);
+  const serialMedian = serialWalls.length ? median(serialWalls) : null;
+  for (const run of runs) run.speedup = serialMedian === null ? null : serialMedian / run.wallNs;
+
+  const edges: LockOrderEdge[] = dedupeEdges(runEvents.flatMap((run) => run.tasks.flatMap((task) => task.lockEdges ?? [])));
+  const faults = [...inputs.faults];
+  const memoryErrors = runs.flatMap((r) => r.tasks).filter((t) => t.error?.type === 'MemoryError').length;
+  if (memoryErrors > 0) {
+    faults.push({
+      fault: 'memory',
+      fatal: false,
+      message: `${memoryErrors} task(s) ran out of memory${options.memoryLimitBytes ? ` under the ${Math.round(options.memoryLimitBytes / 2 ** 20)} MiB limit` : ''} (MemoryError).`,
+    });
+  }
+
+  const trace: ProfileTrace = {
+    version: TRACE_VERSION,
+    createdAt: new Date().toISOString(),
+    target: {
+      file: options.file,
+      function: options.function,
+      language: 'python',
+      module: tasksEvent?.module ?? '',
+      tasksExpression: options.tasks,
+      taskCount: tasksEvent?.count ?? 0,
+      interpreter: hello?.python ?? '',
+      interpreterVersion: hello?.version ?? '',
+      gilEnabled,
+      freeThreadedBuild: hello?.freeThreadedBuild ?? false,
+    },
+    host: {
+      platform: process.platform,
+      cpusUsable: hello?.usableCpus ?? os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      startMethod: hello?.startMethod ?? '',
+    },
+    configuration: {
+      kinds: options.kinds,
+      workers: options.workers ?? [...new Set(runs.filter((r) => r.kind !== 'serial').map((r) => r.workers))],
+      repeat: options.repeat,
+      timeoutSec: options.timeoutSec,
+      memoryLimitBytes: options.memoryLimitBytes ?? null,
+    },
+    sampler: {
+      available: sampler?.available ?? false,
+      hz: sampler?.hz ?? 0,
+      coreHz: sampler?.coreHz ?? 0,
+      unavailable,
+      samples: sampler?.samples ?? 0,
+    },
+    runs,
+    locks: buildLockTable(runEvents),
+    lockOrder: { edges, cycles: findCycles(edges) },
+    verdict: null,
+    faults,
+    output: inputs.output,
+  };
+  if (runs.some((r) => r.kind !== 'serial') && serialMedian !== null) {
+    trace.verdict = decideVerdict(verdictInputFromTrace(trace));
+  }
+  return trace;
+}

@@ -1,0 +1,278 @@
+/**
+ * The verdict: which pool, how many workers, what holds it back, how sure, in one sentence
+ * with the numbers. A pure function of measurements (medians over repetitions), so it can be
+ * tested on synthetic numbers as well as on real runs.
+ */
+import type { Bottleneck, PoolKind, ProfileTrace, SourceSite, Verdict } from '../shared/trace';
+
+/** Shares of summed task wall time, 0..1; null when that part was not measured. */
+export interface TimeShares {
+  cpu: number;
+  runq: number;
+  lock: number;
+  gil: number | null;
+  io: number | null;
+  sleep: number | null;
+  /** Everything off-CPU and off-runqueue (GIL + locks + I/O + sleep). */
+  blocked: number;
+}
+
+export interface ConfigMeasurement {
+  kind: 'thread' | 'process';
+  workers: number;
+  /** Wall time of each repetition, ns. */
+  walls: number[];
+  shares: TimeShares;
+  meanTaskNs: number;
+  /** Pickling and unpickling of arguments and results, summed, ns (process pools). */
+  ipcNs: number;
+  /** Spread of the workers' last finish times over the wall time (load imbalance). */
+  finishSpreadShare: number;
+  peakRssBytes: number;
+}
+
+export interface VerdictInput {
+  cpusUsable: number;
+  gilEnabled: boolean;
+  serialWalls: number[];
+  serialShares: TimeShares;
+  configs: ConfigMeasurement[];
+  /** The lock with the most wait under threads, if any. */
+  topLock: { site: SourceSite } | null;
+  taskCount: number;
+  memoryFault: boolean;
+}
+
+const MIN_NOISE = 0.05;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Relative spread (max−min)/median of one configuration's repetitions. */
+function spread(walls: number[]): number {
+  return walls.length < 2 ? 0 : (Math.max(...walls) - Math.min(...walls)) / median(walls);
+}
+
+const pct = (share: number): string => `${Math.round(share * 100)}%`;
+const times = (speedup: number): string => `${speedup.toFixed(2)}x`;
+const label = (c: { kind: PoolKind; workers: number }): string => (c.kind === 'serial' ? 'serial' : `${c.kind} x${c.workers}`);
+const site = (s: SourceSite): string => `${s.file}:${s.line}`;
+
+interface Scored extends ConfigMeasurement {
+  speedup: number;
+  efficiency: number;
+  noise: number;
+}
+
+function gilShare(config: ConfigMeasurement, serial: TimeShares): { share: number; inferred: boolean } {
+  if (config.shares.gil !== null) return { share: config.shares.gil, inferred: false };
+  // Without thread-state sampling: when the serial run barely blocks, a thread run's extra
+  // blocked time (minus instrumented lock wait) can only be the GIL.
+  return { share: Math.max(0, config.shares.blocked - config.shares.lock - serial.blocked), inferred: true };
+}
+
+function threadExplanation(threads: Scored, input: VerdictInput): { bottleneck: Bottleneck; text: string } {
+  if (input.topLock && threads.shares.lock >= 0.2) {
+    return {
+      bottleneck: 'lock',
+      text: `Threads stall at ${times(threads.speedup)}: one lock created at ${site(input.topLock.site)} serializes them (${pct(threads.shares.lock)} of task time waiting for it).`,
+    };
+  }
+  const gil = gilShare(threads, input.serialShares);
+  if (!input.gilEnabled) {
+    return { bottleneck: 'cpu', text: `Threads reach ${times(threads.speedup)} (free-threaded build: no GIL).` };
+  }
+  return {
+    bottleneck: 'gil',
+    text: `Threads stall at ${times(threads.speedup)}: ${pct(gil.share)} of task time is spent waiting for the GIL${gil.inferred ? ' (inferred: thread states were not sampled)' : ''}.`,
+  };
+}
+
+function processExplanation(processes: Scored, input: VerdictInput, serialMedian: number): { bottleneck: Bottleneck; text: string } {
+  const perTaskMs = processes.meanTaskNs / 1e6;
+  const ipcShare = processes.ipcNs / (median(processes.walls) * processes.workers);
+  if (ipcShare >= 0.25) {
+    return {
+      bottleneck: 'ipc',
+      text: `Processes lose to pickling: ${pct(ipcShare)} of worker time goes to sending arguments and results (${times(processes.speedup)} at ${processes.workers} workers).`,
+    };
+  }
+  return {
+    bottleneck: 'overhead',
+    text: `Tasks are too small for a process pool (${perTaskMs < 1 ? `${Math.round(perTaskMs * 1000)} µs` : `${perTaskMs.toFixed(1)} ms`} each, ${(serialMedian / 1e6).toFixed(1)} ms serial in total): starting workers and moving tasks costs more than it saves (${times(processes.speedup)} at ${processes.workers} workers).`,
+  };
+}
+
+export function decideVerdict(input: VerdictInput): Verdict {
+  const serialMedian = median(input.serialWalls);
+  const serialNoise = spread(input.serialWalls);
+  // A pool of one worker does the same work as the serial run, so how far it lands from 1x
+  // is a direct measure of this machine's noise.
+  const singleWorkerDeviation = Math.max(
+    0,
+    ...input.configs.filter((c) => c.workers === 1).map((c) => serialMedian / median(c.walls) - 1),
+  );
+  const busyMachine = input.serialShares.runq >= 0.2;
+  const scored: Scored[] = input.configs.map((config) => {
+    const speedup = serialMedian / median(config.walls);
+    const noise = Math.max(MIN_NOISE, spread(config.walls), serialNoise, singleWorkerDeviation);
+    return { ...config, speedup, efficiency: speedup / config.workers, noise };
+  });
+  const speedups: Record<string, number> = { serial: 1 };
+  for (const config of scored) speedups[label(config)] = Math.round(config.speedup * 100) / 100;
+  const repetitions = Math.min(input.serialWalls.length, ...scored.map((c) => c.walls.length));
+
+  // Recommending a pool of one worker would only ever be recommending noise.
+  const bestOf = (kind: 'thread' | 'process'): Scored | null =>
+    scored.filter((c) => c.kind === kind && (c.workers > 1 || scored.every((o) => o.workers === 1))).reduce<Scored | null>((best, c) => (!best || c.speedup > best.speedup ? c : best), null);
+  const bestThread = bestOf('thread');
+  const bestProcess = bestOf('process');
+  const best = [bestThread, bestProcess].filter((c): c is Scored => c !== null).sort((a, b) => b.speedup - a.speedup)[0];
+  const notes: string[] = [];
+  if (busyMachine) {
+    notes.push(`The machine was busy: ${pct(input.serialShares.runq)} of serial task time was spent waiting for a CPU, so these figures are noisy.`);
+  }
+  const threadLockShare = Math.max(0, ...scored.filter((c) => c.kind === 'thread').map((c) => c.shares.lock));
+  if (input.topLock && bestProcess && threadLockShare >= 0.2) {
+    notes.push(`In a process pool each process has its own copy of the lock at ${site(input.topLock.site)} and of the data it guards: updates are not shared between processes.`);
+  }
+
+  if (!best || best.speedup < 1 + best.noise) {
+    const reasons: { bottleneck: Bottleneck; text: string }[] = [];
+    if (bestThread) reasons.push(threadExplanation(bestThread, input));
+    if (bestProcess) reasons.push(processExplanation(bestProcess, input, serialMedian));
+    const io = input.serialShares.io;
+    let bottleneck: Bottleneck = reasons.find((r) => r.bottleneck === 'lock')?.bottleneck ?? reasons[reasons.length - 1]?.bottleneck ?? 'none';
+    if (input.memoryFault) bottleneck = 'memory';
+    const bestText = best ? ` (best: ${label(best)} at ${times(best.speedup)}${best.speedup > 1 - best.noise ? ', within noise of serial' : ''})` : '';
+    const ioText = io !== null && io > 0.5 ? ` ${pct(io)} of serial task time is I/O.` : '';
+    return {
+      recommendation: 'serial',
+      workers: 1,
+      bottleneck,
+      confidence: busyMachine || repetitions < 2 ? 'low' : repetitions >= 3 ? 'high' : 'medium',
+      summary: [`Serial: no pool beats running the tasks one after another${bestText}.`, ...reasons.map((r) => r.text), ...notes, ioText.trim()]
+        .filter(Boolean)
+        .join(' '),
+      speedups,
+      withinNoise: best ? best.speedup > 1 - best.noise : false,
+    };
+  }
+
+  // The smallest configuration within noise of the best; threads win ties (cheaper, shared memory).
+  const good = scored
+    .filter((c) => (c.workers > 1 || scored.every((o) => o.workers === 1)) && c.speedup >= best.speedup * (1 - best.noise))
+    .sort((a, b) => a.workers - b.workers || (a.kind === 'thread' ? -1 : 1));
+  const chosen = good[0];
+  const other = chosen.kind === 'thread' ? bestProcess : bestThread;
+  const headline = `${chosen.kind === 'thread' ? 'Threads' : 'Processes'}: ${times(chosen.speedup)} at ${chosen.workers} worker${chosen.workers > 1 ? 's' : ''} (${pct(Math.min(1, chosen.efficiency))} efficient).`;
+  const parts = [headline];
+  let bottleneck: Bottleneck = 'none';
+
+  if (chosen.kind === 'process' && other) {
+    const why = threadExplanation(other, input);
+    parts.push(why.text);
+    bottleneck = why.bottleneck;
+  } else if (chosen.kind === 'thread') {
+    const io = (chosen.shares.io ?? 0) + (chosen.shares.sleep ?? 0);
+    const serialIo = (input.serialShares.io ?? 0) + (input.serialShares.sleep ?? 0);
+    const gil = gilShare(chosen, input.serialShares);
+    if (Math.max(io, serialIo) >= 0.5 || input.serialShares.blocked >= 0.5) {
+      bottleneck = 'io';
+      const measured = input.serialShares.io !== null ? `${pct(Math.max(io, serialIo))} of task time is I/O or sleep` : `${pct(input.serialShares.blocked)} of serial task time is off the CPU`;
+      parts.push(`The tasks wait rather than compute (${measured}), so threads overlap the waiting.`);
+    } else {
+      bottleneck = input.cpusUsable <= chosen.workers && chosen.efficiency >= 0.7 ? 'cpu' : 'none';
+      parts.push(`The work runs in code that releases the GIL (GIL wait ${pct(gil.share)} of task time${gil.inferred ? ', inferred' : ''}), so threads scale without the cost of processes.`);
+    }
+    if (other && other.speedup < chosen.speedup * (1 - chosen.noise)) parts.push(`Processes reach ${times(other.speedup)}.`);
+  }
+
+  const oversubscribed = scored.filter((c) => c.workers > input.cpusUsable && c.kind === chosen.kind && c.speedup < chosen.speedup * (1 - chosen.noise));
+  if (oversubscribed.length > 0) {
+    const worst = oversubscribed.sort((a, b) => b.workers - a.workers)[0];
+    parts.push(`More workers than the ${input.cpusUsable} usable CPUs hurts: ${label(worst)} drops to ${times(worst.speedup)} (${pct(worst.shares.runq)} of task time waiting for a core).`);
+    if (chosen.efficiency >= 0.7) bottleneck = 'oversubscription';
+  } else if (chosen.workers > input.cpusUsable && chosen.shares.runq >= 0.2) {
+    bottleneck = 'oversubscription';
+    parts.push(`${pct(chosen.shares.runq)} of task time is spent waiting for a core: more workers than CPUs.`);
+  }
+  if (chosen.finishSpreadShare >= 0.3 && chosen.workers > 1) {
+    bottleneck = bottleneck === 'none' || bottleneck === 'cpu' ? 'imbalance' : bottleneck;
+    parts.push(`Load is uneven: workers finish ${pct(chosen.finishSpreadShare)} of the wall time apart (split the work into more, smaller tasks).`);
+  }
+  if (bottleneck === 'none' && chosen.efficiency >= 0.7 && chosen.workers >= input.cpusUsable) bottleneck = 'cpu';
+  if (input.memoryFault) bottleneck = 'memory';
+  parts.push(...notes);
+
+  const runnerUp = scored.filter((c) => c.kind !== chosen.kind).sort((a, b) => b.speedup - a.speedup)[0];
+  const margin = runnerUp ? chosen.speedup / runnerUp.speedup - 1 : chosen.speedup - 1;
+  const withinNoise = margin < chosen.noise;
+  if (withinNoise && runnerUp) parts.push(`${label(runnerUp)} (${times(runnerUp.speedup)}) is within noise (±${pct(chosen.noise)}).`);
+  const confidence: Verdict['confidence'] =
+    withinNoise || busyMachine || repetitions < 2 ? 'low' : repetitions >= 3 && margin > 2 * chosen.noise ? 'high' : 'medium';
+  return {
+    recommendation: chosen.kind,
+    workers: chosen.workers,
+    bottleneck,
+    confidence,
+    summary: parts.join(' '),
+    speedups,
+    withinNoise,
+  };
+}
+
+function sharesOf(runs: ProfileTrace['runs']): TimeShares {
+  const total = runs.reduce((sum, r) => sum + r.totals.taskWallNs, 0) || 1;
+  const sum = (pick: (r: ProfileTrace['runs'][number]) => number): number => runs.reduce((s, r) => s + pick(r), 0) / total;
+  const nullable = (pick: (r: ProfileTrace['runs'][number]) => number | null): number | null =>
+    runs.every((r) => pick(r) !== null) ? sum((r) => pick(r) ?? 0) : null;
+  return {
+    cpu: sum((r) => r.totals.cpuNs),
+    runq: sum((r) => r.totals.runqNs),
+    lock: sum((r) => r.totals.lockWaitNs),
+    gil: nullable((r) => r.totals.gilWaitNs),
+    io: nullable((r) => r.totals.ioNs),
+    sleep: nullable((r) => r.totals.sleepNs),
+    blocked: sum((r) => r.tasks.reduce((s, t) => s + t.decomposition.blockedNs, 0)),
+  };
+}
+
+/** Reduces a trace's runs to the measurements the verdict needs. */
+export function verdictInputFromTrace(trace: ProfileTrace): VerdictInput {
+  const serialRuns = trace.runs.filter((r) => r.kind === 'serial');
+  const groups = new Map<string, ProfileTrace['runs']>();
+  for (const run of trace.runs) {
+    if (run.kind === 'serial') continue;
+    const key = label(run);
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const configs: ConfigMeasurement[] = [...groups.values()].map((runs) => {
+    const taskCount = runs.reduce((s, r) => s + r.tasks.length, 0) || 1;
+    return {
+      kind: runs[0].kind as 'thread' | 'process',
+      workers: runs[0].workers,
+      walls: runs.map((r) => r.wallNs),
+      shares: sharesOf(runs),
+      meanTaskNs: runs.reduce((s, r) => s + r.totals.taskWallNs, 0) / taskCount,
+      ipcNs:
+        runs.reduce((s, r) => s + (r.ipc ? r.ipc.argsPickleNs + r.ipc.argsUnpickleNs + r.ipc.resultPickleNs + r.ipc.resultUnpickleNs : 0), 0) / runs.length,
+      finishSpreadShare: median(runs.map((r) => r.totals.finishSpreadNs / r.wallNs)),
+      peakRssBytes: Math.max(...runs.map((r) => r.memory.reduce((s, m) => s + (m.peakRssBytes ?? 0), 0))),
+    };
+  });
+  const topLock = trace.locks[0];
+  return {
+    cpusUsable: trace.host.cpusUsable,
+    gilEnabled: trace.target.gilEnabled,
+    serialWalls: serialRuns.map((r) => r.wallNs),
+    serialShares: sharesOf(serialRuns),
+    configs,
+    topLock: topLock && topLock.waitNsByKind.thread > 0 ? { site: topLock.site } : null,
+    taskCount: trace.target.taskCount,
+    memoryFault: trace.faults.some((f) => f.fault === 'memory'),
+  };
+}

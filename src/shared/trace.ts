@@ -1,0 +1,239 @@
+/**
+ * The profile trace: what `conclens profile` and the editor command produce, what the
+ * timeline webview draws. Versioned; schema/trace.schema.json describes the same shape and
+ * the unit tests keep the two in step. Times are nanoseconds on CLOCK_MONOTONIC (Python's
+ * perf_counter_ns and Node's hrtime share it), serialised as numbers.
+ */
+
+export const TRACE_VERSION = 1;
+
+export type PoolKind = 'serial' | 'thread' | 'process';
+
+export type Bottleneck =
+  | 'gil'
+  | 'cpu'
+  | 'io'
+  | 'lock'
+  | 'ipc'
+  | 'overhead'
+  | 'imbalance'
+  | 'oversubscription'
+  | 'memory'
+  | 'none';
+
+export interface SourceSite {
+  /** Relative to the workspace root. */
+  file: string;
+  line: number;
+}
+
+export interface TaskError {
+  type: string;
+  message: string;
+  traceback: string;
+}
+
+/** Where a task's wall time went. `blocked = wall - cpu - runq`, split by the sampler. */
+export interface TaskDecomposition {
+  cpuNs: number;
+  runqNs: number;
+  blockedNs: number;
+  lockWaitNs: number;
+  /** Futex-blocked time not explained by instrumented locks; null when not sampled. */
+  gilWaitNs: number | null;
+  ioNs: number | null;
+  sleepNs: number | null;
+  /** Samples of this task's thread the split is based on (0: not sampled). */
+  samples: number;
+}
+
+export interface TaskSpan {
+  index: number;
+  pid: number;
+  tid: number;
+  worker: number;
+  startNs: number;
+  endNs: number;
+  coreStart: number;
+  coreEnd: number;
+  decomposition: TaskDecomposition;
+  error?: TaskError;
+}
+
+export interface LockSpan {
+  site: SourceSite;
+  pid: number;
+  tid: number;
+  requestNs: number;
+  acquiredNs: number;
+  releasedNs: number;
+}
+
+export interface CoreSample {
+  timeNs: number;
+  /** Busy share per core (user+system+irq+softirq), 0..1, over the interval ending here. */
+  busy: number[];
+  /** Steal share per core (virtual machines). */
+  steal: number[];
+}
+
+export interface ProcessMemory {
+  pid: number;
+  peakRssBytes: number | null;
+}
+
+export interface IpcCost {
+  argsBytes: number;
+  resultBytes: number;
+  argsPickleNs: number;
+  argsUnpickleNs: number;
+  resultPickleNs: number;
+  resultUnpickleNs: number;
+}
+
+export interface RunTotals {
+  taskWallNs: number;
+  cpuNs: number;
+  runqNs: number;
+  lockWaitNs: number;
+  gilWaitNs: number | null;
+  ioNs: number | null;
+  sleepNs: number | null;
+  errors: number;
+  /** Time from the first task start to the last task end, per worker, spread: max-min finish. */
+  finishSpreadNs: number;
+}
+
+export interface Run {
+  kind: PoolKind;
+  workers: number;
+  repetition: number;
+  startNs: number;
+  endNs: number;
+  wallNs: number;
+  /** Serial median wall over this run's wall. */
+  speedup: number | null;
+  tasks: TaskSpan[];
+  totals: RunTotals;
+  lockSpans: LockSpan[];
+  coreSamples: CoreSample[];
+  memory: ProcessMemory[];
+  ipc: IpcCost | null;
+}
+
+export interface LockStats {
+  site: SourceSite;
+  kind: string;
+  acquisitions: number;
+  contended: number;
+  waitNs: number;
+  holdNs: number;
+  maxWaitNs: number;
+  /** Wait per pool kind, to tell "serialises threads" from "private copy per process". */
+  waitNsByKind: Record<PoolKind, number>;
+}
+
+export interface StackFrame {
+  file: string;
+  line: number;
+  function: string;
+}
+
+export interface LockOrderEdge {
+  from: SourceSite;
+  to: SourceSite;
+  pid: number;
+  tid: number;
+  stack: StackFrame[];
+}
+
+export interface LockOrderCycle {
+  sites: SourceSite[];
+  /** One edge per step of the cycle, each with the stack that took that order. */
+  edges: LockOrderEdge[];
+}
+
+export interface ThreadStack {
+  pid: number;
+  tid: number | null;
+  name: string;
+  frames: StackFrame[];
+}
+
+export interface LockHolding {
+  site: SourceSite;
+  kind: string;
+  pid: number;
+  holderTid: number | null;
+  waiterTids: number[];
+}
+
+export type FaultKind =
+  | 'timeout'
+  | 'crash'
+  | 'unpicklable'
+  | 'no-main-guard'
+  | 'import'
+  | 'tasks'
+  | 'memory'
+  | 'harness'
+  | 'cancelled'
+  | 'output';
+
+export interface Fault {
+  fault: FaultKind;
+  message: string;
+  /** True when the profile stopped (or skipped a pool kind) because of it. */
+  fatal: boolean;
+  configuration?: { kind: PoolKind; workers: number; repetition: number };
+  skippedKind?: PoolKind;
+  stacks?: ThreadStack[];
+  lockState?: LockHolding[];
+  detail?: string;
+}
+
+export interface Verdict {
+  recommendation: PoolKind;
+  workers: number;
+  bottleneck: Bottleneck;
+  confidence: 'high' | 'medium' | 'low';
+  summary: string;
+  /** Median speedup per configuration, "thread x2" → 1.9, for tables and the CodeLens. */
+  speedups: Record<string, number>;
+  withinNoise: boolean;
+}
+
+export interface SamplerInfo {
+  available: boolean;
+  hz: number;
+  coreHz: number;
+  /** What could not be measured and why (no /proc, no permission to read syscalls…). */
+  unavailable: string[];
+  samples: number;
+}
+
+export interface ProfileTrace {
+  version: typeof TRACE_VERSION;
+  createdAt: string;
+  target: {
+    file: string;
+    function: string;
+    language: 'python';
+    module: string;
+    tasksExpression: string;
+    taskCount: number;
+    interpreter: string;
+    interpreterVersion: string;
+    gilEnabled: boolean;
+    freeThreadedBuild: boolean;
+  };
+  host: { platform: string; cpusUsable: number; cpuModel: string; startMethod: string };
+  configuration: { kinds: PoolKind[]; workers: number[]; repeat: number; timeoutSec: number; memoryLimitBytes: number | null };
+  sampler: SamplerInfo;
+  runs: Run[];
+  locks: LockStats[];
+  lockOrder: { edges: LockOrderEdge[]; cycles: LockOrderCycle[] };
+  verdict: Verdict | null;
+  faults: Fault[];
+  output: { stdout: string; stderr: string; droppedBytes: number };
+}
