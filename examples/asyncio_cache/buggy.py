@@ -28,8 +28,8 @@ class PriceService:
         return float(len(symbol) * 10)
 
     async def price(self, symbol):
-        if symbol not in self.cache:  # expect: PY-ASYNC-002
-            self.cache[symbol] = await self._fetch_price(symbol)
+        if symbol not in self.cache:
+            self.cache[symbol] = await self._fetch_price(symbol)  # expect: PY-ASYNC-002
         return self.cache[symbol]
 
     async def record(self, count):

@@ -27,7 +27,7 @@ class Mailbox:
             return self._items.pop(0)
 
 
-def consume(box, name, received):
+def consume(box: Mailbox, name: str, received: list) -> None:
     try:
         received.append((name, box.get()))
     except IndexError:

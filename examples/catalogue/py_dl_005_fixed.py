@@ -22,7 +22,7 @@ class Mailbox:
             return self._items.pop(0)
 
 
-def consume(box, name, received):
+def consume(box: Mailbox, name: str, received: list) -> None:
     received.append((name, box.get()))
 
 

@@ -15,8 +15,8 @@ class ThumbnailCache:
         self.renders = []
 
     def get(self, key):
-        if key not in self.cache:  # expect: PY-RACE-002
-            self.cache[key] = self._render(key)
+        if key not in self.cache:
+            self.cache[key] = self._render(key)  # expect: PY-RACE-002
         return self.cache[key]
 
     def _render(self, key):

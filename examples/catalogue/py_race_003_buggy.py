@@ -22,8 +22,8 @@ class Service:
         self._client = None
 
     def client(self):
-        if self._client is None:  # expect: PY-RACE-003
-            self._client = Connection()
+        if self._client is None:
+            self._client = Connection()  # expect: PY-RACE-003
         return self._client
 
 

@@ -23,7 +23,7 @@ class SessionStore:
         self.sessions.pop(sid, None)
 
 
-def reap(store, reports):
+def reap(store: SessionStore, reports: list) -> None:
     try:
         for _ in range(50):
             store.idle_sessions()
@@ -32,7 +32,7 @@ def reap(store, reports):
         reports.append(f"reaper crashed: {error}")
 
 
-def log_everyone_out(store, count):
+def log_everyone_out(store: SessionStore, count: int) -> None:
     for i in range(count):
         store.logout(f"s{i}")
 

@@ -20,13 +20,13 @@ class SessionStore:
             self.sessions.pop(sid, None)
 
 
-def reap(store, reports):
+def reap(store: SessionStore, reports: list) -> None:
     for _ in range(50):
         store.idle_sessions()
     reports.append("reaper finished")
 
 
-def log_everyone_out(store, count):
+def log_everyone_out(store: SessionStore, count: int) -> None:
     for i in range(count):
         store.logout(f"s{i}")
 

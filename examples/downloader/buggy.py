@@ -18,9 +18,9 @@ downloaded_bytes = 0
 def download_all(urls):
     global downloaded_bytes
     for url in urls:
-        if url not in results:  # expect: PY-RACE-002
+        if url not in results:
             body = fetch(url)
-            results[url] = body
+            results[url] = body  # expect: PY-RACE-002
             downloaded_bytes += len(body)  # expect: PY-RACE-001
 
 
