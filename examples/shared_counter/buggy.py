@@ -26,7 +26,7 @@ class Stats:
         self.total = 0  # expect: PY-RACE-004
 
 
-def count_words(words, stats):
+def count_words(words: list, stats: Stats) -> None:
     global hits
     for word in words:
         hits += 1  # expect: PY-RACE-001

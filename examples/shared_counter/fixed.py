@@ -24,7 +24,7 @@ class Stats:
             self.total = 0
 
 
-def count_words(words, stats):
+def count_words(words: list, stats: Stats) -> None:
     global hits
     for word in words:
         with counts_lock:
