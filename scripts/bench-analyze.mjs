@@ -1,0 +1,160 @@
+// Benchmark: analyzes the local Python standard library with the built engine (worker
+// threads on every usable CPU) and, in the same run, times Ruff's WebAssembly build on the
+// same files with its default rules. Then times the editor path: re-analysis of one
+// 2,000-line file through AnalysisSession.update + results. Prints figures; asserts nothing.
+// Run through `npm run bench:analyze` (builds dist/ first).
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { TextDecoder } from 'node:util';
+import * as esbuild from 'esbuild';
+import { webTreeSitterCjs } from './esbuild-plugins.mjs';
+
+const require = createRequire(import.meta.url);
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
+const SESSION_REPETITIONS = 30;
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+/** The engine API is not part of any shipped bundle, so bundle it next to the built worker. */
+async function buildEngine() {
+  const outdir = path.resolve('out', 'bench');
+  mkdirSync(outdir, { recursive: true });
+  for (const file of ['analyzer-worker.js', 'tree-sitter.wasm', 'tree-sitter-python.wasm']) {
+    const built = path.join('dist', file);
+    if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" first`);
+    cpSync(built, path.join(outdir, file));
+  }
+  await esbuild.build({
+    stdin: {
+      contents: "export { analyzePaths, discoverFiles } from './src/analyzers/engine'; export { AnalysisSession } from './src/analyzers/session';",
+      resolveDir: process.cwd(),
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: path.join(outdir, 'engine.js'),
+    logLevel: 'error',
+    plugins: [webTreeSitterCjs],
+  });
+  return require(path.join(outdir, 'engine.js'));
+}
+
+function stdlibRoot() {
+  return execFileSync('python3', ['-c', "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: 'utf8' }).trim();
+}
+
+async function timeOurs(engine, root, files) {
+  const config = { rules: {}, exclude: ['**/site-packages/**'] };
+  const workers = os.availableParallelism();
+  const times = [];
+  let result;
+  for (let i = 0; i < REPETITIONS; i++) {
+    const started = performance.now();
+    result = await engine.analyzePaths(files, { config, root, workers });
+    times.push(performance.now() - started);
+  }
+  return { ms: median(times), times, result, workers };
+}
+
+async function timeRuff(files) {
+  const { Workspace } = require('@astral-sh/ruff-wasm-nodejs');
+  const workspace = new Workspace(Workspace.defaultSettings());
+  const decoder = new TextDecoder('utf-8');
+  const times = [];
+  let diagnostics = 0;
+  let failures = 0;
+  for (let i = 0; i < REPETITIONS; i++) {
+    diagnostics = 0;
+    failures = 0;
+    const started = performance.now();
+    for (const file of files) {
+      const text = decoder.decode(readFileSync(file));
+      try {
+        diagnostics += workspace.check(text).length;
+      } catch {
+        failures++;
+      }
+    }
+    times.push(performance.now() - started);
+  }
+  return { ms: median(times), times, diagnostics, failures };
+}
+
+async function timeSession(engine, root, files) {
+  // A real module of about 2,000 lines: the stdlib file closest to that size, cut at the
+  // first top-level statement after line 2,000 so the text still parses.
+  const candidates = files
+    .filter((file) => !file.includes(`${path.sep}test${path.sep}`))
+    .map((file) => ({ file, lines: readFileSync(file, 'utf8').split('\n') }))
+    .filter(({ lines }) => lines.length >= 2000)
+    .sort((a, b) => a.lines.length - b.lines.length);
+  const { file, lines } = candidates[0];
+  let cut = 2000;
+  while (cut < lines.length && !/^(def|class|async def|if|@)\b/.test(lines[cut])) cut++;
+  const text = lines.slice(0, cut).join('\n');
+  const session = new engine.AnalysisSession({ config: { rules: {}, exclude: [] }, root });
+  const times = [];
+  try {
+    for (let i = 0; i < SESSION_REPETITIONS; i++) {
+      const edited = `${text}\n# edit ${i}\n`;
+      const started = performance.now();
+      await session.update([{ path: file, text: edited }]);
+      session.results();
+      times.push(performance.now() - started);
+    }
+  } finally {
+    session.dispose();
+  }
+  return { file, lines: cut, bytes: Buffer.byteLength(text), ms: median(times), min: Math.min(...times), max: Math.max(...times) };
+}
+
+const engine = await buildEngine();
+const root = stdlibRoot();
+const files = await engine.discoverFiles([root], { root, exclude: ['**/site-packages/**'] });
+console.log(`Python stdlib: ${root} (${files.length} .py files, site-packages excluded), ${REPETITIONS} repetitions, ${os.availableParallelism()} CPUs`);
+
+const ours = await timeOurs(engine, root, files);
+const oursRssMb = process.resourceUsage().maxRSS / 1024;
+const { result } = ours;
+const perRule = new Map();
+for (const finding of result.findings) perRule.set(finding.ruleId, (perRule.get(finding.ruleId) ?? 0) + 1);
+
+console.log('\nConcurrency Lens (built engine, worker threads)');
+console.log(`  workers        ${ours.workers}`);
+console.log(`  files          ${fmt(result.files)} (${result.notices.length} notices)`);
+console.log(`  lines          ${fmt(result.lines)}`);
+console.log(`  time           ${fmt(ours.ms)} ms median (runs: ${ours.times.map(fmt).join(', ')} ms)`);
+console.log(`  throughput     ${fmt(result.lines / (ours.ms / 1000))} lines/s`);
+console.log(`  peak RSS       ${fmt(oursRssMb)} MB (process incl. worker threads)`);
+console.log(`  findings       ${result.findings.length}`);
+for (const [rule, count] of [...perRule].sort()) console.log(`    ${rule.padEnd(14)} ${count}`);
+const noticeKinds = new Map();
+for (const notice of result.notices) {
+  const kind = notice.message.replace(/\(.*$/, '').trim();
+  noticeKinds.set(kind, (noticeKinds.get(kind) ?? 0) + 1);
+}
+for (const [kind, count] of noticeKinds) console.log(`  notice × ${count}: ${kind}`);
+
+const ruff = await timeRuff(files);
+console.log('\nRuff (@astral-sh/ruff-wasm-nodejs, default rules, one thread)');
+console.log(`  time           ${fmt(ruff.ms)} ms median (runs: ${ruff.times.map(fmt).join(', ')} ms)`);
+console.log(`  throughput     ${fmt(result.lines / (ruff.ms / 1000))} lines/s`);
+console.log(`  diagnostics    ${ruff.diagnostics}${ruff.failures ? ` (${ruff.failures} files failed)` : ''}`);
+console.log(`  peak RSS       ${fmt(process.resourceUsage().maxRSS / 1024)} MB (whole process after both)`);
+
+console.log(`\nratio ours/ruff  ${(ours.ms / ruff.ms).toFixed(2)} (target ≤ 1.0)`);
+
+const session = await timeSession(engine, root, files);
+console.log(`\nAnalysisSession.update + results on a ${session.lines}-line file (${path.relative(root, session.file)}, ${fmt(session.bytes / 1024)} KB):`);
+console.log(`  median ${session.ms.toFixed(1)} ms over ${SESSION_REPETITIONS} edits (min ${session.min.toFixed(1)}, max ${session.max.toFixed(1)})`);
