@@ -22,7 +22,7 @@ function plural(count: number, word: string): string {
 function summaryLine(result: AnalysisResult, stats: RunStats): string {
   const bySeverity = new Map<Severity, number>();
   for (const f of result.findings) bySeverity.set(f.severity, (bySeverity.get(f.severity) ?? 0) + 1);
-  const breakdown = [...bySeverity].map(([severity, count]) => `${count} ${severity}`).join(', ');
+  const breakdown = [...bySeverity].map(([severity, count]) => (severity === 'information' ? `${count} information` : plural(count, severity))).join(', ');
   const findings = result.findings.length === 0 ? 'No findings' : `${plural(result.findings.length, 'finding')} (${breakdown})`;
   const notices = result.notices.length > 0 ? `, ${plural(result.notices.length, 'notice')}` : '';
   return `${findings}${notices} in ${plural(result.files, 'file')} (${plural(result.lines, 'line')}, ${Math.round(stats.durationMs)} ms).`;
