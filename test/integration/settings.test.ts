@@ -1,0 +1,83 @@
+import * as vscode from 'vscode';
+import { Commands } from '../../src/host/commands';
+import { fixtureUri, hasRule, lacksRule, openFixture, revertAll, ruleOf, waitForDiagnostics } from './helpers';
+
+const settings = () => vscode.workspace.getConfiguration('concurrencyLens');
+const raceSeverity = (expected: vscode.DiagnosticSeverity) => (diagnostics: vscode.Diagnostic[]) =>
+  diagnostics.some((d) => ruleOf(d) === 'PY-RACE-001' && d.severity === expected);
+
+describe('settings', () => {
+  const counter = () => fixtureUri('counter.py');
+
+  beforeEach(async () => {
+    await openFixture('counter.py');
+    await waitForDiagnostics(counter(), hasRule('PY-RACE-001'));
+  });
+
+  afterEach(async () => {
+    for (const key of ['rules', 'enable', 'exclude', 'analyzeOnType', 'maxWorkers']) await settings().update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace.fs.delete(fixtureUri('conclens.json')).then(undefined, () => undefined);
+    await revertAll();
+  });
+
+  it('turning a rule "off" removes its diagnostic, and back on restores it', async () => {
+    await settings().update('rules', { 'PY-RACE-001': 'off' }, vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), lacksRule('PY-RACE-001'));
+    await settings().update('rules', undefined, vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), hasRule('PY-RACE-001'));
+  });
+
+  it('a severity override changes the diagnostic severity', async () => {
+    await settings().update('rules', { 'PY-RACE-001': 'error' }, vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), raceSeverity(vscode.DiagnosticSeverity.Error));
+    await settings().update('rules', { 'PY-RACE-001': 'hint' }, vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), raceSeverity(vscode.DiagnosticSeverity.Hint));
+  });
+
+  it('honours conclens.json, with settings taking precedence', async () => {
+    const file = { rules: { 'PY-RACE-001': 'information' } };
+    await vscode.workspace.fs.writeFile(fixtureUri('conclens.json'), new TextEncoder().encode(JSON.stringify(file)));
+    await waitForDiagnostics(counter(), raceSeverity(vscode.DiagnosticSeverity.Information));
+    await settings().update('rules', { 'PY-RACE-001': 'error' }, vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), raceSeverity(vscode.DiagnosticSeverity.Error));
+  });
+
+  it('with "analyzeOnType": false, edits are analyzed on save only', async () => {
+    await settings().update('analyzeOnType', false, vscode.ConfigurationTarget.Workspace);
+    const editor = await openFixture('counter.py');
+    const original = editor.document.lineAt(9).text;
+    await editor.edit((edit) => edit.replace(editor.document.lineAt(9).range, '        pass'));
+    try {
+      // Three debounce periods: long enough for an analysis on type to have landed.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await waitForDiagnostics(counter(), hasRule('PY-RACE-001'), 0);
+      await editor.document.save();
+      await waitForDiagnostics(counter(), lacksRule('PY-RACE-001'));
+    } finally {
+      await editor.edit((edit) => edit.replace(editor.document.lineAt(9).range, original));
+      await editor.document.save();
+    }
+  });
+
+  it('changing "maxWorkers" keeps the findings of files that are not open', async () => {
+    await vscode.commands.executeCommand(Commands.analyzeWorkspace);
+    const guarded = fixtureUri('guarded.py');
+    await waitForDiagnostics(guarded, hasRule('PY-RACE-004'));
+    await settings().update('maxWorkers', 2, vscode.ConfigurationTarget.Workspace);
+    // The new session re-reads the file in the background; give it time to (wrongly) drop it.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await waitForDiagnostics(guarded, hasRule('PY-RACE-004'), 0);
+  });
+
+  it('"exclude" stops analysis of matching files', async () => {
+    await settings().update('exclude', ['counter.py'], vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), lacksRule('PY-RACE-001'));
+  });
+
+  it('"enable": false clears every finding', async () => {
+    await settings().update('enable', false, vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), (diagnostics) => diagnostics.length === 0);
+    await settings().update('enable', undefined, vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), hasRule('PY-RACE-001'));
+  });
+});
