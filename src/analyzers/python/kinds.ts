@@ -1,0 +1,99 @@
+/**
+ * What a constructor call creates, by its fully qualified name (after import aliases are
+ * resolved). The kinds drive the synchronisation model: which `with` items are locks, which
+ * locks are re-entrant, which objects belong to an event loop, which pools run processes.
+ */
+const CONSTRUCTOR_KINDS: Record<string, string> = {
+  'threading.Lock': 'Lock',
+  'threading.RLock': 'RLock',
+  'threading.Condition': 'Condition',
+  'threading.Semaphore': 'Semaphore',
+  'threading.BoundedSemaphore': 'Semaphore',
+  'threading.Event': 'Event',
+  'threading.local': 'local',
+  'threading.Thread': 'Thread',
+  'threading.Barrier': 'Barrier',
+  '_thread.allocate_lock': 'Lock',
+  'contextvars.ContextVar': 'ContextVar',
+  'queue.Queue': 'Queue',
+  'queue.LifoQueue': 'Queue',
+  'queue.PriorityQueue': 'Queue',
+  'queue.SimpleQueue': 'Queue',
+  'asyncio.Queue': 'aio.Queue',
+  'asyncio.LifoQueue': 'aio.Queue',
+  'asyncio.PriorityQueue': 'aio.Queue',
+  'asyncio.Event': 'aio.Event',
+  'asyncio.Lock': 'aio.Lock',
+  'asyncio.Semaphore': 'aio.Lock',
+  'asyncio.BoundedSemaphore': 'aio.Lock',
+  'asyncio.Condition': 'aio.Condition',
+  'asyncio.Future': 'aio.Future',
+  'asyncio.get_event_loop': 'aio.Loop',
+  'asyncio.get_running_loop': 'aio.Loop',
+  'asyncio.new_event_loop': 'aio.Loop',
+  'multiprocessing.Value': 'mp.Value',
+  'multiprocessing.RawValue': 'mp.Value',
+  'multiprocessing.Array': 'mp.Array',
+  'multiprocessing.RawArray': 'mp.Array',
+  'multiprocessing.Lock': 'Lock',
+  'multiprocessing.RLock': 'RLock',
+  'multiprocessing.Queue': 'Queue',
+  'multiprocessing.Pool': 'ProcessPool',
+  'multiprocessing.pool.Pool': 'ProcessPool',
+  'multiprocessing.pool.ThreadPool': 'ThreadPool',
+  'multiprocessing.dummy.Pool': 'ThreadPool',
+  'multiprocessing.Process': 'Process',
+  'concurrent.futures.ThreadPoolExecutor': 'ThreadPool',
+  'concurrent.futures.ProcessPoolExecutor': 'ProcessPool',
+  'concurrent.futures.thread.ThreadPoolExecutor': 'ThreadPool',
+  'concurrent.futures.process.ProcessPoolExecutor': 'ProcessPool',
+  dict: 'container',
+  list: 'container',
+  set: 'container',
+  'collections.defaultdict': 'container',
+  'collections.OrderedDict': 'container',
+  'collections.Counter': 'container',
+  'collections.deque': 'container',
+};
+
+/** Methods that exist on many objects; resolving `x.Value(...)` by the method name alone is safe. */
+const METHOD_KINDS: Record<string, string> = {
+  Value: 'mp.Value',
+  Array: 'mp.Array',
+  create_future: 'aio.Future',
+  Lock: 'Lock',
+  RLock: 'RLock',
+};
+
+export function kindOfConstructor(qualified: string): string | undefined {
+  const direct = CONSTRUCTOR_KINDS[qualified];
+  if (direct) return direct;
+  const dot = qualified.lastIndexOf('.');
+  if (dot > 0) return METHOD_KINDS[qualified.slice(dot + 1)];
+  return undefined;
+}
+
+/** Kinds usable in `with x:` that are mutual-exclusion locks (a Semaphore may be too). */
+export function isLockKind(kind: string | undefined): boolean {
+  return (
+    kind === 'Lock' ||
+    kind === 'RLock' ||
+    kind === 'Semaphore' ||
+    kind === 'aio.Lock' ||
+    kind === 'aio.Condition' ||
+    (kind !== undefined && kind.startsWith('Condition'))
+  );
+}
+
+/** A `threading` lock: blocking the whole thread, and so the event loop, while held. */
+export function isThreadingLockKind(kind: string | undefined): boolean {
+  return kind === 'Lock' || kind === 'RLock' || kind === 'Semaphore' || (kind?.startsWith('Condition') ?? false);
+}
+
+/** Name-based fallback for lock objects whose constructor is out of sight (parameters, imports). */
+export function looksLikeLockName(name: string): boolean {
+  return /(lock|mutex)$/i.test(name) || /^_*(cv|cond|condition)$/i.test(name);
+}
+
+export const THREAD_KINDS = new Set(['thread', 'timer', 'thread-pool', 'to-thread']);
+export const PROCESS_KINDS = new Set(['process', 'process-pool']);

@@ -1,0 +1,137 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Language, Parser, type TreeCursor } from 'web-tree-sitter';
+
+/**
+ * A compact, plain-JavaScript copy of the tree-sitter tree. The analysis walks it many times
+ * (scopes, locks, awaits), and every property read on a web-tree-sitter node crosses into
+ * WebAssembly, so one cursor walk copies what the rules need and the wasm tree is freed at once.
+ */
+export interface PyNode {
+  type: string;
+  /** Field name in the parent (`left`, `body`, …), or '' when the child has none. */
+  field: string;
+  /** UTF-16 offsets into the source text (lines and columns come from `LineIndex`). */
+  start: number;
+  end: number;
+  children: PyNode[];
+  parent: PyNode | null;
+}
+
+let parserPromise: Promise<Parser> | undefined;
+
+/** Prefer the copy next to the bundle (dist/), then the installed package file. */
+function locateWasm(fileName: string, packageFile: string): string {
+  const besideBundle = typeof __dirname === 'string' ? path.join(__dirname, fileName) : '';
+  if (besideBundle && existsSync(besideBundle)) return besideBundle;
+  return require.resolve(packageFile);
+}
+
+async function createParser(): Promise<Parser> {
+  await Parser.init({
+    locateFile: () => locateWasm('tree-sitter.wasm', 'web-tree-sitter/tree-sitter.wasm'),
+  });
+  const language = await Language.load(
+    locateWasm('tree-sitter-python.wasm', 'tree-sitter-python/tree-sitter-python.wasm'),
+  );
+  const parser = new Parser();
+  parser.setLanguage(language);
+  return parser;
+}
+
+/** One parser per thread, created on first use and reused for every file. */
+export function getParser(): Promise<Parser> {
+  parserPromise ??= createParser();
+  return parserPromise;
+}
+
+/**
+ * Subtrees whose content the analysis never looks at: copying them would only cost time.
+ */
+const OPAQUE = new Set(['string', 'comment', 'concatenated_string', 'integer', 'float']);
+
+/**
+ * Anonymous tokens the rules read (operators of comparisons and augmented assignments, the
+ * `async` keyword); all other punctuation is dropped to keep the copy small.
+ */
+const KEPT_TOKENS = new Set([
+  'async', 'not', 'in', 'is', 'not in', 'is not', '==', '!=', '<', '>', '<=', '>=',
+  '+=', '-=', '*=', '/=', '//=', '%=', '**=', '@=', '&=', '|=', '^=', '>>=', '<<=',
+]);
+
+interface TypeTable {
+  names: string[];
+  keep: boolean[];
+  opaque: boolean[];
+  fields: string[];
+}
+
+let typeTable: TypeTable | undefined;
+
+function buildTypeTable(language: Language): TypeTable {
+  const names: string[] = [];
+  const keep: boolean[] = [];
+  const opaque: boolean[] = [];
+  for (let id = 0; id < language.nodeTypeCount; id++) {
+    const name = language.nodeTypeForId(id) ?? '';
+    names.push(name);
+    keep.push(name !== 'ERROR' && (language.nodeTypeIsNamed(id) || KEPT_TOKENS.has(name)));
+    opaque.push(OPAQUE.has(name));
+  }
+  const fields: string[] = [''];
+  for (let id = 1; id <= language.fieldCount; id++) fields.push(language.fieldNameForId(id) ?? '');
+  return { names, keep, opaque, fields };
+}
+
+/**
+ * Parses `text` and returns the root of the compact tree. ERROR subtrees are dropped so the
+ * rules only see code that parsed; the walk is iterative, so nesting depth cannot overflow the
+ * JavaScript stack.
+ */
+export async function parsePython(text: string): Promise<PyNode> {
+  const parser = await getParser();
+  const tree = parser.parse(text);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  typeTable ??= buildTypeTable(tree.language);
+  const cursor = tree.walk();
+  try {
+    return copyTree(cursor, typeTable);
+  } finally {
+    cursor.delete();
+    tree.delete();
+  }
+}
+
+function copyTree(cursor: TreeCursor, table: TypeTable): PyNode {
+  const root = makeNode(cursor, table, null);
+  let current = root;
+  if (!cursor.gotoFirstChild()) return root;
+  for (;;) {
+    const typeId = cursor.nodeTypeId;
+    let descended = false;
+    if (table.keep[typeId]) {
+      const node = makeNode(cursor, table, current);
+      current.children.push(node);
+      if (!table.opaque[typeId] && cursor.gotoFirstChild()) {
+        current = node;
+        descended = true;
+      }
+    }
+    if (descended) continue;
+    while (!cursor.gotoNextSibling()) {
+      if (!cursor.gotoParent() || current.parent === null) return root;
+      current = current.parent;
+    }
+  }
+}
+
+function makeNode(cursor: TreeCursor, table: TypeTable, parent: PyNode | null): PyNode {
+  return {
+    type: table.names[cursor.nodeTypeId] ?? '',
+    field: table.fields[cursor.currentFieldId] ?? '',
+    start: cursor.startIndex,
+    end: cursor.endIndex,
+    children: [],
+    parent,
+  };
+}

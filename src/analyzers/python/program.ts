@@ -1,0 +1,358 @@
+import path from 'node:path';
+import { PROCESS_KINDS, THREAD_KINDS } from './kinds';
+import type { Access, FunctionSummary, PythonModuleSummary, Spawn } from './summary';
+
+/** A function of the run with the file it lives in. */
+export interface FunctionInfo extends FunctionSummary {
+  file: string;
+  module: string;
+}
+
+/**
+ * One place where concurrent execution starts: a thread, pool task, process or asyncio task.
+ * `main@<id>` stands for the spawning code that keeps running after the start.
+ */
+export interface ExecutionContext {
+  id: string;
+  spawn: Spawn;
+  spawner: FunctionInfo;
+  target: FunctionInfo;
+  /** Concurrent with itself: started in a loop, by a pool `map`, or twice. */
+  many: boolean;
+  selfShared: boolean;
+}
+
+const PARENT_PREFIX = 'main@';
+
+/**
+ * All modules of the run linked together: function table, call graph, the contexts that
+ * reach each function, and the locks each function is always entered with.
+ */
+export class Program {
+  readonly functions = new Map<string, FunctionInfo>();
+  readonly kinds = new Map<string, string>();
+  readonly classBases = new Map<string, string[]>();
+  readonly declaredOrders = new Set<string>();
+  readonly contexts = new Map<string, ExecutionContext>();
+  /** Function key → context ids (spawned contexts and `main@` windows) that run it. */
+  private readonly reach = new Map<string, Set<string>>();
+  private readonly callees = new Map<string, FunctionInfo[]>();
+  private readonly entryLocks = new Map<string, string[]>();
+  readonly accessesByKey = new Map<string, { fn: FunctionInfo; access: Access }[]>();
+  private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
+
+  constructor(summaries: PythonModuleSummary[]) {
+    const byModule = new Map<string, PythonModuleSummary[]>();
+    for (const summary of summaries) {
+      const list = byModule.get(summary.module) ?? [];
+      list.push(summary);
+      byModule.set(summary.module, list);
+    }
+    for (const [module, list] of byModule) if (list.length > 1) this.ambiguous.set(module, list);
+    for (const summary of summaries) this.index(summary);
+    this.linkCalls();
+    this.computeContexts();
+    this.computeEntryLocks();
+  }
+
+  // ---------------------------------------------------------------- indexing
+
+  /**
+   * Keys name modules by their last component; two files with the same module name (two
+   * `util.py`) get their keys qualified by file so that their state never merges.
+   */
+  private canon(key: string, file: string): string {
+    const colon = key.indexOf(':');
+    if (colon <= 0) return key;
+    const module = key.slice(0, colon);
+    const candidates = this.ambiguous.get(module);
+    if (!candidates) return key;
+    const own = candidates.find((s) => s.file === file) ?? candidates.find((s) => path.dirname(s.file) === path.dirname(file));
+    return own ? `${module}@${own.file}${key.slice(colon)}` : key;
+  }
+
+  private canonKind(kind: string, file: string): string {
+    if (kind.startsWith('class:')) return `class:${this.canon(kind.slice(6), file)}`;
+    if (kind.startsWith('Condition@')) return `Condition@${this.canon(kind.slice(10), file)}`;
+    return kind;
+  }
+
+  private index(summary: PythonModuleSummary): void {
+    const file = summary.file;
+    const c = (key: string) => this.canon(key, file);
+    const cs = (keys: string[]) => keys.map(c);
+    for (const [key, kind] of Object.entries(summary.kinds)) this.kinds.set(c(key), this.canonKind(kind, file));
+    for (const [key, bases] of Object.entries(summary.classBases)) this.classBases.set(c(key), bases);
+    for (const order of summary.declaredOrders) this.declaredOrders.add(order);
+    for (const raw of summary.functions) {
+      const fn: FunctionInfo = {
+        ...raw,
+        file,
+        module: summary.module,
+        key: c(raw.key),
+        accesses: raw.accesses.map((a) => ({ ...a, key: c(a.key), locks: cs(a.locks) })),
+        calls: raw.calls.map((x) => ({ ...x, callee: c(x.callee), locks: cs(x.locks) })),
+        spawns: raw.spawns.map((s) => ({
+          ...s,
+          target: c(s.target),
+          handle: s.handle && c(s.handle),
+          executor: s.executor && c(s.executor),
+        })),
+        joins: raw.joins.map((j) => ({ ...j, handle: c(j.handle), locks: cs(j.locks) })),
+        acquires: raw.acquires.map((l) => ({ ...l, key: c(l.key) })),
+        edges: raw.edges.map((e) => ({ ...e, outer: { ...e.outer, key: c(e.outer.key) }, inner: { ...e.inner, key: c(e.inner.key) } })),
+        checkActs: raw.checkActs.map((x) => ({ ...x, key: c(x.key) })),
+        awaitUpdates: raw.awaitUpdates.map((x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
+        splitDecisions: raw.splitDecisions.map((x) => ({ ...x, lock: c(x.lock) })),
+        asyncioUses: raw.asyncioUses.map((x) => ({ ...x, key: c(x.key) })),
+        poolWaits: raw.poolWaits.map((x) => ({ ...x, executor: c(x.executor) })),
+        conditionOps: raw.conditionOps.map((x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
+        bareAcquires: raw.bareAcquires.map((x) => ({ ...x, lock: c(x.lock) })),
+        lockAcrossAwait: raw.lockAcrossAwait.map((x) => ({ ...x, lock: c(x.lock) })),
+        mpUpdates: raw.mpUpdates.map((x) => ({ ...x, key: x.key && c(x.key) })),
+        eventSets: raw.eventSets.map((x) => ({ ...x, key: c(x.key) })),
+        eventWaits: raw.eventWaits.map((x) => ({ ...x, key: c(x.key) })),
+      };
+      this.functions.set(fn.key, fn);
+      for (const access of fn.accesses) {
+        const list = this.accessesByKey.get(access.key) ?? [];
+        list.push({ fn, access });
+        this.accessesByKey.set(access.key, list);
+      }
+    }
+  }
+
+  /** A function by key, looking through base classes for inherited methods. */
+  resolveFunction(key: string): FunctionInfo | undefined {
+    const direct = this.functions.get(key);
+    if (direct) return direct;
+    const colon = key.indexOf(':');
+    const qual = key.slice(colon + 1);
+    const dot = qual.lastIndexOf('.');
+    if (dot <= 0) return undefined;
+    const classKey = `${key.slice(0, colon)}:${qual.slice(0, dot)}`;
+    const method = qual.slice(dot + 1);
+    const module = key.slice(0, colon);
+    for (const base of this.classBases.get(classKey) ?? []) {
+      const baseDot = base.lastIndexOf('.');
+      const candidates = baseDot === -1 ? [`${module}:${base}.${method}`] : [`${base.slice(0, baseDot).split('.').pop()}:${base.slice(baseDot + 1)}.${method}`];
+      for (const candidate of candidates) {
+        const found = this.functions.get(candidate);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  }
+
+  kindOf(key: string): string | undefined {
+    return this.kinds.get(key);
+  }
+
+  private linkCalls(): void {
+    for (const fn of this.functions.values()) {
+      const list: FunctionInfo[] = [];
+      for (const call of fn.calls) {
+        if (!call.direct) continue;
+        const callee = this.resolveFunction(call.callee);
+        // Calling a coroutine function from synchronous code only creates the coroutine.
+        if (callee && callee !== fn && (fn.isAsync || !callee.isAsync)) list.push(callee);
+      }
+      this.callees.set(fn.key, list);
+    }
+  }
+
+  calleesOf(fn: FunctionInfo): FunctionInfo[] {
+    return this.callees.get(fn.key) ?? [];
+  }
+
+  /** `fn` and every function it reaches through direct calls. */
+  reachable(fn: FunctionInfo): FunctionInfo[] {
+    const seen = new Set<string>([fn.key]);
+    const out = [fn];
+    for (let i = 0; i < out.length; i++) {
+      for (const callee of this.calleesOf(out[i]!)) {
+        if (!seen.has(callee.key)) {
+          seen.add(callee.key);
+          out.push(callee);
+        }
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- contexts
+
+  private computeContexts(): void {
+    for (const fn of this.functions.values()) {
+      fn.spawns.forEach((spawn, index) => {
+        const target = this.resolveFunction(spawn.target);
+        if (!target) return;
+        const id = `${fn.key}#${index}`;
+        const context: ExecutionContext = { id, spawn, spawner: fn, target, many: spawn.many, selfShared: spawn.selfShared };
+        this.contexts.set(id, context);
+        for (const reached of this.reachable(target)) this.addReach(reached.key, id);
+        for (const callee of this.windowCallees(fn, context)) this.addReach(callee.key, PARENT_PREFIX + id);
+      });
+      if (fn.handler) {
+        const id = `${fn.key}#handler`;
+        const context: ExecutionContext = {
+          id,
+          spawn: { kind: 'task', target: fn.key, span: fn.span, many: true, selfShared: true, argKinds: [] },
+          spawner: fn,
+          target: fn,
+          many: true,
+          selfShared: true,
+        };
+        this.contexts.set(id, context);
+        for (const reached of this.reachable(fn)) this.addReach(reached.key, id);
+      }
+    }
+  }
+
+  private addReach(fnKey: string, context: string): void {
+    const set = this.reach.get(fnKey) ?? new Set<string>();
+    set.add(context);
+    this.reach.set(fnKey, set);
+  }
+
+  /** Functions the spawner calls while the spawned context may still run. */
+  private windowCallees(spawner: FunctionInfo, context: ExecutionContext): FunctionInfo[] {
+    const out: FunctionInfo[] = [];
+    for (const call of spawner.calls) {
+      if (!call.direct || !this.inWindow(spawner, context, call.span.line)) continue;
+      const callee = this.resolveFunction(call.callee);
+      if (callee && callee !== spawner) out.push(...this.reachable(callee));
+    }
+    return out;
+  }
+
+  /** After the spawn in the spawner, and before a join of its handle. */
+  inWindow(spawner: FunctionInfo, context: ExecutionContext, line: number): boolean {
+    const spawn = context.spawn;
+    if (line <= spawn.span.endLine) return false;
+    for (const join of spawner.joins) {
+      if (join.handle !== spawn.handle && join.handle !== spawn.executor) continue;
+      if (join.span.line > spawn.span.line && join.span.line < line) return false;
+    }
+    return true;
+  }
+
+  /** Context ids under which code of `fn` at `line` runs. */
+  contextsAt(fn: FunctionInfo, line: number, filter: (c: ExecutionContext) => boolean): string[] {
+    const out: string[] = [];
+    for (const id of this.reach.get(fn.key) ?? []) {
+      const context = this.contexts.get(id.startsWith(PARENT_PREFIX) ? id.slice(PARENT_PREFIX.length) : id);
+      if (context && filter(context)) out.push(id);
+    }
+    fn.spawns.forEach((_spawn, index) => {
+      const context = this.contexts.get(`${fn.key}#${index}`);
+      if (context && filter(context) && this.inWindow(fn, context, line)) out.push(PARENT_PREFIX + context.id);
+    });
+    return out;
+  }
+
+  context(id: string): ExecutionContext | undefined {
+    return this.contexts.get(id.startsWith(PARENT_PREFIX) ? id.slice(PARENT_PREFIX.length) : id);
+  }
+
+  isParentContext(id: string): boolean {
+    return id.startsWith(PARENT_PREFIX);
+  }
+
+  /**
+   * Two contexts can run at the same time: a context with itself when it is started many times,
+   * a spawned context with the code that spawned it, and two different spawned contexts.
+   */
+  concurrent(a: string, b: string, viaSelf: boolean): boolean {
+    const ca = this.context(a);
+    const cb = this.context(b);
+    if (!ca || !cb) return false;
+    const pa = this.isParentContext(a);
+    const pb = this.isParentContext(b);
+    if (a === b) return !pa && ca.many && (!viaSelf || ca.selfShared);
+    if (pa && pb) return false;
+    if (pa || pb) return ca === cb;
+    if (viaSelf && (!ca.selfShared || !cb.selfShared)) return false;
+    return !this.sequential(ca, cb);
+  }
+
+  /** Line of the first join of the context in its spawner after the start, if any. */
+  private joinLine(context: ExecutionContext): number | undefined {
+    const spawn = context.spawn;
+    let best: number | undefined;
+    for (const join of context.spawner.joins) {
+      if (join.handle !== spawn.handle && join.handle !== spawn.executor) continue;
+      if (join.span.line >= spawn.span.line && (best === undefined || join.span.line < best)) best = join.span.line;
+    }
+    return best;
+  }
+
+  /**
+   * Both contexts are joined by spawners that run on the main thread: in one spawner they
+   * overlap only if their start-to-join windows do; in two spawners, only if the spawners do.
+   */
+  private sequential(a: ExecutionContext, b: ExecutionContext): boolean {
+    if (a.many || b.many) return false;
+    const joinA = this.joinLine(a);
+    const joinB = this.joinLine(b);
+    if (joinA === undefined || joinB === undefined) return false;
+    const onMain = (fn: FunctionInfo) => ![...(this.reach.get(fn.key) ?? [])].some((id) => !id.startsWith(PARENT_PREFIX));
+    if (!onMain(a.spawner) || !onMain(b.spawner)) return false;
+    if (a.spawner !== b.spawner) return true;
+    return joinA < b.spawn.span.line || joinB < a.spawn.span.line;
+  }
+
+  // ---------------------------------------------------------------- locks held on entry
+
+  /**
+   * Locks every caller holds when it calls `fn` (a private helper only called under the lock is
+   * protected by it). Spawn targets and functions without callers in the run start with none.
+   */
+  private computeEntryLocks(): void {
+    const callers = new Map<string, { caller: FunctionInfo; locks: string[] }[]>();
+    for (const fn of this.functions.values()) {
+      for (const call of fn.calls) {
+        if (!call.direct) continue;
+        const callee = this.resolveFunction(call.callee);
+        if (!callee || callee === fn) continue;
+        const list = callers.get(callee.key) ?? [];
+        list.push({ caller: fn, locks: call.locks });
+        callers.set(callee.key, list);
+      }
+    }
+    const spawned = new Set([...this.contexts.values()].map((c) => c.target.key));
+    const state = new Map<string, string[] | null>();
+    for (const fn of this.functions.values()) {
+      state.set(fn.key, callers.has(fn.key) && !spawned.has(fn.key) && !fn.handler ? null : []);
+    }
+    for (let pass = 0; pass < 8; pass++) {
+      let changed = false;
+      for (const [key, sites] of callers) {
+        if (spawned.has(key)) continue;
+        let result: string[] | null = null;
+        for (const site of sites) {
+          const outer = state.get(site.caller.key);
+          if (outer === null || outer === undefined) continue;
+          const held = [...new Set([...site.locks, ...outer])];
+          result = result === null ? held : result.filter((l) => held.includes(l));
+        }
+        const previous = state.get(key);
+        if (result !== null && (previous === null || previous === undefined || previous.length !== result.length)) {
+          state.set(key, result);
+          changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+    for (const [key, locks] of state) this.entryLocks.set(key, locks ?? []);
+  }
+
+  locksAt(fn: FunctionInfo, own: string[]): string[] {
+    const entry = this.entryLocks.get(fn.key) ?? [];
+    return entry.length === 0 ? own : [...new Set([...own, ...entry])];
+  }
+
+  isThreadContext = (c: ExecutionContext): boolean => THREAD_KINDS.has(c.spawn.kind);
+  isProcessContext = (c: ExecutionContext): boolean => PROCESS_KINDS.has(c.spawn.kind);
+  isTaskContext = (c: ExecutionContext): boolean => c.spawn.kind === 'task';
+}

@@ -1,0 +1,346 @@
+import type { Finding, RelatedLocation } from '../../../shared/findings';
+import type { FunctionInfo, Program } from '../program';
+import { contextLabel, fnName, keyName, line, makeFinding, spawnRelated, toRange } from '../report';
+import type { LockUse, Span } from '../summary';
+
+/**
+ * PY-DL-001..005: deadlocks and lock misuse.
+ *
+ * Lock identity is the lock's class (lockdep): `Account._lock` for `self._lock` in class
+ * `Account`, `module.LOCK` for a module-level lock. Every nesting seen anywhere in the run,
+ * directly or through calls made while holding a lock, adds an edge to ONE lock-order graph;
+ * a cycle between code paths that can run concurrently is PY-DL-001.
+ *
+ * Two instances of one class locked in nested order (`with a._lock: with b._lock:`) is the
+ * classic transfer deadlock. An intentional order is declared either in code, by ordering the
+ * two objects by identity in the function (`first, second = sorted((a, b), key=id)`, or a
+ * comparison `id(a) < id(b)`), or by a comment anywhere in the run:
+ *
+ *     # conclens: lock-order Account._lock by id
+ */
+
+interface EdgeEvidence {
+  fn: FunctionInfo;
+  outer: LockUse;
+  inner: LockUse;
+  /** Set when the inner lock is taken by a callee. */
+  via?: FunctionInfo;
+  callSpan?: Span;
+}
+
+export function lockFindings(program: Program): Finding[] {
+  const acquiredCache = new Map<string, Map<string, { fn: FunctionInfo; use: LockUse }>>();
+  const acquiredBy = (fn: FunctionInfo) => {
+    let cached = acquiredCache.get(fn.key);
+    if (!cached) {
+      cached = new Map();
+      for (const reached of program.reachable(fn)) {
+        for (const use of reached.acquires) if (!cached.has(use.key)) cached.set(use.key, { fn: reached, use });
+      }
+      acquiredCache.set(fn.key, cached);
+    }
+    return cached;
+  };
+  return [
+    ...orderFindings(program, acquiredBy),
+    ...reacquireFindings(program),
+    ...bareAcquireFindings(program),
+    ...joinUnderLockFindings(program, acquiredBy),
+    ...conditionFindings(program),
+  ];
+}
+
+type AcquiredBy = (fn: FunctionInfo) => Map<string, { fn: FunctionInfo; use: LockUse }>;
+
+function orderFindings(program: Program, acquiredBy: AcquiredBy): Finding[] {
+  const graph = new Map<string, Map<string, EdgeEvidence>>();
+  const addEdge = (evidence: EdgeEvidence) => {
+    const from = evidence.outer.key;
+    const to = evidence.inner.key;
+    if (from === to) return;
+    const targets = graph.get(from) ?? new Map<string, EdgeEvidence>();
+    if (!targets.has(to)) targets.set(to, evidence);
+    graph.set(from, targets);
+  };
+  const findings: Finding[] = [];
+  for (const fn of program.functions.values()) {
+    for (const edge of fn.edges) {
+      if (edge.outer.key === edge.inner.key) {
+        if (edge.distinctReceivers) findings.push(...transferFinding(program, fn, edge.outer, edge.inner, edge.ordered));
+        continue;
+      }
+      addEdge({ fn, outer: edge.outer, inner: edge.inner });
+    }
+    for (const call of fn.calls) {
+      if (call.locks.length === 0 || !call.direct) continue;
+      const callee = program.resolveFunction(call.callee);
+      if (!callee || callee === fn) continue;
+      for (const [key, { fn: taker, use }] of acquiredBy(callee)) {
+        for (const heldKey of call.locks) {
+          if (heldKey === key) continue;
+          const outer = fn.acquires.find((a) => a.key === heldKey);
+          if (outer) addEdge({ fn, outer, inner: use, via: taker, callSpan: call.span });
+        }
+      }
+    }
+  }
+  for (const cycle of findCycles(graph)) findings.push(cycleFinding(program, cycle));
+  return findings;
+}
+
+function isDeclaredOrder(program: Program, key: string): boolean {
+  const name = keyName(key);
+  return program.declaredOrders.has(name) || program.declaredOrders.has(name.replace(/^\.?/, '*.'));
+}
+
+function transferFinding(program: Program, fn: FunctionInfo, outer: LockUse, inner: LockUse, ordered: boolean): Finding[] {
+  if (ordered || isDeclaredOrder(program, outer.key)) return [];
+  const ids = program.contextsAt(fn, inner.span.line, program.isThreadContext);
+  const gated = ids.some((a) => ids.some((b) => program.concurrent(a, b, false)));
+  const reach = gated ? `; \`${fnName(fn)}\` runs concurrently (${contextLabel(program, ids[0]!, fn)})` : '';
+  const message =
+    `\`${fnName(fn)}\` takes \`${outer.expr}\` (line ${line(outer.span)}) then \`${inner.expr}\` (line ${line(inner.span)}), two locks ` +
+    `of class \`${keyName(outer.key)}\`: a concurrent call with the arguments swapped takes them in the opposite order and both ` +
+    `threads wait forever${reach}. Take them in a global order (\`first, second = sorted((a, b), key=id)\`) and declare it with ` +
+    `\`# conclens: lock-order ${keyName(outer.key)} by id\`.`;
+  return [
+    makeFinding('PY-DL-001', gated, fn.file, inner.span, message, [
+      { file: fn.file, range: toRange(outer.span), message: `first lock: \`${outer.expr}\`` },
+      ...spawnRelated(program, ids),
+    ]),
+  ];
+}
+
+/** Simple cycles of the lock graph, one per strongly connected component, deterministic. */
+function findCycles(graph: Map<string, Map<string, EdgeEvidence>>): EdgeEvidence[][] {
+  const nodes = [...graph.keys()].sort();
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let counter = 0;
+  for (const start of nodes) {
+    if (index.has(start)) continue;
+    const work: { node: string; next: string[]; i: number }[] = [];
+    const open = (node: string) => {
+      index.set(node, counter);
+      low.set(node, counter++);
+      stack.push(node);
+      onStack.add(node);
+      work.push({ node, next: [...(graph.get(node)?.keys() ?? [])].sort(), i: 0 });
+    };
+    open(start);
+    while (work.length > 0) {
+      const frame = work[work.length - 1]!;
+      if (frame.i < frame.next.length) {
+        const next = frame.next[frame.i++]!;
+        if (!index.has(next)) open(next);
+        else if (onStack.has(next)) low.set(frame.node, Math.min(low.get(frame.node)!, index.get(next)!));
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(frame.node)!));
+      if (low.get(frame.node) === index.get(frame.node)) {
+        const component: string[] = [];
+        let member: string;
+        do {
+          member = stack.pop()!;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== frame.node);
+        if (component.length > 1) components.push(component.sort());
+      }
+    }
+  }
+  const cycles: EdgeEvidence[][] = [];
+  for (const component of components) {
+    const members = new Set(component);
+    const start = component[0]!;
+    const previous = new Map<string, string>();
+    const queue = [start];
+    let closing: string | undefined;
+    for (let i = 0; i < queue.length && !closing; i++) {
+      const node = queue[i]!;
+      for (const next of [...(graph.get(node)?.keys() ?? [])].sort()) {
+        if (!members.has(next)) continue;
+        if (next === start) {
+          closing = node;
+          break;
+        }
+        if (!previous.has(next)) {
+          previous.set(next, node);
+          queue.push(next);
+        }
+      }
+    }
+    if (!closing) continue;
+    const path = [closing];
+    while (path[0] !== start) path.unshift(previous.get(path[0]!)!);
+    const cycle: EdgeEvidence[] = [];
+    for (let i = 0; i < path.length; i++) cycle.push(graph.get(path[i]!)!.get(path[(i + 1) % path.length]!)!);
+    cycles.push(cycle);
+  }
+  return cycles;
+}
+
+function describeEdge(edge: EdgeEvidence): string {
+  const via = edge.via && edge.via !== edge.fn ? ` (via \`${fnName(edge.via)}\`, called at line ${line(edge.callSpan!)})` : '';
+  return `\`${fnName(edge.fn)}\` takes \`${keyName(edge.outer.key)}\` (line ${line(edge.outer.span)}) then \`${keyName(edge.inner.key)}\` (line ${line(edge.inner.span)})${via}`;
+}
+
+function cycleFinding(program: Program, cycle: EdgeEvidence[]): Finding {
+  const [first, second] = cycle as [EdgeEvidence, EdgeEvidence];
+  const ids1 = program.contextsAt(first.fn, first.inner.span.line, program.isThreadContext);
+  const ids2 = program.contextsAt(second.fn, second.inner.span.line, program.isThreadContext);
+  const gated = ids1.some((a) => ids2.some((b) => program.concurrent(a, b, false)));
+  const contexts = gated ? ` These paths run concurrently (${contextLabel(program, ids1[0]!, first.fn)}; ${contextLabel(program, ids2[0]!, second.fn)}).` : '';
+  const message =
+    `Lock-order inversion: ${cycle.map(describeEdge).join('; while ')}.${contexts} Each can hold one lock and wait for the other ` +
+    'forever. Take the locks in one global order everywhere.';
+  const related: RelatedLocation[] = [];
+  for (const edge of cycle) {
+    related.push({ file: edge.fn.file, range: toRange(edge.outer.span), message: `\`${keyName(edge.outer.key)}\` taken first in \`${fnName(edge.fn)}\`` });
+    related.push({ file: edge.via?.file ?? edge.fn.file, range: toRange(edge.inner.span), message: `then \`${keyName(edge.inner.key)}\`` });
+  }
+  related.push(...spawnRelated(program, [...ids1, ...ids2]));
+  return makeFinding('PY-DL-001', gated, first.via?.file ?? first.fn.file, first.inner.span, message, related.slice(1));
+}
+
+function reacquireFindings(program: Program): Finding[] {
+  const findings: Finding[] = [];
+  const selfAcquired = new Map<string, Map<string, { fn: FunctionInfo; use: LockUse }>>();
+  const sameInstanceAcquires = (start: FunctionInfo) => {
+    let cached = selfAcquired.get(start.key);
+    if (cached) return cached;
+    cached = new Map();
+    const seen = new Set([start.key]);
+    const queue = [start];
+    for (let i = 0; i < queue.length; i++) {
+      const fn = queue[i]!;
+      for (const use of fn.acquires) {
+        if ((use.expr.startsWith('self.') || /^\w+$/.test(use.expr)) && !cached.has(use.key)) cached.set(use.key, { fn, use });
+      }
+      for (const call of fn.calls) {
+        if (!call.sameInstance || !call.direct) continue;
+        const callee = program.resolveFunction(call.callee);
+        if (callee && !seen.has(callee.key)) {
+          seen.add(callee.key);
+          queue.push(callee);
+        }
+      }
+    }
+    selfAcquired.set(start.key, cached);
+    return cached;
+  };
+  const isPlainLock = (key: string) => program.kindOf(key) === 'Lock';
+  for (const fn of program.functions.values()) {
+    for (const edge of fn.edges) {
+      if (edge.outer.key !== edge.inner.key || edge.distinctReceivers || !isPlainLock(edge.outer.key)) continue;
+      const message =
+        `\`${fnName(fn)}\` takes \`${edge.inner.expr}\` (line ${line(edge.inner.span)}) while already holding it (line ${line(edge.outer.span)}): ` +
+        'threading.Lock is not re-entrant, so the thread blocks on itself forever. Use an RLock or restructure.';
+      findings.push(makeFinding('PY-DL-002', true, fn.file, edge.inner.span, message, [
+        { file: fn.file, range: toRange(edge.outer.span), message: 'first acquisition' },
+      ]));
+    }
+    for (const call of fn.calls) {
+      if (!call.sameInstance || !call.direct || call.locks.length === 0) continue;
+      const callee = program.resolveFunction(call.callee);
+      if (!callee || callee === fn) continue;
+      const taken = sameInstanceAcquires(callee);
+      for (const held of call.locks) {
+        const inner = taken.get(held);
+        const outer = fn.acquires.find((a) => a.key === held);
+        if (!inner || !outer || outer.manual || !isPlainLock(held)) continue;
+        const via = inner.fn === callee ? '' : ` (through \`${fnName(inner.fn)}\`)`;
+        const message =
+          `\`${fnName(fn)}\` holds \`${outer.expr}\` (line ${line(outer.span)}) and calls \`${fnName(callee)}\` (line ${line(call.span)}), ` +
+          `which takes it again at line ${line(inner.use.span)}${via}: threading.Lock is not re-entrant, so the thread deadlocks on ` +
+          'itself. Call an unlocked helper, or use an RLock.';
+        findings.push(makeFinding('PY-DL-002', true, fn.file, call.span, message, [
+          { file: fn.file, range: toRange(outer.span), message: 'lock taken here' },
+          { file: inner.fn.file, range: toRange(inner.use.span), message: 'taken again here' },
+        ]));
+      }
+    }
+  }
+  return findings;
+}
+
+function bareAcquireFindings(program: Program): Finding[] {
+  const findings: Finding[] = [];
+  for (const fn of program.functions.values()) {
+    for (const bare of fn.bareAcquires) {
+      const message =
+        `\`${bare.expr}.acquire()\` in \`${fnName(fn)}\` is released later, but not in a \`finally\`: an exception in between ` +
+        `leaves \`${bare.expr}\` locked forever and every other thread waiting on it hangs. Use \`with ${bare.expr}:\` or ` +
+        '`try: … finally: release()`.';
+      findings.push(makeFinding('PY-DL-003', true, fn.file, bare.span, message));
+    }
+  }
+  return findings;
+}
+
+function joinUnderLockFindings(program: Program, acquiredBy: AcquiredBy): Finding[] {
+  const findings: Finding[] = [];
+  for (const fn of program.functions.values()) {
+    for (const join of fn.joins) {
+      const held = program.locksAt(fn, join.locks);
+      if (held.length === 0) continue;
+      for (const context of program.contexts.values()) {
+        if (context.spawn.handle !== join.handle && context.spawn.executor !== join.handle) continue;
+        const taken = acquiredBy(context.target);
+        const lock = held.find((key) => taken.has(key));
+        if (!lock) continue;
+        const inner = taken.get(lock)!;
+        const message =
+          `\`${fnName(fn)}\` waits for ${contextLabel(program, context.id, fn)} (line ${line(join.span)}) while holding ` +
+          `\`${keyName(lock)}\`, and that worker (\`${fnName(context.target)}\`) takes \`${keyName(lock)}\` at line ${line(inner.use.span)}: ` +
+          'neither can proceed. Release the lock before waiting.';
+        findings.push(makeFinding('PY-DL-004', true, fn.file, join.span, message, [
+          { file: inner.fn.file, range: toRange(inner.use.span), message: 'the worker takes the lock here' },
+          ...spawnRelated(program, [context.id]),
+        ]));
+        break;
+      }
+    }
+  }
+  return findings;
+}
+
+function conditionFindings(program: Program): Finding[] {
+  const findings: Finding[] = [];
+  for (const fn of program.functions.values()) {
+    for (const op of fn.conditionOps) {
+      const kind = program.kindOf(op.key);
+      if (!kind?.startsWith('Condition')) continue;
+      const name = keyName(op.key);
+      if (op.op === 'wait') {
+        if (op.ok) continue;
+        const message =
+          `\`${name}.wait()\` in \`${fnName(fn)}\` is not inside a \`while\` loop that re-checks the predicate: wake-ups can be ` +
+          'spurious or stolen by another thread, so the condition may not hold when it returns. Use `while not predicate: cv.wait()` ' +
+          'or `cv.wait_for(predicate)`.';
+        const fixes = op.ifKeyword
+          ? [{ title: 'Re-check the predicate in a `while` loop', edits: [{ file: fn.file, range: toRange(op.ifKeyword), newText: 'while' }] }]
+          : [];
+        findings.push(makeFinding('PY-DL-005', true, fn.file, op.span, message, [], fixes));
+      } else {
+        // Conditions built on one lock (`Condition(self.mutex)`) are held through any of them.
+        const underlying = (key: string) => {
+          const k = program.kindOf(key);
+          return k?.startsWith('Condition@') ? k.slice(10) : key;
+        };
+        const held = program.locksAt(fn, op.locks).map(underlying);
+        if (held.includes(underlying(op.key))) continue;
+        const message =
+          `\`${name}.notify()\` in \`${fnName(fn)}\` is called without holding the condition: it raises RuntimeError ` +
+          `("cannot notify on un-acquired lock"), and the predicate update is not ordered with the waiter. Call it inside \`with ${name}:\`.`;
+        findings.push(makeFinding('PY-DL-005', true, fn.file, op.span, message));
+      }
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,74 @@
+import type { Finding } from '../../../shared/findings';
+import type { Program } from '../program';
+import { fnName, keyName, line, makeFinding, spawnRelated, toRange } from '../report';
+
+/**
+ * PY-MP-001, PY-MP-002 and PY-FUT-001: shared-memory counters without their lock, process
+ * isolation mistaken for shared memory, and pool tasks that wait on their own pool.
+ */
+export function processFindings(program: Program): Finding[] {
+  const findings: Finding[] = [];
+  for (const context of program.contexts.values()) {
+    const { spawn, target, spawner } = context;
+    if (program.isProcessContext(context)) {
+      for (const update of target.mpUpdates) {
+        const kind = update.param >= 0 ? spawn.argKinds[update.param] ?? undefined : program.kindOf(update.key);
+        if (kind !== 'mp.Value' && kind !== 'mp.Array') continue;
+        const message =
+          `\`${update.text}\` in \`${fnName(target)}\` (process started at line ${line(spawn.span)}) updates a shared ` +
+          `multiprocessing.${kind.slice(3)} without its lock: \`+=\` reads and writes in two steps, so concurrent processes lose ` +
+          'updates. Wrap it in `with <value>.get_lock():`.';
+        findings.push(makeFinding('PY-MP-001', true, target.file, update.span, message, spawnRelated(program, [context.id])));
+      }
+      findings.push(...isolationFindings(program, context.id));
+    }
+    if (spawn.executor && spawn.kind === 'thread-pool') {
+      for (const reached of program.reachable(target)) {
+        const wait = reached.poolWaits.find((w) => w.executor === spawn.executor);
+        if (!wait) continue;
+        const via = reached === target ? '' : ` (through \`${fnName(reached)}\`)`;
+        const message =
+          `\`${fnName(target)}\` runs on the pool \`${keyName(spawn.executor)}\` (submitted at line ${line(spawn.span)}) and ` +
+          `waits on work of the same pool: \`${wait.text}\`${via}. When every worker is busy waiting, the queued inner tasks ` +
+          'never run (pool starvation). Use a separate executor for the inner work, or restructure so tasks do not wait on the pool.';
+        findings.push(
+          makeFinding('PY-FUT-001', true, reached.file, wait.span, message, [
+            { file: spawner.file, range: toRange(spawn.span), message: 'the outer task is submitted here' },
+          ]),
+        );
+        break;
+      }
+    }
+  }
+  return findings;
+}
+
+/** PY-MP-002: a process worker mutates a module global that the parent reads afterwards. */
+function isolationFindings(program: Program, contextId: string): Finding[] {
+  const context = program.context(contextId)!;
+  const findings: Finding[] = [];
+  const reported = new Set<string>();
+  for (const worker of program.reachable(context.target)) {
+    for (const access of worker.accesses) {
+      if (access.kind === 'read' || access.kind === 'iterate' || reported.has(access.key)) continue;
+      const path = access.key.slice(access.key.indexOf(':') + 1);
+      if (path.includes('.') || path.includes('#')) continue;
+      const parentRead = context.spawner.accesses.find(
+        (a) => a.key === access.key && (a.kind === 'read' || a.kind === 'iterate') && a.span.line > context.spawn.span.endLine,
+      );
+      if (!parentRead) continue;
+      reported.add(access.key);
+      const message =
+        `\`${access.text}\` in \`${fnName(worker)}\` runs in a worker process (started at line ${line(context.spawn.span)}): ` +
+        `it changes that process's copy of \`${keyName(access.key)}\`, and the parent's read at line ${line(parentRead.span)} never ` +
+        'sees it. Return the value from the worker (pool.map results) or use a multiprocessing Queue/Manager.';
+      findings.push(
+        makeFinding('PY-MP-002', true, worker.file, access.span, message, [
+          { file: context.spawner.file, range: toRange(parentRead.span), message: 'the parent reads it here' },
+          ...spawnRelated(program, [contextId]),
+        ]),
+      );
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,228 @@
+/**
+ * The per-file summary `summarize` produces. Plain data only: it crosses worker threads by
+ * structured cloning. State, locks and functions are named by canonical keys so that `check`
+ * can link modules without the syntax tree:
+ *
+ * - state and lock keys: `module:NAME` (module global), `module:Class.attr` (attribute of any
+ *   instance of a class, lockdep style), `module:*.attr` (attribute of an object of unknown
+ *   class), `module:func#name` (a local captured by a closure or lambda);
+ * - function keys: `module:qualname` (`worker`, `Account.transfer`, `main.<lambda>@12`).
+ */
+
+/** Zero-based lines, UTF-16 columns, exclusive end. */
+export interface Span {
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+}
+
+export type AccessKind =
+  /** plain load */
+  | 'read'
+  /** single store of a value that does not depend on the old one (atomic) */
+  | 'write'
+  /** `n += 1`, `self.n = self.n + 1` */
+  | 'rmw'
+  /** container element update: `d[k] += 1`, `d[k] = d.get(k, 0) + 1` */
+  | 'compound'
+  /** `for x in shared:` */
+  | 'iterate'
+  /** one atomic container mutation: `append`, `d[k] = v`, `del d[k]`, `pop` */
+  | 'mutate';
+
+export interface Access {
+  key: string;
+  kind: AccessKind;
+  /** Source text of the access statement, shortened, for messages. */
+  text: string;
+  span: Span;
+  /** Lock keys held at this point. */
+  locks: string[];
+  /** Through `self.` (per-instance state of the receiver) rather than a module name. */
+  viaSelf: boolean;
+  /** Statement that a "wrap in `with lock:`" fix would enclose, when it is a simple one. */
+  stmt?: StatementSite;
+}
+
+export interface StatementSite {
+  /** From the start of the statement's first line to its end. */
+  span: Span;
+  indent: string;
+  /** The source of `span`, re-indented by a fix. */
+  source: string;
+}
+
+export interface LockUse {
+  key: string;
+  /** The expression as written (`self._lock`), usable in a fix inside the same scope. */
+  expr: string;
+  span: Span;
+  /** A bare `acquire()` (possibly released by another thread), rather than `with`. */
+  manual?: boolean;
+}
+
+/** An ordered pair of acquisitions: `inner` taken while `outer` is held. */
+export interface LockEdge {
+  outer: LockUse;
+  inner: LockUse;
+  /** Receivers differ (`a._lock` then `b._lock`): two instances of one class. */
+  distinctReceivers: boolean;
+  /** The function orders the two instances (`sorted((a, b), key=id)`) or a declaration says so. */
+  ordered: boolean;
+}
+
+export interface CallSite {
+  callee: string;
+  span: Span;
+  locks: string[];
+  /** Called on `self` or a module-level function: lock identities carry over to the callee. */
+  sameInstance: boolean;
+  /** Awaited or plain call (runs in the caller's context); false for coroutine objects handed to tasks. */
+  direct: boolean;
+}
+
+export type SpawnKind = 'thread' | 'timer' | 'thread-pool' | 'process' | 'process-pool' | 'to-thread' | 'task';
+
+export interface Spawn {
+  kind: SpawnKind;
+  target: string;
+  span: Span;
+  /** Started in a loop, by a pool's `map`, or fanned out: concurrent with itself. */
+  many: boolean;
+  /** The same receiver object is shared by the concurrent instances (bound method of one object). */
+  selfShared: boolean;
+  /** Where the handle (thread, future, pool) lives: joining it orders the parent after the worker. */
+  handle?: string;
+  /** Executor key for `ex.submit`/`ex.map`. */
+  executor?: string;
+  /** Kinds of the positional arguments passed to the target (`mp.Value`, …) by index. */
+  argKinds: (string | null)[];
+}
+
+/** `t.join()`, `fut.result()`, leaving `with Executor() as ex:`, `pool.map(...)` returning. */
+export interface Join {
+  handle: string;
+  span: Span;
+  locks: string[];
+}
+
+export interface CheckAct {
+  key: string;
+  check: Span;
+  checkText: string;
+  write: Span;
+  writeText: string;
+  /** `if x is None: x = make()` */
+  lazyInit: boolean;
+  /** The write stores a literal (`flag = True`): repeating it is harmless. */
+  constantWrite: boolean;
+  /** Awaits between the check and the write. */
+  awaitBetween: boolean;
+  /** Locks held at the check and at the write (none in common makes it a race). */
+  unguarded: boolean;
+  stmt?: StatementSite;
+}
+
+/** Shared state read before an await and written after it (asyncio lost update). */
+export interface AwaitUpdate {
+  key: string;
+  read: Span;
+  write: Span;
+  text: string;
+  locks: string[];
+}
+
+export interface SplitDecision {
+  lock: string;
+  first: Span;
+  second: Span;
+  variable: string;
+}
+
+export interface AsyncioUse {
+  key: string;
+  kind: string;
+  method: string;
+  span: Span;
+}
+
+export interface PoolWait {
+  executor: string;
+  span: Span;
+  text: string;
+}
+
+export interface ConditionOp {
+  key: string;
+  op: 'wait' | 'notify';
+  span: Span;
+  /** wait: inside a `while` or bounded by a timeout; notify: decided by `check` from `locks`. */
+  ok: boolean;
+  locks: string[];
+  /** `if not p: cv.wait()`: the `if` keyword to turn into `while`. */
+  ifKeyword?: Span;
+}
+
+export interface BareAcquire {
+  lock: string;
+  expr: string;
+  span: Span;
+}
+
+export interface ThreadingLockAcrossAwait {
+  lock: string;
+  expr: string;
+  withSpan: Span;
+  awaitSpan: Span;
+}
+
+export interface MpUpdate {
+  /** Parameter index of the `Value`/`Array`, or -1 for a module global `key`. */
+  param: number;
+  key: string;
+  span: Span;
+  text: string;
+}
+
+export interface FunctionSummary {
+  key: string;
+  name: string;
+  className?: string;
+  isAsync: boolean;
+  span: Span;
+  /** Looks like an HTTP/event handler (decorated route): many concurrent invocations. */
+  handler: boolean;
+  /** `__init__`/`__new__`/`setUp`: the object is not shared yet. */
+  constructor: boolean;
+  accesses: Access[];
+  calls: CallSite[];
+  spawns: Spawn[];
+  joins: Join[];
+  acquires: LockUse[];
+  edges: LockEdge[];
+  checkActs: CheckAct[];
+  awaitUpdates: AwaitUpdate[];
+  splitDecisions: SplitDecision[];
+  asyncioUses: AsyncioUse[];
+  poolWaits: PoolWait[];
+  conditionOps: ConditionOp[];
+  bareAcquires: BareAcquire[];
+  lockAcrossAwait: ThreadingLockAcrossAwait[];
+  mpUpdates: MpUpdate[];
+  /** Event keys set / waited, for happens-before through `Event`. */
+  eventSets: { key: string; span: Span }[];
+  eventWaits: { key: string; span: Span }[];
+}
+
+export interface PythonModuleSummary {
+  file: string;
+  module: string;
+  /** Kinds of state keys defined here: `Lock`, `RLock`, `Condition`, `aio.Queue`, `class:m:C`, … */
+  kinds: Record<string, string>;
+  /** Base class names of classes defined here (`m:Worker` → [`threading.Thread`]). */
+  classBases: Record<string, string[]>;
+  /** `# conclens: lock-order X by id`: lock classes whose instances are ordered on purpose. */
+  declaredOrders: string[];
+  functions: FunctionSummary[];
+}

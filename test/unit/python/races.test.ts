@@ -1,0 +1,603 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzePython, ids, only, py } from './helpers';
+
+void describe('PY-RACE-001 read-modify-write', () => {
+  void it('flags a global counter incremented by two threads, with range and related start site', async () => {
+    const findings = await analyzePython({
+      'counter.py': py`
+        import threading
+
+        hits = 0
+
+        def work():
+            global hits
+            for _ in range(1000):
+                hits += 1
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(hits)
+      `,
+    });
+    const [race, ...rest] = only(findings, 'PY-RACE-001');
+    assert.equal(rest.length, 0);
+    assert.ok(race);
+    assert.equal(race.severity, 'warning');
+    assert.deepEqual(race.range, { start: { line: 7, character: 8 }, end: { line: 7, character: 17 } });
+    assert.match(race.message, /`hits \+= 1` in `work` \(thread started at line 10, several at once\) races with itself/);
+    assert.equal(race.related[0]?.range.start.line, 9);
+    assert.equal(findings.length, 1);
+  });
+
+  void it('flags self.n += 1 on a shared object and offers the lock that guards it elsewhere', async () => {
+    const findings = await analyzePython({
+      'stats.py': py`
+        import threading
+
+        class Stats:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.hits = 0
+
+            def add_locked(self):
+                with self._lock:
+                    self.hits += 1
+
+            def add(self):
+                self.hits += 1
+
+        stats = Stats()
+        workers = [threading.Thread(target=stats.add) for _ in range(4)]
+      `,
+    });
+    const race = only(findings, 'PY-RACE-001')[0];
+    assert.ok(race, JSON.stringify(findings));
+    assert.match(race.message, /Guard it with `self._lock` \(used at line 9\)/);
+    assert.deepEqual(race.fixes[0]?.edits[0], {
+      file: '/project/stats.py',
+      range: { start: { line: 12, character: 0 }, end: { line: 12, character: 22 } },
+      newText: '        with self._lock:\n            self.hits += 1',
+    });
+    assert.equal(only(findings, 'PY-RACE-004').length, 0, 'reported once, as the race');
+  });
+
+  void it('flags self.total = self.total + x reached from an executor map', async () => {
+    const findings = await analyzePython({
+      'acc.py': py`
+        from concurrent.futures import ThreadPoolExecutor
+
+        class Acc:
+            def __init__(self):
+                self.total = 0
+
+            def add(self, x):
+                self.total = self.total + x
+
+        acc = Acc()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            pool.map(acc.add, range(100))
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-RACE-001']);
+    assert.match(findings[0]!.message, /pool task started at line 12, several at once/);
+  });
+
+  void it('follows helpers called from the thread target into another function', async () => {
+    const findings = await analyzePython({
+      'helper.py': py`
+        import threading
+        count = 0
+
+        def bump():
+            global count
+            count += 1
+
+        def worker():
+            for _ in range(10):
+                bump()
+
+        for _ in range(3):
+            threading.Thread(target=worker).start()
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-RACE-001']);
+    assert.match(findings[0]!.message, /`count \+= 1` in `bump`/);
+  });
+
+  void it('flags a worker racing with the code that started it (before join)', async () => {
+    const findings = await analyzePython({
+      'parent.py': py`
+        import threading
+        total = 0
+
+        def producer():
+            global total
+            total += 5
+
+        def main():
+            global total
+            t = threading.Thread(target=producer)
+            t.start()
+            total += 1
+            t.join()
+      `,
+    });
+    const races = only(findings, 'PY-RACE-001');
+    assert.ok(races.length >= 1);
+    assert.ok(races.some((f) => /the code that starts it/.test(f.message)), races.map((f) => f.message).join('\n'));
+  });
+
+  void it('does not flag the parent after join() or Future.result()', async () => {
+    const findings = await analyzePython({
+      'joined.py': py`
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+        total = 0
+
+        def producer():
+            global total
+            total += 5
+
+        def main():
+            global total
+            t = threading.Thread(target=producer)
+            t.start()
+            t.join()
+            total += 1
+
+        def with_future(ex):
+            global total
+            fut = ex.submit(producer)
+            fut.result()
+            total += 1
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('is silent without evidence of concurrency', async () => {
+    const findings = await analyzePython({
+      'plain.py': py`
+        hits = 0
+
+        def work():
+            global hits
+            hits += 1
+
+        work()
+        work()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('is silent when the update holds a lock, directly or in every caller', async () => {
+    const findings = await analyzePython({
+      'locked.py': py`
+        import threading
+        lock = threading.Lock()
+        hits = 0
+
+        def _bump():
+            global hits
+            hits += 1
+
+        def work():
+            global hits
+            with lock:
+                hits += 1
+            lock.acquire()
+            try:
+                hits += 1
+            finally:
+                lock.release()
+            with lock:
+                _bump()
+
+        for _ in range(4):
+            threading.Thread(target=work).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not flag per-thread objects, locals, threading.local or ContextVar', async () => {
+    const findings = await analyzePython({
+      'owned.py': py`
+        import threading
+        import contextvars
+
+        tls = threading.local()
+        request_id = contextvars.ContextVar('request_id')
+
+        class Worker(threading.Thread):
+            def __init__(self):
+                super().__init__()
+                self.count = 0
+
+            def run(self):
+                for _ in range(10):
+                    self.count += 1
+
+        def job():
+            local_total = 0
+            for i in range(10):
+                local_total += i
+            tls.value = local_total
+            request_id.set(local_total)
+            box = {'n': 0}
+            box['n'] += 1
+            return local_total
+
+        for _ in range(4):
+            Worker().start()
+            threading.Thread(target=job).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not flag a closure counter when every call makes its own', async () => {
+    const findings = await analyzePython({
+      'closure.py': py`
+        import threading
+
+        def make_counter():
+            n = 0
+            def inc():
+                nonlocal n
+                n += 1
+            inc()
+            return n
+
+        for _ in range(4):
+            threading.Thread(target=make_counter).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('flags a closure counter shared by the threads the function starts', async () => {
+    const findings = await analyzePython({
+      'closure_shared.py': py`
+        import threading
+
+        def run():
+            n = 0
+            def inc():
+                nonlocal n
+                n += 1
+            threads = [threading.Thread(target=inc) for _ in range(4)]
+            for t in threads:
+                t.start()
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-RACE-001']);
+  });
+});
+
+void describe('CPython atomic operations are not races', () => {
+  void it('does not flag append, d[k] = v, setdefault, get, pop(k, None), set.add, queue.put, single stores', async () => {
+    const findings = await analyzePython({
+      'atomic.py': py`
+        import threading
+        import queue
+
+        results = []
+        seen = set()
+        cache = {}
+        q = queue.Queue()
+        latest = None
+
+        def worker(i):
+            global latest
+            results.append(i)
+            seen.add(i)
+            cache[i] = i * i
+            cache.setdefault('first', i)
+            x = cache.get(i)
+            cache.pop(i - 1, None)
+            q.put(x)
+            latest = i
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-RACE-002 / PY-RACE-003 check-then-act and lazy init', () => {
+  void it('flags a cache check-then-insert in an executor task', async () => {
+    const findings = await analyzePython({
+      'cache.py': py`
+        from concurrent.futures import ThreadPoolExecutor
+
+        class Cache:
+            def __init__(self):
+                self.cache = {}
+
+            def get(self, key):
+                if key not in self.cache:
+                    self.cache[key] = build(key)
+                return self.cache[key]
+
+        def build(key):
+            return key * 2
+
+        c = Cache()
+        with ThreadPoolExecutor() as ex:
+            for k in range(10):
+                ex.submit(c.get, k)
+      `,
+    });
+    const [race] = only(findings, 'PY-RACE-002');
+    assert.ok(race, JSON.stringify(findings));
+    assert.equal(race.range.start.line, 8);
+    assert.match(race.message, /`key not in self.cache` \(line 8\) then `self.cache\[key\] = build\(key\)`/);
+    assert.equal(race.related[0]?.message, 'the check');
+  });
+
+  void it('flags lazy initialisation outside the lock and accepts double-checked locking', async () => {
+    const findings = await analyzePython({
+      'lazy.py': py`
+        import threading
+
+        class Client:
+            def __init__(self):
+                self._client = None
+                self._lock = threading.Lock()
+
+            def get(self):
+                if self._client is None:
+                    self._client = connect()
+                return self._client
+
+            def get_safe(self):
+                if self._client is None:
+                    with self._lock:
+                        if self._client is None:
+                            self._client = connect()
+                return self._client
+
+            def get_broken(self):
+                if self._client is None:
+                    with self._lock:
+                        self._client = connect()
+                return self._client
+
+        def connect():
+            return object()
+
+        client = Client()
+        for _ in range(3):
+            threading.Thread(target=client.get).start()
+            threading.Thread(target=client.get_safe).start()
+            threading.Thread(target=client.get_broken).start()
+      `,
+    });
+    const lazy = only(findings, 'PY-RACE-003');
+    assert.deepEqual(lazy.map((f) => f.range.start.line).sort((a, b) => a - b), [9, 22]);
+  });
+
+  void it('does not flag idempotent flag writes or checks under one lock', async () => {
+    const findings = await analyzePython({
+      'flags.py': py`
+        import threading
+        lock = threading.Lock()
+        started = False
+        registry = {}
+
+        def work(key):
+            global started
+            if not started:
+                started = True
+            with lock:
+                if key not in registry:
+                    registry[key] = object()
+
+        for k in range(4):
+            threading.Thread(target=work, args=(k,)).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-RACE-004 inconsistent locking', () => {
+  void it('flags a bare write of state guarded elsewhere, with a wrap-in-lock fix', async () => {
+    const findings = await analyzePython({
+      'inconsistent.py': py`
+        import threading
+
+        class Counter:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.n = 0
+
+            def incr(self):
+                with self._lock:
+                    self.n += 1
+
+            def reset(self):
+                self.n = 0
+
+        c = Counter()
+        for _ in range(2):
+            threading.Thread(target=c.incr).start()
+            threading.Thread(target=c.reset).start()
+      `,
+    });
+    const [finding] = only(findings, 'PY-RACE-004');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.severity, 'warning');
+    assert.equal(finding.range.start.line, 12);
+    assert.deepEqual(finding.fixes[0]?.edits[0]?.newText, '        with self._lock:\n            self.n = 0');
+    assert.equal(finding.related[0]?.range.start.line, 9);
+  });
+
+  void it('reports only information without evidence of threads, and nothing for constructors', async () => {
+    const findings = await analyzePython({
+      'nothreads.py': py`
+        import threading
+
+        class Counter:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.n = 0
+
+            def incr(self):
+                with self._lock:
+                    self.n += 1
+
+            def reset(self):
+                self.n = 0
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity]), [['PY-RACE-004', 'information']]);
+  });
+
+  void it('keeps tabs when wrapping the statement', async () => {
+    const src = 'import threading\n\nclass C:\n\tdef __init__(self):\n\t\tself._lock = threading.Lock()\n\t\tself.n = 0\n\n\tdef incr(self):\n\t\twith self._lock:\n\t\t\tself.n += 1\n\n\tdef reset(self):\n\t\tself.n = 0\n\nc = C()\nthreading.Thread(target=c.incr).start()\nthreading.Thread(target=c.reset).start()\n';
+    const [finding] = only(await analyzePython({ 'tabs.py': src }), 'PY-RACE-004');
+    assert.equal(finding?.fixes[0]?.edits[0]?.newText, '\t\twith self._lock:\n\t\t\tself.n = 0');
+  });
+});
+
+void describe('PY-RACE-005 iteration against mutation', () => {
+  void it('flags iterating sessions in one thread while another deletes from it', async () => {
+    const findings = await analyzePython({
+      'sessions.py': py`
+        import threading
+
+        class Server:
+            def __init__(self):
+                self.sessions = {}
+
+            def sweep(self):
+                for key in self.sessions:
+                    print(key)
+
+            def drop(self, key):
+                del self.sessions[key]
+
+        s = Server()
+        threading.Thread(target=s.sweep).start()
+        threading.Thread(target=s.drop, args=('a',)).start()
+      `,
+    });
+    const [finding] = only(findings, 'PY-RACE-005');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.range.start.line, 7);
+    assert.match(finding.message, /`del self.sessions\[key\]` in `Server.drop` \(line 12/);
+  });
+
+  void it('does not flag iterating a copy or iterating under the same lock', async () => {
+    const findings = await analyzePython({
+      'copy.py': py`
+        import threading
+
+        class Server:
+            def __init__(self):
+                self.sessions = {}
+                self.lock = threading.Lock()
+
+            def sweep(self):
+                for key in list(self.sessions):
+                    print(key)
+                with self.lock:
+                    for key in self.sessions:
+                        print(key)
+
+            def drop(self, key):
+                with self.lock:
+                    del self.sessions[key]
+
+        s = Server()
+        threading.Thread(target=s.sweep).start()
+        threading.Thread(target=s.drop, args=('a',)).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-RACE-006 compound container update', () => {
+  void it('flags counts[k] = counts.get(k, 0) + 1 and d[k] += 1 in thread targets', async () => {
+    const findings = await analyzePython({
+      'counts.py': py`
+        import threading
+        counts = {}
+
+        def tally(words):
+            for w in words:
+                counts[w] = counts.get(w, 0) + 1
+
+        def bump(k):
+            counts[k] += 1
+
+        for chunk in (['a'], ['b']):
+            threading.Thread(target=tally, args=(chunk,)).start()
+        threading.Thread(target=bump, args=('a',)).start()
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-RACE-006').map((f) => f.range.start.line), [5, 8]);
+  });
+});
+
+void describe('PY-RACE-007 split critical sections', () => {
+  void it('flags a decision taken in one critical section and acted on in another', async () => {
+    const findings = await analyzePython({
+      'split.py': py`
+        import threading
+        lk = threading.Lock()
+        pending = []
+
+        def consumer():
+            with lk:
+                empty = not pending
+            with lk:
+                if empty:
+                    stop()
+
+        def stop():
+            pass
+
+        for _ in range(2):
+            threading.Thread(target=consumer).start()
+      `,
+    });
+    const [finding] = only(findings, 'PY-RACE-007');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.range.start.line, 8);
+    assert.equal(finding.related[0]?.range.start.line, 6);
+  });
+
+  void it('does not flag a decision acted on in the same critical section', async () => {
+    const findings = await analyzePython({
+      'same.py': py`
+        import threading
+        lk = threading.Lock()
+        pending = []
+
+        def consumer():
+            with lk:
+                empty = not pending
+                if empty:
+                    pending.append(1)
+
+        for _ in range(2):
+            threading.Thread(target=consumer).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
