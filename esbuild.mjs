@@ -60,6 +60,20 @@ const targets = [
   { ...node, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { 'analyzer-worker': 'src/analyzers/worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: ['test/integration/*.ts'], outdir: 'out/test/integration' },
+  // The timeline webview (browser): main.ts imports its stylesheet, so esbuild also writes
+  // dist/webview.css next to dist/webview.js. Always minified and without a source map: the
+  // standalone report inlines both files and must stay one small self-contained file.
+  {
+    entryPoints: { webview: 'src/webview/main.ts' },
+    outdir: 'dist',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    logLevel: 'warning',
+    plugins: watch ? [watchReporter] : [],
+  },
 ].filter((target) => Object.values(target.entryPoints).every((entry) => entry.includes('*') || existsSync(entry)));
 
 await copyAssets();

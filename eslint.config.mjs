@@ -19,6 +19,13 @@ export default tseslint.config(
     },
   },
   {
+    // The webview bundle has its own program (DOM lib, no node types), which tsconfig.json excludes.
+    files: ['src/webview/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: './tsconfig.webview.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ['src/host/**/*.ts', 'src/extension.ts', 'test/integration/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },

@@ -1,0 +1,256 @@
+/**
+ * The timeline app: receives protocol messages (from the VS Code host, or from the standalone
+ * report's inlined trace), builds the model and lays out the views around the canvas.
+ */
+import type { HostToWebview, WebviewToHost } from '../shared/webview-protocol';
+import { el } from './dom';
+import { formatCount, formatDuration, formatMs, formatPercent } from './format';
+import { locksSection } from './locks-table';
+import { runKey, TraceAssembler, type TraceModel } from './model';
+import { scalingChart } from './scaling-chart';
+import { STATE_LABELS, STATES } from './states';
+import { rangeStats } from './stats';
+import { observeTheme, readPalette, type Palette } from './theme';
+import { Timeline, type TimelineTarget } from './timeline';
+import { verdictCard } from './verdict-card';
+
+export interface HostBridge {
+  post(message: WebviewToHost): void;
+  /** Standalone report: no editor to reveal in, so locations are shown as text. */
+  standalone: boolean;
+  loadState(): SavedState | undefined;
+  saveState(state: SavedState): void;
+}
+
+export interface SavedState {
+  runKey: string | null;
+  sideBySide: boolean;
+}
+
+export class TimelineApp {
+  private readonly assembler = new TraceAssembler();
+  private readonly status: HTMLElement;
+  private readonly content: HTMLElement;
+  private palette: Palette;
+  private model: TraceModel | null = null;
+  private timeline: Timeline | null = null;
+  private summary: HTMLElement | null = null;
+  private rangeText: HTMLElement | null = null;
+  private scaling: HTMLElement | null = null;
+  private locks: HTMLElement | null = null;
+  private selectedRun = 0;
+  private sideBySide = false;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly host: HostBridge,
+  ) {
+    this.palette = readPalette();
+    this.status = el('div', { className: 'status', testId: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
+    this.content = el('main');
+    root.replaceChildren(this.status, this.content);
+    this.status.textContent = 'Waiting for the trace…';
+    observeTheme((palette) => {
+      this.palette = palette;
+      this.timeline?.setPalette(palette);
+      if (this.model && this.scaling) {
+        const chart = scalingChart(this.model.header, palette);
+        this.scaling.replaceWith(chart);
+        this.scaling = chart;
+      }
+    });
+  }
+
+  /** Handles one host message; returns the model when a trace has been fully received. */
+  accept(message: HostToWebview): TraceModel | null {
+    let model: TraceModel | null;
+    try {
+      model = this.assembler.accept(message);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      this.status.textContent = `Could not load the trace: ${text}`;
+      this.host.post({ type: 'error', message: text.slice(0, 4000) });
+      return null;
+    }
+    if (message.type === 'traceBegin') this.status.textContent = `Receiving trace (${formatCount(message.totalItems)} items)…`;
+    if (!model) return null;
+    this.show(model);
+    this.host.post({ type: 'traceLoaded', streamId: message.type === 'traceEnd' ? message.streamId : 0, runs: model.runs.length, tasks: model.totalTasks });
+    return model;
+  }
+
+  private show(model: TraceModel): void {
+    this.model = model;
+    const saved = this.host.loadState();
+    const savedIndex = saved?.runKey ? model.runs.findIndex((r) => r.key === saved.runKey) : -1;
+    this.selectedRun = savedIndex >= 0 ? savedIndex : defaultRun(model);
+    this.sideBySide = Boolean(saved?.sideBySide) && this.pairFor(this.selectedRun) !== null;
+    this.status.textContent = `Loaded ${formatCount(model.totalTasks)} tasks in ${model.runs.length} runs.`;
+
+    this.timeline = new Timeline(this.palette, {
+      onRange: (range) => this.showRange(range),
+      onActivate: (target) => this.reveal(target),
+      onSummary: () => {
+        if (this.summary && this.timeline) this.summary.textContent = this.timeline.frameSummary();
+      },
+    });
+    this.summary = el('p', { className: 'summary', testId: 'timeline-summary', attrs: { 'aria-live': 'off' } });
+    this.rangeText = el('p', { className: 'range-stats', testId: 'range-stats', text: 'Drag in the strip under the time axis to get the statistics of a range.' });
+    this.scaling = scalingChart(model.header, this.palette);
+    this.locks = el('div');
+    this.content.replaceChildren(
+      verdictCard(model.header),
+      el('div', { className: 'views' }, [this.scaling, this.locks]),
+      el('h2', { text: 'Timeline' }),
+      this.toolbar(model),
+      this.legend(),
+      this.timeline.root,
+      this.summary,
+      this.rangeText,
+    );
+    this.applyRuns();
+  }
+
+  private toolbar(model: TraceModel): HTMLElement {
+    const runs = model.runs;
+    const kinds = [...new Set(runs.map((r) => r.header.kind))];
+    const current = () => runs[this.selectedRun]!.header;
+    const kindSelect = el('select', { testId: 'run-kind', attrs: { 'aria-label': 'Pool kind' } });
+    const workerSelect = el('select', { testId: 'run-workers', attrs: { 'aria-label': 'Workers' } });
+    const repetitionSelect = el('select', { testId: 'run-repetition', attrs: { 'aria-label': 'Repetition' } });
+    const fill = (select: HTMLSelectElement, values: number[] | string[], selected: string | number, label: (v: string | number) => string) => {
+      select.replaceChildren(...values.map((v) => el('option', { text: label(v), attrs: { value: String(v) } })));
+      select.value = String(selected);
+    };
+    const refreshPickers = () => {
+      const h = current();
+      fill(kindSelect, kinds, h.kind, (v) => `${v}`);
+      const workers = [...new Set(runs.filter((r) => r.header.kind === h.kind).map((r) => r.header.workers))].sort((a, b) => a - b);
+      fill(workerSelect, workers, h.workers, (v) => `${v} worker${v === 1 ? '' : 's'}`);
+      const reps = runs.filter((r) => r.header.kind === h.kind && r.header.workers === h.workers).map((r) => r.header.repetition).sort((a, b) => a - b);
+      fill(repetitionSelect, reps, h.repetition, (v) => `repetition ${Number(v) + 1}`);
+      sideBySide.disabled = this.pairFor(this.selectedRun) === null;
+      sideBySide.checked = this.sideBySide && !sideBySide.disabled;
+    };
+    const pick = (kind: string, workers: number, repetition: number) => {
+      const exact = runs.findIndex((r) => r.header.kind === kind && r.header.workers === workers && r.header.repetition === repetition);
+      const sameSize = runs.findIndex((r) => r.header.kind === kind && r.header.workers === workers);
+      const sameKind = runs.findIndex((r) => r.header.kind === kind);
+      this.selectedRun = [exact, sameSize, sameKind, 0].find((i) => i >= 0)!;
+      this.sideBySide = this.sideBySide && this.pairFor(this.selectedRun) !== null;
+      refreshPickers();
+      this.applyRuns();
+    };
+    kindSelect.addEventListener('change', () => pick(kindSelect.value, current().workers, current().repetition));
+    workerSelect.addEventListener('change', () => pick(current().kind, Number(workerSelect.value), current().repetition));
+    repetitionSelect.addEventListener('change', () => pick(current().kind, current().workers, Number(repetitionSelect.value)));
+    const sideBySide = el('input', { testId: 'side-by-side', attrs: { type: 'checkbox', id: 'side-by-side' } });
+    sideBySide.addEventListener('change', () => {
+      this.sideBySide = sideBySide.checked;
+      this.applyRuns();
+    });
+    const filter = el('input', { testId: 'lane-filter', attrs: { type: 'search', placeholder: 'filter lanes (pid, tid, worker)', 'aria-label': 'Filter lanes by pid, tid or worker' } });
+    filter.addEventListener('input', () => this.timeline?.setFilter({ text: filter.value }));
+    const button = (text: string, label: string, testId: string, action: () => void) => {
+      const b = el('button', { text, testId, attrs: { type: 'button', 'aria-label': label } });
+      b.addEventListener('click', action);
+      return b;
+    };
+    refreshPickers();
+    return el('div', { className: 'toolbar', attrs: { role: 'toolbar', 'aria-label': 'Timeline controls' } }, [
+      el('label', { text: 'Run ' }, [kindSelect]),
+      workerSelect,
+      repetitionSelect,
+      el('label', { attrs: { for: 'side-by-side' } }, [sideBySide, ' thread run above process run']),
+      filter,
+      button('+', 'Zoom in', 'zoom-in', () => this.timeline?.zoomBy(2)),
+      button('−', 'Zoom out', 'zoom-out', () => this.timeline?.zoomBy(0.5)),
+      button('Reset view', 'Reset zoom, selection and scroll', 'reset-view', () => this.timeline?.resetView()),
+    ]);
+  }
+
+  private legend(): HTMLElement {
+    const items = STATES.map((state) => {
+      const swatch = el('span', { className: 'swatch' });
+      swatch.style.background = `var(${cssVariable(state)})`;
+      return el('li', {}, [swatch, STATE_LABELS[state]]);
+    });
+    const extra = [
+      ['--cl-lock-hold', 'Lock held (lower band)'],
+      ['--cl-wake-arrow', 'Release → waiter it woke'],
+      ['--cl-core-busy', 'Core busy'],
+      ['--cl-memory', 'Peak RSS per process'],
+    ].map(([variable, text]) => {
+      const swatch = el('span', { className: 'swatch' });
+      swatch.style.background = `var(${variable})`;
+      return el('li', {}, [swatch, text!]);
+    });
+    return el('ul', { className: 'legend', testId: 'legend', attrs: { 'aria-label': 'Legend' } }, [...items, ...extra]);
+  }
+
+  /** The runs drawn: the selected one, or the thread run above the process run of the same size. */
+  private shownRuns(): number[] {
+    const pair = this.sideBySide ? this.pairFor(this.selectedRun) : null;
+    return pair ?? [this.selectedRun];
+  }
+
+  private pairFor(runIndex: number): [number, number] | null {
+    const runs = this.model?.runs ?? [];
+    const h = runs[runIndex]?.header;
+    if (!h || h.kind === 'serial') return null;
+    const find = (kind: string) => runs.findIndex((r) => r.header.kind === kind && r.header.workers === h.workers && r.header.repetition === h.repetition);
+    const thread = find('thread');
+    const process = find('process');
+    return thread >= 0 && process >= 0 ? [thread, process] : null;
+  }
+
+  private applyRuns(): void {
+    if (!this.model || !this.timeline || !this.locks) return;
+    const shown = this.shownRuns();
+    this.timeline.setData(this.model, shown);
+    const locks = locksSection(this.model, shown, (site) => this.reveal({ kind: 'lock', file: site.file, line: site.line }));
+    this.locks.replaceChildren(locks);
+    const state = { runKey: runKey(this.model.runs[this.selectedRun]!.header), sideBySide: this.sideBySide };
+    this.host.saveState(state);
+    this.host.post({ type: 'viewState', ...state });
+  }
+
+  private showRange(range: [number, number] | null): void {
+    if (!this.rangeText || !this.model || !this.timeline) return;
+    if (!range) {
+      this.rangeText.textContent = 'Drag in the strip under the time axis to get the statistics of a range.';
+      return;
+    }
+    const stats = rangeStats(this.model, this.timeline.shownLaneIds(), range[0], range[1]);
+    const total = STATES.reduce((sum, s) => sum + stats.stateNs[s], 0);
+    const parts = STATES.filter((s) => stats.stateNs[s] > 0).map((s) => `${STATE_LABELS[s]} ${formatDuration(stats.stateNs[s])} (${formatPercent(total ? stats.stateNs[s] / total : 0)})`);
+    const cores = stats.meanCoreBusy === null ? 'no core samples' : `cores ${formatPercent(stats.meanCoreBusy)} busy`;
+    this.rangeText.textContent =
+      `Range ${formatMs(stats.t0)} – ${formatMs(stats.t1)} (${formatDuration(stats.t1 - stats.t0)}): ${formatCount(stats.tasks)} tasks on ${stats.lanes} lanes · ` +
+      `${parts.join(' · ') || 'no task time'} · ${formatCount(stats.lockWaits)} lock waits totalling ${formatDuration(stats.lockWaitNs)} · ${cores}`;
+  }
+
+  private reveal(target: TimelineTarget): void {
+    if (this.host.standalone) {
+      const where = target.line !== undefined ? `${target.file}:${target.line}` : `${target.symbol} in ${target.file}`;
+      this.status.textContent = `Source: ${where}`;
+      return;
+    }
+    this.host.post({ type: 'revealSource', file: target.file, ...(target.line !== undefined ? { line: target.line } : {}), ...(target.symbol ? { symbol: target.symbol } : {}) });
+  }
+}
+
+function cssVariable(state: string): string {
+  return `--cl-${state.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The recommended configuration if present, else the first pool run, else the first run. */
+function defaultRun(model: TraceModel): number {
+  const verdict = model.header.verdict;
+  if (verdict) {
+    const recommended = model.runs.findIndex((r) => r.header.kind === verdict.recommendation && r.header.workers === verdict.workers && r.taskCount > 0);
+    if (recommended >= 0) return recommended;
+  }
+  const pool = model.runs.findIndex((r) => r.header.kind !== 'serial' && r.taskCount > 0);
+  return pool >= 0 ? pool : 0;
+}

@@ -1,0 +1,45 @@
+/**
+ * The task states the timeline colours. The trace records, per task, how much time went to
+ * each state (not when), so a task bar is drawn as proportional segments in this order, and
+ * instrumented lock waits are additionally drawn at their real times in the lock band.
+ */
+import type { TaskDecomposition } from '../shared/trace';
+
+export const STATES = ['running', 'runqueue', 'gilWait', 'lockWait', 'io', 'blocked'] as const;
+export type TaskState = (typeof STATES)[number];
+export const STATE_COUNT = STATES.length;
+
+export const STATE_LABELS: Record<TaskState, string> = {
+  running: 'Running (CPU)',
+  runqueue: 'Runqueue wait',
+  gilWait: 'GIL wait',
+  lockWait: 'Lock wait',
+  io: 'I/O or sleep',
+  blocked: 'Blocked (not sampled)',
+};
+
+/**
+ * Writes the task's time per state into `out[offset .. offset + STATE_COUNT)`. Blocked time
+ * the sampler did not attribute (no samples, or null fields) stays in `blocked`, so the
+ * segments always add up to the task's wall time.
+ */
+export function stateDurations(wallNs: number, d: TaskDecomposition, out: Float64Array, offset: number): void {
+  const cpu = clampNs(d.cpuNs);
+  const runq = clampNs(d.runqNs);
+  const lock = clampNs(d.lockWaitNs);
+  const gil = clampNs(d.gilWaitNs ?? 0);
+  const io = clampNs(d.ioNs ?? 0) + clampNs(d.sleepNs ?? 0);
+  const attributed = cpu + runq + lock + gil + io;
+  // Measurement noise can make the parts exceed the wall time; scale them down to fit.
+  const scale = attributed > wallNs && attributed > 0 ? wallNs / attributed : 1;
+  out[offset] = cpu * scale;
+  out[offset + 1] = runq * scale;
+  out[offset + 2] = gil * scale;
+  out[offset + 3] = lock * scale;
+  out[offset + 4] = io * scale;
+  out[offset + 5] = Math.max(0, wallNs - attributed * scale);
+}
+
+function clampNs(x: number): number {
+  return Number.isFinite(x) && x > 0 ? x : 0;
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { STATE_COUNT, STATES } from '../../../src/webview/states';
+import { lowerBound, taskAt, TraceAssembler, upperBound, visibleTasks } from '../../../src/webview/model';
+import { layoutRows, rowAt, rowsInView } from '../../../src/webview/layout';
+import { lockSpan, modelOf, run, task, trace } from './trace-fixture';
+
+void test('groups lanes by run, process and thread, sorted by time, relative to the run start', () => {
+  const t = trace([
+    run('process', 2, [task(1, 21, 5, 6, {}, 200), task(0, 11, 0, 2, {}, 100), task(2, 11, 2, 4, {}, 100), task(3, 22, 1, 3, {}, 200)], {
+      memory: [{ pid: 100, peakRssBytes: 1000 }, { pid: 200, peakRssBytes: null }],
+    }),
+  ]);
+  const model = modelOf(t);
+  const r = model.runs[0]!;
+  assert.deepEqual(r.processes.map((p) => [p.pid, p.peakRssBytes, p.lanes.length]), [[100, 1000, 1], [200, null, 2]]);
+  const lanes = r.lanes.map((id) => model.lanes[id]!);
+  assert.deepEqual(lanes.map((l) => `${l.pid}/${l.tid}`), ['100/11', '200/21', '200/22']);
+  assert.deepEqual([...lanes[0]!.tasks.start], [0, 2e6]);
+  assert.deepEqual([...lanes[0]!.tasks.index], [0, 2]);
+  assert.equal(model.totalTasks, 4);
+});
+
+void test('splits task time by state and keeps the parts equal to the wall time', () => {
+  const wall = 10e6;
+  const t = trace([
+    run('thread', 1, [
+      task(0, 1, 0, 10, { cpuNs: 4e6, runqNs: 1e6, blockedNs: 5e6, lockWaitNs: 2e6, gilWaitNs: 1e6, ioNs: 0.5e6, sleepNs: 0.5e6, samples: 9 }),
+      task(1, 1, 10, 20, { cpuNs: 4e6, runqNs: 0, blockedNs: 6e6, lockWaitNs: 1e6 }),
+      task(2, 1, 20, 30, { cpuNs: 9e6, runqNs: 3e6, lockWaitNs: 0 }),
+    ]),
+  ]);
+  const tasks = modelOf(t).lanes[0]!.tasks;
+  const of = (i: number) => Object.fromEntries(STATES.map((s, k) => [s, tasks.states[i * STATE_COUNT + k]]));
+  assert.deepEqual(of(0), { running: 4e6, runqueue: 1e6, gilWait: 1e6, lockWait: 2e6, io: 1e6, blocked: 1e6 });
+  assert.deepEqual(of(1), { running: 4e6, runqueue: 0, gilWait: 0, lockWait: 1e6, io: 0, blocked: 5e6 }, 'unsampled blocked time stays visible');
+  const over = of(2);
+  assert.ok(Math.abs(Object.values(over).reduce((a, b) => a + b, 0) - wall) < 1, 'noisy parts are scaled to the wall time');
+  assert.ok(Math.abs(over.running! / over.runqueue! - 3) < 1e-9);
+});
+
+void test('binary searches find the visible window and the task under a time', () => {
+  const t = trace([run('thread', 1, [task(0, 1, 0, 1), task(1, 1, 2, 3), task(2, 1, 4, 8), task(3, 1, 9, 10)])]);
+  const tasks = modelOf(t).lanes[0]!.tasks;
+  assert.deepEqual(visibleTasks(tasks, 2.5e6, 4.5e6), [1, 3]);
+  assert.deepEqual(visibleTasks(tasks, 8.5e6, 8.9e6), [3, 3], 'a gap shows nothing');
+  assert.equal(taskAt(tasks, 5e6), 2);
+  assert.equal(taskAt(tasks, 8.5e6), -1);
+  assert.equal(taskAt(tasks, 8.7e6, 0.6e6), 3, 'the nearest task within tolerance');
+  assert.equal(lowerBound([1, 2, 2, 3], 2), 1);
+  assert.equal(upperBound([1, 2, 2, 3], 2), 3);
+});
+
+void test('a lock release points at the waiter it woke, per process', () => {
+  const t = trace([
+    run('thread', 2, [task(0, 1, 0, 10), task(1, 2, 0, 10), task(2, 3, 0, 10, {}, 300)], {
+      lockSpans: [
+        lockSpan(1, 0, 0, 4),
+        lockSpan(2, 1, 4.001, 6),
+        lockSpan(1, 5, 6.002, 7),
+        // Another process's copy of the same lock: never woken by pid 100's releases.
+        lockSpan(3, 1, 5, 6, 3, 300),
+      ],
+    }),
+  ]);
+  const model = modelOf(t);
+  const wakes = model.runs[0]!.wakes;
+  const laneOf = (tid: number) => model.lanes.findIndex((l) => l.tid === tid);
+  const arrows = Array.from({ length: wakes.count }, (_, i) => [wakes.fromLane[i], wakes.fromNs[i], wakes.toLane[i], wakes.toNs[i]]);
+  assert.deepEqual(arrows.sort((a, b) => a[3]! - b[3]!), [
+    [laneOf(1), 4e6, laneOf(2), 4.001e6],
+    [laneOf(2), 6e6, laneOf(1), 6.002e6],
+  ]);
+});
+
+void test('layout rows are contiguous, filterable and hit-testable', () => {
+  const t = trace([
+    run('process', 2, [task(0, 11, 0, 2, {}, 100), task(1, 21, 0, 2, {}, 200), task(2, 22, 0, 2, {}, 200)], {
+      coreSamples: [{ timeNs: 1e9 + 1e6, busy: [0.5, 1], steal: [0, 0] }],
+    }),
+  ]);
+  const model = modelOf(t);
+  const layout = layoutRows(model, [0], { text: '' });
+  assert.deepEqual(layout.rows.map((r) => r.kind), ['run', 'cores', 'process', 'thread', 'process', 'thread', 'thread']);
+  layout.rows.forEach((row, i) => i > 0 && assert.equal(row.y, layout.rows[i - 1]!.y + layout.rows[i - 1]!.height));
+  assert.equal(layout.lanes, 3);
+  const filtered = layoutRows(model, [0], { text: 'TID 22' });
+  assert.deepEqual(filtered.rows.map((r) => r.kind), ['run', 'cores', 'process', 'thread']);
+  const thread = layout.rows[3]!;
+  assert.equal(rowAt(layout, thread.y + 1), thread);
+  assert.equal(rowAt(layout, layout.height + 1), undefined);
+  assert.deepEqual(rowsInView(layout, thread.y, thread.y + thread.height), [3, 4]);
+  assert.throws(() => layoutRows(model, [5], { text: '' }), /no run 5/);
+});
+
+void test('a malformed stream fails with a clear error', () => {
+  const assembler = new TraceAssembler();
+  const t = trace([run('thread', 1, [task(0, 1, 0, 1)])]);
+  assembler.accept({ type: 'traceBegin', streamId: 1, header: { ...t, runs: [] }, totalItems: 0 });
+  assert.throws(() => assembler.accept({ type: 'traceChunk', streamId: 1, runIndex: 4, tasks: [] }), /run 4, but the trace has 0 runs/);
+  assert.throws(() => assembler.accept({ type: 'traceError', message: 'host could not read trace.json' }), /host could not read/);
+});
