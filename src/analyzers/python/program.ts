@@ -40,6 +40,8 @@ export class Program {
   private readonly entryLocks = new Map<string, string[]>();
   readonly accessesByKey = new Map<string, { fn: FunctionInfo; access: Access }[]>();
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
+  /** Method name → the one method of the run with that name (null when several classes define it). */
+  private readonly uniqueMethods = new Map<string, FunctionInfo | null>();
 
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
@@ -114,6 +116,10 @@ export class Program {
         eventWaits: raw.eventWaits.map((x) => ({ ...x, key: c(x.key) })),
       };
       this.functions.set(fn.key, fn);
+      if (fn.className && !fn.name.includes('<lambda>')) {
+        const method = fn.name.slice(fn.name.lastIndexOf('.') + 1);
+        if (!method.startsWith('__')) this.uniqueMethods.set(method, this.uniqueMethods.has(method) ? null : fn);
+      }
       for (const access of fn.accesses) {
         const list = this.accessesByKey.get(access.key) ?? [];
         list.push({ fn, access });
@@ -126,6 +132,7 @@ export class Program {
   resolveFunction(key: string): FunctionInfo | undefined {
     const direct = this.functions.get(key);
     if (direct) return direct;
+    if (key.startsWith('?:')) return this.uniqueMethods.get(key.slice(2)) ?? undefined;
     const colon = key.indexOf(':');
     const qual = key.slice(colon + 1);
     const dot = qual.lastIndexOf('.');

@@ -449,7 +449,8 @@ class Summarizer {
       scope.className = className;
       scope.selfName = names.params[0];
     }
-    this.walkScopeInto(body, scope, stack);
+    if (node.type === 'lambda') stack.push({ node: body, scope });
+    else this.walkScopeInto(body, scope, stack);
   }
 
   private enclosingClass(def: PyNode): string | undefined {
@@ -1646,6 +1647,8 @@ class Summarizer {
     const ref = this.resolve(object, scope);
     const classKey = (objName ? this.classOfLocal(objName, scope) : undefined) ??
       (ref?.kind?.startsWith('class:') ? ref.kind.slice(6) : undefined);
-    return classKey ? `${classKey}.${method}` : undefined;
+    if (classKey) return `${classKey}.${method}`;
+    // Receiver of unknown class: `check` resolves the method if one class of the run defines it.
+    return ref?.kind === undefined || ref.kind.startsWith('class:') ? `?:${method}` : undefined;
   }
 }

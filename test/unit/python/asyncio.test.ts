@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzePython, ids, only, py } from './helpers';
+
+void describe('PY-ASYNC-001 lost update across await', () => {
+  void it('flags a snapshot read before await and written after, in a gathered coroutine', async () => {
+    const findings = await analyzePython({
+      'wallet.py': py`
+        import asyncio
+
+        class Wallet:
+            def __init__(self):
+                self.total = 0
+
+            async def deposit(self, n):
+                v = self.total
+                await save(n)
+                self.total = v + n
+
+        async def save(n):
+            await asyncio.sleep(0)
+
+        async def main():
+            w = Wallet()
+            await asyncio.gather(*[w.deposit(i) for i in range(10)])
+
+        asyncio.run(main())
+      `,
+    });
+    const [finding] = only(findings, 'PY-ASYNC-001');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.severity, 'warning');
+    assert.equal(finding.range.start.line, 9);
+    assert.equal(finding.related[0]?.range.start.line, 7);
+    assert.match(finding.message, /read before an await \(line 8\)/);
+  });
+
+  void it('flags self.total += await f() in tasks created in a loop', async () => {
+    const findings = await analyzePython({
+      'acc.py': py`
+        import asyncio
+
+        class Acc:
+            def __init__(self):
+                self.total = 0
+
+            async def add(self, key):
+                self.total += await price(key)
+
+        async def price(key):
+            return 1
+
+        async def main(acc):
+            tasks = []
+            for k in range(5):
+                tasks.append(asyncio.create_task(acc.add(k)))
+            await asyncio.wait(tasks)
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-ASYNC-001']);
+  });
+
+  void it('does not flag a write whose value comes only from the awaited call, or code without overlap', async () => {
+    const findings = await analyzePython({
+      'cfg.py': py`
+        import asyncio
+
+        class Service:
+            def __init__(self):
+                self.cfg = None
+                self.total = 0
+
+            async def reload(self):
+                cfg = await load()
+                self.cfg = cfg
+
+            async def once(self, n):
+                v = self.total
+                await load()
+                self.total = v + n
+
+            async def guarded(self, n):
+                async with self.lock:
+                    v = self.total
+                    await load()
+                    self.total = v + n
+
+        async def load():
+            return {}
+
+        async def main(s):
+            await asyncio.gather(*[s.reload() for _ in range(3)])
+            await s.once(1)
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not flag a synchronous read-modify-write between awaits', async () => {
+    const findings = await analyzePython({
+      'sync.py': py`
+        import asyncio
+        count = 0
+
+        async def handler():
+            global count
+            await asyncio.sleep(0)
+            count += 1
+            await asyncio.sleep(0)
+
+        async def main():
+            await asyncio.gather(handler(), handler())
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-ASYNC-002 check-then-act across await', () => {
+  void it('flags a cache stampede in a coroutine fanned out by gather', async () => {
+    const findings = await analyzePython({
+      'stampede.py': py`
+        import asyncio
+
+        class Loader:
+            def __init__(self):
+                self.cache = {}
+
+            async def get(self, k):
+                if k not in self.cache:
+                    self.cache[k] = await fetch(k)
+                return self.cache[k]
+
+        async def fetch(k):
+            return k
+
+        async def main(loader):
+            await asyncio.gather(loader.get(1), loader.get(1))
+      `,
+    });
+    const [finding] = only(findings, 'PY-ASYNC-002');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.range.start.line, 8);
+    assert.equal(finding.related[0]?.range.start.line, 7);
+  });
+
+  void it('does not flag a check and write with no await in between', async () => {
+    const findings = await analyzePython({
+      'nowait.py': py`
+        import asyncio
+        cache = {}
+
+        async def get(k):
+            if k not in cache:
+                cache[k] = k * 2
+            await asyncio.sleep(0)
+            return cache[k]
+
+        async def main():
+            await asyncio.gather(get(1), get(2))
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-ASYNC-003 threading lock across await', () => {
+  void it('flags with threading.Lock around an await, as an error', async () => {
+    const findings = await analyzePython({
+      'tlock.py': py`
+        import threading
+
+        class Flusher:
+            def __init__(self):
+                self._tlock = threading.Lock()
+
+            async def flush(self):
+                with self._tlock:
+                    await self.write()
+
+            async def write(self):
+                pass
+      `,
+    });
+    const [finding] = only(findings, 'PY-ASYNC-003');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.severity, 'error');
+    assert.deepEqual(finding.range.start, { line: 7, character: 13 });
+    assert.equal(finding.related[0]?.range.start.line, 8);
+  });
+
+  void it('does not flag asyncio.Lock or a threading lock without await inside', async () => {
+    const findings = await analyzePython({
+      'alock.py': py`
+        import asyncio
+        import threading
+
+        class Flusher:
+            def __init__(self):
+                self._alock = asyncio.Lock()
+                self._tlock = threading.Lock()
+                self.n = 0
+
+            async def flush(self):
+                async with self._alock:
+                    await asyncio.sleep(0)
+                with self._tlock:
+                    self.n = 1
+                await asyncio.sleep(0)
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-ASYNC-004 asyncio objects from another thread', () => {
+  void it('flags put_nowait on an asyncio.Queue from a thread lambda and a thread function', async () => {
+    const findings = await analyzePython({
+      'bridge.py': py`
+        import asyncio
+        import threading
+
+        events = asyncio.Queue()
+
+        def produce():
+            events.put_nowait('tick')
+
+        async def main():
+            aq = asyncio.Queue()
+            threading.Thread(target=lambda: aq.put_nowait(1)).start()
+            threading.Thread(target=produce).start()
+            await aq.get()
+      `,
+    });
+    const found = only(findings, 'PY-ASYNC-004');
+    assert.deepEqual(found.map((f) => f.range.start.line), [6, 10]);
+    assert.match(found[0]!.message, /call_soon_threadsafe/);
+  });
+
+  void it('does not flag call_soon_threadsafe / run_coroutine_threadsafe, or queue.Queue', async () => {
+    const findings = await analyzePython({
+      'safe_bridge.py': py`
+        import asyncio
+        import queue
+        import threading
+
+        plain = queue.Queue()
+
+        def produce(loop, aq):
+            loop.call_soon_threadsafe(aq.put_nowait, 1)
+            asyncio.run_coroutine_threadsafe(aq.put(2), loop)
+            plain.put(3)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            aq = asyncio.Queue()
+            threading.Thread(target=produce, args=(loop, aq)).start()
+            await aq.get()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});

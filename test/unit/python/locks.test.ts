@@ -1,0 +1,402 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzePython, ids, only, py } from './helpers';
+
+void describe('PY-DL-001 lock-order inversion', () => {
+  void it('flags ABBA between two thread targets as an error naming both orders', async () => {
+    const findings = await analyzePython({
+      'abba.py': py`
+        import threading
+        a = threading.Lock()
+        b = threading.Lock()
+
+        def one():
+            with a:
+                with b:
+                    pass
+
+        def two():
+            with b:
+                with a:
+                    pass
+
+        threading.Thread(target=one).start()
+        threading.Thread(target=two).start()
+      `,
+    });
+    const [finding, ...rest] = only(findings, 'PY-DL-001');
+    assert.equal(rest.length, 0);
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.severity, 'error');
+    assert.match(finding.message, /`one` takes `abba.a` \(line 6\) then `abba.b` \(line 7\); while `two` takes `abba.b` \(line 11\) then `abba.a` \(line 12\)/);
+    assert.equal(finding.range.start.line, 6);
+    assert.ok(finding.related.some((r) => r.range.start.line === 11));
+  });
+
+  void it('finds longer cycles and inversions through calls, and `with a, b:` order', async () => {
+    const findings = await analyzePython({
+      'cycle.py': py`
+        import threading
+        a = threading.Lock()
+        b = threading.Lock()
+        c = threading.Lock()
+
+        def take_c():
+            with c:
+                pass
+
+        def t1():
+            with a, b:
+                pass
+
+        def t2():
+            with b:
+                take_c()
+
+        def t3():
+            with c:
+                with a:
+                    pass
+
+        for f in (t1, t2, t3):
+            threading.Thread(target=f).start()
+        threading.Thread(target=t1).start()
+        threading.Thread(target=t2).start()
+        threading.Thread(target=t3).start()
+      `,
+    });
+    const [finding] = only(findings, 'PY-DL-001');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.match(finding.message, /via `take_c`/);
+    assert.match(finding.message, /`t3` takes `cycle.c`/);
+  });
+
+  void it('is silent for a consistent order everywhere, including `with l1, l2:`', async () => {
+    const findings = await analyzePython({
+      'consistent.py': py`
+        import threading
+        l1 = threading.Lock()
+        l2 = threading.Lock()
+
+        def one():
+            with l1, l2:
+                pass
+
+        def two():
+            with l1:
+                with l2:
+                    pass
+
+        threading.Thread(target=one).start()
+        threading.Thread(target=two).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('flags the transfer deadlock between two instances of one class', async () => {
+    const findings = await analyzePython({
+      'bank.py': py`
+        import threading
+
+        class Account:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.balance = 0
+
+        def transfer(a: Account, b: Account, amount):
+            with a._lock:
+                with b._lock:
+                    a.balance -= amount
+                    b.balance += amount
+
+        x, y = Account(), Account()
+        threading.Thread(target=transfer, args=(x, y, 1)).start()
+        threading.Thread(target=transfer, args=(y, x, 1)).start()
+      `,
+    });
+    const [finding] = only(findings, 'PY-DL-001');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.severity, 'error');
+    assert.equal(finding.range.start.line, 9);
+    assert.match(finding.message, /# conclens: lock-order Account._lock by id/);
+  });
+
+  void it('accepts an order by id, or the declaration comment', async () => {
+    const sorted = await analyzePython({
+      'bank_sorted.py': py`
+        import threading
+
+        class Account:
+            def __init__(self):
+                self._lock = threading.Lock()
+
+        def transfer(a: Account, b: Account):
+            first, second = sorted((a, b), key=id)
+            with first._lock:
+                with second._lock:
+                    pass
+
+        threading.Thread(target=transfer).start()
+        threading.Thread(target=transfer).start()
+      `,
+    });
+    assert.deepEqual(sorted, []);
+    const declared = await analyzePython({
+      'bank_declared.py': py`
+        import threading
+
+        # conclens: lock-order Account._lock by id
+        class Account:
+            def __init__(self):
+                self._lock = threading.Lock()
+
+        def transfer(a: Account, b: Account):
+            with a._lock:
+                with b._lock:
+                    pass
+
+        threading.Thread(target=transfer).start()
+        threading.Thread(target=transfer).start()
+      `,
+    });
+    assert.deepEqual(declared, []);
+  });
+});
+
+void describe('PY-DL-002 re-acquiring a non-reentrant Lock', () => {
+  void it('flags a helper that takes the lock its caller holds', async () => {
+    const findings = await analyzePython({
+      'reenter.py': py`
+        import threading
+
+        class Store:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.items = []
+
+            def add(self, x):
+                with self._lock:
+                    self.items.append(x)
+                    self._trim()
+
+            def _trim(self):
+                with self._lock:
+                    del self.items[:-10]
+      `,
+    });
+    const [finding] = only(findings, 'PY-DL-002');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.severity, 'error');
+    assert.equal(finding.range.start.line, 10);
+    assert.equal(finding.related[1]?.range.start.line, 13);
+  });
+
+  void it('does not flag an RLock, a Condition() (RLock inside) or different instances', async () => {
+    const findings = await analyzePython({
+      'rlock.py': py`
+        import threading
+
+        class Store:
+            def __init__(self):
+                self._lock = threading.RLock()
+                self._cv = threading.Condition()
+
+            def add(self, other):
+                with self._lock:
+                    self._trim()
+                with self._cv:
+                    self._wake()
+
+            def _trim(self):
+                with self._lock:
+                    pass
+
+            def _wake(self):
+                with self._cv:
+                    self._cv.notify_all()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-DL-003 acquire without finally', () => {
+  void it('flags acquire(); risky(); release()', async () => {
+    const findings = await analyzePython({
+      'bare.py': py`
+        import threading
+        lock = threading.Lock()
+
+        def update(data):
+            lock.acquire()
+            risky(data)
+            lock.release()
+
+        def risky(data):
+            pass
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-DL-003']);
+    assert.deepEqual(findings[0]!.range, { start: { line: 4, character: 4 }, end: { line: 4, character: 18 } });
+  });
+
+  void it('accepts try/finally, `if lock.acquire(timeout=…)` with try/finally, and `with`', async () => {
+    const findings = await analyzePython({
+      'guarded.py': py`
+        import threading
+        lock = threading.Lock()
+
+        def a():
+            lock.acquire()
+            try:
+                work()
+            finally:
+                lock.release()
+
+        def b():
+            if lock.acquire(timeout=1):
+                try:
+                    work()
+                finally:
+                    lock.release()
+
+        def c():
+            if not lock.acquire(blocking=False):
+                raise RuntimeError('busy')
+            try:
+                work()
+            finally:
+                lock.release()
+
+        def d():
+            with lock:
+                work()
+
+        def work():
+            pass
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-DL-004 join while holding a lock the worker needs', () => {
+  void it('flags worker.join() under self._lock when the worker takes it', async () => {
+    const findings = await analyzePython({
+      'joiner.py': py`
+        import threading
+
+        class Service:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.worker = threading.Thread(target=self.run)
+                self.worker.start()
+
+            def run(self):
+                with self._lock:
+                    pass
+
+            def stop(self):
+                with self._lock:
+                    self.worker.join()
+      `,
+    });
+    const [finding] = only(findings, 'PY-DL-004');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.range.start.line, 14);
+    assert.equal(finding.related[0]?.range.start.line, 9);
+  });
+
+  void it('flags fut.result() under a lock the submitted task takes; silent when the lock is released first', async () => {
+    const findings = await analyzePython({
+      'futs.py': py`
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+        lock = threading.Lock()
+        ex = ThreadPoolExecutor(max_workers=2)
+
+        def task():
+            with lock:
+                return 1
+
+        def bad():
+            with lock:
+                fut = ex.submit(task)
+                return fut.result()
+
+        def good():
+            with lock:
+                fut = ex.submit(task)
+            return fut.result()
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-DL-004').map((f) => f.range.start.line), [12]);
+  });
+});
+
+void describe('PY-DL-005 condition misuse', () => {
+  void it('flags `if not ready: cv.wait()` with a while-loop fix, and notify without the lock', async () => {
+    const findings = await analyzePython({
+      'cond.py': py`
+        import threading
+        cv = threading.Condition()
+        ready = False
+
+        def consumer():
+            with cv:
+                if not ready:
+                    cv.wait()
+
+        def producer():
+            global ready
+            ready = True
+            cv.notify()
+      `,
+    });
+    const found = only(findings, 'PY-DL-005');
+    assert.deepEqual(found.map((f) => f.range.start.line), [7, 12]);
+    assert.deepEqual(found[0]!.fixes[0]?.edits[0], {
+      file: '/project/cond.py',
+      range: { start: { line: 6, character: 8 }, end: { line: 6, character: 10 } },
+      newText: 'while',
+    });
+  });
+
+  void it('accepts while loops, wait_for, timeouts, notify under the condition or its shared lock, and Event.wait', async () => {
+    const findings = await analyzePython({
+      'cond_ok.py': py`
+        import threading
+
+        class Box:
+            def __init__(self):
+                self.mutex = threading.Lock()
+                self.not_empty = threading.Condition(self.mutex)
+                self.not_full = threading.Condition(self.mutex)
+                self.done = threading.Event()
+                self.items = []
+
+            def get(self):
+                with self.not_empty:
+                    while not self.items:
+                        self.not_empty.wait()
+                    self.not_empty.wait_for(lambda: self.items)
+                    item = self.items.pop()
+                    self.not_full.notify()
+                    return item
+
+            def put(self, x):
+                with self.not_full:
+                    self.items.append(x)
+                    self.not_empty.notify()
+
+            def finish(self):
+                self.done.wait()
+                with self.not_empty:
+                    if not self.items:
+                        self.not_empty.wait(0.1)
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
