@@ -2,8 +2,29 @@ import path from 'node:path';
 import type { LanguageAnalyzer } from './language';
 import { pythonAnalyzer } from './python/index';
 
+/**
+ * Defers loading an analyzer's module to its first use. The TypeScript analyzer carries the
+ * TypeScript compiler, which costs each thread about a quarter of a second to load; a run
+ * over Python files alone should not pay that on the main thread and every worker.
+ */
+function onFirstUse(
+  language: LanguageAnalyzer['language'],
+  extensions: readonly string[],
+  load: () => LanguageAnalyzer,
+): LanguageAnalyzer {
+  let analyzer: LanguageAnalyzer | undefined;
+  const loaded = () => (analyzer ??= load());
+  return { language, extensions, summarize: (file) => loaded().summarize(file), check: (summaries) => loaded().check(summaries) };
+}
+
+const typescriptAnalyzer = onFirstUse('javascript', ['.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs'], () =>
+  // A synchronous require keeps `check` synchronous; esbuild evaluates the module only here.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./typescript/index') as typeof import('./typescript/index')).typescriptAnalyzer,
+);
+
 /** Every language the engine analyzes; a new language is one more entry here. */
-export const ANALYZERS: readonly LanguageAnalyzer[] = [pythonAnalyzer];
+export const ANALYZERS: readonly LanguageAnalyzer[] = [pythonAnalyzer, typescriptAnalyzer];
 
 const byExtension = new Map<string, LanguageAnalyzer>(
   ANALYZERS.flatMap((analyzer) => analyzer.extensions.map((ext) => [ext.toLowerCase(), analyzer] as const)),

@@ -13,7 +13,8 @@ import { CliError, EXIT_CLEAN, EXIT_FINDINGS, UsageError, type CliIo } from './i
 
 export const ANALYZE_HELP = `Usage: conclens analyze [paths…] [options]
 
-Finds races and deadlocks in the Python files under paths (default: .).
+Finds races and deadlocks in the Python and TypeScript/JavaScript files under paths
+(default: .).
 
 Options:
   --format text|json|sarif  output format (default: text)

@@ -92,3 +92,17 @@ void test('an aborted signal rejects with AbortError before and during the run',
 void test('a path that does not exist rejects clearly', async () => {
   await assert.rejects(analyzePaths(['missing-dir'], { config, root: tempWorkspace(), workers: 0 }), /path not found: missing-dir/);
 });
+
+void test('TypeScript/JavaScript files go to their analyzer; its suppression comments apply', async () => {
+  const lostUpdate = 'let hits = 0;\nexport async function hit() {\n  hits += await weight();\n}\n';
+  const suppressed = lostUpdate.replace('  hits +=', '  // conclens-ignore-next-line JS-ASYNC-001\n  hits +=');
+  const root = tempWorkspace({ 'web/hit.ts': lostUpdate, 'web/quiet.mjs': suppressed, 'node_modules/dep/index.js': lostUpdate });
+  for (const workers of [0, 1]) {
+    const result = await analyzePaths(['.'], { config, root, workers });
+    assert.equal(result.files, 2, 'node_modules is skipped');
+    assert.deepEqual(
+      result.findings.map((f) => [path.relative(root, f.file), f.ruleId, f.range.start.line]),
+      [[path.join('web', 'hit.ts'), 'JS-ASYNC-001', 2]],
+    );
+  }
+});
