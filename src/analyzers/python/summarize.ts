@@ -717,10 +717,12 @@ class Summarizer {
     if (node.type === 'identifier' && node.parent?.type === 'keyword_argument' && node.field === 'name') return true;
     const resolved = this.resolve(node, scope);
     if (!resolved) return false;
-    if (!resolved.shared) return node.type === 'attribute';
+    if (!resolved.shared) return false;
     const kind = this.roleOf(node, resolved.key, scope);
     if (!kind) return true;
     if (kind === 'read' && this.isSyncObject(resolved.kind)) return true;
+    // Reading an imported name (a function, a class) is not shared state worth tracking.
+    if (kind === 'read' && node.type === 'identifier' && !resolved.key.startsWith(`${this.module}:`)) return true;
     this.recordAccess(node, resolved, kind, scope);
     return true;
   }

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzePython, ids, only, py } from './helpers';
+
+void describe('PY-MP-001 multiprocessing.Value without get_lock()', () => {
+  void it('flags counter.value += 1 in a Process target given the Value as an argument', async () => {
+    const findings = await analyzePython({
+      'mpvalue.py': py`
+        import multiprocessing
+
+        def work(counter, arr):
+            for _ in range(100):
+                counter.value += 1
+                arr[0] += 1
+
+        if __name__ == '__main__':
+            counter = multiprocessing.Value('i', 0)
+            arr = multiprocessing.Array('i', 4)
+            procs = [multiprocessing.Process(target=work, args=(counter, arr)) for _ in range(4)]
+            for p in procs:
+                p.start()
+      `,
+    });
+    const found = only(findings, 'PY-MP-001');
+    assert.deepEqual(found.map((f) => f.range.start.line), [4, 5]);
+    assert.match(found[0]!.message, /multiprocessing.Value without its lock/);
+  });
+
+  void it('does not flag updates under get_lock() or of plain integers', async () => {
+    const findings = await analyzePython({
+      'mplocked.py': py`
+        import multiprocessing
+
+        def work(counter, n):
+            with counter.get_lock():
+                counter.value += 1
+            n += 1
+
+        if __name__ == '__main__':
+            counter = multiprocessing.Value('i', 0)
+            multiprocessing.Process(target=work, args=(counter, 1)).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-MP-002 process isolation misconception', () => {
+  void it('flags a pool worker appending to a global the parent reads after the pool', async () => {
+    const findings = await analyzePython({
+      'isolation.py': py`
+        from multiprocessing import Pool
+
+        results = []
+
+        def work(x):
+            results.append(x * x)
+
+        def main():
+            with Pool(4) as pool:
+                pool.map(work, range(10))
+            print(len(results))
+      `,
+    });
+    const [finding] = only(findings, 'PY-MP-002');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.range.start.line, 5);
+    assert.equal(finding.related[0]?.range.start.line, 10);
+  });
+
+  void it('does not flag a worker that returns its result, or a thread pool', async () => {
+    const findings = await analyzePython({
+      'returns.py': py`
+        from multiprocessing import Pool
+        from concurrent.futures import ThreadPoolExecutor
+
+        results = []
+
+        def square(x):
+            return x * x
+
+        def collect(x):
+            results.append(x)
+
+        def main():
+            with Pool(4) as pool:
+                out = pool.map(square, range(10))
+            with ThreadPoolExecutor() as ex:
+                list(ex.map(collect, out))
+            print(results)
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-FUT-001 pool starvation', () => {
+  void it('flags a task that waits on a future of its own pool, directly and through a helper', async () => {
+    const findings = await analyzePython({
+      'starve.py': py`
+        from concurrent.futures import ThreadPoolExecutor
+
+        ex = ThreadPoolExecutor(max_workers=2)
+
+        def fmt(x):
+            return str(x)
+
+        def row(x):
+            return ex.submit(fmt, x).result()
+
+        def helper(x):
+            f = ex.submit(fmt, x)
+            return f.result()
+
+        def cell(x):
+            return helper(x)
+
+        def main():
+            futures = [ex.submit(row, i) for i in range(10)]
+            more = [ex.submit(cell, i) for i in range(10)]
+            return futures, more
+      `,
+    });
+    const found = only(findings, 'PY-FUT-001');
+    assert.deepEqual(found.map((f) => f.range.start.line), [8, 12]);
+    assert.equal(found[0]!.severity, 'error');
+    assert.match(found[1]!.message, /through `helper`/);
+  });
+
+  void it('does not flag waiting on a different executor', async () => {
+    const findings = await analyzePython({
+      'two_pools.py': py`
+        from concurrent.futures import ThreadPoolExecutor
+
+        outer = ThreadPoolExecutor(max_workers=2)
+        inner = ThreadPoolExecutor(max_workers=2)
+
+        def fmt(x):
+            return str(x)
+
+        def row(x):
+            return inner.submit(fmt, x).result()
+
+        def main():
+            return [outer.submit(row, i) for i in range(10)]
+      `,
+    });
+    assert.deepEqual(ids(findings), []);
+  });
+});
