@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { PROCESS_KINDS, THREAD_KINDS } from './kinds';
-import type { Access, FunctionSummary, PythonModuleSummary, Spawn } from './summary';
+import { isLockKind, PROCESS_KINDS, THREAD_KINDS } from './kinds';
+import { UNVERIFIED_LOCK, type Access, type FunctionSummary, type PythonModuleSummary, type Spawn } from './summary';
 
 /** A function of the run with the file it lives in. */
 export interface FunctionInfo extends FunctionSummary {
@@ -51,6 +51,9 @@ export class Program {
       byModule.set(summary.module, list);
     }
     for (const [module, list] of byModule) if (list.length > 1) this.ambiguous.set(module, list);
+    for (const summary of summaries) {
+      for (const [key, kind] of Object.entries(summary.kinds)) this.kinds.set(this.canon(key, summary.file), this.canonKind(kind, summary.file));
+    }
     for (const summary of summaries) this.index(summary);
     this.linkCalls();
     this.computeContexts();
@@ -82,8 +85,17 @@ export class Program {
   private index(summary: PythonModuleSummary): void {
     const file = summary.file;
     const c = (key: string) => this.canon(key, file);
-    const cs = (keys: string[]) => keys.map(c);
-    for (const [key, kind] of Object.entries(summary.kinds)) this.kinds.set(c(key), this.canonKind(kind, file));
+    // Lock keys: objects of other modules used as locks stay only if they are locks there.
+    const lk = (key: string): string | undefined => {
+      if (!key.startsWith(UNVERIFIED_LOCK)) return c(key);
+      const real = c(key.slice(UNVERIFIED_LOCK.length));
+      return isLockKind(this.kinds.get(real)) ? real : undefined;
+    };
+    const cs = (keys: string[]) => keys.flatMap((k) => lk(k) ?? []);
+    const lockUses = <T extends { key: string }>(uses: T[]) => uses.flatMap((u) => {
+      const key = lk(u.key);
+      return key ? [{ ...u, key }] : [];
+    });
     for (const [key, bases] of Object.entries(summary.classBases)) this.classBases.set(c(key), bases);
     for (const order of summary.declaredOrders) this.declaredOrders.add(order);
     for (const raw of summary.functions) {
@@ -101,16 +113,29 @@ export class Program {
           executor: s.executor && c(s.executor),
         })),
         joins: raw.joins.map((j) => ({ ...j, handle: c(j.handle), locks: cs(j.locks) })),
-        acquires: raw.acquires.map((l) => ({ ...l, key: c(l.key) })),
-        edges: raw.edges.map((e) => ({ ...e, outer: { ...e.outer, key: c(e.outer.key) }, inner: { ...e.inner, key: c(e.inner.key) } })),
+        acquires: lockUses(raw.acquires),
+        edges: raw.edges.flatMap((e) => {
+          const outer = lk(e.outer.key);
+          const inner = lk(e.inner.key);
+          return outer && inner ? [{ ...e, outer: { ...e.outer, key: outer }, inner: { ...e.inner, key: inner } }] : [];
+        }),
         checkActs: raw.checkActs.map((x) => ({ ...x, key: c(x.key) })),
         awaitUpdates: raw.awaitUpdates.map((x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
-        splitDecisions: raw.splitDecisions.map((x) => ({ ...x, lock: c(x.lock) })),
+        splitDecisions: raw.splitDecisions.flatMap((x) => {
+          const lock = lk(x.lock);
+          return lock ? [{ ...x, lock }] : [];
+        }),
         asyncioUses: raw.asyncioUses.map((x) => ({ ...x, key: c(x.key) })),
         poolWaits: raw.poolWaits.map((x) => ({ ...x, executor: c(x.executor) })),
         conditionOps: raw.conditionOps.map((x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
-        bareAcquires: raw.bareAcquires.map((x) => ({ ...x, lock: c(x.lock) })),
-        lockAcrossAwait: raw.lockAcrossAwait.map((x) => ({ ...x, lock: c(x.lock) })),
+        bareAcquires: raw.bareAcquires.flatMap((x) => {
+          const lock = lk(x.lock);
+          return lock ? [{ ...x, lock }] : [];
+        }),
+        lockAcrossAwait: raw.lockAcrossAwait.flatMap((x) => {
+          const lock = lk(x.lock);
+          return lock ? [{ ...x, lock }] : [];
+        }),
         mpUpdates: raw.mpUpdates.map((x) => ({ ...x, key: x.key && c(x.key) })),
         eventSets: raw.eventSets.map((x) => ({ ...x, key: c(x.key) })),
         eventWaits: raw.eventWaits.map((x) => ({ ...x, key: c(x.key) })),

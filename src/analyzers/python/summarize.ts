@@ -14,6 +14,7 @@ import type {
   SpawnKind,
   StatementSite,
 } from './summary';
+import { UNVERIFIED_LOCK } from './summary';
 import { field, hasToken, some, statementOf, unparen, walk } from './syntax';
 
 /** Container methods that change the container in one atomic step. */
@@ -1117,11 +1118,13 @@ class Summarizer {
     if (!resolved) return undefined;
     const name = resolved.key.slice(resolved.key.search(/[^.#:]*$/));
     const lockish = resolved.kind ? isLockKind(resolved.kind) : looksLikeLockName(name.replace(/\(\)$/, '')) || resolved.key.endsWith('.get_lock()');
-    if (!lockish) return undefined;
+    // Defined in another module: `check` keeps it if that module creates a lock there.
+    const imported = !lockish && !resolved.kind && !resolved.key.startsWith(`${this.module}:`) && !resolved.key.startsWith('?');
+    if (!lockish && !imported) return undefined;
     const target = unparen(value);
     const receiverNode = target.type === 'attribute' ? field(target, 'object') : undefined;
     return {
-      key: resolved.key,
+      key: imported ? `${UNVERIFIED_LOCK}${resolved.key}` : resolved.key,
       expr: this.src(target),
       span: this.span(target),
       block: 0,

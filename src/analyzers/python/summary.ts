@@ -6,8 +6,12 @@
  * - state and lock keys: `module:NAME` (module global), `module:Class.attr` (attribute of any
  *   instance of a class, lockdep style), `module:*.attr` (attribute of an object of unknown
  *   class), `module:func#name` (a local captured by a closure or lambda);
+ * - a lock key prefixed with `~` names an object of another module used as a lock; `check`
+ *   keeps it only if that module creates a lock there;
  * - function keys: `module:qualname` (`worker`, `Account.transfer`, `main.<lambda>@12`).
  */
+
+export const UNVERIFIED_LOCK = '~';
 
 /** Zero-based lines, UTF-16 columns, exclusive end. */
 export interface Span {

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzePython, only, py } from './helpers';
+
+void describe('cross-module linking', () => {
+  void it('flags an entry point in one module mutating module state of another (m.counter += 1)', async () => {
+    const findings = await analyzePython({
+      'stats.py': py`
+        counter = 0
+      `,
+      'worker.py': py`
+        import threading
+        import stats
+
+        def work():
+            for _ in range(100):
+                stats.counter += 1
+
+        for _ in range(2):
+            threading.Thread(target=work).start()
+      `,
+    });
+    const [finding] = only(findings, 'PY-RACE-001');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.file, '/project/worker.py');
+    assert.equal(finding.range.start.line, 5);
+  });
+
+  void it('follows `from m import f` into a helper that updates its own module global', async () => {
+    const findings = await analyzePython({
+      'metrics.py': py`
+        hits = 0
+
+        def record():
+            global hits
+            hits += 1
+      `,
+      'app.py': py`
+        from concurrent.futures import ThreadPoolExecutor
+        from metrics import record
+
+        def handle(req):
+            record()
+
+        with ThreadPoolExecutor() as ex:
+            ex.map(handle, range(10))
+      `,
+    });
+    const [finding] = only(findings, 'PY-RACE-001');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.file, '/project/metrics.py');
+    assert.match(finding.message, /pool task started at line 8 of app.py/);
+  });
+
+  void it('builds one lock-order graph across files (ABBA split over two modules)', async () => {
+    const findings = await analyzePython({
+      'locks.py': py`
+        import threading
+        A = threading.Lock()
+        B = threading.Lock()
+      `,
+      'one.py': py`
+        import threading
+        from locks import A, B
+
+        def first():
+            with A:
+                with B:
+                    pass
+
+        threading.Thread(target=first).start()
+      `,
+      'two.py': py`
+        import threading
+        import locks
+
+        def second():
+            with locks.B:
+                with locks.A:
+                    pass
+
+        threading.Thread(target=second).start()
+      `,
+    });
+    const [finding, ...rest] = only(findings, 'PY-DL-001');
+    assert.equal(rest.length, 0);
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.severity, 'error');
+    const files = new Set([finding.file, ...finding.related.map((r) => r.file)]);
+    assert.ok(files.has('/project/one.py') && files.has('/project/two.py'), [...files].join());
+  });
+
+  void it('keeps two modules with the same name apart', async () => {
+    const findings = await analyzePython({
+      'a/util.py': py`
+        import threading
+        n = 0
+
+        def bump():
+            global n
+            n += 1
+
+        threading.Thread(target=bump).start()
+      `,
+      'b/util.py': py`
+        import threading
+        n = 0
+
+        def bump():
+            global n
+            n += 1
+
+        threading.Thread(target=bump).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
