@@ -816,6 +816,15 @@ class Summarizer {
       });
     }
     const leftRef = left ? this.resolve(left, scope) : undefined;
+    // `tmp = self.x` … `self.x = tmp + 1`: a read-modify-write split over two statements.
+    const snapshotKeys = new Set<string>();
+    if (right && leftRef?.shared && !scope.fn.isAsync) {
+      walk(right, (n) => {
+        if (n.type !== 'identifier') return true;
+        if (scope.snapshots.get(this.src(n))?.keys.has(leftRef.key)) snapshotKeys.add(leftRef.key);
+        return false;
+      });
+    }
     const leftBase = left && left.type === 'subscript' ? this.resolve(field(left, 'value') ?? left, scope) : undefined;
 
     if (left && node.type === 'augmented_assignment') this.noteMpUpdate(left, scope);
@@ -843,7 +852,7 @@ class Summarizer {
         scope.pendingAwaits = rhsAwait ? 1 : 0;
         const rmwKeys = new Set<string>();
         if (node.type === 'assignment') {
-          if (leftRef && rhsKeys.has(leftRef.key)) rmwKeys.add(leftRef.key);
+          if (leftRef && (rhsKeys.has(leftRef.key) || snapshotKeys.has(leftRef.key))) rmwKeys.add(leftRef.key);
           if (leftBase && rhsKeys.has(leftBase.key)) rmwKeys.add(leftBase.key);
         }
         scope.pendingRmwKeys = rmwKeys;
