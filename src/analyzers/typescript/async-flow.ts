@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { OverlapEvidence } from './evidence';
 import type { FindingSink, Related } from './findings';
+import { RESOURCE_ACTS, RESOURCE_CHECKS } from './resources';
 import type { ScopeIndex } from './scope';
 import type { FixSuggestion } from '../../shared/findings';
 import { calleeName, calleeReceiver, functionLabel, isFunctionNode, lineOf, quote, stripParens, walkIteratively, type FunctionNode } from './syntax';
@@ -67,8 +68,6 @@ const MAP_READS = new Set(['has', 'get', 'includes']);
 const MAP_WRITES = new Set(['set', 'add', 'delete']);
 const STORE_READS = /^(get|read|load|fetch|find|findOne|findById|hget|getItem|count)$/;
 const STORE_WRITES = /^(set|put|write|save|update|updateOne|setItem|hset|store|upsert)$/;
-const RESOURCE_CHECKS = new Set(['exists', 'existsSync', 'pathExists', 'pathExistsSync', 'access', 'stat', 'lstat', 'isPortFree', 'isPortAvailable', 'checkPort']);
-const RESOURCE_ACTS = new Set(['writeFile', 'writeFileSync', 'mkdir', 'mkdirSync', 'open', 'create', 'createWriteStream', 'rename', 'copyFile', 'unlink', 'rm', 'rmdir', 'symlink', 'listen', 'insert', 'insertOne', 'outputFile', 'ensureDir', 'mkdirp']);
 const MAX_DEPTH = 400;
 const MAX_TAINT = 24;
 

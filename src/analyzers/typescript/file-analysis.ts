@@ -2,6 +2,7 @@ import ts from 'typescript';
 import type { Finding } from '../../shared/findings';
 import type { SourceFile } from '../language';
 import { analyzeAsyncFunction } from './async-flow';
+import { checkCallbackResourceRaces } from './callback-races';
 import { EvidenceIndex } from './evidence';
 import { FindingSink } from './findings';
 import { LockAnalysis, type LockOrderEdge } from './locks';
@@ -21,7 +22,7 @@ export interface TsFileSummary {
 
 const DECLARATION_FILE = /\.d\.[mc]?tsx?$/i;
 /** A file mentioning none of these has nothing any rule looks at: skip parsing it at all. */
-const RELEVANT = /await|yield|Atomics|SharedArrayBuffer|Worker|workerData|runExclusive|acquire|locks\.request/;
+const RELEVANT = /await|yield|Atomics|SharedArrayBuffer|Worker|workerData|runExclusive|acquire|locks\.request|exists|access\(|stat\(/;
 const SHARED_MEMORY = /Atomics|SharedArrayBuffer|Worker|workerData/;
 const LOCKS = /runExclusive|acquire|locks\.request|waitForUnlock|Mutex|Semaphore/;
 
@@ -131,6 +132,7 @@ export function analyzeSourceFile(sourceFile: ts.SourceFile, path: string, oracl
   for (const fn of facts.asyncFunctions) {
     analyzeAsyncFunction({ fn, scope, evidence: evidence.evidenceFor(fn), sink, sourceFile });
   }
+  checkCallbackResourceRaces(facts.calls, sink);
   if (wantsSharedMemory) checkSharedMemory(facts, sink, oracle);
   let lockEdges: LockOrderEdge[] = [];
   if (LOCKS.test(text)) {

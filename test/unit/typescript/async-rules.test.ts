@@ -487,3 +487,25 @@ function warm() { loader.load(); loader.load(); }`);
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-002'), [5]);
   });
 });
+
+void describe('JS-ASYNC-006 across a callback boundary', () => {
+  void it('flags fs.access then writeFile of the same path in its callback', async () => {
+    const findings = await analyze(`
+const fs = require('fs');
+function save(p, data, done) {
+  fs.access(p, (err) => {
+    if (err) fs.writeFile(p, data, done);
+    else done();
+  });
+}`, '/work/save.js');
+    assert.deepEqual(linesOf(findings, 'JS-ASYNC-006'), [5]);
+    assert.match(findings[0].message, /callback/);
+  });
+
+  void it('is silent when the callback acts on another resource', async () => {
+    const findings = await analyze(`
+const fs = require('fs');
+fs.stat(src, (err, st) => { if (!err) fs.writeFile(target, String(st.size), () => {}); });`, '/work/copy.js');
+    assert.deepEqual(findings, []);
+  });
+});
