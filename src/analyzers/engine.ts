@@ -19,6 +19,8 @@ export interface EngineOptions {
   /** Cancellation: stops promptly, terminates workers, rejects with an AbortError. */
   signal?: AbortSignal;
   onProgress?(done: number, total: number): void;
+  /** On worker threads, a file whose analysis takes longer is stopped and gets a notice (default 120 s). */
+  fileTimeoutMs?: number;
   /** Test seam: another worker entry point speaking the same protocol. */
   workerScript?: WorkerScript;
 }
@@ -62,7 +64,7 @@ async function summarizeAll(files: string[], options: EngineOptions): Promise<Fi
     return outcomes;
   }
 
-  const pool = new WorkerPool(workers, options.workerScript);
+  const pool = new WorkerPool(workers, { script: options.workerScript, taskTimeoutMs: options.fileTimeoutMs });
   try {
     const all = Promise.all(files.map((file, index) => pool.run({ path: file, maxBytes }).then((o) => record(index, o))));
     await untilAborted(all, options.signal);

@@ -82,7 +82,7 @@ export class AnalysisSession {
   }
 
   private async onWorker(file: SourceFile, maxBytes: number, signal: AbortSignal | undefined): Promise<FileOutcome> {
-    this.pool ??= new WorkerPool(this.options.workers ?? 1, this.options.workerScript);
+    this.pool ??= new WorkerPool(this.options.workers ?? 1, { script: this.options.workerScript });
     const pool = this.pool;
     const work = pool.run({ path: file.path, text: file.text, maxBytes });
     if (!signal) return work;

@@ -47,7 +47,18 @@ interface Slot {
   worker: Worker;
   current?: PendingTask;
   lastError?: string;
+  deadline?: NodeJS.Timeout;
+  timedOut?: boolean;
 }
+
+export interface WorkerPoolOptions {
+  script?: WorkerScript;
+  /** A file still in analysis after this long has its worker stopped and gets a notice. */
+  taskTimeoutMs?: number;
+}
+
+/** Far beyond the seconds a 10 MB file takes; only a hung analyzer reaches it. */
+export const DEFAULT_TASK_TIMEOUT_MS = 120_000;
 
 /**
  * A fixed number of analyzer worker threads fed from one queue. A worker that dies (an
@@ -60,11 +71,16 @@ export class WorkerPool {
   private nextId = 0;
   private terminated = false;
 
+  private readonly script: WorkerScript;
+  private readonly taskTimeoutMs: number;
+
   constructor(
     private readonly size: number,
-    private readonly script: WorkerScript = defaultWorkerScript(),
+    options: WorkerPoolOptions = {},
   ) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`worker count must be a positive integer, got ${size}`);
+    this.script = options.script ?? defaultWorkerScript();
+    this.taskTimeoutMs = options.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS;
   }
 
   run(task: WorkerTask): Promise<FileOutcome> {
@@ -83,7 +99,10 @@ export class WorkerPool {
     for (const task of this.queue.splice(0)) task.reject(error);
     const slots = [...this.slots];
     this.slots.clear();
-    for (const slot of slots) slot.current?.reject(error);
+    for (const slot of slots) {
+      clearTimeout(slot.deadline);
+      slot.current?.reject(error);
+    }
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
@@ -93,6 +112,10 @@ export class WorkerPool {
       if (!slot) return;
       const task = this.queue.shift()!;
       slot.current = task;
+      slot.deadline = setTimeout(() => {
+        slot.timedOut = true;
+        void slot.worker.terminate();
+      }, this.taskTimeoutMs);
       slot.worker.postMessage(task.request);
     }
   }
@@ -108,6 +131,7 @@ export class WorkerPool {
     worker.on('message', (response: WorkerResponse) => {
       const task = slot.current;
       if (!task || task.request.id !== response.id) return;
+      clearTimeout(slot.deadline);
       slot.current = undefined;
       task.resolve(response.outcome);
       this.dispatch();
@@ -116,16 +140,14 @@ export class WorkerPool {
       slot.lastError = error.message;
     });
     worker.on('exit', (code) => {
-      if (!this.slots.delete(slot)) return; // terminated on purpose
+      if (!this.slots.delete(slot)) return; // the whole pool was terminated
+      clearTimeout(slot.deadline);
       const task = slot.current;
       if (task) {
-        const reason = slot.lastError ?? `exit code ${code}`;
-        task.resolve({
-          kind: 'notice',
-          path: task.request.path,
-          message: `not analyzed: the analyzer worker crashed on this file (${reason})`,
-          lines: 0,
-        });
+        const message = slot.timedOut
+          ? `not analyzed: analysis took longer than ${this.taskTimeoutMs / 1000} s and was stopped`
+          : `not analyzed: the analyzer worker crashed on this file (${slot.lastError ?? `exit code ${code}`})`;
+        task.resolve({ kind: 'notice', path: task.request.path, message, lines: 0 });
       }
       this.dispatch();
     });

@@ -6,7 +6,7 @@ import { WorkerPool, type WorkerScript } from '../../../src/analyzers/worker-poo
 const fakeWorker: WorkerScript = { file: path.resolve('test/fixtures/engine/fake-worker.mjs'), execArgv: [] };
 
 void test('a pool answers every task, more tasks than workers', async () => {
-  const pool = new WorkerPool(2, fakeWorker);
+  const pool = new WorkerPool(2, { script: fakeWorker });
   try {
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run({ path: `/p/f${i}.py`, maxBytes: 100 })));
     assert.deepEqual(outcomes.map((o) => o.path), Array.from({ length: 20 }, (_, i) => `/p/f${i}.py`));
@@ -17,7 +17,7 @@ void test('a pool answers every task, more tasks than workers', async () => {
 });
 
 void test('a crashed worker costs one notice; the pool respawns and finishes the rest', async () => {
-  const pool = new WorkerPool(1, fakeWorker);
+  const pool = new WorkerPool(1, { script: fakeWorker });
   try {
     const files = ['/p/a.py', '/p/crash.py', '/p/b.py', '/p/throw.py', '/p/c.py'];
     const outcomes = await Promise.all(files.map((file) => pool.run({ path: file, maxBytes: 100 })));
@@ -31,7 +31,7 @@ void test('a crashed worker costs one notice; the pool respawns and finishes the
 });
 
 void test('terminate rejects running and queued tasks and stops the workers promptly', async () => {
-  const pool = new WorkerPool(1, fakeWorker);
+  const pool = new WorkerPool(1, { script: fakeWorker });
   const running = assert.rejects(pool.run({ path: '/p/slow.py', maxBytes: 100 }), /terminated/);
   const queued = assert.rejects(pool.run({ path: '/p/next.py', maxBytes: 100 }), /terminated/);
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -43,6 +43,19 @@ void test('terminate rejects running and queued tasks and stops the workers prom
   await assert.rejects(pool.run({ path: '/p/late.py', maxBytes: 100 }), /terminated/);
 });
 
+void test('a file that hangs its worker is stopped after the timeout; the next file is analyzed', async () => {
+  const pool = new WorkerPool(1, { script: fakeWorker, taskTimeoutMs: 300 });
+  try {
+    const started = performance.now();
+    const [slow, next] = await Promise.all([pool.run({ path: '/p/slow.py', maxBytes: 100 }), pool.run({ path: '/p/next.py', maxBytes: 100 })]);
+    assert.ok(performance.now() - started < 1500, 'did not wait for the slow file');
+    assert.deepEqual(slow, { kind: 'notice', path: '/p/slow.py', message: 'not analyzed: analysis took longer than 0.3 s and was stopped', lines: 0 });
+    assert.equal(next.kind, 'summary');
+  } finally {
+    await pool.terminate();
+  }
+});
+
 void test('a pool needs at least one worker', () => {
-  assert.throws(() => new WorkerPool(0, fakeWorker), RangeError);
+  assert.throws(() => new WorkerPool(0, { script: fakeWorker }), RangeError);
 });
