@@ -86,6 +86,20 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** Waits until no process of the group is left (SIGKILL is asynchronous), at most `limitMs`. */
+async function groupGone(child: ChildProcess, limitMs: number): Promise<void> {
+  if (child.pid === undefined) return;
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-child.pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 function readLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   lines.on('line', onLine);
@@ -174,12 +188,15 @@ export async function runProfile(
         stopGroup({
           fault: 'timeout',
           fatal: true,
-          message: `${label} did not finish within ${timeoutSec}s and the harness did not respond (stuck in native code); stopped.`,
+          message: `${label} did not finish within ${timeoutSec}s${label.startsWith('importing') ? '' : ' and the harness did not respond (stuck in native code)'}; stopped.`,
           detail,
         });
       }, 300).unref();
     }, timeoutSec * 1000 + RUNNER_TIMEOUT_SLACK_MS);
   };
+
+  // Importing the module and evaluating the tasks expression run user code too.
+  armRunnerTimeout('importing the module and evaluating the tasks');
 
   const onEvent = (event: HarnessEvent): void => {
     events.push(event);
@@ -192,6 +209,7 @@ export async function runProfile(
         progress({ message: `Python ${event.version} started`, done: 0, total });
         break;
       case 'tasks': {
+        if (runnerTimer) clearTimeout(runnerTimer);
         const workerCounts = options.workers?.length ?? null;
         if (workerCounts !== null) {
           const pooled = kinds.filter((k) => k !== 'serial').length * workerCounts;
@@ -247,6 +265,7 @@ export async function runProfile(
   }
   // Pool workers that outlived the harness (it crashed, or was killed) die with their group.
   killGroup(child, 'SIGKILL');
+  await groupGone(child, 1000);
   await resultsRead;
   if (runnerTimer) clearTimeout(runnerTimer);
   control.signal?.removeEventListener('abort', onAbort);

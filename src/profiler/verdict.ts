@@ -82,6 +82,12 @@ function threadExplanation(threads: Scored, input: VerdictInput): { bottleneck: 
     };
   }
   const gil = gilShare(threads, input.serialShares);
+  if (gil.share < 0.1 && input.serialShares.runq >= 0.2) {
+    return {
+      bottleneck: 'cpu',
+      text: `Threads reach only ${times(threads.speedup)}: there was no idle CPU to run them on (${pct(input.serialShares.runq)} of serial task time waiting for a CPU; GIL wait ${pct(gil.share)}).`,
+    };
+  }
   if (!input.gilEnabled) {
     return { bottleneck: 'cpu', text: `Threads reach ${times(threads.speedup)} (free-threaded build: no GIL).` };
   }
@@ -98,6 +104,15 @@ function processExplanation(processes: Scored, input: VerdictInput, serialMedian
     return {
       bottleneck: 'ipc',
       text: `Processes lose to pickling: ${pct(ipcShare)} of worker time goes to sending arguments and results (${times(processes.speedup)} at ${processes.workers} workers).`,
+    };
+  }
+  if (processes.meanTaskNs >= 5e6) {
+    const busy = input.serialShares.runq >= 0.2;
+    return {
+      bottleneck: busy ? 'cpu' : 'overhead',
+      text: busy
+        ? `Processes reach only ${times(processes.speedup)} at ${processes.workers} workers: there was no idle CPU to run them on (${pct(input.serialShares.runq)} of serial task time waiting for a CPU).`
+        : `Processes reach only ${times(processes.speedup)} at ${processes.workers} workers: starting them and moving tasks costs more than the parallel work saves.`,
     };
   }
   return {
@@ -118,7 +133,9 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const busyMachine = input.serialShares.runq >= 0.2;
   const scored: Scored[] = input.configs.map((config) => {
     const speedup = serialMedian / median(config.walls);
-    const noise = Math.max(MIN_NOISE, spread(config.walls), serialNoise, singleWorkerDeviation);
+    // Time stolen by other processes varies from run to run: it bounds what can be told apart.
+    const loadNoise = busyMachine ? input.serialShares.runq : 0;
+    const noise = Math.max(MIN_NOISE, spread(config.walls), serialNoise, singleWorkerDeviation, loadNoise);
     return { ...config, speedup, efficiency: speedup / config.workers, noise };
   });
   const speedups: Record<string, number> = { serial: 1 };
@@ -180,7 +197,11 @@ export function decideVerdict(input: VerdictInput): Verdict {
     const io = (chosen.shares.io ?? 0) + (chosen.shares.sleep ?? 0);
     const serialIo = (input.serialShares.io ?? 0) + (input.serialShares.sleep ?? 0);
     const gil = gilShare(chosen, input.serialShares);
-    if (Math.max(io, serialIo) >= 0.5 || input.serialShares.blocked >= 0.5) {
+    if (input.topLock && chosen.shares.lock >= 0.2) {
+      const why = threadExplanation(chosen, input);
+      bottleneck = why.bottleneck;
+      parts.push(`But ${pct(chosen.shares.lock)} of task time waits for the lock created at ${site(input.topLock.site)}: it serializes the threads, more workers will not help.`);
+    } else if (Math.max(io, serialIo) >= 0.5 || input.serialShares.blocked >= 0.5) {
       bottleneck = 'io';
       const measured = input.serialShares.io !== null ? `${pct(Math.max(io, serialIo))} of task time is I/O or sleep` : `${pct(input.serialShares.blocked)} of serial task time is off the CPU`;
       parts.push(`The tasks wait rather than compute (${measured}), so threads overlap the waiting.`);

@@ -92,6 +92,15 @@ def _user_site(depth):
     return (os.path.relpath(filename, _user_root), frame.f_lineno)
 
 
+_HARNESS_FILE = os.path.abspath(__file__)
+
+
+def _display_path(filename):
+    if _user_root is not None and filename.startswith(_user_root):
+        return os.path.relpath(filename, _user_root)
+    return filename
+
+
 def _user_frames(frames):
     """Frames of the user's code, file names relative to the workspace root."""
     return [
@@ -307,10 +316,13 @@ def _thread_stacks():
     stacks = []
     for ident, frame in sys._current_frames().items():
         name, native = names.get(ident, ("?", None))
+        frames = traceback.extract_stack(frame)
+        # The lock proxy's own frames on top would hide the user's line that is waiting.
+        while len(frames) > 1 and frames[-1].filename == _HARNESS_FILE:
+            frames.pop()
         stacks.append({
             "pid": os.getpid(), "tid": native, "name": name,
-            "frames": [{"file": f.filename, "line": f.lineno, "function": f.name}
-                       for f in traceback.extract_stack(frame)],
+            "frames": [{"file": _display_path(f.filename), "line": f.lineno, "function": f.name} for f in frames],
         })
     return stacks
 

@@ -120,3 +120,12 @@ void test('the memory limit turns runaway memory into MemoryError with a message
   assert.equal(outcome.trace.runs[0].tasks[0].error?.type, 'MemoryError');
   assert.match(outcome.trace.faults.find((f) => f.fault === 'memory')!.message, /out of memory under the 512 MiB limit/);
 });
+
+void test('a module that never finishes importing is stopped by the timeout', async () => {
+  const started = Date.now();
+  const outcome = await profileFixture({ file: 'hangs_on_import.py', function: 'never', tasks: '[1]', timeoutSec: 1 });
+  assert.ok(Date.now() - started < 9000, `took ${Date.now() - started} ms`);
+  assert.match(outcome.message, /importing the module and evaluating the tasks did not finish within 1s; stopped/);
+  assert.match(outcome.trace.faults[0].detail ?? '', /hangs_on_import\.py", line 4/);
+  assert.deepEqual(processesWithRunId(outcome.runId), []);
+});

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { findPythonInterpreter } from '../../../src/profiler/interpreter';
+
+function fakePython(dir: string, name: string, version: string): void {
+  const file = path.join(dir, name);
+  writeFileSync(file, `#!/bin/sh\necho ${version}\n`);
+  chmodSync(file, 0o755);
+}
+
+void test('finds python3 on PATH and reads its version', async () => {
+  const result = await findPythonInterpreter();
+  assert.ok(result.ok, result.ok ? '' : result.message);
+  assert.match(result.interpreter.version, /^3\.\d+\.\d+$/);
+});
+
+void test('refuses an interpreter older than 3.9 and says why', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-py-'));
+  fakePython(dir, 'python3', '3.8.10');
+  const result = await findPythonInterpreter({ envPath: dir });
+  assert.equal(result.ok, false);
+  assert.match(result.ok ? '' : result.message, /python3 is Python 3\.8\.10.*needs Python 3\.9 or newer/);
+});
+
+void test('falls back to python when python3 is missing; nothing on PATH is a clear message', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-py-'));
+  fakePython(dir, 'python', '3.12.1');
+  const found = await findPythonInterpreter({ envPath: dir });
+  assert.deepEqual(found, { ok: true, interpreter: { path: path.join(dir, 'python'), version: '3.12.1' } });
+  const none = await findPythonInterpreter({ envPath: mkdtempSync(path.join(os.tmpdir(), 'conclens-empty-')) });
+  assert.match(none.ok ? '' : none.message, /neither python3 nor python is on PATH/);
+});
