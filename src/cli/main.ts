@@ -2,6 +2,7 @@ import { ConfigError } from '../analyzers/config-file';
 import { PathNotFoundError } from '../analyzers/discover';
 import { analyzeCommand } from './analyze-command';
 import { CliError, EXIT_CLEAN, EXIT_ERROR, UsageError, type CliIo } from './io';
+import { profileCommand } from './profile-command';
 import { TOOL_NAME, TOOL_VERSION } from './version';
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
@@ -9,6 +10,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 /** Subcommands by name; a new one is one more entry. */
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   analyze: { run: analyzeCommand, summary: 'find races and deadlocks in source files' },
+  profile: { run: profileCommand, summary: 'measure which pool (threads or processes) a Python function should use' },
 };
 
 function mainHelp(): string {
