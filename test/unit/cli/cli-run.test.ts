@@ -6,6 +6,7 @@ import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CLEAN_FIXTURE, copyFixture, RACE_FIXTURE, RACE_LINE, tempWorkspace } from '../engine/helpers';
 import { buildCli } from './build-cli';
+import { assertValidSarif } from './sarif-schema';
 
 const run = promisify(execFile);
 let cli: string;
@@ -65,10 +66,11 @@ void test('--format json writes the documented shape, --output writes a file', a
   assert.equal(race.range.start.line, RACE_LINE + 1);
 });
 
-void test('--format sarif prints a SARIF log', async () => {
+void test('--format sarif prints a SARIF log that validates against the schema', async () => {
   const result = await conclens(['analyze', '--format', 'sarif'], workspace(true));
   assert.equal(result.code, 1, result.stderr);
   const log = JSON.parse(result.stdout);
+  assertValidSarif(log);
   assert.equal(log.version, '2.1.0');
   assert.ok(log.runs[0].results.some((r: { ruleId: string }) => r.ruleId === 'PY-RACE-001'));
 });
@@ -152,4 +154,14 @@ void test('exit 2: an internal error is one line with a debug hint; CONCLENS_DEB
   }).catch((e) => e);
   assert.equal(debug.code, 2);
   assert.match(debug.stderr, /\n\s+at /, 'stack trace shown on request');
+});
+
+void test('SARIF of the examples workspace (every rule family, related locations) validates', async () => {
+  const result = await conclens(['analyze', 'examples', '--format', 'sarif'], process.cwd());
+  assert.equal(result.code, 1, result.stderr);
+  const log = JSON.parse(result.stdout);
+  assertValidSarif(log);
+  const results = log.runs[0].results as { ruleId: string; relatedLocations: unknown[] }[];
+  assert.ok(results.length >= 10, `${results.length} results`);
+  assert.ok(results.some((r) => r.relatedLocations.length > 0));
 });

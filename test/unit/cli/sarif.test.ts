@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import Ajv from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
 import { RULES } from '../../../src/analyzers/rules';
 import { toSarifLog } from '../../../src/cli/format-sarif';
 import type { AnalysisResult } from '../../../src/shared/findings';
+import { assertValidSarif as assertValid, validateSarif as validate } from './sarif-schema';
 import { CWD, sampleResult } from './sample-result';
-
-const schema = JSON.parse(
-  readFileSync(require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'),
-) as object;
-// The official schema has a pattern (`language`) that is only valid without the `u` flag.
-const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-addFormats(ajv);
-const validate = ajv.compile(schema);
-
-function assertValid(log: unknown): void {
-  const valid = validate(log);
-  assert.equal(valid, true, JSON.stringify(validate.errors, null, 2));
-}
 
 const stats = { durationMs: 12 };
 
