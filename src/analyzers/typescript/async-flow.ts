@@ -62,6 +62,8 @@ interface Guard {
   claimed: Set<string>;
   /** `if (cond) return;` at statement level: it guards the rest of the block. */
   earlyExit?: boolean;
+  /** A loop condition is checked again after every iteration, so it is no stale check. */
+  loop?: boolean;
 }
 
 const MAP_READS = new Set(['has', 'get', 'includes']);
@@ -109,9 +111,9 @@ function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
 }
 
 function exits(statement: ts.Statement): boolean {
-  if (ts.isReturnStatement(statement) || ts.isThrowStatement(statement) || ts.isBreakStatement(statement) || ts.isContinueStatement(statement)) return true;
-  if (ts.isBlock(statement) && statement.statements.length > 0) return exits(statement.statements[statement.statements.length - 1]);
-  return false;
+  let last: ts.Statement | undefined = statement;
+  while (last && ts.isBlock(last)) last = last.statements[last.statements.length - 1];
+  return last !== undefined && (ts.isReturnStatement(last) || ts.isThrowStatement(last) || ts.isBreakStatement(last) || ts.isContinueStatement(last));
 }
 
 /** `this` refers to an object other runs can see: a class instance or an object literal's owner. */
@@ -201,7 +203,7 @@ class AsyncFlow {
         if (node.expression) this.expression(node.expression, new Reads());
       } else if (ts.isForOfStatement(node) || ts.isForInStatement(node)) this.forEach(node);
       else if (ts.isForStatement(node)) this.forLoop(node);
-      else if (ts.isWhileStatement(node)) this.guarded(node.expression, () => this.statement(node.statement));
+      else if (ts.isWhileStatement(node)) this.loopGuarded(node.expression, () => this.statement(node.statement));
       else if (ts.isDoStatement(node)) {
         this.statement(node.statement);
         this.expression(node.expression, new Reads());
@@ -234,10 +236,10 @@ class AsyncFlow {
     return guard;
   }
 
-  private guarded(test: ts.Expression, body: () => void): void {
+  private loopGuarded(test: ts.Expression, body: () => void): void {
     const reads = new Reads();
     this.expression(test, reads);
-    this.guards.push({ test, reads, epoch: this.epoch, claimed: new Set() });
+    this.guards.push({ test, reads, epoch: this.epoch, claimed: new Set(), loop: true });
     body();
     this.guards.pop();
   }
@@ -261,7 +263,7 @@ class AsyncFlow {
       this.statement(node.statement);
       if (node.incrementor) this.expression(node.incrementor, new Reads());
     };
-    if (node.condition) this.guarded(node.condition, body);
+    if (node.condition) this.loopGuarded(node.condition, body);
     else body();
   }
 
@@ -548,7 +550,7 @@ class AsyncFlow {
     for (let i = this.guards.length - 1; i >= 0; i--) {
       const guard = this.guards[i];
       const check = guard.reads.shared.find((r) => replaces(key, r.key));
-      if (!check) continue;
+      if (!check || guard.loop) continue;
       if (check.epoch < epoch && !guard.claimed.has(key)) this.reportCheckThenAct(node, target, check, guard);
       return;
     }

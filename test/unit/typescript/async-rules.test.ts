@@ -509,3 +509,18 @@ fs.stat(src, (err, st) => { if (!err) fs.writeFile(target, String(st.size), () =
     assert.deepEqual(findings, []);
   });
 });
+
+void describe('loop conditions', () => {
+  void it('a loop condition re-checked every iteration is no stale check', async () => {
+    const findings = await analyze(`
+export class Job {
+  done = false;
+  async run() {
+    while (!this.done) {
+      this.done = await step();
+    }
+  }
+}`);
+    assert.deepEqual(findings, []);
+  });
+});
