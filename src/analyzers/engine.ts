@@ -40,9 +40,10 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   if (!signal) return work;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal));
-    if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
+    // Settling `work` here even after an abort keeps its late rejection from going unhandled.
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    if (signal.aborted) onAbort();
   });
 }
 
