@@ -17,6 +17,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from './vscode-server.mjs';
+import { ensureE2eDeps } from './ensure-e2e-deps.mjs';
 
 const resultsDir = path.join(repoRoot, 'test-results');
 const verbose = process.argv.includes('--verbose');
@@ -83,6 +84,7 @@ async function runPass(pass, browser, tally) {
 
 async function main() {
   requireBuild(['dist/extension.js', 'dist/cli.js']);
+  ensureE2eDeps();
   mkdirSync(resultsDir, { recursive: true });
   const browser = await launchChromium();
   const tally = { passed: 0, failed: 0 };

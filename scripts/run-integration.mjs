@@ -18,6 +18,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from './vscode-server.mjs';
+import { ensureE2eDeps } from './ensure-e2e-deps.mjs';
 
 const RESULT_TIMEOUT_MS = 240_000;
 const testsModule = path.join(repoRoot, 'out', 'test', 'integration', 'index.js');
@@ -68,10 +69,12 @@ async function runPassInCodeServer(pass, browser) {
     page.on('close', () => (pageClosed = true));
     if (verbose) page.on('console', (message) => console.log(`[page] ${message.text()}`));
     await page.goto(workbenchUrl(server.port, { folder: workspace, extensionTestsPath: testsModule }));
-    // The page closes itself when run() settles; the result file must exist by then.
-    const written = await waitForFile(resultFile, RESULT_TIMEOUT_MS, () => !pageClosed);
+    // When run() settles the extension host exits (and the page usually closes); the result
+    // file must exist by then. A run() that dies before writing it must not cost the timeout.
+    const hostExited = () => pageClosed || /Extension Host Process exited/.test(server.output());
+    const written = await waitForFile(resultFile, RESULT_TIMEOUT_MS, () => !hostExited());
     if (!written) {
-      return { error: `no result file after ${pageClosed ? 'the test host closed' : `${RESULT_TIMEOUT_MS / 1000} s`}`, log: server.output() };
+      return { error: `no result file after ${hostExited() ? 'the extension host exited' : `${RESULT_TIMEOUT_MS / 1000} s`}`, log: server.output() };
     }
     return { result: readResult(resultFile) };
   } finally {
@@ -110,6 +113,7 @@ async function runPassInElectron(pass, executable) {
 async function main() {
   requireBuild(['dist/extension.js', 'out/test/integration/index.js']);
   const executable = process.env.VSCODE_EXECUTABLE;
+  if (!executable) ensureE2eDeps();
   const browser = executable ? undefined : await launchChromium();
   let passed = 0;
   let failed = 0;
