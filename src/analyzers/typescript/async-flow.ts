@@ -157,6 +157,7 @@ class AsyncFlow {
   private readonly aliases = new Map<string, string>();
   private readonly guards: Guard[] = [];
   private readonly sharedThis: boolean;
+  /** How messages name the function: `` `save` `` or "the async function at line 12". */
   private readonly label: string;
   /**
    * `if (busy) return; busy = true; …`: while the flag is set no other run gets past the guard,
@@ -166,7 +167,8 @@ class AsyncFlow {
 
   constructor(private readonly context: FlowContext) {
     this.sharedThis = thisIsShared(context.fn);
-    this.label = functionLabel(context.fn);
+    const name = functionLabel(context.fn);
+    this.label = name ? `\`${name}\`` : `the async function at line ${lineOf(context.fn, context.sourceFile)}`;
   }
 
   run(): void {
@@ -575,7 +577,7 @@ class AsyncFlow {
   private why(): { because: string; related: Related } {
     const order = ['fan-out', 'handler', 'timer', 'unawaited', 'exported'];
     const evidence = [...this.context.evidence].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind))[0];
-    return { because: evidence.because, related: { node: evidence.site, message: `why \`${this.label}\` can overlap with itself: ${evidence.because}` } };
+    return { because: evidence.because, related: { node: evidence.site, message: `why ${this.label} can overlap with itself: ${evidence.because}` } };
   }
 
   private text(node: ts.Node): string {
@@ -599,8 +601,8 @@ class AsyncFlow {
       ruleId: this.contextRule(),
       node,
       message:
-        `Lost update: \`${name}\` is read at line ${this.line(read.node)} ${where} and written at line ${this.line(node)} after it, in \`${this.label}\`. ` +
-        `\`${this.label}\` can overlap with itself: ${because}; another run can change \`${name}\` during the await and this write discards that change. ` +
+        `Lost update: \`${name}\` is read at line ${this.line(read.node)} ${where} and written at line ${this.line(node)} after it, in ${this.label}, which can overlap with itself: ${because}. ` +
+        `Another run can change \`${name}\` during the await and this write discards that change. ` +
         'Read the value after the await, or serialise the runs (for example with a mutex).',
       related: [{ node: read.node, message: `\`${this.text(read.node)}\` read here, before the await` }, ...this.awaitRelated(suspension), related],
     });
@@ -616,7 +618,7 @@ class AsyncFlow {
       message:
         `Check-then-act across await: \`${this.text(guard.test)}\` checks \`${this.text(check.node)}\` at line ${this.line(check.node)}, ` +
         `but \`${name}\` is written at line ${this.line(node)} only after ${suspension ? `\`${this.text(suspension)}\`` : 'an await'}. ` +
-        `\`${this.label}\` can overlap with itself: ${because}; two runs can both pass the check before either writes (double initialisation, cache stampede). ` +
+        `The function (${this.label}) can overlap with itself: ${because}. Two runs can both pass the check before either writes (double initialisation, cache stampede). ` +
         'Cache the promise instead of the awaited value, or re-check after the await.',
       related: [{ node: check.node, message: 'the check, before the await' }, ...this.awaitRelated(suspension), related],
       fixes: this.promiseCachingFix(node, guard),
@@ -677,7 +679,7 @@ class AsyncFlow {
       message:
         `Stale snapshot: \`${local}\` holds \`${this.text(snapshot.node)}\` read at line ${this.line(snapshot.node)}, before ${suspension ? `\`${this.text(suspension)}\`` : 'an await'}, ` +
         `and after the await it decides (\`${this.text(guard.test)}\`) the write to \`${this.text(target)}\` at line ${this.line(node)}. ` +
-        `\`${this.label}\` can overlap with itself: ${because}; the state may have changed meanwhile. Re-read \`${this.text(snapshot.node)}\` after the await before deciding.`,
+        `The function (${this.label}) can overlap with itself: ${because}. The state may have changed meanwhile. Re-read \`${this.text(snapshot.node)}\` after the await before deciding.`,
       related: [{ node: snapshot.node, message: `snapshot taken here into \`${local}\`` }, ...this.awaitRelated(suspension), related],
     });
   }
@@ -689,14 +691,14 @@ class AsyncFlow {
       const check = guard.reads.checks.find((c) => c.subject === subjectText && c.epoch < this.epoch);
       if (!check) continue;
       const evidence = this.context.evidence.length > 0 ? this.why() : undefined;
-      const overlap = evidence ? `\`${this.label}\` can overlap with itself: ${evidence.because}; ` : '';
+      const overlap = evidence ? `The function (${this.label}) can overlap with itself: ${evidence.because}. ` : '';
       this.context.sink.report({
         ruleId: 'JS-ASYNC-006',
         node,
         severity: evidence ? undefined : 'information',
         message:
           `External check-then-act: \`${quote(subjectText)}\` is checked with \`${check.name}\` at line ${this.line(check.node)} and acted on with \`${name}\` at line ${this.line(node)} after an await. ` +
-          `${overlap}another run or process can change it in between. Act directly and handle the failure (for example the 'wx' flag and EEXIST).`,
+          `${overlap}Another run or process can change it in between. Act directly and handle the failure (for example the 'wx' flag and EEXIST).`,
         related: [{ node: check.node, message: 'the check, before the await', }, ...(evidence ? [evidence.related] : [])],
       });
       return;
@@ -715,7 +717,7 @@ class AsyncFlow {
       node,
       message:
         `Read-modify-write of an external store across await: a value fetched with \`${this.text(fetched.node)}\` at line ${this.line(fetched.node)} is written back with \`${receiverText}.${name}\` at line ${this.line(node)}. ` +
-        `\`${this.label}\` can overlap with itself: ${because}; another run can fetch the same value in between and one of the updates is lost. Use the store's atomic update (increment, compare-and-set, transaction) or serialise the runs.`,
+        `The function (${this.label}) can overlap with itself: ${because}. Another run can fetch the same value in between and one of the updates is lost. Use the store's atomic update (increment, compare-and-set, transaction) or serialise the runs.`,
       related: [{ node: fetched.node, message: 'value fetched here' }, related],
     });
   }

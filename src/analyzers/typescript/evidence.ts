@@ -43,7 +43,7 @@ function describeRegistration(kind: Exclude<Registration, 'deferred'>, call: ts.
   if (kind === 'fan-out') return `it is started for every element by \`${name}\` at line ${line}, all at once`;
   if (kind === 'timer') return `it runs from the timer \`${name}\` at line ${line}, whether or not the previous run finished`;
   const event = call.arguments[0] && ts.isStringLiteralLike(call.arguments[0]) ? ` '${call.arguments[0].text}'` : '';
-  return `it is registered as${event} handler with \`${name}\` at line ${line}, so each event starts another run`;
+  return `it is registered as ${event ? `the${event}` : 'a'} handler with \`${name}\` at line ${line}, so each event starts another run`;
 }
 
 function isPromiseCombinatorCall(node: ts.Node): node is ts.CallExpression {

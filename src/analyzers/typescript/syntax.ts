@@ -88,8 +88,8 @@ export function nearestFunction(node: ts.Node): FunctionNode | undefined {
   return undefined;
 }
 
-/** A short name for a function, for messages: `save`, `Store.add`, `<anonymous async arrow>`. */
-export function functionLabel(fn: FunctionNode): string {
+/** A short name for a function, for messages: `save`, `Store.add`; undefined when anonymous. */
+export function functionLabel(fn: FunctionNode): string | undefined {
   const own = fn.name && (ts.isIdentifier(fn.name) || ts.isPrivateIdentifier(fn.name)) ? fn.name.text : undefined;
   if (own) {
     const owner = fn.parent && ts.isClassLike(fn.parent) && fn.parent.name ? `${fn.parent.name.text}.` : '';
@@ -99,7 +99,7 @@ export function functionLabel(fn: FunctionNode): string {
   if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   if (parent && ts.isPropertyDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
-  return 'the async callback';
+  return undefined;
 }
 
 /** The name a function is referred to by elsewhere in the file, if any. */
