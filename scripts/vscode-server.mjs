@@ -57,6 +57,7 @@ export async function startCodeServer({ workspace, scratch, trusted = true, sett
       'security.workspace.trust.banner': 'never',
       'extensions.autoCheckUpdates': false,
       'telemetry.telemetryLevel': 'off',
+      'git.openRepositoryInParentFolders': 'never',
       ...settings,
     }),
   );

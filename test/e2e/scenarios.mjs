@@ -27,6 +27,20 @@ export const trustedScenarios = [
       await waitForSquiggle(page);
     },
   },
+  {
+    name: 'Show Rule Documentation picks a rule and opens its README section offline',
+    screenshot: 'rule-documentation',
+    async run(page) {
+      await page.keyboard.press('Escape');
+      await runCommand(page, 'Concurrency Lens: Show Rule Documentation');
+      await page.locator('.quick-input-widget input').fill('PY-DL-001');
+      await page.locator('.quick-input-list .monaco-list-row').first().filter({ hasText: 'Lock-order inversion' }).waitFor();
+      await page.keyboard.press('Enter');
+      await page.locator('.tab', { hasText: 'README.md' }).first().waitFor();
+      await page.locator('.tab', { hasText: 'Preview README.md' }).waitFor();
+      await page.locator('.editor-instance .view-line', { hasText: 'PY-DL-001' }).first().waitFor();
+    },
+  },
 ];
 
 export const restrictedScenarios = [

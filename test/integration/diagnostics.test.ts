@@ -62,6 +62,16 @@ describe('diagnostics', () => {
     assert.ok(hasRule('PY-RACE-001')(ours(fixtureUri('counter.py'))), 'closing the editor keeps the finding');
   });
 
+  it('"Analyze Current File" re-analyzes the active editor after a clear', async () => {
+    const uri = fixtureUri('counter.py');
+    await openFixture('counter.py');
+    await waitForDiagnostics(uri, hasRule('PY-RACE-001'));
+    await vscode.commands.executeCommand(Commands.clearFindings);
+    assert.deepEqual(ours(uri), []);
+    await vscode.commands.executeCommand(Commands.analyzeFile);
+    await waitForDiagnostics(uri, hasRule('PY-RACE-001'), 0);
+  });
+
   it('clears every finding on request', async () => {
     await vscode.commands.executeCommand(Commands.analyzeWorkspace);
     await waitForDiagnostics(fixtureUri('guarded.py'), hasRule('PY-RACE-004'));
