@@ -66,11 +66,9 @@ const METHOD_KINDS: Record<string, string> = {
 };
 
 export function kindOfConstructor(qualified: string): string | undefined {
-  const direct = CONSTRUCTOR_KINDS[qualified];
-  if (direct) return direct;
-  const dot = qualified.lastIndexOf('.');
-  if (dot > 0) return METHOD_KINDS[qualified.slice(dot + 1)];
-  return undefined;
+  if (Object.hasOwn(CONSTRUCTOR_KINDS, qualified)) return CONSTRUCTOR_KINDS[qualified];
+  const method = qualified.slice(qualified.lastIndexOf('.') + 1);
+  return method !== qualified && Object.hasOwn(METHOD_KINDS, method) ? METHOD_KINDS[method] : undefined;
 }
 
 /** Kinds usable in `with x:` that are mutual-exclusion locks (a Semaphore may be too). */

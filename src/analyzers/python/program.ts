@@ -24,6 +24,15 @@ export interface ExecutionContext {
 
 const PARENT_PREFIX = 'main@';
 
+/** Most per-function lists are empty: map only the non-empty ones (the check runs over whole trees). */
+function each<T, U>(items: T[], f: (item: T) => U): U[] {
+  return items.length === 0 ? (items as unknown as U[]) : items.map(f);
+}
+
+function eachFlat<T, U>(items: T[], f: (item: T) => U[]): U[] {
+  return items.length === 0 ? (items as unknown as U[]) : items.flatMap(f);
+}
+
 /**
  * All modules of the run linked together: function table, call graph, the contexts that
  * reach each function, and the locks each function is always entered with.
@@ -42,6 +51,8 @@ export class Program {
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
   /** Method name → the one method of the run with that name (null when several classes define it). */
   private readonly uniqueMethods = new Map<string, FunctionInfo | null>();
+  private readonly resolved = new Map<string, FunctionInfo | undefined>();
+  private readonly reachCache = new Map<string, FunctionInfo[]>();
 
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
@@ -84,15 +95,15 @@ export class Program {
 
   private index(summary: PythonModuleSummary): void {
     const file = summary.file;
-    const c = (key: string) => this.canon(key, file);
+    const c = (key: string) => (this.ambiguous.size === 0 ? key : this.canon(key, file));
     // Lock keys: objects of other modules used as locks stay only if they are locks there.
     const lk = (key: string): string | undefined => {
       if (!key.startsWith(UNVERIFIED_LOCK)) return c(key);
       const real = c(key.slice(UNVERIFIED_LOCK.length));
       return isLockKind(this.kinds.get(real)) ? real : undefined;
     };
-    const cs = (keys: string[]) => keys.flatMap((k) => lk(k) ?? []);
-    const lockUses = <T extends { key: string }>(uses: T[]) => uses.flatMap((u) => {
+    const cs = (keys: string[]) => (keys.every((k) => lk(k) === k) ? keys : keys.flatMap((k) => lk(k) ?? []));
+    const lockUses = <T extends { key: string }>(uses: T[]) => eachFlat(uses, (u) => {
       const key = lk(u.key);
       return key ? [{ ...u, key }] : [];
     });
@@ -104,41 +115,45 @@ export class Program {
         file,
         module: summary.module,
         key: c(raw.key),
-        accesses: raw.accesses.map((a) => ({ ...a, key: c(a.key), locks: cs(a.locks) })),
-        calls: raw.calls.map((x) => ({ ...x, callee: c(x.callee), locks: cs(x.locks) })),
-        spawns: raw.spawns.map((s) => ({
+        accesses: each(raw.accesses, (a) => {
+          const key = c(a.key);
+          const locks = cs(a.locks);
+          return key === a.key && locks === a.locks ? a : { ...a, key, locks };
+        }),
+        calls: each(raw.calls, (x) => ({ ...x, callee: c(x.callee), locks: cs(x.locks) })),
+        spawns: each(raw.spawns, (s) => ({
           ...s,
           target: c(s.target),
           handle: s.handle && c(s.handle),
           executor: s.executor && c(s.executor),
         })),
-        joins: raw.joins.map((j) => ({ ...j, handle: c(j.handle), locks: cs(j.locks) })),
+        joins: each(raw.joins, (j) => ({ ...j, handle: c(j.handle), locks: cs(j.locks) })),
         acquires: lockUses(raw.acquires),
-        edges: raw.edges.flatMap((e) => {
+        edges: eachFlat(raw.edges, (e) => {
           const outer = lk(e.outer.key);
           const inner = lk(e.inner.key);
           return outer && inner ? [{ ...e, outer: { ...e.outer, key: outer }, inner: { ...e.inner, key: inner } }] : [];
         }),
-        checkActs: raw.checkActs.map((x) => ({ ...x, key: c(x.key) })),
-        awaitUpdates: raw.awaitUpdates.map((x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
-        splitDecisions: raw.splitDecisions.flatMap((x) => {
+        checkActs: each(raw.checkActs, (x) => ({ ...x, key: c(x.key) })),
+        awaitUpdates: each(raw.awaitUpdates, (x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
+        splitDecisions: eachFlat(raw.splitDecisions, (x) => {
           const lock = lk(x.lock);
           return lock ? [{ ...x, lock }] : [];
         }),
-        asyncioUses: raw.asyncioUses.map((x) => ({ ...x, key: c(x.key) })),
-        poolWaits: raw.poolWaits.map((x) => ({ ...x, executor: c(x.executor) })),
-        conditionOps: raw.conditionOps.map((x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
-        bareAcquires: raw.bareAcquires.flatMap((x) => {
+        asyncioUses: each(raw.asyncioUses, (x) => ({ ...x, key: c(x.key) })),
+        poolWaits: each(raw.poolWaits, (x) => ({ ...x, executor: c(x.executor) })),
+        conditionOps: each(raw.conditionOps, (x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
+        bareAcquires: eachFlat(raw.bareAcquires, (x) => {
           const lock = lk(x.lock);
           return lock ? [{ ...x, lock }] : [];
         }),
-        lockAcrossAwait: raw.lockAcrossAwait.flatMap((x) => {
+        lockAcrossAwait: eachFlat(raw.lockAcrossAwait, (x) => {
           const lock = lk(x.lock);
           return lock ? [{ ...x, lock }] : [];
         }),
-        mpUpdates: raw.mpUpdates.map((x) => ({ ...x, key: x.key && c(x.key) })),
-        eventSets: raw.eventSets.map((x) => ({ ...x, key: c(x.key) })),
-        eventWaits: raw.eventWaits.map((x) => ({ ...x, key: c(x.key) })),
+        mpUpdates: each(raw.mpUpdates, (x) => ({ ...x, key: x.key && c(x.key) })),
+        eventSets: each(raw.eventSets, (x) => ({ ...x, key: c(x.key) })),
+        eventWaits: each(raw.eventWaits, (x) => ({ ...x, key: c(x.key) })),
       };
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {
@@ -157,6 +172,13 @@ export class Program {
   resolveFunction(key: string): FunctionInfo | undefined {
     const direct = this.functions.get(key);
     if (direct) return direct;
+    if (this.resolved.has(key)) return this.resolved.get(key);
+    const found = this.resolveIndirect(key);
+    this.resolved.set(key, found);
+    return found;
+  }
+
+  private resolveIndirect(key: string): FunctionInfo | undefined {
     if (key.startsWith('?:')) return this.uniqueMethods.get(key.slice(2)) ?? undefined;
     const colon = key.indexOf(':');
     const qual = key.slice(colon + 1);
@@ -199,8 +221,17 @@ export class Program {
 
   /** `fn` and every function it reaches through direct calls. */
   reachable(fn: FunctionInfo): FunctionInfo[] {
-    const seen = new Set<string>([fn.key]);
-    const out = [fn];
+    let cached = this.reachCache.get(fn.key);
+    if (!cached) {
+      cached = this.reachableFrom([fn]);
+      this.reachCache.set(fn.key, cached);
+    }
+    return cached;
+  }
+
+  private reachableFrom(starts: FunctionInfo[]): FunctionInfo[] {
+    const seen = new Set<string>(starts.map((f) => f.key));
+    const out = [...starts];
     for (let i = 0; i < out.length; i++) {
       for (const callee of this.calleesOf(out[i]!)) {
         if (!seen.has(callee.key)) {
@@ -249,13 +280,13 @@ export class Program {
 
   /** Functions the spawner calls while the spawned context may still run. */
   private windowCallees(spawner: FunctionInfo, context: ExecutionContext): FunctionInfo[] {
-    const out: FunctionInfo[] = [];
+    const starts: FunctionInfo[] = [];
     for (const call of spawner.calls) {
       if (!call.direct || !this.inWindow(spawner, context, call.span.line)) continue;
       const callee = this.resolveFunction(call.callee);
-      if (callee && callee !== spawner) out.push(...this.reachable(callee));
+      if (callee && callee !== spawner && !starts.includes(callee)) starts.push(callee);
     }
-    return out;
+    return starts.length === 0 ? [] : this.reachableFrom(starts);
   }
 
   /** After the spawn in the spawner, and before a join of its handle. */
@@ -353,17 +384,34 @@ export class Program {
       }
     }
     const spawned = new Set([...this.contexts.values()].map((c) => c.target.key));
-    const state = new Map<string, string[] | null>();
-    for (const fn of this.functions.values()) {
-      state.set(fn.key, callers.has(fn.key) && !spawned.has(fn.key) && !fn.handler ? null : []);
+    // Only functions called while a lock is held, and what they call, can be entered locked.
+    const candidates = new Set<string>();
+    const queue: string[] = [];
+    for (const [key, sites] of callers) {
+      if (sites.some((site) => site.locks.length > 0)) {
+        candidates.add(key);
+        queue.push(key);
+      }
     }
+    for (let i = 0; i < queue.length; i++) {
+      const fn = this.functions.get(queue[i]!);
+      for (const callee of fn ? this.calleesOf(fn) : []) {
+        if (!candidates.has(callee.key)) {
+          candidates.add(callee.key);
+          queue.push(callee.key);
+        }
+      }
+    }
+    const state = new Map<string, string[] | null>();
+    for (const key of candidates) state.set(key, spawned.has(key) || this.functions.get(key)?.handler ? [] : null);
     for (let pass = 0; pass < 8; pass++) {
       let changed = false;
-      for (const [key, sites] of callers) {
+      for (const key of candidates) {
+        const sites = callers.get(key) ?? [];
         if (spawned.has(key)) continue;
         let result: string[] | null = null;
         for (const site of sites) {
-          const outer = state.get(site.caller.key);
+          const outer = candidates.has(site.caller.key) ? state.get(site.caller.key) : [];
           if (outer === null || outer === undefined) continue;
           const held = [...new Set([...site.locks, ...outer])];
           result = result === null ? held : result.filter((l) => held.includes(l));
@@ -376,7 +424,7 @@ export class Program {
       }
       if (!changed) break;
     }
-    for (const [key, locks] of state) this.entryLocks.set(key, locks ?? []);
+    for (const [key, locks] of state) if (locks && locks.length > 0) this.entryLocks.set(key, locks);
   }
 
   locksAt(fn: FunctionInfo, own: string[]): string[] {

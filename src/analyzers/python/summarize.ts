@@ -126,6 +126,7 @@ class Summarizer {
   private readonly summary: PythonModuleSummary;
   private blockCounter = 0;
   private readonly spawnLoops = new Map<Spawn, PyNode>();
+  private readonly functionKeys = new Set<string>();
 
   constructor(
     private readonly file: SourceFile,
@@ -357,12 +358,16 @@ class Summarizer {
   // ---------------------------------------------------------------- scopes
 
   private newFunction(key: string, name: string, node: PyNode, isAsync: boolean, className?: string): FunctionSummary {
+    // A second definition with the same name (property setter, conditional variant) keeps its own facts.
+    const span = this.span(node);
+    const unique = this.functionKeys.has(key) ? `${key}@${span.line + 1}` : key;
+    this.functionKeys.add(unique);
     const fn: FunctionSummary = {
-      key,
+      key: unique,
       name,
       className,
       isAsync,
-      span: this.span(node),
+      span,
       handler: false,
       constructor: CONSTRUCTOR_NAMES.has(name.slice(name.lastIndexOf('.') + 1)),
       accesses: [],

@@ -90,3 +90,18 @@ void describe('hostile input', () => {
     assert.deepEqual(after, before);
   });
 });
+
+void it('treats calls named like Object.prototype members as ordinary calls', async () => {
+  const src = py`
+    import threading
+
+    def work():
+        x = constructor()
+        y = obj.toString()
+        z = hasOwnProperty(x, y)
+        return x, y, z
+
+    threading.Thread(target=work).start()
+  `;
+  assert.deepEqual(await analyzePython({ 'names.py': src }), []);
+});

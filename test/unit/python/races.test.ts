@@ -601,3 +601,50 @@ void describe('PY-RACE-007 split critical sections', () => {
     assert.deepEqual(findings, []);
   });
 });
+
+void describe('happens-before through threading.Event', () => {
+  void it('does not flag an update published with Event.set() and consumed after Event.wait()', async () => {
+    const findings = await analyzePython({
+      'event.py': py`
+        import threading
+        ready = threading.Event()
+        total = 0
+
+        def producer():
+            global total
+            total += 10
+            ready.set()
+
+        def consumer():
+            global total
+            ready.wait()
+            total += 1
+
+        threading.Thread(target=producer).start()
+        threading.Thread(target=consumer).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('still flags the same updates without the event', async () => {
+    const findings = await analyzePython({
+      'noevent.py': py`
+        import threading
+        total = 0
+
+        def producer():
+            global total
+            total += 10
+
+        def consumer():
+            global total
+            total += 1
+
+        threading.Thread(target=producer).start()
+        threading.Thread(target=consumer).start()
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-RACE-001', 'PY-RACE-001']);
+  });
+});

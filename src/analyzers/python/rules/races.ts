@@ -111,6 +111,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     if (fn === side.fn && access.span.line === side.span.line) continue;
     const theirLocks = program.locksAt(fn, access.locks);
     if (theirLocks.some((l) => side.locks.includes(l))) continue;
+    if (orderedByEvent(program, side.fn, side.span.line, fn, access.span.line) || orderedByEvent(program, fn, access.span.line, side.fn, side.span.line)) continue;
     const theirs = program.contextsAt(fn, access.span.line, program.isThreadContext).filter(owned);
     for (const a of ours) {
       for (const b of theirs) {
@@ -121,6 +122,20 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     }
   }
   return undefined;
+}
+
+/**
+ * `first` happens before `second` through a `threading.Event`: the first function sets the
+ * event after its access, and the second waits for it before its own.
+ */
+function orderedByEvent(program: Program, first: FunctionInfo, firstLine: number, second: FunctionInfo, secondLine: number): boolean {
+  if (first.eventSets.length === 0 || second.eventWaits.length === 0) return false;
+  return first.eventSets.some(
+    (set) =>
+      set.span.line > firstLine &&
+      program.kindOf(set.key) === 'Event' &&
+      second.eventWaits.some((wait) => wait.key === set.key && wait.span.line < secondLine),
+  );
 }
 
 function partnerRelated(race: Race): RelatedLocation[] {
@@ -187,6 +202,8 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
       if (!WRITES.has(access.kind)) continue;
       if (fn.constructor || fn.isAsync || fn.name === '<module>' || SINGLE_THREADED.test(fn.name) || isMarked(fn, access.span)) continue;
       if (program.locksAt(fn, access.locks).length > 0) continue;
+      // The function that owns a captured local initialises it before any closure runs.
+      if (key.includes('#') && key.slice(0, key.indexOf('#')) === fn.key) continue;
       // Set up before the threads that use it are started: ordered by `start()`.
       if (fn.spawns.some((s) => s.span.line > access.span.line)) continue;
       const side: Side = { fn, span: access.span, locks: [], viaSelf: access.viaSelf, text: access.text };
