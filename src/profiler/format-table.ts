@@ -7,11 +7,12 @@ import { median } from './trace-builder';
 
 const pct = (part: number | null, whole: number): string => (part === null ? 'n/a' : `${Math.round((100 * part) / (whole || 1))}%`);
 
-function row(runs: Run[]): string[] {
+function row(runs: Run[], serialWall: number | null): string[] {
   const walls = runs.map((r) => r.wallNs);
   const wall = median(walls);
   const spread = walls.length > 1 ? ` ±${Math.round((50 * (Math.max(...walls) - Math.min(...walls))) / wall)}%` : '';
-  const speedup = median(runs.map((r) => r.speedup ?? NaN));
+  // Median against median, as the verdict does: the serial row is 1.00x by definition.
+  const speedup = serialWall === null ? NaN : serialWall / wall;
   const sum = (pick: (r: Run) => number | null): number | null =>
     runs.some((r) => pick(r) === null) ? null : runs.reduce((s, r) => s + (pick(r) ?? 0), 0);
   const taskWall = runs.reduce((s, r) => s + r.totals.taskWallNs, 0);
@@ -47,7 +48,9 @@ export function formatProfileTable(trace: ProfileTrace): string {
   }
   if (groups.size > 0) {
     const header = ['config', 'wall', 'speedup', 'effic.', 'CPU', 'runq', 'GIL wait', 'lock wait', 'I/O+sleep', 'IPC', 'peak RSS', 'errors'];
-    const rows = [header, ...[...groups.values()].map(row)];
+    const serialRuns = groups.get('serial/1');
+    const serialWall = serialRuns ? median(serialRuns.map((r) => r.wallNs)) : null;
+    const rows = [header, ...[...groups.values()].map((runs) => row(runs, serialWall))];
     const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     lines.push('');
     for (const r of rows) lines.push(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));

@@ -82,8 +82,10 @@ export class ProcSampler {
     private readonly rootPid: number,
     private readonly hz = 250,
     private readonly coreHz = 50,
+    /** Where procfs is mounted; tests point it elsewhere to check the degraded path. */
+    private readonly proc = '/proc',
   ) {
-    this.available = existsSync('/proc/self/task');
+    this.available = existsSync(`${proc}/self/task`);
     this.futex = new Set(this.table?.futex ?? []);
     this.io = new Set(this.table?.io ?? []);
     this.sleep = new Set(this.table?.sleep ?? []);
@@ -98,7 +100,7 @@ export class ProcSampler {
     if (!this.available) return;
     this.pids.add(this.rootPid);
     try {
-      this.statFd = openSync('/proc/stat', 'r');
+      this.statFd = openSync(`${this.proc}/stat`, 'r');
     } catch {
       this.unavailable.push('per-core utilization (/proc/stat unreadable)');
     }
@@ -151,7 +153,7 @@ export class ProcSampler {
     for (const pid of this.pids) {
       let tids: string[];
       try {
-        tids = readdirSync(`/proc/${pid}/task`);
+        tids = readdirSync(`${this.proc}/${pid}/task`);
       } catch {
         this.pids.delete(pid);
         continue;
@@ -167,7 +169,7 @@ export class ProcSampler {
   private findDescendants(): void {
     let entries: string[];
     try {
-      entries = readdirSync('/proc');
+      entries = readdirSync(this.proc);
     } catch {
       return;
     }
@@ -176,7 +178,7 @@ export class ProcSampler {
       const pid = Number(name);
       if (!Number.isInteger(pid) || this.pids.has(pid) || this.foreign.has(pid)) continue;
       try {
-        const fd = openSync(`/proc/${pid}/stat`, 'r');
+        const fd = openSync(`${this.proc}/${pid}/stat`, 'r');
         const stat = this.read(fd);
         closeSync(fd);
         if (stat) parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
@@ -203,14 +205,14 @@ export class ProcSampler {
   private open(pid: number, tid: number): void {
     let statFd: number;
     try {
-      statFd = openSync(`/proc/${pid}/task/${tid}/stat`, 'r');
+      statFd = openSync(`${this.proc}/${pid}/task/${tid}/stat`, 'r');
     } catch {
       return;
     }
     let syscallFd: number | null = null;
     if (this.syscallReadable && this.table) {
       try {
-        syscallFd = openSync(`/proc/${pid}/task/${tid}/syscall`, 'r');
+        syscallFd = openSync(`${this.proc}/${pid}/task/${tid}/syscall`, 'r');
       } catch {
         this.syscallReadable = false;
       }

@@ -39,10 +39,11 @@ _dump_dir = None
 # Per-thread /proc readers: opened once per thread, read with os.pread (about 1 µs).
 
 class _ThreadProbe:
-    __slots__ = ("pid", "stat_fd", "schedstat_fd", "held", "lock_spans", "lock_stats", "new_edges")
+    __slots__ = ("generation", "tid", "stat_fd", "schedstat_fd", "held", "lock_spans", "lock_stats", "new_edges")
 
     def __init__(self):
-        self.pid = os.getpid()
+        self.generation = _fork_generation
+        self.tid = threading.get_native_id()
         self.stat_fd = _open_or_none("/proc/thread-self/stat")
         self.schedstat_fd = _open_or_none("/proc/thread-self/schedstat")
         self.held = []
@@ -58,12 +59,27 @@ def _open_or_none(path):
         return None
 
 
+# Bumped in a forked child so every thread-local probe inherited from the parent is renewed
+# (its /proc files and thread id belong to the parent's thread). Cheaper than os.getpid().
+_fork_generation = 0
+
+
+def _after_fork_in_child():
+    global _fork_generation
+    _fork_generation += 1
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _probe():
-    probe = getattr(_thread_state, "probe", None)
-    # After fork the child's thread inherits the parent's thread-local: reopen for this pid.
-    if probe is None or probe.pid != os.getpid():
-        probe = _ThreadProbe()
-        _thread_state.probe = probe
+    try:
+        probe = _thread_state.probe
+        if probe.generation == _fork_generation:
+            return probe
+    except AttributeError:
+        pass
+    probe = _thread_state.probe = _ThreadProbe()
     return probe
 
 
@@ -125,61 +141,74 @@ class _ProxyBase:
         _live_proxies.append(self)
 
     def _note_acquired(self, probe, t_request, t_acquired, reentrant):
-        tid = threading.get_native_id()
-        self._owner = tid
-        if not reentrant:
-            site = self._site
-            for entry in probe.held:
-                other = entry[0]._site
-                if other != site:
-                    key = (other, site)
-                    if key not in _edges_seen:
-                        _edges_seen[key] = True
-                        probe.new_edges.append({
-                            "from": {"file": other[0], "line": other[1]},
-                            "to": {"file": site[0], "line": site[1]},
-                            "pid": os.getpid(), "tid": tid, "stack": _short_stack(),
-                        })
-        probe.held.append((self, t_request, t_acquired, reentrant))
+        self._owner = probe.tid
+        held = probe.held
+        if held and not reentrant:
+            self._note_order(probe)
+        held.append((self, t_request, t_acquired, reentrant))
+
+    def _note_order(self, probe):
+        site = self._site
+        for entry in probe.held:
+            other = entry[0]._site
+            if other != site:
+                key = (other, site)
+                if key not in _edges_seen:
+                    _edges_seen[key] = True
+                    probe.new_edges.append({
+                        "from": {"file": other[0], "line": other[1]},
+                        "to": {"file": site[0], "line": site[1]},
+                        "pid": os.getpid(), "tid": probe.tid, "stack": _short_stack(),
+                    })
 
     def _note_released(self, t_released):
         probe = _probe()
         held = probe.held
-        for index in range(len(held) - 1, -1, -1):
-            if held[index][0] is self:
-                _, t_request, t_acquired, reentrant = held.pop(index)
-                break
+        if held and held[-1][0] is self:
+            _, t_request, t_acquired, reentrant = held.pop()
         else:
-            # Released by a thread that did not acquire it (semaphore hand-off): no hold span.
-            return
+            for index in range(len(held) - 2, -1, -1):
+                if held[index][0] is self:
+                    _, t_request, t_acquired, reentrant = held.pop(index)
+                    break
+            else:
+                # Released by a thread that did not acquire it (semaphore hand-off): no hold span.
+                return
         if reentrant:
             return
-        if not any(entry[0] is self for entry in held):
+        if not held or not any(entry[0] is self for entry in held):
             self._owner = None
+        wait = t_acquired - t_request
         stats = probe.lock_stats.get(self._site)
         if stats is None:
             stats = probe.lock_stats[self._site] = [0, 0, 0, 0, 0, self._kind]
-        wait = t_acquired - t_request
         stats[0] += 1
-        stats[1] += wait
         stats[2] += t_released - t_acquired
-        if wait > 50_000:
-            stats[3] += 1
-        if wait > stats[4]:
-            stats[4] = wait
-        if len(probe.lock_spans) < _max_spans_per_task:
-            probe.lock_spans.append((self._site, t_request, t_acquired, t_released))
+        if wait:
+            stats[1] += wait
+            if wait > 50_000:
+                stats[3] += 1
+            if wait > stats[4]:
+                stats[4] = wait
+        spans = probe.lock_spans
+        if len(spans) < _max_spans_per_task:
+            spans.append((self._site, t_request, t_acquired, t_released))
 
     def _timed_acquire(self, blocking, timeout):
         probe = _probe()
-        reentrant = self._kind == "RLock" and any(entry[0] is self for entry in probe.held)
+        held = probe.held
+        reentrant = self._kind == "RLock" and any(entry[0] is self for entry in held)
         t_request = _perf_ns()
         if self._real.acquire(False):
-            self._note_acquired(probe, t_request, t_request, reentrant)
+            # The uncontended fast path, inlined: this runs on every `with lock:` of user code.
+            self._owner = probe.tid
+            if held and not reentrant:
+                self._note_order(probe)
+            held.append((self, t_request, t_request, reentrant))
             return True
         if not blocking:
             return False
-        tid = threading.get_native_id()
+        tid = probe.tid
         self._waiters.add(tid)
         try:
             acquired = self._real.acquire(True, timeout)
@@ -189,14 +218,14 @@ class _ProxyBase:
             self._note_acquired(probe, t_request, _perf_ns(), reentrant)
         return acquired
 
-    def acquire(self, blocking=True, timeout=-1):
-        return self._timed_acquire(blocking, timeout)
+    acquire = _timed_acquire
 
     def release(self):
         self._real.release()
         self._note_released(_perf_ns())
 
-    __enter__ = acquire
+    def __enter__(self):
+        return self._timed_acquire(True, -1)
 
     def __exit__(self, *exc):
         self.release()
@@ -358,7 +387,7 @@ def _measured_call(function, args, kwargs, index):
     record = {
         "index": index, "start": start, "end": end, "cpu": cpu_end - cpu_start,
         "runq": _read_runq(probe) - runq_start, "coreStart": core_start,
-        "coreEnd": _read_core(probe), "pid": os.getpid(), "tid": threading.get_native_id(),
+        "coreEnd": _read_core(probe), "pid": os.getpid(), "tid": probe.tid,
     }
     if error is not None:
         record["error"] = error

@@ -1,0 +1,96 @@
+// Profiler overhead: the same workloads bare (plain executors, no instrumentation, no sampler)
+// and profiled (harness + lock proxies + /proc sampler), alternating in one run, comparing the
+// wall time of the same pool configuration. Prints medians and the profiled/bare ratio; the
+// target is within 5% of wall time. Run: npm run bench:profiler [rounds]
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runProfile } from '../src/profiler/runner.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'profiling');
+const rounds = Number(process.argv[2] ?? 5);
+
+const workloads = [
+  { name: 'CPU-bound, processes', file: 'cpu_bound.py', function: 'count_primes', tasks: '[(1, 60000)] * 8', kind: 'process', workers: 2 },
+  { name: 'CPU-bound, threads', file: 'cpu_bound.py', function: 'count_primes', tasks: '[(1, 60000)] * 8', kind: 'thread', workers: 2 },
+  { name: 'releases the GIL, threads', file: 'gil_releasing.py', function: 'compress_block', tasks: '[4] * 8', kind: 'thread', workers: 2 },
+  { name: 'lock-contended, threads', file: 'lock_contended.py', function: 'deposit_many', tasks: '[20000] * 8', kind: 'thread', workers: 2 },
+  { name: 'I/O-bound (local HTTP), threads', file: 'io_bound.py', function: 'fetch', tasks: 'range(16)', kind: 'thread', workers: 4 },
+];
+
+/** The bare run: import the module like the harness does, time executor creation to results. */
+const BARE = `
+import json, os, sys, time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+cfg = json.loads(sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(cfg["file"])))
+module = __import__(os.path.splitext(os.path.basename(cfg["file"]))[0])
+fn = getattr(module, cfg["function"])
+tasks = list(eval(cfg["tasks"], vars(module)))
+def submit(pool, task):
+    if isinstance(task, tuple):
+        return pool.submit(fn, *task)
+    if isinstance(task, dict):
+        return pool.submit(fn, **task)
+    return pool.submit(fn, task)
+start = time.perf_counter_ns()
+pool = (ThreadPoolExecutor if cfg["kind"] == "thread" else ProcessPoolExecutor)(max_workers=cfg["workers"])
+with pool:
+    for future in [submit(pool, task) for task in tasks]:
+        future.result()
+print(time.perf_counter_ns() - start)
+`;
+
+/** Detached like the profiled run: a new session may get its own scheduler autogroup, and
+ *  both sides must compete for the CPU on equal terms. */
+function bare(workload) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', BARE, JSON.stringify({ ...workload, file: path.join(root, workload.file) })], { cwd: root, detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Number(stdout.trim())) : reject(new Error(`bare ${workload.name} failed: ${stderr}`))));
+  });
+}
+
+async function profiled(workload) {
+  const outcome = await runProfile({
+    python: 'python3', root, file: workload.file, function: workload.function, tasks: workload.tasks,
+    kinds: [workload.kind], workers: [workload.workers], repeat: 1, timeoutSec: 120,
+  });
+  const run = outcome.trace.runs.find((r) => r.kind === workload.kind);
+  if (!run) throw new Error(`profiled ${workload.name} failed: ${outcome.message}`);
+  return run.wallNs;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+console.log(`profiler overhead, ${rounds} alternating rounds per workload (median wall of the pool section)`);
+console.log(['workload'.padEnd(34), 'bare'.padStart(10), 'profiled'.padStart(10), 'ratio'.padStart(7), 'bare spread'.padStart(12)].join(' '));
+const ratios = [];
+for (const workload of workloads) {
+  const bareWalls = [];
+  const profiledWalls = [];
+  for (let round = 0; round < rounds; round++) {
+    // Alternate which goes first so drift in machine load does not favour one side.
+    if (round % 2 === 0) {
+      bareWalls.push(await bare(workload));
+      profiledWalls.push(await profiled(workload));
+    } else {
+      profiledWalls.push(await profiled(workload));
+      bareWalls.push(await bare(workload));
+    }
+  }
+  const b = median(bareWalls);
+  const p = median(profiledWalls);
+  ratios.push(p / b);
+  const spread = (Math.max(...bareWalls) - Math.min(...bareWalls)) / b;
+  console.log([workload.name.padEnd(34), `${(b / 1e6).toFixed(1)}ms`.padStart(10), `${(p / 1e6).toFixed(1)}ms`.padStart(10), (p / b).toFixed(3).padStart(7), `±${Math.round(spread * 50)}%`.padStart(12)].join(' '));
+}
+console.log(`median ratio ${median(ratios).toFixed(3)} (target ≤ 1.05; a bare spread above that means the machine is too noisy to tell)`);

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { BoundedOutput } from '../../../src/profiler/bounded-output';
+import { ProcSampler, ThreadState } from '../../../src/profiler/sampler';
+import { readTasksComment } from '../../../src/profiler/tasks-comment';
+
+void test('the tasks comment above a def (decorators allowed) is the default expression', () => {
+  const source = ['import x', '', '# conclens: tasks=[(1, 60000)] * 8', '@cache', 'def count(low, high):', '    pass', '', 'def other():', '    pass'].join('\n');
+  assert.equal(readTasksComment(source, 'count'), '[(1, 60000)] * 8');
+  assert.equal(readTasksComment(source, 'other'), null);
+  assert.equal(readTasksComment(source, 'missing'), null);
+  assert.equal(readTasksComment('# conclens: tasks=range(3)\n\ndef f(x):\n  pass', 'f'), null, 'a blank line ends the block');
+});
+
+void test('bounded output keeps the head and counts the rest', () => {
+  const output = new BoundedOutput(10);
+  output.push(Buffer.from('hello '));
+  output.push(Buffer.from('world, and more'));
+  assert.equal(output.dropped, 11);
+  assert.equal(output.text(), 'hello worl\n… 11 more bytes not kept');
+});
+
+void test('without /proc the sampler says what it cannot measure instead of failing', () => {
+  const sampler = new ProcSampler(process.pid, 250, 50, mkdtempSync(path.join(os.tmpdir(), 'no-proc-')));
+  sampler.start();
+  const result = sampler.stop();
+  assert.equal(result.available, false);
+  assert.equal(result.samples, 0);
+  assert.match(result.unavailable.join(' '), /thread states, GIL wait, I\/O and sleep time, per-core utilization \(no \/proc/);
+});
+
+void test('the sampler sees a sleeping child in clock_nanosleep and /proc/stat per core', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('python3', ['-c', 'import time; time.sleep(0.4)']);
+  const sampler = new ProcSampler(child.pid!, 250, 50);
+  sampler.start();
+  await new Promise((resolve) => child.once('exit', resolve));
+  const result = sampler.stop();
+  const main = result.threads.get(child.pid!)!;
+  const sleeping = main.states.filter((s) => s === ThreadState.Sleep).length;
+  assert.ok(sleeping > main.states.length / 2, `sleep samples ${sleeping} of ${main.states.length}`);
+  assert.ok(result.cores.length > 5);
+  assert.equal(result.cores[0].busy.length, os.availableParallelism());
+});
