@@ -47,8 +47,9 @@ export function getParser(): Promise<Parser> {
 
 /**
  * Subtrees whose content the analysis never looks at: copying them would only cost time.
+ * Strings are kept for the expressions inside f-string interpolations.
  */
-const OPAQUE = new Set(['string', 'comment', 'concatenated_string', 'integer', 'float']);
+const OPAQUE = new Set(['comment', 'integer', 'float', 'string_content', 'escape_sequence']);
 
 /**
  * Anonymous tokens the rules read (operators of comparisons and augmented assignments, the

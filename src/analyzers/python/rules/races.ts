@@ -42,6 +42,8 @@ export function raceFindings(program: Program): Finding[] {
     for (const access of fn.accesses) {
       if (access.kind !== 'rmw' && access.kind !== 'compound' && access.kind !== 'iterate') continue;
       const side: Side = { fn, span: access.span, locks: program.locksAt(fn, access.locks), viaSelf: access.viaSelf, text: access.text };
+      // A guarded update racing with a bare write elsewhere is the bare write's fault (PY-RACE-004).
+      if (access.kind !== 'iterate' && side.locks.length > 0) continue;
       const partners = access.kind === 'rmw' ? WRITES : access.kind === 'compound' ? STRUCTURAL : new Set<AccessKind>(['mutate']);
       const race = findRace(program, side, access.key, partners, access.kind !== 'iterate');
       if (!race) continue;
