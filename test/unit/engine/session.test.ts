@@ -104,3 +104,21 @@ void test('files over maxFileBytes become a notice', async () => {
     session.dispose();
   }
 });
+
+void test('cancelling a big file stops its worker promptly; the next big file gets a fresh one', async () => {
+  const workerScript = { file: path.resolve('test/fixtures/engine/fake-worker.mjs'), execArgv: [] };
+  const session = new AnalysisSession({ config, root, workerThresholdBytes: 10, workerScript });
+  try {
+    const controller = new AbortController();
+    const slow = session.update([{ path: path.join(root, 'slow.py'), text: 'x = 1\n'.repeat(100) }], controller.signal);
+    setTimeout(() => controller.abort(), 100);
+    const started = performance.now();
+    await assert.rejects(slow, { name: 'AbortError' });
+    assert.ok(performance.now() - started < 1500, 'did not wait for the slow file');
+    assert.equal(session.results().files, 0, 'nothing cached from the cancelled update');
+    await session.update([{ path: path.join(root, 'crash.py'), text: 'x = 1\n'.repeat(100) }]);
+    assert.match(session.results().notices[0]?.message ?? '', /worker crashed/, 'a new worker took the next file');
+  } finally {
+    session.dispose();
+  }
+});
