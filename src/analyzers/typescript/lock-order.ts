@@ -2,43 +2,77 @@ import type { Finding } from '../../shared/findings';
 import { findRule } from '../rules';
 import type { LockOrderEdge } from './locks';
 
+/** Longer cycles than this are theoretical; real inversions involve two or three locks. */
+const MAX_CYCLE = 5;
+
 /**
  * Closes the lock nestings of every file into one order graph per lock family and reports each
- * inversion once: lock A taken inside B somewhere, B taken inside A elsewhere (ABBA). Any two
- * async flows can interleave at the acquisition, which itself suspends, so any inversion can hang.
+ * cycle once: lock A taken inside B somewhere, B inside A elsewhere (ABBA), or a longer ring.
+ * Taking a lock suspends, so any two async flows can interleave there: any cycle can hang.
  */
 export function lockOrderFindings(edges: readonly LockOrderEdge[]): Finding[] {
-  const findings: Finding[] = [];
-  const byPair = new Map<string, LockOrderEdge>();
   const sorted = [...edges].sort((a, b) => a.file.localeCompare(b.file) || a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  const first = new Map<string, LockOrderEdge>();
   for (const edge of sorted) {
     const key = `${edge.kind}|${edge.outer}|${edge.inner}`;
-    if (!byPair.has(key)) byPair.set(key, edge);
+    if (!first.has(key)) first.set(key, edge);
   }
+  const successors = new Map<string, LockOrderEdge[]>();
+  for (const edge of first.values()) {
+    const from = `${edge.kind}|${edge.outer}`;
+    successors.set(from, [...(successors.get(from) ?? []), edge]);
+  }
+  const findings: Finding[] = [];
   const reported = new Set<string>();
-  for (const edge of byPair.values()) {
-    const reverse = byPair.get(`${edge.kind}|${edge.inner}|${edge.outer}`);
-    const pair = [edge.outer, edge.inner].sort().join('|');
-    if (!reverse || reported.has(`${edge.kind}|${pair}`)) continue;
-    reported.add(`${edge.kind}|${pair}`);
-    const ruleId = edge.kind === 'web-lock' ? 'JS-LOCK-003' : 'JS-LOCK-001';
-    const what = edge.kind === 'web-lock' ? 'Web Locks' : 'async mutexes';
-    findings.push({
-      ruleId,
-      severity: findRule(ruleId)?.defaultSeverity ?? 'error',
-      message:
-        `Lock-order inversion between ${what}: \`${edge.functionName}\` takes \`${edge.inner}\` while holding \`${edge.outer}\`, ` +
-        `but \`${reverse.functionName}\` takes \`${reverse.outer}\` then \`${reverse.inner}\` — the opposite order. ` +
-        'When both flows run at once each can hold one lock and wait forever for the other. Take the locks in one global order everywhere.',
-      file: edge.file,
-      range: edge.range,
-      related: [
-        { file: edge.file, range: edge.outerRange, message: `\`${edge.outer}\` held from here` },
-        { file: reverse.file, range: reverse.range, message: `\`${reverse.inner}\` taken while holding \`${reverse.outer}\` (opposite order)` },
-        { file: reverse.file, range: reverse.outerRange, message: `\`${reverse.outer}\` held from here` },
-      ],
-      fixes: [],
-    });
+  for (const start of first.values()) {
+    const cycle = shortestCycle(start, successors);
+    if (!cycle) continue;
+    const identity = `${start.kind}|${cycle.map((e) => e.outer).sort().join('|')}`;
+    if (reported.has(identity)) continue;
+    reported.add(identity);
+    findings.push(cycleFinding(cycle));
   }
   return findings;
+}
+
+/** The shortest path of edges from `start.inner` back to `start.outer`, `start` first. */
+function shortestCycle(start: LockOrderEdge, successors: Map<string, LockOrderEdge[]>): LockOrderEdge[] | undefined {
+  const target = start.outer;
+  let frontier: LockOrderEdge[][] = [[start]];
+  const seen = new Set([start.inner]);
+  for (let length = 1; length < MAX_CYCLE && frontier.length > 0; length++) {
+    const next: LockOrderEdge[][] = [];
+    for (const path of frontier) {
+      const last = path[path.length - 1];
+      for (const edge of successors.get(`${start.kind}|${last.inner}`) ?? []) {
+        if (edge.inner === target) return [...path, edge];
+        if (seen.has(edge.inner)) continue;
+        seen.add(edge.inner);
+        next.push([...path, edge]);
+      }
+    }
+    frontier = next;
+  }
+  return undefined;
+}
+
+function cycleFinding(cycle: LockOrderEdge[]): Finding {
+  const [edge] = cycle;
+  const ruleId = edge.kind === 'web-lock' ? 'JS-LOCK-003' : 'JS-LOCK-001';
+  const what = edge.kind === 'web-lock' ? 'Web Locks' : 'async mutexes';
+  const orders = cycle.map((e) => `\`${e.functionName}\` takes \`${e.inner}\` while holding \`${e.outer}\``).join('; ');
+  return {
+    ruleId,
+    severity: findRule(ruleId)?.defaultSeverity ?? 'error',
+    message:
+      `Lock-order inversion between ${what}: ${orders}. ` +
+      'When these flows run at once each can hold one lock and wait forever for the next. Take the locks in one global order everywhere.',
+    file: edge.file,
+    range: edge.range,
+    related: cycle.flatMap((e, index) => [
+      ...(index === 0 ? [] : [{ file: e.file, range: e.range, message: `\`${e.inner}\` taken while holding \`${e.outer}\`` }]),
+      { file: e.file, range: e.outerRange, message: `\`${e.outer}\` held from here` },
+    ]),
+    fixes: [],
+  };
 }

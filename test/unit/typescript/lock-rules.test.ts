@@ -127,3 +127,22 @@ void describe('JS-LOCK-005 waiting for a lock event the flow blocks', () => {
     assert.deepEqual(findings, []);
   });
 });
+
+void describe('JS-LOCK-001 longer cycles', () => {
+  void it('flags a three-mutex ring once', async () => {
+    const findings = await analyze(`${HEADER}const a = new Mutex();\nconst b = new Mutex();\nconst c = new Mutex();
+async function f() { await a.runExclusive(() => b.runExclusive(x)); }
+async function g() { await b.runExclusive(() => c.runExclusive(y)); }
+async function h() { await c.runExclusive(() => a.runExclusive(z)); }`);
+    assert.deepEqual(ruleIds(findings), ['JS-LOCK-001']);
+    assert.equal(findings[0].related.filter((r) => r.message.includes('taken while holding')).length, 2);
+  });
+
+  void it('is silent for a chain without a cycle', async () => {
+    const findings = await analyze(`${HEADER}const a = new Mutex();\nconst b = new Mutex();\nconst c = new Mutex();
+async function f() { await a.runExclusive(() => b.runExclusive(x)); }
+async function g() { await b.runExclusive(() => c.runExclusive(y)); }
+async function h() { await a.runExclusive(() => c.runExclusive(z)); }`);
+    assert.deepEqual(findings, []);
+  });
+});
