@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { restrictedScenarios, trustedScenarios } from '../test/e2e/scenarios.mjs';
+import { cancelScenarios, makeWorkspaceLarge, restrictedScenarios, trustedScenarios } from '../test/e2e/scenarios.mjs';
 import { waitForWorkbench } from '../test/e2e/workbench.mjs';
 import {
   copyFixture,
@@ -25,6 +25,7 @@ const verbose = process.argv.includes('--verbose');
 const PASSES = [
   { name: 'trusted', trusted: true, scenarios: trustedScenarios },
   { name: 'restricted', trusted: false, scenarios: restrictedScenarios },
+  { name: 'cancel', trusted: true, scenarios: cancelScenarios, prepare: makeWorkspaceLarge },
 ];
 
 /** What the CLI reports for the workspace: the PY-RACE-001 text and the finding count the UI must show. */
@@ -32,8 +33,9 @@ function expectedFindings(workspace) {
   const cli = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'analyze', workspace, '--format', 'sarif', '--workers', '0'], {
     cwd: workspace,
     encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
   });
-  if (cli.status !== 0 && cli.status !== 1) throw new Error(`the CLI failed (exit ${cli.status}): ${cli.stderr}`);
+  if (cli.status !== 0 && cli.status !== 1) throw new Error(`the CLI failed (exit ${cli.status ?? cli.error?.message}): ${cli.stderr}`);
   const results = JSON.parse(cli.stdout).runs.flatMap((run) => run.results);
   const race = results.find((result) => result.ruleId === 'PY-RACE-001');
   if (!race) throw new Error('the CLI reports no PY-RACE-001 for test/fixtures/workspace: fix the analyzer or the fixture first');
@@ -46,6 +48,7 @@ async function runPass(pass, browser, tally) {
   let context;
   try {
     const workspace = copyFixture('workspace', scratch);
+    pass.prepare?.(workspace);
     const expected = expectedFindings(workspace);
     server = await startCodeServer({ workspace, scratch, trusted: pass.trusted, log: verbose ? (t) => process.stdout.write(t) : undefined });
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });

@@ -1,7 +1,9 @@
 // The e2e scenarios: what a person does and sees. Each receives the open workbench page and
 // what the CLI reports for the same workspace (so the test knows the exact message and count).
 import assert from 'node:assert/strict';
-import { problemRows, quickOpen, runCommand, waitForSquiggle } from './workbench.mjs';
+import { writeFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { findingCountInStatusBar, problemRows, quickOpen, runCommand, waitForSquiggle } from './workbench.mjs';
 
 const ofRace = (race) => (label) => label.includes(race.message) && label.includes('Concurrency Lens');
 
@@ -53,6 +55,36 @@ export const restrictedScenarios = [
       await waitForSquiggle(page);
       await runCommand(page, 'View: Focus Problems');
       await problemRows(page, ofRace(race));
+    },
+  },
+];
+
+/** Copies of the racy counter module, so a workspace run lasts long enough to cancel. */
+const LARGE_WORKSPACE_FILES = 4000;
+
+export function makeWorkspaceLarge(workspace) {
+  const template = readFileSync(path.join(workspace, 'counter.py'), 'utf8');
+  for (let i = 0; i < LARGE_WORKSPACE_FILES; i += 1) {
+    writeFileSync(path.join(workspace, `counter_${i}.py`), template.replaceAll('hits', `hits_${i}`));
+  }
+}
+
+export const cancelScenarios = [
+  {
+    name: 'Cancelling Analyze Workspace stops the run and keeps the findings so far',
+    screenshot: 'cancelled-run',
+    async run(page, { findingCount }) {
+      await runCommand(page, 'Concurrency Lens: Analyze Workspace');
+      const progress = page.locator('.notification-toast', { hasText: 'analyzing workspace' });
+      // Cancel once some files are done, so the run has partial findings to keep.
+      await progress.filter({ hasText: /[1-9]\d* of \d+ files/ }).waitFor({ timeout: 60_000 });
+      await progress.getByRole('button', { name: 'Cancel' }).click();
+      await progress.waitFor({ state: 'detached', timeout: 30_000 });
+      // A run that ignored the cancel would finish within seconds and announce its totals.
+      await page.waitForTimeout(3_000);
+      assert.equal(await page.locator('.notification-toast', { hasText: /Concurrency Lens: \d+ findings? in/ }).count(), 0);
+      const shown = await findingCountInStatusBar(page);
+      assert.ok(shown > 0 && shown < findingCount, `the cancelled run shows ${shown} of the ${findingCount} findings a full run reports`);
     },
   },
 ];

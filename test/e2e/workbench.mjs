@@ -56,3 +56,12 @@ export async function waitForSquiggle(page, timeoutMs = 60_000) {
     .first()
     .waitFor({ state: 'attached', timeout: timeoutMs });
 }
+
+/** The number in the "Concurrency Lens: N findings" status bar item. */
+export async function findingCountInStatusBar(page) {
+  const item = page.locator('.statusbar-item[aria-label^="Concurrency Lens: "], .statusbar-item [aria-label^="Concurrency Lens: "]').first();
+  const label = await item.getAttribute('aria-label', { timeout: 30_000 });
+  const match = /Concurrency Lens: (\d+) finding/.exec(label ?? '');
+  if (!match) throw new Error(`unexpected status bar label: ${label}`);
+  return Number(match[1]);
+}
