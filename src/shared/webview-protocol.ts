@@ -1,10 +1,12 @@
 /**
  * The one message protocol between the extension host and the timeline webview (and the
  * standalone report, which feeds the same messages to itself). Host → webview messages stream
- * a trace in bounded chunks so a million-span profile never travels as one giant message;
- * webview → host messages are few and every one is validated before the host acts on it.
+ * a trace in bounded chunks so a million-span profile never travels as one giant message, and
+ * spans travel packed in Float64Arrays (copied as one block by postMessage instead of
+ * cloning a million objects); webview → host messages are few and every one is validated
+ * before the host acts on it.
  */
-import type { CoreSample, LockSpan, ProfileTrace, Run, TaskSpan } from './trace';
+import type { CoreSample, LockSpan, ProfileTrace, Run, SourceSite, TaskError, TaskSpan } from './trace';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -14,14 +16,52 @@ export type RunHeader = Omit<Run, 'tasks' | 'lockSpans' | 'coreSamples'>;
 /** The trace without any run's bulky arrays. */
 export type TraceHeader = Omit<ProfileTrace, 'runs'> & { runs: RunHeader[] };
 
+/** Per task, in this order; null decomposition fields are NaN. */
+export const TASK_FIELDS = [
+  'index',
+  'pid',
+  'tid',
+  'worker',
+  'startNs',
+  'endNs',
+  'coreStart',
+  'coreEnd',
+  'cpuNs',
+  'runqNs',
+  'blockedNs',
+  'lockWaitNs',
+  'gilWaitNs',
+  'ioNs',
+  'sleepNs',
+  'samples',
+] as const;
+export const TASK_STRIDE = TASK_FIELDS.length;
+
+export interface PackedTasks {
+  count: number;
+  /** TASK_STRIDE numbers per task, in TASK_FIELDS order. */
+  data: Float64Array;
+  /** The few tasks that raised, by position in this chunk. */
+  errors: { at: number; error: TaskError }[];
+}
+
+/** Per lock span: pid, tid, requestNs, acquiredNs, releasedNs, index into the chunk's `sites`. */
+export const LOCK_STRIDE = 6;
+
+export interface PackedLocks {
+  count: number;
+  data: Float64Array;
+  sites: SourceSite[];
+}
+
 export type HostToWebview =
   | { type: 'traceBegin'; streamId: number; header: TraceHeader; totalItems: number }
   | {
       type: 'traceChunk';
       streamId: number;
       runIndex: number;
-      tasks?: TaskSpan[];
-      lockSpans?: LockSpan[];
+      tasks?: PackedTasks;
+      lockSpans?: PackedLocks;
       coreSamples?: CoreSample[];
     }
   | { type: 'traceEnd'; streamId: number }
@@ -47,6 +87,35 @@ export type WebviewToHost =
 /** Items (tasks, lock spans, core samples) per chunk: a few MB of JSON at most. */
 export const DEFAULT_CHUNK_ITEMS = 20_000;
 
+export function packTasks(tasks: readonly TaskSpan[]): PackedTasks {
+  const data = new Float64Array(tasks.length * TASK_STRIDE);
+  const errors: PackedTasks['errors'] = [];
+  tasks.forEach((t, i) => {
+    const d = t.decomposition;
+    const values = [t.index, t.pid, t.tid, t.worker, t.startNs, t.endNs, t.coreStart, t.coreEnd, d.cpuNs, d.runqNs, d.blockedNs, d.lockWaitNs, d.gilWaitNs ?? NaN, d.ioNs ?? NaN, d.sleepNs ?? NaN, d.samples];
+    data.set(values, i * TASK_STRIDE);
+    if (t.error) errors.push({ at: i, error: t.error });
+  });
+  return { count: tasks.length, data, errors };
+}
+
+export function packLocks(spans: readonly LockSpan[]): PackedLocks {
+  const data = new Float64Array(spans.length * LOCK_STRIDE);
+  const sites: SourceSite[] = [];
+  const siteIndex = new Map<string, number>();
+  spans.forEach((span, i) => {
+    const key = `${span.site.line}:${span.site.file}`;
+    let site = siteIndex.get(key);
+    if (site === undefined) {
+      site = sites.length;
+      siteIndex.set(key, site);
+      sites.push({ file: span.site.file, line: span.site.line });
+    }
+    data.set([span.pid, span.tid, span.requestNs, span.acquiredNs, span.releasedNs, site], i * LOCK_STRIDE);
+  });
+  return { count: spans.length, data, sites };
+}
+
 /** Splits a trace into `traceBegin`, bounded `traceChunk`s and `traceEnd`, in order. */
 export function* traceMessages(trace: ProfileTrace, streamId: number, chunkItems = DEFAULT_CHUNK_ITEMS): Generator<HostToWebview> {
   if (!Number.isInteger(chunkItems) || chunkItems < 1) throw new RangeError(`chunkItems must be a positive integer, got ${chunkItems}`);
@@ -58,10 +127,10 @@ export function* traceMessages(trace: ProfileTrace, streamId: number, chunkItems
   yield { type: 'traceBegin', streamId, header: { ...trace, runs }, totalItems };
   for (const [runIndex, run] of trace.runs.entries()) {
     for (let i = 0; i < run.tasks.length; i += chunkItems) {
-      yield { type: 'traceChunk', streamId, runIndex, tasks: run.tasks.slice(i, i + chunkItems) };
+      yield { type: 'traceChunk', streamId, runIndex, tasks: packTasks(run.tasks.slice(i, i + chunkItems)) };
     }
     for (let i = 0; i < run.lockSpans.length; i += chunkItems) {
-      yield { type: 'traceChunk', streamId, runIndex, lockSpans: run.lockSpans.slice(i, i + chunkItems) };
+      yield { type: 'traceChunk', streamId, runIndex, lockSpans: packLocks(run.lockSpans.slice(i, i + chunkItems)) };
     }
     for (let i = 0; i < run.coreSamples.length; i += chunkItems) {
       yield { type: 'traceChunk', streamId, runIndex, coreSamples: run.coreSamples.slice(i, i + chunkItems) };

@@ -4,8 +4,12 @@
  * one pass over the visible tasks and at most `width` rectangles per state. Pure, so the
  * arithmetic (nothing lost, nothing double-counted) is unit-tested.
  */
+import { lodTotalUntil } from './lod';
 import { STATE_COUNT } from './states';
 import { visibleTasks, type TaskColumns } from './model';
+
+/** Bins per pixel from which the prefix sums are exact enough to draw from. */
+const LOD_BINS_PER_PIXEL = 4;
 
 export interface LaneDrawPlan {
   /** Positions (in the lane's columns) of tasks drawn individually. */
@@ -30,6 +34,19 @@ export function planLane(tasks: TaskColumns, view: Viewport, minDetailPx: number
   const detailed: number[] = [];
   let aggregated = 0;
   const [first, last] = visibleTasks(tasks, t0, t1);
+  const lod = tasks.lod;
+  if (lod && nsPerPx >= LOD_BINS_PER_PIXEL * lod.binNs) {
+    // Zoomed far out: every column from the prefix sums; tasks are not visited at all.
+    for (let k = 0; k < STATE_COUNT; k++) {
+      let previous = lodTotalUntil(lod, k, t0);
+      for (let c = 0; c < width; c++) {
+        const next = lodTotalUntil(lod, k, t0 + (c + 1) * nsPerPx);
+        out[c * STATE_COUNT + k] = next - previous;
+        previous = next;
+      }
+    }
+    return { detailed, columns: out, aggregated: last - first };
+  }
   const { start, end, states } = tasks;
   for (let i = first; i < last; i++) {
     const s = start[i]!;

@@ -4,9 +4,10 @@
  * nanoseconds relative to their run's start, which is also what makes side-by-side runs share
  * one axis. Pure (no DOM) so it is unit-tested in node.
  */
-import type { CoreSample, LockSpan, PoolKind, TaskError, TaskSpan } from '../shared/trace';
-import type { HostToWebview, RunHeader, TraceHeader } from '../shared/webview-protocol';
-import { STATE_COUNT, stateDurations } from './states';
+import type { CoreSample, PoolKind, TaskError } from '../shared/trace';
+import { LOCK_STRIDE, TASK_STRIDE, type HostToWebview, type PackedLocks, type PackedTasks, type RunHeader, type TraceHeader } from '../shared/webview-protocol';
+import { buildLod, type LaneLod } from './lod';
+import { STATE_COUNT, stateDurationsOf } from './states';
 
 export interface Lane {
   runIndex: number;
@@ -31,6 +32,8 @@ export interface TaskColumns {
   coreEnd: Int32Array;
   /** Task errors by position in this lane (rare, so a map). */
   errors: Map<number, TaskError>;
+  /** Pre-aggregated bins for drawing the lane zoomed out; null for small lanes. */
+  lod: LaneLod | null;
 }
 
 export interface LockColumns {
@@ -102,20 +105,184 @@ export function siteKey(site: { file: string; line: number }): string {
   return `${site.file}:${site.line}`;
 }
 
-interface RunBuffer {
-  tasks: TaskSpan[][];
-  locks: LockSpan[][];
-  samples: CoreSample[][];
+/** A Float64Array that grows by doubling: chunks are folded in as they arrive. */
+class GrowableF64 {
+  data = new Float64Array(64);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = value;
+  }
 }
 
 /**
- * Collects a streamed trace. Chunks are kept as received (arrays of plain objects) until
- * `finish`, which builds the columns once and drops the objects.
+ * One thread's spans while the trace streams in. Columns are filled chunk by chunk so the
+ * span objects of a chunk are garbage as soon as it is read: a million spans never sit in
+ * memory as objects.
+ */
+class LaneBuilder {
+  readonly taskStart = new GrowableF64();
+  readonly taskEnd = new GrowableF64();
+  readonly taskStates = new GrowableF64();
+  /** index, worker, coreStart, coreEnd per task. */
+  readonly taskInts = new GrowableF64();
+  readonly errors = new Map<number, TaskError>();
+  tasksSorted = true;
+  readonly lockTimes = new GrowableF64();
+  readonly lockSites = new GrowableF64();
+  locksSorted = true;
+  private readonly scratch = new Float64Array(STATE_COUNT);
+
+  constructor(
+    readonly pid: number,
+    readonly tid: number,
+    private readonly origin: number,
+  ) {}
+
+  /** Appends task `i` of a packed chunk. */
+  addTask(packed: PackedTasks, i: number, error: TaskError | undefined): void {
+    const d = packed.data;
+    const o = i * TASK_STRIDE;
+    const n = this.taskStart.length;
+    const start = d[o + 4]! - this.origin;
+    const end = Math.max(start, d[o + 5]! - this.origin);
+    if (n > 0 && start < this.taskStart.data[n - 1]!) this.tasksSorted = false;
+    this.taskStart.push(start);
+    this.taskEnd.push(end);
+    stateDurationsOf(end - start, d[o + 8]!, d[o + 9]!, d[o + 11]!, d[o + 12]!, d[o + 13]!, d[o + 14]!, this.scratch, 0);
+    for (let k = 0; k < STATE_COUNT; k++) this.taskStates.push(this.scratch[k]!);
+    this.taskInts.push(d[o]!);
+    this.taskInts.push(d[o + 3]!);
+    this.taskInts.push(d[o + 6]!);
+    this.taskInts.push(d[o + 7]!);
+    if (error) this.errors.set(n, error);
+  }
+
+  /** Appends lock span `i` of a packed chunk; `site` is already interned model-wide. */
+  addLock(packed: PackedLocks, i: number, site: number): void {
+    const d = packed.data;
+    const o = i * LOCK_STRIDE;
+    const n = this.lockSites.length;
+    const [request, acquired, released] = [d[o + 2]!, d[o + 3]!, d[o + 4]!];
+    if (n > 0 && request - this.origin < this.lockTimes.data[(n - 1) * 3]!) this.locksSorted = false;
+    this.lockTimes.push(request - this.origin);
+    this.lockTimes.push(Math.max(request, acquired) - this.origin);
+    this.lockTimes.push(Math.max(request, acquired, released) - this.origin);
+    this.lockSites.push(site);
+  }
+
+  tasks(): TaskColumns {
+    const n = this.taskStart.length;
+    const order = sortOrder(this.taskStart.data, n, this.tasksSorted);
+    const columns: TaskColumns = {
+      count: n,
+      start: new Float64Array(n),
+      end: new Float64Array(n),
+      maxEnd: new Float64Array(n),
+      states: new Float64Array(n * STATE_COUNT),
+      index: new Uint32Array(n),
+      worker: new Int32Array(n),
+      coreStart: new Int32Array(n),
+      coreEnd: new Int32Array(n),
+      errors: new Map(),
+      lod: null,
+    };
+    let maxEnd = -Infinity;
+    const ints = this.taskInts.data;
+    for (let i = 0; i < n; i++) {
+      const from = order ? order[i]! : i;
+      columns.start[i] = this.taskStart.data[from]!;
+      columns.end[i] = this.taskEnd.data[from]!;
+      maxEnd = Math.max(maxEnd, columns.end[i]!);
+      columns.maxEnd[i] = maxEnd;
+      columns.states.set(this.taskStates.data.subarray(from * STATE_COUNT, (from + 1) * STATE_COUNT), i * STATE_COUNT);
+      columns.index[i] = ints[from * 4]!;
+      columns.worker[i] = ints[from * 4 + 1]!;
+      columns.coreStart[i] = ints[from * 4 + 2]!;
+      columns.coreEnd[i] = ints[from * 4 + 3]!;
+      const error = this.errors.get(from);
+      if (error) columns.errors.set(i, error);
+    }
+    columns.lod = buildLod(columns.start, columns.end, columns.states, n, n > 0 ? maxEnd : 0);
+    return columns;
+  }
+
+  locks(): LockColumns {
+    const n = this.lockSites.length;
+    const requests = Float64Array.from({ length: n }, (_, i) => this.lockTimes.data[i * 3]!);
+    const order = sortOrder(requests, n, this.locksSorted);
+    const columns: LockColumns = {
+      count: n,
+      request: new Float64Array(n),
+      acquired: new Float64Array(n),
+      released: new Float64Array(n),
+      maxReleased: new Float64Array(n),
+      site: new Uint32Array(n),
+    };
+    let maxReleased = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const from = order ? order[i]! : i;
+      columns.request[i] = this.lockTimes.data[from * 3]!;
+      columns.acquired[i] = this.lockTimes.data[from * 3 + 1]!;
+      columns.released[i] = this.lockTimes.data[from * 3 + 2]!;
+      maxReleased = Math.max(maxReleased, columns.released[i]!);
+      columns.maxReleased[i] = maxReleased;
+      columns.site[i] = this.lockSites.data[from]!;
+    }
+    return columns;
+  }
+}
+
+function checkPacked(data: unknown, count: number, stride: number, what: string): void {
+  if (!(data instanceof Float64Array) || !Number.isInteger(count) || count < 0 || data.length !== count * stride) {
+    throw new Error(`a ${what} chunk must carry a Float64Array of ${stride} numbers per span`);
+  }
+}
+
+/** The permutation that sorts `keys[0..n)`, or null when they already are sorted. */
+function sortOrder(keys: Float64Array, n: number, sorted: boolean): Uint32Array | null {
+  if (sorted) return null;
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => keys[a]! - keys[b]! || a - b);
+  return order;
+}
+
+interface RunBuilder {
+  header: RunHeader;
+  threads: Map<string, LaneBuilder>;
+  samples: CoreSample[];
+  taskCount: number;
+  lockSpanCount: number;
+}
+
+class SiteTable {
+  readonly sites: LockSite[] = [];
+  private readonly index = new Map<string, number>();
+  intern(site: { file: string; line: number }): number {
+    const key = siteKey(site);
+    let index = this.index.get(key);
+    if (index === undefined) {
+      index = this.sites.length;
+      this.index.set(key, index);
+      this.sites.push({ key, file: site.file, line: site.line });
+    }
+    return index;
+  }
+}
+
+/**
+ * Collects a streamed trace into columns chunk by chunk; `traceEnd` sorts what arrived out of
+ * order and returns the model.
  */
 export class TraceAssembler {
   private header: TraceHeader | null = null;
   private streamId = -1;
-  private buffers: RunBuffer[] = [];
+  private runs: RunBuilder[] = [];
+  private sites = new SiteTable();
   private received = 0;
 
   /** Returns the finished model on `traceEnd`, else null. Throws on a malformed stream. */
@@ -125,23 +292,26 @@ export class TraceAssembler {
         this.header = message.header;
         this.streamId = message.streamId;
         this.received = 0;
-        this.buffers = message.header.runs.map(() => ({ tasks: [], locks: [], samples: [] }));
+        this.sites = new SiteTable();
+        this.runs = message.header.runs.map((header) => ({ header, threads: new Map(), samples: [], taskCount: 0, lockSpanCount: 0 }));
         return null;
       case 'traceChunk': {
         if (message.streamId !== this.streamId || !this.header) return null;
-        const buffer = this.buffers[message.runIndex];
-        if (!buffer) throw new Error(`trace chunk for run ${message.runIndex}, but the trace has ${this.buffers.length} runs`);
-        if (message.tasks) buffer.tasks.push(message.tasks);
-        if (message.lockSpans) buffer.locks.push(message.lockSpans);
-        if (message.coreSamples) buffer.samples.push(message.coreSamples);
-        this.received += (message.tasks?.length ?? 0) + (message.lockSpans?.length ?? 0) + (message.coreSamples?.length ?? 0);
+        const run = this.runs[message.runIndex];
+        if (!run) throw new Error(`trace chunk for run ${message.runIndex}, but the trace has ${this.runs.length} runs`);
+        if (message.tasks) this.addTasks(run, message.tasks);
+        if (message.lockSpans) this.addLocks(run, message.lockSpans);
+        for (const sample of message.coreSamples ?? []) run.samples.push(sample);
+        this.received += (message.tasks?.count ?? 0) + (message.lockSpans?.count ?? 0) + (message.coreSamples?.length ?? 0);
         return null;
       }
       case 'traceEnd': {
         if (message.streamId !== this.streamId || !this.header) return null;
-        const model = buildModel(this.header, this.buffers);
+        const lanes: Lane[] = [];
+        const runs = this.runs.map((run, index) => finishRun(index, run, lanes));
+        const model: TraceModel = { header: this.header, runs, lanes, sites: this.sites.sites, totalTasks: runs.reduce((sum, r) => sum + r.taskCount, 0) };
         this.header = null;
-        this.buffers = [];
+        this.runs = [];
         return model;
       }
       case 'traceError':
@@ -152,61 +322,47 @@ export class TraceAssembler {
   get itemsReceived(): number {
     return this.received;
   }
-}
 
-function buildModel(header: TraceHeader, buffers: RunBuffer[]): TraceModel {
-  const lanes: Lane[] = [];
-  const sites: LockSite[] = [];
-  const siteIndex = new Map<string, number>();
-  const internSite = (site: { file: string; line: number }): number => {
-    const key = siteKey(site);
-    let index = siteIndex.get(key);
-    if (index === undefined) {
-      index = sites.length;
-      siteIndex.set(key, index);
-      sites.push({ key, file: site.file, line: site.line });
+  private addTasks(run: RunBuilder, packed: PackedTasks): void {
+    checkPacked(packed.data, packed.count, TASK_STRIDE, 'task');
+    const errors = new Map(packed.errors.map((e) => [e.at, e.error]));
+    const d = packed.data;
+    for (let i = 0; i < packed.count; i++) this.lane(run, d[i * TASK_STRIDE + 1]!, d[i * TASK_STRIDE + 2]!).addTask(packed, i, errors.get(i));
+    run.taskCount += packed.count;
+  }
+
+  private addLocks(run: RunBuilder, packed: PackedLocks): void {
+    checkPacked(packed.data, packed.count, LOCK_STRIDE, 'lock');
+    const sites = packed.sites.map((site) => this.sites.intern(site));
+    const d = packed.data;
+    for (let i = 0; i < packed.count; i++) {
+      const o = i * LOCK_STRIDE;
+      const site = sites[d[o + 5]!];
+      if (site === undefined) throw new Error(`lock span ${i} of a chunk names site ${d[o + 5]}, but the chunk has ${sites.length} sites`);
+      this.lane(run, d[o]!, d[o + 1]!).addLock(packed, i, site);
     }
-    return index;
-  };
-  const runs = header.runs.map((run, index) => buildRun(index, run, buffers[index] ?? { tasks: [], locks: [], samples: [] }, lanes, internSite));
-  return { header, runs, lanes, sites, totalTasks: runs.reduce((sum, r) => sum + r.taskCount, 0) };
+    run.lockSpanCount += packed.count;
+  }
+
+  private lane(run: RunBuilder, pid: number, tid: number): LaneBuilder {
+    const key = `${pid}/${tid}`;
+    let lane = run.threads.get(key);
+    if (!lane) run.threads.set(key, (lane = new LaneBuilder(pid, tid, run.header.startNs)));
+    return lane;
+  }
 }
 
-function buildRun(
-  index: number,
-  header: RunHeader,
-  buffer: RunBuffer,
-  lanes: Lane[],
-  internSite: (site: { file: string; line: number }) => number,
-): RunModel {
-  const origin = header.startNs;
-  const byThread = new Map<string, { pid: number; tid: number; tasks: TaskSpan[]; locks: LockSpan[] }>();
-  const thread = (pid: number, tid: number) => {
-    const key = `${pid}/${tid}`;
-    let entry = byThread.get(key);
-    if (!entry) byThread.set(key, (entry = { pid, tid, tasks: [], locks: [] }));
-    return entry;
-  };
-  let taskCount = 0;
-  let lockSpanCount = 0;
-  for (const chunk of buffer.tasks) {
-    for (const task of chunk) thread(task.pid, task.tid).tasks.push(task);
-    taskCount += chunk.length;
-  }
-  for (const chunk of buffer.locks) {
-    for (const span of chunk) thread(span.pid, span.tid).locks.push(span);
-    lockSpanCount += chunk.length;
-  }
-
-  const threads = [...byThread.values()].sort((a, b) => a.pid - b.pid || a.tid - b.tid);
+function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
+  const { header } = run;
+  const threads = [...run.threads.values()].sort((a, b) => a.pid - b.pid || a.tid - b.tid);
   const laneIds: number[] = [];
   const processes = new Map<number, ProcessInfo>();
   for (const t of threads) {
     const laneId = lanes.length;
-    const workers = new Set(t.tasks.map((task) => task.worker));
+    const tasks = t.tasks();
+    const workers = new Set(tasks.worker);
     const workerText = workers.size === 1 ? ` · worker ${[...workers][0]}` : '';
-    const tasks = taskColumns(t.tasks, origin);
-    lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: `tid ${t.tid}${workerText}`, tasks, locks: lockColumns(t.locks, origin, internSite) });
+    lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: `tid ${t.tid}${workerText}`, tasks, locks: t.locks() });
     laneIds.push(laneId);
     let proc = processes.get(t.pid);
     if (!proc) processes.set(t.pid, (proc = { pid: t.pid, peakRssBytes: null, firstNs: Infinity, lastNs: -Infinity, lanes: [] }));
@@ -231,67 +387,11 @@ function buildRun(
     header,
     lanes: laneIds,
     processes: [...processes.values()],
-    cores: coreStrip(buffer.samples.flat(), origin),
+    cores: coreStrip(run.samples, header.startNs),
     wakes: wakeArrows(lanes, laneIds),
-    taskCount,
-    lockSpanCount,
+    taskCount: run.taskCount,
+    lockSpanCount: run.lockSpanCount,
   };
-}
-
-function taskColumns(tasks: TaskSpan[], origin: number): TaskColumns {
-  tasks.sort((a, b) => a.startNs - b.startNs);
-  const n = tasks.length;
-  const columns: TaskColumns = {
-    count: n,
-    start: new Float64Array(n),
-    end: new Float64Array(n),
-    maxEnd: new Float64Array(n),
-    states: new Float64Array(n * STATE_COUNT),
-    index: new Uint32Array(n),
-    worker: new Int32Array(n),
-    coreStart: new Int32Array(n),
-    coreEnd: new Int32Array(n),
-    errors: new Map(),
-  };
-  let maxEnd = -Infinity;
-  tasks.forEach((task, i) => {
-    const start = task.startNs - origin;
-    const end = Math.max(start, task.endNs - origin);
-    columns.start[i] = start;
-    columns.end[i] = end;
-    maxEnd = Math.max(maxEnd, end);
-    columns.maxEnd[i] = maxEnd;
-    stateDurations(end - start, task.decomposition, columns.states, i * STATE_COUNT);
-    columns.index[i] = task.index;
-    columns.worker[i] = task.worker;
-    columns.coreStart[i] = task.coreStart;
-    columns.coreEnd[i] = task.coreEnd;
-    if (task.error) columns.errors.set(i, task.error);
-  });
-  return columns;
-}
-
-function lockColumns(spans: LockSpan[], origin: number, internSite: (site: { file: string; line: number }) => number): LockColumns {
-  spans.sort((a, b) => a.requestNs - b.requestNs);
-  const n = spans.length;
-  const columns: LockColumns = {
-    count: n,
-    request: new Float64Array(n),
-    acquired: new Float64Array(n),
-    released: new Float64Array(n),
-    maxReleased: new Float64Array(n),
-    site: new Uint32Array(n),
-  };
-  let maxReleased = -Infinity;
-  spans.forEach((span, i) => {
-    columns.request[i] = span.requestNs - origin;
-    columns.acquired[i] = Math.max(span.requestNs, span.acquiredNs) - origin;
-    columns.released[i] = Math.max(span.acquiredNs, span.releasedNs, span.requestNs) - origin;
-    maxReleased = Math.max(maxReleased, columns.released[i]!);
-    columns.maxReleased[i] = maxReleased;
-    columns.site[i] = internSite(span.site);
-  });
-  return columns;
 }
 
 function coreStrip(samples: CoreSample[], origin: number): CoreStrip {

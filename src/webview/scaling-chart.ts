@@ -24,7 +24,7 @@ export function scalingChart(header: TraceHeader, palette: Palette): HTMLElement
   const maxSpeed = Math.max(maxWorkers, max(points, (p) => p.maxSpeedup) ?? 1);
   const x = scaleLinear().domain([0, maxWorkers]).range([M.left, W - M.right]).nice();
   const y = scaleLinear().domain([0, maxSpeed]).range([H - M.bottom, M.top]).nice();
-  const yEfficiency = scaleLinear().domain([0, 1.2]).range([H - M.bottom, M.top]);
+  const yEfficiency = scaleLinear().domain([0, Math.max(1.2, max(points, (p) => p.efficiency) ?? 1)]).range([H - M.bottom, M.top]).nice();
   const svg = select(section)
     .append('svg')
     .attr('viewBox', `0 0 ${W} ${H}`)

@@ -24,11 +24,26 @@ export const STATE_LABELS: Record<TaskState, string> = {
  * segments always add up to the task's wall time.
  */
 export function stateDurations(wallNs: number, d: TaskDecomposition, out: Float64Array, offset: number): void {
-  const cpu = clampNs(d.cpuNs);
-  const runq = clampNs(d.runqNs);
-  const lock = clampNs(d.lockWaitNs);
-  const gil = clampNs(d.gilWaitNs ?? 0);
-  const io = clampNs(d.ioNs ?? 0) + clampNs(d.sleepNs ?? 0);
+  stateDurationsOf(wallNs, d.cpuNs, d.runqNs, d.lockWaitNs, d.gilWaitNs ?? NaN, d.ioNs ?? NaN, d.sleepNs ?? NaN, out, offset);
+}
+
+/** The same from packed fields, where an unmeasured (null) part is NaN. */
+export function stateDurationsOf(
+  wallNs: number,
+  cpuNs: number,
+  runqNs: number,
+  lockWaitNs: number,
+  gilWaitNs: number,
+  ioNs: number,
+  sleepNs: number,
+  out: Float64Array,
+  offset: number,
+): void {
+  const cpu = clampNs(cpuNs);
+  const runq = clampNs(runqNs);
+  const lock = clampNs(lockWaitNs);
+  const gil = clampNs(gilWaitNs);
+  const io = clampNs(ioNs) + clampNs(sleepNs);
   const attributed = cpu + runq + lock + gil + io;
   // Measurement noise can make the parts exceed the wall time; scale them down to fit.
   const scale = attributed > wallNs && attributed > 0 ? wallNs / attributed : 1;

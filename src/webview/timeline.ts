@@ -20,6 +20,8 @@ const TASK_BAND = 17;
 const LOCK_BAND = 7;
 const MIN_DETAIL_PX = 3;
 const MAX_ARROWS = 3000;
+const MAX_LOCK_LABEL_SPANS = 400;
+const ERROR_OUTLINE = '#f14c4c';
 const MIN_NS_PER_PX = 50;
 
 export interface TimelineTarget {
@@ -68,8 +70,11 @@ export class Timeline {
   private width = 0;
   private height = 0;
   private dpr = 1;
+  /** One lane's band (task columns and lock marks), reused for every lane. */
   private image: ImageData | null = null;
   private columns: Float64Array = new Float64Array(0);
+  private marks: Uint8Array = new Uint8Array(0);
+  private readonly textWidths = new Map<string, number>();
   private drawScheduled = false;
   private movingBrush = false;
   lastFrame: FrameStats = { spansDetailed: 0, spansAggregated: 0, lockSpans: 0, arrows: 0, arrowsHidden: false, frameMs: 0 };
@@ -123,7 +128,9 @@ export class Timeline {
         this.scheduleDraw();
       });
     select(this.canvas).call(this.zoomBehavior).on('dblclick.zoom', null);
+    // An explicit extent: the default reads the SVG's size, which fails before layout.
     this.brush = brushX()
+      .extent([[GUTTER, 0], [GUTTER + 1, BRUSH_HEIGHT]])
       .on('brush end', (event: D3BrushEvent<unknown>) => {
         if (this.movingBrush || !event.sourceEvent) return;
         const selection = event.selection as [number, number] | null;
@@ -148,6 +155,7 @@ export class Timeline {
 
   setPalette(palette: Palette): void {
     this.palette = palette;
+    this.textWidths.clear();
     this.scheduleDraw();
   }
 
@@ -298,21 +306,30 @@ export class Timeline {
     const dpr = this.dpr;
     const deviceWidth = this.canvas.width;
     const deviceHeight = this.canvas.height;
-    if (!this.image || this.image.width !== deviceWidth || this.image.height !== deviceHeight) {
-      this.image = ctx.createImageData(deviceWidth, deviceHeight);
-    }
-    const pixels = new Uint32Array(this.image.data.buffer);
-    pixels.fill(packOver(p.background, '#808080'));
     const stats: FrameStats = { spansDetailed: 0, spansAggregated: 0, lockSpans: 0, arrows: 0, arrowsHidden: false, frameMs: 0 };
     const top = this.scroller.scrollTop;
     const [firstRow, endRow] = rowsInView(this.layout, top, top + this.height);
     const model = this.model;
     const detailed: { row: Row & { kind: 'thread' }; indices: number[] }[] = [];
     const [t0, t1] = this.visibleRange();
-    const plotDeviceWidth = Math.max(1, deviceWidth - Math.round(GUTTER * dpr));
+    const gutter = Math.round(GUTTER * dpr);
+    const plotDeviceWidth = Math.max(1, deviceWidth - gutter);
     const nsPerDevicePx = (t1 - t0) / plotDeviceWidth;
+    ctx.fillStyle = p.background;
+    ctx.fillRect(0, 0, deviceWidth, deviceHeight);
     if (model) {
+      // Aggregated task columns and lock marks are written as pixels into one lane-sized
+      // image reused for every lane; the rest is vector drawing on top.
+      const taskRows = Math.round(TASK_BAND * dpr);
+      const laneRows = Math.round((TASK_BAND + 2 + LOCK_BAND) * dpr);
+      if (!this.image || this.image.width !== plotDeviceWidth || this.image.height !== laneRows) {
+        this.image = ctx.createImageData(plotDeviceWidth, laneRows);
+        this.marks = new Uint8Array(plotDeviceWidth);
+      }
+      const pixels = new Uint32Array(this.image.data.buffer);
+      const backgroundWord = packOver(p.background, '#808080');
       const stateWords = STATES.map((s) => packOver(p.states[s], p.background));
+      const lockWords = { wait: packOver(p.states.lockWait, p.background), hold: packOver(p.lockHold, p.background) };
       if (this.columns.length !== plotDeviceWidth * STATE_COUNT) this.columns = new Float64Array(plotDeviceWidth * STATE_COUNT);
       for (let r = firstRow; r < endRow; r++) {
         const row = this.layout.rows[r]!;
@@ -322,21 +339,23 @@ export class Timeline {
         stats.spansAggregated += plan.aggregated;
         stats.spansDetailed += plan.detailed.length;
         detailed.push({ row, indices: plan.detailed });
-        if (plan.aggregated === 0) continue;
-        const bandTop = Math.round((row.y - top + 2) * dpr);
-        const bandHeight = Math.round(TASK_BAND * dpr);
-        writeColumns(pixels, deviceWidth, deviceHeight, Math.round(GUTTER * dpr), bandTop, bandHeight, plan.columns, nsPerDevicePx, stateWords);
+        pixels.fill(backgroundWord);
+        if (plan.aggregated > 0) writeColumns(pixels, plotDeviceWidth, laneRows, 0, 0, taskRows, plan.columns, nsPerDevicePx, stateWords);
+        if (plan.detailed.length > 0) writeTaskSegments(pixels, plotDeviceWidth, taskRows, lane, plan.detailed, t0, nsPerDevicePx, stateWords);
+        const lockTop = Math.round((TASK_BAND + 2) * dpr);
+        const locksDrawn = writeLockMarks(pixels, plotDeviceWidth, lockTop, laneRows - lockTop, lane, t0, nsPerDevicePx, this.marks, lockWords);
+        stats.lockSpans += locksDrawn;
+        if (plan.aggregated > 0 || plan.detailed.length > 0 || locksDrawn > 0) ctx.putImageData(this.image, gutter, Math.round((row.y - top + 2) * dpr));
       }
     }
-    ctx.putImageData(this.image, 0, 0);
     ctx.save();
     ctx.scale(dpr, dpr);
     ctx.font = p.font;
     ctx.textBaseline = 'middle';
     this.drawGrid();
     if (model) {
-      for (let r = firstRow; r < endRow; r++) this.drawRow(this.layout.rows[r]!, top, stats);
-      for (const { row, indices } of detailed) this.drawDetailedTasks(model.lanes[row.laneId]!, row.y - top, indices);
+      for (let r = firstRow; r < endRow; r++) this.drawRow(this.layout.rows[r]!, top);
+      this.drawTaskOutlines(detailed.map(({ row, indices }) => ({ lane: model.lanes[row.laneId]!, y: row.y - top, indices })));
       this.drawArrows(top, stats);
       this.drawRange();
     }
@@ -362,7 +381,7 @@ export class Timeline {
     ctx.stroke();
   }
 
-  private drawRow(row: Row, top: number, stats: FrameStats): void {
+  private drawRow(row: Row, top: number): void {
     const ctx = this.ctx;
     const p = this.palette;
     const model = this.model!;
@@ -406,7 +425,7 @@ export class Timeline {
       case 'thread': {
         const lane = model.lanes[row.laneId]!;
         ctx.fillText(clipText(ctx, lane.label, GUTTER - 14), 14, y + TASK_BAND / 2 + 2);
-        this.drawLocks(lane, y, stats);
+        this.drawLockLabels(lane, y);
         return;
       }
     }
@@ -457,76 +476,60 @@ export class Timeline {
     ctx.globalAlpha = 1;
   }
 
-  private drawLocks(lane: Lane, y: number, stats: FrameStats): void {
+  /** Names the lock on waits wide enough to hold the text (only when zoomed in that far). */
+  private drawLockLabels(lane: Lane, y: number): void {
     const ctx = this.ctx;
-    const p = this.palette;
     const locks = lane.locks;
-    if (locks.count === 0) return;
     const [t0, t1] = this.visibleRange();
     const [first, last] = visibleLocks(locks, t0, t1);
+    if (last - first > MAX_LOCK_LABEL_SPANS) return;
     const bandY = y + TASK_BAND + 2;
-    let lastPixel = -1;
+    ctx.fillStyle = this.palette.foreground;
     for (let i = first; i < last; i++) {
-      if (locks.released[i]! < t0) continue;
-      const xr = this.x(locks.request[i]!);
-      const xa = this.x(locks.acquired[i]!);
-      const xe = this.x(locks.released[i]!);
-      // Many sub-pixel spans in one pixel: one mark is enough at this zoom.
-      if (xe - xr < 1 && Math.floor(xr) === lastPixel) continue;
-      lastPixel = Math.floor(xr);
-      stats.lockSpans++;
-      const hx0 = Math.max(GUTTER, xa);
-      const hx1 = Math.min(this.width, xe);
-      if (hx1 > hx0 || xe - xa < 1) {
-        ctx.fillStyle = p.lockHold;
-        ctx.fillRect(hx0, bandY + 2, Math.max(1, hx1 - hx0), LOCK_BAND - 4);
-      }
-      const wx0 = Math.max(GUTTER, xr);
-      const wx1 = Math.min(this.width, xa);
-      if (wx1 > wx0) {
-        ctx.fillStyle = p.states.lockWait;
-        ctx.fillRect(wx0, bandY, Math.max(1, wx1 - wx0), LOCK_BAND);
-        if (wx1 - wx0 > 70) {
-          const site = this.model!.sites[locks.site[i]!]!;
-          ctx.fillStyle = p.foreground;
-          ctx.fillText(clipText(ctx, `waits for ${site.key}`, wx1 - wx0 - 4), wx0 + 2, bandY + LOCK_BAND / 2 + 5);
-        }
-      }
+      const wx0 = Math.max(GUTTER, this.x(locks.request[i]!));
+      const wx1 = Math.min(this.width, this.x(locks.acquired[i]!));
+      if (wx1 - wx0 <= 70) continue;
+      const site = this.model!.sites[locks.site[i]!]!;
+      ctx.fillText(clipText(ctx, `waits for ${site.key}`, wx1 - wx0 - 4), wx0 + 2, bandY + LOCK_BAND / 2 + 5);
     }
   }
 
-  private drawDetailedTasks(lane: Lane, y: number, indices: number[]): void {
+  /** Outlines and labels of the tasks wide enough to see (their fill is in the lane image). */
+  private drawTaskOutlines(batches: { lane: Lane; y: number; indices: number[] }[]): void {
     const ctx = this.ctx;
     const p = this.palette;
-    const { start, end, states } = lane.tasks;
-    for (const i of indices) {
-      const xs = this.x(start[i]!);
-      const xe = this.x(end[i]!);
-      const wall = end[i]! - start[i]!;
-      let cursor = xs;
-      for (let k = 0; k < STATE_COUNT; k++) {
-        const w = wall > 0 ? ((xe - xs) * states[i * STATE_COUNT + k]!) / wall : 0;
-        if (w <= 0) continue;
-        const a = Math.max(GUTTER, cursor);
-        const b = Math.min(this.width, cursor + w);
-        if (b > a) {
-          ctx.fillStyle = p.states[STATES[k]!];
-          ctx.fillRect(a, y + 2, b - a, TASK_BAND);
-        }
-        cursor += w;
-      }
-      const a = Math.max(GUTTER, xs);
-      const b = Math.min(this.width, xe);
-      if (b - a > 3) {
-        ctx.strokeStyle = lane.tasks.errors.has(i) ? '#f14c4c' : p.background;
-        ctx.lineWidth = lane.tasks.errors.has(i) ? 2 : 1;
-        ctx.strokeRect(a + 0.5, y + 2.5, b - a - 1, TASK_BAND - 1);
-      }
-      if (b - a > 48) {
-        ctx.fillStyle = p.background;
-        ctx.fillText(clipText(ctx, `task ${lane.tasks.index[i]}`, b - a - 6), a + 3, y + 2 + TASK_BAND / 2);
+    const outlines = new Path2D();
+    const failed = new Path2D();
+    ctx.fillStyle = p.background;
+    for (const { lane, y, indices } of batches) {
+      for (const i of indices) {
+        const a = Math.max(GUTTER, this.x(lane.tasks.start[i]!));
+        const b = Math.min(this.width, this.x(lane.tasks.end[i]!));
+        if (b - a <= 3) continue;
+        (lane.tasks.errors.has(i) ? failed : outlines).rect(a + 0.5, y + 2.5, b - a - 1, TASK_BAND - 1);
+        if (b - a <= 48) continue;
+        const label = `task ${lane.tasks.index[i]}`;
+        if (this.textWidth(label) <= b - a - 6) ctx.fillText(label, a + 3, y + 2 + TASK_BAND / 2);
       }
     }
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = p.background;
+    ctx.stroke(outlines);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = ERROR_OUTLINE;
+    ctx.stroke(failed);
+    ctx.lineWidth = 1;
+  }
+
+  /** Text widths are measured once per font (measureText is slow on a busy frame). */
+  private textWidth(text: string): number {
+    let width = this.textWidths.get(text);
+    if (width === undefined) {
+      if (this.textWidths.size > 5000) this.textWidths.clear();
+      width = this.ctx.measureText(text).width;
+      this.textWidths.set(text, width);
+    }
+    return width;
   }
 
   private drawArrows(top: number, stats: FrameStats): void {
@@ -733,6 +736,75 @@ function clipText(ctx: CanvasRenderingContext2D, text: string, maxWidth: number)
     else hi = mid - 1;
   }
   return lo === 0 ? '' : `${text.slice(0, lo)}…`;
+}
+
+/**
+ * Writes the tasks drawn individually as proportional state segments, full band height. Tasks
+ * of one thread do not overlap, so this writes each pixel column at most about once.
+ */
+function writeTaskSegments(
+  pixels: Uint32Array,
+  stride: number,
+  bandHeight: number,
+  lane: Lane,
+  indices: number[],
+  t0: number,
+  nsPerPx: number,
+  stateWords: number[],
+): void {
+  const { start, states } = lane.tasks;
+  for (const i of indices) {
+    let x = (start[i]! - t0) / nsPerPx;
+    for (let k = 0; k < STATE_COUNT; k++) {
+      const next = x + states[i * STATE_COUNT + k]! / nsPerPx;
+      const c0 = Math.max(0, Math.round(x));
+      const c1 = Math.min(stride, Math.round(next));
+      const word = stateWords[k]!;
+      for (let c = c0; c < c1; c++) for (let j = 0; j < bandHeight; j++) pixels[j * stride + c] = word;
+      x = next;
+    }
+  }
+}
+
+/**
+ * Marks each pixel column of the lock band: a wait (request → acquired) over a hold (acquired
+ * → released), so many sub-pixel spans cost one pixel write each. Returns the spans visited.
+ */
+function writeLockMarks(
+  pixels: Uint32Array,
+  stride: number,
+  bandTop: number,
+  bandHeight: number,
+  lane: Lane,
+  t0: number,
+  nsPerPx: number,
+  marks: Uint8Array,
+  words: { wait: number; hold: number },
+): number {
+  const locks = lane.locks;
+  if (locks.count === 0) return 0;
+  const width = marks.length;
+  const [first, last] = visibleLocks(locks, t0, t0 + width * nsPerPx);
+  if (last <= first) return 0;
+  marks.fill(0);
+  const column = (t: number) => Math.floor((t - t0) / nsPerPx);
+  for (let i = first; i < last; i++) {
+    const request = column(locks.request[i]!);
+    const acquired = column(locks.acquired[i]!);
+    const released = column(locks.released[i]!);
+    for (let c = Math.max(0, acquired); c <= Math.min(width - 1, released); c++) if (marks[c] === 0) marks[c] = 1;
+    if (locks.acquired[i]! > locks.request[i]!) for (let c = Math.max(0, request); c <= Math.min(width - 1, acquired); c++) marks[c] = 2;
+  }
+  const holdInset = Math.min(2, Math.floor(bandHeight / 3));
+  for (let c = 0; c < width; c++) {
+    const mark = marks[c];
+    if (mark === 0) continue;
+    const word = mark === 2 ? words.wait : words.hold;
+    const from = mark === 2 ? 0 : holdInset;
+    const to = mark === 2 ? bandHeight : bandHeight - holdInset;
+    for (let j = from; j < to; j++) pixels[(bandTop + j) * stride + c] = word;
+  }
+  return last - first;
 }
 
 /**

@@ -41,3 +41,19 @@ void test('a task straddling pixel columns is split by overlap', () => {
   const perColumn = [0, 1, 2, 3].map((c) => sum(plan.columns.slice(c * STATE_COUNT, (c + 1) * STATE_COUNT)));
   assert.deepEqual(perColumn.map((v) => Math.round(v)), [0.5e6, 1e6, 0.5e6, 0]);
 });
+
+void test('far zoomed out, prefix sums give the same columns as walking every task', () => {
+  const tasks = Array.from({ length: 5000 }, (_, i) => task(i, 1, i * 0.2, i * 0.2 + 0.05 + (i % 7) * 0.02, { cpuNs: 0.03e6, runqNs: (i % 3) * 0.01e6, lockWaitNs: 0.005e6 }));
+  const lane = modelOf(trace([run('thread', 1, tasks)]), 1000).lanes[0]!;
+  assert.ok(lane.tasks.lod, 'a large lane has a level of detail');
+  const view = { t0: 0, nsPerPx: 1e6, width: 1000 };
+  const fromLod = planLane(lane.tasks, view, 3);
+  const walked = planLane({ ...lane.tasks, lod: null }, view, 3);
+  assert.equal(fromLod.aggregated, walked.aggregated, 'both count the visible tasks');
+  assert.ok(Math.abs(sum(fromLod.columns) - sum(walked.columns)) < 1e-3 * sum(walked.columns));
+  let worst = 0;
+  for (let i = 0; i < walked.columns.length; i++) worst = Math.max(worst, Math.abs(fromLod.columns[i]! - walked.columns[i]!));
+  assert.ok(worst < 0.05e6, `per column and state within 5% of a pixel (worst ${worst} ns)`);
+  const zoomedIn = planLane(lane.tasks, { t0: 0, nsPerPx: 0.01e6, width: 1000 }, 3);
+  assert.ok(zoomedIn.detailed.length > 0, 'zoomed in, the level of detail is not used');
+});

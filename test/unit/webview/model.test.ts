@@ -3,11 +3,12 @@ import { test } from 'node:test';
 import { STATE_COUNT, STATES } from '../../../src/webview/states';
 import { lowerBound, taskAt, TraceAssembler, upperBound, visibleTasks } from '../../../src/webview/model';
 import { layoutRows, rowAt, rowsInView } from '../../../src/webview/layout';
+import { packLocks, traceMessages } from '../../../src/shared/webview-protocol';
 import { lockSpan, modelOf, run, task, trace } from './trace-fixture';
 
 void test('groups lanes by run, process and thread, sorted by time, relative to the run start', () => {
   const t = trace([
-    run('process', 2, [task(1, 21, 5, 6, {}, 200), task(0, 11, 0, 2, {}, 100), task(2, 11, 2, 4, {}, 100), task(3, 22, 1, 3, {}, 200)], {
+    run('process', 2, [task(1, 21, 5, 6, {}, 200), task(2, 11, 2, 4, {}, 100), task(3, 22, 1, 3, {}, 200), { ...task(0, 11, 0, 2, {}, 100), error: { type: 'E', message: 'm', traceback: '' } }], {
       memory: [{ pid: 100, peakRssBytes: 1000 }, { pid: 200, peakRssBytes: null }],
     }),
   ]);
@@ -17,7 +18,8 @@ void test('groups lanes by run, process and thread, sorted by time, relative to 
   const lanes = r.lanes.map((id) => model.lanes[id]!);
   assert.deepEqual(lanes.map((l) => `${l.pid}/${l.tid}`), ['100/11', '200/21', '200/22']);
   assert.deepEqual([...lanes[0]!.tasks.start], [0, 2e6]);
-  assert.deepEqual([...lanes[0]!.tasks.index], [0, 2]);
+  assert.deepEqual([...lanes[0]!.tasks.index], [0, 2], 'tasks that arrive out of order are sorted');
+  assert.deepEqual([...lanes[0]!.tasks.errors.keys()], [0], 'errors follow their task when sorted');
   assert.equal(model.totalTasks, 4);
 });
 
@@ -97,6 +99,20 @@ void test('a malformed stream fails with a clear error', () => {
   const assembler = new TraceAssembler();
   const t = trace([run('thread', 1, [task(0, 1, 0, 1)])]);
   assembler.accept({ type: 'traceBegin', streamId: 1, header: { ...t, runs: [] }, totalItems: 0 });
-  assert.throws(() => assembler.accept({ type: 'traceChunk', streamId: 1, runIndex: 4, tasks: [] }), /run 4, but the trace has 0 runs/);
+  assert.throws(() => assembler.accept({ type: 'traceChunk', streamId: 1, runIndex: 4 }), /run 4, but the trace has 0 runs/);
   assert.throws(() => assembler.accept({ type: 'traceError', message: 'host could not read trace.json' }), /host could not read/);
+});
+
+void test('packed chunks of the wrong size are refused', () => {
+  const assembler = new TraceAssembler();
+  const t = trace([run('thread', 1, [task(0, 1, 0, 1)])]);
+  const [begin] = traceMessages(t, 1);
+  assembler.accept(begin!);
+  assert.throws(
+    () => assembler.accept({ type: 'traceChunk', streamId: 1, runIndex: 0, tasks: { count: 2, data: new Float64Array(5), errors: [] } }),
+    /Float64Array of 16 numbers per span/,
+  );
+  const locks = packLocks([lockSpan(1, 0, 1, 2)]);
+  locks.data[5] = 3;
+  assert.throws(() => assembler.accept({ type: 'traceChunk', streamId: 1, runIndex: 0, lockSpans: locks }), /names site 3, but the chunk has 1 sites/);
 });

@@ -58,7 +58,7 @@ void test('streams a trace as begin, bounded chunks and end, and nothing is lost
   let streamed = 0;
   for (const m of messages) {
     if (m.type !== 'traceChunk') continue;
-    const items = (m.tasks?.length ?? 0) + (m.lockSpans?.length ?? 0) + (m.coreSamples?.length ?? 0);
+    const items = (m.tasks?.count ?? 0) + (m.lockSpans?.count ?? 0) + (m.coreSamples?.length ?? 0);
     assert.ok(items >= 1 && items <= 3, `chunk of ${items}`);
     assert.equal(m.streamId, 5);
     streamed += items;

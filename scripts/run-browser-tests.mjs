@@ -1,0 +1,15 @@
+// Browser tests of the standalone report in headless Chromium (playwright-core drives the
+// system /usr/bin/chromium). Builds first so the report inlines the current bundle.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+
+const build = spawnSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+const filters = process.argv.slice(2);
+const files = readdirSync('test/browser')
+  .filter((name) => name.endsWith('.test.ts'))
+  .map((name) => path.join('test/browser', name))
+  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);
