@@ -45,10 +45,20 @@ const SYSCALLS: Record<string, { futex: number[]; io: number[]; sleep: number[] 
 
 const DISCOVERY_INTERVAL_MS = 100;
 
+/** Kernel wait-channel names, for when the syscall file cannot be read (no ptrace permission
+ *  or no syscall table for this architecture): coarser, but the same classes. */
+function classifyWaitChannel(wchan: string): ThreadState {
+  if (wchan.startsWith('futex')) return ThreadState.Futex;
+  if (/nanosleep|schedule_timeout/.test(wchan)) return ThreadState.Sleep;
+  if (/poll|select|sk_wait|pipe_read|unix_stream|tcp_recv|wait_woken|do_wait/.test(wchan)) return ThreadState.Io;
+  return ThreadState.OtherBlocked;
+}
+
 interface OpenThread {
   pid: number;
   statFd: number;
   syscallFd: number | null;
+  wchanFd: number | null;
   samples: ThreadSamples;
 }
 
@@ -92,7 +102,7 @@ export class ProcSampler {
     if (!this.available) {
       this.unavailable.push('thread states, GIL wait, I/O and sleep time, per-core utilization (no /proc on this system)');
     } else if (!this.table) {
-      this.unavailable.push(`syscall classification (no syscall table for ${process.arch}): GIL wait, I/O and sleep are not split`);
+      this.unavailable.push(`syscall classification (no syscall table for ${process.arch}): GIL wait, I/O and sleep are split by kernel wait channel instead, which is coarser`);
     }
   }
 
@@ -121,7 +131,7 @@ export class ProcSampler {
     if (this.statFd !== null) closeSync(this.statFd);
     this.statFd = null;
     if (!this.syscallReadable) {
-      this.unavailable.push('syscall per thread (no permission to read /proc/<pid>/task/<tid>/syscall): GIL wait, I/O and sleep are not split');
+      this.unavailable.push('syscall per thread (no permission to read /proc/<pid>/task/<tid>/syscall): GIL wait, I/O and sleep are split by kernel wait channel instead, which is coarser');
     }
     return {
       available: this.available,
@@ -197,9 +207,9 @@ export class ProcSampler {
         }
       }
     }
-    // Processes older than the root never become its descendants (pids are not reused while
-    // the sampler runs long enough to matter).
-    for (const pid of parents.keys()) if (pid < this.rootPid) this.foreign.add(pid);
+    // A process's parent is fixed when it is created and every descendant's parent chain was
+    // closed over above, so whatever is left is not ours and need not be read again.
+    for (const pid of parents.keys()) this.foreign.add(pid);
   }
 
   private open(pid: number, tid: number): void {
@@ -217,7 +227,15 @@ export class ProcSampler {
         this.syscallReadable = false;
       }
     }
-    this.threads.set(tid, { pid, statFd, syscallFd, samples: { pid, tid, times: [], states: [] } });
+    let wchanFd: number | null = null;
+    if (syscallFd === null) {
+      try {
+        wchanFd = openSync(`${this.proc}/${pid}/task/${tid}/wchan`, 'r');
+      } catch {
+        wchanFd = null;
+      }
+    }
+    this.threads.set(tid, { pid, statFd, syscallFd, wchanFd, samples: { pid, tid, times: [], states: [] } });
   }
 
   private close(tid: number): void {
@@ -225,6 +243,7 @@ export class ProcSampler {
     if (!thread) return;
     closeSync(thread.statFd);
     if (thread.syscallFd !== null) closeSync(thread.syscallFd);
+    if (thread.wchanFd !== null) closeSync(thread.wchanFd);
     this.threads.delete(tid);
     this.finished.set(tid, thread.samples);
   }
@@ -248,7 +267,10 @@ export class ProcSampler {
   private classify(state: string, thread: OpenThread): ThreadState {
     if (state === 'R') return ThreadState.Running;
     if (state === 'D') return ThreadState.Disk;
-    if (thread.syscallFd === null) return ThreadState.OtherBlocked;
+    if (thread.syscallFd === null) {
+      const wchan = thread.wchanFd === null ? null : this.read(thread.wchanFd);
+      return wchan ? classifyWaitChannel(wchan) : ThreadState.OtherBlocked;
+    }
     const syscall = this.read(thread.syscallFd);
     if (!syscall) return ThreadState.OtherBlocked;
     const number = Number(syscall.slice(0, syscall.indexOf(' ')));

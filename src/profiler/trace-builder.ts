@@ -206,7 +206,8 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
   const gilEnabled = hello?.gilEnabled ?? true;
   const unavailable = [...(sampler?.unavailable ?? [])];
   if (!sampler) unavailable.push('thread-state sampling was turned off: GIL wait, I/O and sleep are not split');
-  const syscallsSampled = sampler !== null && !unavailable.some((u) => u.includes('syscall') || u.includes('no /proc'));
+  // Without the syscall file the sampler falls back to wait channels: still a split.
+  const syscallsSampled = sampler !== null && sampler.available;
   if (hello && !hello.procAvailable) unavailable.push('runqueue wait and cores per task (no /proc/thread-self)');
 
   const runs = runEvents.map((event) => buildRun(event, sampler, gilEnabled, syscallsSampled));

@@ -455,6 +455,8 @@ def _worker_init(user_root, dump_dir):
 
 def _install_dump_handler():
     import faulthandler
+    if not hasattr(signal, "SIGUSR1"):
+        return  # Windows: no user signals; the runner's timeout still stops the run.
 
     def dump(signum, frame):
         path = os.path.join(_dump_dir, "%d.json" % os.getpid())
@@ -562,12 +564,13 @@ class _Watchdog:
             return
         stacks = [s for s in _thread_stacks() if s["name"] != "conclens-watchdog"]
         locks = _lock_state()
-        for pid in self.worker_pids:
+        dump_signal = getattr(signal, "SIGUSR1", None)
+        for pid in self.worker_pids if dump_signal else ():
             try:
-                os.kill(pid, signal.SIGUSR1)
+                os.kill(pid, dump_signal)
             except OSError:
                 pass
-        if self.worker_pids:
+        if self.worker_pids and dump_signal:
             time.sleep(0.5)
         for pid in self.worker_pids:
             try:
@@ -579,7 +582,7 @@ class _Watchdog:
                 stacks.append({"pid": pid, "tid": None, "name": "worker (no Python dump: stuck in C code)",
                                "frames": []})
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
             except OSError:
                 pass
         self.emitter.emit({
@@ -732,8 +735,9 @@ def main():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import faulthandler
     faulthandler.enable(file=sys.stderr, all_threads=True)
-    faulthandler.register(signal.SIGUSR2, file=open(os.path.join(_dump_dir, "harness.native.txt"), "w"),
-                          all_threads=True)
+    if hasattr(signal, "SIGUSR2"):
+        native = open(os.path.join(_dump_dir, "harness.native.txt"), "w")
+        faulthandler.register(signal.SIGUSR2, file=native, all_threads=True)
 
     free_threaded, gil_enabled = _gil_status()
     try:

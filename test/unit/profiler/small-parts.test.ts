@@ -45,3 +45,24 @@ void test('the sampler sees a sleeping child in clock_nanosleep and /proc/stat p
   assert.ok(result.cores.length > 5);
   assert.equal(result.cores[0].busy.length, os.availableParallelism());
 });
+
+void test('wait channels classify like syscalls when the syscall file is unreadable', async () => {
+  // A sampler for an architecture without a syscall table must fall back to wchan.
+  const { spawn } = await import('node:child_process');
+  const child = spawn('python3', ['-c', 'import time; time.sleep(0.4)']);
+  const arch = Object.getOwnPropertyDescriptor(process, 'arch')!;
+  Object.defineProperty(process, 'arch', { value: 'mips' });
+  let sampler: ProcSampler;
+  try {
+    sampler = new ProcSampler(child.pid!, 250, 50);
+  } finally {
+    Object.defineProperty(process, 'arch', arch);
+  }
+  sampler.start();
+  await new Promise((resolve) => child.once('exit', resolve));
+  const result = sampler.stop();
+  assert.match(result.unavailable.join(' '), /no syscall table for mips.*wait channel/);
+  const main = result.threads.get(child.pid!)!;
+  const sleeping = main.states.filter((s) => s === ThreadState.Sleep).length;
+  assert.ok(sleeping > main.states.length / 2, `sleep samples by wchan ${sleeping} of ${main.states.length}`);
+});

@@ -121,3 +121,17 @@ void test('without sampling the GIL share is inferred and labelled as such', () 
   ], { serialShares: cpuShares({ gil: null, io: null, sleep: null }) }));
   assert.match(verdict.summary, /46% of task time is spent waiting for the GIL \(inferred/);
 });
+
+void test('a free-threaded build: no GIL blame, threads can scale on pure Python', () => {
+  const verdict = decideVerdict(input([
+    config('thread', 4, [110, 111, 109], { shares: cpuShares({ gil: 0 }) }),
+    config('process', 4, [112, 113, 111]),
+  ], { gilEnabled: false }));
+  assert.equal(verdict.recommendation, 'thread');
+  assert.notEqual(verdict.bottleneck, 'gil');
+});
+
+void test('tasks that ran out of memory make memory the bottleneck', () => {
+  const verdict = decideVerdict(input([config('process', 4, [111, 112, 110])], { memoryFault: true }));
+  assert.equal(verdict.bottleneck, 'memory');
+});
