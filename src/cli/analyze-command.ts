@@ -25,6 +25,15 @@ Options:
   --quiet                   print findings only: no summary line, no notices
   -h, --help                show this help
 
+Configuration file (JSON):
+  { "rules": { "PY-RACE-004": "off", "PY-DL-003": "error",
+               "JS-ASYNC-002": { "enabled": true, "severity": "hint" } },
+    "exclude": ["build/**", "*_pb2.py"],      globs relative to the file's folder
+    "maxFileBytes": 10485760 }                larger files are skipped with a notice
+
+Suppress one finding in code with \`# conclens: ignore[RULE-ID]\` (Python) or
+\`// conclens-ignore-next-line RULE-ID\` (TypeScript/JavaScript) on the line above.
+
 Exit codes: 0 no findings, 1 findings, 2 usage or internal error.
 `;
 
