@@ -99,6 +99,16 @@ function isClearingWrite(node: ts.Node): boolean {
   );
 }
 
+/** `x = await ready` where `ready` is an already-started promise: every run gets the same value. */
+function awaitsSharedPromise(node: ts.Node): boolean {
+  const value = ts.isBinaryExpression(node) ? node.right : ts.isCallExpression(node) ? node.arguments[1] : undefined;
+  if (!value) return false;
+  const awaited = stripParens(value);
+  if (!ts.isAwaitExpression(awaited)) return false;
+  const operand = stripParens(awaited.expression);
+  return ts.isIdentifier(operand) || ts.isPropertyAccessExpression(operand) || ts.isElementAccessExpression(operand);
+}
+
 function insideCatch(node: ts.Node, fn: FunctionNode): boolean {
   for (let current: ts.Node | undefined = node.parent; current && current !== fn; current = current.parent) {
     if (ts.isCatchClause(current)) return true;
@@ -428,7 +438,7 @@ class AsyncFlow {
     if (receiverKey && name && subject) {
       const key = `${receiverKey}[${subject.getText(this.context.sourceFile)}]`;
       if (MAP_READS.has(name)) reads.shared.push({ key, epoch: startEpoch, node });
-      else if (MAP_WRITES.has(name)) this.write(key, node, valueReads, node);
+      else if (MAP_WRITES.has(name)) this.write(key, node, name === 'delete' ? new Reads() : valueReads, node);
     }
     if (name && subject && RESOURCE_CHECKS.has(name)) {
       reads.checks.push({ subject: subject.getText(this.context.sourceFile), name, epoch: startEpoch, node });
@@ -544,11 +554,13 @@ class AsyncFlow {
       if (key === this.exclusiveFlag && isClearingWrite(node)) this.exclusiveFlag = undefined;
       return;
     }
-    if (this.context.evidence.length === 0) return;
+    // Resetting state loses no other run's value and is not the act of a check-then-act.
+    if (this.context.evidence.length === 0 || isClearingWrite(node)) return;
     const stale = this.taintOf(value).shared.find((r) => replaces(key, r.key) && r.epoch < epoch);
     if (stale) return this.reportLostUpdate(node, target, stale);
-    // Resetting state, or recording a failure in a catch block, is not the act of a check-then-act.
-    if (isClearingWrite(node) || insideCatch(node, this.context.fn)) return;
+    // Recording a failure in a catch block, or storing the result of a promise every run shares
+    // (`x = await sharedPromise`), does not act on a stale check either.
+    if (insideCatch(node, this.context.fn) || awaitsSharedPromise(node)) return;
     for (let i = this.guards.length - 1; i >= 0; i--) {
       const guard = this.guards[i];
       const check = guard.reads.shared.find((r) => replaces(key, r.key));

@@ -524,3 +524,29 @@ export class Job {
     assert.deepEqual(findings, []);
   });
 });
+
+void describe('idempotent writes', () => {
+  void it('storing the value of a promise every run shares is no check-then-act', async () => {
+    const findings = await analyze(`
+let instance: Parser | undefined;
+const ready = loadParser();
+export async function connect() {
+  if (!instance) instance = await ready;
+  return instance.parse();
+}`);
+    assert.deepEqual(findings, []);
+  });
+
+  void it('deleting an entry read before the await is no lost update', async () => {
+    const findings = await analyze(`
+export class Session {
+  tokens = new Map<string, string>();
+  async logout(user: string) {
+    const token = this.tokens.get(user);
+    await revoke(token);
+    this.tokens.delete(user);
+  }
+}`);
+    assert.deepEqual(findings, []);
+  });
+});
