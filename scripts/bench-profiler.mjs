@@ -55,6 +55,9 @@ function bare(workload) {
   });
 }
 
+/** Sampler CPU over profiled wall time, per profiled run. */
+const samplerCpu = [];
+
 async function profiled(workload) {
   const outcome = await runProfile({
     python: 'python3', root, file: workload.file, function: workload.function, tasks: workload.tasks,
@@ -62,6 +65,7 @@ async function profiled(workload) {
   });
   const run = outcome.trace.runs.find((r) => r.kind === workload.kind);
   if (!run) throw new Error(`profiled ${workload.name} failed: ${outcome.message}`);
+  samplerCpu.push(outcome.trace.sampler.cpuMs / (outcome.trace.runs.reduce((s, r) => s + r.wallNs, 0) / 1e6));
   return run.wallNs;
 }
 
@@ -93,4 +97,5 @@ for (const workload of workloads) {
   const spread = (Math.max(...bareWalls) - Math.min(...bareWalls)) / b;
   console.log([workload.name.padEnd(34), `${(b / 1e6).toFixed(1)}ms`.padStart(10), `${(p / 1e6).toFixed(1)}ms`.padStart(10), (p / b).toFixed(3).padStart(7), `±${Math.round(spread * 50)}%`.padStart(12)].join(' '));
 }
+console.log(`sampler CPU: median ${(100 * median(samplerCpu)).toFixed(1)}% of one core while profiling (the runner process, at 250 Hz)`);
 console.log(`median ratio ${median(ratios).toFixed(3)} (target ≤ 1.05; a bare spread above that means the machine is too noisy to tell)`);

@@ -32,6 +32,7 @@ export interface SamplerResult {
   threads: Map<number, ThreadSamples>;
   cores: CoreSample[];
   samples: number;
+  cpuMs: number;
 }
 
 const SYSCALLS: Record<string, { futex: number[]; io: number[]; sleep: number[] }> = {
@@ -87,6 +88,7 @@ export class ProcSampler {
   private timers: NodeJS.Timeout[] = [];
   private lastDiscovery = 0;
   private samples = 0;
+  private cpuAtStart: NodeJS.CpuUsage | null = null;
 
   constructor(
     private readonly rootPid: number,
@@ -108,6 +110,7 @@ export class ProcSampler {
 
   start(): void {
     if (!this.available) return;
+    this.cpuAtStart = process.cpuUsage();
     this.pids.add(this.rootPid);
     try {
       this.statFd = openSync(`${this.proc}/stat`, 'r');
@@ -125,6 +128,8 @@ export class ProcSampler {
   }
 
   stop(): SamplerResult {
+    // The runner's whole process: the sampler is nearly all it does while a profile runs.
+    const cpu = this.cpuAtStart ? process.cpuUsage(this.cpuAtStart) : null;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const tid of [...this.threads.keys()]) this.close(tid);
@@ -141,6 +146,7 @@ export class ProcSampler {
       threads: this.finished,
       cores: this.cores,
       samples: this.samples,
+      cpuMs: cpu ? (cpu.user + cpu.system) / 1000 : 0,
     };
   }
 

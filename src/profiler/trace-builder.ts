@@ -260,6 +260,7 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
       coreHz: sampler?.coreHz ?? 0,
       unavailable,
       samples: sampler?.samples ?? 0,
+      cpuMs: sampler?.cpuMs ?? 0,
     },
     runs,
     locks: buildLockTable(runEvents),

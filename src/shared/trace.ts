@@ -210,6 +210,8 @@ export interface SamplerInfo {
   /** What could not be measured and why (no /proc, no permission to read syscalls…). */
   unavailable: string[];
   samples: number;
+  /** CPU time the sampler itself used (the runner's process), so its cost is on record. */
+  cpuMs: number;
 }
 
 export interface ProfileTrace {

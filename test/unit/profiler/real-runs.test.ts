@@ -116,3 +116,15 @@ void test('a package module is imported like `python -m` from the root, under sp
   assert.equal(runsOf(outcome, 'process', 2)[0].tasks.length, 4);
   assert.ok(FIXTURES.length > 0);
 });
+
+void test('Condition, Semaphore and re-entered RLock keep working under the proxies and are counted once per hold', async () => {
+  const outcome = await profileFixture({ file: 'conditions.py', function: 'handoff', tasks: 'range(6)', kinds: ['serial', 'thread'], workers: [2] });
+  assert.equal(outcome.completed, true, outcome.message);
+  assert.ok(outcome.trace.runs.every((r) => r.totals.errors === 0));
+  const bySite = new Map(outcome.trace.locks.map((l) => [l.site.line, l]));
+  const runs = outcome.trace.runs.length;
+  assert.equal(bySite.get(3)?.kind, 'Condition');
+  assert.equal(bySite.get(4)?.kind, 'Semaphore');
+  assert.equal(bySite.get(4)?.acquisitions, 6 * runs);
+  assert.equal(bySite.get(5)?.acquisitions, 6 * runs, 'the re-entered acquisition is not a second hold');
+});
