@@ -45,6 +45,14 @@ void describe('type-aware mode (Program + type checker)', () => {
     assert.deepEqual(findings, []);
   });
 
+  void it('reads JSDoc types through a jsconfig.json (allowJs implied)', () => {
+    const jsProject = path.resolve('test/fixtures/typescript/js-project');
+    const counter = path.join(jsProject, 'counter.js');
+    const findings = typescriptAnalyzer.checkProject([{ path: counter, text: readFileSync(counter, 'utf8') }], path.join(jsProject, 'jsconfig.json'));
+    assert.deepEqual(summary(findings), ['counter.js:5:JS-SAB-001']);
+    assert.equal(findings[0].fixes[0].edits[0].newText, 'Atomics.add(view, 0, 1)');
+  });
+
   void it('reports an unreadable configuration clearly', () => {
     assert.throws(() => typescriptAnalyzer.checkProject(sources, path.join(project, 'missing.json')), /missing\.json/);
   });
