@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { findingCountInStatusBar, problemRows, quickOpen, runCommand, waitForSquiggle } from './workbench.mjs';
+import { findingCountInStatusBar, problemRows, statusBarItem, quickOpen, runCommand, waitForSquiggle } from './workbench.mjs';
 
 const ofRace = (race) => (label) => label.includes(race.message) && label.includes('Concurrency Lens');
 
@@ -85,6 +85,16 @@ export const cancelScenarios = [
       assert.equal(await page.locator('.notification-toast', { hasText: /Concurrency Lens: \d+ findings? in/ }).count(), 0);
       const shown = await findingCountInStatusBar(page);
       assert.ok(shown > 0 && shown < findingCount, `the cancelled run shows ${shown} of the ${findingCount} findings a full run reports`);
+    },
+  },
+  {
+    name: 'Clicking the status bar count opens the Problems panel',
+    screenshot: 'status-bar-click',
+    async run(page) {
+      const markers = page.locator('[id="workbench.panel.markers"]');
+      assert.equal(await markers.isVisible(), false, 'the Problems panel starts hidden in this pass');
+      await statusBarItem(page).click();
+      await markers.waitFor({ state: 'visible', timeout: 30_000 });
     },
   },
 ];

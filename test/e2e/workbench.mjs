@@ -57,10 +57,13 @@ export async function waitForSquiggle(page, timeoutMs = 60_000) {
     .waitFor({ state: 'attached', timeout: timeoutMs });
 }
 
+/** Our status bar entry, found by its accessible label "Concurrency Lens: N findings". */
+export const statusBarItem = (page) =>
+  page.locator('.statusbar-item[aria-label^="Concurrency Lens: "], .statusbar-item [aria-label^="Concurrency Lens: "]').first();
+
 /** The number in the "Concurrency Lens: N findings" status bar item. */
 export async function findingCountInStatusBar(page) {
-  const item = page.locator('.statusbar-item[aria-label^="Concurrency Lens: "], .statusbar-item [aria-label^="Concurrency Lens: "]').first();
-  const label = await item.getAttribute('aria-label', { timeout: 30_000 });
+  const label = await statusBarItem(page).getAttribute('aria-label', { timeout: 30_000 });
   const match = /Concurrency Lens: (\d+) finding/.exec(label ?? '');
   if (!match) throw new Error(`unexpected status bar label: ${label}`);
   return Number(match[1]);
