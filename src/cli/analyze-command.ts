@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findConfigFile, loadConfigFile, type LoadedConfig } from '../analyzers/config-file';
-import { analyzePaths } from '../analyzers/engine';
+import { analyzePaths, discoverFiles } from '../analyzers/engine';
 import { DEFAULT_CONFIG } from '../shared/config';
 import type { AnalysisResult } from '../shared/findings';
 import { formatJson } from './format-json';
@@ -21,7 +21,8 @@ Options:
   --output FILE             write the report to FILE instead of stdout
   --config FILE             configuration file (default: nearest conclens.json or
                             .conclensrc.json from the first path upward)
-  --workers N               worker threads (default: usable CPUs; 0 = none)
+  --workers N               worker threads (default: usable CPUs, none for under
+                            1 MB of source; 0 = none)
   --quiet                   print findings only: no summary line, no notices
   -h, --help                show this help
 
@@ -88,6 +89,14 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
   };
 }
 
+/** Below this much source, starting worker threads costs more time than they save. */
+const IN_PROCESS_BELOW_BYTES = 1024 * 1024;
+
+async function totalBytes(files: string[]): Promise<number> {
+  const sizes = await Promise.all(files.map((file) => stat(file).then((info) => info.size, () => 0)));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
 async function resolveConfig(args: AnalyzeArgs, cwd: string): Promise<LoadedConfig | undefined> {
   if (args.config) return loadConfigFile(path.resolve(cwd, args.config));
   const first = path.resolve(cwd, args.paths[0]);
@@ -122,7 +131,9 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
   paths.forEach((full, i) => {
     if (!existsSync(full)) throw new CliError(`path not found: ${args.paths[i]}`);
   });
-  const analyzed = await analyzePaths(paths, { config, root, workers: args.workers });
+  const files = await discoverFiles(paths, { root, exclude: config.exclude });
+  const workers = args.workers ?? ((await totalBytes(files)) < IN_PROCESS_BELOW_BYTES ? 0 : undefined);
+  const analyzed = await analyzePaths(files, { config, root, workers });
   const result: AnalysisResult = { ...analyzed, notices: [...(loaded?.notices ?? []), ...analyzed.notices] };
   const stats: RunStats = { durationMs: performance.now() - started };
 

@@ -145,10 +145,10 @@ void test('exit 2: an internal error is one line with a debug hint; CONCLENS_DEB
   // A CLI bundle copied away from its worker bundle cannot start analyzer threads.
   const lonely = tempWorkspace({ 'cli.js': readFileSync(cli, 'utf8') });
   const root = workspace(true);
-  const brief = await run(process.execPath, [path.join(lonely, 'cli.js'), 'analyze'], { cwd: root }).catch((e) => e);
+  const brief = await run(process.execPath, [path.join(lonely, 'cli.js'), 'analyze', '--workers', '1'], { cwd: root }).catch((e) => e);
   assert.equal(brief.code, 2);
   assert.match(brief.stderr, /^conclens: internal error: analyzer worker not found .* \(rerun with CONCLENS_DEBUG=1 for details\)\n$/);
-  const debug = await run(process.execPath, [path.join(lonely, 'cli.js'), 'analyze'], {
+  const debug = await run(process.execPath, [path.join(lonely, 'cli.js'), 'analyze', '--workers', '1'], {
     cwd: root,
     env: { ...process.env, CONCLENS_DEBUG: '1' },
   }).catch((e) => e);
