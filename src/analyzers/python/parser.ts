@@ -49,7 +49,10 @@ export function getParser(): Promise<Parser> {
  * Subtrees whose content the analysis never looks at: copying them would only cost time.
  * Strings are kept for the expressions inside f-string interpolations.
  */
-const OPAQUE = new Set(['comment', 'integer', 'float', 'string_content', 'escape_sequence']);
+const OPAQUE = new Set(['comment', 'integer', 'float', 'decorator', 'type', 'dotted_name']);
+
+/** Named nodes never looked at: the pieces of a string around its interpolations. */
+const DROPPED = new Set(['string_start', 'string_content', 'string_end', 'escape_sequence', 'escape_interpolation', 'comment']);
 
 /**
  * Anonymous tokens the rules read (operators of comparisons and augmented assignments, the
@@ -76,7 +79,7 @@ function buildTypeTable(language: Language): TypeTable {
   for (let id = 0; id < language.nodeTypeCount; id++) {
     const name = language.nodeTypeForId(id) ?? '';
     names.push(name);
-    keep.push(name !== 'ERROR' && (language.nodeTypeIsNamed(id) || KEPT_TOKENS.has(name)));
+    keep.push(name !== 'ERROR' && !DROPPED.has(name) && (language.nodeTypeIsNamed(id) || KEPT_TOKENS.has(name)));
     opaque.push(OPAQUE.has(name));
   }
   const fields: string[] = [''];
@@ -104,14 +107,14 @@ export async function parsePython(text: string): Promise<PyNode> {
 }
 
 function copyTree(cursor: TreeCursor, table: TypeTable): PyNode {
-  const root = makeNode(cursor, table, null);
+  const root = makeNode(cursor, cursor.nodeTypeId, table, null);
   let current = root;
   if (!cursor.gotoFirstChild()) return root;
   for (;;) {
     const typeId = cursor.nodeTypeId;
     let descended = false;
     if (table.keep[typeId]) {
-      const node = makeNode(cursor, table, current);
+      const node = makeNode(cursor, typeId, table, current);
       current.children.push(node);
       if (!table.opaque[typeId] && cursor.gotoFirstChild()) {
         current = node;
@@ -126,9 +129,9 @@ function copyTree(cursor: TreeCursor, table: TypeTable): PyNode {
   }
 }
 
-function makeNode(cursor: TreeCursor, table: TypeTable, parent: PyNode | null): PyNode {
+function makeNode(cursor: TreeCursor, typeId: number, table: TypeTable, parent: PyNode | null): PyNode {
   return {
-    type: table.names[cursor.nodeTypeId] ?? '',
+    type: table.names[typeId] ?? '',
     field: table.fields[cursor.currentFieldId] ?? '',
     start: cursor.startIndex,
     end: cursor.endIndex,

@@ -74,8 +74,9 @@ export function collectScopeNames(body: PyNode, text: string, names: ScopeNames)
         for (const child of node.children) {
           if (child.field !== 'name') continue;
           const alias = child.type === 'aliased_import' ? field(child, 'alias') : undefined;
-          const bind = alias ?? (child.type === 'dotted_name' ? child.children[0] : undefined);
-          if (bind) names.locals.add(text.slice(bind.start, bind.end));
+          // `import a.b` binds `a`; `from m import a` and `import x as a` bind `a`.
+          const bound = alias ?? child;
+          if (bound.type === 'dotted_name' || bound.type === 'identifier') names.locals.add(text.slice(bound.start, bound.end).split('.')[0]!.trim());
         }
         return false;
       case 'as_pattern': {

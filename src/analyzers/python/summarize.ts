@@ -286,8 +286,8 @@ class Summarizer {
           const alias = field(child, 'alias');
           if (target && alias) this.imports.set(this.src(alias), this.src(target));
         } else if (child.type === 'dotted_name') {
-          const first = child.children[0];
-          if (first) this.imports.set(this.src(first), this.src(first));
+          const first = this.src(child).split('.')[0]!.trim();
+          this.imports.set(first, first);
         }
       }
       return;
