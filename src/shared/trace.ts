@@ -210,8 +210,9 @@ export interface SamplerInfo {
   /** What could not be measured and why (no /proc, no permission to read syscalls…). */
   unavailable: string[];
   samples: number;
-  /** CPU time the sampler itself used (the runner's process), so its cost is on record. */
-  cpuMs: number;
+  /** CPU time the sampler itself used (the runner's process), so its cost is on record.
+   *  Optional: traces from before it was recorded lack it. */
+  cpuMs?: number;
 }
 
 export interface ProfileTrace {
