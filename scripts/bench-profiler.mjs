@@ -65,7 +65,7 @@ async function profiled(workload) {
   });
   const run = outcome.trace.runs.find((r) => r.kind === workload.kind);
   if (!run) throw new Error(`profiled ${workload.name} failed: ${outcome.message}`);
-  samplerCpu.push(outcome.trace.sampler.cpuMs / (outcome.trace.runs.reduce((s, r) => s + r.wallNs, 0) / 1e6));
+  samplerCpu.push((outcome.trace.sampler.cpuMs ?? 0) / (outcome.trace.runs.reduce((s, r) => s + r.wallNs, 0) / 1e6));
   return run.wallNs;
 }
 
