@@ -8,7 +8,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs'
 import type { CoreSample } from '../shared/trace';
 
 /** What a thread was doing at one sample. */
-export const enum ThreadState {
+export enum ThreadState {
   Running = 0,
   Futex = 1,
   Io = 2,
