@@ -7,6 +7,22 @@ import { BoundedOutput } from '../../../src/profiler/bounded-output';
 import { ProcSampler, ThreadState } from '../../../src/profiler/sampler';
 import { readTasksComment } from '../../../src/profiler/tasks-comment';
 
+/** Starts a Python child that reports when it goes to sleep; returns the sampled states of its
+ *  main thread from then on (interpreter start-up on a loaded machine is not sleep). */
+async function sampleSleepingChild(makeSampler: (pid: number) => ProcSampler) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('python3', ['-c', 'import sys, time; print("sleeping", flush=True); time.sleep(0.5)']);
+  const sampler = makeSampler(child.pid!);
+  sampler.start();
+  let asleepAt = Infinity;
+  child.stdout.once('data', () => (asleepAt = Number(process.hrtime.bigint())));
+  await new Promise((resolve) => child.once('exit', resolve));
+  const result = sampler.stop();
+  const main = result.threads.get(child.pid!)!;
+  const states = main.states.filter((_, i) => main.times[i] > asleepAt + 20e6 && main.times[i] < asleepAt + 450e6);
+  return { result, states };
+}
+
 void test('the tasks comment above a def (decorators allowed) is the default expression', () => {
   const source = ['import x', '', '# conclens: tasks=[(1, 60000)] * 8', '@cache', 'def count(low, high):', '    pass', '', 'def other():', '    pass'].join('\n');
   assert.equal(readTasksComment(source, 'count'), '[(1, 60000)] * 8');
@@ -33,36 +49,25 @@ void test('without /proc the sampler says what it cannot measure instead of fail
 });
 
 void test('the sampler sees a sleeping child in clock_nanosleep and /proc/stat per core', async () => {
-  const { spawn } = await import('node:child_process');
-  const child = spawn('python3', ['-c', 'import time; time.sleep(0.4)']);
-  const sampler = new ProcSampler(child.pid!, 250, 50);
-  sampler.start();
-  await new Promise((resolve) => child.once('exit', resolve));
-  const result = sampler.stop();
-  const main = result.threads.get(child.pid!)!;
-  const sleeping = main.states.filter((s) => s === ThreadState.Sleep).length;
-  assert.ok(sleeping > main.states.length / 2, `sleep samples ${sleeping} of ${main.states.length}`);
+  const { result, states } = await sampleSleepingChild((pid) => new ProcSampler(pid, 250, 50));
+  const sleeping = states.filter((s) => s === ThreadState.Sleep).length;
+  assert.ok(states.length > 10 && sleeping > states.length * 0.8, `sleep samples ${sleeping} of ${states.length}`);
   assert.ok(result.cores.length > 5);
   assert.equal(result.cores[0].busy.length, os.availableParallelism());
 });
 
 void test('wait channels classify like syscalls when the syscall file is unreadable', async () => {
   // A sampler for an architecture without a syscall table must fall back to wchan.
-  const { spawn } = await import('node:child_process');
-  const child = spawn('python3', ['-c', 'import time; time.sleep(0.4)']);
-  const arch = Object.getOwnPropertyDescriptor(process, 'arch')!;
-  Object.defineProperty(process, 'arch', { value: 'mips' });
-  let sampler: ProcSampler;
-  try {
-    sampler = new ProcSampler(child.pid!, 250, 50);
-  } finally {
-    Object.defineProperty(process, 'arch', arch);
-  }
-  sampler.start();
-  await new Promise((resolve) => child.once('exit', resolve));
-  const result = sampler.stop();
+  const { result, states } = await sampleSleepingChild((pid) => {
+    const arch = Object.getOwnPropertyDescriptor(process, 'arch')!;
+    Object.defineProperty(process, 'arch', { value: 'mips' });
+    try {
+      return new ProcSampler(pid, 250, 50);
+    } finally {
+      Object.defineProperty(process, 'arch', arch);
+    }
+  });
   assert.match(result.unavailable.join(' '), /no syscall table for mips.*wait channel/);
-  const main = result.threads.get(child.pid!)!;
-  const sleeping = main.states.filter((s) => s === ThreadState.Sleep).length;
-  assert.ok(sleeping > main.states.length / 2, `sleep samples by wchan ${sleeping} of ${main.states.length}`);
+  const sleeping = states.filter((s) => s === ThreadState.Sleep).length;
+  assert.ok(states.length > 10 && sleeping > states.length * 0.8, `sleep samples by wchan ${sleeping} of ${states.length}`);
 });
