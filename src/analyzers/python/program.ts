@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { isLockKind, PROCESS_KINDS, THREAD_KINDS } from './kinds';
-import { UNVERIFIED_LOCK, type Access, type FunctionSummary, type PythonModuleSummary, type Spawn } from './summary';
+import { UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type PythonModuleSummary, type Spawn } from './summary';
 
 /** A function of the run with the file it lives in. */
 export interface FunctionInfo extends FunctionSummary {
@@ -53,6 +53,8 @@ export class Program {
   private readonly uniqueMethods = new Map<string, FunctionInfo | null>();
   private readonly resolved = new Map<string, FunctionInfo | undefined>();
   private readonly reachCache = new Map<string, FunctionInfo[]>();
+  private readonly bySpawner = new Map<string, ExecutionContext[]>();
+  private passingCalls: Map<string, CallSite[]> | undefined;
 
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
@@ -120,10 +122,15 @@ export class Program {
           const locks = cs(a.locks);
           return key === a.key && locks === a.locks ? a : { ...a, key, locks };
         }),
-        calls: each(raw.calls, (x) => ({ ...x, callee: c(x.callee), locks: cs(x.locks) })),
+        calls: each(raw.calls, (x) => ({
+          ...x,
+          callee: c(x.callee),
+          locks: cs(x.locks),
+          argFunctions: x.argFunctions?.map((a) => a && c(a)),
+        })),
         spawns: each(raw.spawns, (s) => ({
           ...s,
-          target: c(s.target),
+          target: s.target && c(s.target),
           handle: s.handle && c(s.handle),
           executor: s.executor && c(s.executor),
         })),
@@ -245,16 +252,51 @@ export class Program {
 
   // ---------------------------------------------------------------- contexts
 
+  /** Entry points a spawn starts: its target, or what each caller passes for `targetParam`. */
+  private spawnTargets(fn: FunctionInfo, spawn: Spawn): FunctionInfo[] {
+    if (spawn.targetParam === undefined) {
+      const target = this.resolveFunction(spawn.target);
+      return target ? [target] : [];
+    }
+    const out: FunctionInfo[] = [];
+    for (const call of this.callSitesPassingFunctions().get(fn.key) ?? []) {
+      // Methods are called bound: the first parameter (`self`) is not among the arguments.
+      const passed = call.argFunctions?.[spawn.targetParam - (fn.className ? 1 : 0)];
+      const target = passed ? this.resolveFunction(passed) : undefined;
+      if (target && !out.includes(target)) out.push(target);
+    }
+    return out;
+  }
+
+  /** Callee key → call sites that pass functions as arguments. */
+  private callSitesPassingFunctions(): Map<string, CallSite[]> {
+    if (!this.passingCalls) {
+      this.passingCalls = new Map();
+      for (const caller of this.functions.values()) {
+        for (const call of caller.calls) {
+          if (!call.argFunctions) continue;
+          const callee = this.resolveFunction(call.callee);
+          if (!callee) continue;
+          const list = this.passingCalls.get(callee.key) ?? [];
+          list.push(call);
+          this.passingCalls.set(callee.key, list);
+        }
+      }
+    }
+    return this.passingCalls;
+  }
+
   private computeContexts(): void {
     for (const fn of this.functions.values()) {
       fn.spawns.forEach((spawn, index) => {
-        const target = this.resolveFunction(spawn.target);
-        if (!target) return;
-        const id = `${fn.key}#${index}`;
-        const context: ExecutionContext = { id, spawn, spawner: fn, target, many: spawn.many, selfShared: spawn.selfShared };
-        this.contexts.set(id, context);
-        for (const reached of this.reachable(target)) this.addReach(reached.key, id);
-        for (const callee of this.windowCallees(fn, context)) this.addReach(callee.key, PARENT_PREFIX + id);
+        const targets = this.spawnTargets(fn, spawn);
+        targets.forEach((target, n) => {
+          const id = n === 0 ? `${fn.key}#${index}` : `${fn.key}#${index}.${n}`;
+          const context: ExecutionContext = { id, spawn, spawner: fn, target, many: spawn.many, selfShared: spawn.selfShared };
+          this.contexts.set(id, context);
+          for (const reached of this.reachable(target)) this.addReach(reached.key, id);
+          for (const callee of this.windowCallees(fn, context)) this.addReach(callee.key, PARENT_PREFIX + id);
+        });
       });
       if (fn.handler) {
         const id = `${fn.key}#handler`;
@@ -307,11 +349,21 @@ export class Program {
       const context = this.contexts.get(id.startsWith(PARENT_PREFIX) ? id.slice(PARENT_PREFIX.length) : id);
       if (context && filter(context)) out.push(id);
     }
-    fn.spawns.forEach((_spawn, index) => {
-      const context = this.contexts.get(`${fn.key}#${index}`);
-      if (context && filter(context) && this.inWindow(fn, context, line)) out.push(PARENT_PREFIX + context.id);
-    });
+    for (const context of this.spawnedBy(fn)) {
+      if (filter(context) && this.inWindow(fn, context, line)) out.push(PARENT_PREFIX + context.id);
+    }
     return out;
+  }
+
+  /** Contexts started by `fn`. */
+  spawnedBy(fn: FunctionInfo): ExecutionContext[] {
+    if (fn.spawns.length === 0) return [];
+    let list = this.bySpawner.get(fn.key);
+    if (!list) {
+      list = [...this.contexts.values()].filter((c) => c.spawner === fn);
+      this.bySpawner.set(fn.key, list);
+    }
+    return list;
   }
 
   context(id: string): ExecutionContext | undefined {

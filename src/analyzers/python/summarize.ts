@@ -365,6 +365,7 @@ class Summarizer {
     const fn: FunctionSummary = {
       key: unique,
       name,
+      params: [],
       className,
       isAsync,
       span,
@@ -445,6 +446,7 @@ class Summarizer {
       collectScopeNames(body, this.text, names);
     }
     const fn = this.newFunction(key, qual, node, isAsync, className);
+    fn.params = names.params;
     const decorated = node.parent?.type === 'decorated_definition' ? node.parent : undefined;
     if (decorated) {
       fn.handler = decorated.children.some((d) => d.type === 'decorator' && HANDLER_DECORATOR.test(this.src(d).slice(1)));
@@ -1309,12 +1311,16 @@ class Summarizer {
     if (callee) {
       const receiver = fn.type === 'attribute' ? field(fn, 'object') : undefined;
       const receiverName = receiver ? this.src(receiver) : '';
+      const argFunctions = (args?.children ?? [])
+        .filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment')
+        .map((a) => (a.type === 'identifier' || a.type === 'attribute' ? this.calleeKey(a, scope) ?? null : null));
       scope.fn.calls.push({
         callee,
         span: this.span(node),
         locks: scope.held.map((h) => h.key),
         sameInstance: fn.type === 'identifier' || receiverName === scope.selfName || receiverName === 'cls',
         direct: !this.isCoroutineHandedOff(node),
+        argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
       });
     }
   }
@@ -1572,6 +1578,12 @@ class Summarizer {
     }
     let key: string | undefined;
     let selfShared = true;
+    const param = target.type === 'identifier' ? scope.names.params.indexOf(this.src(target)) : -1;
+    if (param >= 0) {
+      const spawn = this.addSpawn(node, kind, '', true, scope, args, argMode);
+      spawn.targetParam = param;
+      return spawn;
+    }
     if (target.type === 'lambda') key = this.lambdaKey(target, scope);
     else {
       key = this.calleeKey(target, scope);

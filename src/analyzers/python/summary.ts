@@ -84,13 +84,18 @@ export interface CallSite {
   sameInstance: boolean;
   /** Awaited or plain call (runs in the caller's context); false for coroutine objects handed to tasks. */
   direct: boolean;
+  /** Function keys passed as positional arguments (`invoke(self.step)`), when any. */
+  argFunctions?: (string | null)[];
 }
 
 export type SpawnKind = 'thread' | 'timer' | 'thread-pool' | 'process' | 'process-pool' | 'to-thread' | 'task';
 
 export interface Spawn {
   kind: SpawnKind;
+  /** Function key of the entry point; empty when it is the parameter `targetParam`. */
   target: string;
+  /** The entry point is a parameter of the spawning function: callers name it. */
+  targetParam?: number;
   span: Span;
   /** Started in a loop, by a pool's `map`, or fanned out: concurrent with itself. */
   many: boolean;
@@ -192,6 +197,7 @@ export interface MpUpdate {
 export interface FunctionSummary {
   key: string;
   name: string;
+  params: string[];
   className?: string;
   isAsync: boolean;
   span: Span;

@@ -148,3 +148,63 @@ void describe('PY-FUT-001 pool starvation', () => {
     assert.deepEqual(ids(findings), []);
   });
 });
+
+void describe('PY-FUT-001 in the OpenSSF CWE-833 style', () => {
+  void it('flags a row task that submits to and waits on its own executor (field, f-string result)', async () => {
+    const findings = await analyzePython({
+      'report.py': py`
+        from concurrent.futures import ThreadPoolExecutor
+
+        class ReportTable:
+            def __init__(self):
+                self.executor = ThreadPoolExecutor()
+
+            def generate(self, inputs):
+                futures = []
+                for i in inputs:
+                    futures.append(self.executor.submit(self._row, i))
+                return ''.join(f.result() for f in futures)
+
+            def _row(self, row):
+                future = self.executor.submit(self._reformat, row)
+                return f"|{future.result()}|{len(row)}|"
+
+            def _reformat(self, row):
+                return row.capitalize()
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-FUT-001').map((f) => f.range.start.line), [14]);
+  });
+
+  void it('flags nested fan-out through a helper that submits the method it is given and waits', async () => {
+    const findings = await analyzePython({
+      'banking.py': py`
+        from concurrent.futures import ThreadPoolExecutor, wait
+
+        class Banking:
+            def __init__(self, n):
+                self.executor = ThreadPoolExecutor()
+                self.n = n
+
+            def for_each_client(self):
+                self.invoke(self.for_each_account)
+
+            def for_each_account(self):
+                self.invoke(self.check_card)
+
+            def check_card(self):
+                pass
+
+            def invoke(self, method):
+                futures = []
+                for _ in range(self.n):
+                    futures.append(self.executor.submit(method))
+                wait(futures)
+      `,
+    });
+    const [finding] = only(findings, 'PY-FUT-001');
+    assert.ok(finding, JSON.stringify(findings));
+    assert.equal(finding.range.start.line, 20);
+    assert.match(finding.message, /`Banking.for_each_account` runs on the pool `Banking.executor`/);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Finding } from '../../../shared/findings';
-import type { Program } from '../program';
+import type { FunctionInfo, Program } from '../program';
+import type { Span } from '../summary';
 import { fnName, keyName, line, makeFinding, spawnRelated, toRange } from '../report';
 
 /**
@@ -24,7 +25,7 @@ export function processFindings(program: Program): Finding[] {
     }
     if (spawn.executor && spawn.kind === 'thread-pool') {
       for (const reached of program.reachable(target)) {
-        const wait = reached.poolWaits.find((w) => w.executor === spawn.executor);
+        const wait = reached.poolWaits.find((w) => w.executor === spawn.executor) ?? joinOnPool(reached, spawn.executor);
         if (!wait) continue;
         const via = reached === target ? '' : ` (through \`${fnName(reached)}\`)`;
         const message =
@@ -41,6 +42,15 @@ export function processFindings(program: Program): Finding[] {
     }
   }
   return findings;
+}
+
+/** `wait(futures)` / `f.result()` on futures the function itself submitted to `executor`. */
+function joinOnPool(fn: FunctionInfo, executor: string): { span: Span; text: string } | undefined {
+  for (const join of fn.joins) {
+    const submitted = fn.spawns.some((s) => s.executor === executor && s.handle === join.handle && s.span.line < join.span.line);
+    if (submitted) return { span: join.span, text: `waiting at line ${join.span.line + 1} for tasks submitted to the same pool` };
+  }
+  return undefined;
 }
 
 /** PY-MP-002: a process worker mutates a module global that the parent reads afterwards. */
