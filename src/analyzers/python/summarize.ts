@@ -635,6 +635,12 @@ class Summarizer {
     if (imported && !scope.names.locals.has(objName)) {
       return { key: `${lastComponent(imported)}:${attr}`, shared: true, viaSelf: false };
     }
+    // A module-level (or closure-shared) instance of a known class: its attributes are shared.
+    const holder = this.resolveName(objName, scope);
+    if (holder?.shared && holder.kind?.startsWith('class:')) {
+      const key = `${holder.kind.slice(6)}.${attr}`;
+      return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
+    }
     const classKey = this.classOfLocal(objName, scope);
     if (classKey) {
       const key = `${classKey}.${attr}`;
@@ -1346,7 +1352,7 @@ class Summarizer {
     if (qualified === 'threading.Thread') return 'thread';
     if (qualified === 'threading.Timer') return 'timer';
     if (qualified === 'multiprocessing.Process' || /\.Process$/.test(qualified) && /multiprocessing|ctx|context/.test(qualified)) return 'process';
-    if (fn.type === 'identifier' && !scope.names.locals.has(this.src(fn))) {
+    if (fn.type === 'identifier' && (scope.isModule || !scope.names.locals.has(this.src(fn)))) {
       const cls = this.classes.get(this.src(fn));
       if (cls && this.classes.get(this.src(fn))?.methods.has('run')) {
         if (cls.bases.some((b) => b === 'threading.Thread')) return 'thread-subclass';

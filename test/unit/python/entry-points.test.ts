@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzePython, ids, py } from './helpers';
+
+void describe('entry points that count as evidence of concurrency', () => {
+  void it('a Thread subclass started in a loop runs its run() concurrently', async () => {
+    const findings = await analyzePython({
+      'sub.py': py`
+        import threading
+        processed = 0
+
+        class Worker(threading.Thread):
+            def run(self):
+                global processed
+                processed += 1
+
+        for _ in range(4):
+            Worker().start()
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-RACE-001']);
+  });
+
+  void it('threading.Timer and asyncio.to_thread run their function on another thread', async () => {
+    const findings = await analyzePython({
+      'timer.py': py`
+        import asyncio
+        import threading
+        ticks = 0
+
+        def tick():
+            global ticks
+            ticks += 1
+
+        async def main():
+            threading.Timer(1.0, tick).start()
+            await asyncio.to_thread(tick)
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-RACE-001']);
+    assert.match(findings[0]!.message, /timer thread started at line 10|asyncio.to_thread worker started at line 11/);
+  });
+
+  void it('loop.run_in_executor with a lambda target', async () => {
+    const findings = await analyzePython({
+      'executor.py': py`
+        import asyncio
+        served = 0
+
+        def serve():
+            global served
+            served += 1
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            for _ in range(3):
+                await loop.run_in_executor(None, lambda: serve())
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-RACE-001']);
+  });
+
+  void it('a decorated async request handler overlaps with itself', async () => {
+    const findings = await analyzePython({
+      'web.py': py`
+        class State:
+            visits = 0
+
+        state = State()
+
+        @app.get('/visit')
+        async def visit():
+            n = state.visits
+            await record()
+            state.visits = n + 1
+
+        async def record():
+            pass
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-ASYNC-001']);
+    assert.match(findings[0]!.message, /request\/event handler/);
+  });
+
+  void it('TaskGroup.create_task in a loop fans out a coroutine', async () => {
+    const findings = await analyzePython({
+      'tg.py': py`
+        import asyncio
+        cache = {}
+
+        async def load(k):
+            if k not in cache:
+                cache[k] = await fetch(k)
+
+        async def fetch(k):
+            return k
+
+        async def main():
+            async with asyncio.TaskGroup() as tg:
+                for k in (1, 1, 2):
+                    tg.create_task(load(k))
+      `,
+    });
+    assert.deepEqual(ids(findings), ['PY-ASYNC-002']);
+  });
+
+  void it('code that only defines functions and never starts anything stays silent', async () => {
+    const findings = await analyzePython({
+      'lib.py': py`
+        import threading
+        total = 0
+        items = {}
+
+        def add(n):
+            global total
+            total += n
+            if n not in items:
+                items[n] = n
+            for k in items:
+                print(k)
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
