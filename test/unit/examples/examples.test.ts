@@ -88,7 +88,9 @@ void describe('every example program runs to completion with python3', { concurr
   for (const program of files.filter((file) => fileRole(file) !== 'support')) {
     void it(relative(program), async () => {
       // execFile rejects on a non-zero exit or when the timeout kills the program.
-      const { stdout } = await run('python3', [program], { cwd: REPO_ROOT, timeout: PROGRAM_TIMEOUT_MS });
+      // No bytecode caches: running the tests must leave the example workspace as it was.
+      const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+      const { stdout } = await run('python3', [program], { cwd: REPO_ROOT, env, timeout: PROGRAM_TIMEOUT_MS });
       assert.notEqual(stdout.trim(), '', 'the program should print what happened');
     });
   }
