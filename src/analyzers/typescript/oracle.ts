@@ -60,7 +60,7 @@ export function checkerOracle(checker: ts.TypeChecker): TypeOracle {
     isSharedMemoryView(expr) {
       const type = typeOf(expr);
       const name = type?.getSymbol()?.getName();
-      if (!type || !name || !isTypedArrayName(name)) return undefined;
+      if (!type || !name || !isTypedArrayName(name) || !((type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference)) return undefined;
       const [buffer] = checker.getTypeArguments(type as ts.TypeReference);
       if (!buffer) return undefined;
       if (isSharedArrayBufferType(buffer)) return true;
