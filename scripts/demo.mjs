@@ -6,11 +6,14 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { expectationsIn, fileRole, listPythonFiles, scenarioOf } from './example-expectations.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLES_DIR = path.join(ROOT, 'examples');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+// `--cli FILE` runs another build of the CLI (the unit test bundles one of its own).
+const { values: options } = parseArgs({ options: { cli: { type: 'string', default: path.join(ROOT, 'dist', 'cli.js') } } });
+const CLI = path.resolve(options.cli);
 const CLI_EXIT_FINDINGS = 1;
 
 const FINDING_LINE = /^(?<file>\S.*?):(?<line>\d+):(?<column>\d+): (?<severity>error|warning|information|hint) (?<ruleId>[A-Z]+-[A-Z]+-\d{3}) (?<message>.*)$/;

@@ -1,0 +1,52 @@
+// The demo end to end: bundle the CLI from current sources into a folder of this test's own
+// (as esbuild.mjs does for dist/, which other work may be rebuilding), then run
+// scripts/demo.mjs against it the way `npm run demo` does.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { promisify } from 'node:util';
+import * as esbuild from 'esbuild';
+import { webTreeSitterCjs } from '../../../scripts/esbuild-plugins.mjs';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const DEMO = path.join(ROOT, 'scripts', 'demo.mjs');
+const run = promisify(execFile);
+let cli: string;
+
+before(async () => {
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'conclens-demo-'));
+  const common: esbuild.BuildOptions = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', outdir, logLevel: 'error', plugins: [webTreeSitterCjs] };
+  await Promise.all([
+    esbuild.build({ ...common, entryPoints: { cli: path.join(ROOT, 'src/cli.ts') } }),
+    esbuild.build({ ...common, entryPoints: { 'analyzer-worker': path.join(ROOT, 'src/analyzers/worker.ts') } }),
+  ]);
+  for (const asset of ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-python/tree-sitter-python.wasm']) {
+    const file = require.resolve(asset);
+    cpSync(file, path.join(outdir, path.basename(file)));
+  }
+  cli = path.join(outdir, 'cli.js');
+});
+
+void test('the demo reports every expected finding, groups them by scenario and exits 0', async () => {
+  const { stdout } = await run(process.execPath, [DEMO, '--cli', cli], { cwd: ROOT, timeout: 120_000 });
+  assert.match(stdout, /^expected findings reported: (\d+) of \1$/m);
+  for (const scenario of ['asyncio_cache', 'catalogue', 'cpu_primes', 'deadlock_abba', 'downloader', 'pool_starvation', 'shared_counter']) {
+    assert.match(stdout, new RegExp(`^${scenario}/$`, 'm'), `a section for ${scenario}/`);
+  }
+  assert.match(stdout, /^ {2}buggy\.py:24 {2}error PY-FUT-001 {2}/m, 'findings are listed under their scenario');
+  assert.match(stdout, /^ {2}PY-DL-001 +2$/m, 'the summary counts findings per rule');
+  assert.match(stdout, /^fixed +files: \d+, warnings and errors: 0$/m);
+  assert.match(stdout, /Demo passed/);
+});
+
+void test('the demo stops with a clear message when the CLI has not been built', async () => {
+  const missing = path.join(os.tmpdir(), 'conclens-no-such-build', 'cli.js');
+  await assert.rejects(run(process.execPath, [DEMO, '--cli', missing], { cwd: ROOT }), (error: { code: number; stderr: string }) => {
+    assert.equal(error.code, 1);
+    assert.match(error.stderr, /cli\.js is missing: run "npm run build" first/);
+    return true;
+  });
+});
