@@ -2,7 +2,7 @@
  * The plain-text report of a profile: the kind × workers table, the verdict, locks, lock-order
  * cycles, faults and what could not be measured. Used by the CLI and the editor's output channel.
  */
-import type { ProfileTrace, Run } from '../shared/trace';
+import type { ProfileTrace, Run, Verdict } from '../shared/trace';
 import { median } from './trace-builder';
 
 const pct = (part: number | null, whole: number): string => (part === null ? 'n/a' : `${Math.round((100 * part) / (whole || 1))}%`);
@@ -91,4 +91,25 @@ export function formatProfileTable(trace: ProfileTrace): string {
   }
   if (trace.sampler.unavailable.length > 0) lines.push('', `Not measured: ${trace.sampler.unavailable.join('; ')}.`);
   return lines.join('\n') + '\n';
+}
+
+const BOTTLENECK_PHRASES: Record<Verdict['bottleneck'], string> = {
+  gil: 'GIL-bound on threads',
+  cpu: 'limited by the CPUs',
+  io: 'I/O-bound',
+  lock: 'serialized by a lock',
+  ipc: 'pickling costs more than it saves',
+  overhead: 'tasks too small for processes',
+  imbalance: 'uneven load across workers',
+  oversubscription: 'more workers than CPUs',
+  memory: 'ran out of memory',
+  none: 'scales',
+};
+
+/** One line for a CodeLens or a status message: "process ×4: 3.6x — GIL-bound on threads". */
+export function verdictHeadline(verdict: Verdict): string {
+  const speedup = verdict.recommendation === 'serial' ? 1 : verdict.speedups[`${verdict.recommendation} x${verdict.workers}`];
+  const pool = verdict.recommendation === 'serial' ? 'serial' : `${verdict.recommendation} ×${verdict.workers}`;
+  const noise = verdict.confidence === 'low' ? ' (low confidence)' : '';
+  return `${pool}: ${speedup === undefined ? '?' : speedup.toFixed(1)}x — ${BOTTLENECK_PHRASES[verdict.bottleneck]}${noise}`;
 }

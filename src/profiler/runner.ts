@@ -60,6 +60,14 @@ const KILL_GRACE_MS = 1000;
 /** How long past its own per-configuration timeout the harness may take before the runner acts. */
 const RUNNER_TIMEOUT_SLACK_MS = 5000;
 
+/** The harness's default pool sizes: 1, 2, 4, … and the usable CPU count itself. */
+export function defaultWorkerCounts(usableCpus: number): number[] {
+  const counts: number[] = [];
+  for (let n = 1; n < usableCpus; n *= 2) counts.push(n);
+  counts.push(usableCpus);
+  return counts;
+}
+
 export function defaultHarnessPath(): string {
   const candidates = [
     path.join(__dirname, 'conclens_harness.py'),
@@ -201,20 +209,19 @@ export async function runProfile(
   const onEvent = (event: HarnessEvent): void => {
     events.push(event);
     switch (event.type) {
-      case 'hello':
+      case 'hello': {
+        const workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
+        const pooled = kinds.filter((k) => k !== 'serial').length * workerCounts;
+        total = (pooled + (kinds.includes('serial') ? 1 : 0)) * repeat;
         if (options.sampleHz !== 0) {
           sampler = new ProcSampler(event.pid, options.sampleHz ?? 250);
           sampler.start();
         }
         progress({ message: `Python ${event.version} started`, done: 0, total });
         break;
+      }
       case 'tasks': {
         if (runnerTimer) clearTimeout(runnerTimer);
-        const workerCounts = options.workers?.length ?? null;
-        if (workerCounts !== null) {
-          const pooled = kinds.filter((k) => k !== 'serial').length * workerCounts;
-          total = (pooled + (kinds.includes('serial') ? 1 : 0)) * repeat;
-        }
         progress({ message: `${event.count} tasks`, done: 0, total });
         break;
       }

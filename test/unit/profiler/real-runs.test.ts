@@ -4,6 +4,7 @@
 // sleeping overlapping on threads, one lock serializing) rather than exact speedups.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { defaultWorkerCounts } from '../../../src/profiler/runner';
 import { FIXTURES, processesWithRunId, profileFixture, runsOf, share } from './helpers';
 import { validateTrace } from './schema';
 
@@ -88,8 +89,12 @@ void test('tasks too small for a process pool: serial, overhead or IPC', async (
 });
 
 void test('exceptions are recorded per task with type, message and traceback; the profile completes', async () => {
-  const outcome = await profileFixture({ file: 'raising.py', function: 'fail_on_odd', tasks: 'range(6)' });
+  const progress: { done: number; total: number | null }[] = [];
+  const outcome = await profileFixture({ file: 'raising.py', function: 'fail_on_odd', tasks: 'range(6)', workers: undefined }, { onProgress: (p) => progress.push(p) });
   assert.equal(outcome.completed, true, outcome.message);
+  const sizes = defaultWorkerCounts(outcome.trace.host.cpusUsable);
+  const total = 1 + 2 * sizes.length;
+  assert.deepEqual(progress[progress.length - 1], { message: `finished process x${sizes[sizes.length - 1]}`, done: total, total });
   for (const run of outcome.trace.runs) {
     assert.equal(run.totals.errors, 3, `${run.kind} x${run.workers}`);
     const failed = run.tasks.find((t) => t.index === 3)!;
