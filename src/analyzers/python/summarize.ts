@@ -1297,6 +1297,11 @@ class Summarizer {
       }
       return;
     }
+    if (qualified === '_thread.start_new_thread' || qualified === '_thread.start_new') {
+      const target = this.positionalArg(args, 0);
+      if (target) this.addSpawnFromTarget(node, 'thread', target, scope, args, 'rest');
+      return;
+    }
     if (qualified === 'asyncio.to_thread') {
       const target = this.positionalArg(args, 0);
       if (target) this.addSpawnFromTarget(node, 'to-thread', target, scope, args, 'rest');

@@ -123,3 +123,20 @@ void describe('entry points that count as evidence of concurrency', () => {
     assert.deepEqual(findings, []);
   });
 });
+
+void it('_thread.start_new_thread starts its function on a new thread', async () => {
+  const findings = await analyzePython({
+    'lowlevel.py': py`
+      import _thread
+      done = 0
+
+      def task():
+          global done
+          done += 1
+
+      for _ in range(3):
+          _thread.start_new_thread(task, ())
+    `,
+  });
+  assert.deepEqual(ids(findings), ['PY-RACE-001']);
+});
