@@ -266,6 +266,7 @@ export async function runProfile(
 
   const ending = await Promise.race([exited, spawnError]);
   if (ending instanceof Error) {
+    if (runnerTimer) clearTimeout(runnerTimer);
     control.signal?.removeEventListener('abort', onAbort);
     rmSync(dumpDir, { recursive: true, force: true });
     throw new Error(`could not start ${options.python}: ${ending.message}`);

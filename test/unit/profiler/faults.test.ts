@@ -129,3 +129,7 @@ void test('a module that never finishes importing is stopped by the timeout', as
   assert.match(outcome.trace.faults[0].detail ?? '', /hangs_on_import\.py", line 4/);
   assert.deepEqual(processesWithRunId(outcome.runId), []);
 });
+
+void test('an interpreter that cannot be started is an error naming it', async () => {
+  await assert.rejects(profileFixture({ file: 'cpu_bound.py', function: 'spin', tasks: '[1]', python: '/nonexistent/python3' }), /could not start \/nonexistent\/python3: spawn \/nonexistent\/python3 ENOENT/);
+});
