@@ -127,6 +127,8 @@ class Summarizer {
   private blockCounter = 0;
   private readonly spawnLoops = new Map<Spawn, PyNode>();
   private readonly functionKeys = new Set<string>();
+  /** `if pid == 0:` bodies after `os.fork()`: the child process has a single thread. */
+  private readonly forkChildBlocks = new Set<PyNode>();
 
   constructor(
     private readonly file: SourceFile,
@@ -745,7 +747,14 @@ class Summarizer {
     return kind !== undefined && kind !== 'container' && !kind.startsWith('class:');
   }
 
+  private inForkChild(node: PyNode): boolean {
+    if (this.forkChildBlocks.size === 0) return false;
+    for (let n: PyNode | null = node; n; n = n.parent) if (this.forkChildBlocks.has(n)) return true;
+    return false;
+  }
+
   private recordAccess(node: PyNode, resolved: Resolved, kind: AccessKind, scope: Scope): void {
+    if (this.inForkChild(node)) return;
     const statement = statementOf(node);
     const locks = scope.held.map((h) => h.key);
     scope.fn.accesses.push({
@@ -966,6 +975,11 @@ class Summarizer {
     if (!condition) {
       this.pushChildren(node, scope, stack);
       return;
+    }
+    if (/^(\w+\s*==\s*0|not\s+\w+)$/.test(this.src(condition)) && /\bos\.fork1?\(\)/.test(this.text)) {
+      const name = this.src(condition).replace(/==\s*0|not\s+/g, '').trim();
+      const body = field(node, 'consequence');
+      if (body && new RegExp(`\\b${name}\\s*=\\s*os\\.fork1?\\(`).test(this.text)) this.forkChildBlocks.add(body);
     }
     this.noteSplitDecision(condition, scope);
     const keys = new Map<string, PyNode>();

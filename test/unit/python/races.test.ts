@@ -648,3 +648,29 @@ void describe('happens-before through threading.Event', () => {
     assert.deepEqual(ids(findings), ['PY-RACE-001', 'PY-RACE-001']);
   });
 });
+
+void it('does not flag the child branch after os.fork(): it runs on a single thread', async () => {
+  const findings = await analyzePython({
+    'fork.py': py`
+      import os
+      import threading
+
+      class Probe:
+          def __init__(self):
+              self.alive = {}
+
+          def f(self, i):
+              self.alive[i] = os.getpid()
+
+          def run(self):
+              for i in range(3):
+                  threading.Thread(target=self.f, args=(i,)).start()
+              pid = os.fork()
+              if pid == 0:
+                  for key in self.alive:
+                      print(key)
+                  os._exit(0)
+    `,
+  });
+  assert.deepEqual(findings, []);
+});
