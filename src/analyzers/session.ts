@@ -33,6 +33,8 @@ export class AnalysisSession {
   private isExcluded: (file: string) => boolean;
   private readonly outcomes = new Map<string, FileOutcome>();
   private pool: WorkerPool | undefined;
+  /** The last results, valid until the files or the configuration change. */
+  private latest: AnalysisResult | undefined;
 
   constructor(private readonly options: AnalysisSessionOptions) {
     this.config = options.config;
@@ -42,6 +44,7 @@ export class AnalysisSession {
 
   setConfig(config: AnalysisConfig): void {
     this.config = config;
+    this.latest = undefined;
     this.isExcluded = excludeMatcher(config.exclude, this.root);
     for (const file of this.outcomes.keys()) if (this.isExcluded(file)) this.outcomes.delete(file);
   }
@@ -65,20 +68,27 @@ export class AnalysisSession {
     }
     throwIfAborted(signal);
     for (const outcome of fresh) this.outcomes.set(outcome.path, outcome);
+    if (fresh.length > 0) this.latest = undefined;
   }
 
   remove(filePath: string): void {
-    this.outcomes.delete(filePath);
+    if (this.outcomes.delete(filePath)) this.latest = undefined;
   }
 
+  /**
+   * The cross-file check runs on the calling thread, so it is only re-run after a change; the
+   * same (read-only) result object is returned until then.
+   */
   results(): AnalysisResult {
-    return checkRun(this.outcomes.values(), this.config);
+    this.latest ??= checkRun(this.outcomes.values(), this.config);
+    return this.latest;
   }
 
   dispose(): void {
     void this.pool?.terminate();
     this.pool = undefined;
     this.outcomes.clear();
+    this.latest = undefined;
   }
 
   private async onWorker(file: SourceFile, maxBytes: number, signal: AbortSignal | undefined): Promise<FileOutcome> {

@@ -122,3 +122,26 @@ void test('cancelling a big file stops its worker promptly; the next big file ge
     session.dispose();
   }
 });
+
+void test('results are computed once per change: the same object until an update, remove or setConfig', async () => {
+  const session = new AnalysisSession({ config, root });
+  try {
+    await session.update([{ path: racePath, text: raceText }]);
+    const first = session.results();
+    assert.equal(session.results(), first, 'unchanged session: no second check');
+    await session.update([{ path: path.join(root, 'notes.txt'), text: 'irrelevant' }]);
+    assert.equal(session.results(), first, 'an ignored file changes nothing');
+    await session.update([{ path: racePath, text: cleanText }]);
+    const second = session.results();
+    assert.notEqual(second, first);
+    session.setConfig({ rules: { 'PY-RACE-001': 'off' }, exclude: [] });
+    assert.notEqual(session.results(), second);
+    const third = session.results();
+    session.remove(path.join(root, 'never-added.py'));
+    assert.equal(session.results(), third, 'removing an unknown file changes nothing');
+    session.remove(racePath);
+    assert.equal(session.results().files, 0);
+  } finally {
+    session.dispose();
+  }
+});
