@@ -69,8 +69,10 @@ function statesDuring(samples: ThreadSamples | undefined, start: number, end: nu
 
 function decompose(task: HarnessTask, sampler: SamplerResult | null, gilEnabled: boolean, syscallsSampled: boolean): TaskDecomposition {
   const wall = task.end - task.start;
-  const cpuNs = task.cpu;
-  const runqNs = Math.max(0, task.runq);
+  // The CPU and runqueue counters are read just outside the wall-clock window, so for tasks of
+  // a few microseconds (or a preemption between the reads) they can exceed it: clamp to it.
+  const cpuNs = Math.min(task.cpu, wall);
+  const runqNs = Math.min(Math.max(0, task.runq), wall - cpuNs);
   const blockedNs = Math.max(0, wall - cpuNs - runqNs);
   const lockWaitNs = (task.locks ?? []).reduce((sum, lock) => sum + lock.waitNs, 0);
   const counts = statesDuring(sampler?.threads.get(task.tid), task.start, task.end);

@@ -83,3 +83,15 @@ void test('no sampler: the split is null and the trace says what is missing', ()
   assert.match(trace.sampler.unavailable.join(' '), /sampling was turned off/);
   assert.equal(trace.verdict, null, 'no pool run, no verdict');
 });
+
+void test('counters read just outside a microsecond task are clamped to its wall time', () => {
+  const trace = buildTrace({
+    options,
+    events: [hello, run('serial', 1, 0, 10_000, [task(0, 11, 1000, 3000, { cpu: 6000, runq: 90_000 })])],
+    faults: [],
+    sampler: null,
+    output: { stdout: '', stderr: '', droppedBytes: 0 },
+  });
+  const d = trace.runs[0].tasks[0].decomposition;
+  assert.deepEqual([d.cpuNs, d.runqNs, d.blockedNs], [2000, 0, 0]);
+});
