@@ -128,9 +128,11 @@ export function analyzeSourceFile(sourceFile: ts.SourceFile, path: string, oracl
   const facts = collectFacts(sourceFile, wantsSharedMemory);
   const sink = new FindingSink(path, sourceFile);
   const scope = new ScopeIndex(sourceFile);
-  const evidence = new EvidenceIndex(sourceFile, facts.asyncFunctions, facts.calls, facts.newExpressions);
-  for (const fn of facts.asyncFunctions) {
-    analyzeAsyncFunction({ fn, scope, evidence: evidence.evidenceFor(fn), sink, sourceFile });
+  if (facts.asyncFunctions.length > 0) {
+    const evidence = new EvidenceIndex(sourceFile, facts.asyncFunctions, facts.calls, facts.newExpressions);
+    for (const fn of facts.asyncFunctions) {
+      analyzeAsyncFunction({ fn, scope, evidence: evidence.evidenceFor(fn), sink, sourceFile });
+    }
   }
   checkCallbackResourceRaces(facts.calls, sink);
   if (wantsSharedMemory) checkSharedMemory(facts, sink, oracle);

@@ -3,16 +3,18 @@ import type { Range } from '../../shared/findings';
 
 export type FunctionNode = ts.FunctionLikeDeclaration;
 
+const FUNCTION_KINDS = new Set([
+  ts.SyntaxKind.FunctionDeclaration,
+  ts.SyntaxKind.FunctionExpression,
+  ts.SyntaxKind.ArrowFunction,
+  ts.SyntaxKind.MethodDeclaration,
+  ts.SyntaxKind.Constructor,
+  ts.SyntaxKind.GetAccessor,
+  ts.SyntaxKind.SetAccessor,
+]);
+
 export function isFunctionNode(node: ts.Node): node is FunctionNode {
-  return (
-    ts.isFunctionDeclaration(node) ||
-    ts.isFunctionExpression(node) ||
-    ts.isArrowFunction(node) ||
-    ts.isMethodDeclaration(node) ||
-    ts.isConstructorDeclaration(node) ||
-    ts.isGetAccessorDeclaration(node) ||
-    ts.isSetAccessorDeclaration(node)
-  );
+  return FUNCTION_KINDS.has(node.kind);
 }
 
 export function isAsyncFunction(node: FunctionNode): boolean {
@@ -26,12 +28,19 @@ export function isAsyncFunction(node: FunctionNode): boolean {
  */
 export function walkIteratively(root: ts.Node, visit: (node: ts.Node) => boolean): void {
   const stack: ts.Node[] = [];
+  // A block body: `forEachChild` stops at the first truthy result, and `push` returns one.
+  const push = (child: ts.Node): void => {
+    stack.push(child);
+  };
   const pushChildren = (node: ts.Node): void => {
-    const children: ts.Node[] = [];
-    ts.forEachChild(node, (child) => {
-      children.push(child);
-    });
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    const first = stack.length;
+    ts.forEachChild(node, push);
+    // Children were pushed in source order; reverse them in place so they pop in source order.
+    for (let low = first, high = stack.length - 1; low < high; low++, high--) {
+      const swap = stack[low];
+      stack[low] = stack[high];
+      stack[high] = swap;
+    }
   };
   pushChildren(root);
   while (stack.length > 0) {
