@@ -1305,7 +1305,7 @@ class Summarizer {
         (spawnKind === 'timer' ? this.positionalArg(args, 1) : undefined);
       if (spawnKind === 'thread-subclass' || spawnKind === 'process-subclass') {
         const cls = this.src(fn);
-        this.addSpawn(node, spawnKind === 'thread-subclass' ? 'thread' : 'process', `${this.module}:${cls}.run`, false, scope, args, 'args');
+        this.addSpawn(node, spawnKind === 'thread-subclass' ? 'thread' : 'process', `${this.module}:${cls}.run`, false, scope);
       } else if (target) {
         this.addSpawnFromTarget(node, spawnKind, target, scope, args, 'args');
       }
@@ -1605,7 +1605,7 @@ class Summarizer {
     let selfShared = true;
     const param = target.type === 'identifier' ? scope.names.params.indexOf(this.src(target)) : -1;
     if (param >= 0) {
-      const spawn = this.addSpawn(node, kind, '', true, scope, args, argMode);
+      const spawn = this.addSpawn(node, kind, '', true, scope);
       spawn.targetParam = param;
       return spawn;
     }
@@ -1630,7 +1630,7 @@ class Summarizer {
       if (index++ < skip) continue;
       argKinds.push(arg.type === 'identifier' ? this.resolve(arg, scope)?.kind ?? scope.localKinds.get(this.src(arg)) ?? null : null);
     }
-    return this.addSpawn(node, kind, key, selfShared, scope, args, argMode, argKinds);
+    return this.addSpawn(node, kind, key, selfShared, scope, argKinds);
   }
 
   private addSpawn(
@@ -1639,10 +1639,8 @@ class Summarizer {
     target: string,
     selfShared: boolean,
     scope: Scope,
-    _args: PyNode | undefined,
-    _mode: string,
     argKinds: (string | null)[] = [],
-  ): Spawn {
+): Spawn {
     let handle = scope.pendingHandle;
     const parentCall = node.parent?.type === 'argument_list' ? node.parent.parent : undefined;
     const appendTo = parentCall && field(parentCall, 'function');
