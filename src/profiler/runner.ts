@@ -274,7 +274,12 @@ export async function runProfile(
   // Pool workers that outlived the harness (it crashed, or was killed) die with their group.
   killGroup(child, 'SIGKILL');
   await groupGone(child, 1000);
-  await resultsRead;
+  // A process that left the group (a new session) could hold the results pipe open forever.
+  const drained = await Promise.race([resultsRead.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref())]);
+  if (!drained) {
+    results.destroy();
+    faults.push({ fault: 'harness', fatal: false, message: 'A process started by the function left the profiled process group and kept running; its results pipe was closed.' });
+  }
   if (runnerTimer) clearTimeout(runnerTimer);
   control.signal?.removeEventListener('abort', onAbort);
   const samplerResult = (sampler as ProcSampler | null)?.stop() ?? null;
