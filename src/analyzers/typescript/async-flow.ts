@@ -1,10 +1,10 @@
 import ts from 'typescript';
 import type { OverlapEvidence } from './evidence';
-import type { FindingSink, Related } from './findings';
+import { AsyncReporter } from './async-reports';
+import type { FindingSink } from './findings';
 import { RESOURCE_ACTS, RESOURCE_CHECKS } from './resources';
 import type { ScopeIndex } from './scope';
-import type { FixSuggestion } from '../../shared/findings';
-import { calleeName, calleeReceiver, functionLabel, isFunctionNode, lineOf, quote, stripParens, walkIteratively, type FunctionNode } from './syntax';
+import { calleeName, calleeReceiver, isFunctionNode, stripParens, type FunctionNode } from './syntax';
 
 /**
  * The interleaving model for one async function. JavaScript runs the code between two
@@ -167,8 +167,7 @@ class AsyncFlow {
   private readonly aliases = new Map<string, string>();
   private readonly guards: Guard[] = [];
   private readonly sharedThis: boolean;
-  /** How messages name the function: `` `save` `` or "the async function at line 12". */
-  private readonly label: string;
+  private readonly report: AsyncReporter;
   /**
    * `if (busy) return; busy = true; …`: while the flag is set no other run gets past the guard,
    * so nothing written until the flag is cleared can race with another run of this function.
@@ -177,8 +176,7 @@ class AsyncFlow {
 
   constructor(private readonly context: FlowContext) {
     this.sharedThis = thisIsShared(context.fn);
-    const name = functionLabel(context.fn);
-    this.label = name ? `\`${name}\`` : `the async function at line ${lineOf(context.fn, context.sourceFile)}`;
+    this.report = new AsyncReporter(context);
   }
 
   run(): void {
@@ -557,7 +555,7 @@ class AsyncFlow {
     // Resetting state loses no other run's value and is not the act of a check-then-act.
     if (this.context.evidence.length === 0 || isClearingWrite(node)) return;
     const stale = this.taintOf(value).shared.find((r) => replaces(key, r.key) && r.epoch < epoch);
-    if (stale) return this.reportLostUpdate(node, target, stale);
+    if (stale) return this.report.lostUpdate(node, target, stale.node, this.suspensionBetween(stale.epoch, epoch));
     // Recording a failure in a catch block, or storing the result of a promise every run shares
     // (`x = await sharedPromise`), does not act on a stale check either.
     if (insideCatch(node, this.context.fn) || awaitsSharedPromise(node)) return;
@@ -565,7 +563,7 @@ class AsyncFlow {
       const guard = this.guards[i];
       const check = guard.reads.shared.find((r) => replaces(key, r.key));
       if (!check || guard.loop) continue;
-      if (check.epoch < epoch && !guard.claimed.has(key)) this.reportCheckThenAct(node, target, check, guard);
+      if (check.epoch < epoch && !guard.claimed.has(key)) this.report.checkThenAct(node, target, check.node, guard.test, this.suspensionBetween(check.epoch, epoch));
       return;
     }
     for (const guard of this.guards) {
@@ -573,127 +571,11 @@ class AsyncFlow {
         const snapshot = this.taints.get(local)?.shared.find((r) => replaces(key, r.key) && r.epoch < epoch);
         if (!snapshot || guard.claimed.has(key)) continue;
         // A snapshot tested before the await is a plain check-then-act; tested after it, a stale decision.
-        if (guard.epoch > snapshot.epoch) return this.reportStaleSnapshot(node, target, local, snapshot, guard);
-        return this.reportCheckThenAct(node, target, snapshot, guard);
+        const suspension = this.suspensionBetween(snapshot.epoch, epoch);
+        if (guard.epoch > snapshot.epoch) return this.report.staleSnapshot(node, target, local, snapshot.node, guard.test, suspension);
+        return this.report.checkThenAct(node, target, snapshot.node, guard.test, suspension);
       }
     }
-  }
-
-  private contextRule(): 'JS-ASYNC-001' | 'JS-ASYNC-004' | 'JS-ASYNC-005' {
-    const kinds = new Set(this.context.evidence.map((e) => e.kind));
-    if (kinds.has('fan-out')) return 'JS-ASYNC-004';
-    if (kinds.has('handler') || kinds.has('timer')) return 'JS-ASYNC-005';
-    return 'JS-ASYNC-001';
-  }
-
-  private why(): { because: string; related: Related } {
-    const order = ['fan-out', 'handler', 'timer', 'unawaited', 'exported'];
-    const evidence = [...this.context.evidence].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind))[0];
-    return { because: evidence.because, related: { node: evidence.site, message: `why ${this.label} can overlap with itself: ${evidence.because}` } };
-  }
-
-  private text(node: ts.Node): string {
-    return quote(node.getText(this.context.sourceFile));
-  }
-
-  private line(node: ts.Node): number {
-    return lineOf(node, this.context.sourceFile);
-  }
-
-  private awaitRelated(suspension: ts.Node | undefined): Related[] {
-    return suspension ? [{ node: suspension, message: 'suspension point: another run can execute here' }] : [];
-  }
-
-  private reportLostUpdate(node: ts.Node, target: ts.Node, read: Access): void {
-    const suspension = this.suspensionBetween(read.epoch, this.epoch);
-    const { because, related } = this.why();
-    const name = this.text(target);
-    const where = suspension ? `before \`${this.text(suspension)}\` (line ${this.line(suspension)})` : 'before a suspension point';
-    this.context.sink.report({
-      ruleId: this.contextRule(),
-      node,
-      message:
-        `Lost update: \`${name}\` is read at line ${this.line(read.node)} ${where} and written at line ${this.line(node)} after it, in ${this.label}, which can overlap with itself: ${because}. ` +
-        `Another run can change \`${name}\` during the await and this write discards that change. ` +
-        'Read the value after the await, or serialise the runs (for example with a mutex).',
-      related: [{ node: read.node, message: `\`${this.text(read.node)}\` read here, before the await` }, ...this.awaitRelated(suspension), related],
-    });
-  }
-
-  private reportCheckThenAct(node: ts.Node, target: ts.Node, check: Access, guard: Guard): void {
-    const suspension = this.suspensionBetween(check.epoch, this.epoch);
-    const { because, related } = this.why();
-    const name = this.text(target);
-    this.context.sink.report({
-      ruleId: 'JS-ASYNC-002',
-      node,
-      message:
-        `Check-then-act across await: \`${this.text(guard.test)}\` checks \`${this.text(check.node)}\` at line ${this.line(check.node)}, ` +
-        `but \`${name}\` is written at line ${this.line(node)} only after ${suspension ? `\`${this.text(suspension)}\`` : 'an await'}. ` +
-        `The function (${this.label}) can overlap with itself: ${because}. Two runs can both pass the check before either writes (double initialisation, cache stampede). ` +
-        'Cache the promise instead of the awaited value, or re-check after the await.',
-      related: [{ node: check.node, message: 'the check, before the await' }, ...this.awaitRelated(suspension), related],
-      fixes: this.promiseCachingFix(node, guard),
-    });
-  }
-
-  /**
-   * `if (!x) x = await load(); return x;` → `if (!x) x = load(); return x;` — offered only when
-   * every other use of `x` in the file awaits or returns it, so storing the promise is safe.
-   */
-  private promiseCachingFix(node: ts.Node, guard: Guard): FixSuggestion[] {
-    if (!ts.isBinaryExpression(node) || node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return [];
-    const right = stripParens(node.right);
-    if (!ts.isAwaitExpression(right)) return [];
-    const test = stripParens(guard.test as ts.Expression);
-    const targetText = node.left.getText(this.context.sourceFile);
-    if (!ts.isPrefixUnaryExpression(test) || test.operator !== ts.SyntaxKind.ExclamationToken || stripParens(test.operand).getText(this.context.sourceFile) !== targetText) return [];
-    const sourceFile = this.context.sourceFile;
-    let safe = true;
-    walkIteratively(sourceFile, (n) => {
-      if (!safe) return false;
-      if ((ts.isPropertyAccessExpression(n) || ts.isIdentifier(n) || ts.isElementAccessExpression(n)) && n.getText(sourceFile) === targetText) {
-        const parent = n.parent;
-        const allowed =
-          n === node.left ||
-          n === stripParens(test.operand) ||
-          ts.isAwaitExpression(parent) ||
-          ts.isReturnStatement(parent) ||
-          (ts.isPropertyAccessExpression(parent) && parent.expression === n && parent.name.text === 'then');
-        if (!allowed) safe = false;
-        return false;
-      }
-      return true;
-    });
-    if (!safe) return [];
-    const awaitStart = right.getStart(sourceFile);
-    const operandStart = right.expression.getStart(sourceFile);
-    return [
-      {
-        title: 'Cache the promise instead of the awaited value',
-        edits: [
-          {
-            file: this.context.sink.file,
-            range: { start: sourceFile.getLineAndCharacterOfPosition(awaitStart), end: sourceFile.getLineAndCharacterOfPosition(operandStart) },
-            newText: '',
-          },
-        ],
-      },
-    ];
-  }
-
-  private reportStaleSnapshot(node: ts.Node, target: ts.Node, local: string, snapshot: Access, guard: Guard): void {
-    const suspension = this.suspensionBetween(snapshot.epoch, this.epoch);
-    const { because, related } = this.why();
-    this.context.sink.report({
-      ruleId: 'JS-ASYNC-003',
-      node,
-      message:
-        `Stale snapshot: \`${local}\` holds \`${this.text(snapshot.node)}\` read at line ${this.line(snapshot.node)}, before ${suspension ? `\`${this.text(suspension)}\`` : 'an await'}, ` +
-        `and after the await it decides (\`${this.text(guard.test)}\`) the write to \`${this.text(target)}\` at line ${this.line(node)}. ` +
-        `The function (${this.label}) can overlap with itself: ${because}. The state may have changed meanwhile. Re-read \`${this.text(snapshot.node)}\` after the await before deciding.`,
-      related: [{ node: snapshot.node, message: `snapshot taken here into \`${local}\`` }, ...this.awaitRelated(suspension), related],
-    });
   }
 
   private resourceAct(node: ts.CallExpression, name: string, subject: ts.Expression): void {
@@ -702,17 +584,7 @@ class AsyncFlow {
     for (const guard of this.guards) {
       const check = guard.reads.checks.find((c) => c.subject === subjectText && c.epoch < this.epoch);
       if (!check) continue;
-      const evidence = this.context.evidence.length > 0 ? this.why() : undefined;
-      const overlap = evidence ? `The function (${this.label}) can overlap with itself: ${evidence.because}. ` : '';
-      this.context.sink.report({
-        ruleId: 'JS-ASYNC-006',
-        node,
-        severity: evidence ? undefined : 'information',
-        message:
-          `External check-then-act: \`${quote(subjectText)}\` is checked with \`${check.name}\` at line ${this.line(check.node)} and acted on with \`${name}\` at line ${this.line(node)} after an await. ` +
-          `${overlap}Another run or process can change it in between. Act directly and handle the failure (for example the 'wx' flag and EEXIST).`,
-        related: [{ node: check.node, message: 'the check, before the await', }, ...(evidence ? [evidence.related] : [])],
-      });
+      this.report.externalCheckThenAct(node, name, subjectText, check.name, check.node);
       return;
     }
   }
@@ -722,15 +594,6 @@ class AsyncFlow {
     if (this.exclusiveFlag !== undefined || (!kinds.has('handler') && !kinds.has('timer') && !kinds.has('fan-out'))) return;
     const receiverText = receiver.getText(this.context.sourceFile);
     const fetched = this.taintOf(argumentReads).external.find((e) => e.receiver === receiverText);
-    if (!fetched) return;
-    const { because, related } = this.why();
-    this.context.sink.report({
-      ruleId: 'JS-ASYNC-005',
-      node,
-      message:
-        `Read-modify-write of an external store across await: a value fetched with \`${this.text(fetched.node)}\` at line ${this.line(fetched.node)} is written back with \`${receiverText}.${name}\` at line ${this.line(node)}. ` +
-        `The function (${this.label}) can overlap with itself: ${because}. Another run can fetch the same value in between and one of the updates is lost. Use the store's atomic update (increment, compare-and-set, transaction) or serialise the runs.`,
-      related: [{ node: fetched.node, message: 'value fetched here' }, related],
-    });
+    if (fetched) this.report.storeReadModifyWrite(node, `${receiverText}.${name}`, fetched.node);
   }
 }
