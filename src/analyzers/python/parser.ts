@@ -115,7 +115,8 @@ function copyTree(cursor: TreeCursor, table: TypeTable): PyNode {
     let descended = false;
     if (table.keep[typeId]) {
       const node = makeNode(cursor, typeId, table, current);
-      current.children.push(node);
+      if (current.children === NO_CHILDREN) current.children = [node];
+      else current.children.push(node);
       if (!table.opaque[typeId] && cursor.gotoFirstChild()) {
         current = node;
         descended = true;
@@ -129,13 +130,16 @@ function copyTree(cursor: TreeCursor, table: TypeTable): PyNode {
   }
 }
 
+/** Shared by all leaves (most nodes): one array less per identifier. Frozen, so a push would throw. */
+const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
+
 function makeNode(cursor: TreeCursor, typeId: number, table: TypeTable, parent: PyNode | null): PyNode {
   return {
     type: table.names[typeId] ?? '',
     field: table.fields[cursor.currentFieldId] ?? '',
     start: cursor.startIndex,
     end: cursor.endIndex,
-    children: [],
+    children: NO_CHILDREN,
     parent,
   };
 }

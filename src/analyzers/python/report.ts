@@ -81,7 +81,7 @@ export function makeFinding(
 /** Re-indents a statement under `with <lock>:`, keeping the file's indentation style. */
 export function wrapInWith(file: string, site: StatementSite, lockExpr: string): FixSuggestion {
   const unit = site.indent.includes('\t') ? '\t' : '    ';
-  const eol = site.source.includes('\r\n') ? '\r\n' : '\n';
+  const eol = site.eol;
   const body = site.source
     .split(/\r?\n/)
     .map((l) => (l.length > 0 ? unit + l : l))

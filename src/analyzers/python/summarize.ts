@@ -789,6 +789,7 @@ class Summarizer {
       span: { line, col: 0, endLine: end.line, endCol: end.col },
       indent,
       source: this.text.slice(this.lines.lineStart(line), statement.end),
+      eol: this.text.includes('\r\n') ? '\r\n' : '\n',
     };
   }
 

@@ -55,6 +55,8 @@ export interface StatementSite {
   indent: string;
   /** The source of `span`, re-indented by a fix. */
   source: string;
+  /** The file's line ending, for inserted lines. */
+  eol: string;
 }
 
 export interface LockUse {

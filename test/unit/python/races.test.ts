@@ -674,3 +674,9 @@ void it('does not flag the child branch after os.fork(): it runs on a single thr
   });
   assert.deepEqual(findings, []);
 });
+
+void it('keeps CRLF line endings in the wrap-in-lock fix', async () => {
+  const src = 'import threading\r\n\r\nclass C:\r\n    def __init__(self):\r\n        self._lock = threading.Lock()\r\n        self.n = 0\r\n\r\n    def incr(self):\r\n        with self._lock:\r\n            self.n += 1\r\n\r\n    def reset(self):\r\n        self.n = 0\r\n\r\nc = C()\r\nthreading.Thread(target=c.incr).start()\r\nthreading.Thread(target=c.reset).start()\r\n';
+  const [finding] = only(await analyzePython({ 'crlf_fix.py': src }), 'PY-RACE-004');
+  assert.equal(finding?.fixes[0]?.edits[0]?.newText, '        with self._lock:\r\n            self.n = 0');
+});
