@@ -43,7 +43,7 @@ function scriptKind(path: string): ts.ScriptKind {
 }
 
 /** Parses a file; a stack overflow inside the TypeScript parser (absurd nesting) becomes a clear error. */
-export function parseFile(file: SourceFile): ts.SourceFile {
+function parseFile(file: SourceFile): ts.SourceFile {
   try {
     return ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true, scriptKind(file.path));
   } catch (error) {

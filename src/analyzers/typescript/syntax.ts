@@ -121,10 +121,6 @@ export function bindingName(fn: FunctionNode): string | undefined {
   return undefined;
 }
 
-export function textOf(node: ts.Node, sourceFile: ts.SourceFile): string {
-  return node.getText(sourceFile);
-}
-
 /** Shortens code quoted in messages so that a minified line does not become the message. */
 export function quote(text: string): string {
   const flat = text.replace(/\s+/g, ' ');
