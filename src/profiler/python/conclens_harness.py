@@ -621,29 +621,32 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
     args_pickle_ns = _perf_ns() - t0
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
                                initargs=(config["root"], _dump_dir))
+    workers_started = {}
     try:
-        futures = [pool.submit(_process_task, module_name, function_name, payload, index)
-                   for index, payload in enumerate(payloads)]
-        workers_started = dict(pool._processes)
-        watchdog.worker_pids = list(workers_started)
-        records = []
-        result_unpickle_ns = 0
-        for future in futures:
-            try:
+        try:
+            futures = []
+            for index, payload in enumerate(payloads):
+                futures.append(pool.submit(_process_task, module_name, function_name, payload, index))
+                # Workers start during submit; the executor forgets them once it breaks.
+                workers_started.update(pool._processes)
+            watchdog.worker_pids = list(workers_started)
+            records = []
+            result_unpickle_ns = 0
+            for future in futures:
                 record, result_bytes = future.result()
-            except BrokenProcessPool as exc:
-                # The executor forgets its processes when it breaks: use the ones it started.
-                for process in workers_started.values():
-                    process.join(1)
-                codes = {pid: proc.exitcode for pid, proc in workers_started.items()}
-                raise _WorkerCrash(exc, codes, watchdog.worker_pids) from None
-            if "importError" in record:
-                raise _WorkerImportFailure(record["importError"])
-            t1 = _perf_ns()
-            if result_bytes:
-                pickle.loads(result_bytes)
-            result_unpickle_ns += _perf_ns() - t1
-            records.append(record)
+                if "importError" in record:
+                    raise _WorkerImportFailure(record["importError"])
+                t1 = _perf_ns()
+                if result_bytes:
+                    pickle.loads(result_bytes)
+                result_unpickle_ns += _perf_ns() - t1
+                records.append(record)
+        except BrokenProcessPool as exc:
+            # A worker can die while tasks are still being submitted, or while we wait.
+            for process in workers_started.values():
+                process.join(1)
+            codes = {pid: proc.exitcode for pid, proc in workers_started.items()}
+            raise _WorkerCrash(exc, codes, list(workers_started)) from None
         memory = {pid: _peak_rss_bytes(pid) for pid in workers_started}
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -27,11 +27,11 @@ void test('a completed profile prints the table and the verdict, writes a valid 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-cli-'));
   const out = path.join(dir, 'trace.json');
   const chrome = path.join(dir, 'chrome.json');
-  const result = await run(['sleeping.py', '--function', 'nap', '--args', '[0.1]*4', '--kinds', 'serial,thread', '--workers', '2', '--repeat', '1', '--out', out, '--chrome-trace', chrome]);
+  const result = await run(['sleeping.py', '--function', 'nap', '--args', '[0.1]*4', '--kinds', 'serial,thread', '--workers', '4', '--repeat', '1', '--out', out, '--chrome-trace', chrome]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^config +wall +speedup +effic\. +CPU +runq +GIL wait +lock wait +I\/O\+sleep +IPC +peak RSS +errors$/m);
-  assert.match(result.stdout, /^thread x2 +[\d.]+ms +[\d.]+x/m);
-  assert.match(result.stdout, /^Verdict: thread x2 — bottleneck: io/m);
+  assert.match(result.stdout, /^thread x4 +[\d.]+ms +[\d.]+x/m);
+  assert.match(result.stdout, /^Verdict: thread x4 — bottleneck: io/m, 'four sleeping threads: ideally 4x, far above any noise');
   validateTrace(JSON.parse(readFileSync(out, 'utf8')));
   const events = JSON.parse(readFileSync(chrome, 'utf8')).traceEvents as { ph: string; name: string }[];
   assert.equal(events.filter((e) => e.ph === 'X' && e.name.startsWith('task')).length, 2 * 4);
