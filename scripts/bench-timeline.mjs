@@ -2,11 +2,11 @@
 // lock spans and core samples) is streamed to the real webview bundle in headless Chromium
 // through the protocol's chunk messages (window.postMessage, as VS Code delivers them); then a
 // scripted zoom/pan measures frame times. Prints figures; asserts nothing (see architecture.md).
-// Run: npm run bench:timeline  [-- --spans 1000000 --lanes 64]
+// Run: npm run bench:timeline  [-- --spans 1000000 --lanes 64 --width 1600 --height 1200]
 // streamSyntheticTrace and scriptedZoomPan run inside the page:
 /* global window, document, performance, requestAnimationFrame, MutationObserver, WheelEvent, MouseEvent */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildInlinePage, createNonce, readWebviewAssets } from '../src/profiler/html-report.ts';
@@ -20,7 +20,8 @@ function option(name, fallback) {
 const SPANS = option('spans', 1_000_000);
 const LANES = option('lanes', 64);
 const CHUNK = option('chunk', 20_000);
-const VIEWPORT = { width: option("width", 1600), height: option("height", 3400) };
+// A roomy editor panel by default; `--height 3400` puts all 64 lanes on screen at once.
+const VIEWPORT = { width: option('width', 1600), height: option('height', 1200) };
 
 /** Runs in the page: builds the synthetic trace chunk by chunk and posts each chunk. */
 async function streamSyntheticTrace({ spans, lanes, chunk }) {
@@ -143,20 +144,17 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-async function rendererPeakRss(browser) {
-  try {
-    const session = await browser.newBrowserCDPSession();
-    const { processInfo } = await session.send('SystemInfo.getProcessInfo');
-    const peaks = [];
-    for (const proc of processInfo.filter((p) => p.type === 'renderer')) {
-      const status = await readFile(`/proc/${proc.id}/status`, 'utf8').catch(() => '');
-      const kb = /VmHWM:\s+(\d+)/.exec(status)?.[1];
-      if (kb) peaks.push(Number(kb) * 1024);
-    }
-    return peaks.length ? Math.max(...peaks) : null;
-  } catch {
-    return null;
+/** Renderer processes: CPU seconds so far and peak RSS (from /proc), via the browser's CDP. */
+async function rendererUsage(session) {
+  const { processInfo } = await session.send('SystemInfo.getProcessInfo');
+  const renderers = processInfo.filter((p) => p.type === 'renderer');
+  let peakRss = null;
+  for (const proc of renderers) {
+    const status = await readFile(`/proc/${proc.id}/status`, 'utf8').catch(() => '');
+    const kb = /VmHWM:\s+(\d+)/.exec(status)?.[1];
+    if (kb) peakRss = Math.max(peakRss ?? 0, Number(kb) * 1024);
   }
+  return { cpuSeconds: renderers.reduce((sum, p) => sum + p.cpuTime, 0), peakRss };
 }
 
 const assets = await readWebviewAssets(path.resolve('dist'));
@@ -172,23 +170,30 @@ try {
   page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
   await page.goto(pathToFileURL(htmlPath).href);
   const cdp = await page.context().newCDPSession(page);
+  const browserSession = await browser.newBrowserCDPSession();
+  const beforeLoad = await rendererUsage(browserSession);
   const load = await page.evaluate(streamSyntheticTrace, { spans: SPANS, lanes: LANES, chunk: CHUNK });
+  const afterLoad = await rendererUsage(browserSession);
   await cdp.send('HeapProfiler.collectGarbage');
   const heapAfterLoad = await cdp.send('Runtime.getHeapUsage');
+  const beforeZoom = await rendererUsage(browserSession);
   const zoom = await page.evaluate(scriptedZoomPan);
+  const afterZoom = await rendererUsage(browserSession);
   const heapAfterZoom = await cdp.send('Runtime.getHeapUsage');
-  const peakRss = await rendererPeakRss(browser);
   const sorted = [...zoom.frames].sort((a, b) => a - b);
   const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
   const heapOf = (usage) => usage.usedSize + (usage.backingStorageSize ?? 0);
   console.log(`Timeline benchmark: ${SPANS.toLocaleString('en-US')} task spans, ${load.lockSpans.toLocaleString('en-US')} lock spans, ${load.coreSamples} core samples, ${LANES} lanes, chunks of ${CHUNK.toLocaleString('en-US')}, viewport ${VIEWPORT.width}x${VIEWPORT.height}, headless Chromium`);
+  console.log(`  machine: ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} (wall-clock figures include contention from other processes)`);
   console.log(`  sender: build + postMessage all chunks            ${(load.postEnd - load.postStart).toFixed(0)} ms (the extension host's side)`);
   console.log(`  webview: first message → trace assembled          ${(load.endHandled - load.firstReceived).toFixed(0)} ms`);
   console.log(`  first full render: first message → first frame    ${(load.firstFrame - load.firstReceived).toFixed(0)} ms   (target ≤ 1500 ms)`);
   console.log(`  first full render: last message → first frame     ${(load.firstFrame - load.endHandled).toFixed(0)} ms`);
+  console.log(`  renderer CPU time for the whole load (sender included) ${((afterLoad.cpuSeconds - beforeLoad.cpuSeconds) * 1000).toFixed(0)} ms`);
   console.log(`  zoom/pan frames: ${sorted.length}, median ${quantile(sorted, 0.5).toFixed(1)} ms (target ≤ 16 ms), p95 ${quantile(sorted, 0.95).toFixed(1)} ms, max ${sorted.at(-1).toFixed(1)} ms`);
+  console.log(`  renderer CPU time per zoom/pan step: ${(((afterZoom.cpuSeconds - beforeZoom.cpuSeconds) * 1000) / zoom.frames.length).toFixed(1)} ms (whole process, includes waiting for the next animation frame)`);
   console.log(`  JS heap incl. array buffers: after load ${mb(heapOf(heapAfterLoad))}, after zoom/pan ${mb(heapOf(heapAfterZoom))} (target ≤ 500 MB)`);
-  if (peakRss !== null) console.log(`  renderer process peak RSS: ${mb(peakRss)}`);
+  if (afterZoom.peakRss !== null) console.log(`  renderer process peak RSS: ${mb(afterZoom.peakRss)}`);
   console.log(`  summary at load: ${load.summary}`);
   console.log(`  summary after zoom/pan: ${zoom.summary}`);
   if (errors.length) {

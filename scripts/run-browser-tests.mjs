@@ -11,5 +11,9 @@ const files = readdirSync('test/browser')
   .filter((name) => name.endsWith('.test.ts'))
   .map((name) => path.join('test/browser', name))
   .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
+if (files.length === 0) {
+  console.error(`No browser test file in test/browser matches ${filters.join(', ')}.`);
+  process.exit(1);
+}
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

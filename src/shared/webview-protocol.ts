@@ -5,6 +5,12 @@
  * spans travel packed in Float64Arrays (copied as one block by postMessage instead of
  * cloning a million objects); webview → host messages are few and every one is validated
  * before the host acts on it.
+ *
+ * Host side, in order: build the page with buildPanelHtml (src/profiler/html-report.ts) with
+ * `localResourceRoots` = the dist folder; wait for `ready`; post every message of
+ * `traceMessages(trace, streamId)` in order (a new streamId per trace replaces the old one);
+ * pass every incoming message through `validateWebviewMessage` and ignore undefined. On
+ * `revealSource` open `file` at `line`, or find `symbol`'s definition when only that is given.
  */
 import type { CoreSample, LockSpan, ProfileTrace, Run, SourceSite, TaskError, TaskSpan } from './trace';
 

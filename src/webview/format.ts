@@ -24,6 +24,7 @@ export function formatPercent(share: number): string {
   return `${(share * 100).toFixed(1)}%`;
 }
 
+/** 1234567 → "1,234,567" (toLocaleString is too slow to call on every frame). */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

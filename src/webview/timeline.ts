@@ -94,6 +94,7 @@ export class Timeline {
     this.brushGroup = this.axisSvg.append('g').attr('class', 'brush').attr('transform', `translate(0,${AXIS_HEIGHT})`);
     this.scroller = document.createElement('div');
     this.scroller.className = 'scroller';
+    this.scroller.dataset.testid = 'timeline-lanes';
     this.scroller.tabIndex = 0;
     this.scroller.setAttribute('role', 'group');
     this.scroller.setAttribute(
@@ -164,6 +165,7 @@ export class Timeline {
     this.runIndexes = runIndexes;
     this.range = null;
     this.relayout();
+    if (this.width > 0) this.configureScale();
     this.resetView();
   }
 
@@ -258,6 +260,13 @@ export class Timeline {
     this.image = null;
     this.sizeSpacer();
     this.axisSvg.attr('width', width);
+    this.configureScale();
+    this.drawNow();
+  }
+
+  /** The time scale spans the longest shown run; zoom and brush follow the canvas size. */
+  private configureScale(): void {
+    const { width, height } = this;
     const domainMax = this.maxTime();
     this.base = scaleLinear().domain([0, domainMax]).range([GUTTER, width]);
     this.zoomBehavior
@@ -269,7 +278,6 @@ export class Timeline {
     this.x = this.transform.rescaleX(this.base);
     this.updateAxis();
     this.placeBrush();
-    this.drawNow();
   }
 
   private updateAxis(): void {
@@ -340,7 +348,7 @@ export class Timeline {
         stats.spansDetailed += plan.detailed.length;
         detailed.push({ row, indices: plan.detailed });
         pixels.fill(backgroundWord);
-        if (plan.aggregated > 0) writeColumns(pixels, plotDeviceWidth, laneRows, 0, 0, taskRows, plan.columns, nsPerDevicePx, stateWords);
+        if (plan.aggregated > 0) writeColumns(pixels, plotDeviceWidth, taskRows, plan.columns, nsPerDevicePx, stateWords);
         if (plan.detailed.length > 0) writeTaskSegments(pixels, plotDeviceWidth, taskRows, lane, plan.detailed, t0, nsPerDevicePx, stateWords);
         const lockTop = Math.round((TASK_BAND + 2) * dpr);
         const locksDrawn = writeLockMarks(pixels, plotDeviceWidth, lockTop, laneRows - lockTop, lane, t0, nsPerDevicePx, this.marks, lockWords);
@@ -811,17 +819,7 @@ function writeLockMarks(
  * Writes per-pixel task columns: each column is filled from the bottom of the band in
  * proportion to how busy the lane was in that pixel, split by state in legend order.
  */
-function writeColumns(
-  pixels: Uint32Array,
-  stride: number,
-  canvasHeight: number,
-  left: number,
-  bandTop: number,
-  bandHeight: number,
-  columns: Float64Array,
-  nsPerPx: number,
-  stateWords: number[],
-): void {
+function writeColumns(pixels: Uint32Array, stride: number, bandHeight: number, columns: Float64Array, nsPerPx: number, stateWords: number[]): void {
   const columnCount = columns.length / STATE_COUNT;
   for (let c = 0; c < columnCount; c++) {
     const o = c * STATE_COUNT;
@@ -829,28 +827,22 @@ function writeColumns(
     for (let k = 0; k < STATE_COUNT; k++) total += columns[o + k]!;
     if (total <= 0) continue;
     const filled = Math.max(1, Math.round(bandHeight * Math.min(1, total / nsPerPx)));
-    let y = bandTop + bandHeight;
+    // Walk up from the bottom row of the band.
+    let at = (bandHeight - 1) * stride + c;
     let remaining = filled;
+    let dominant = 0;
     for (let k = 0; k < STATE_COUNT && remaining > 0; k++) {
       const share = columns[o + k]!;
       if (share <= 0) continue;
-      const h = k === STATE_COUNT - 1 ? remaining : Math.min(remaining, Math.round((filled * share) / total));
+      if (share > columns[o + dominant]!) dominant = k;
+      const h = Math.min(remaining, Math.round((filled * share) / total));
       const word = stateWords[k]!;
-      for (let j = 0; j < h; j++) {
-        y--;
-        if (y >= 0 && y < canvasHeight) pixels[y * stride + left + c] = word;
-      }
+      for (let j = 0; j < h; j++, at -= stride) pixels[at] = word;
       remaining -= h;
     }
-    // Rounding can leave a pixel: give it to the dominant state rather than leave a gap.
-    if (remaining > 0) {
-      let dominant = 0;
-      for (let k = 1; k < STATE_COUNT; k++) if (columns[o + k]! > columns[o + dominant]!) dominant = k;
-      for (let j = 0; j < remaining; j++) {
-        y--;
-        if (y >= 0 && y < canvasHeight) pixels[y * stride + left + c] = stateWords[dominant]!;
-      }
-    }
+    // Rounding can leave a pixel or two: give them to the dominant state rather than a gap.
+    const word = stateWords[dominant]!;
+    for (; remaining > 0; remaining--, at -= stride) pixels[at] = word;
   }
 }
 

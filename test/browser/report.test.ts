@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // page.evaluate callbacks run in the browser, so this file also sees the DOM types.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -199,8 +200,11 @@ void test('brushing a range shows its statistics; side-by-side draws the thread 
   assert.ok(Number(match[1]) > before.from && Number(match[2]) < before.to);
   assert.ok(Number(match[3]) > 0);
 
+  // The verdict may pick any run first (serial when the machine is busy): pair from a thread run.
+  await page.selectOption('[data-testid="run-kind"]', 'thread');
+  const threadRun = await summary(page);
   await page.check('[data-testid="side-by-side"]');
-  const pair = await summaryAfter(page, before.text);
+  const pair = await summaryAfter(page, threadRun.text);
   assert.equal(pair.runs, 2);
   const run = await shownRun(page);
   const partner = trace.runs.find((r) => r.kind === 'process' && r.workers === run.workers && r.repetition === run.repetition)!;
@@ -209,9 +213,11 @@ void test('brushing a range shows its statistics; side-by-side draws the thread 
   const widest = Math.max(run.endNs - run.startNs, partner.endNs - partner.startNs) / 1e6;
   assert.ok(pair.to >= widest - 0.001, 'both runs share one time scale covering the longer run');
 
-  await page.selectOption('[data-testid="run-workers"]', '1');
-  const one = await summaryAfter(page, pair.text);
-  assert.equal(one.runs, 2, 'side-by-side follows the picked size');
+  const otherSize = run.workers === 1 ? '2' : '1';
+  await page.selectOption('[data-testid="run-workers"]', otherSize);
+  const other = await summaryAfter(page, pair.text);
+  assert.equal(other.runs, 2, 'side-by-side follows the picked size');
+  assert.equal(await page.inputValue('[data-testid="run-workers"]'), otherSize);
   assertClean(watched);
   await page.close();
 });
@@ -265,6 +271,36 @@ void test('canvas colours follow a theme switch without reopening', async () => 
   });
   await page.waitForFunction((before) => document.querySelector('canvas')?.getAttribute('data-frames') !== before, frames);
   assert.ok((await countRed()) > 100, 'running spans are repainted in the new colour');
+  assertClean(watched);
+  await page.close();
+});
+
+void test('every control is reachable with Tab and named for assistive technology; a lock site reveals as text', async () => {
+  const watched = await open();
+  const { page } = watched;
+  const reached = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const name = await page.evaluate(() => {
+      const active = document.activeElement as HTMLElement | null;
+      return active ? (active.dataset.testid ?? active.getAttribute('aria-label') ?? active.className) : '';
+    });
+    reached.add(name);
+  }
+  for (const control of ['run-kind', 'run-workers', 'run-repetition', 'lane-filter', 'zoom-in', 'zoom-out', 'reset-view', 'timeline-lanes']) {
+    assert.ok(reached.has(control), `${control} is reachable with Tab (reached: ${[...reached].join(', ')})`);
+  }
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('button, select, input, [tabindex="0"]')]
+      .filter((e) => !e.getAttribute('aria-label') && !e.closest('label') && !(e.textContent ?? '').trim())
+      .map((e) => e.outerHTML.slice(0, 80)),
+  );
+  assert.deepEqual(unnamed, []);
+  const link = page.locator('[data-testid="locks-table"] a.site').first();
+  await link.focus();
+  await page.keyboard.press('Enter');
+  const lock = trace.locks[0]!;
+  assert.equal(await page.textContent('[data-testid="status"]'), `Source: ${lock.site.file}:${lock.site.line}`);
   assertClean(watched);
   await page.close();
 });
