@@ -65,6 +65,7 @@ const KEPT_TOKENS = new Set([
 
 interface TypeTable {
   names: string[];
+  string: boolean[];
   keep: boolean[];
   opaque: boolean[];
   fields: string[];
@@ -84,7 +85,7 @@ function buildTypeTable(language: Language): TypeTable {
   }
   const fields: string[] = [''];
   for (let id = 1; id <= language.fieldCount; id++) fields.push(language.fieldNameForId(id) ?? '');
-  return { names, keep, opaque, fields };
+  return { names, keep, opaque, fields, string: names.map((n) => n === 'string') };
 }
 
 /**
@@ -99,14 +100,24 @@ export async function parsePython(text: string): Promise<PyNode> {
   typeTable ??= buildTypeTable(tree.language);
   const cursor = tree.walk();
   try {
-    return copyTree(cursor, typeTable);
+    return copyTree(cursor, typeTable, text);
   } finally {
     cursor.delete();
     tree.delete();
   }
 }
 
-function copyTree(cursor: TreeCursor, table: TypeTable): PyNode {
+/** Only f-strings have expressions inside; other strings (docstrings) are not descended into. */
+function isFString(text: string, start: number): boolean {
+  for (let i = start; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x66 || ch === 0x46) return true; // f, F
+    if (ch === 0x22 || ch === 0x27) return false; // the opening quote
+  }
+  return false;
+}
+
+function copyTree(cursor: TreeCursor, table: TypeTable, text: string): PyNode {
   const root = makeNode(cursor, cursor.nodeTypeId, table, null);
   let current = root;
   if (!cursor.gotoFirstChild()) return root;
@@ -117,7 +128,7 @@ function copyTree(cursor: TreeCursor, table: TypeTable): PyNode {
       const node = makeNode(cursor, typeId, table, current);
       if (current.children === NO_CHILDREN) current.children = [node];
       else current.children.push(node);
-      if (!table.opaque[typeId] && cursor.gotoFirstChild()) {
+      if (!table.opaque[typeId] && (!table.string[typeId] || isFString(text, node.start)) && cursor.gotoFirstChild()) {
         current = node;
         descended = true;
       }

@@ -42,8 +42,11 @@ export function collectParams(parameters: PyNode | undefined, text: string, name
   }
 }
 
-/** Collects the names a function (or the module, with `body` = module node) binds. */
-export function collectScopeNames(body: PyNode, text: string, names: ScopeNames): void {
+/**
+ * Collects the names a function (or the module, with `body` = module node) binds. Module
+ * names are globals, never captured, so the module skips the walk into nested functions.
+ */
+export function collectScopeNames(body: PyNode, text: string, names: ScopeNames, isModule = false): void {
   const bound: string[] = [];
   walk(body, (node) => {
     switch (node.type) {
@@ -55,11 +58,11 @@ export function collectScopeNames(body: PyNode, text: string, names: ScopeNames)
           names.locals.add(id);
           if (node.type === 'function_definition') names.nestedDefs.add(id);
         }
-        collectUsedInside(node, text, names.usedInside);
+        if (!isModule) collectUsedInside(node, text, names.usedInside);
         return false;
       }
       case 'lambda':
-        collectUsedInside(node, text, names.usedInside);
+        if (!isModule) collectUsedInside(node, text, names.usedInside);
         return false;
       case 'global_statement':
       case 'nonlocal_statement':

@@ -129,6 +129,7 @@ class Summarizer {
   private readonly functionKeys = new Set<string>();
   /** `if pid == 0:` bodies after `os.fork()`: the child process has a single thread. */
   private readonly forkChildBlocks = new Set<PyNode>();
+  private readonly forks: boolean;
 
   constructor(
     private readonly file: SourceFile,
@@ -137,6 +138,7 @@ class Summarizer {
     this.text = file.text;
     this.lines = new LineIndex(file.text);
     this.module = moduleNameOf(file.path);
+    this.forks = /\bos\.fork1?\(\)/.test(file.text);
     this.summary = {
       file: file.path,
       module: this.module,
@@ -151,7 +153,7 @@ class Summarizer {
   run(): PythonModuleSummary {
     this.collectModuleFacts();
     const names = emptyScopeNames();
-    collectScopeNames(this.root, this.text, names);
+    collectScopeNames(this.root, this.text, names, true);
     const moduleScope = this.newScope(this.newFunction(`${this.module}:<module>`, '<module>', this.root, false), '<module>', null, names, true);
     this.walkScope(this.root, moduleScope);
     return this.summary;
@@ -977,7 +979,7 @@ class Summarizer {
       this.pushChildren(node, scope, stack);
       return;
     }
-    if (/^(\w+\s*==\s*0|not\s+\w+)$/.test(this.src(condition)) && /\bos\.fork1?\(\)/.test(this.text)) {
+    if (this.forks && /^(\w+\s*==\s*0|not\s+\w+)$/.test(this.src(condition))) {
       const name = this.src(condition).replace(/==\s*0|not\s+/g, '').trim();
       const body = field(node, 'consequence');
       if (body && new RegExp(`\\b${name}\\s*=\\s*os\\.fork1?\\(`).test(this.text)) this.forkChildBlocks.add(body);
