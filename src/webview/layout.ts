@@ -19,7 +19,7 @@ export interface RowHeights {
   thread: number;
 }
 
-export const DEFAULT_ROW_HEIGHTS: RowHeights = { run: 22, corePerCore: 5, coreTotal: 22, process: 16, thread: 26 };
+export const DEFAULT_ROW_HEIGHTS: RowHeights = { run: 22, corePerCore: 5, coreTotal: 22, process: 16, thread: 30 };
 
 export interface LaneFilter {
   /** Case-insensitive substring matched against "pid 12 tid 34 worker 0" of each lane. */

@@ -17,7 +17,8 @@ const GUTTER = 170;
 const AXIS_HEIGHT = 26;
 const BRUSH_HEIGHT = 14;
 const TASK_BAND = 17;
-const LOCK_BAND = 7;
+const LOCK_BAND = 10;
+const LOCK_LABEL_FONT = 9;
 const MIN_DETAIL_PX = 3;
 const MAX_ARROWS = 3000;
 const MAX_LOCK_LABEL_SPANS = 400;
@@ -492,14 +493,17 @@ export class Timeline {
     const [first, last] = visibleLocks(locks, t0, t1);
     if (last - first > MAX_LOCK_LABEL_SPANS) return;
     const bandY = y + TASK_BAND + 2;
-    ctx.fillStyle = this.palette.foreground;
+    // Written over the lock-wait colour, like task labels over theirs.
+    ctx.fillStyle = this.palette.background;
+    ctx.font = this.palette.font.replace(/^\d+px/, `${LOCK_LABEL_FONT}px`);
     for (let i = first; i < last; i++) {
       const wx0 = Math.max(GUTTER, this.x(locks.request[i]!));
       const wx1 = Math.min(this.width, this.x(locks.acquired[i]!));
       if (wx1 - wx0 <= 70) continue;
       const site = this.model!.sites[locks.site[i]!]!;
-      ctx.fillText(clipText(ctx, `waits for ${site.key}`, wx1 - wx0 - 4), wx0 + 2, bandY + LOCK_BAND / 2 + 5);
+      ctx.fillText(clipText(ctx, `waits for ${site.key}`, wx1 - wx0 - 4), wx0 + 2, bandY + LOCK_BAND / 2);
     }
+    ctx.font = this.palette.font;
   }
 
   /** Outlines and labels of the tasks wide enough to see (their fill is in the lane image). */
