@@ -757,6 +757,9 @@ class Summarizer {
 
   private recordAccess(node: PyNode, resolved: Resolved, kind: AccessKind, scope: Scope): void {
     if (this.inForkChild(node)) return;
+    // Plain reads matter only for module globals (a parent reading what a process worker wrote);
+    // attribute reads are the bulk of all accesses and no rule pairs them, so they are not kept.
+    if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1))) return;
     const statement = statementOf(node);
     const locks = scope.held.map((h) => h.key);
     scope.fn.accesses.push({
