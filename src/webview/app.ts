@@ -81,6 +81,13 @@ export class TimelineApp {
 
   private show(model: TraceModel): void {
     this.model = model;
+    if (model.runs.length === 0) {
+      // A profile that failed before any run (import error, crash): the card says why.
+      this.timeline = null;
+      this.status.textContent = 'The trace has no runs.';
+      this.content.replaceChildren(verdictCard(model.header), el('p', { testId: 'no-runs', text: 'No run was recorded, so there is no timeline to draw.' }));
+      return;
+    }
     const saved = this.host.loadState();
     const savedIndex = saved?.runKey ? model.runs.findIndex((r) => r.key === saved.runKey) : -1;
     this.selectedRun = savedIndex >= 0 ? savedIndex : defaultRun(model);

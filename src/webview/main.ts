@@ -43,7 +43,14 @@ function start(): void {
   });
   const inline = document.getElementById(INLINE_TRACE_ID);
   if (inline) {
-    const trace = JSON.parse(inline.textContent ?? 'null') as ProfileTrace;
+    let trace: ProfileTrace;
+    try {
+      trace = JSON.parse(inline.textContent ?? '') as ProfileTrace;
+      if (typeof trace !== 'object' || trace === null || !Array.isArray(trace.runs)) throw new Error('it is not a profile trace');
+    } catch (error) {
+      root.textContent = `This report's trace cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+      return;
+    }
     for (const message of traceMessages(trace, 1)) app.accept(message);
   } else {
     host.post({ type: 'ready', protocolVersion: WEBVIEW_PROTOCOL_VERSION });

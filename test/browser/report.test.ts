@@ -304,3 +304,20 @@ void test('every control is reachable with Tab and named for assistive technolog
   assertClean(watched);
   await page.close();
 });
+
+void test('a profile that recorded no run shows its faults and no timeline, without errors', async () => {
+  const failed = structuredClone(trace);
+  failed.runs = [];
+  failed.verdict = null;
+  failed.locks = [];
+  failed.faults = [{ fault: 'import', message: `ModuleNotFoundError: ${HOSTILE}`, fatal: true }];
+  const watched = await openWatched(browser, pathToFileURL((await writeReport(failed, 'failed.html')).htmlPath).href);
+  const { page } = watched;
+  await page.waitForSelector('[data-testid="no-runs"]');
+  const verdict = (await page.textContent('[data-testid="verdict"]')) ?? '';
+  assert.match(verdict, /^No verdict: the profile did not complete\./);
+  assert.ok(verdict.includes(`import: ModuleNotFoundError: ${HOSTILE}`));
+  assert.equal(await page.locator('canvas').count(), 0);
+  assertClean(watched);
+  await page.close();
+});
