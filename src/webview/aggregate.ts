@@ -4,7 +4,7 @@
  * one pass over the visible tasks and at most `width` rectangles per state. Pure, so the
  * arithmetic (nothing lost, nothing double-counted) is unit-tested.
  */
-import { lodTotalUntil } from './lod';
+import { lodTotalsUntil } from './lod';
 import { STATE_COUNT } from './states';
 import { visibleTasks, type TaskColumns } from './model';
 
@@ -37,12 +37,15 @@ export function planLane(tasks: TaskColumns, view: Viewport, minDetailPx: number
   const lod = tasks.lod;
   if (lod && nsPerPx >= LOD_BINS_PER_PIXEL * lod.binNs) {
     // Zoomed far out: every column from the prefix sums; tasks are not visited at all.
-    for (let k = 0; k < STATE_COUNT; k++) {
-      let previous = lodTotalUntil(lod, k, t0);
-      for (let c = 0; c < width; c++) {
-        const next = lodTotalUntil(lod, k, t0 + (c + 1) * nsPerPx);
-        out[c * STATE_COUNT + k] = next - previous;
-        previous = next;
+    const previous = new Float64Array(STATE_COUNT);
+    lodTotalsUntil(lod, t0, previous, 0);
+    for (let c = 0; c < width; c++) {
+      const o = c * STATE_COUNT;
+      lodTotalsUntil(lod, t0 + (c + 1) * nsPerPx, out, o);
+      for (let k = 0; k < STATE_COUNT; k++) {
+        const total = out[o + k]!;
+        out[o + k] = total - previous[k]!;
+        previous[k] = total;
       }
     }
     return { detailed, columns: out, aggregated: last - first };

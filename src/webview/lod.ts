@@ -50,14 +50,16 @@ export function buildLod(start: Float64Array, end: Float64Array, states: Float64
   return { binNs, bins, prefix };
 }
 
-/** Total of state k over [0, t), interpolating inside the bin that holds t. */
-export function lodTotalUntil(lod: LaneLod, k: number, t: number): number {
+/** Totals of every state over [0, t), interpolated inside the bin that holds t, into out[offset..]. */
+export function lodTotalsUntil(lod: LaneLod, t: number, out: Float64Array, offset: number): void {
   const { binNs, bins, prefix } = lod;
-  if (t <= 0) return 0;
-  const position = t / binNs;
-  if (position >= bins) return prefix[bins * STATE_COUNT + k]!;
-  const b = Math.floor(position);
-  const below = prefix[b * STATE_COUNT + k]!;
-  const above = prefix[(b + 1) * STATE_COUNT + k]!;
-  return below + (position - b) * (above - below);
+  const position = Math.min(bins, Math.max(0, t / binNs));
+  const b = Math.min(bins - 1, Math.floor(position));
+  const fraction = position - b;
+  const below = b * STATE_COUNT;
+  const above = below + STATE_COUNT;
+  for (let k = 0; k < STATE_COUNT; k++) {
+    const low = prefix[below + k]!;
+    out[offset + k] = low + fraction * (prefix[above + k]! - low);
+  }
 }

@@ -199,7 +199,7 @@ class LaneBuilder {
       columns.end[i] = this.taskEnd.data[from]!;
       maxEnd = Math.max(maxEnd, columns.end[i]!);
       columns.maxEnd[i] = maxEnd;
-      columns.states.set(this.taskStates.data.subarray(from * STATE_COUNT, (from + 1) * STATE_COUNT), i * STATE_COUNT);
+      for (let k = 0; k < STATE_COUNT; k++) columns.states[i * STATE_COUNT + k] = this.taskStates.data[from * STATE_COUNT + k]!;
       columns.index[i] = ints[from * 4]!;
       columns.worker[i] = ints[from * 4 + 1]!;
       columns.coreStart[i] = ints[from * 4 + 2]!;
@@ -253,7 +253,8 @@ function sortOrder(keys: Float64Array, n: number, sorted: boolean): Uint32Array 
 
 interface RunBuilder {
   header: RunHeader;
-  threads: Map<string, LaneBuilder>;
+  /** pid → tid → lane. */
+  threads: Map<number, Map<number, LaneBuilder>>;
   samples: CoreSample[];
   taskCount: number;
   lockSpanCount: number;
@@ -344,17 +345,19 @@ export class TraceAssembler {
     run.lockSpanCount += packed.count;
   }
 
+  /** Keyed by number, not by a "pid/tid" string: this runs once per span. */
   private lane(run: RunBuilder, pid: number, tid: number): LaneBuilder {
-    const key = `${pid}/${tid}`;
-    let lane = run.threads.get(key);
-    if (!lane) run.threads.set(key, (lane = new LaneBuilder(pid, tid, run.header.startNs)));
+    let threads = run.threads.get(pid);
+    if (!threads) run.threads.set(pid, (threads = new Map()));
+    let lane = threads.get(tid);
+    if (!lane) threads.set(tid, (lane = new LaneBuilder(pid, tid, run.header.startNs)));
     return lane;
   }
 }
 
 function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
   const { header } = run;
-  const threads = [...run.threads.values()].sort((a, b) => a.pid - b.pid || a.tid - b.tid);
+  const threads = [...run.threads.values()].flatMap((byTid) => [...byTid.values()]).sort((a, b) => a.pid - b.pid || a.tid - b.tid);
   const laneIds: number[] = [];
   const processes = new Map<number, ProcessInfo>();
   for (const t of threads) {
