@@ -102,7 +102,7 @@ export class TimelineApp {
       },
     });
     this.summary = el('p', { className: 'summary', testId: 'timeline-summary', attrs: { 'aria-live': 'off' } });
-    this.rangeText = el('p', { className: 'range-stats', testId: 'range-stats', text: 'Drag in the strip under the time axis to get the statistics of a range.' });
+    this.rangeText = el('p', { className: 'range-stats', testId: 'range-stats', text: 'Drag in the strip under the time axis (or press Range statistics) to get the statistics of a range.' });
     this.scaling = scalingChart(model.header, this.palette);
     this.locks = el('div');
     this.content.replaceChildren(
@@ -172,6 +172,10 @@ export class TimelineApp {
       filter,
       button('+', 'Zoom in', 'zoom-in', () => this.timeline?.zoomBy(2)),
       button('−', 'Zoom out', 'zoom-out', () => this.timeline?.zoomBy(0.5)),
+      button('Range statistics', 'Statistics of the visible time range', 'range-visible', () => {
+        const range = this.timeline?.visibleRange();
+        if (range) this.timeline?.selectRange(Math.max(0, range[0]), range[1]);
+      }),
       button('Reset view', 'Reset zoom, selection and scroll', 'reset-view', () => this.timeline?.resetView()),
     ]);
   }
@@ -225,7 +229,7 @@ export class TimelineApp {
   private showRange(range: [number, number] | null): void {
     if (!this.rangeText || !this.model || !this.timeline) return;
     if (!range) {
-      this.rangeText.textContent = 'Drag in the strip under the time axis to get the statistics of a range.';
+      this.rangeText.textContent = 'Drag in the strip under the time axis (or press Range statistics) to get the statistics of a range.';
       return;
     }
     const stats = rangeStats(this.model, this.timeline.shownLaneIds(), range[0], range[1]);

@@ -205,6 +205,14 @@ export class Timeline {
     select(this.canvas).call(this.zoomBehavior.transform, zoomIdentity.translate(GUTTER - k * this.base(t0), 0).scale(k));
   }
 
+  /** Selects [t0, t1] as if brushed (the keyboard path to range statistics). */
+  selectRange(t0: number, t1: number): void {
+    this.range = [t0, t1];
+    this.placeBrush();
+    this.callbacks.onRange(this.range);
+    this.scheduleDraw();
+  }
+
   visibleRange(): [number, number] {
     return [this.x.invert(GUTTER), this.x.invert(this.width)];
   }

@@ -287,7 +287,7 @@ void test('every control is reachable with Tab and named for assistive technolog
     });
     reached.add(name);
   }
-  for (const control of ['run-kind', 'run-workers', 'run-repetition', 'lane-filter', 'zoom-in', 'zoom-out', 'reset-view', 'timeline-lanes']) {
+  for (const control of ['run-kind', 'run-workers', 'run-repetition', 'lane-filter', 'zoom-in', 'zoom-out', 'range-visible', 'reset-view', 'timeline-lanes']) {
     assert.ok(reached.has(control), `${control} is reachable with Tab (reached: ${[...reached].join(', ')})`);
   }
   const unnamed = await page.evaluate(() =>
@@ -296,6 +296,12 @@ void test('every control is reachable with Tab and named for assistive technolog
       .map((e) => e.outerHTML.slice(0, 80)),
   );
   assert.deepEqual(unnamed, []);
+  // Range statistics without a mouse: the visible range, which at full view holds every task.
+  await page.focus('[data-testid="range-visible"]');
+  await page.keyboard.press('Enter');
+  const run = await shownRun(page);
+  const stats = (await page.textContent('[data-testid="range-stats"]')) ?? '';
+  assert.match(stats, new RegExp(`^Range 0\\.000 ms – [\\d.]+ ms .*: ${run.tasks.length} tasks on \\d+ lanes`));
   const link = page.locator('[data-testid="locks-table"] a.site').first();
   await link.focus();
   await page.keyboard.press('Enter');
