@@ -23,7 +23,7 @@ export function keyName(key: string): string {
   const module = key.slice(0, colon).replace(/@.*$/, '');
   const rest = key.slice(colon + 1);
   if (rest.includes('#')) return rest.slice(rest.indexOf('#') + 1);
-  if (rest.startsWith('*.')) return rest.slice(1);
+  if (rest.startsWith('*.')) return rest;
   return rest.includes('.') ? rest : `${module}.${rest}`;
 }
 

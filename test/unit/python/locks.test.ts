@@ -400,3 +400,22 @@ void describe('PY-DL-005 condition misuse', () => {
     assert.deepEqual(findings, []);
   });
 });
+
+void it('matches a declared order by attribute when the receivers have no known class', async () => {
+  const src = (declaration: string) => py`
+    import threading
+    ${declaration}
+
+    def transfer(src, dst):
+        with src._lock:
+            with dst._lock:
+                pass
+
+    threading.Thread(target=transfer).start()
+    threading.Thread(target=transfer).start()
+  `;
+  const undeclared = only(await analyzePython({ 'plain.py': src('') }), 'PY-DL-001');
+  assert.equal(undeclared.length, 1);
+  assert.match(undeclared[0]!.message, /lock class \(`\*\._lock`\)/);
+  assert.deepEqual(await analyzePython({ 'declared.py': src('# conclens: lock-order Account._lock by id') }), []);
+});

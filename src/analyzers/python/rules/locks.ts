@@ -88,9 +88,12 @@ function orderFindings(program: Program, acquiredBy: AcquiredBy): Finding[] {
   return findings;
 }
 
+/** Declared by class (`Account._lock`); a receiver of unknown class (`*._lock`) matches by attribute. */
 function isDeclaredOrder(program: Program, key: string): boolean {
   const name = keyName(key);
-  return program.declaredOrders.has(name) || program.declaredOrders.has(name.replace(/^\.?/, '*.'));
+  if (program.declaredOrders.has(name)) return true;
+  if (!name.startsWith('*.')) return false;
+  return [...program.declaredOrders].some((declared) => declared.endsWith(name.slice(1)));
 }
 
 function transferFinding(program: Program, fn: FunctionInfo, outer: LockUse, inner: LockUse, ordered: boolean): Finding[] {
@@ -100,7 +103,7 @@ function transferFinding(program: Program, fn: FunctionInfo, outer: LockUse, inn
   const reach = gated ? `; \`${fnName(fn)}\` runs concurrently (${contextLabel(program, ids[0]!, fn)})` : '';
   const message =
     `\`${fnName(fn)}\` takes \`${outer.expr}\` (line ${line(outer.span)}) then \`${inner.expr}\` (line ${line(inner.span)}), two locks ` +
-    `of class \`${keyName(outer.key)}\`: a concurrent call with the arguments swapped takes them in the opposite order and both ` +
+    `of one lock class (\`${keyName(outer.key)}\`): a concurrent call with the arguments swapped takes them in the opposite order and both ` +
     `threads wait forever${reach}. Take them in a global order (\`first, second = sorted((a, b), key=id)\`) and declare it with ` +
     `\`# conclens: lock-order ${keyName(outer.key)} by id\`.`;
   return [
