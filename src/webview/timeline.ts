@@ -39,6 +39,7 @@ export interface TimelineCallbacks {
 }
 
 export interface FrameStats {
+  lanesOnScreen: number;
   spansDetailed: number;
   spansAggregated: number;
   lockSpans: number;
@@ -78,7 +79,7 @@ export class Timeline {
   private readonly textWidths = new Map<string, number>();
   private drawScheduled = false;
   private movingBrush = false;
-  lastFrame: FrameStats = { spansDetailed: 0, spansAggregated: 0, lockSpans: 0, arrows: 0, arrowsHidden: false, frameMs: 0 };
+  lastFrame: FrameStats = { lanesOnScreen: 0, spansDetailed: 0, spansAggregated: 0, lockSpans: 0, arrows: 0, arrowsHidden: false, frameMs: 0 };
 
   constructor(
     private palette: Palette,
@@ -323,7 +324,7 @@ export class Timeline {
     const dpr = this.dpr;
     const deviceWidth = this.canvas.width;
     const deviceHeight = this.canvas.height;
-    const stats: FrameStats = { spansDetailed: 0, spansAggregated: 0, lockSpans: 0, arrows: 0, arrowsHidden: false, frameMs: 0 };
+    const stats: FrameStats = { lanesOnScreen: 0, spansDetailed: 0, spansAggregated: 0, lockSpans: 0, arrows: 0, arrowsHidden: false, frameMs: 0 };
     const top = this.scroller.scrollTop;
     const [firstRow, endRow] = rowsInView(this.layout, top, top + this.height);
     const model = this.model;
@@ -352,6 +353,7 @@ export class Timeline {
         const row = this.layout.rows[r]!;
         if (row.kind !== 'thread') continue;
         const lane = model.lanes[row.laneId]!;
+        stats.lanesOnScreen++;
         const plan = planLane(lane.tasks, { t0, nsPerPx: nsPerDevicePx, width: plotDeviceWidth }, MIN_DETAIL_PX, this.columns);
         stats.spansAggregated += plan.aggregated;
         stats.spansDetailed += plan.detailed.length;
@@ -727,7 +729,7 @@ export class Timeline {
     const drawn = f.spansDetailed + f.spansAggregated;
     const arrows = f.arrowsHidden ? 'wake-up arrows hidden at this zoom' : `${formatCount(f.arrows)} wake-up arrows`;
     return (
-      `Runs: ${this.runIndexes.length} · Lanes: ${formatCount(this.layout.lanes)} · ` +
+      `Runs: ${this.runIndexes.length} · Lanes: ${formatCount(this.layout.lanes)} (${formatCount(f.lanesOnScreen)} on screen) · ` +
       `Spans drawn: ${formatCount(drawn)} (${formatCount(f.spansDetailed)} individually, ${formatCount(f.spansAggregated)} aggregated per pixel) · ` +
       `Lock spans: ${formatCount(f.lockSpans)} · ${arrows} · Visible range: ${formatMs(Math.max(0, t0))} – ${formatMs(t1)}`
     );

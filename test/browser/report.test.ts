@@ -36,7 +36,7 @@ interface Summary {
 
 async function summary(page: Page): Promise<Summary> {
   const text = (await page.textContent('[data-testid="timeline-summary"]')) ?? '';
-  const match = /Runs: (\d+) · Lanes: (\d+) · Spans drawn: ([\d,]+).*Visible range: ([\d.]+) ms – ([\d.]+) ms/.exec(text);
+  const match = /Runs: (\d+) · Lanes: (\d+) \(\d+ on screen\) · Spans drawn: ([\d,]+).*Visible range: ([\d.]+) ms – ([\d.]+) ms/.exec(text);
   assert.ok(match, `unexpected summary: ${text}`);
   return { runs: Number(match[1]), lanes: Number(match[2]), spans: Number(match[3]!.replace(/,/g, '')), from: Number(match[4]), to: Number(match[5]), text };
 }
