@@ -1,13 +1,14 @@
 // `npm run demo`: builds, then shows Concurrency Lens on the example workspace (examples/).
 // The demo is a list of steps sharing one context, so later parts (profiling, the HTML
 // report) add a step instead of rewriting the script. It exits 0 only when every
-// `# expect:` marker of the examples was reported and no fixed file was flagged.
+// `# expect:` (Python) and `// expect:` (TypeScript/JavaScript) marker of the examples was
+// reported and no fixed file was flagged.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { expectationsIn, fileRole, listPythonFiles, scenarioOf } from './example-expectations.mjs';
+import { exampleLanguage, expectationsIn, fileRole, listExampleFiles, scenarioOf } from './example-expectations.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLES_DIR = path.join(ROOT, 'examples');
@@ -84,6 +85,11 @@ const summaryStep = {
     const reported = context.findings.filter(isReported);
     console.log('findings per rule:');
     for (const [ruleId, count] of countBy(reported, (f) => f.ruleId)) console.log(`  ${ruleId.padEnd(13)} ${count}`);
+    const filesPerLanguage = countBy(context.files, exampleLanguage);
+    const findingsPerLanguage = countBy(reported, (f) => exampleLanguage(f.file));
+    for (const [language, count] of filesPerLanguage) {
+      console.log(`${language} files: ${count}, warnings and errors: ${findingsPerLanguage.get(language) ?? 0}`);
+    }
     const perRole = countBy(reported, (f) => fileRole(f.file));
     const filesPerRole = countBy(context.files, fileRole);
     for (const role of ['buggy', 'fixed', 'support']) {
@@ -112,7 +118,7 @@ const expectationsStep = {
 const STEPS = [analyzeStep, byScenarioStep, summaryStep, expectationsStep];
 
 async function main() {
-  const files = listPythonFiles(EXAMPLES_DIR);
+  const files = listExampleFiles(EXAMPLES_DIR);
   const context = {
     files,
     expectations: files.flatMap((file) => expectationsIn(file, readFileSync(file, 'utf8'))),

@@ -6,11 +6,16 @@ import { describe, it, test } from 'node:test';
 import { promisify } from 'node:util';
 import { pythonAnalyzer } from '../../../src/analyzers/python/index';
 import { RULES, findRule } from '../../../src/analyzers/rules';
+import { typescriptAnalyzer } from '../../../src/analyzers/typescript/index';
 import type { Finding } from '../../../src/shared/findings';
 import {
+  exampleLanguage,
   expectationsIn,
   fileRole,
-  listPythonFiles,
+  fixedCounterpart,
+  listExampleFiles,
+  scenarioOf,
+  type ExampleLanguage,
   type Expectation,
 } from '../../../scripts/example-expectations.mjs';
 
@@ -18,18 +23,28 @@ const REPO_ROOT = path.resolve(__dirname, '../../..');
 const EXAMPLES_DIR = path.join(REPO_ROOT, 'examples');
 const PROGRAM_TIMEOUT_MS = 30_000;
 
-const files = listPythonFiles(EXAMPLES_DIR);
+const files = listExampleFiles(EXAMPLES_DIR);
 const expectations: Expectation[] = files.flatMap((file) => expectationsIn(file, readFileSync(file, 'utf8')));
 
 let findingsOnce: Promise<Finding[]> | undefined;
 
-/** Summarize every example file, then check them together, as one analysis run would. */
+/** Summarize every example file of one language, then check them together, as one analysis run would. */
+async function analyzeLanguage<S>(
+  analyzer: { summarize(file: { path: string; text: string }): Promise<S>; check(summaries: S[]): Finding[] },
+  language: ExampleLanguage,
+): Promise<Finding[]> {
+  const summaries: S[] = [];
+  for (const file of files.filter((f) => exampleLanguage(f) === language)) {
+    summaries.push(await analyzer.summarize({ path: file, text: readFileSync(file, 'utf8') }));
+  }
+  return analyzer.check(summaries);
+}
+
 function analyzeExamples(): Promise<Finding[]> {
-  findingsOnce ??= (async () => {
-    const summaries = [];
-    for (const file of files) summaries.push(await pythonAnalyzer.summarize({ path: file, text: readFileSync(file, 'utf8') }));
-    return pythonAnalyzer.check(summaries);
-  })();
+  findingsOnce ??= (async () => [
+    ...(await analyzeLanguage(pythonAnalyzer, 'python')),
+    ...(await analyzeLanguage(typescriptAnalyzer, 'javascript')),
+  ])();
   return findingsOnce;
 }
 
@@ -39,23 +54,33 @@ const describeFinding = (f: Finding) => `${relative(f.file)}:${f.range.start.lin
 const describeExpectation = (e: Expectation) => `${relative(e.file)}:${e.line + 1} ${e.ruleId}`;
 const matches = (f: Finding, e: Expectation) => f.file === e.file && f.ruleId === e.ruleId && f.range.start.line === e.line;
 
-void test('the examples cover every Python rule with a buggy file and a fixed counterpart', () => {
-  const pythonRules = RULES.filter((rule) => rule.language === 'python').map((rule) => rule.id);
-  const expected = new Set(expectations.map((e) => e.ruleId));
-  assert.deepEqual(pythonRules.filter((id) => !expected.has(id)), [], 'rules without a buggy example');
-  assert.deepEqual(
-    expectations.filter((e) => findRule(e.ruleId)?.language !== 'python').map(describeExpectation),
-    [],
-    'markers naming no Python rule of the catalogue',
-  );
-  const counterpart = (file: string) => file.replace(/(^|[_/\\])buggy\.py$/, '$1fixed.py');
-  const withoutFix = files.filter((file) => fileRole(file) === 'buggy' && !files.includes(counterpart(file)));
-  assert.deepEqual(withoutFix.map(relative), [], 'buggy files without a fixed counterpart');
-  const unmarked = files.filter((file) => fileRole(file) === 'buggy' && !expectations.some((e) => e.file === file));
-  assert.deepEqual(unmarked.map(relative), [], 'buggy files that expect nothing');
+for (const language of ['python', 'javascript'] as const) {
+  void test(`the examples cover every ${language} rule with a buggy file and a fixed counterpart`, () => {
+    const ofLanguage = files.filter((file) => exampleLanguage(file) === language);
+    const languageExpectations = expectations.filter((e) => exampleLanguage(e.file) === language);
+    const rules = RULES.filter((rule) => rule.language === language).map((rule) => rule.id);
+    const expected = new Set(languageExpectations.map((e) => e.ruleId));
+    assert.deepEqual(rules.filter((id) => !expected.has(id)), [], 'rules without a buggy example');
+    assert.deepEqual(
+      languageExpectations.filter((e) => findRule(e.ruleId)?.language !== language).map(describeExpectation),
+      [],
+      `markers naming no ${language} rule of the catalogue`,
+    );
+    const withoutFix = ofLanguage.filter((file) => fileRole(file) === 'buggy' && !files.includes(fixedCounterpart(file)));
+    assert.deepEqual(withoutFix.map(relative), [], 'buggy files without a fixed counterpart');
+    const unmarked = ofLanguage.filter((file) => fileRole(file) === 'buggy' && !languageExpectations.some((e) => e.file === file));
+    assert.deepEqual(unmarked.map(relative), [], 'buggy files that expect nothing');
+  });
+}
+
+void test('the TypeScript/JavaScript examples include the four scenarios of the brief', () => {
+  const scenarios = new Set(files.filter((f) => exampleLanguage(f) === 'javascript').map((f) => scenarioOf(EXAMPLES_DIR, f)));
+  for (const scenario of ['cache_stampede', 'request_handler', 'sab_counter', 'lock_order', 'catalogue']) {
+    assert.ok(scenarios.has(`typescript/${scenario}`), `examples/typescript/${scenario}/`);
+  }
 });
 
-void test('every "# expect:" marker gets exactly that finding on that line, at the rule level', async () => {
+void test('every "expect:" marker gets exactly that finding on that line, at the rule level', async () => {
   const findings = await analyzeExamples();
   const problems = expectations.flatMap((expectation) => {
     const hits = findings.filter((f) => matches(f, expectation));
@@ -83,14 +108,20 @@ void test('buggy examples get no warning or error beyond their markers', async (
   assert.deepEqual(unexpected.map(describeFinding), []);
 });
 
-void describe('every example program runs to completion with python3', { concurrency: 2 }, () => {
+/** How an example program is started: Python with python3, JavaScript modules with node. */
+function commandFor(program: string): [string, string[]] {
+  return exampleLanguage(program) === 'python' ? ['python3', [program]] : [process.execPath, [program]];
+}
+
+void describe('every example program runs to completion (python3, node)', { concurrency: 2 }, () => {
   const run = promisify(execFile);
   for (const program of files.filter((file) => fileRole(file) !== 'support')) {
     void it(relative(program), async () => {
       // execFile rejects on a non-zero exit or when the timeout kills the program.
       // No bytecode caches: running the tests must leave the example workspace as it was.
       const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
-      const { stdout } = await run('python3', [program], { cwd: REPO_ROOT, env, timeout: PROGRAM_TIMEOUT_MS });
+      const [command, args] = commandFor(program);
+      const { stdout } = await run(command, args, { cwd: REPO_ROOT, env, timeout: PROGRAM_TIMEOUT_MS });
       assert.notEqual(stdout.trim(), '', 'the program should print what happened');
     });
   }
@@ -115,8 +146,31 @@ void describe('example markers', () => {
 
   void it('tells buggy, fixed and support files apart by name', () => {
     assert.deepEqual(
-      ['buggy.py', 'py_dl_002_buggy.py', 'fixed.py', 'py_dl_002_fixed.py', 'local_server.py'].map(fileRole),
-      ['buggy', 'buggy', 'fixed', 'fixed', 'support'],
+      ['buggy.py', 'py_dl_002_buggy.py', 'fixed.py', 'py_dl_002_fixed.py', 'local_server.py', 'buggy.mjs', 'js_lock_002_fixed.ts', 'mutex.mjs'].map(fileRole),
+      ['buggy', 'buggy', 'fixed', 'fixed', 'support', 'buggy', 'fixed', 'support'],
     );
+  });
+
+  void it('reads "// expect:" markers in TypeScript and JavaScript files', () => {
+    const text = 'let n = 0;\nn = n + await f(); // expect: JS-ASYNC-001, JS-ASYNC-005\n';
+    assert.deepEqual(expectationsIn('/w/buggy.mjs', text), [
+      { file: '/w/buggy.mjs', line: 1, ruleId: 'JS-ASYNC-001' },
+      { file: '/w/buggy.mjs', line: 1, ruleId: 'JS-ASYNC-005' },
+    ]);
+    assert.throws(() => expectationsIn('/w/buggy.ts', 'x++; // expect: lost update\n'), /buggy\.ts:1: malformed marker, write "\/\/ expect:/);
+    assert.throws(() => expectationsIn('/w/fixed.js', 'x++; // expect: JS-SAB-001\n'), /only buggy files may carry "\/\/ expect:"/);
+  });
+
+  void it('ignores the other language\'s marker comment and rejects files of no example language', () => {
+    assert.deepEqual(expectationsIn('/w/buggy.mjs', "const s = '# expect: PY-RACE-001';\n"), []);
+    assert.throws(() => expectationsIn('/w/notes.txt', ''), /notes\.txt: not an example source file/);
+  });
+
+  void it('pairs a buggy file with its fixed counterpart and groups TypeScript scenarios by their folder', () => {
+    assert.equal(fixedCounterpart('/w/js_lock_002_buggy.mjs'), '/w/js_lock_002_fixed.mjs');
+    assert.equal(fixedCounterpart('/w/buggy.py'), '/w/fixed.py');
+    assert.equal(scenarioOf('/w', '/w/typescript/cache_stampede/buggy.mjs'), 'typescript/cache_stampede');
+    assert.equal(scenarioOf('/w', '/w/typescript/mutex.mjs'), 'typescript');
+    assert.equal(scenarioOf('/w', '/w/downloader/buggy.py'), 'downloader');
   });
 });
