@@ -42,6 +42,8 @@ export class Program {
   readonly kinds = new Map<string, string>();
   readonly classBases = new Map<string, string[]>();
   readonly declaredOrders = new Set<string>();
+  /** Module names of the run: state of other modules (`sys.stdout`) is not the project's. */
+  private readonly modules = new Set<string>();
   readonly contexts = new Map<string, ExecutionContext>();
   /** Function key → context ids (spawned contexts and `main@` windows) that run it. */
   private readonly reach = new Map<string, Set<string>>();
@@ -49,7 +51,7 @@ export class Program {
   private readonly entryLocks = new Map<string, string[]>();
   readonly accessesByKey = new Map<string, { fn: FunctionInfo; access: Access }[]>();
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
-  /** Method name → the one method of the run with that name (null when several classes define it). */
+  /** `file|method` → the one method of that file with that name (null when several classes define it). */
   private readonly uniqueMethods = new Map<string, FunctionInfo | null>();
   private readonly resolved = new Map<string, FunctionInfo | undefined>();
   private readonly reachCache = new Map<string, FunctionInfo[]>();
@@ -59,6 +61,7 @@ export class Program {
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
     for (const summary of summaries) {
+      this.modules.add(summary.module);
       const list = byModule.get(summary.module) ?? [];
       list.push(summary);
       byModule.set(summary.module, list);
@@ -98,6 +101,8 @@ export class Program {
   private index(summary: PythonModuleSummary): void {
     const file = summary.file;
     const c = (key: string) => (this.ambiguous.size === 0 ? key : this.canon(key, file));
+    // `?:method` (receiver of unknown class) names the one method of that name in the same file.
+    const fk = (key: string) => (key.startsWith('?:') ? `?${file}|${key.slice(2)}` : c(key));
     // Lock keys: objects of other modules used as locks stay only if they are locks there.
     const lk = (key: string): string | undefined => {
       if (!key.startsWith(UNVERIFIED_LOCK)) return c(key);
@@ -131,13 +136,13 @@ export class Program {
         }),
         calls: each(raw.calls, (x) => ({
           ...x,
-          callee: c(x.callee),
+          callee: fk(x.callee),
           locks: cs(x.locks),
-          argFunctions: x.argFunctions?.map((a) => a && c(a)),
+          argFunctions: x.argFunctions?.map((a) => a && fk(a)),
         })),
         spawns: each(raw.spawns, (s) => ({
           ...s,
-          target: s.target && c(s.target),
+          target: s.target && fk(s.target),
           handle: s.handle && c(s.handle),
           executor: s.executor && c(s.executor),
         })),
@@ -171,8 +176,8 @@ export class Program {
       };
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {
-        const method = fn.name.slice(fn.name.lastIndexOf('.') + 1);
-        if (!method.startsWith('__')) this.uniqueMethods.set(method, this.uniqueMethods.has(method) ? null : fn);
+        const method = `${file}|${fn.name.slice(fn.name.lastIndexOf('.') + 1)}`;
+        if (!method.includes('|__')) this.uniqueMethods.set(method, this.uniqueMethods.has(method) ? null : fn);
       }
       for (const access of fn.accesses) {
         const list = this.accessesByKey.get(access.key) ?? [];
@@ -193,7 +198,7 @@ export class Program {
   }
 
   private resolveIndirect(key: string): FunctionInfo | undefined {
-    if (key.startsWith('?:')) return this.uniqueMethods.get(key.slice(2)) ?? undefined;
+    if (key.startsWith('?')) return this.uniqueMethods.get(key.slice(1)) ?? undefined;
     const colon = key.indexOf(':');
     const qual = key.slice(colon + 1);
     const dot = qual.lastIndexOf('.');
@@ -210,6 +215,11 @@ export class Program {
       }
     }
     return undefined;
+  }
+
+  /** The key names state of a module analyzed in this run. */
+  isProjectState(key: string): boolean {
+    return this.modules.has(key.slice(0, key.indexOf(':')).replace(/@.*$/, ''));
   }
 
   kindOf(key: string): string | undefined {

@@ -1252,9 +1252,18 @@ class Summarizer {
       const body = alternative && field(alternative, 'body');
       if (body && releases(body.children[0])) return true;
     } else {
-      const siblings = statement.parent?.children ?? [];
-      const next = siblings[siblings.indexOf(statement) + 1];
-      if (releases(next)) return true;
+      // `if lock is not None: lock.acquire()` followed by the `try`: look past enclosing `if`s
+      // of which the acquire is the last statement.
+      let current = statement;
+      for (;;) {
+        const siblings = current.parent?.children ?? [];
+        const index = siblings.indexOf(current);
+        if (releases(siblings[index + 1])) return true;
+        const block = current.parent;
+        const ifNode = block?.type === 'block' && index === siblings.length - 1 ? block.parent : undefined;
+        if (ifNode?.type !== 'if_statement') break;
+        current = ifNode;
+      }
     }
     for (let node = statement.parent; node && node.type !== 'function_definition'; node = node.parent) {
       if (node.type === 'block' && node.field === 'body' && releases(node.parent ?? undefined)) return true;
@@ -1708,7 +1717,7 @@ class Summarizer {
     const classKey = (objName ? this.classOfLocal(objName, scope) : undefined) ??
       (ref?.kind?.startsWith('class:') ? ref.kind.slice(6) : undefined);
     if (classKey) return `${classKey}.${method}`;
-    // Receiver of unknown class: `check` resolves the method if one class of the run defines it.
+    // Receiver of unknown class: `check` resolves the method if one class of this file defines it.
     return ref?.kind === undefined || ref.kind.startsWith('class:') ? `?:${method}` : undefined;
   }
 }

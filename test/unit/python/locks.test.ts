@@ -419,3 +419,22 @@ void it('matches a declared order by attribute when the receivers have no known 
   assert.match(undeclared[0]!.message, /lock class \(`\*\._lock`\)/);
   assert.deepEqual(await analyzePython({ 'declared.py': src('# conclens: lock-order Account._lock by id') }), []);
 });
+
+void it('accepts an optional lock acquired in an `if` and released in the following try/finally', async () => {
+  const findings = await analyzePython({
+    'optional.py': py`
+      import threading
+      lock = threading.Lock()
+
+      def parse(source, use_lock):
+          if use_lock:
+              lock.acquire()
+          try:
+              return compile(source)
+          finally:
+              if use_lock:
+                  lock.release()
+    `,
+  });
+  assert.deepEqual(findings, []);
+});

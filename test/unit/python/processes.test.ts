@@ -208,3 +208,24 @@ void describe('PY-FUT-001 in the OpenSSF CWE-833 style', () => {
     assert.match(finding.message, /`Banking.for_each_account` runs on the pool `Banking.executor`/);
   });
 });
+
+void it('does not treat state of modules outside the run (sys.stdout) as a process-isolation mistake', async () => {
+  const findings = await analyzePython({
+    'redirect.py': py`
+      import sys
+      import multiprocessing
+
+      def quiet(x):
+          orig = sys.stdout
+          sys.stdout = None
+          sys.stdout = orig
+          return x
+
+      def main():
+          with multiprocessing.Pool(2) as pool:
+              pool.map(quiet, range(3))
+          print(sys.stdout)
+    `,
+  });
+  assert.deepEqual(findings, []);
+});

@@ -62,7 +62,7 @@ function isolationFindings(program: Program, contextId: string): Finding[] {
     for (const access of worker.accesses) {
       if (access.kind === 'read' || access.kind === 'iterate' || reported.has(access.key)) continue;
       const path = access.key.slice(access.key.indexOf(':') + 1);
-      if (path.includes('.') || path.includes('#')) continue;
+      if (path.includes('.') || path.includes('#') || !program.isProjectState(access.key)) continue;
       const parentRead = context.spawner.accesses.find(
         (a) => a.key === access.key && (a.kind === 'read' || a.kind === 'iterate') && a.span.line > context.spawn.span.endLine,
       );
