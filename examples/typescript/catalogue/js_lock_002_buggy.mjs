@@ -1,7 +1,7 @@
 // Re-entrant acquisition of a non-reentrant async mutex: `rename` holds the catalogue lock and
 // calls `save`, which takes the same lock again. The inner acquisition waits for a release that
 // only happens after it returns: `rename` never finishes.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 import { sleep } from '../sleep.mjs';
 
 const catalogueLock = new Mutex();

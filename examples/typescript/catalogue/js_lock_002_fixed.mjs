@@ -1,6 +1,6 @@
 // The fix: the helper expects its caller to hold the lock and does not take it itself; the
 // public entry points are the only places that lock.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 import { sleep } from '../sleep.mjs';
 
 const catalogueLock = new Mutex();

@@ -1,7 +1,7 @@
 // Release not in `finally`: `withdraw` acquires the mutex, does work that can throw, then
 // releases. The first withdrawal that overdraws throws before `release()`, the lock stays held,
 // and every later withdrawal waits forever.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 import { sleep } from '../sleep.mjs';
 
 const accountLock = new Mutex();

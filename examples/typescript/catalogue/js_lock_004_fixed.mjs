@@ -1,5 +1,5 @@
 // The fix: release in `finally`, so a throwing critical section still frees the lock.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 import { sleep } from '../sleep.mjs';
 
 const accountLock = new Mutex();

@@ -1,7 +1,7 @@
 // Awaiting a lock event that the same flow blocks: inside its critical section, `compact`
 // waits for the mutex to be unlocked "so that writers are done". The mutex is held by
 // `compact` itself, so it only unlocks after that wait returns: it never does.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 import { sleep } from '../sleep.mjs';
 
 const storeLock = new Mutex();

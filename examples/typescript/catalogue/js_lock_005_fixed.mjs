@@ -1,6 +1,6 @@
 // The fix: the mutex already excludes the writers, so holding it is the wait. Pending writers
 // are waited for before taking the lock, if at all.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 import { sleep } from '../sleep.mjs';
 
 const storeLock = new Mutex();

@@ -1,7 +1,7 @@
 // An in-process stand-in for the Web Locks API (`navigator.locks`), which node 20 does not
 // have: `locks.request(name, callback)` runs the callback while holding the lock of that name
 // and resolves with its result. Same-named requests queue in FIFO order.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 
 const byName = new Map();
 

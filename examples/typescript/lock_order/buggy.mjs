@@ -2,7 +2,7 @@
 // the audit lock; `review` holds the audit lock and then wants the ledger lock. Started together,
 // each waits for the other forever: an async deadlock. Nothing blocks the thread, the two flows
 // simply never resume, so the program notices with a timeout instead of hanging.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 import { sleep } from '../sleep.mjs';
 
 const ledgerLock = new Mutex();

@@ -1,6 +1,6 @@
 // The fix: one global lock order. Every flow that needs both mutexes takes the ledger lock
 // first and the audit lock second, so no flow can hold the second while waiting for the first.
-import { Mutex } from '../mutex.mjs';
+import { Mutex } from '../async-mutex/mutex.mjs';
 import { sleep } from '../sleep.mjs';
 
 const ledgerLock = new Mutex();

@@ -108,6 +108,19 @@ void test('buggy examples get no warning or error beyond their markers', async (
   assert.deepEqual(unexpected.map(describeFinding), []);
 });
 
+void test('type-aware mode (examples/typescript/jsconfig.json) reports exactly the JS markers too', () => {
+  const jsFiles = files.filter((file) => exampleLanguage(file) === 'javascript');
+  const sources = jsFiles.map((file) => ({ path: file, text: readFileSync(file, 'utf8') }));
+  const configPath = path.join(EXAMPLES_DIR, 'typescript', 'jsconfig.json');
+  const reported = typescriptAnalyzer.checkProject(sources, configPath).filter(isReported);
+  const jsExpectations = expectations.filter((e) => exampleLanguage(e.file) === 'javascript');
+  const key = (file: string, line: number, ruleId: string) => `${relative(file)}:${line + 1} ${ruleId}`;
+  assert.deepEqual(
+    reported.map((f) => key(f.file, f.range.start.line, f.ruleId)).sort(),
+    jsExpectations.map((e) => key(e.file, e.line, e.ruleId)).sort(),
+  );
+});
+
 /** How an example program is started: Python with python3, JavaScript modules with node. */
 function commandFor(program: string): [string, string[]] {
   return exampleLanguage(program) === 'python' ? ['python3', [program]] : [process.execPath, [program]];

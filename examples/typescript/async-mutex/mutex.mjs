@@ -1,7 +1,8 @@
 // A minimal async mutex with the API of the `async-mutex` package (`acquire` resolving to a
 // release function, `runExclusive`, `waitForUnlock`, `isLocked`), so the examples run with
 // plain node and no dependencies. Waiters are served in FIFO order; like async-mutex it is
-// not re-entrant.
+// not re-entrant. It lives in a folder named `async-mutex`, like a vendored copy of the
+// package, which is how type-aware analysis tells async-mutex's Mutex from other classes.
 export class Mutex {
   #locked = false;
   #waiters = [];
