@@ -28,6 +28,8 @@ export class AnalysisController implements vscode.Disposable {
   private settings: ExtensionSettings = readSettings();
   private config: AnalysisConfig = { rules: {}, exclude: [] };
   private queue: Promise<unknown> = Promise.resolve();
+  /** Counts reconfigure() calls, so a slow one cannot overwrite the result of a newer one. */
+  private configGeneration = 0;
   private readonly typingTimers = new Map<string, NodeJS.Timeout>();
   private readonly loggedNotices = new Set<string>();
   /** Paths currently held by the session, so "Clear" and file deletion can drop them. */
@@ -51,10 +53,16 @@ export class AnalysisController implements vscode.Disposable {
     return vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file')?.uri.fsPath;
   }
 
-  /** Re-reads settings and conclens.json, then re-checks what the session holds under the new config. */
-  async reconfigure(): Promise<void> {
-    this.settings = readSettings();
-    const resolved = await resolveConfig(this.settings, this.root);
+  /**
+   * Re-reads settings and conclens.json, then re-checks what the session holds under the new
+   * config. Returns false when a later call overtook this one (its reads are stale).
+   */
+  async reconfigure(): Promise<boolean> {
+    const generation = ++this.configGeneration;
+    const settings = readSettings();
+    const resolved = await resolveConfig(settings, this.root);
+    if (generation !== this.configGeneration) return false;
+    this.settings = settings;
     if (resolved.file) this.log.info(`Using ${resolved.file} (settings override it).`);
     for (const problem of resolved.problems) this.log.warn(problem);
     this.config = resolved.config;
@@ -75,6 +83,7 @@ export class AnalysisController implements vscode.Disposable {
       if (carriedOver.length === 0) this.publish();
     });
     if (carriedOver.length > 0) await this.refreshFromDisk(carriedOver);
+    return true;
   }
 
   isExcluded(filePath: string): boolean {
@@ -118,6 +127,16 @@ export class AnalysisController implements vscode.Disposable {
     clearTimeout(this.typingTimers.get(document.uri.toString()));
     if (!document.isDirty || !this.sessionPaths.has(document.uri.fsPath)) return;
     await this.refreshFromDisk([document.uri.fsPath]);
+  }
+
+  /**
+   * Files the session holds that changed on disk (git checkout, a formatter). Unsaved edits
+   * win over the disk: a dirty document keeps its text until it is saved or reverted.
+   */
+  async filesChangedOnDisk(paths: readonly string[]): Promise<void> {
+    const dirty = new Set(vscode.workspace.textDocuments.filter((d) => d.isDirty).map((d) => d.uri.fsPath));
+    const stale = paths.filter((filePath) => this.sessionPaths.has(filePath) && !dirty.has(filePath));
+    if (stale.length > 0) await this.refreshFromDisk(stale);
   }
 
   async filesDeleted(paths: readonly string[]): Promise<void> {
@@ -175,11 +194,13 @@ export class AnalysisController implements vscode.Disposable {
     const files = await Promise.all(
       paths.map(async (filePath): Promise<SourceFile | undefined> => {
         const open = openText.get(filePath);
-        if (open?.isDirty) return { path: filePath, text: open.getText() };
+        // Unsaved text counts only when the user wants analysis while typing.
+        if (open?.isDirty && this.settings.analyzeOnType) return { path: filePath, text: open.getText() };
         try {
           return { path: filePath, text: await readFile(filePath, 'utf8') };
         } catch (error) {
-          this.log.warn(`Skipped ${filePath}: ${(error as Error).message}`);
+          // A file deleted since it was listed is simply gone; anything else is worth a line.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`Skipped ${filePath}: ${(error as Error).message}`);
           return undefined;
         }
       }),

@@ -1,18 +1,21 @@
 import * as vscode from 'vscode';
 import type { AnalysisController } from './analysisController';
 import { affectsAnalysis, CONFIG_FILE_NAMES } from './configuration';
-import { isAnalyzable } from './languages';
+import { analyzedFilesGlob, isAnalyzable } from './languages';
 
 /**
  * Analyzes documents as they are opened, edited (debounced, when `analyzeOnType` is on) and
  * saved, and re-checks everything when settings or the CLI's config file change.
  */
 export function registerDocumentAnalysis(context: vscode.ExtensionContext, controller: AnalysisController): void {
+  // Unsaved text counts only when the user wants analysis while typing; the explicit
+  // "Analyze Current File" command is the one way to analyze a dirty buffer otherwise.
   const analyze = (document: vscode.TextDocument) => {
-    if (isAnalyzable(document)) void controller.analyzeDocument(document);
+    if (isAnalyzable(document) && (controller.analyzeOnType || !document.isDirty)) void controller.analyzeDocument(document);
   };
+  // Open documents are re-read because the new config may bring back excluded or disabled files.
   const reconfigure = async () => {
-    await controller.reconfigure();
+    if (!(await controller.reconfigure())) return;
     for (const document of vscode.workspace.textDocuments) analyze(document);
   };
 
@@ -26,6 +29,14 @@ export function registerDocumentAnalysis(context: vscode.ExtensionContext, contr
     );
   }
 
+  // Deletions and rewrites on disk (git, other tools) reach closed files the session holds.
+  const sourceWatcher = vscode.workspace.createFileSystemWatcher(analyzedFilesGlob());
+  context.subscriptions.push(
+    sourceWatcher,
+    sourceWatcher.onDidDelete((uri) => void controller.filesDeleted([uri.fsPath])),
+    sourceWatcher.onDidChange((uri) => void controller.filesChangedOnDisk([uri.fsPath])),
+  );
+
   context.subscriptions.push(
     vscode.workspace.onDidOpenTextDocument(analyze),
     vscode.workspace.onDidSaveTextDocument(analyze),
@@ -35,10 +46,13 @@ export function registerDocumentAnalysis(context: vscode.ExtensionContext, contr
       }
     }),
     vscode.window.onDidChangeVisibleTextEditors((editors) => {
-      for (const editor of editors) if (isAnalyzable(editor.document)) void controller.analyzeIfUnknown(editor.document);
+      for (const editor of editors) {
+        if (isAnalyzable(editor.document) && (controller.analyzeOnType || !editor.document.isDirty)) {
+          void controller.analyzeIfUnknown(editor.document);
+        }
+      }
     }),
     vscode.workspace.onDidCloseTextDocument((document) => void controller.documentClosed(document)),
-    vscode.workspace.onDidDeleteFiles((event) => void controller.filesDeleted(event.files.map((uri) => uri.fsPath))),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (affectsAnalysis(event)) void reconfigure();
     }),

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { analyzerForPath } from '../analyzers/index';
+import { ANALYZERS, analyzerForPath } from '../analyzers/index';
 
 /**
  * VS Code language ids whose documents are analyzed while they are edited. Adding TypeScript
@@ -14,4 +14,10 @@ export function isAnalyzable(document: vscode.TextDocument): boolean {
     ANALYZED_LANGUAGE_IDS.includes(document.languageId) &&
     analyzerForPath(document.uri.fsPath) !== undefined
   );
+}
+
+/** A glob matching every file extension an analyzer claims (for file system watchers). */
+export function analyzedFilesGlob(): string {
+  const extensions = [...new Set(ANALYZERS.flatMap((analyzer) => analyzer.extensions.map((ext) => ext.replace(/^\./, ''))))];
+  return `**/*.{${extensions.join(',')}}`;
 }

@@ -29,6 +29,22 @@ describe('diagnostics', () => {
     }
   });
 
+  it('analyzes a file too big for the host thread on the bundled analyzer worker', async () => {
+    const counter = new TextDecoder().decode(await vscode.workspace.fs.readFile(fixtureUri('counter.py')));
+    // Over the session's 256 KiB worker threshold, still far under the size limit.
+    const padding = Array.from({ length: 6_000 }, (_, i) => `def helper_${i}(value):\n    return value * ${i} + 1\n\n`).join('\n');
+    const uri = fixtureUri('big_counter.py');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(`${padding}\n${counter}`));
+    try {
+      assert.ok((await vscode.workspace.fs.stat(uri)).size > 256 * 1024);
+      await openFixture('big_counter.py');
+      await waitForDiagnostics(uri, hasRule('PY-RACE-001'), 30_000);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(uri);
+    }
+  });
+
   it('stays silent on a queue hand-off', async () => {
     const uri = fixtureUri('handoff.py');
     await openFixture('handoff.py');
@@ -42,9 +58,11 @@ describe('diagnostics', () => {
     const uri = fixtureUri('counter.py');
     const editor = await openFixture('counter.py');
     await waitForDiagnostics(uri, hasRule('PY-RACE-001'));
-    const line = editor.document.lineAt(9);
-    await editor.edit((edit) => edit.replace(line.range, '        pass'));
+    const original = editor.document.lineAt(9).text;
+    await editor.edit((edit) => edit.replace(editor.document.lineAt(9).range, '        pass'));
     await waitForDiagnostics(uri, lacksRule('PY-RACE-001'));
+    await editor.edit((edit) => edit.replace(editor.document.lineAt(9).range, original));
+    await waitForDiagnostics(uri, hasRule('PY-RACE-001'));
   });
 
   it('analyzes the workspace without opening files, and keeps findings of closed files', async () => {
@@ -70,6 +88,30 @@ describe('diagnostics', () => {
     assert.deepEqual(ours(uri), []);
     await vscode.commands.executeCommand(Commands.analyzeFile);
     await waitForDiagnostics(uri, hasRule('PY-RACE-001'), 0);
+  });
+
+  it('follows closed files that another extension rewrites or deletes', async () => {
+    const encoder = new TextEncoder();
+    const extra = fixtureUri('extra_counter.py');
+    await vscode.workspace.fs.writeFile(extra, await vscode.workspace.fs.readFile(fixtureUri('counter.py')));
+    const guarded = fixtureUri('guarded.py');
+    const guardedText = new TextDecoder().decode(await vscode.workspace.fs.readFile(guarded));
+    try {
+      await vscode.commands.executeCommand(Commands.analyzeWorkspace);
+      await waitForDiagnostics(extra, hasRule('PY-RACE-001'));
+      await waitForDiagnostics(guarded, hasRule('PY-RACE-004'));
+      // Through the file system API, not a text edit: only the file watcher sees these.
+      const fixed = guardedText.replace('    def reset(self):\n        self.value = 0', '    def reset(self):\n        with self._lock:\n            self.value = 0');
+      assert.notEqual(fixed, guardedText);
+      await vscode.workspace.fs.writeFile(guarded, encoder.encode(fixed));
+      await vscode.workspace.fs.delete(extra);
+      await waitForDiagnostics(guarded, lacksRule('PY-RACE-004'));
+      await waitForDiagnostics(extra, (diagnostics) => diagnostics.length === 0);
+    } finally {
+      await vscode.workspace.fs.writeFile(guarded, encoder.encode(guardedText));
+      await vscode.workspace.fs.delete(extra).then(undefined, () => undefined);
+    }
+    await waitForDiagnostics(guarded, hasRule('PY-RACE-004'));
   });
 
   it('clears every finding on request', async () => {

@@ -51,6 +51,7 @@ export async function revertAll(): Promise<void> {
     if (!document.isDirty) continue;
     await vscode.window.showTextDocument(document);
     await vscode.commands.executeCommand('workbench.action.files.revert');
+    assert.equal(document.isDirty, false, `${document.uri.path} could not be reverted`);
   }
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }

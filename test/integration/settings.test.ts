@@ -44,6 +44,9 @@ describe('settings', () => {
 
   it('with "analyzeOnType": false, edits are analyzed on save only', async () => {
     await settings().update('analyzeOnType', false, vscode.ConfigurationTarget.Workspace);
+    // A visible effect of a later settings change proves the earlier one has been applied too.
+    await settings().update('rules', { 'PY-RACE-001': 'error' }, vscode.ConfigurationTarget.Workspace);
+    await waitForDiagnostics(counter(), raceSeverity(vscode.DiagnosticSeverity.Error));
     const editor = await openFixture('counter.py');
     const original = editor.document.lineAt(9).text;
     await editor.edit((edit) => edit.replace(editor.document.lineAt(9).range, '        pass'));
