@@ -36,12 +36,12 @@ void test('the demo reports every expected finding, groups them by scenario and 
   for (const scenario of ['asyncio_cache', 'catalogue', 'cpu_primes', 'deadlock_abba', 'downloader', 'pool_starvation', 'shared_counter']) {
     assert.match(stdout, new RegExp(`^${scenario}/$`, 'm'), `a section for ${scenario}/`);
   }
-  for (const scenario of ['cache_stampede', 'request_handler', 'sab_counter', 'lock_order', 'catalogue']) {
+  for (const scenario of ['cache_stampede', 'request_handler', 'sab_counter', 'lock_order', 'db_client', 'catalogue']) {
     assert.match(stdout, new RegExp(`^typescript/${scenario}/$`, 'm'), `a section for typescript/${scenario}/`);
   }
   assert.match(stdout, /^ {2}buggy\.py:\d+ {2}error PY-FUT-001 {2}/m, 'findings are listed under their scenario');
   assert.match(stdout, /^typescript\/lock_order\/\n {2}buggy\.mjs:\d+ {2}error JS-LOCK-001 {2}/m, 'TypeScript/JavaScript findings are listed too');
-  assert.match(stdout, /^ {2}JS-ASYNC-002 +1$/m, 'the summary counts JS findings per rule');
+  assert.match(stdout, /^ {2}JS-ASYNC-002 +2$/m, 'the summary counts JS findings per rule');
   assert.match(stdout, /^javascript files: \d+, warnings and errors: [1-9]\d*$/m, 'the summary splits findings by language');
   assert.match(stdout, /^ {2}PY-DL-001 +2$/m, 'the summary counts findings per rule');
   assert.match(stdout, /^fixed +files: \d+, warnings and errors: 0$/m);

@@ -73,9 +73,9 @@ for (const language of ['python', 'javascript'] as const) {
   });
 }
 
-void test('the TypeScript/JavaScript examples include the four scenarios of the brief', () => {
+void test('the TypeScript/JavaScript examples include the scenarios of the brief, one in TypeScript', () => {
   const scenarios = new Set(files.filter((f) => exampleLanguage(f) === 'javascript').map((f) => scenarioOf(EXAMPLES_DIR, f)));
-  for (const scenario of ['cache_stampede', 'request_handler', 'sab_counter', 'lock_order', 'catalogue']) {
+  for (const scenario of ['cache_stampede', 'request_handler', 'sab_counter', 'lock_order', 'db_client', 'catalogue']) {
     assert.ok(scenarios.has(`typescript/${scenario}`), `examples/typescript/${scenario}/`);
   }
 });
@@ -121,12 +121,15 @@ void test('type-aware mode (examples/typescript/jsconfig.json) reports exactly t
   );
 });
 
-/** How an example program is started: Python with python3, JavaScript modules with node. */
+const TYPESCRIPT_SOURCE = /\.[cm]?tsx?$/;
+
+/** How an example program is started: Python with python3, JavaScript with node, TypeScript through the repository's tsx. */
 function commandFor(program: string): [string, string[]] {
-  return exampleLanguage(program) === 'python' ? ['python3', [program]] : [process.execPath, [program]];
+  if (exampleLanguage(program) === 'python') return ['python3', [program]];
+  return [process.execPath, TYPESCRIPT_SOURCE.test(program) ? ['--import', 'tsx', program] : [program]];
 }
 
-void describe('every example program runs to completion (python3, node)', { concurrency: 2 }, () => {
+void describe('every example program runs to completion (python3, node, node with tsx)', { concurrency: 2 }, () => {
   const run = promisify(execFile);
   for (const program of files.filter((file) => fileRole(file) !== 'support')) {
     void it(relative(program), async () => {
