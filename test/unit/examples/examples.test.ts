@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, test } from 'node:test';
 import { promisify } from 'node:util';
+import type { LanguageAnalyzer } from '../../../src/analyzers/language';
 import { pythonAnalyzer } from '../../../src/analyzers/python/index';
 import { RULES, findRule } from '../../../src/analyzers/rules';
 import { typescriptAnalyzer } from '../../../src/analyzers/typescript/index';
@@ -15,7 +16,6 @@ import {
   fixedCounterpart,
   listExampleFiles,
   scenarioOf,
-  type ExampleLanguage,
   type Expectation,
 } from '../../../scripts/example-expectations.mjs';
 
@@ -29,12 +29,9 @@ const expectations: Expectation[] = files.flatMap((file) => expectationsIn(file,
 let findingsOnce: Promise<Finding[]> | undefined;
 
 /** Summarize every example file of one language, then check them together, as one analysis run would. */
-async function analyzeLanguage<S>(
-  analyzer: { summarize(file: { path: string; text: string }): Promise<S>; check(summaries: S[]): Finding[] },
-  language: ExampleLanguage,
-): Promise<Finding[]> {
+async function analyzeLanguage<S>(analyzer: LanguageAnalyzer<S>): Promise<Finding[]> {
   const summaries: S[] = [];
-  for (const file of files.filter((f) => exampleLanguage(f) === language)) {
+  for (const file of files.filter((f) => exampleLanguage(f) === analyzer.language)) {
     summaries.push(await analyzer.summarize({ path: file, text: readFileSync(file, 'utf8') }));
   }
   return analyzer.check(summaries);
@@ -42,8 +39,8 @@ async function analyzeLanguage<S>(
 
 function analyzeExamples(): Promise<Finding[]> {
   findingsOnce ??= (async () => [
-    ...(await analyzeLanguage(pythonAnalyzer, 'python')),
-    ...(await analyzeLanguage(typescriptAnalyzer, 'javascript')),
+    ...(await analyzeLanguage(pythonAnalyzer)),
+    ...(await analyzeLanguage(typescriptAnalyzer)),
   ])();
   return findingsOnce;
 }
