@@ -10,8 +10,9 @@ import { analyzedFilesGlob, isAnalyzable } from './languages';
 export function registerDocumentAnalysis(context: vscode.ExtensionContext, controller: AnalysisController): void {
   // Unsaved text counts only when the user wants analysis while typing; the explicit
   // "Analyze Current File" command is the one way to analyze a dirty buffer otherwise.
+  const wanted = (document: vscode.TextDocument) => isAnalyzable(document) && (controller.analyzeOnType || !document.isDirty);
   const analyze = (document: vscode.TextDocument) => {
-    if (isAnalyzable(document) && (controller.analyzeOnType || !document.isDirty)) void controller.analyzeDocument(document);
+    if (wanted(document)) void controller.analyzeDocument(document);
   };
   // Open documents are re-read because the new config may bring back excluded or disabled files.
   const reconfigure = async () => {
@@ -46,11 +47,7 @@ export function registerDocumentAnalysis(context: vscode.ExtensionContext, contr
       }
     }),
     vscode.window.onDidChangeVisibleTextEditors((editors) => {
-      for (const editor of editors) {
-        if (isAnalyzable(editor.document) && (controller.analyzeOnType || !editor.document.isDirty)) {
-          void controller.analyzeIfUnknown(editor.document);
-        }
-      }
+      for (const editor of editors) if (wanted(editor.document)) void controller.analyzeIfUnknown(editor.document);
     }),
     vscode.workspace.onDidCloseTextDocument((document) => void controller.documentClosed(document)),
     vscode.workspace.onDidChangeConfiguration((event) => {
