@@ -41,7 +41,8 @@ export class Program {
   readonly functions = new Map<string, FunctionInfo>();
   readonly kinds = new Map<string, string>();
   readonly classBases = new Map<string, string[]>();
-  readonly declaredOrders = new Set<string>();
+  /** `# conclens: lock-order X by id` declarations: lock class → files that declare it. */
+  readonly declaredOrders = new Map<string, Set<string>>();
   /** Module names of the run: state of other modules (`sys.stdout`) is not the project's. */
   private readonly modules = new Set<string>();
   readonly contexts = new Map<string, ExecutionContext>();
@@ -115,7 +116,11 @@ export class Program {
       return key ? [{ ...u, key }] : [];
     });
     for (const [key, bases] of Object.entries(summary.classBases)) this.classBases.set(c(key), bases);
-    for (const order of summary.declaredOrders) this.declaredOrders.add(order);
+    for (const order of summary.declaredOrders) {
+      const files = this.declaredOrders.get(order) ?? new Set<string>();
+      files.add(file);
+      this.declaredOrders.set(order, files);
+    }
     for (const raw of summary.functions) {
       // Listed field by field: a generic spread of every function is measurably slower.
       const fn: FunctionInfo = {

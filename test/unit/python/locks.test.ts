@@ -438,3 +438,22 @@ void it('accepts an optional lock acquired in an `if` and released in the follow
   });
   assert.deepEqual(findings, []);
 });
+
+void it('a declaration for receivers of unknown class applies to its own file only', async () => {
+  const transfer = py`
+    import threading
+
+    def transfer(src, dst):
+        with src._lock:
+            with dst._lock:
+                pass
+
+    threading.Thread(target=transfer).start()
+    threading.Thread(target=transfer).start()
+  `;
+  const findings = await analyzePython({
+    'declares.py': '# conclens: lock-order Account._lock by id\n',
+    'undeclared.py': transfer,
+  });
+  assert.deepEqual(only(findings, 'PY-DL-001').map((f) => f.file), ['/project/undeclared.py']);
+});

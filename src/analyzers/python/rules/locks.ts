@@ -88,16 +88,19 @@ function orderFindings(program: Program, acquiredBy: AcquiredBy): Finding[] {
   return findings;
 }
 
-/** Declared by class (`Account._lock`); a receiver of unknown class (`*._lock`) matches by attribute. */
-function isDeclaredOrder(program: Program, key: string): boolean {
+/**
+ * Declared by class (`Account._lock`) anywhere in the run; a receiver of unknown class
+ * (`*._lock`) matches a declaration with that attribute in its own file.
+ */
+function isDeclaredOrder(program: Program, key: string, file: string): boolean {
   const name = keyName(key);
   if (program.declaredOrders.has(name)) return true;
   if (!name.startsWith('*.')) return false;
-  return [...program.declaredOrders].some((declared) => declared.endsWith(name.slice(1)));
+  return [...program.declaredOrders].some(([declared, files]) => declared.endsWith(name.slice(1)) && files.has(file));
 }
 
 function transferFinding(program: Program, fn: FunctionInfo, outer: LockUse, inner: LockUse, ordered: boolean): Finding[] {
-  if (ordered || isDeclaredOrder(program, outer.key)) return [];
+  if (ordered || isDeclaredOrder(program, outer.key, fn.file)) return [];
   const ids = program.contextsAt(fn, inner.span.line, program.isThreadContext);
   const gated = ids.some((a) => ids.some((b) => program.concurrent(a, b, false)));
   const reach = gated ? `; \`${fnName(fn)}\` runs concurrently (${contextLabel(program, ids[0]!, fn)})` : '';
