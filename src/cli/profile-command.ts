@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { toChromeTrace } from '../profiler/chrome-trace';
+import { buildStandaloneReportFromDist } from '../profiler/html-report';
 import { findPythonInterpreter } from '../profiler/interpreter';
 import { formatProfileTable } from '../profiler/format-table';
 import { runProfile } from '../profiler/runner';
@@ -22,6 +23,8 @@ export interface ProfileIo {
   stdout: Output;
   stderr: Output;
   cwd: string;
+  /** Where the timeline bundle (webview.js, webview.css) is; defaults to the CLI bundle's folder. */
+  distDir?: string;
 }
 
 export const EXIT_PROFILED = 0;
@@ -46,6 +49,7 @@ ProcessPoolExecutor, measures every task and recommends a pool and a size.
   --memory-limit MIB    address-space limit for the profiled processes
   --out FILE            write the trace (JSON, schema/trace.schema.json)
   --chrome-trace FILE   write a Chrome Trace Event file (Perfetto, chrome://tracing)
+  --html FILE           write a self-contained timeline report (opens offline in any browser)
 `;
 
 function write(out: Output, text: string): void {
@@ -87,6 +91,7 @@ function parse(argv: string[], cwd: string) {
       'memory-limit': { type: 'string' },
       out: { type: 'string' },
       'chrome-trace': { type: 'string' },
+      html: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -122,6 +127,7 @@ function parse(argv: string[], cwd: string) {
     memoryLimitBytes: values['memory-limit'] === undefined ? undefined : Math.round(positiveNumber('--memory-limit', values['memory-limit']) * 2 ** 20),
     out: values.out === undefined ? undefined : path.resolve(cwd, values.out),
     chromeTrace: values['chrome-trace'] === undefined ? undefined : path.resolve(cwd, values['chrome-trace']),
+    html: values.html === undefined ? undefined : path.resolve(cwd, values.html),
   };
 }
 
@@ -160,6 +166,8 @@ export async function profileCommand(argv: string[], io: ProfileIo): Promise<num
     if (options.chromeTrace && outcome.trace.runs.length > 0) {
       await writeFile(options.chromeTrace, JSON.stringify(toChromeTrace(outcome.trace)));
     }
+    // The report is written even for an incomplete profile: its partial trace and fault say why.
+    if (options.html) await writeFile(options.html, await buildStandaloneReportFromDist(outcome.trace, io.distDir ?? __dirname));
     if (!outcome.completed) {
       write(io.stderr, `conclens profile: the profile did not complete: ${outcome.message}\n`);
       return EXIT_PROFILE_FAILED;

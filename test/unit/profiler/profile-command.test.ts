@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -7,10 +7,10 @@ import { profileCommand } from '../../../src/cli/profile-command';
 import { FIXTURES } from './helpers';
 import { validateTrace } from './schema';
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[], distDir?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await profileCommand(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: FIXTURES });
+  const code = await profileCommand(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: FIXTURES, distDir });
   return { code, stdout, stderr };
 }
 
@@ -23,11 +23,18 @@ void test('bad arguments: exit 2 with a message that says which', async () => {
   assert.equal((await run(['cpu_bound.py', '--function', 'spin'])).code, 2);
 });
 
-void test('a completed profile prints the table and the verdict, writes a valid trace and a Chrome trace', async () => {
+void test('a completed profile prints the table and the verdict, writes a valid trace, a Chrome trace and an HTML report', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-cli-'));
   const out = path.join(dir, 'trace.json');
   const chrome = path.join(dir, 'chrome.json');
-  const result = await run(['sleeping.py', '--function', 'nap', '--args', '[0.1]*4', '--kinds', 'serial,thread', '--workers', '4', '--repeat', '1', '--out', out, '--chrome-trace', chrome]);
+  const html = path.join(dir, 'report.html');
+  // A tiny stand-in bundle: this test checks the CLI's wiring; the real bundle is tested in test/browser.
+  writeFileSync(path.join(dir, 'webview.js'), 'window.bundleMarker = 1;');
+  writeFileSync(path.join(dir, 'webview.css'), '.bundle-marker {}');
+  const result = await run(
+    ['sleeping.py', '--function', 'nap', '--args', '[0.1]*4', '--kinds', 'serial,thread', '--workers', '4', '--repeat', '1', '--out', out, '--chrome-trace', chrome, '--html', html],
+    dir,
+  );
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^config +wall +speedup +effic\. +CPU +runq +GIL wait +lock wait +I\/O\+sleep +IPC +peak RSS +errors$/m);
   assert.match(result.stdout, /^thread x4 +[\d.]+ms +[\d.]+x/m);
@@ -35,6 +42,11 @@ void test('a completed profile prints the table and the verdict, writes a valid 
   validateTrace(JSON.parse(readFileSync(out, 'utf8')));
   const events = JSON.parse(readFileSync(chrome, 'utf8')).traceEvents as { ph: string; name: string }[];
   assert.equal(events.filter((e) => e.ph === 'X' && e.name.startsWith('task')).length, 2 * 4);
+  const report = readFileSync(html, 'utf8');
+  assert.match(report, /window\.bundleMarker = 1;/);
+  assert.match(report, /\.bundle-marker \{\}/);
+  assert.match(report, /Content-Security-Policy/);
+  assert.match(report, /"function":\s*"nap"/);
 });
 
 void test('task exceptions still exit 0; a deadlock exits 3 naming the timeout', async () => {
