@@ -4,7 +4,7 @@
 // `# expect:` (Python) and `// expect:` (TypeScript/JavaScript) marker of the examples was
 // reported and no fixed file was flagged.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -115,7 +115,46 @@ const expectationsStep = {
   },
 };
 
-const STEPS = [analyzeStep, byScenarioStep, summaryStep, expectationsStep];
+const PROFILING_DIR = path.join(EXAMPLES_DIR, 'profiling');
+const REPORTS_DIR = path.join(ROOT, 'out', 'demo');
+const TASKS_COMMENT = /^# conclens: tasks=(?<tasks>.+)\n\s*def (?<name>[A-Za-z_]\w*)\(/gm;
+
+/** The functions of examples/profiling/ with the tasks their `# conclens: tasks=` comment gives. */
+function profilingTargets() {
+  return ['cpu_bound.py', 'io_bound.py', 'gil_releasing.py', 'lock_contended.py'].flatMap((file) =>
+    [...readFileSync(path.join(PROFILING_DIR, file), 'utf8').matchAll(TASKS_COMMENT)].map(({ groups }) => ({ file, name: groups.name, tasks: groups.tasks.trim() })),
+  );
+}
+
+const profileStep = {
+  title: 'Profile the examples/profiling functions under thread and process pools',
+  async run(context) {
+    mkdirSync(REPORTS_DIR, { recursive: true });
+    for (const target of profilingTargets()) {
+      const stem = target.file.replace(/\.py$/, '');
+      const html = path.join(REPORTS_DIR, `${stem}.html`);
+      const args = ['profile', path.join(PROFILING_DIR, target.file), '--root', PROFILING_DIR, '--function', target.name, '--args', target.tasks];
+      // One repetition at 1 and 2 workers keeps the demo short; the verdict says how sure it is.
+      args.push('--repeat', '1', '--workers', '1,2', '--timeout', '60', '--out', path.join(REPORTS_DIR, `${stem}.trace.json`), '--html', html);
+      console.log(`$ conclens profile examples/profiling/${target.file} --function ${target.name} --args "${target.tasks}"`);
+      const { code, stdout, stderr } = await runCli(args);
+      if (code !== 0) throw new DemoFailure(`profiling ${target.file} failed (exit ${code}): ${stderr.trim().split('\n').pop()}`);
+      const verdict = stdout.slice(stdout.indexOf('Verdict:')).trimEnd();
+      console.log(`${verdict}\n  report: ${relative(html)}\n`);
+      context.reports.push(html);
+    }
+  },
+};
+
+const reportStep = {
+  title: 'Open the timeline reports',
+  run(context) {
+    console.log('Self-contained HTML timelines (open in any browser, offline):');
+    for (const report of context.reports) console.log(`  ${report}`);
+  },
+};
+
+const STEPS = [analyzeStep, byScenarioStep, summaryStep, expectationsStep, profileStep, reportStep];
 
 async function main() {
   const files = listExampleFiles(EXAMPLES_DIR);
@@ -123,12 +162,13 @@ async function main() {
     files,
     expectations: files.flatMap((file) => expectationsIn(file, readFileSync(file, 'utf8'))),
     findings: [],
+    reports: [],
   };
   for (const [index, step] of STEPS.entries()) {
     console.log(`\n== ${index + 1}/${STEPS.length} ${step.title}`);
     await step.run(context);
   }
-  console.log('\nDemo passed: every expected finding was reported and the fixed versions are clean.');
+  console.log('\nDemo passed: every expected finding was reported, the fixed versions are clean, and every profile completed.');
 }
 
 main().catch((error) => {

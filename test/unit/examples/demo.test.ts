@@ -3,7 +3,7 @@
 // scripts/demo.mjs against it the way `npm run demo` does.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
@@ -22,7 +22,10 @@ before(async () => {
   await Promise.all([
     esbuild.build({ ...common, entryPoints: { cli: path.join(ROOT, 'src/cli.ts') } }),
     esbuild.build({ ...common, entryPoints: { 'analyzer-worker': path.join(ROOT, 'src/analyzers/worker.ts') } }),
+    // The profiling step writes HTML reports from the timeline bundle next to the CLI.
+    esbuild.build({ bundle: true, platform: 'browser', format: 'iife', outdir, logLevel: 'error', entryPoints: { webview: path.join(ROOT, 'src/webview/main.ts') } }),
   ]);
+  cpSync(path.join(ROOT, 'src/profiler/python/conclens_harness.py'), path.join(outdir, 'conclens_harness.py'));
   for (const asset of ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-python/tree-sitter-python.wasm']) {
     const file = require.resolve(asset);
     cpSync(file, path.join(outdir, path.basename(file)));
@@ -31,7 +34,7 @@ before(async () => {
 });
 
 void test('the demo reports every expected finding, groups them by scenario and exits 0', async () => {
-  const { stdout } = await run(process.execPath, [DEMO, '--cli', cli], { cwd: ROOT, timeout: 120_000 });
+  const { stdout } = await run(process.execPath, [DEMO, '--cli', cli], { cwd: ROOT, timeout: 300_000 });
   assert.match(stdout, /^expected findings reported: (\d+) of \1$/m);
   for (const scenario of ['asyncio_cache', 'catalogue', 'cpu_primes', 'deadlock_abba', 'downloader', 'pool_starvation', 'shared_counter']) {
     assert.match(stdout, new RegExp(`^${scenario}/$`, 'm'), `a section for ${scenario}/`);
@@ -45,6 +48,11 @@ void test('the demo reports every expected finding, groups them by scenario and 
   assert.match(stdout, /^javascript files: \d+, warnings and errors: [1-9]\d*$/m, 'the summary splits findings by language');
   assert.match(stdout, /^ {2}PY-DL-001 +2$/m, 'the summary counts findings per rule');
   assert.match(stdout, /^fixed +files: \d+, warnings and errors: 0$/m);
+  const verdicts = stdout.match(/^Verdict: (serial|thread x\d+|process x\d+) — bottleneck: \w+, confidence: \w+$/gm) ?? [];
+  assert.equal(verdicts.length, 4, 'a verdict for each profiling example');
+  const reports = [...stdout.matchAll(/^ {2}report: (\S+\.html)$/gm)].map((m) => path.resolve(ROOT, m[1]));
+  assert.equal(reports.length, 4);
+  for (const report of reports) assert.ok(existsSync(report), `${report} was written`);
   assert.match(stdout, /Demo passed/);
 });
 
