@@ -21,6 +21,12 @@ const assets = [
 async function copyAssets() {
   await mkdir('dist', { recursive: true });
   for (const file of assets) await cp(file, path.join('dist', path.basename(file)));
+  // The bundled TypeScript compiler looks for its default libraries (lib.es2022.d.ts, ...) next
+  // to the running bundle; without them the type-aware mode knows no SharedArrayBuffer.
+  const tsLib = path.dirname(require.resolve('typescript/lib/lib.d.ts'));
+  for (const name of await readdir(tsLib)) {
+    if (/^lib(\..*)?\.d\.ts$/.test(name)) await cp(path.join(tsLib, name), path.join('dist', name));
+  }
   if (existsSync('src/profiler/python')) {
     for (const name of await readdir('src/profiler/python')) {
       if (name.endsWith('.py')) await cp(path.join('src/profiler/python', name), path.join('dist', name));

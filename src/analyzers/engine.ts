@@ -6,6 +6,7 @@ import { checkRun } from './check-run';
 import { DEFAULT_MAX_FILE_BYTES } from './decode';
 import { discoverFiles } from './discover';
 import { summarizeFile, type FileOutcome } from './file-outcome';
+import { applyTypeAwareMode } from './type-aware-run';
 import { WorkerPool, type WorkerScript } from './worker-pool';
 
 export { discoverFiles } from './discover';
@@ -75,12 +76,21 @@ async function summarizeAll(files: string[], options: EngineOptions): Promise<Fi
   }
 }
 
-/** Analyzes every supported file under `paths` with worker threads and returns the run's result. */
+/**
+ * Analyzes every supported file under `paths` with worker threads and returns the run's result.
+ * JS/TS files covered by a tsconfig.json / jsconfig.json are then analyzed type-aware.
+ */
 export async function analyzePaths(paths: string[], options: EngineOptions): Promise<AnalysisResult> {
   throwIfAborted(options.signal);
   const root = path.resolve(options.root ?? process.cwd());
   const files = await discoverFiles(paths, { root, exclude: options.config.exclude });
   throwIfAborted(options.signal);
-  const outcomes = await summarizeAll(files, options);
-  return checkRun(outcomes, options.config);
+  const summarized = await summarizeAll(files, options);
+  throwIfAborted(options.signal);
+  const typed = await applyTypeAwareMode(summarized, root, options.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+  throwIfAborted(options.signal);
+  const result = checkRun(typed.outcomes, options.config);
+  if (typed.notices.length === 0) return result;
+  const notices = [...result.notices, ...typed.notices].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return { ...result, notices };
 }

@@ -17,11 +17,17 @@ function onFirstUse(
   return { language, extensions, summarize: (file) => loaded().summarize(file), check: (summaries) => loaded().check(summaries) };
 }
 
-const typescriptAnalyzer = onFirstUse('javascript', ['.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs'], () =>
-  // A synchronous require keeps `check` synchronous; esbuild evaluates the module only here.
+/**
+ * The TypeScript analyzer module with its type-aware entry points (`findProjectConfig`,
+ * `summarizeProject`), loaded on first call. A synchronous require keeps `check` synchronous;
+ * esbuild evaluates the module only here.
+ */
+export function loadTypeScriptModule(): typeof import('./typescript/index') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('./typescript/index') as typeof import('./typescript/index')).typescriptAnalyzer,
-);
+  return require('./typescript/index') as typeof import('./typescript/index');
+}
+
+const typescriptAnalyzer = onFirstUse('javascript', ['.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs'], () => loadTypeScriptModule().typescriptAnalyzer);
 
 /** Every language the engine analyzes; a new language is one more entry here. */
 export const ANALYZERS: readonly LanguageAnalyzer[] = [pythonAnalyzer, typescriptAnalyzer];

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { webTreeSitterCjs } from '../../../scripts/esbuild-plugins.mjs';
@@ -20,5 +20,8 @@ export async function buildCli(): Promise<string> {
     const file = require.resolve(asset);
     cpSync(file, path.join(outdir, path.basename(file)));
   }
+  // The bundled TypeScript compiler reads its default libraries from next to the bundle (as in dist/).
+  const tsLib = path.dirname(require.resolve('typescript/lib/lib.d.ts'));
+  for (const name of readdirSync(tsLib)) if (/^lib(\..*)?\.d\.ts$/.test(name)) cpSync(path.join(tsLib, name), path.join(outdir, name));
   return path.join(outdir, 'cli.js');
 }
