@@ -57,6 +57,7 @@ export class Program {
   private readonly resolved = new Map<string, FunctionInfo | undefined>();
   private readonly reachCache = new Map<string, FunctionInfo[]>();
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
+  private readonly sharedSelfReach = new Map<string, Set<string>>();
   private passingCalls: Map<string, CallSite[]> | undefined;
 
   constructor(summaries: PythonModuleSummary[]) {
@@ -406,11 +407,48 @@ export class Program {
     if (!ca || !cb) return false;
     const pa = this.isParentContext(a);
     const pb = this.isParentContext(b);
-    if (a === b) return !pa && ca.many && (!viaSelf || ca.selfShared);
+    if (viaSelf && (!ca.selfShared || !cb.selfShared)) return false;
+    if (a === b) return !pa && ca.many;
     if (pa && pb) return false;
     if (pa || pb) return ca === cb;
-    if (viaSelf && (!ca.selfShared || !cb.selfShared)) return false;
     return !this.sequential(ca, cb);
+  }
+
+  /**
+   * Functions whose `self` is an object other contexts can see, under one context: the target
+   * when it is a bound method of one object, or started with shared arguments; methods called
+   * on shared state (a global, a field, a captured local); and `self.m()` calls from those.
+   * Objects a context creates for itself stay per-call, so their `self.x` accesses never race.
+   */
+  sharesSelf(id: string, fn: FunctionInfo): boolean {
+    const context = this.context(id);
+    if (!context) return false;
+    if (this.isParentContext(id)) return true;
+    let shared = this.sharedSelfReach.get(context.id);
+    if (!shared) {
+      shared = new Set<string>();
+      const start = context.target;
+      const startShared = context.selfShared && (start.className !== undefined || start.name.includes('<lambda>') || context.spawn.sharesArgs === true);
+      const queue: [FunctionInfo, boolean][] = [[start, startShared]];
+      const seen = new Set<string>([`${start.key}|${startShared}`]);
+      for (let i = 0; i < queue.length; i++) {
+        const [current, selfShared] = queue[i]!;
+        if (selfShared) shared.add(current.key);
+        for (const call of current.calls) {
+          if (!call.direct) continue;
+          const callee = this.resolveFunction(call.callee);
+          if (!callee || callee === current || (!current.isAsync && callee.isAsync)) continue;
+          const next = call.sharedReceiver === true || (selfShared && (call.sameInstance || call.paramReceiver === true)) || (!callee.className && selfShared);
+          const mark = `${callee.key}|${next}`;
+          if (!seen.has(mark)) {
+            seen.add(mark);
+            queue.push([callee, next]);
+          }
+        }
+      }
+      this.sharedSelfReach.set(context.id, shared);
+    }
+    return shared.has(fn.key);
   }
 
   /** Line of the first join of the context in its spawner after the start, if any. */

@@ -46,6 +46,7 @@ interface Resolved {
 }
 
 interface CheckFrame {
+  node: PyNode;
   keys: Map<string, PyNode>;
   span: Span;
   text: string;
@@ -775,6 +776,14 @@ class Summarizer {
   }
 
   /** `flag = True`, `x = None`: writing a constant twice is idempotent. */
+  /** Between the check and the act, a `try` with handlers: the author tolerates losing the race. */
+  private insideTry(node: PyNode, checkNode: PyNode): boolean {
+    for (let n = node.parent; n && n !== checkNode; n = n.parent) {
+      if (n.type === 'block' && n.parent?.type === 'try_statement' && n.parent.children.some((c) => c.type === 'except_clause')) return true;
+    }
+    return false;
+  }
+
   private writesConstant(statement: PyNode): boolean {
     const assignment = statement.children[0];
     if (assignment?.type !== 'assignment') return false;
@@ -802,7 +811,7 @@ class Summarizer {
     for (let i = scope.checks.length - 1; i >= 0; i--) {
       const frame = scope.checks[i]!;
       if (!frame.keys.has(key)) continue;
-      if (frame.reported.has(key)) return;
+      if (frame.reported.has(key) || this.insideTry(node, frame.node)) return;
       const locks = scope.held.map((h) => h.key);
       const common = frame.locks.some((l) => locks.includes(l));
       const writeEpoch = scope.epoch + scope.pendingAwaits;
@@ -1011,6 +1020,7 @@ class Summarizer {
     }
     if (keys.size > 0) {
       scope.checks.push({
+        node,
         keys,
         span: this.span(condition),
         text: this.shortText(condition),
@@ -1361,6 +1371,8 @@ class Summarizer {
         sameInstance: fn.type === 'identifier' || receiverName === scope.selfName || receiverName === 'cls',
         direct: !this.isCoroutineHandedOff(node),
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
+        sharedReceiver: receiver && receiverName !== scope.selfName ? this.resolve(receiver, scope)?.shared || undefined : undefined,
+        paramReceiver: receiver?.type === 'identifier' && receiverName !== scope.selfName && scope.names.params.includes(receiverName) ? true : undefined,
       });
     }
   }
@@ -1640,12 +1652,16 @@ class Summarizer {
     const argSource = argMode === 'args' ? this.keywordArg(args, 'args') : args;
     const skip = argMode === 'rest' ? 1 : argMode === 'rest2' ? 2 : 0;
     let index = 0;
+    let sharesArgs = false;
     for (const arg of argSource?.children ?? []) {
       if (arg.type === 'keyword_argument' || arg.type === 'comment') continue;
       if (index++ < skip) continue;
       argKinds.push(arg.type === 'identifier' ? this.resolve(arg, scope)?.kind ?? scope.localKinds.get(this.src(arg)) ?? null : null);
+      if (arg.type === 'identifier' || arg.type === 'attribute') sharesArgs ||= this.isSameObjectEachTime(arg, scope);
     }
-    return this.addSpawn(node, kind, key, selfShared, scope, argKinds);
+    const spawn = this.addSpawn(node, kind, key, selfShared, scope, argKinds);
+    if (sharesArgs) spawn.sharesArgs = true;
+    return spawn;
   }
 
   private addSpawn(
@@ -1678,6 +1694,19 @@ class Summarizer {
     const loop = scope.loops[scope.loops.length - 1];
     if (loop) this.spawnLoops.set(spawn, loop);
     return spawn;
+  }
+
+  /** `args=(account,)`: the argument is the same object for every start (not made per iteration). */
+  private isSameObjectEachTime(arg: PyNode, scope: Scope): boolean {
+    const ref = this.resolve(arg, scope);
+    if (ref?.shared) return true;
+    if (arg.type !== 'identifier') return false;
+    const name = this.src(arg);
+    if (name === scope.selfName) return true;
+    if (!scope.names.locals.has(name)) return false;
+    const loop = scope.assignedInLoop.get(name);
+    // Parameters and locals assigned outside the current loop are one object for every start.
+    return loop === undefined || loop === null || !scope.loops.includes(loop);
   }
 
   /** Function key a call or a `target=` refers to, when it can be named. */

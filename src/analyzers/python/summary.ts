@@ -86,6 +86,10 @@ export interface CallSite {
   sameInstance: boolean;
   /** Awaited or plain call (runs in the caller's context); false for coroutine objects handed to tasks. */
   direct: boolean;
+  /** The receiver is shared state (a global, a field, a captured local): its `self` is shared too. */
+  sharedReceiver?: boolean;
+  /** The receiver is a parameter: shared when the caller's arguments are. */
+  paramReceiver?: boolean;
   /** Function keys passed as positional arguments (`invoke(self.step)`), when any. */
   argFunctions?: (string | null)[];
 }
@@ -103,6 +107,8 @@ export interface Spawn {
   many: boolean;
   /** The same receiver object is shared by the concurrent instances (bound method of one object). */
   selfShared: boolean;
+  /** An argument is an object every started instance shares (a global, or made outside the loop). */
+  sharesArgs?: boolean;
   /** Where the handle (thread, future, pool) lives: joining it orders the parent after the worker. */
   handle?: string;
   /** Executor key for `ex.submit`/`ex.map`. */

@@ -96,7 +96,8 @@ function ownerFilter(program: Program, key: string): (id: string) => boolean {
 
 function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean): Race | undefined {
   const owned = ownerFilter(program, key);
-  const ours = program.contextsAt(side.fn, side.span.line, program.isThreadContext).filter(owned);
+  const ours = program.contextsAt(side.fn, side.span.line, program.isThreadContext).filter(owned)
+    .filter((id) => !side.viaSelf || program.sharesSelf(id, side.fn));
   if (ours.length === 0) return undefined;
   if (allowSelf && side.locks.length === 0) {
     for (const a of ours) {
@@ -114,7 +115,8 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     const theirLocks = program.locksAt(fn, access.locks);
     if (theirLocks.some((l) => side.locks.includes(l))) continue;
     if (orderedByEvent(program, side.fn, side.span.line, fn, access.span.line) || orderedByEvent(program, fn, access.span.line, side.fn, side.span.line)) continue;
-    const theirs = program.contextsAt(fn, access.span.line, program.isThreadContext).filter(owned);
+    const theirs = program.contextsAt(fn, access.span.line, program.isThreadContext).filter(owned)
+      .filter((id) => !access.viaSelf || program.sharesSelf(id, fn));
     for (const a of ours) {
       for (const b of theirs) {
         if (program.concurrent(a, b, side.viaSelf && access.viaSelf)) {
