@@ -3,6 +3,7 @@ import { AnalysisController } from './host/analysisController';
 import { registerCodeActions } from './host/codeActions';
 import { registerCommands } from './host/registerCommands';
 import { registerDocumentAnalysis } from './host/documentAnalysis';
+import { registerProfiling } from './host/registerProfiling';
 import { FindingsView } from './host/findingsView';
 import { registerStatusBar } from './host/statusBar';
 
@@ -17,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerCodeActions(context, view);
   registerCommands(context, { controller, log });
   registerDocumentAnalysis(context, controller);
+  registerProfiling(context, log);
 }
 
 export function deactivate(): void {}

@@ -7,6 +7,9 @@ export const Commands = {
   analyzeFile: 'concurrencyLens.analyzeFile',
   clearFindings: 'concurrencyLens.clearFindings',
   showRuleDocumentation: 'concurrencyLens.showRuleDocumentation',
+  profileFunction: 'concurrencyLens.profileFunction',
+  openTrace: 'concurrencyLens.openTrace',
+  exportChromeTrace: 'concurrencyLens.exportChromeTrace',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -15,4 +18,5 @@ export type CommandId = (typeof Commands)[keyof typeof Commands];
 export const BuiltinCommands = {
   focusProblems: 'workbench.actions.view.problems',
   markdownPreviewToSide: 'markdown.showPreviewToSide',
+  manageTrust: 'workbench.trust.manage',
 } as const;

@@ -2,10 +2,10 @@ import type * as vscode from 'vscode';
 import { ANALYZERS, analyzerForPath } from '../analyzers/index';
 
 /**
- * VS Code language ids whose documents are analyzed while they are edited. Adding TypeScript
- * or JavaScript is one entry here once their analyzer is in the registry.
+ * VS Code language ids whose documents are analyzed while they are edited; package.json lists
+ * the same ids as `onLanguage:` activation events.
  */
-export const ANALYZED_LANGUAGE_IDS: readonly string[] = ['python'];
+export const ANALYZED_LANGUAGE_IDS: readonly string[] = ['python', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact'];
 
 /** A document is analyzed when it lives on disk (findings carry file paths) and an analyzer claims it. */
 export function isAnalyzable(document: vscode.TextDocument): boolean {

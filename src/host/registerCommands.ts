@@ -48,7 +48,7 @@ async function analyzeWorkspace(controller: AnalysisController, log: vscode.LogO
 async function analyzeCurrentFile(controller: AnalysisController): Promise<void> {
   const document = vscode.window.activeTextEditor?.document;
   if (!document || !isAnalyzable(document)) {
-    void vscode.window.showInformationMessage('Concurrency Lens: open a Python file saved on disk to analyze it.');
+    void vscode.window.showInformationMessage('Concurrency Lens: open a Python, TypeScript or JavaScript file saved on disk to analyze it.');
     return;
   }
   if (controller.isExcluded(document.uri.fsPath)) {

@@ -1,0 +1,184 @@
+/**
+ * "Profile Function Under Pools": picks the top-level function (cursor or arguments), asks for
+ * the tasks expression, finds the interpreter, runs the profiler with a cancellable progress
+ * notification, saves the trace and opens it in the timeline. Refused in Restricted Mode:
+ * profiling imports the module and calls the function, i.e. runs workspace code.
+ */
+import * as vscode from 'vscode';
+import path from 'node:path';
+import { formatProfileTable, readTasksComment, runProfile, verdictHeadline, type ProfileOutcome } from '../profiler/index';
+import { BuiltinCommands } from './commands';
+import { readProfilerSettings } from './profilerSettings';
+import { enclosingFunction, topLevelFunctions } from './pythonFunctions';
+import { resolvePythonInterpreter } from './pythonInterpreter';
+import type { TimelinePanels, TraceLoaded } from './timelinePanel';
+import type { TraceHistory } from './traceFiles';
+
+/** Arguments for automation (tests, the CodeLens): skip the cursor lookup and the InputBox. */
+export interface ProfileArgs {
+  uri?: vscode.Uri | string;
+  functionName?: string;
+  tasks?: string;
+  /** Put in every profiled process's environment as CONCLENS_RUN_ID (tests find leftovers by it). */
+  runId?: string;
+}
+
+/** What the command returns, so tests can follow a run without globals. */
+export type ProfileResult =
+  | { status: 'refused'; reason: string }
+  | { status: 'cancelled' }
+  | { status: 'failed'; message: string }
+  | { status: 'done'; traceId: string; outcome: ProfileOutcome; panelLoaded: Promise<TraceLoaded> };
+
+export const UNTRUSTED_MESSAGE =
+  'Concurrency Lens: profiling is disabled in Restricted Mode because it runs workspace code (it imports the module and calls the function). Trust this workspace to profile.';
+
+const tasksKey = (file: string, functionName: string) => `concurrencyLens.tasks:${file}:${functionName}`;
+
+function refuse(reason: string): ProfileResult {
+  void vscode.window.showWarningMessage(reason);
+  return { status: 'refused', reason };
+}
+
+async function target(args: ProfileArgs): Promise<{ document: vscode.TextDocument; name: string; line: number } | { refusal: string }> {
+  if (args.uri !== undefined) {
+    const uri = typeof args.uri === 'string' ? vscode.Uri.parse(args.uri) : args.uri;
+    const document = await vscode.workspace.openTextDocument(uri);
+    const found = topLevelFunctions(document.getText()).find((f) => f.name === args.functionName);
+    if (!found) return { refusal: `Concurrency Lens: ${path.basename(uri.fsPath)} has no top-level function named ${String(args.functionName)}.` };
+    return { document, name: found.name, line: found.line };
+  }
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== 'python') return { refusal: 'Concurrency Lens: put the cursor in a Python function to profile it.' };
+  const found = enclosingFunction(editor.document.getText(), editor.selection.active.line);
+  if (!found) return { refusal: 'Concurrency Lens: put the cursor inside a top-level Python function (a `def` at module level) to profile it.' };
+  if (found.kind === 'method') {
+    return {
+      refusal: `Concurrency Lens: ${found.className}.${found.name} is a method. A process pool can only run a module-level function (it is pickled by name); profile a top-level function that calls it.`,
+    };
+  }
+  if (found.kind === 'nested') {
+    return {
+      refusal: `Concurrency Lens: ${found.name} is defined inside ${found.outer}. A process pool can only run a module-level function (it is pickled by name); move it to module level to profile it.`,
+    };
+  }
+  return { document: editor.document, name: found.name, line: found.line };
+}
+
+export async function profileFunction(
+  args: ProfileArgs | undefined,
+  deps: { context: vscode.ExtensionContext; history: TraceHistory; panels: TimelinePanels; log: vscode.LogOutputChannel },
+): Promise<ProfileResult> {
+  const { context, history, panels, log } = deps;
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust').then((choice) => {
+      if (choice) void vscode.commands.executeCommand(BuiltinCommands.manageTrust);
+    });
+    return { status: 'refused', reason: UNTRUSTED_MESSAGE };
+  }
+  const found = await target(args ?? {});
+  if ('refusal' in found) return refuse(found.refusal);
+  const { document, name } = found;
+  const folder = vscode.workspace.getWorkspaceFolder(document.uri);
+  if (document.uri.scheme !== 'file' || !folder) return refuse('Concurrency Lens: only a Python file saved inside a workspace folder can be profiled (its module is imported relative to the folder).');
+  // The profiled interpreter imports the file from disk.
+  if (document.isDirty && !(await document.save())) return refuse(`Concurrency Lens: ${path.basename(document.uri.fsPath)} could not be saved; profiling runs the file on disk.`);
+  const file = path.relative(folder.uri.fsPath, document.uri.fsPath).split(path.sep).join('/');
+
+  const remembered = context.workspaceState.get<string>(tasksKey(file, name));
+  const tasks =
+    args?.tasks ??
+    (await vscode.window.showInputBox({
+      title: `Profile ${name} under pools`,
+      prompt: 'Tasks: a Python expression, evaluated in the module, giving an iterable of tasks (a tuple is positional arguments, a dict keyword arguments, anything else one argument).',
+      value: remembered ?? readTasksComment(document.getText(), name) ?? '',
+      placeHolder: 'e.g. [(1, 60000)] * 8',
+      ignoreFocusOut: true,
+      validateInput: (value) => (value.trim() ? undefined : 'Enter a Python expression for the tasks.'),
+    }));
+  if (tasks === undefined) return { status: 'cancelled' };
+  if (!tasks.trim()) return refuse('Concurrency Lens: the tasks expression is empty.');
+  await context.workspaceState.update(tasksKey(file, name), tasks);
+
+  const settings = readProfilerSettings(document.uri);
+  const interpreter = await resolvePythonInterpreter(document.uri, settings.pythonPath, log);
+  if (!interpreter.ok) {
+    void vscode.window.showErrorMessage(`Concurrency Lens: ${interpreter.message}`);
+    return { status: 'failed', message: interpreter.message };
+  }
+  log.info(`Profiling ${file}:${name} with ${interpreter.interpreter.path} (Python ${interpreter.interpreter.version}, from ${interpreter.source}); tasks = ${tasks}`);
+
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Concurrency Lens: profiling ${name}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const cancelled = token.onCancellationRequested(() => abort.abort());
+      let reported = 0;
+      try {
+        return await runProfile(
+          {
+            python: interpreter.interpreter.path,
+            root: folder.uri.fsPath,
+            file,
+            function: name,
+            tasks,
+            kinds: settings.kinds,
+            workers: settings.workers.length > 0 ? settings.workers : undefined,
+            repeat: settings.repeat,
+            timeoutSec: settings.timeoutSeconds,
+            memoryLimitBytes: settings.memoryLimitMb > 0 ? settings.memoryLimitMb * 2 ** 20 : undefined,
+            runId: args?.runId,
+          },
+          {
+            signal: abort.signal,
+            onProgress: (p) => {
+              const share = p.total ? (100 * p.done) / p.total : 0;
+              progress.report({ message: p.total ? `${p.message} (${p.done}/${p.total})` : p.message, increment: share - reported });
+              reported = share;
+            },
+          },
+        );
+      } finally {
+        cancelled.dispose();
+      }
+    },
+  ).then(
+    (value) => value,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  if (outcome instanceof Error) {
+    log.error(`Profiling ${file}:${name} failed: ${outcome.message}`);
+    void vscode.window.showErrorMessage(`Concurrency Lens: profiling failed: ${outcome.message}`);
+    return { status: 'failed', message: outcome.message };
+  }
+  if (outcome.trace.faults.some((f) => f.fault === 'cancelled')) {
+    log.info(`Profiling ${file}:${name} was cancelled; every profiled process was stopped.`);
+    return { status: 'cancelled' };
+  }
+
+  const table = formatProfileTable(outcome.trace);
+  log.info(`Profile of ${file}:${name}\n${table}`);
+  history.setLimit(settings.historySize);
+  const traceId = await history.save(outcome.trace);
+  const panelLoaded = panels.show(outcome.trace, { kind: 'stored', id: traceId });
+  notify(outcome, log);
+  return { status: 'done', traceId, outcome, panelLoaded };
+}
+
+/** The verdict, or what went wrong; task exceptions and faults offer the table in the output channel. */
+function notify(outcome: ProfileOutcome, log: vscode.LogOutputChannel): void {
+  const { trace } = outcome;
+  const errors = trace.runs.reduce((sum, run) => sum + run.totals.errors, 0);
+  const faults = trace.faults.filter((f) => f.fault !== 'cancelled');
+  const headline = trace.verdict ? verdictHeadline(trace.verdict) : outcome.message;
+  const problems = [errors > 0 ? `${errors} task exception${errors === 1 ? '' : 's'}` : '', faults.length > 0 ? faults[0].message : ''].filter(Boolean).join('; ');
+  const show = (choice: string | undefined) => {
+    if (choice) log.show(true);
+  };
+  if (!outcome.completed || problems) {
+    const text = `Concurrency Lens: ${outcome.completed ? headline : outcome.message}${problems && outcome.completed ? ` (${problems})` : ''}`;
+    void vscode.window.showWarningMessage(text, 'Show Details').then(show);
+  } else {
+    void vscode.window.showInformationMessage(`Concurrency Lens: ${headline}`, 'Show Details').then(show);
+  }
+}

@@ -1,0 +1,116 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { readFileSync } from 'node:fs';
+import { Commands } from '../../src/host/commands';
+import type { ProfileResult } from '../../src/host/profileCommand';
+import type { OpenTraceResult } from '../../src/host/traceCommands';
+import { revealSource } from '../../src/host/timelinePanel';
+import { fixtureUri, openFixture, revertAll } from './helpers';
+
+/** Tiny runs for a 2-core machine: the serial baseline (the verdict needs it), threads and processes at 1 and 2 workers, once each. */
+const SETTINGS: [string, unknown][] = [
+  ['profiler.workers', [1, 2]],
+  ['profiler.repeat', 1],
+  ['profiler.kinds', ['serial', 'thread', 'process']],
+  ['profiler.timeoutSeconds', 30],
+];
+
+async function configure(values: 'set' | 'reset'): Promise<void> {
+  const config = vscode.workspace.getConfiguration('concurrencyLens');
+  for (const [key, value] of SETTINGS) await config.update(key, values === 'set' ? value : undefined, vscode.ConfigurationTarget.Workspace);
+}
+
+async function lensTitles(uri: vscode.Uri): Promise<string[]> {
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+  return lenses.map((lens) => lens.command?.title ?? '');
+}
+
+describe('profiling from the editor', function () {
+  this.timeout(180_000);
+  let profiled: Extract<ProfileResult, { status: 'done' }>;
+
+  before(async () => {
+    await configure('set');
+    const result = await vscode.commands.executeCommand<ProfileResult>(Commands.profileFunction, {
+      uri: fixtureUri('profiling.py'),
+      functionName: 'count_primes',
+      tasks: '[3000] * 4',
+    });
+    assert.equal(result.status, 'done', JSON.stringify(result));
+    profiled = result as typeof profiled;
+  });
+  after(async () => {
+    await configure('reset');
+    await revertAll();
+  });
+
+  it('the command profiles the function under the configured pools and reaches a verdict', () => {
+    const { trace, completed } = profiled.outcome;
+    assert.equal(completed, true, profiled.outcome.message);
+    assert.equal(trace.target.function, 'count_primes');
+    assert.equal(trace.target.file, 'profiling.py');
+    assert.equal(trace.target.taskCount, 4);
+    assert.deepEqual([...new Set(trace.runs.map((run) => `${run.kind}x${run.workers}`))].sort(), ['processx1', 'processx2', 'serialx1', 'threadx1', 'threadx2']);
+    assert.ok(trace.runs.every((run) => run.tasks.length === 4));
+    assert.equal(trace.configuration.repeat, 1);
+    assert.ok(trace.verdict, 'a verdict');
+  });
+
+  it('the timeline panel opens and the webview receives the whole trace', async () => {
+    const loaded = await profiled.panelLoaded;
+    assert.equal(loaded.runs, profiled.outcome.trace.runs.length);
+    assert.equal(loaded.tasks, profiled.outcome.trace.runs.reduce((sum, run) => sum + run.tasks.length, 0));
+    const tab = vscode.window.tabGroups.all.flatMap((group) => group.tabs).find((t) => t.label === 'Timeline: count_primes');
+    assert.ok(tab, 'a tab titled "Timeline: count_primes"');
+    assert.ok(tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('concurrencyLens.timeline'));
+  });
+
+  it('the trace is stored and reopens from the history', async () => {
+    const result = await vscode.commands.executeCommand<OpenTraceResult>(Commands.openTrace, { traceId: profiled.traceId });
+    assert.equal(result.status, 'opened');
+    const loaded = await (result as Extract<OpenTraceResult, { status: 'opened' }>).panelLoaded;
+    assert.equal(loaded.runs, profiled.outcome.trace.runs.length);
+    const panels = vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((t) => t.label.startsWith('Timeline: '));
+    assert.equal(panels.length, 1, 'one timeline panel, reused');
+  });
+
+  it('the CodeLens offers "Profile under pools" on top-level functions and shows the last verdict', async () => {
+    const titles = await lensTitles(fixtureUri('profiling.py'));
+    assert.equal(titles.filter((t) => t === 'Profile under pools').length, 2, titles.join(' | '));
+    const verdict = profiled.outcome.trace.verdict;
+    assert.ok(verdict);
+    assert.ok(
+      titles.some((t) => t.startsWith(verdict.recommendation === 'serial' ? 'serial:' : `${verdict.recommendation} ×${verdict.workers}:`)),
+      `a lens with the verdict (${titles.join(' | ')})`,
+    );
+  });
+
+  it('exports the shown trace as a Chrome trace', async () => {
+    const target = fixtureUri('count_primes.chrome-trace.json');
+    const written = await vscode.commands.executeCommand<vscode.Uri | undefined>(Commands.exportChromeTrace, target);
+    assert.equal(written?.fsPath, target.fsPath);
+    const chrome = JSON.parse(readFileSync(target.fsPath, 'utf8')) as { traceEvents: unknown[] };
+    assert.ok(Array.isArray(chrome.traceEvents) && chrome.traceEvents.length > 0);
+  });
+
+  it('refuses a method: a process pool cannot pickle it', async () => {
+    const editor = await openFixture('profiling.py');
+    const line = editor.document.getText().split('\n').findIndex((text) => text.includes('return value + 1'));
+    editor.selection = new vscode.Selection(line, 4, line, 4);
+    const result = await vscode.commands.executeCommand<ProfileResult>(Commands.profileFunction);
+    assert.equal(result.status, 'refused');
+    assert.match((result as { reason: string }).reason, /Tally\.add is a method/);
+  });
+
+  it('opens the line a timeline span points to, and refuses paths outside the workspace', async () => {
+    const editor = await revealSource({ type: 'revealSource', file: 'profiling.py', symbol: 'spin' }, vscode.window.createOutputChannel('test', { log: true }));
+    assert.ok(editor);
+    assert.equal(editor.document.uri.fsPath, fixtureUri('profiling.py').fsPath);
+    assert.match(editor.document.lineAt(editor.selection.active.line).text, /^def spin\(/);
+    const atLine = await revealSource({ type: 'revealSource', file: 'profiling.py', line: 5 }, vscode.window.createOutputChannel('test', { log: true }));
+    assert.equal(atLine?.selection.start.line, 4);
+    const outside = await revealSource({ type: 'revealSource', file: '/etc/passwd', line: 1 }, vscode.window.createOutputChannel('test', { log: true }));
+    assert.equal(outside, undefined);
+    assert.ok(!vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === '/etc/passwd'));
+  });
+});
