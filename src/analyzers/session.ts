@@ -8,6 +8,7 @@ import { throwIfAborted } from './engine';
 import { summarizeSource, type FileOutcome } from './file-outcome';
 import { analyzerForPath } from './index';
 import type { SourceFile } from './language';
+import { SessionProjects } from './session-projects';
 import { WorkerPool, type WorkerScript } from './worker-pool';
 
 export interface AnalysisSessionOptions {
@@ -25,13 +26,16 @@ export interface AnalysisSessionOptions {
  * The editor's incremental engine: keeps one summary per open or saved file and re-runs
  * only the cheap cross-file check when something changes. Small files are summarized on
  * the calling thread (a worker round trip costs more than parsing them); big ones go to a
- * worker so the extension host's main thread never stalls on them.
+ * worker so the extension host's main thread never stalls on them. JS/TS files a
+ * tsconfig.json / jsconfig.json covers are then summarized type-aware against a Program kept
+ * per project (see SessionProjects for the measurements behind that choice).
  */
 export class AnalysisSession {
   private config: AnalysisConfig;
   private readonly root: string;
   private isExcluded: (file: string) => boolean;
   private readonly outcomes = new Map<string, FileOutcome>();
+  private readonly projects: SessionProjects;
   private pool: WorkerPool | undefined;
   /** The last results, valid until the files or the configuration change. */
   private latest: AnalysisResult | undefined;
@@ -40,6 +44,7 @@ export class AnalysisSession {
     this.config = options.config;
     this.root = path.resolve(options.root ?? process.cwd());
     this.isExcluded = excludeMatcher(this.config.exclude, this.root);
+    this.projects = new SessionProjects(this.root);
   }
 
   setConfig(config: AnalysisConfig): void {
@@ -54,7 +59,7 @@ export class AnalysisSession {
     const relevant = files.filter((file) => analyzerForPath(file.path) && !this.isExcluded(file.path));
     const threshold = this.options.workerThresholdBytes ?? 256 * 1024;
     const maxBytes = this.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-    const fresh: FileOutcome[] = [];
+    let fresh: FileOutcome[] = [];
     for (const file of relevant) {
       throwIfAborted(signal);
       const bytes = Buffer.byteLength(file.text, 'utf8');
@@ -67,11 +72,13 @@ export class AnalysisSession {
       }
     }
     throwIfAborted(signal);
+    fresh = this.projects.apply(fresh, new Map(relevant.map((file) => [file.path, file.text])));
     for (const outcome of fresh) this.outcomes.set(outcome.path, outcome);
     if (fresh.length > 0) this.latest = undefined;
   }
 
   remove(filePath: string): void {
+    this.projects.forget(filePath);
     if (this.outcomes.delete(filePath)) this.latest = undefined;
   }
 
@@ -80,13 +87,18 @@ export class AnalysisSession {
    * same (read-only) result object is returned until then.
    */
   results(): AnalysisResult {
-    this.latest ??= checkRun(this.outcomes.values(), this.config);
+    if (!this.latest) {
+      const result = checkRun(this.outcomes.values(), this.config);
+      const projectNotices = this.projects.notices();
+      this.latest = projectNotices.length === 0 ? result : { ...result, notices: [...result.notices, ...projectNotices] };
+    }
     return this.latest;
   }
 
   dispose(): void {
     void this.pool?.terminate();
     this.pool = undefined;
+    this.projects.dispose();
     this.outcomes.clear();
     this.latest = undefined;
   }

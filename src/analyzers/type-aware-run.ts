@@ -16,6 +16,11 @@ export interface TypeAwareRun {
   notices: Notice[];
 }
 
+export function typeAwareUnavailable(configPath: string, error: unknown): Notice {
+  const reason = error instanceof Error ? error.message : String(error);
+  return { file: configPath, message: `type-aware analysis unavailable, its files were analyzed syntax-only (${reason})` };
+}
+
 /** The JS/TS outcomes of a run grouped by the tsconfig.json / jsconfig.json that may cover them. */
 export function groupByProjectConfig(paths: string[], root: string, findConfig: (file: string, stopAt: string) => string | undefined): Map<string, string[]> {
   const byConfig = new Map<string, string[]>();
@@ -56,8 +61,7 @@ export async function applyTypeAwareMode(outcomes: FileOutcome[], root: string, 
     try {
       for (const summary of typescript.summarizeProject(files, configPath).summaries) typed.set(summary.path, summary);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      notices.push({ file: configPath, message: `type-aware analysis unavailable, its files were analyzed syntax-only (${reason})` });
+      notices.push(typeAwareUnavailable(configPath, error));
     }
   }
   if (typed.size === 0) return { outcomes, notices };

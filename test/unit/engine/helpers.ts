@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -23,3 +23,24 @@ export function copyFixture(fixture: string, dir: string, name: string): string 
   cpSync(fixture, target);
   return target;
 }
+
+/** A type-only fact two modules away: the lock's type is an alias of async-mutex's MutexInterface. */
+export const ALIASED_MUTEX_PROJECT: Record<string, string> = {
+  'tsconfig.json': JSON.stringify({ compilerOptions: { target: 'ES2022', lib: ['ES2022'], types: [], strict: true, noEmit: true }, include: ['*.ts', 'types/*.d.ts'] }),
+  'types/async-mutex.d.ts': readFileSync(path.resolve('test/fixtures/typescript/typed-project/types/async-mutex.d.ts'), 'utf8'),
+  'guard.ts': "import type { MutexInterface } from 'async-mutex';\nexport type Guard = MutexInterface;\n",
+  'store.ts': [
+    "import type { Guard } from './guard';",
+    'export class Store {',
+    '  constructor(private readonly lock: Guard) {}',
+    '  async update(apply: () => void): Promise<void> {',
+    '    const release = await this.lock.acquire();',
+    '    apply();',
+    '    release();',
+    '  }',
+    '}',
+    '',
+  ].join('\n'),
+};
+/** `guard.ts` once the alias no longer names an async-mutex type. */
+export const PLAIN_GUARD = 'export type Guard = { acquire(): Promise<() => void> };\n';

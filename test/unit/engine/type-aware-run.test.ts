@@ -9,7 +9,7 @@ import type { AnalysisConfig } from '../../../src/shared/config';
 import type { AnalysisResult } from '../../../src/shared/findings';
 import { buildCli } from '../cli/build-cli';
 import { assertValidSarif } from '../cli/sarif-schema';
-import { copyFixture, RACE_FIXTURE, tempWorkspace } from './helpers';
+import { ALIASED_MUTEX_PROJECT, copyFixture, RACE_FIXTURE, tempWorkspace } from './helpers';
 
 const config: AnalysisConfig = { rules: {}, exclude: [] };
 const TYPED_PROJECT = path.resolve('test/fixtures/typescript/typed-project');
@@ -51,6 +51,12 @@ void test('a file the tsconfig does not include stays syntax-only next to the co
   const root = typedWorkspace({ 'app/loose/view.ts': 'export function f(v: Int32Array<SharedArrayBuffer>) {\n  v[0]++;\n}\n' });
   const result = await analyzePaths(['.'], { config, root, workers: 0 });
   assert.deepEqual(listed(result, root), TYPE_ONLY_FINDINGS.map((f) => `app/${f}`), 'the view type is only visible to the type checker');
+});
+
+void test('an async-mutex lock behind a type alias from another module is found', async () => {
+  const root = tempWorkspace(ALIASED_MUTEX_PROJECT);
+  const result = await analyzePaths(['.'], { config, root, workers: 1 });
+  assert.deepEqual(listed(result, root), ['store.ts:7:JS-LOCK-004']);
 });
 
 void test('the config search stops at the run root: a tsconfig above it is not used', async () => {
