@@ -36,9 +36,12 @@ export class SessionProjects {
 
   constructor(private readonly root: string) {}
 
-  /** `outcomes` with the syntax-only summaries of covered files replaced by type-aware ones. */
+  /**
+   * `outcomes` with the syntax-only summaries of covered files replaced by type-aware ones;
+   * only files whose text is in `texts` are candidates.
+   */
   apply(outcomes: FileOutcome[], texts: ReadonlyMap<string, string>): FileOutcome[] {
-    const scripts = outcomes.filter((o) => o.kind === 'summary' && o.language === 'javascript').map((o) => o.path);
+    const scripts = outcomes.filter((o) => o.kind === 'summary' && o.language === 'javascript' && texts.has(o.path)).map((o) => o.path);
     if (scripts.length === 0) return outcomes;
     const { findProjectConfig } = loadTypeScriptModule();
     const typed = new Map<string, unknown>();
@@ -47,7 +50,7 @@ export class SessionProjects {
       if (!entry.project) continue;
       const project = entry.project;
       const covered = paths.filter((file) => project.covers(file));
-      for (const file of covered) project.setText({ path: file, text: texts.get(file) ?? '' });
+      for (const file of covered) project.setText({ path: file, text: texts.get(file)! });
       try {
         for (const summary of project.summarize(covered)) typed.set(summary.path, summary);
         entry.notice = undefined;

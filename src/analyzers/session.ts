@@ -72,7 +72,9 @@ export class AnalysisSession {
       }
     }
     throwIfAborted(signal);
-    fresh = this.projects.apply(fresh, new Map(relevant.map((file) => [file.path, file.text])));
+    // Files big enough for a worker stay syntax-only here: type-aware analysis runs on this thread.
+    const small = relevant.filter((file) => Buffer.byteLength(file.text, 'utf8') <= threshold);
+    fresh = this.projects.apply(fresh, new Map(small.map((file) => [file.path, file.text])));
     for (const outcome of fresh) this.outcomes.set(outcome.path, outcome);
     if (fresh.length > 0) this.latest = undefined;
   }

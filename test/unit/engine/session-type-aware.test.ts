@@ -120,3 +120,15 @@ void test('a removed file goes back to its text on disk for the files that impor
     session.dispose();
   }
 });
+
+void test('files big enough for a worker thread stay syntax-only in the editor', async () => {
+  const root = typedCopy();
+  // store.ts (494 bytes) is over the threshold, counter.ts (229 bytes) under it.
+  const session = new AnalysisSession({ config, root, workerThresholdBytes: 300 });
+  try {
+    await session.update(SOURCES.map((s) => load(root, s)));
+    assert.deepEqual(listed(session, root), ['src/counter.ts:3:JS-SAB-001']);
+  } finally {
+    session.dispose();
+  }
+});
