@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { cancelScenarios, makeWorkspaceLarge, restrictedScenarios, trustedScenarios } from '../test/e2e/scenarios.mjs';
+import { prepareProfilingWorkspace, profilingScenarios } from '../test/e2e/profiling.mjs';
 import { waitForWorkbench } from '../test/e2e/workbench.mjs';
 import {
   copyFixture,
@@ -26,6 +27,7 @@ const PASSES = [
   { name: 'trusted', trusted: true, scenarios: trustedScenarios },
   { name: 'restricted', trusted: false, scenarios: restrictedScenarios },
   { name: 'cancel', trusted: true, scenarios: cancelScenarios, prepare: makeWorkspaceLarge },
+  { name: 'profile', trusted: true, scenarios: profilingScenarios, prepare: prepareProfilingWorkspace },
 ];
 
 /** What the CLI reports for the workspace: the PY-RACE-001 text and the finding count the UI must show. */

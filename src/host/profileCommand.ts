@@ -42,10 +42,11 @@ function refuse(reason: string): ProfileResult {
 
 async function target(args: ProfileArgs): Promise<{ document: vscode.TextDocument; name: string; line: number } | { refusal: string }> {
   if (args.uri !== undefined) {
+    if (typeof args.functionName !== 'string') return { refusal: 'Concurrency Lens: the profile command needs a functionName along with the uri.' };
     const uri = typeof args.uri === 'string' ? vscode.Uri.parse(args.uri) : args.uri;
     const document = await vscode.workspace.openTextDocument(uri);
     const found = topLevelFunctions(document.getText()).find((f) => f.name === args.functionName);
-    if (!found) return { refusal: `Concurrency Lens: ${path.basename(uri.fsPath)} has no top-level function named ${String(args.functionName)}.` };
+    if (!found) return { refusal: `Concurrency Lens: ${path.basename(uri.fsPath)} has no top-level function named ${args.functionName}.` };
     return { document, name: found.name, line: found.line };
   }
   const editor = vscode.window.activeTextEditor;

@@ -43,6 +43,20 @@ export const trustedScenarios = [
       await page.locator('.editor-instance .view-line', { hasText: 'PY-DL-001' }).first().waitFor();
     },
   },
+  {
+    name: 'Opening a TypeScript file lists its cache stampede JS-ASYNC-002 in the Problems panel',
+    screenshot: 'typescript-problem',
+    async run(page) {
+      await page.keyboard.press('Escape');
+      await quickOpen(page, 'cache.ts');
+      await page.locator('.tab.active', { hasText: 'cache.ts' }).waitFor();
+      await waitForSquiggle(page);
+      await runCommand(page, 'View: Focus Problems');
+      const isStampede = (label) => label.includes('Check-then-act across await') && label.includes('Concurrency Lens');
+      const labels = await problemRows(page, isStampede);
+      assert.ok(labels.some((label) => /^Warning: /.test(label) && isStampede(label)), `a warning row for JS-ASYNC-002 (rows: ${labels.join(' | ')})`);
+    },
+  },
 ];
 
 export const restrictedScenarios = [

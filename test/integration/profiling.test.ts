@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Commands } from '../../src/host/commands';
 import type { ProfileResult } from '../../src/host/profileCommand';
 import type { OpenTraceResult } from '../../src/host/traceCommands';
@@ -72,6 +72,33 @@ describe('profiling from the editor', function () {
     assert.equal(loaded.runs, profiled.outcome.trace.runs.length);
     const panels = vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((t) => t.label.startsWith('Timeline: '));
     assert.equal(panels.length, 1, 'one timeline panel, reused');
+  });
+
+  it('Open Trace reads a trace file, and says why a file is not one', async () => {
+    const file = fixtureUri('count_primes.conclens-trace.json').fsPath;
+    writeFileSync(file, JSON.stringify(profiled.outcome.trace));
+    const opened = await vscode.commands.executeCommand<OpenTraceResult>(Commands.openTrace, { file });
+    assert.equal(opened.status, 'opened');
+    const loaded = await (opened as Extract<OpenTraceResult, { status: 'opened' }>).panelLoaded;
+    assert.equal(loaded.runs, profiled.outcome.trace.runs.length);
+
+    const bad = await vscode.commands.executeCommand<OpenTraceResult>(Commands.openTrace, { file: fixtureUri('counter.py').fsPath });
+    assert.equal(bad.status, 'failed');
+    assert.match((bad as { message: string }).message, /^counter\.py is not JSON \(/);
+  });
+
+  it('a *.conclens-trace.json file opens in the timeline editor by default', async () => {
+    const uri = fixtureUri('count_primes.conclens-trace.json');
+    await vscode.commands.executeCommand('vscode.open', uri);
+    const deadline = Date.now() + 10_000;
+    const custom = () =>
+      vscode.window.tabGroups.all
+        .flatMap((group) => group.tabs)
+        .find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === uri.fsPath);
+    while (!custom() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const tab = custom();
+    assert.ok(tab, 'a custom editor tab for the trace file');
+    assert.equal((tab.input as vscode.TabInputCustom).viewType, 'concurrencyLens.traceViewer');
   });
 
   it('the CodeLens offers "Profile under pools" on top-level functions and shows the last verdict', async () => {
