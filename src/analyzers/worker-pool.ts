@@ -20,6 +20,11 @@ export interface WorkerResponse {
   outcome: FileOutcome;
 }
 
+/** Sent once by a worker whose modules have loaded: its tasks' deadlines start from here. */
+export interface WorkerReady {
+  ready: true;
+}
+
 export interface WorkerScript {
   file: string;
   execArgv: string[];
@@ -49,6 +54,8 @@ interface Slot {
   lastError?: string;
   deadline?: NodeJS.Timeout;
   timedOut?: boolean;
+  /** Loading a worker can take longer than a task on a busy machine; it is not the file's fault. */
+  ready?: boolean;
 }
 
 export interface WorkerPoolOptions {
@@ -112,12 +119,16 @@ export class WorkerPool {
       if (!slot) return;
       const task = this.queue.shift()!;
       slot.current = task;
-      slot.deadline = setTimeout(() => {
-        slot.timedOut = true;
-        void slot.worker.terminate();
-      }, this.taskTimeoutMs);
+      if (slot.ready) this.armDeadline(slot);
       slot.worker.postMessage(task.request);
     }
+  }
+
+  private armDeadline(slot: Slot): void {
+    slot.deadline = setTimeout(() => {
+      slot.timedOut = true;
+      void slot.worker.terminate();
+    }, this.taskTimeoutMs);
   }
 
   private idleSlot(): Slot | undefined {
@@ -128,7 +139,12 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = new Worker(this.script.file, { execArgv: this.script.execArgv });
     const slot: Slot = { worker };
-    worker.on('message', (response: WorkerResponse) => {
+    worker.on('message', (response: WorkerResponse | WorkerReady) => {
+      if ('ready' in response) {
+        slot.ready = true;
+        if (slot.current) this.armDeadline(slot);
+        return;
+      }
       const task = slot.current;
       if (!task || task.request.id !== response.id) return;
       clearTimeout(slot.deadline);

@@ -2,7 +2,7 @@
 // one file per request so parsing never blocks the thread that owns the UI or the CLI loop.
 import { parentPort } from 'node:worker_threads';
 import { summarizeFile, summarizeSource, type FileOutcome } from './file-outcome';
-import type { WorkerRequest, WorkerResponse } from './worker-pool';
+import type { WorkerReady, WorkerRequest, WorkerResponse } from './worker-pool';
 
 const port = parentPort;
 if (!port) throw new Error('analyzer-worker must run as a worker thread');
@@ -10,6 +10,7 @@ if (!port) throw new Error('analyzer-worker must run as a worker thread');
 port.on('message', (request: WorkerRequest) => {
   void answer(request);
 });
+port.postMessage({ ready: true } satisfies WorkerReady);
 
 async function answer(request: WorkerRequest): Promise<void> {
   const outcome =
