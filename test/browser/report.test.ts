@@ -266,7 +266,8 @@ void test('canvas colours follow a theme switch without reopening', async () => 
   const frames = await page.getAttribute('canvas', 'data-frames');
   // What VS Code does on a theme switch: new body class and new variables in the body style.
   await page.evaluate(() => {
-    document.body.style.setProperty('--vscode-concurrencyLens-timeline-running', '#ff0000');
+    // VS Code names a contributed colour's webview variable with only the id's first dot as a dash.
+    document.body.style.setProperty('--vscode-concurrencyLens-timeline.running', '#ff0000');
     document.body.classList.add('vscode-high-contrast');
   });
   await page.waitForFunction((before) => document.querySelector('canvas')?.getAttribute('data-frames') !== before, frames);
