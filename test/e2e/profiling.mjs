@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pick, runCommand } from './workbench.mjs';
+import { pick, runCommand, waitForWorkbench } from './workbench.mjs';
 
 let workspaceRoot;
 
@@ -154,6 +154,21 @@ export const profilingScenarios = [
       await switchTo('Dark Modern', '#3d8fd1');
       await switchTo('Light Modern', '#1f6fb2');
       assert.equal(await hasPixel('#3d8fd1'), false, 'no running span keeps the dark colour');
+    },
+  },
+  {
+    name: 'After a window reload the timeline panel is restored with its trace',
+    screenshot: 'timeline-restored',
+    async run(page) {
+      await runCommand(page, 'Developer: Reload Window');
+      await page.waitForTimeout(1_000);
+      await waitForWorkbench(page);
+      await page.locator('.tab', { hasText: 'Timeline: count_primes' }).waitFor({ timeout: 60_000 });
+      // A restored panel that is not the active tab is only drawn once it is shown.
+      await page.locator('.tab', { hasText: 'Timeline: count_primes' }).click();
+      const verdict = timeline(page).locator('[data-testid="verdict"]');
+      await verdict.waitFor({ timeout: 60_000 });
+      assert.match((await verdict.textContent()) ?? '', /serial|thread|process/);
     },
   },
   {
