@@ -140,12 +140,14 @@ export class Program {
           const locks = cs(a.locks);
           return key === a.key && locks === a.locks ? a : { ...a, key, locks };
         }),
-        calls: each(raw.calls, (x) => ({
-          ...x,
-          callee: fk(x.callee),
-          locks: cs(x.locks),
-          argFunctions: x.argFunctions?.map((a) => a && fk(a)),
-        })),
+        // Calls are the most numerous facts: one whose keys need no qualifying is kept as it is.
+        calls: each(raw.calls, (x) => {
+          const callee = fk(x.callee);
+          const locks = cs(x.locks);
+          const argFunctions = x.argFunctions?.map((a) => a && fk(a));
+          if (callee === x.callee && locks === x.locks && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
+          return { ...x, callee, locks, argFunctions };
+        }),
         spawns: each(raw.spawns, (s) => ({
           ...s,
           target: s.target && fk(s.target),

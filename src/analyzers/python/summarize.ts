@@ -99,6 +99,26 @@ interface Scope {
 
 type Task = { node: PyNode; scope: Scope } | { exit: () => void };
 
+/**
+ * One frozen empty list stands for every empty fact list and lock set of a module. Most of
+ * them are empty, and structured cloning copies a shared object once, so the summary a worker
+ * sends shrinks by about a million objects on the standard library. Frozen: a push would throw.
+ */
+const NONE: never[] = Object.freeze([]) as never[];
+
+function heldKeys(scope: Scope): string[] {
+  return scope.held.length === 0 ? NONE : scope.held.map((h) => h.key);
+}
+
+const FACT_LISTS = [
+  'params', 'accesses', 'calls', 'spawns', 'joins', 'acquires', 'edges', 'checkActs', 'awaitUpdates', 'splitDecisions',
+  'asyncioUses', 'poolWaits', 'conditionOps', 'bareAcquires', 'lockAcrossAwait', 'mpUpdates', 'eventSets', 'eventWaits',
+] as const satisfies readonly (keyof FunctionSummary)[];
+
+function shareEmptyLists(fn: FunctionSummary): void {
+  for (const name of FACT_LISTS) if (fn[name].length === 0) fn[name] = NONE;
+}
+
 export async function summarizePython(file: SourceFile): Promise<PythonModuleSummary> {
   const root = await parsePython(file.text);
   return new Summarizer(file, root).run();
@@ -131,6 +151,8 @@ class Summarizer {
   /** `if pid == 0:` bodies after `os.fork()`: the child process has a single thread. */
   private readonly forkChildBlocks = new Set<PyNode>();
   private readonly forks: boolean;
+  /** The file's line ending, for the statement sites of fixes. */
+  private readonly eol: string;
 
   constructor(
     private readonly file: SourceFile,
@@ -138,6 +160,7 @@ class Summarizer {
   ) {
     this.text = file.text;
     this.lines = new LineIndex(file.text);
+    this.eol = file.text.includes('\r\n') ? '\r\n' : '\n';
     this.module = moduleNameOf(file.path);
     this.forks = /\bos\.fork1?\(\)/.test(file.text);
     this.summary = {
@@ -157,6 +180,7 @@ class Summarizer {
     collectScopeNames(this.root, this.text, names, true);
     const moduleScope = this.newScope(this.newFunction(`${this.module}:<module>`, '<module>', this.root, false), '<module>', null, names, true);
     this.walkScope(this.root, moduleScope);
+    for (const fn of this.summary.functions) shareEmptyLists(fn);
     return this.summary;
   }
 
@@ -170,9 +194,18 @@ class Summarizer {
     return this.lines.span(node.start, node.end);
   }
 
+  /**
+   * The node's source with whitespace runs collapsed, cut to 60 characters. Big statements
+   * (a module-level table) are read in growing prefixes: collapsing a prefix gives the same
+   * first characters as collapsing the whole, so only what the message shows is copied.
+   */
   private shortText(node: PyNode): string {
-    const raw = this.src(node).replace(/\s+/g, ' ');
-    return raw.length > 60 ? `${raw.slice(0, 57)}...` : raw;
+    for (let window = 256; ; window *= 4) {
+      const whole = node.start + window >= node.end;
+      const raw = this.text.slice(node.start, whole ? node.end : node.start + window).replace(/\s+/g, ' ');
+      if (raw.length > 60) return `${raw.slice(0, 57)}...`;
+      if (whole) return raw;
+    }
   }
 
   private collectModuleFacts(): void {
@@ -762,7 +795,7 @@ class Summarizer {
     // attribute reads are the bulk of all accesses and no rule pairs them, so they are not kept.
     if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1))) return;
     const statement = statementOf(node);
-    const locks = scope.held.map((h) => h.key);
+    const locks = heldKeys(scope);
     scope.fn.accesses.push({
       key: resolved.key,
       kind,
@@ -803,7 +836,7 @@ class Summarizer {
       span: { line, col: 0, endLine: end.line, endCol: end.col },
       indent,
       source: this.text.slice(this.lines.lineStart(line), statement.end),
-      eol: this.text.includes('\r\n') ? '\r\n' : '\n',
+      eol: this.eol,
     };
   }
 
@@ -812,7 +845,7 @@ class Summarizer {
       const frame = scope.checks[i]!;
       if (!frame.keys.has(key)) continue;
       if (frame.reported.has(key) || this.insideTry(node, frame.node)) return;
-      const locks = scope.held.map((h) => h.key);
+      const locks = heldKeys(scope);
       const common = frame.locks.some((l) => locks.includes(l));
       const writeEpoch = scope.epoch + scope.pendingAwaits;
       const awaitBetween = writeEpoch > frame.epoch;
@@ -920,7 +953,7 @@ class Summarizer {
   private noteLocalValue(name: string, right: PyNode, rhsKeys: Set<string>, rhsAwait: PyNode | undefined, scope: Scope): void {
     if (scope.isModule) return;
     if (rhsKeys.size > 0 && !rhsAwait) {
-      scope.snapshots.set(name, { keys: rhsKeys, epoch: scope.epoch, span: this.span(right), locks: scope.held.map((h) => h.key) });
+      scope.snapshots.set(name, { keys: rhsKeys, epoch: scope.epoch, span: this.span(right), locks: heldKeys(scope) });
     } else {
       scope.snapshots.delete(name);
     }
@@ -949,7 +982,7 @@ class Summarizer {
     scope: Scope,
   ): void {
     if (!leftRef?.shared) return;
-    const locks = scope.held.map((h) => h.key);
+    const locks = heldKeys(scope);
     const push = (read: Span) =>
       scope.fn.awaitUpdates.push({ key: leftRef.key, read, write: this.span(node), text: this.shortText(node), locks });
     if (rhsAwait && (node.type === 'augmented_assignment' || rhsKeys.has(leftRef.key))) {
@@ -1024,7 +1057,7 @@ class Summarizer {
         keys,
         span: this.span(condition),
         text: this.shortText(condition),
-        locks: scope.held.map((h) => h.key),
+        locks: heldKeys(scope),
         epoch: scope.epoch,
         lazy,
         reported: new Set(),
@@ -1158,7 +1191,7 @@ class Summarizer {
     stack.push({
       exit: () => {
         scope.held.splice(scope.held.length - pushed, pushed);
-        for (const handle of joins) scope.fn.joins.push({ handle, span: this.span(node), locks: scope.held.map((h) => h.key) });
+        for (const handle of joins) scope.fn.joins.push({ handle, span: this.span(node), locks: heldKeys(scope) });
       },
     });
     if (body) stack.push({ node: body, scope });
@@ -1354,7 +1387,7 @@ class Summarizer {
     if (qualified === 'concurrent.futures.wait' || qualified === 'concurrent.futures.as_completed') {
       const first = this.positionalArg(args, 0);
       const ref = first && this.resolve(first, scope);
-      if (ref) scope.fn.joins.push({ handle: ref.key, span: this.span(node), locks: scope.held.map((h) => h.key) });
+      if (ref) scope.fn.joins.push({ handle: ref.key, span: this.span(node), locks: heldKeys(scope) });
       return;
     }
     const callee = this.calleeKey(fn, scope);
@@ -1367,7 +1400,7 @@ class Summarizer {
       scope.fn.calls.push({
         callee,
         span: this.span(node),
-        locks: scope.held.map((h) => h.key),
+        locks: heldKeys(scope),
         sameInstance: fn.type === 'identifier' || receiverName === scope.selfName || receiverName === 'cls',
         direct: !this.isCoroutineHandedOff(node),
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
@@ -1409,7 +1442,7 @@ class Summarizer {
   }
 
   private visitMethodCall(node: PyNode, object: PyNode, method: string, args: PyNode | undefined, scope: Scope): void {
-    const locks = () => scope.held.map((h) => h.key);
+    const locks = () => heldKeys(scope);
     switch (method) {
       case 'acquire': {
         const statement = statementOf(node);
@@ -1545,7 +1578,7 @@ class Summarizer {
       const enclosing = this.enclosingFunctionNode(node);
       if (enclosing) scope.fn.poolWaits.push({ executor, span: this.span(node), text: this.shortText(node) });
       if (/^(map|starmap)$/.test(method) && kind === 'ProcessPool') {
-        scope.fn.joins.push({ handle: executor, span: this.span(node), locks: scope.held.map((h) => h.key) });
+        scope.fn.joins.push({ handle: executor, span: this.span(node), locks: heldKeys(scope) });
       }
     }
   }
