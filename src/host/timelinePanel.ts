@@ -6,7 +6,7 @@
  * incoming message validated before the host acts on it.
  */
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { buildPanelHtml, createNonce } from '../profiler/html-report';
 import type { ProfileTrace } from '../shared/trace';
@@ -32,13 +32,22 @@ let nextStreamId = 1;
 /** Opens `file` from a trace (workspace-relative or absolute) at `line`; refuses anything outside the workspace. */
 export async function revealSource(message: RevealSourceMessage, log: vscode.LogOutputChannel): Promise<vscode.TextEditor | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
+  // Real paths on both sides, so a symbolic link in the workspace cannot lead outside it.
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const roots = folders.map((folder) => real(folder.uri.fsPath)).filter((root): root is string => root !== undefined);
   const inside = (candidate: string) =>
-    folders.some((folder) => {
-      const relative = path.relative(folder.uri.fsPath, candidate);
+    roots.some((root) => {
+      const relative = path.relative(root, candidate);
       return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
     });
-  const candidates = path.isAbsolute(message.file) ? [path.normalize(message.file)] : folders.map((f) => path.join(f.uri.fsPath, message.file));
-  const file = candidates.find((candidate) => inside(candidate) && existsSync(candidate));
+  const candidates = path.isAbsolute(message.file) ? [message.file] : folders.map((f) => path.join(f.uri.fsPath, message.file));
+  const file = candidates.map(real).find((candidate): candidate is string => candidate !== undefined && inside(candidate));
   if (!file) {
     log.warn(`Timeline asked to open ${message.file}, which is not a file in the workspace; ignored.`);
     return undefined;

@@ -89,6 +89,9 @@ export const profilingScenarios = [
       assert.match((await verdict.textContent()) ?? '', /serial|thread|process/);
       await page.locator('.tab', { hasText: 'Timeline: count_primes' }).waitFor();
       await page.locator('.notification-toast', { hasText: /Concurrency Lens: (serial|thread|process)/ }).waitFor({ timeout: 30_000 });
+      // The CodeLens above the function now carries the verdict next to "Profile under pools".
+      await runCommand(page, 'View: Focus First Editor Group');
+      await page.locator('.codelens-decoration', { hasText: /Profile under pools.*(serial|thread ×\d|process ×\d): / }).first().waitFor({ timeout: 30_000 });
     },
   },
   {

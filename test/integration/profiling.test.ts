@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Commands } from '../../src/host/commands';
 import type { ProfileResult } from '../../src/host/profileCommand';
 import type { OpenTraceResult } from '../../src/host/traceCommands';
@@ -138,6 +138,9 @@ describe('profiling from the editor', function () {
     assert.equal(atLine?.selection.start.line, 4);
     const outside = await revealSource({ type: 'revealSource', file: '/etc/passwd', line: 1 }, vscode.window.createOutputChannel('test', { log: true }));
     assert.equal(outside, undefined);
+    symlinkSync('/etc/hostname', fixtureUri('escape.txt').fsPath);
+    const viaLink = await revealSource({ type: 'revealSource', file: 'escape.txt', line: 1 }, vscode.window.createOutputChannel('test', { log: true }));
+    assert.equal(viaLink, undefined, 'a link in the workspace to a file outside is refused');
     assert.ok(!vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === '/etc/passwd'));
   });
 });
