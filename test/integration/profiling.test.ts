@@ -120,6 +120,33 @@ describe('profiling from the editor', function () {
     assert.ok(Array.isArray(chrome.traceEvents) && chrome.traceEvents.length > 0);
   });
 
+  it('"profiler.codeLens": false hides the lenses', async () => {
+    const config = vscode.workspace.getConfiguration('concurrencyLens');
+    await config.update('profiler.codeLens', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      assert.deepEqual(await lensTitles(fixtureUri('profiling.py')), []);
+    } finally {
+      await config.update('profiler.codeLens', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    assert.ok((await lensTitles(fixtureUri('profiling.py'))).includes('Profile under pools'));
+  });
+
+  it('an interpreter that cannot run fails with a message that names it', async () => {
+    const config = vscode.workspace.getConfiguration('concurrencyLens');
+    await config.update('pythonPath', '/nonexistent/python3', vscode.ConfigurationTarget.Workspace);
+    try {
+      const result = await vscode.commands.executeCommand<ProfileResult>(Commands.profileFunction, {
+        uri: fixtureUri('profiling.py'),
+        functionName: 'count_primes',
+        tasks: '[10] * 2',
+      });
+      assert.equal(result.status, 'failed');
+      assert.match((result as { message: string }).message, /\/nonexistent\/python3 could not be run.*Python 3\.9 or newer/);
+    } finally {
+      await config.update('pythonPath', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('refuses a method: a process pool cannot pickle it', async () => {
     const editor = await openFixture('profiling.py');
     const line = editor.document.getText().split('\n').findIndex((text) => text.includes('return value + 1'));
