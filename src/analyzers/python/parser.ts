@@ -69,12 +69,24 @@ const KEPT_TOKENS = new Set([
  */
 const LEAVES = new Set(['identifier', 'none', 'true', 'false', 'ellipsis']);
 
+/**
+ * Frequent parent types whose grammar rules have no fields (tree-sitter-python's
+ * node-types.json): their children's field is '' without asking the parser.
+ */
+const FIELDLESS_PARENTS = new Set([
+  'module', 'expression_statement', 'argument_list', 'parameters', 'return_statement', 'expression_list',
+  'parenthesized_expression', 'list', 'tuple', 'set', 'dictionary', 'pattern_list', 'tuple_pattern', 'list_pattern',
+  'list_splat', 'dictionary_splat', 'concatenated_string', 'delete_statement', 'global_statement', 'nonlocal_statement',
+  'assert_statement', 'await', 'conditional_expression', 'decorator', 'with_clause', 'yield', 'lambda_parameters',
+]);
+
 interface TypeTable {
   names: string[];
   string: boolean[];
   keep: boolean[];
   /** The walk does not descend: opaque subtrees and childless types. */
   opaque: boolean[];
+  fieldless: boolean[];
   fields: string[];
 }
 
@@ -92,7 +104,7 @@ function buildTypeTable(language: Language): TypeTable {
   }
   const fields: string[] = [''];
   for (let id = 1; id <= language.fieldCount; id++) fields.push(language.fieldNameForId(id) ?? '');
-  return { names, keep, opaque, fields, string: names.map((n) => n === 'string') };
+  return { names, keep, opaque, fields, string: names.map((n) => n === 'string'), fieldless: names.map((n) => FIELDLESS_PARENTS.has(n)) };
 }
 
 /**
@@ -125,18 +137,21 @@ function isFString(text: string, start: number): boolean {
 }
 
 function copyTree(cursor: TreeCursor, table: TypeTable, text: string): PyNode {
-  const root = makeNode(cursor, cursor.nodeTypeId, table, null);
+  const root = makeNode(cursor, cursor.nodeTypeId, '', table, null);
+  let currentFieldless = table.fieldless[cursor.nodeTypeId] ?? false;
   let current = root;
   if (!cursor.gotoFirstChild()) return root;
   for (;;) {
     const typeId = cursor.nodeTypeId;
     let descended = false;
     if (table.keep[typeId]) {
-      const node = makeNode(cursor, typeId, table, current);
+      const field = currentFieldless ? '' : (table.fields[cursor.currentFieldId] ?? '');
+      const node = makeNode(cursor, typeId, field, table, current);
       if (current.children === NO_CHILDREN) current.children = [node];
       else current.children.push(node);
       if (!table.opaque[typeId] && (!table.string[typeId] || isFString(text, node.start)) && cursor.gotoFirstChild()) {
         current = node;
+        currentFieldless = table.fieldless[typeId] ?? false;
         descended = true;
       }
     }
@@ -144,6 +159,7 @@ function copyTree(cursor: TreeCursor, table: TypeTable, text: string): PyNode {
     while (!cursor.gotoNextSibling()) {
       if (!cursor.gotoParent() || current.parent === null) return root;
       current = current.parent;
+      currentFieldless = FIELDLESS_PARENTS.has(current.type);
     }
   }
 }
@@ -151,10 +167,10 @@ function copyTree(cursor: TreeCursor, table: TypeTable, text: string): PyNode {
 /** Shared by all leaves (most nodes): one array less per identifier. Frozen, so a push would throw. */
 const NO_CHILDREN: PyNode[] = Object.freeze([]) as unknown as PyNode[];
 
-function makeNode(cursor: TreeCursor, typeId: number, table: TypeTable, parent: PyNode | null): PyNode {
+function makeNode(cursor: TreeCursor, typeId: number, field: string, table: TypeTable, parent: PyNode | null): PyNode {
   return {
     type: table.names[typeId] ?? '',
-    field: table.fields[cursor.currentFieldId] ?? '',
+    field,
     start: cursor.startIndex,
     end: cursor.endIndex,
     children: NO_CHILDREN,
