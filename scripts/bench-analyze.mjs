@@ -31,7 +31,9 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 async function buildEngine() {
   const outdir = path.resolve('out', 'bench');
   mkdirSync(outdir, { recursive: true });
-  for (const file of ['analyzer-worker.js', 'tree-sitter.wasm', 'tree-sitter-python.wasm']) {
+  // The TypeScript default libraries (lib.*.d.ts) are read from next to the bundle in type-aware mode.
+  const typescriptLibs = readdirSync('dist').filter((name) => /^lib(\..*)?\.d\.ts$/.test(name));
+  for (const file of ['analyzer-worker.js', 'tree-sitter.wasm', 'tree-sitter-python.wasm', ...typescriptLibs]) {
     const built = path.join('dist', file);
     if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" first`);
     cpSync(built, path.join(outdir, file));
@@ -288,6 +290,40 @@ async function benchJavaScript(engine) {
   console.log(`  findings       ${eslintResult.findings}`);
 
   console.log(`\nratio ours/eslint  ${(oursMs / eslintMs).toFixed(2)} wall (target ≤ 1.0), ${(oursCpuMs / eslintCpuMs).toFixed(2)} CPU`);
+
+  await timeTypeScriptSession(engine);
+}
+
+/**
+ * The editor path for TypeScript: edits of one file of this repository (its tsconfig.json
+ * covers about 150 files) through AnalysisSession, type-aware (the session's kept
+ * LanguageService) and, with the session rooted below the tsconfig, syntax-only.
+ */
+async function timeTypeScriptSession(engine) {
+  const file = path.resolve('src/analyzers/typescript/async-flow.ts');
+  const text = readFileSync(file, 'utf8');
+  const timeEdits = async (root) => {
+    const session = new engine.AnalysisSession({ config: { rules: {}, exclude: [] }, root });
+    const times = [];
+    try {
+      for (let i = 0; i <= SESSION_REPETITIONS; i++) {
+        const started = performance.now();
+        await session.update([{ path: file, text: `${text}\n// edit ${i}\n` }]);
+        session.results();
+        times.push(performance.now() - started);
+      }
+    } finally {
+      session.dispose();
+    }
+    const [first, ...edits] = times;
+    return { first, median: median(edits), min: Math.min(...edits), max: Math.max(...edits) };
+  };
+  const typed = await timeEdits(process.cwd());
+  const syntaxOnly = await timeEdits(path.dirname(file));
+  const lines = text.split('\n').length;
+  console.log(`\nAnalysisSession.update + results on a ${lines}-line TypeScript file (${path.relative(process.cwd(), file)}), ${SESSION_REPETITIONS} edits:`);
+  console.log(`  type-aware     first ${typed.first.toFixed(0)} ms (builds the project), then median ${typed.median.toFixed(1)} ms (min ${typed.min.toFixed(1)}, max ${typed.max.toFixed(1)})`);
+  console.log(`  syntax-only    first ${syntaxOnly.first.toFixed(0)} ms, then median ${syntaxOnly.median.toFixed(1)} ms (min ${syntaxOnly.min.toFixed(1)}, max ${syntaxOnly.max.toFixed(1)})`);
 }
 
 function eslintVersion() {
