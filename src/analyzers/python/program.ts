@@ -54,7 +54,8 @@ export class Program {
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
   /** `file|method` → the one method of that file with that name (null when several classes define it). */
   private readonly uniqueMethods = new Map<string, FunctionInfo | null>();
-  private readonly resolved = new Map<string, FunctionInfo | undefined>();
+  /** Keys resolved through base classes; null: resolved to nothing (most callees are library calls). */
+  private readonly resolved = new Map<string, FunctionInfo | null>();
   private readonly reachCache = new Map<string, FunctionInfo[]>();
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
   private readonly sharedSelfReach = new Map<string, Set<string>>();
@@ -199,9 +200,10 @@ export class Program {
   resolveFunction(key: string): FunctionInfo | undefined {
     const direct = this.functions.get(key);
     if (direct) return direct;
-    if (this.resolved.has(key)) return this.resolved.get(key);
+    const cached = this.resolved.get(key);
+    if (cached !== undefined) return cached ?? undefined;
     const found = this.resolveIndirect(key);
-    this.resolved.set(key, found);
+    this.resolved.set(key, found ?? null);
     return found;
   }
 
