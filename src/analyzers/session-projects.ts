@@ -24,11 +24,12 @@ const modifiedAt = (file: string): number => statSync(file, { throwIfNoEntry: fa
  * The session's type-aware mode: one long-lived TypeAwareProject (a LanguageService) per
  * tsconfig.json / jsconfig.json that covers a file of the session.
  *
- * Measured on this repository's own tsconfig (about 150 files plus the default libraries), a
- * fresh Program for one edit costs 0.9-2.7 s and an edit through the kept LanguageService
- * 25-35 ms (a 12-file fixture project: 150-480 ms versus 6-30 ms), against 4-8 ms syntax-only.
- * So every update, on-type ones included, is type-aware: only the first file of a project pays
- * for building it. A file's type-aware summary is computed when that file is updated; an edit
+ * Measured on this repository's own tsconfig (about 170 files plus the default libraries), on a
+ * loaded 2-CPU machine, for edits of a 600-line file: a fresh Program per edit costs 0.9-2.7 s;
+ * the kept LanguageService 1.7 s for the first update, then 25-56 ms median per edit, against
+ * 4-6 ms syntax-only (`npm run bench:analyze` prints the last two). An edit stays well inside
+ * the typing debounce, so every update, on-type ones included, is type-aware and only the first
+ * file of a project pays for building it. A file's type-aware summary is computed when that file is updated; an edit
  * that changes the types another file sees reaches that file on its next update.
  */
 export class SessionProjects {
