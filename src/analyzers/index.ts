@@ -27,6 +27,12 @@ export function loadTypeScriptModule(): typeof import('./typescript/index') {
   return require('./typescript/index') as typeof import('./typescript/index');
 }
 
+/** The type-aware project (a TypeScript LanguageService), loaded with the compiler on first call. */
+export function loadProjectService(): typeof import('./project-service') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./project-service') as typeof import('./project-service');
+}
+
 const typescriptAnalyzer = onFirstUse('javascript', ['.ts', '.tsx', '.js', '.jsx', '.mjs', '.cjs'], () => loadTypeScriptModule().typescriptAnalyzer);
 
 /** Every language the engine analyzes; a new language is one more entry here. */

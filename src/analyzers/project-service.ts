@@ -29,7 +29,7 @@ export class TypeAwareProject {
     const read = ts.readConfigFile(configPath, ts.sys.readFile);
     if (read.error) throw new Error(`${configPath}: ${ts.flattenDiagnosticMessageText(read.error.messageText, '\n')}`);
     const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(configPath), undefined, configPath);
-    // The same options as the run's type-aware mode (typescript/project.ts): nothing is emitted
+    // The options of the analyzer's own checkProject (typescript/project.ts): nothing is emitted
     // or checked beyond what the rules ask, and a jsconfig.json implies JavaScript.
     const options: ts.CompilerOptions = { ...parsed.options, noEmit: true, skipLibCheck: true };
     if (path.basename(configPath) === 'jsconfig.json' && options.allowJs === undefined) options.allowJs = true;

@@ -1,15 +1,9 @@
 import { statSync } from 'node:fs';
 import type { Notice } from '../shared/findings';
 import type { FileOutcome } from './file-outcome';
-import { loadTypeScriptModule } from './index';
+import { loadProjectService, loadTypeScriptModule } from './index';
 import type { TypeAwareProject } from './project-service';
 import { groupByProjectConfig, typeAwareUnavailable } from './type-aware-run';
-
-function loadProjectService(): typeof import('./project-service') {
-  // Loaded with the TypeScript compiler, and only once a JS/TS file is in the session.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./project-service') as typeof import('./project-service');
-}
 
 interface ProjectEntry {
   /** The configuration file's modification time when the project was built: an edit rebuilds it. */

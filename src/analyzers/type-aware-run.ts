@@ -1,8 +1,8 @@
 import type { Notice } from '../shared/findings';
 import { readSource } from './decode';
 import type { FileOutcome } from './file-outcome';
-import { loadTypeScriptModule } from './index';
-import type { SourceFile } from './language';
+import { loadProjectService, loadTypeScriptModule } from './index';
+import type { TypeAwareProject } from './project-service';
 
 /**
  * A tsconfig excludes node_modules unless told otherwise, and building a Program only to learn
@@ -39,9 +39,10 @@ export function groupByProjectConfig(paths: string[], root: string, findConfig: 
  * The type-aware phase of a whole run. The worker threads have already summarized every JS/TS
  * file syntax-only; for files a project configuration covers (the nearest one, searched up to
  * the run root), those summaries are replaced by summaries computed with the Program's type
- * checker. Files the configuration does not include, files without one, and every file of a
- * configuration that cannot be read keep their syntax-only summaries, so a broken tsconfig
- * costs precision, never findings. Runs on the calling thread: a Program spans many files and
+ * checker, through the same TypeAwareProject as the editor's session (used once here). Files
+ * the configuration does not include, files without one, and every file of a configuration
+ * that cannot be read keep their syntax-only summaries, so a broken tsconfig costs precision,
+ * never findings. Runs on the calling thread: a Program spans many files and
  * cannot be split over workers; the editor path (AnalysisSession) keeps its Programs instead.
  */
 export async function applyTypeAwareMode(outcomes: FileOutcome[], root: string, maxBytes: number): Promise<TypeAwareRun> {
@@ -52,16 +53,22 @@ export async function applyTypeAwareMode(outcomes: FileOutcome[], root: string, 
   const typed = new Map<string, unknown>();
   const notices: Notice[] = [];
   for (const [configPath, paths] of groups) {
-    const files: SourceFile[] = [];
-    for (const file of paths) {
-      // The workers decoded these files already; reading them again is far cheaper than the Program.
-      const decoded = await readSource(file, maxBytes);
-      if (decoded.ok) files.push({ path: file, text: decoded.text });
-    }
+    let project: TypeAwareProject | undefined;
     try {
-      for (const summary of typescript.summarizeProject(files, configPath).summaries) typed.set(summary.path, summary);
+      const opened = new (loadProjectService().TypeAwareProject)(configPath);
+      project = opened;
+      // Reading the configuration is cheap, the Program is not: build it only for covered files.
+      const covered = paths.filter((file) => opened.covers(file));
+      for (const file of covered) {
+        // The workers decoded these files already; reading them again is far cheaper than the Program.
+        const decoded = await readSource(file, maxBytes);
+        if (decoded.ok) opened.setText({ path: file, text: decoded.text });
+      }
+      if (covered.length > 0) for (const summary of opened.summarize(covered)) typed.set(summary.path, summary);
     } catch (error) {
       notices.push(typeAwareUnavailable(configPath, error));
+    } finally {
+      project?.dispose();
     }
   }
   if (typed.size === 0) return { outcomes, notices };
