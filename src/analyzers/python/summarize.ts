@@ -99,6 +99,13 @@ interface Scope {
 
 type Task = { node: PyNode; scope: Scope } | { exit: () => void };
 
+/** The module, blocks and the compound statements that own blocks: where statements can be. */
+const STATEMENT_CONTAINERS = new Set([
+  'module', 'block', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement',
+  'except_clause', 'except_group_clause', 'finally_clause', 'with_statement', 'function_definition', 'class_definition',
+  'decorated_definition', 'match_statement', 'case_clause',
+]);
+
 /**
  * One frozen empty list stands for every empty fact list and lock set of a module. Most of
  * them are empty, and structured cloning copies a shared object once, so the summary a worker
@@ -209,12 +216,13 @@ class Summarizer {
   }
 
   private collectModuleFacts(): void {
+    // Imports are statements, so only statements that hold blocks are descended into.
     walk(this.root, (node) => {
       if (node.type === 'import_statement' || node.type === 'import_from_statement') {
         this.recordImport(node);
         return false;
       }
-      return true;
+      return STATEMENT_CONTAINERS.has(node.type);
     }, true);
     for (const stmt of this.topLevelStatements(this.root)) {
       if (stmt.type === 'function_definition') {
