@@ -5,8 +5,7 @@ import path from 'node:path';
 import { TraceStore, verdictHeadline, type StoredTraceInfo } from '../profiler/index';
 import { TRACE_VERSION, type ProfileTrace } from '../shared/trace';
 
-/** The file name pattern of exported traces; package.json `customEditors` opens them in the timeline. */
-export const TRACE_FILE_SUFFIX = '.conclens-trace.json';
+export { TRACE_FILE_SUFFIX } from '../shared/trace';
 
 /** Parses a trace document, with a message that says what is wrong with a file that is not one. */
 export function parseTrace(text: string, origin: string): ProfileTrace {

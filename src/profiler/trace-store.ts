@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProfileTrace } from '../shared/trace';
-import { TRACE_VERSION } from '../shared/trace';
+import { TRACE_FILE_SUFFIX, TRACE_VERSION } from '../shared/trace';
 
 export interface StoredTraceInfo {
   id: string;
@@ -16,7 +16,8 @@ export interface StoredTraceInfo {
   summary: string | null;
 }
 
-const SUFFIX = '.trace.json';
+// Saved with the suffix the timeline's custom editor claims, so a stored trace opens as a timeline.
+const SUFFIX = TRACE_FILE_SUFFIX;
 
 export class TraceStore {
   constructor(

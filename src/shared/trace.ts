@@ -7,6 +7,9 @@
 
 export const TRACE_VERSION = 1;
 
+/** File name ending of saved traces; package.json `customEditors` opens them in the timeline. */
+export const TRACE_FILE_SUFFIX = '.conclens-trace.json';
+
 export type PoolKind = 'serial' | 'thread' | 'process';
 
 export type Bottleneck =
