@@ -14,6 +14,10 @@ function testFiles(dir) {
 
 const filters = process.argv.slice(2);
 const files = testFiles('test/unit').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error(`no unit test file matches ${filters.join(', ')}`);
+  process.exit(2);
+}
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
 });
