@@ -17,6 +17,11 @@ const summary = (findings: { ruleId: string; file: string; range: { start: { lin
   findings.map((f) => `${path.basename(f.file)}:${f.range.start.line + 1}:${f.ruleId}`).sort();
 
 void describe('type-aware mode (Program + type checker)', () => {
+  void it('sees a SharedArrayBuffer view behind a type alias from another module', () => {
+    const files = ['src/shared-view.ts', 'src/tally.ts'].map(load);
+    assert.deepEqual(summary(typescriptAnalyzer.checkProject(files, configPath)), ['tally.ts:4:JS-SAB-001']);
+  });
+
   void it('finds the tsconfig that covers a file', () => {
     assert.equal(findProjectConfig(path.join(project, 'src/store.ts')), configPath);
   });
