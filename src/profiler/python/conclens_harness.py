@@ -131,6 +131,7 @@ def _short_stack():
 
 class _ProxyBase:
     __slots__ = ("_real", "_site", "_kind", "_owner", "_waiters", "__weakref__")
+    _counting = False
 
     def __init__(self, real, site, kind):
         self._real = real
@@ -176,7 +177,9 @@ class _ProxyBase:
                 return
         if reentrant:
             return
-        if not held or not any(entry[0] is self for entry in held):
+        # Only a counting semaphore can be held twice by one thread without being reentrant;
+        # skipping the scan for locks keeps the hot path short.
+        if not self._counting or not any(entry[0] is self for entry in held):
             self._owner = None
         wait = t_acquired - t_request
         stats = probe.lock_stats.get(self._site)
@@ -228,7 +231,9 @@ class _ProxyBase:
         return self._timed_acquire(True, -1)
 
     def __exit__(self, *exc):
-        self.release()
+        # `release` inlined: `with lock:` is the hot path of lock-heavy user code.
+        self._real.release()
+        self._note_released(_perf_ns())
 
     def locked(self):
         return self._real.locked()
@@ -277,6 +282,7 @@ class _RLockProxy(_ProxyBase):
 
 class _SemaphoreProxy(_ProxyBase):
     __slots__ = ()
+    _counting = True
 
     def release(self, n=1):
         self._real.release(n)
