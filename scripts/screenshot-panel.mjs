@@ -10,6 +10,7 @@ import { ensureE2eDeps } from './ensure-e2e-deps.mjs';
 const output = path.join(repoRoot, 'docs', 'timeline.png');
 const FILE = 'lock_contended.py';
 const FUNCTION_LINE = 21; // inside deposit_many
+const TASKS = '[20000] * 8';
 
 async function main() {
   requireBuild(['dist/extension.js', 'dist/webview.js']);
@@ -40,8 +41,8 @@ async function main() {
     await page.locator('.quick-input-widget input').fill(`:${FUNCTION_LINE}`);
     await page.keyboard.press('Enter');
     await runCommand(page, 'Concurrency Lens: Profile Function Under Pools');
-    // The InputBox is prefilled from the `# conclens: tasks=` comment above the function.
-    await page.locator('.quick-input-widget input').waitFor();
+    // Bigger tasks than the `# conclens: tasks=` default, so the pools have work worth a picture.
+    await page.locator('.quick-input-widget input').fill(TASKS);
     await page.keyboard.press('Enter');
     const panel = page.frameLocator('iframe.webview.ready[src*="extensionId=conclens.concurrency-lens"]').frameLocator('iframe#active-frame');
     await panel.locator('[data-testid="verdict"]').waitFor({ timeout: 180_000 });
