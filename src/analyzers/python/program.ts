@@ -42,7 +42,8 @@ export class Program {
   readonly kinds = new Map<string, string>();
   readonly classBases = new Map<string, string[]>();
   /** `# conclens: lock-order X by id` declarations: lock class → files that declare it. */
-  readonly declaredOrders = new Map<string, Set<string>>();
+  /** `# conclens: lock-order NAME by id` declarations: the files and modules that declare each NAME. */
+  readonly declaredOrders = new Map<string, { files: Set<string>; modules: Set<string> }>();
   /** Module names of the run: state of other modules (`sys.stdout`) is not the project's. */
   private readonly modules = new Set<string>();
   readonly contexts = new Map<string, ExecutionContext>();
@@ -119,9 +120,10 @@ export class Program {
     });
     for (const [key, bases] of Object.entries(summary.classBases)) this.classBases.set(c(key), bases);
     for (const order of summary.declaredOrders) {
-      const files = this.declaredOrders.get(order) ?? new Set<string>();
-      files.add(file);
-      this.declaredOrders.set(order, files);
+      const declared = this.declaredOrders.get(order) ?? { files: new Set<string>(), modules: new Set<string>() };
+      declared.files.add(file);
+      declared.modules.add(summary.module);
+      this.declaredOrders.set(order, declared);
     }
     for (const raw of summary.functions) {
       // Listed field by field: a generic spread of every function is measurably slower.

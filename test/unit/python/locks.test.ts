@@ -457,3 +457,28 @@ void it('a declaration for receivers of unknown class applies to its own file on
   });
   assert.deepEqual(only(findings, 'PY-DL-001').map((f) => f.file), ['/project/undeclared.py']);
 });
+
+void it('a declaration for a class applies to that class, not to a same-named class of another module', async () => {
+  const bank = (declaration: string) => py`
+    import threading
+    ${declaration}
+
+    class Account:
+        def __init__(self):
+            self._lock = threading.Lock()
+
+    def transfer(src: Account, dst: Account):
+        with src._lock:
+            with dst._lock:
+                pass
+
+    a, b = Account(), Account()
+    threading.Thread(target=transfer, args=(a, b)).start()
+    threading.Thread(target=transfer, args=(b, a)).start()
+  `;
+  const findings = await analyzePython({
+    'ordered_bank.py': bank('# conclens: lock-order Account._lock by id'),
+    'other_bank.py': bank(''),
+  });
+  assert.deepEqual(only(findings, 'PY-DL-001').map((f) => f.file), ['/project/other_bank.py']);
+});

@@ -89,14 +89,16 @@ function orderFindings(program: Program, acquiredBy: AcquiredBy): Finding[] {
 }
 
 /**
- * Declared by class (`Account._lock`) anywhere in the run; a receiver of unknown class
- * (`*._lock`) matches a declaration with that attribute in its own file.
+ * Declared by class (`Account._lock`) in the module that defines the class or in the file
+ * that nests the locks, so a same-named class of another module keeps its findings; a receiver
+ * of unknown class (`*._lock`) matches a declaration with that attribute in its own file.
  */
 function isDeclaredOrder(program: Program, key: string, file: string): boolean {
   const name = keyName(key);
-  if (program.declaredOrders.has(name)) return true;
+  const declared = program.declaredOrders.get(name);
+  if (declared) return declared.files.has(file) || declared.modules.has(key.slice(0, key.indexOf(':')).replace(/@.*$/, ''));
   if (!name.startsWith('*.')) return false;
-  return [...program.declaredOrders].some(([declared, files]) => declared.endsWith(name.slice(1)) && files.has(file));
+  return [...program.declaredOrders].some(([order, { files }]) => order.endsWith(name.slice(1)) && files.has(file));
 }
 
 function transferFinding(program: Program, fn: FunctionInfo, outer: LockUse, inner: LockUse, ordered: boolean): Finding[] {
