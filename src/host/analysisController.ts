@@ -99,7 +99,8 @@ export class AnalysisController implements vscode.Disposable {
       key,
       setTimeout(() => {
         this.typingTimers.delete(key);
-        void this.analyzeDocument(document);
+        // Settings may have turned typing analysis off since this edit was scheduled.
+        if (this.settings.analyzeOnType) void this.analyzeDocument(document);
       }, TYPING_DEBOUNCE_MS),
     );
   }
@@ -116,7 +117,9 @@ export class AnalysisController implements vscode.Disposable {
 
   /** Shown documents the session does not hold yet (after "Clear Findings", say) get analyzed. */
   async analyzeIfUnknown(document: vscode.TextDocument): Promise<void> {
-    if (!this.sessionPaths.has(document.uri.fsPath)) await this.analyzeDocument(document);
+    // Checked when it runs, not when the editor became visible: an edit may have come between.
+    const unsavedAllowed = this.settings.analyzeOnType || !document.isDirty;
+    if (unsavedAllowed && !this.sessionPaths.has(document.uri.fsPath)) await this.analyzeDocument(document);
   }
 
   /**
