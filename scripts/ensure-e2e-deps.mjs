@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_PATH } from './chromium.mjs';
 
 export const CODE_SERVER_VERSION = '4.100.3';
-export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const codeServerCache = path.join(repoRoot, '.vscode-test', `code-server-${CODE_SERVER_VERSION}`);

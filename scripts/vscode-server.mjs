@@ -7,22 +7,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, URLSearchParams } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_PATH, ensureE2eDeps } from './ensure-e2e-deps.mjs';
+import { ensureE2eDeps } from './ensure-e2e-deps.mjs';
+export { launchChromium } from './chromium.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 /** Fails early, with the fix, when the bundles the server loads are missing. */
 export function requireBuild(files) {
   const missing = files.filter((file) => !existsSync(path.join(repoRoot, file)));
@@ -142,10 +133,6 @@ export function workbenchUrl(port, { folder, extensionTestsPath }) {
   if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
   const query = new URLSearchParams({ folder, payload: JSON.stringify(payload) });
   return `http://127.0.0.1:${port}/?${query}`;
-}
-
-export async function launchChromium() {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
 export function removeScratch(scratch) {
