@@ -202,9 +202,10 @@ void test('brushing a range shows its statistics; side-by-side draws the thread 
 
   // The verdict may pick any run first (serial when the machine is busy): pair from a thread run.
   await page.selectOption('[data-testid="run-kind"]', 'thread');
-  const threadRun = await summary(page);
   await page.check('[data-testid="side-by-side"]');
-  const pair = await summaryAfter(page, threadRun.text);
+  // Wait for the pair itself: the summary may first show the thread run alone.
+  await page.waitForFunction(() => /Runs: 2 ·/.test(document.querySelector('[data-testid="timeline-summary"]')?.textContent ?? ''));
+  const pair = await summary(page);
   assert.equal(pair.runs, 2);
   const run = await shownRun(page);
   const partner = trace.runs.find((r) => r.kind === 'process' && r.workers === run.workers && r.repetition === run.repetition)!;
