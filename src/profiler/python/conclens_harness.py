@@ -649,9 +649,7 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
                 records.append(record)
         except BrokenProcessPool as exc:
             # A worker can die while tasks are still being submitted, or while we wait.
-            for process in workers_started.values():
-                process.join(1)
-            codes = {pid: proc.exitcode for pid, proc in workers_started.items()}
+            codes = _exit_codes(workers_started)
             raise _WorkerCrash(exc, codes, list(workers_started)) from None
         memory = {pid: _peak_rss_bytes(pid) for pid in workers_started}
     finally:
@@ -664,6 +662,17 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
         "resultUnpickleNs": result_unpickle_ns,
     }
     return records, {"ipc": ipc, "memory": memory}
+
+
+def _exit_codes(processes, timeout_s=2.0):
+    # The executor's manager thread reaps dead workers too; while its waitpid has the status
+    # and it has not yet stored it, ours gets ECHILD and exitcode reads None. Poll until it lands.
+    deadline = time.monotonic() + timeout_s
+    for process in processes.values():
+        process.join(max(0.0, deadline - time.monotonic()))
+        while process.exitcode is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return {pid: process.exitcode for pid, process in processes.items()}
 
 
 class _WorkerCrash(Exception):
