@@ -114,6 +114,17 @@ void test('a lock-order inversion is reported as a cycle with both stacks even t
   for (const edge of cycle.edges) assert.ok(edge.stack.some((f) => f.file === 'lock_order.py' && f.line === 11), JSON.stringify(edge.stack));
 });
 
+void test('explicit acquire()/release() calls, with and without arguments, are timed and ordered like `with`', async () => {
+  const outcome = await profileFixture({ file: 'lock_order.py', function: 'explicit', tasks: '[0, 1]', kinds: ['serial'] });
+  assert.equal(outcome.completed, true, outcome.message);
+  const [run] = outcome.trace.runs;
+  assert.deepEqual(run.tasks.map((t) => t.error ?? null), [null, null]);
+  const [cycle] = outcome.trace.lockOrder.cycles;
+  assert.ok(cycle, 'cycle found');
+  assert.deepEqual(cycle.sites.map((s) => s.line).sort(), [3, 4]);
+  for (const edge of cycle.edges) assert.ok(edge.stack.some((f) => f.file === 'lock_order.py' && f.line === 20), JSON.stringify(edge.stack));
+});
+
 void test('a package module is imported like `python -m` from the root, under spawn', async () => {
   const outcome = await profileFixture({ file: 'pkg/sub/work.py', function: 'compute', tasks: 'range(4)', kinds: ['serial', 'process'], workers: [2], startMethod: 'spawn' });
   assert.equal(outcome.completed, true, outcome.message);
