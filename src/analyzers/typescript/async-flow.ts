@@ -68,6 +68,8 @@ interface Guard {
 
 const MAP_READS = new Set(['has', 'get', 'includes']);
 const MAP_WRITES = new Set(['set', 'add', 'delete']);
+/** Static calls that test an object for a key, like `key in object`. */
+const KEY_TESTS = new Set(['Object.hasOwn', 'Reflect.has']);
 const STORE_READS = /^(get|read|load|fetch|find|findOne|findById|hget|getItem|count)$/;
 const STORE_WRITES = /^(set|put|write|save|update|updateOne|setItem|hset|store|upsert)$/;
 const MAX_DEPTH = 400;
@@ -360,6 +362,7 @@ class AsyncFlow {
     if (ts.isBinaryExpression(node)) {
       const op = node.operatorToken.kind;
       if (isAssignmentOperator(op)) return this.assignment(node, reads);
+      if (op === ts.SyntaxKind.InKeyword && this.keyTest(node.right, node.left, node, reads)) return;
       if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken) {
         const left = new Reads();
         this.expression(node.left, left);
@@ -419,9 +422,25 @@ class AsyncFlow {
     });
   }
 
+  /**
+   * `k in cache`, `Object.hasOwn(cache, k)`: a read of the entry `cache[k]`, like `map.has(k)`,
+   * so a write of `cache[k]` after an await is checked against it. False: `object` is not shared.
+   */
+  private keyTest(object: ts.Expression, key: ts.Expression, node: ts.Node, reads: Reads): boolean {
+    const base = this.sharedPath(object, true);
+    if (!base || base === 'this') return false;
+    const epoch = this.epoch;
+    this.expression(key, reads);
+    reads.shared.push({ key: `${base}[${key.getText(this.context.sourceFile)}]`, epoch, node });
+    return true;
+  }
+
   private call(node: ts.CallExpression, reads: Reads): void {
     const name = calleeName(node);
     const receiver = calleeReceiver(node);
+    const [first, second] = node.arguments;
+    if (first && second && node.arguments.length === 2 && receiver && ts.isIdentifier(receiver) && KEY_TESTS.has(`${receiver.text}.${name}`) && this.keyTest(first, second, node, reads)) return;
+    if (first && node.arguments.length === 1 && name === 'hasOwnProperty' && receiver && this.keyTest(receiver, first, node, reads)) return;
     const receiverKey = receiver ? this.sharedPath(receiver, true) : undefined;
     const subject = node.arguments[0];
     const startEpoch = this.epoch;

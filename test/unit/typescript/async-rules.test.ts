@@ -285,6 +285,37 @@ export function status() { return client.status; }`);
     assert.deepEqual(findings[0].fixes, []);
   });
 
+  void it('flags key tests written as `in`, Object.hasOwn, Reflect.has and hasOwnProperty', async () => {
+    for (const test of ['!(k in cache)', '!Object.hasOwn(cache, k)', '!Reflect.has(cache, k)', '!cache.hasOwnProperty(k)']) {
+      const findings = await analyze(`
+const cache: Record<string, string> = {};
+export async function get(k: string) {
+  if (${test}) {
+    cache[k] = await load(k);
+  }
+  return cache[k];
+}`);
+      assert.deepEqual(linesOf(findings, 'JS-ASYNC-002'), [5], test);
+    }
+  });
+
+  void it('is silent on key tests of a local object or of a key the write does not touch', async () => {
+    const local = await analyze(`
+export async function get(k: string) {
+  const cache: Record<string, string> = {};
+  if (!(k in cache)) cache[k] = await load(k);
+  return cache[k];
+}`);
+    assert.deepEqual(local, []);
+    const otherKey = await analyze(`
+const cache: Record<string, string> = {};
+export async function get(k: string, j: string) {
+  if (!(j in cache)) await warm(j);
+  cache[k] = 'x';
+}`);
+    assert.deepEqual(ruleIds(otherKey).filter((id) => id === 'JS-ASYNC-002'), []);
+  });
+
   void it('is silent when the promise itself is cached', async () => {
     const findings = await analyze(`
 const cache = new Map<string, Promise<string>>();
