@@ -2,7 +2,7 @@
  * The JSON lines conclens_harness.py writes on its results descriptor, and the
  * configuration it reads on stdin. Field names match the Python side exactly.
  */
-import type { LockHolding, LockOrderEdge, PoolKind, TaskError, ThreadStack } from '../shared/trace';
+import type { GilProbe, LockHolding, LockOrderEdge, PoolKind, TaskError, ThreadStack } from '../shared/trace';
 
 export interface HarnessConfig {
   root: string;
@@ -85,6 +85,8 @@ export type HarnessEvent =
         resultUnpickleNs: number;
       } | null;
       memory: { pid: number; peakRssBytes: number | null }[];
+      /** Thread runs only. */
+      gilProbe?: GilProbe | null;
     } & HarnessConfiguration)
   | {
       type: 'fault';

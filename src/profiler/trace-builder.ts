@@ -168,6 +168,9 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
           resultUnpickleNs: event.ipc.resultUnpickleNs,
         }
       : null,
+    ...(event.gilProbe
+      ? { gilProbe: { samples: event.gilProbe.samples, medianOvershootNs: event.gilProbe.medianOvershootNs, p90OvershootNs: event.gilProbe.p90OvershootNs } }
+      : {}),
   };
 }
 

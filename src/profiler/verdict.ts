@@ -29,6 +29,8 @@ export interface ConfigMeasurement {
   /** Spread of the workers' last finish times over the wall time (load imbalance). */
   finishSpreadShare: number;
   peakRssBytes: number;
+  /** Thread pools: median overshoot of the GIL probe's 1 ms sleeps, ns (absent: not measured). */
+  gilProbeOvershootNs?: number | null;
 }
 
 export interface VerdictInput {
@@ -74,6 +76,15 @@ function gilShare(config: ConfigMeasurement, serial: TimeShares): { share: numbe
   return { share: Math.max(0, config.shares.blocked - config.shares.lock - serial.blocked), inferred: true };
 }
 
+/** A median probe overshoot this long means the GIL was held by others most of the time (switch interval: 5 ms). */
+const GIL_HELD_PROBE_NS = 2e6;
+
+/** The probe's reading, as a clause: it backs a GIL figure whether or not `/proc` was sampled. */
+function probeClause(config: ConfigMeasurement): string {
+  const overshoot = config.gilProbeOvershootNs;
+  return overshoot === undefined || overshoot === null ? '' : `; a probe thread's 1 ms sleeps overshot by a median ${(overshoot / 1e6).toFixed(1)} ms`;
+}
+
 function threadExplanation(threads: Scored, input: VerdictInput): { bottleneck: Bottleneck; text: string } {
   if (input.topLock && threads.shares.lock >= 0.2) {
     return {
@@ -93,7 +104,7 @@ function threadExplanation(threads: Scored, input: VerdictInput): { bottleneck: 
   }
   return {
     bottleneck: 'gil',
-    text: `Threads stall at ${times(threads.speedup)}: ${pct(gil.share)} of task time is spent waiting for the GIL${gil.inferred ? ' (inferred: thread states were not sampled)' : ''}.`,
+    text: `Threads stall at ${times(threads.speedup)}: ${pct(gil.share)} of task time is spent waiting for the GIL${gil.inferred ? ' (inferred: thread states were not sampled)' : ''}${probeClause(threads)}.`,
   };
 }
 
@@ -205,9 +216,13 @@ export function decideVerdict(input: VerdictInput): Verdict {
       bottleneck = 'io';
       const measured = input.serialShares.io !== null ? `${pct(Math.max(io, serialIo))} of task time is I/O or sleep` : `${pct(input.serialShares.blocked)} of serial task time is off the CPU`;
       parts.push(`The tasks wait rather than compute (${measured}), so threads overlap the waiting.`);
+    } else if ((chosen.gilProbeOvershootNs ?? 0) >= GIL_HELD_PROBE_NS) {
+      // The probe could rarely get the GIL: whatever the speedup, the threads are not free of it.
+      bottleneck = 'gil';
+      parts.push(`Threads still contend for the GIL (GIL wait ${pct(gil.share)} of task time${gil.inferred ? ', inferred' : ''}${probeClause(chosen)}): more threads will not scale further.`);
     } else {
       bottleneck = input.cpusUsable <= chosen.workers && chosen.efficiency >= 0.7 ? 'cpu' : 'none';
-      parts.push(`The work runs in code that releases the GIL (GIL wait ${pct(gil.share)} of task time${gil.inferred ? ', inferred' : ''}), so threads scale without the cost of processes.`);
+      parts.push(`The work runs in code that releases the GIL (GIL wait ${pct(gil.share)} of task time${gil.inferred ? ', inferred' : ''}${probeClause(chosen)}), so threads scale without the cost of processes.`);
     }
     if (other && other.speedup < chosen.speedup * (1 - chosen.noise)) parts.push(`Processes reach ${times(other.speedup)}.`);
   }
@@ -283,6 +298,7 @@ export function verdictInputFromTrace(trace: ProfileTrace): VerdictInput {
         runs.reduce((s, r) => s + (r.ipc ? r.ipc.argsPickleNs + r.ipc.argsUnpickleNs + r.ipc.resultPickleNs + r.ipc.resultUnpickleNs : 0), 0) / runs.length,
       finishSpreadShare: median(runs.map((r) => r.totals.finishSpreadNs / r.wallNs)),
       peakRssBytes: Math.max(...runs.map((r) => r.memory.reduce((s, m) => s + (m.peakRssBytes ?? 0), 0))),
+      gilProbeOvershootNs: runs.every((r) => r.gilProbe) ? median(runs.map((r) => r.gilProbe!.medianOvershootNs)) : null,
     };
   });
   const topLock = trace.locks[0];

@@ -107,6 +107,16 @@ export interface RunTotals {
   finishSpreadNs: number;
 }
 
+/**
+ * A thread that sleeps 1 ms in a loop during a thread run: waking needs the GIL, so how much
+ * each sleep overshoots measures GIL hold by others, with or without `/proc`.
+ */
+export interface GilProbe {
+  samples: number;
+  medianOvershootNs: number;
+  p90OvershootNs: number;
+}
+
 export interface Run {
   kind: PoolKind;
   workers: number;
@@ -122,6 +132,8 @@ export interface Run {
   coreSamples: CoreSample[];
   memory: ProcessMemory[];
   ipc: IpcCost | null;
+  /** Thread runs (absent from traces written before it existed). */
+  gilProbe?: GilProbe | null;
 }
 
 export interface LockStats {

@@ -577,7 +577,7 @@ class _Watchdog:
     def _watch(self):
         if self.done.wait(self.timeout_s):
             return
-        stacks = [s for s in _thread_stacks() if s["name"] != "conclens-watchdog"]
+        stacks = [s for s in _thread_stacks() if s["name"] not in ("conclens-watchdog", "conclens-gil-probe")]
         locks = _lock_state()
         dump_signal = getattr(signal, "SIGUSR1", None)
         for pid in self.worker_pids if dump_signal else ():
@@ -612,6 +612,38 @@ class _Watchdog:
         self.done.set()
 
 
+class _GilProbe:
+    """The cross-check of GIL wait that needs no /proc: a thread that sleeps 1 ms in a loop.
+    Waking needs the GIL, so the overshoot of each sleep is about how long the GIL was held by
+    others (two CPU-bound threads: ~5-15 ms; threads that release it: ~0.1 ms)."""
+
+    PERIOD_NS = 1_000_000
+    MAX_SAMPLES = 100_000
+
+    def __init__(self):
+        self.overshoots = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._probe, name="conclens-gil-probe", daemon=True)
+        self.thread.start()
+
+    def _probe(self):
+        period_s = self.PERIOD_NS / 1e9
+        overshoots = self.overshoots
+        while not self.done.is_set() and len(overshoots) < self.MAX_SAMPLES:
+            started = _perf_ns()
+            time.sleep(period_s)
+            overshoots.append(max(0, _perf_ns() - started - self.PERIOD_NS))
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        ordered = sorted(self.overshoots)
+        if not ordered:
+            return None
+        return {"samples": len(ordered), "medianOvershootNs": ordered[len(ordered) // 2],
+                "p90OvershootNs": ordered[min(len(ordered) - 1, (len(ordered) * 9) // 10)]}
+
+
 def _run_serial(function, tasks):
     records = []
     for index, (args, kwargs) in enumerate(tasks):
@@ -621,11 +653,15 @@ def _run_serial(function, tasks):
 
 def _run_threads(function, tasks, workers):
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conclens-worker") as pool:
-        futures = [pool.submit(_thread_task, function, args, kwargs, index)
-                   for index, (args, kwargs) in enumerate(tasks)]
-        records = [future.result() for future in futures]
-    return records, {}
+    probe = _GilProbe()
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conclens-worker") as pool:
+            futures = [pool.submit(_thread_task, function, args, kwargs, index)
+                       for index, (args, kwargs) in enumerate(tasks)]
+            records = [future.result() for future in futures]
+    finally:
+        gil_probe = probe.stop()
+    return records, {"gilProbe": gil_probe}
 
 
 def _run_processes(module_name, function_name, tasks, workers, context, config, watchdog):
@@ -881,7 +917,7 @@ def main():
             memory = extra.get("memory") or {os.getpid(): _peak_rss_bytes(os.getpid())}
             emitter.emit({
                 "type": "run", **describe, "start": start, "end": end, "wallNs": end - start,
-                "tasks": records, "ipc": extra.get("ipc"),
+                "tasks": records, "ipc": extra.get("ipc"), "gilProbe": extra.get("gilProbe"),
                 "memory": [{"pid": pid, "peakRssBytes": rss} for pid, rss in memory.items()],
             })
     emitter.emit({"type": "done"})

@@ -58,6 +58,14 @@ void test('C code that releases the GIL (hashlib) is not blocked on threads, pur
   // against 0.04-0.15 (a GIL holder preempted mid-handoff blocks the other thread).
   assert.ok(pythonBlocked > 0.02, `pure Python thread x2 blocked ${pythonBlocked}`);
   assert.ok(hashingBlocked < pythonBlocked / 3, `hashlib ${hashingBlocked} vs pure Python ${pythonBlocked}`);
+  // The /proc-free cross-check: the probe thread's 1 ms sleeps overshoot by about the switch
+  // interval (5 ms) while pure Python holds the GIL, by a fraction of a millisecond otherwise.
+  const probe = (outcome: typeof hashing) => runsOf(outcome, 'thread', 2)[0].gilProbe!;
+  validateTrace(python.trace);
+  assert.ok(probe(python).samples >= 3 && probe(hashing).samples >= 3, JSON.stringify([probe(python), probe(hashing)]));
+  assert.ok(probe(python).medianOvershootNs > 1e6, `pure Python probe ${JSON.stringify(probe(python))}`);
+  assert.ok(probe(hashing).medianOvershootNs < probe(python).medianOvershootNs / 3, `hashlib probe ${JSON.stringify(probe(hashing))} vs pure Python ${JSON.stringify(probe(python))}`);
+  assert.equal(runsOf(hashing, 'serial', 1)[0].gilProbe, undefined);
   const verdict = hashing.trace.verdict!;
   assert.ok(verdict.recommendation === 'thread' || verdict.confidence === 'low', verdict.summary);
   assert.notEqual(verdict.bottleneck, 'gil', verdict.summary);
@@ -69,7 +77,7 @@ void test('one contended lock serializes threads; the verdict names its site and
   const [lock] = outcome.trace.locks;
   assert.deepEqual(lock.site, { file: 'lock_contended.py', line: 3 });
   assert.equal(lock.acquisitions, 4 * 5, 'one acquisition per task in each of the 5 runs');
-  assert.ok(share(runsOf(outcome, 'thread', 2), (t) => t.lockWaitNs) > 0.2, 'threads wait for the lock');
+  assert.ok(share(runsOf(outcome, 'thread', 2), (t) => t.lockWaitNs) > 0.2, `threads wait for the lock: ${share(runsOf(outcome, 'thread', 2), (t) => t.lockWaitNs)} ${JSON.stringify(runsOf(outcome, 'thread', 2).map((r) => r.tasks.map((t) => [t.worker, t.startNs - r.startNs, t.endNs - r.startNs, t.decomposition.lockWaitNs])))}`);
   assert.equal(lock.waitNsByKind.process, 0, 'each process has its own copy: nobody waits');
   assert.ok(runsOf(outcome, 'thread', 2)[0].lockSpans.length >= 4);
   const verdict = outcome.trace.verdict!;

@@ -122,6 +122,21 @@ void test('without sampling the GIL share is inferred and labelled as such', () 
   assert.match(verdict.summary, /46% of task time is spent waiting for the GIL \(inferred/);
 });
 
+void test('the GIL probe is quoted with the GIL figure, and a long overshoot is not called "releases the GIL"', () => {
+  const withoutProc = decideVerdict(input([
+    config('thread', 2, [400, 401, 399], { shares: cpuShares({ cpu: 0.5, gil: null, io: null, sleep: null, blocked: 0.5 }), gilProbeOvershootNs: 9.6 * MS }),
+    config('process', 2, [205, 204, 203]),
+  ], { serialShares: cpuShares({ gil: null, io: null, sleep: null }) }));
+  assert.match(withoutProc.summary, /waiting for the GIL \(inferred: thread states were not sampled\); a probe thread's 1 ms sleeps overshot by a median 9\.6 ms\./);
+  const releasing = decideVerdict(input([config('thread', 4, [108, 110, 109], { shares: cpuShares({ gil: 0.03 }), gilProbeOvershootNs: 0.05 * MS })]));
+  assert.match(releasing.summary, /releases the GIL \(GIL wait 3% of task time; a probe thread's 1 ms sleeps overshot by a median 0\.1 ms\)/);
+  const held = decideVerdict(input([config('thread', 2, [300, 301, 299], { shares: cpuShares({ gil: 0.2 }), gilProbeOvershootNs: 6.9 * MS })]));
+  assert.equal(held.recommendation, 'thread');
+  assert.equal(held.bottleneck, 'gil');
+  assert.doesNotMatch(held.summary, /releases the GIL/);
+  assert.match(held.summary, /Threads still contend for the GIL \(GIL wait 20% of task time; a probe thread's 1 ms sleeps overshot by a median 6\.9 ms\)/);
+});
+
 void test('a free-threaded build: no GIL blame, threads can scale on pure Python', () => {
   const verdict = decideVerdict(input([
     config('thread', 4, [110, 111, 109], { shares: cpuShares({ gil: 0 }) }),
