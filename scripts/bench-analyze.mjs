@@ -95,6 +95,18 @@ function runRuff(workspace, files) {
   return { diagnostics, failures };
 }
 
+/** web-tree-sitter's parse alone, one thread, reading and decoding included as for Ruff: the floor under our time. */
+async function createParseOnly() {
+  const { Parser, Language } = require('web-tree-sitter');
+  await Parser.init({ locateFile: () => path.resolve('dist', 'tree-sitter.wasm') });
+  const parser = new Parser();
+  parser.setLanguage(await Language.load(path.resolve('dist', 'tree-sitter-python.wasm')));
+  const decoder = new TextDecoder('utf-8');
+  return (files) => {
+    for (const file of files) parser.parse(decoder.decode(readFileSync(file)))?.delete();
+  };
+}
+
 async function timeSession(engine, root, files) {
   // A real module of about 2,000 lines: the stdlib file closest to that size, cut at the
   // first top-level statement after line 2,000 so the text still parses.
@@ -135,12 +147,16 @@ async function benchPython(engine) {
   // Alternating the two tools spreads any background load over both alike.
   const oursRuns = [];
   const ruffRuns = [];
+  const parseRuns = [];
   let oursRssMb = 0;
   for (let i = 0; i < REPETITIONS; i++) {
     oursRuns.push(await measure(() => runOurs(engine, root, files, workers)));
     oursRssMb = Math.max(oursRssMb, process.resourceUsage().maxRSS / 1024);
     ruffRuns.push(await measure(() => runRuff(ruffWorkspace, files)));
   }
+  const parseOnly = await createParseOnly();
+  for (let i = 0; i < REPETITIONS; i++) parseRuns.push(await measure(() => parseOnly(files)));
+  const parseMs = median(parseRuns.map((r) => r.ms));
   const oursMs = median(oursRuns.map((r) => r.ms));
   const oursCpuMs = median(oursRuns.map((r) => r.cpuMs));
   const ruffMs = median(ruffRuns.map((r) => r.ms));
@@ -176,6 +192,9 @@ async function benchPython(engine) {
   console.log(`  throughput     ${fmt(result.lines / (ruffMs / 1000))} lines/s`);
   console.log(`  diagnostics    ${ruff.diagnostics}${ruff.failures ? ` (${ruff.failures} files failed)` : ''}`);
   console.log(`  peak RSS       ${fmt(process.resourceUsage().maxRSS / 1024)} MB (whole process after both)`);
+
+  console.log('\ntree-sitter parse alone (web-tree-sitter, one thread, no analysis)');
+  console.log(`  time           ${fmt(parseMs)} ms median wall (runs: ${parseRuns.map((r) => fmt(r.ms)).join(', ')} ms), ${(parseMs / ruffMs).toFixed(2)} × Ruff`);
 
   console.log(`\nratio ours/ruff  ${(oursMs / ruffMs).toFixed(2)} wall (target ≤ 1.0), ${(oursCpuMs / ruffCpuMs).toFixed(2)} CPU`);
 
