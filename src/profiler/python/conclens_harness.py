@@ -29,6 +29,10 @@ _real_condition = threading.Condition
 # Locks are only instrumented when user code creates them; these are set by _install().
 _user_root = None
 _max_spans_per_task = 2000
+# A task's first acquisitions of each lock are all timed; after that, one uncontended
+# acquisition in 16 (contended ones always are), and hold time is scaled up from those.
+_TIMED_FIRST = 256
+_UNTIMED_MASK = 15
 _thread_state = threading.local()
 _edges_seen = {}
 _live_proxies = []
@@ -39,10 +43,9 @@ _dump_dir = None
 # Per-thread /proc readers: opened once per thread, read with os.pread (about 1 µs).
 
 class _ThreadProbe:
-    __slots__ = ("generation", "tid", "stat_fd", "schedstat_fd", "held", "lock_spans", "lock_stats", "new_edges")
+    __slots__ = ("tid", "stat_fd", "schedstat_fd", "held", "lock_spans", "lock_stats", "new_edges")
 
     def __init__(self):
-        self.generation = _fork_generation
         self.tid = threading.get_native_id()
         self.stat_fd = _open_or_none("/proc/thread-self/stat")
         self.schedstat_fd = _open_or_none("/proc/thread-self/schedstat")
@@ -59,14 +62,13 @@ def _open_or_none(path):
         return None
 
 
-# Bumped in a forked child so every thread-local probe inherited from the parent is renewed
-# (its /proc files and thread id belong to the parent's thread). Cheaper than os.getpid().
-_fork_generation = 0
-
-
 def _after_fork_in_child():
-    global _fork_generation
-    _fork_generation += 1
+    # Only the forking thread lives on in the child, and its probe holds the parent's /proc
+    # files and thread id: drop it so that the next use opens the child's.
+    try:
+        del _thread_state.probe
+    except AttributeError:
+        pass
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -74,13 +76,10 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def _probe():
     try:
-        probe = _thread_state.probe
-        if probe.generation == _fork_generation:
-            return probe
+        return _thread_state.probe
     except AttributeError:
-        pass
-    probe = _thread_state.probe = _ThreadProbe()
-    return probe
+        probe = _thread_state.probe = _ThreadProbe()
+        return probe
 
 
 def _read_core(probe):
@@ -142,11 +141,22 @@ class _ProxyBase:
         _live_proxies.append(self)
 
     def _note_acquired(self, probe, t_request, t_acquired, reentrant):
+        """A blocking or restored acquisition: always timed (its wait is what the verdict weighs)."""
         self._owner = probe.tid
         held = probe.held
-        if held and not reentrant:
+        if reentrant:
+            held.append((self, None, None, True, None))
+            return
+        if held:
             self._note_order(probe)
-        held.append((self, t_request, t_acquired, reentrant))
+        stats = probe.lock_stats.get(self._site) or self._new_stats(probe)
+        stats[0] += 1
+        held.append((self, t_request, t_acquired, False, stats))
+
+    def _new_stats(self, probe):
+        # acquisitions, wait, hold of the timed ones, contended, max wait, kind, timed ones
+        stats = probe.lock_stats[self._site] = [0, 0, 0, 0, 0, self._kind, 0]
+        return stats
 
     def _note_order(self, probe):
         site = self._site
@@ -162,15 +172,15 @@ class _ProxyBase:
                         "pid": os.getpid(), "tid": probe.tid, "stack": _short_stack(),
                     })
 
-    def _note_released(self, t_released):
+    def _note_released(self):
         probe = _probe()
         held = probe.held
         if held and held[-1][0] is self:
-            _, t_request, t_acquired, reentrant = held.pop()
+            _, t_request, t_acquired, reentrant, stats = held.pop()
         else:
             for index in range(len(held) - 2, -1, -1):
                 if held[index][0] is self:
-                    _, t_request, t_acquired, reentrant = held.pop(index)
+                    _, t_request, t_acquired, reentrant, stats = held.pop(index)
                     break
             else:
                 # Released by a thread that did not acquire it (semaphore hand-off): no hold span.
@@ -181,10 +191,11 @@ class _ProxyBase:
         # skipping the scan for locks keeps the hot path short.
         if not self._counting or not any(entry[0] is self for entry in held):
             self._owner = None
-        stats = probe.lock_stats.get(self._site)
-        if stats is None:
-            stats = probe.lock_stats[self._site] = [0, 0, 0, 0, 0, self._kind]
-        stats[0] += 1
+        if t_acquired is None:
+            # Counted when acquired; its hold is estimated from the timed ones.
+            return
+        t_released = _perf_ns()
+        stats[6] += 1
         stats[2] += t_released - t_acquired
         wait = t_acquired - t_request
         if wait:
@@ -202,14 +213,23 @@ class _ProxyBase:
         # the attempt comes first so that nothing widens the gap between a release and the
         # releasing thread's next acquire (see __exit__).
         if self._real.acquire(False):
-            t_acquired = _perf_ns()
             probe = _probe()
             held = probe.held
-            reentrant = self._kind == "RLock" and any(entry[0] is self for entry in held)
             self._owner = probe.tid
-            if held and not reentrant:
+            if self._kind == "RLock" and any(entry[0] is self for entry in held):
+                held.append((self, None, None, True, None))
+                return True
+            if held:
                 self._note_order(probe)
-            held.append((self, t_acquired, t_acquired, reentrant))
+            stats = probe.lock_stats.get(self._site) or self._new_stats(probe)
+            count = stats[0] = stats[0] + 1
+            if count > _TIMED_FIRST and count & _UNTIMED_MASK:
+                # Sampled: an uncontended acquisition has no wait, and timing every one of
+                # them would lengthen every critical section (see __exit__).
+                held.append((self, None, None, False, stats))
+            else:
+                t_acquired = _perf_ns()
+                held.append((self, t_acquired, t_acquired, False, stats))
             return True
         if not blocking:
             return False
@@ -229,7 +249,7 @@ class _ProxyBase:
     acquire = _timed_acquire
 
     def release(self):
-        self._note_released(_perf_ns())
+        self._note_released()
         self._real.release()
 
     def __enter__(self):
@@ -241,7 +261,7 @@ class _ProxyBase:
         # it, a waiter woken by the release would win the lock while this thread is still
         # busy here, and two threads would hand the lock (and the GIL) back and forth on
         # every iteration, a convoy that bare code does not have (1.6x slower, measured).
-        self._note_released(_perf_ns())
+        self._note_released()
         self._real.release()
 
     def locked(self):
@@ -253,6 +273,41 @@ class _ProxyBase:
 
 class _LockProxy(_ProxyBase):
     __slots__ = ()
+
+    def __enter__(self):
+        # _timed_acquire's uncontended path once more, without the call and the RLock test:
+        # a plain Lock's `with` is the hottest path of lock-heavy code.
+        if self._real.acquire(False):
+            try:
+                probe = _thread_state.probe
+            except AttributeError:
+                probe = _probe()
+            held = probe.held
+            self._owner = probe.tid
+            if held:
+                self._note_order(probe)
+            stats = probe.lock_stats.get(self._site) or self._new_stats(probe)
+            count = stats[0] = stats[0] + 1
+            if count > _TIMED_FIRST and count & _UNTIMED_MASK:
+                held.append((self, None, None, False, stats))
+            else:
+                t_acquired = _perf_ns()
+                held.append((self, t_acquired, t_acquired, False, stats))
+            return True
+        return self._timed_acquire()
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            held = _thread_state.probe.held
+        except AttributeError:
+            held = _probe().held
+        if held and held[-1][0] is self and held[-1][2] is None:
+            # An untimed hold on top of the stack: nothing to record but its end.
+            held.pop()
+            self._owner = None
+        else:
+            self._note_released()
+        self._real.release()
 
     def _is_owned(self):
         # Condition's owner check for a plain Lock, without recording an acquisition.
@@ -274,10 +329,9 @@ class _RLockProxy(_ProxyBase):
     def _release_save(self):
         # Condition.wait releases every recursion level at once.
         state = self._real._release_save()
-        now = _perf_ns()
         probe = _probe()
         while any(entry[0] is self for entry in probe.held):
-            self._note_released(now)
+            self._note_released()
         return state
 
     def _acquire_restore(self, state):
@@ -296,7 +350,7 @@ class _SemaphoreProxy(_ProxyBase):
     def release(self, n=1):
         self._real.release(n)
         for _ in range(n):
-            self._note_released(_perf_ns())
+            self._note_released()
 
     def locked(self):
         return self._real._value == 0
@@ -409,7 +463,7 @@ def _measured_call(function, args, kwargs, index):
     if probe.lock_stats:
         record["locks"] = [
             {"file": site[0], "line": site[1], "acquisitions": s[0], "waitNs": s[1],
-             "holdNs": s[2], "contended": s[3], "maxWaitNs": s[4], "kind": s[5]}
+             "holdNs": s[2] * s[0] // s[6] if s[6] else 0, "contended": s[3], "maxWaitNs": s[4], "kind": s[5]}
             for site, s in probe.lock_stats.items()
         ]
         record["lockSpans"] = [

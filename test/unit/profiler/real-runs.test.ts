@@ -133,6 +133,23 @@ void test('explicit acquire()/release() calls, with and without arguments, are t
   for (const edge of cycle.edges) assert.ok(edge.stack.some((f) => f.file === 'lock_order.py' && f.line === 20), JSON.stringify(edge.stack));
 });
 
+void test('past its first acquisitions a lock is sampled: counts stay exact, hold time is scaled, order is still tracked', async () => {
+  const outcome = await profileFixture({ file: 'lock_contended.py', function: 'ticks', tasks: '[20000]*2', kinds: ['serial'] });
+  assert.equal(outcome.completed, true, outcome.message);
+  const [lock] = outcome.trace.locks;
+  assert.equal(lock.acquisitions, 40000);
+  const [run] = outcome.trace.runs;
+  const spans = run.lockSpans.length;
+  assert.ok(spans > 0 && spans < 10000, `one uncontended acquisition in 16 is timed, ${spans} spans`);
+  // Nearly all of each task runs under the lock: the scaled hold time is about the task time.
+  const holdShare = lock.holdNs / run.totals.taskWallNs;
+  assert.ok(holdShare > 0.3 && holdShare < 1.3, `hold ${lock.holdNs} ns over task time ${run.totals.taskWallNs} ns`);
+
+  const late = await profileFixture({ file: 'lock_order.py', function: 'late_inversion', tasks: '[2000]', kinds: ['serial'] });
+  assert.equal(late.completed, true, late.message);
+  assert.equal(late.trace.lockOrder.cycles.length, 1, 'the inversion after 2,000 untimed rounds is still seen');
+});
+
 void test('a package module is imported like `python -m` from the root, under spawn', async () => {
   const outcome = await profileFixture({ file: 'pkg/sub/work.py', function: 'compute', tasks: 'range(4)', kinds: ['serial', 'process'], workers: [2], startMethod: 'spawn' });
   assert.equal(outcome.completed, true, outcome.message);
