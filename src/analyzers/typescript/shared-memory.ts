@@ -149,11 +149,38 @@ function readModifyWrite(access: ts.ElementAccessExpression, sourceFile: ts.Sour
   return undefined;
 }
 
-function checkBlockingWait(call: ts.CallExpression, facts: SharedMemoryFacts, sink: FindingSink): void {
-  if (facts.isWorkerFile || facts.workerConstructions.length === 0) return;
-  for (let current: ts.Node | undefined = call.parent; current; current = current.parent) {
-    if (ts.isIfStatement(current) && /isMainThread/.test(current.expression.getText(sink.sourceFile))) return;
+/** `isMainThread` or `x.isMainThread`, optionally negated: which value the test checks for. */
+function mainThreadTest(test: ts.Expression): boolean | undefined {
+  const expr = stripParens(test);
+  if (ts.isPrefixUnaryExpression(expr) && expr.operator === ts.SyntaxKind.ExclamationToken) {
+    const inner = mainThreadTest(expr.operand);
+    return inner === undefined ? undefined : !inner;
   }
+  if (ts.isIdentifier(expr)) return expr.text === 'isMainThread' ? true : undefined;
+  if (ts.isPropertyAccessExpression(expr)) return expr.name.text === 'isMainThread' ? true : undefined;
+  return undefined;
+}
+
+/**
+ * Which thread runs `node` in a file that is both the main module and the worker script:
+ * true inside `if (isMainThread) {…}`, false in its `else` (or under `if (!isMainThread)`),
+ * undefined outside such a branch.
+ */
+function mainThreadBranch(node: ts.Node): boolean | undefined {
+  for (let child: ts.Node = node, current = node.parent; current; child = current, current = current.parent) {
+    if (!ts.isIfStatement(current) || child === current.expression) continue;
+    const wanted = mainThreadTest(current.expression);
+    if (wanted !== undefined) return child === current.thenStatement ? wanted : !wanted;
+  }
+  return undefined;
+}
+
+function checkBlockingWait(call: ts.CallExpression, facts: SharedMemoryFacts, sink: FindingSink): void {
+  const branch = mainThreadBranch(call);
+  if (branch === false || facts.workerConstructions.length === 0) return;
+  // A file that reads workerData or parentPort is (also) a worker script: only the
+  // isMainThread branch is known to run on the main thread there.
+  if (branch === undefined && facts.isWorkerFile) return;
   const worker = facts.workerConstructions[0];
   sink.report({
     ruleId: 'JS-SAB-003',

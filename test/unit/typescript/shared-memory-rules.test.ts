@@ -62,6 +62,23 @@ void describe('JS-SAB-003 Atomics.wait on the main thread', () => {
     assert.equal(findings[0].severity, 'error');
   });
 
+  void it('flags Atomics.wait in the isMainThread branch of a file that is also the worker script', async () => {
+    const shared = `const { Worker, isMainThread, workerData, parentPort } = require('node:worker_threads');
+const view = new Int32Array(new SharedArrayBuffer(4));
+if (isMainThread) {
+  new Worker(__filename, { workerData: view });
+  Atomics.wait(view, 0, 0);
+} else {
+  Atomics.wait(workerData, 0, 0);
+  parentPort.postMessage('ready');
+}
+if (!isMainThread) Atomics.wait(workerData, 0, 1);
+else Atomics.wait(view, 0, 1);
+`;
+    const findings = await analyze(shared, '/work/both.js');
+    assert.deepEqual(linesOf(findings, 'JS-SAB-003'), [5, 11]);
+  });
+
   void it('is silent in a worker, in the worker branch of a shared file, and for waitAsync', async () => {
     const worker = await analyze(`const { workerData } = require('node:worker_threads');\nconst v = new Int32Array(workerData);\nAtomics.wait(v, 0, 0);\n`, '/work/w.js');
     const branch = await analyze(`${MAIN_WITH_COUNTER}if (!isMainThread) { Atomics.wait(view, 0, 0); }\nAtomics.waitAsync(view, 0, 0);\n`, '/work/main.js');
