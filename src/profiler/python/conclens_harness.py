@@ -29,6 +29,8 @@ _real_condition = threading.Condition
 # Locks are only instrumented when user code creates them; these are set by _install().
 _user_root = None
 _max_spans_per_task = 2000
+# Task spans over all runs: about 400 bytes each in the trace, so about 120 MB at the cap.
+MAX_TASK_RECORDS = 300_000
 # A task's first acquisitions of each lock are all timed; after that, one uncontended
 # acquisition in 16 (contended ones always are), and hold time is scaled up from those.
 _TIMED_FIRST = 256
@@ -913,6 +915,18 @@ def main():
     for kind in ("thread", "process"):
         if kind in kinds:
             plan.extend((kind, w) for w in workers_list)
+
+    records = len(tasks) * len(plan) * repeat
+    if records > MAX_TASK_RECORDS:
+        fitting = max(1, MAX_TASK_RECORDS // max(1, len(plan) * repeat))
+        emitter.emit({"type": "fault", "fault": "tasks", "message": (
+            "%d tasks in %d runs (%d configurations x %d repetitions) would record %d task spans; the "
+            "profiler keeps every task and stops at %d, beyond which the trace no longer fits in memory. "
+            "Profile a representative slice (list(%s)[:%d]), fewer worker counts or repetitions, or give "
+            "each task a batch of the work." % (
+                len(tasks), len(plan) * repeat, len(plan), repeat, records, MAX_TASK_RECORDS,
+                config["tasks"], fitting))})
+        return 2
 
     for repetition in range(repeat):
         for kind, workers in plan:

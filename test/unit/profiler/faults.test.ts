@@ -84,6 +84,15 @@ void test('bad tasks expression and missing function are reported as such', asyn
   assert.match(missing.message, /could not import cpu_bound\.nope: AttributeError/);
 });
 
+void test('more task spans than a trace can hold are refused up front with a slice that fits', async () => {
+  const started = Date.now();
+  const outcome = await profileFixture({ file: 'tiny_tasks.py', function: 'add_one', tasks: 'range(200000)', kinds: ['serial', 'thread'], workers: [1, 2], repeat: 3 });
+  assert.equal(outcome.completed, false);
+  assert.match(outcome.message, /200000 tasks in 9 runs \(3 configurations x 3 repetitions\) would record 1800000 task spans; the profiler keeps every task and stops at 300000/);
+  assert.match(outcome.message, /list\(range\(200000\)\)\[:33333\]/);
+  assert.ok(Date.now() - started < 15_000, 'refused before running anything');
+});
+
 void test('cancel stops the whole process tree within 2 seconds', async () => {
   const controller = new AbortController();
   let cancelledAt = 0;
