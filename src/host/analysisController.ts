@@ -150,8 +150,10 @@ export class AnalysisController implements vscode.Disposable {
   }
 
   private async refreshFromDisk(paths: readonly string[]): Promise<void> {
-    const files = await this.readFiles(paths);
     await this.enqueueLogged(async () => {
+      // Read in turn with the other session work: text read before a deletion that is queued
+      // first would bring the deleted file, and its findings, back for good.
+      const files = await this.readFiles(paths);
       for (const filePath of paths) if (!files.some((f) => f.path === filePath)) this.forget(filePath);
       await this.currentSession().update(files);
       for (const file of files) this.sessionPaths.add(file.path);
