@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../../src/host/commands';
 import { ruleHelpUri } from '../../src/analyzers/rules';
 import type { AnalysisResult } from '../../src/shared/findings';
-import { fixtureUri, hasRule, lacksRule, openFixture, ours, revertAll, ruleOf, SOURCE, waitForDiagnostics } from './helpers';
+import { fixtureUri, hasRule, lacksRule, openFixture, ours, revertAll, ruleOf, SOURCE, waitForDiagnostics, watchFile } from './helpers';
 
 describe('diagnostics', () => {
   afterEach(revertAll);
@@ -93,7 +93,10 @@ describe('diagnostics', () => {
   it('follows closed files that another extension rewrites or deletes', async () => {
     const encoder = new TextEncoder();
     const extra = fixtureUri('extra_counter.py');
+    const extraEvents = watchFile(extra);
+    const created = extraEvents.next('created');
     await vscode.workspace.fs.writeFile(extra, await vscode.workspace.fs.readFile(fixtureUri('counter.py')));
+    await created;
     const guarded = fixtureUri('guarded.py');
     const guardedText = new TextDecoder().decode(await vscode.workspace.fs.readFile(guarded));
     try {
@@ -104,10 +107,13 @@ describe('diagnostics', () => {
       const fixed = guardedText.replace('    def reset(self):\n        self.value = 0', '    def reset(self):\n        with self._lock:\n            self.value = 0');
       assert.notEqual(fixed, guardedText);
       await vscode.workspace.fs.writeFile(guarded, encoder.encode(fixed));
+      const deleted = extraEvents.next('deleted');
       await vscode.workspace.fs.delete(extra);
       await waitForDiagnostics(guarded, lacksRule('PY-RACE-004'));
+      await deleted;
       await waitForDiagnostics(extra, (diagnostics) => diagnostics.length === 0);
     } finally {
+      extraEvents.dispose();
       await vscode.workspace.fs.writeFile(guarded, encoder.encode(guardedText));
       await vscode.workspace.fs.delete(extra).then(undefined, () => undefined);
     }

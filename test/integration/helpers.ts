@@ -37,6 +37,39 @@ export async function waitForDiagnostics(
   }
 }
 
+/**
+ * Records what the file watcher reports for one file, as the extension's own watcher sees it.
+ * A test that creates a file and soon deletes it waits for the creation to be reported first:
+ * the watcher merges a creation and a deletion still pending together into no event at all.
+ */
+export function watchFile(uri: vscode.Uri): { events: string[]; next(kind: 'created' | 'changed' | 'deleted', timeoutMs?: number): Promise<void>; dispose(): void } {
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  assert.ok(folder, `${uri.fsPath} is in the workspace`);
+  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, vscode.workspace.asRelativePath(uri, false)));
+  const events: string[] = [];
+  const waiters: { kind: string; resolve: () => void; timer: NodeJS.Timeout }[] = [];
+  const record = (kind: string) => (changed: vscode.Uri) => {
+    if (changed.toString() !== uri.toString()) return;
+    events.push(kind);
+    for (const waiter of waiters.filter((w) => w.kind === kind)) waiter.resolve();
+  };
+  const subscriptions = [watcher, watcher.onDidCreate(record('created')), watcher.onDidChange(record('changed')), watcher.onDidDelete(record('deleted'))];
+  return {
+    events,
+    next(kind, timeoutMs = 15_000) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the file watcher did not report ${uri.path} ${kind} within ${timeoutMs} ms (events: ${events.join(', ') || 'none'})`)), timeoutMs);
+        waiters.push({ kind, timer, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+    },
+    dispose: () => {
+      // A wait the test never reached (it failed earlier) must not reject later, unhandled.
+      for (const waiter of waiters) clearTimeout(waiter.timer);
+      for (const subscription of subscriptions) subscription.dispose();
+    },
+  };
+}
+
 export const hasRule = (ruleId: string) => (diagnostics: vscode.Diagnostic[]) => diagnostics.some((d) => ruleOf(d) === ruleId);
 export const lacksRule = (ruleId: string) => (diagnostics: vscode.Diagnostic[]) => !diagnostics.some((d) => ruleOf(d) === ruleId);
 
