@@ -7,6 +7,9 @@ import { analyzedFilesGlob, isAnalyzable } from './languages';
  * Analyzes documents as they are opened, edited (debounced, when `analyzeOnType` is on) and
  * saved, and re-checks everything when settings or the CLI's config file change.
  */
+/** How long settings must stay unchanged before the analysis follows them. */
+const CONFIG_SETTLE_MS = 250;
+
 export function registerDocumentAnalysis(context: vscode.ExtensionContext, controller: AnalysisController): void {
   // Unsaved text counts only when the user wants analysis while typing; the explicit
   // "Analyze Current File" command is the one way to analyze a dirty buffer otherwise.
@@ -20,13 +23,23 @@ export function registerDocumentAnalysis(context: vscode.ExtensionContext, contr
     for (const document of vscode.workspace.textDocuments) analyze(document);
   };
 
+  // Settings arrive in bursts (a settings.json write, the Settings UI while typing), and
+  // within a burst the extension host can briefly see an older snapshot of them: act once
+  // the burst is over, on what the settings say then.
+  let settling: NodeJS.Timeout | undefined;
+  const reconfigureSoon = () => {
+    clearTimeout(settling);
+    settling = setTimeout(() => void reconfigure(), CONFIG_SETTLE_MS);
+  };
+  context.subscriptions.push({ dispose: () => clearTimeout(settling) });
+
   const configWatchers = CONFIG_FILE_NAMES.map((name) => vscode.workspace.createFileSystemWatcher(`**/${name}`));
   for (const watcher of configWatchers) {
     context.subscriptions.push(
       watcher,
-      watcher.onDidCreate(() => void reconfigure()),
-      watcher.onDidChange(() => void reconfigure()),
-      watcher.onDidDelete(() => void reconfigure()),
+      watcher.onDidCreate(reconfigureSoon),
+      watcher.onDidChange(reconfigureSoon),
+      watcher.onDidDelete(reconfigureSoon),
     );
   }
 
@@ -51,9 +64,9 @@ export function registerDocumentAnalysis(context: vscode.ExtensionContext, contr
     }),
     vscode.workspace.onDidCloseTextDocument((document) => void controller.documentClosed(document)),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (affectsAnalysis(event)) void reconfigure();
+      if (affectsAnalysis(event)) reconfigureSoon();
     }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void reconfigure()),
+    vscode.workspace.onDidChangeWorkspaceFolders(reconfigureSoon),
   );
 
   void reconfigure();
