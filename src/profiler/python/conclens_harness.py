@@ -30,7 +30,7 @@ _real_condition = threading.Condition
 _user_root = None
 _max_spans_per_task = 2000
 # Task spans over all runs: about 400 bytes each in the trace, so about 120 MB at the cap.
-MAX_TASK_RECORDS = 300_000
+_MAX_TASK_SPANS = 300_000
 # A task's first acquisitions of each lock are all timed; after that, one uncontended
 # acquisition in 16 (contended ones always are), and hold time is scaled up from those.
 _TIMED_FIRST = 256
@@ -155,6 +155,20 @@ class _ProxyBase:
         stats[0] += 1
         held.append((self, t_request, t_acquired, False, stats))
 
+    def _note_uncontended(self, probe, held):
+        """An acquisition that did not wait: counted and put on the held stack, its hold timed
+        only for the first ones and then one in 16 (timing every one lengthens every critical
+        section, see __exit__)."""
+        if held:
+            self._note_order(probe)
+        stats = probe.lock_stats.get(self._site) or self._new_stats(probe)
+        count = stats[0] = stats[0] + 1
+        if count > _TIMED_FIRST and count & _UNTIMED_MASK:
+            held.append((self, None, None, False, stats))
+        else:
+            t_acquired = _perf_ns()
+            held.append((self, t_acquired, t_acquired, False, stats))
+
     def _new_stats(self, probe):
         # acquisitions, wait, hold of the timed ones, contended, max wait, kind, timed ones
         stats = probe.lock_stats[self._site] = [0, 0, 0, 0, 0, self._kind, 0]
@@ -211,8 +225,7 @@ class _ProxyBase:
             spans.append((self._site, t_request, t_acquired, t_released))
 
     def _timed_acquire(self, blocking=True, timeout=-1):
-        # The uncontended fast path, inlined: it runs on every `with lock:` of user code, and
-        # the attempt comes first so that nothing widens the gap between a release and the
+        # The try-lock comes first so that nothing widens the gap between a release and the
         # releasing thread's next acquire (see __exit__).
         if self._real.acquire(False):
             probe = _probe()
@@ -221,17 +234,7 @@ class _ProxyBase:
             if self._kind == "RLock" and any(entry[0] is self for entry in held):
                 held.append((self, None, None, True, None))
                 return True
-            if held:
-                self._note_order(probe)
-            stats = probe.lock_stats.get(self._site) or self._new_stats(probe)
-            count = stats[0] = stats[0] + 1
-            if count > _TIMED_FIRST and count & _UNTIMED_MASK:
-                # Sampled: an uncontended acquisition has no wait, and timing every one of
-                # them would lengthen every critical section (see __exit__).
-                held.append((self, None, None, False, stats))
-            else:
-                t_acquired = _perf_ns()
-                held.append((self, t_acquired, t_acquired, False, stats))
+            self._note_uncontended(probe, held)
             return True
         if not blocking:
             return False
@@ -277,32 +280,17 @@ class _LockProxy(_ProxyBase):
     __slots__ = ()
 
     def __enter__(self):
-        # _timed_acquire's uncontended path once more, without the call and the RLock test:
-        # a plain Lock's `with` is the hottest path of lock-heavy code.
+        # _timed_acquire without the RLock re-entry test: a plain Lock's `with` is the
+        # hottest path of lock-heavy code.
         if self._real.acquire(False):
-            try:
-                probe = _thread_state.probe
-            except AttributeError:
-                probe = _probe()
-            held = probe.held
+            probe = _probe()
             self._owner = probe.tid
-            if held:
-                self._note_order(probe)
-            stats = probe.lock_stats.get(self._site) or self._new_stats(probe)
-            count = stats[0] = stats[0] + 1
-            if count > _TIMED_FIRST and count & _UNTIMED_MASK:
-                held.append((self, None, None, False, stats))
-            else:
-                t_acquired = _perf_ns()
-                held.append((self, t_acquired, t_acquired, False, stats))
+            self._note_uncontended(probe, probe.held)
             return True
         return self._timed_acquire()
 
     def __exit__(self, exc_type, exc, tb):
-        try:
-            held = _thread_state.probe.held
-        except AttributeError:
-            held = _probe().held
+        held = _probe().held
         if held and held[-1][0] is self and held[-1][2] is None:
             # An untimed hold on top of the stack: nothing to record but its end.
             held.pop()
@@ -916,15 +904,15 @@ def main():
         if kind in kinds:
             plan.extend((kind, w) for w in workers_list)
 
-    records = len(tasks) * len(plan) * repeat
-    if records > MAX_TASK_RECORDS:
-        fitting = max(1, MAX_TASK_RECORDS // max(1, len(plan) * repeat))
+    planned_spans = len(tasks) * len(plan) * repeat
+    if planned_spans > _MAX_TASK_SPANS:
+        fitting = max(1, _MAX_TASK_SPANS // max(1, len(plan) * repeat))
         emitter.emit({"type": "fault", "fault": "tasks", "message": (
             "%d tasks in %d runs (%d configurations x %d repetitions) would record %d task spans; the "
             "profiler keeps every task and stops at %d, beyond which the trace no longer fits in memory. "
             "Profile a representative slice (list(%s)[:%d]), fewer worker counts or repetitions, or give "
             "each task a batch of the work." % (
-                len(tasks), len(plan) * repeat, len(plan), repeat, records, MAX_TASK_RECORDS,
+                len(tasks), len(plan) * repeat, len(plan), repeat, planned_spans, _MAX_TASK_SPANS,
                 config["tasks"], fitting))})
         return 2
 
