@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildInlinePage, createNonce, readWebviewAssets } from '../src/profiler/html-report.ts';
 import { launchChromium } from '../test/browser/chromium.ts';
+import { ensureChromium } from './ensure-test-deps.mjs';
 
 function option(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);
@@ -162,6 +163,7 @@ const dir = await mkdtemp(path.join(tmpdir(), 'conclens-bench-'));
 const htmlPath = path.join(dir, 'bench.html');
 await writeFile(htmlPath, buildInlinePage(assets, createNonce(), 'Concurrency Lens timeline benchmark', null));
 
+ensureChromium();
 const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: VIEWPORT });

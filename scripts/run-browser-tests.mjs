@@ -1,8 +1,17 @@
 // Browser tests of the standalone report in headless Chromium (playwright-core drives the
-// system /usr/bin/chromium). Builds first so the report inlines the current bundle.
+// system /usr/bin/chromium, installed first when missing). Builds first so the report inlines
+// the current bundle.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { ensureChromium } from './ensure-test-deps.mjs';
+
+try {
+  ensureChromium();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
+}
 
 const build = spawnSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);

@@ -18,7 +18,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from './vscode-server.mjs';
-import { ensureE2eDeps } from './ensure-e2e-deps.mjs';
+import { ensureE2eDeps } from './ensure-test-deps.mjs';
 
 const resultsDir = path.join(repoRoot, 'test-results');
 const verbose = process.argv.includes('--verbose');

@@ -18,7 +18,7 @@ import {
   startCodeServer,
   workbenchUrl,
 } from './vscode-server.mjs';
-import { ensureE2eDeps } from './ensure-e2e-deps.mjs';
+import { ensureE2eDeps } from './ensure-test-deps.mjs';
 
 const RESULT_TIMEOUT_MS = 240_000;
 const testsModule = path.join(repoRoot, 'out', 'test', 'integration', 'index.js');

@@ -5,7 +5,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { waitForWorkbench, runCommand, quickOpen } from '../test/e2e/workbench.mjs';
 import { launchChromium, makeScratchDir, removeScratch, repoRoot, requireBuild, startCodeServer, workbenchUrl } from './vscode-server.mjs';
-import { ensureE2eDeps } from './ensure-e2e-deps.mjs';
+import { ensureE2eDeps } from './ensure-test-deps.mjs';
 
 const output = path.join(repoRoot, 'docs', 'timeline.png');
 const FILE = 'lock_contended.py';

@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, URLSearchParams } from 'node:url';
-import { ensureE2eDeps } from './ensure-e2e-deps.mjs';
+import { ensureE2eDeps } from './ensure-test-deps.mjs';
 export { launchChromium } from './chromium.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,6 +1,8 @@
-// Makes sure the browser-hosted VS Code tier can run: code-server (cached under .vscode-test/,
-// installed offline-safe per ../shared/docs/vscode-e2e.md), Debian's chromium and ripgrep.
-// Usable as a script (exit code) and as a module (`ensureE2eDeps()` returns the cache paths).
+// Installs what the test tiers need, once, before the first tier that needs it: Debian's
+// chromium (browser, in-host and e2e tiers) and ripgrep, and the VS Code server of the
+// code-server npm package (cached under .vscode-test/, installed offline-safe per
+// ../shared/docs/vscode-e2e.md). As a script (`npm test` runs it first) it installs all of
+// it; as a module each tier asks for what it uses (`ensureChromium()`, `ensureE2eDeps()`).
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -40,10 +42,15 @@ function whichSync(command) {
   return undefined;
 }
 
-function ensureSystemPackages() {
-  const missing = [];
-  if (!existsSync(CHROMIUM_PATH)) missing.push('chromium');
-  if (!whichSync('rg')) missing.push('ripgrep');
+/** Debian packages the tiers use, each with the test that tells whether it is there. */
+const SYSTEM_PACKAGES = {
+  chromium: () => existsSync(CHROMIUM_PATH),
+  ripgrep: () => whichSync('rg') !== undefined,
+};
+
+/** Installs the missing ones among `names` with apt-get (root), or says what to install. */
+function ensureSystemPackages(names = Object.keys(SYSTEM_PACKAGES)) {
+  const missing = names.filter((name) => !SYSTEM_PACKAGES[name]());
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     throw new MissingDependencyError(`Install the system packages first: sudo apt-get install -y ${missing.join(' ')}`);
@@ -73,7 +80,13 @@ function installCodeServer() {
   writeFileSync(completeMarker, `${CODE_SERVER_VERSION}\n`);
 }
 
-/** Installs what is missing and returns the paths the runners need. */
+/** The browser tier and the timeline benchmark need Chromium only. */
+export function ensureChromium() {
+  ensureSystemPackages(['chromium']);
+  return CHROMIUM_PATH;
+}
+
+/** Installs what the VS Code tiers miss and returns the paths their runners need. */
 export function ensureE2eDeps() {
   ensureSystemPackages();
   if (!existsSync(completeMarker) || !existsSync(codeServerEntry)) {
@@ -86,9 +99,9 @@ export function ensureE2eDeps() {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const { codeServerEntry: entry } = ensureE2eDeps();
-    console.log(`code-server ready: ${entry}`);
+    console.log(`Test dependencies ready: ${CHROMIUM_PATH}, ${path.relative(repoRoot, entry)}`);
   } catch (error) {
-    console.error(error instanceof MissingDependencyError ? error.message : `ensure-e2e-deps: ${error.message}`);
+    console.error(error instanceof MissingDependencyError ? error.message : `ensure-test-deps: ${error.message}`);
     process.exit(1);
   }
 }
