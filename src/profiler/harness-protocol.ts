@@ -1,8 +1,22 @@
 /**
  * The JSON lines conclens_harness.py writes on its results descriptor, and the
- * configuration it reads on stdin. Field names match the Python side exactly.
+ * configuration it reads on stdin. Field names match the Python side exactly. The Node
+ * harness (src/profiler/node/) speaks the same protocol, with the optional fields marked Node.
  */
-import type { GilProbe, LockHolding, LockOrderEdge, PoolKind, TaskError, ThreadStack } from '../shared/trace';
+import type {
+  EventLoopUse,
+  FaultKind,
+  GcSpan,
+  GilProbe,
+  LockHolding,
+  LockOrderEdge,
+  NodeInterpreter,
+  PoolKind,
+  TaskError,
+  TaskSerialization,
+  ThreadStack,
+  WorkerStart,
+} from '../shared/trace';
 
 export interface HarnessConfig {
   root: string;
@@ -46,6 +60,14 @@ export interface HarnessTask {
   lockSpans?: [string, number, number, number, number][];
   lockEdges?: LockOrderEdge[];
   ipc?: { argsUnpickleNs: number; resultPickleNs: number; resultBytes: number };
+  /** Node. `async` runs: the in-flight slot (the timeline's sub-lane); otherwise workers follow threads. */
+  slot?: number;
+  queueWaitNs?: number;
+  gcNs?: number;
+  onLoopNs?: number;
+  serialization?: TaskSerialization;
+  heapUsedBytes?: number;
+  rssBytes?: number;
 }
 
 export interface HarnessConfiguration {
@@ -67,6 +89,9 @@ export type HarnessEvent =
       usableCpus: number;
       procAvailable: boolean;
       startMethod: string;
+      /** Node. */
+      runtime?: 'node';
+      node?: NodeInterpreter;
     }
   | { type: 'tasks'; count: number; module: string }
   | ({ type: 'config-start'; timeoutSec: number } & HarnessConfiguration)
@@ -87,10 +112,16 @@ export type HarnessEvent =
       memory: { pid: number; peakRssBytes: number | null }[];
       /** Thread runs only. */
       gilProbe?: GilProbe | null;
+      /** Node. */
+      eventLoops?: EventLoopUse[];
+      gcSpans?: GcSpan[];
+      workerStarts?: WorkerStart[];
     } & HarnessConfiguration)
   | {
       type: 'fault';
-      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks';
+      fault: Extract<FaultKind, 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'unserializable' | 'rejection' | 'open-handles' | 'not-async'>;
+      /** Node: a note that stops nothing (the profile still completes). */
+      note?: boolean;
       message: string;
       configuration?: HarnessConfiguration;
       skippedKind?: PoolKind;

@@ -10,7 +10,14 @@ export const TRACE_VERSION = 1;
 /** File name ending of saved traces; package.json `customEditors` opens them in the timeline. */
 export const TRACE_FILE_SUFFIX = '.conclens-trace.json';
 
-export type PoolKind = 'serial' | 'thread' | 'process';
+/**
+ * `async` is Node only: up to N calls in flight on one event loop. For Node, `thread` is a
+ * `worker_threads` pool and `process` a `child_process` pool.
+ */
+export type PoolKind = 'serial' | 'async' | 'thread' | 'process';
+
+/** The runtime that ran the function; absent in traces written before Node was profiled (Python). */
+export type Runtime = 'python' | 'node';
 
 export type Bottleneck =
   | 'gil'
@@ -22,6 +29,7 @@ export type Bottleneck =
   | 'imbalance'
   | 'oversubscription'
   | 'memory'
+  | 'gc'
   | 'none';
 
 export interface SourceSite {
@@ -50,10 +58,24 @@ export interface TaskDecomposition {
   samples: number;
 }
 
+/** Node: what moving a task's arguments to its worker and its result back cost. */
+export interface TaskSerialization {
+  argsBytes: number;
+  /** v8.serialize of the arguments on the harness's main thread. */
+  argsSerializeNs: number;
+  /** In the worker, right before the call: [start, end] on the trace's clock. */
+  argsDeserialize: [number, number];
+  resultBytes: number;
+  /** In the worker, right after the call. */
+  resultSerialize: [number, number];
+  resultDeserializeNs: number;
+}
+
 export interface TaskSpan {
   index: number;
   pid: number;
   tid: number;
+  /** Pool worker; for `async` runs the in-flight slot that ran the task. */
   worker: number;
   startNs: number;
   endNs: number;
@@ -61,6 +83,50 @@ export interface TaskSpan {
   coreEnd: number;
   decomposition: TaskDecomposition;
   error?: TaskError;
+  /** Node: submitted to started (waiting for a free worker or slot, and the transfer). */
+  queueWaitNs?: number;
+  /** Node: garbage-collection pauses of the task's thread inside the task (part of its CPU time). */
+  gcNs?: number;
+  /** Node `async` runs: time the task's own callbacks ran on the event loop. */
+  onLoopNs?: number;
+  /** Node thread and process runs. */
+  serialization?: TaskSerialization;
+  /** Node: the thread's V8 heap and the process's RSS when the task ended. */
+  heapUsedBytes?: number;
+  rssBytes?: number;
+}
+
+/** Node: one garbage-collection pause of a thread. */
+export interface GcSpan {
+  pid: number;
+  tid: number;
+  startNs: number;
+  endNs: number;
+  /** V8's kind: minor (scavenge), major (mark-compact), incremental, weakcb. */
+  kind: string;
+}
+
+/** Node: how busy one thread's event loop was during a run (`performance.eventLoopUtilization`). */
+export interface EventLoopUse {
+  pid: number;
+  tid: number;
+  /** Pool worker index; null for the harness's main thread. */
+  worker: number | null;
+  utilization: number;
+  activeNs: number;
+  idleNs: number;
+}
+
+/** Node: one pool worker's start-up, on the trace's clock. */
+export interface WorkerStart {
+  pid: number;
+  tid: number;
+  worker: number;
+  /** When the harness asked for it, and when it had loaded the module and was ready. */
+  spawnNs: number;
+  readyNs: number;
+  /** Of which importing the module. */
+  importNs: number;
 }
 
 export interface LockSpan {
@@ -85,6 +151,7 @@ export interface ProcessMemory {
   peakRssBytes: number | null;
 }
 
+/** Per run. For Node the pickle fields hold v8 serialization (structured clone) of the same parts. */
 export interface IpcCost {
   argsBytes: number;
   resultBytes: number;
@@ -134,6 +201,12 @@ export interface Run {
   ipc: IpcCost | null;
   /** Thread runs (absent from traces written before it existed). */
   gilProbe?: GilProbe | null;
+  /** Node: event-loop utilization of the main thread and of each worker. */
+  eventLoops?: EventLoopUse[];
+  /** Node: every garbage-collection pause of the threads that ran tasks. */
+  gcSpans?: GcSpan[];
+  /** Node pool runs: when each worker was asked for and ready (start-up is part of the wall). */
+  workerStarts?: WorkerStart[];
 }
 
 export interface LockStats {
@@ -151,7 +224,7 @@ export interface LockStats {
   holdNs: number;
   maxWaitNs: number;
   /** Wait per pool kind, to tell "serialises threads" from "private copy per process". */
-  waitNsByKind: Record<PoolKind, number>;
+  waitNsByKind: Record<'serial' | 'thread' | 'process', number> & Partial<Record<PoolKind, number>>;
 }
 
 export interface StackFrame {
@@ -199,7 +272,11 @@ export type FaultKind =
   | 'memory'
   | 'harness'
   | 'cancelled'
-  | 'output';
+  | 'output'
+  | 'unserializable'
+  | 'rejection'
+  | 'open-handles'
+  | 'not-async';
 
 export interface Fault {
   fault: FaultKind;
@@ -236,13 +313,25 @@ export interface SamplerInfo {
   cpuMs?: number;
 }
 
+export interface NodeInterpreter {
+  v8: string;
+  /** How the module was loaded: as the project loads it (package.json `type`, extension). */
+  moduleFormat: 'esm' | 'commonjs';
+  /** TypeScript: transpiled with esbuild into a temporary module with a source map. */
+  transpiled: boolean;
+}
+
 export interface ProfileTrace {
   version: typeof TRACE_VERSION;
   createdAt: string;
   target: {
     file: string;
     function: string;
-    language: 'python';
+    language: 'python' | 'javascript' | 'typescript';
+    /** Absent: Python (traces from before Node was profiled). */
+    runtime?: Runtime;
+    /** Node: the interpreter beyond its path and version. */
+    node?: NodeInterpreter;
     module: string;
     tasksExpression: string;
     taskCount: number;
