@@ -114,9 +114,47 @@ function readLines(stream: Readable, onLine: (line: string) => void): Promise<vo
   return new Promise((resolve) => lines.once('close', resolve));
 }
 
-export async function runProfile(
-  options: ProfileOptions,
-  control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
+export interface RunControl {
+  signal?: AbortSignal;
+  onProgress?: (progress: ProfileProgress) => void;
+}
+
+/**
+ * How to start a harness that speaks harness-protocol.ts. The Python one is the default;
+ * src/profiler/node/ supplies the Node one, so both share this runner, the sampler and the
+ * trace builder.
+ */
+export interface HarnessLaunch {
+  /** "Python", "Node.js": names the runtime in messages. */
+  runtimeName: string;
+  executable: string;
+  args: string[];
+  env: Record<string, string>;
+  /** What can end the interpreter at once, for the message when the function does. */
+  abruptExitCauses: string;
+  /** Fields of this runtime's harness configuration beyond HarnessConfig. */
+  config?: Record<string, unknown>;
+  language?: ProfileTrace['target']['language'];
+}
+
+function pythonLaunch(options: ProfileOptions): HarnessLaunch {
+  return {
+    runtimeName: 'Python',
+    executable: options.python,
+    args: [options.harnessPath ?? defaultHarnessPath()],
+    env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    abruptExitCauses: 'the function ended the interpreter (os._exit, a crash in C code, or the out-of-memory killer)',
+  };
+}
+
+export async function runProfile(options: ProfileOptions, control: RunControl = {}): Promise<ProfileOutcome> {
+  return runHarness(pythonLaunch(options), options, control);
+}
+
+export async function runHarness(
+  launch: HarnessLaunch,
+  options: Omit<ProfileOptions, 'python' | 'harnessPath'>,
+  control: RunControl = {},
 ): Promise<ProfileOutcome> {
   const dumpDir = mkdtempSync(path.join(os.tmpdir(), 'conclens-profile-'));
   const kinds = options.kinds ?? ['serial', 'thread', 'process'];
@@ -142,12 +180,12 @@ export async function runProfile(
   const stderr = new BoundedOutput(options.maxOutputBytes ?? 64 * 1024);
   const progress = control.onProgress ?? (() => undefined);
 
-  const child = spawn(options.python, [options.harnessPath ?? defaultHarnessPath()], {
+  const child = spawn(launch.executable, launch.args, {
     cwd: config.root,
     detached: true,
     shell: false,
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', CONCLENS_RUN_ID: options.runId ?? `${process.pid}-${Date.now()}` },
+    env: { ...process.env, ...launch.env, CONCLENS_RUN_ID: options.runId ?? `${process.pid}-${Date.now()}` },
   });
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -156,7 +194,7 @@ export async function runProfile(
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   child.stdin?.on('error', () => undefined);
-  child.stdin?.end(JSON.stringify(config));
+  child.stdin?.end(JSON.stringify({ ...config, ...launch.config }));
 
   let sampler: ProcSampler | null = null;
   let stopReason: Fault | null = null;
@@ -217,7 +255,7 @@ export async function runProfile(
           sampler = new ProcSampler(event.pid, options.sampleHz ?? 250);
           sampler.start();
         }
-        progress({ message: `Python ${event.version} started`, done: 0, total });
+        progress({ message: `${launch.runtimeName} ${event.version} started`, done: 0, total });
         break;
       }
       case 'tasks': {
@@ -239,7 +277,7 @@ export async function runProfile(
         faults.push({
           fault: event.fault,
           message: event.message,
-          fatal: event.skippedKind === undefined,
+          fatal: event.skippedKind === undefined && !event.note,
           configuration: event.configuration
             ? { kind: event.configuration.kind, workers: event.configuration.workers, repetition: event.configuration.repetition }
             : undefined,
@@ -269,7 +307,7 @@ export async function runProfile(
     if (runnerTimer) clearTimeout(runnerTimer);
     control.signal?.removeEventListener('abort', onAbort);
     rmSync(dumpDir, { recursive: true, force: true });
-    throw new Error(`could not start ${options.python}: ${ending.message}`);
+    throw new Error(`could not start ${launch.executable}: ${ending.message}`);
   }
   // Pool workers that outlived the harness (it crashed, or was killed) die with their group.
   killGroup(child, 'SIGKILL');
@@ -293,7 +331,7 @@ export async function runProfile(
     faults.push({
       fault: 'harness',
       fatal: true,
-      message: `The profiled Python process ${how}${where}: the function ended the interpreter (os._exit, a crash in C code, or the out-of-memory killer).`,
+      message: `The profiled ${launch.runtimeName} process ${how}${where}: ${launch.abruptExitCauses}.`,
       detail: stderr.text().slice(-8000),
     });
   }
@@ -303,7 +341,7 @@ export async function runProfile(
   rmSync(dumpDir, { recursive: true, force: true });
 
   const trace = buildTrace({
-    options: { ...options, kinds, repeat, timeoutSec },
+    options: { ...options, kinds, repeat, timeoutSec, language: launch.language },
     events,
     faults,
     sampler: samplerResult,

@@ -19,6 +19,7 @@ import { TRACE_VERSION } from '../shared/trace';
 import type { HarnessEvent, HarnessTask } from './harness-protocol';
 import { dedupeEdges, findCycles } from './lock-order';
 import { ThreadState, type SamplerResult, type ThreadSamples } from './sampler';
+import { decideNodeVerdict, nodeVerdictInput } from './node/verdict';
 import { decideVerdict, verdictInputFromTrace } from './verdict';
 
 export interface TraceInputs {
@@ -31,6 +32,8 @@ export interface TraceInputs {
     repeat: number;
     timeoutSec: number;
     memoryLimitBytes?: number;
+    /** Default: python. */
+    language?: ProfileTrace['target']['language'];
   };
   events: HarnessEvent[];
   faults: Fault[];
@@ -113,13 +116,14 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
     index: task.index,
     pid: task.pid,
     tid: task.tid,
-    worker: workerOf.get(`${task.pid}/${task.tid}`) ?? 0,
+    worker: task.slot ?? workerOf.get(`${task.pid}/${task.tid}`) ?? 0,
     startNs: task.start,
     endNs: task.end,
     coreStart: task.coreStart,
     coreEnd: task.coreEnd,
     decomposition: decompose(task, sampler, gilEnabled, syscallsSampled),
     ...(task.error ? { error: task.error } : {}),
+    ...nodeTaskFields(task),
   }));
   const lockSpans: LockSpan[] = event.tasks.flatMap((task) =>
     (task.lockSpans ?? []).map(([file, line, requestNs, acquiredNs, releasedNs]) => ({
@@ -171,7 +175,22 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
     ...(event.gilProbe
       ? { gilProbe: { samples: event.gilProbe.samples, medianOvershootNs: event.gilProbe.medianOvershootNs, p90OvershootNs: event.gilProbe.p90OvershootNs } }
       : {}),
+    ...(event.eventLoops ? { eventLoops: event.eventLoops } : {}),
+    ...(event.gcSpans ? { gcSpans: event.gcSpans } : {}),
+    ...(event.workerStarts ? { workerStarts: event.workerStarts } : {}),
   };
+}
+
+/** What the Node harness measures per task beyond the decomposition (absent for Python). */
+function nodeTaskFields(task: HarnessTask): Partial<TaskSpan> {
+  const fields: Partial<TaskSpan> = {};
+  if (task.queueWaitNs !== undefined) fields.queueWaitNs = task.queueWaitNs;
+  if (task.gcNs !== undefined) fields.gcNs = task.gcNs;
+  if (task.onLoopNs !== undefined) fields.onLoopNs = task.onLoopNs;
+  if (task.serialization) fields.serialization = task.serialization;
+  if (task.heapUsedBytes !== undefined) fields.heapUsedBytes = task.heapUsedBytes;
+  if (task.rssBytes !== undefined) fields.rssBytes = task.rssBytes;
+  return fields;
 }
 
 function buildLockTable(events: RunEvent[]): LockStats[] {
@@ -237,7 +256,9 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
     target: {
       file: options.file,
       function: options.function,
-      language: 'python',
+      language: options.language ?? 'python',
+      ...(hello?.runtime || (options.language && options.language !== 'python') ? { runtime: hello?.runtime ?? 'node' } : {}),
+      ...(hello?.node ? { node: hello.node } : {}),
       module: tasksEvent?.module ?? '',
       tasksExpression: options.tasks,
       taskCount: tasksEvent?.count ?? 0,
@@ -275,7 +296,7 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
     output: inputs.output,
   };
   if (runs.some((r) => r.kind !== 'serial') && serialMedian !== null) {
-    trace.verdict = decideVerdict(verdictInputFromTrace(trace));
+    trace.verdict = trace.target.runtime === 'node' ? decideNodeVerdict(nodeVerdictInput(trace)) : decideVerdict(verdictInputFromTrace(trace));
   }
   return trace;
 }
