@@ -45,21 +45,21 @@ export interface VerdictInput {
   memoryFault: boolean;
 }
 
-const MIN_NOISE = 0.05;
+export const MIN_NOISE = 0.05;
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Relative spread (max−min)/median of one configuration's repetitions. */
-function spread(walls: number[]): number {
+export function spread(walls: number[]): number {
   return walls.length < 2 ? 0 : (Math.max(...walls) - Math.min(...walls)) / median(walls);
 }
 
-const pct = (share: number): string => `${Math.round(share * 100)}%`;
-const times = (speedup: number): string => `${speedup.toFixed(2)}x`;
+export const pct = (share: number): string => `${Math.round(share * 100)}%`;
+export const times = (speedup: number): string => `${speedup.toFixed(2)}x`;
 const label = (c: { kind: PoolKind; workers: number }): string => (c.kind === 'serial' ? 'serial' : `${c.kind} x${c.workers}`);
 const site = (s: SourceSite): string => `${s.file}:${s.line}`;
 
