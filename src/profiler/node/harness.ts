@@ -15,7 +15,7 @@ import type { PoolKind, TaskError } from '../../shared/trace';
 import { emitEvent } from './emitter';
 import { GcRecorder } from './gc-recorder';
 import { MainThreadRunner } from './main-thread-runs';
-import { describeError } from './measured-call';
+import { cloneFailure, describeError } from './measured-call';
 import { runPool } from './pool-runs';
 import type { NodeHarnessConfig } from './protocol';
 import { evaluateTasks } from './tasks';
@@ -142,7 +142,7 @@ async function main(): Promise<number> {
     try {
       v8.serialize(tasks[unsendable]);
     } catch (thrown) {
-      reason = describeError(thrown).message;
+      reason = cloneFailure(thrown).message;
     }
     for (const skippedKind of ['thread', 'process'] as const) {
       if (!kinds.includes(skippedKind)) continue;
@@ -151,7 +151,7 @@ async function main(): Promise<number> {
         type: 'fault',
         fault: 'unserializable',
         skippedKind,
-        message: `${skippedKind === 'thread' ? 'worker threads' : 'child processes'} cannot receive the arguments of task ${unsendable}: ${reason} (only data that structured clone copies can cross: no functions, sockets or class instances with private state).`,
+        message: `${skippedKind === 'thread' ? 'worker threads' : 'child processes'} cannot receive the arguments of task ${unsendable} (${reason}): only data that structured clone copies can cross, no functions, sockets or class instances with private state.`,
       });
     }
     break;
@@ -193,7 +193,7 @@ async function main(): Promise<number> {
             fault: 'open-handles',
             note: true,
             configuration,
-            message: `the tasks of ${label} left ${left.map(([type, n]) => `${n} ${type}`).join(', ')} on the event loop after they settled (timers, sockets or servers they started and never closed); they keep running during the later configurations, which distorts them.`,
+            message: `the tasks of ${label} left ${left.map(([type, n]) => `${n} ${type}${n > 1 ? 's' : ''}`).join(', ')} on the event loop after they settled (timers, sockets or servers they started and never closed); they keep running during the later configurations, which distorts them.`,
           });
         }
         if (kind === 'serial' && !run.returnedPromise && kinds.includes('async') && !noted.has('not-async')) {

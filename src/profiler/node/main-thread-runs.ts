@@ -66,6 +66,9 @@ export class MainThreadRunner {
     const loopBefore = performance.eventLoopUtilization();
     this.post({ type: 'arm', configuration, timeoutMs: timeoutSec * 1000 });
     process.exit = ((code?: number) => this.exitFromTask(configuration, code)) as typeof process.exit;
+    // The loop ran dry with tasks still pending: nothing left could ever settle their promises.
+    const stranded = (): void => this.stranded(configuration);
+    process.once('beforeExit', stranded);
     let outcome: { tasks: HarnessTask[]; returnedPromise: boolean };
     const start = nowNs();
     let end: number;
@@ -73,6 +76,7 @@ export class MainThreadRunner {
       outcome = configuration.kind === 'serial' ? await this.serial(fn, tasks) : await this.async(fn, tasks, configuration.workers);
       end = nowNs();
     } finally {
+      process.off('beforeExit', stranded);
       process.exit = this.realExit;
       Atomics.add(this.shared, 0, 1);
       this.post({ type: 'disarm' });
@@ -101,13 +105,27 @@ export class MainThreadRunner {
     Atomics.store(this.shared, 1 + slot, task);
   }
 
+  private pendingTasks(): string {
+    const tasks = [...this.shared.subarray(1)].filter((t) => t >= 0).sort((a, b) => a - b);
+    return `task${tasks.length > 1 ? 's' : ''} ${tasks.join(', ') || '?'}`;
+  }
+
   private exitFromTask(configuration: HarnessConfiguration, code: number | undefined): never {
-    const tasks = [...this.shared.subarray(1)].filter((t) => t >= 0);
     emitEvent(this.resultsFd, {
       type: 'fault',
       fault: 'crash',
       configuration,
-      message: `task ${tasks.join(', ') || '?'} called process.exit(${code ?? ''}) during ${configuration.label}: a function that ends the process cannot be profiled; stopped.`,
+      message: `${this.pendingTasks()} called process.exit(${code ?? ''}) during ${configuration.label}: a function that ends the process cannot be profiled; stopped.`,
+    });
+    return this.realExit(3);
+  }
+
+  private stranded(configuration: HarnessConfiguration): never {
+    emitEvent(this.resultsFd, {
+      type: 'fault',
+      fault: 'timeout',
+      configuration,
+      message: `${this.pendingTasks()} of ${configuration.label} returned a promise that can never settle: nothing that could settle it (a timer, a socket, a pending callback) was left on the event loop; stopped.`,
     });
     return this.realExit(3);
   }

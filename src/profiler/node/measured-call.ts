@@ -86,3 +86,11 @@ export async function measuredCall(probe: ThreadProbe, fn: UserFunction, args: u
   if (error) record.error = error;
   return { record, result, returnedPromise };
 }
+
+/** Why a value could not be serialized, in one short line (V8 quotes a function's whole source). */
+export function cloneFailure(thrown: unknown): TaskError {
+  const error = describeError(thrown);
+  const firstLine = error.message.split('\n')[0];
+  const message = firstLine.length > 120 || firstLine !== error.message ? `${firstLine.slice(0, 100)}… could not be cloned` : firstLine.replace(/\.$/, '');
+  return { type: 'DataCloneError', message, traceback: error.traceback };
+}

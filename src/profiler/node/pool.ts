@@ -111,7 +111,9 @@ export class WorkerPool {
 
   /** Tasks running right now, by worker (for a timeout's report). */
   running(): { worker: number; pid: number; task: number; sentNs: number }[] {
-    return this.slots.flatMap((s) => (s.busyWith ? [{ worker: s.index, pid: s.endpoint.pid, task: s.busyWith.pending.index, sentNs: s.busyWith.sentNs }] : []));
+    return this.slots
+      .flatMap((s) => (s.busyWith ? [{ worker: s.index, pid: s.endpoint.pid, task: s.busyWith.pending.index, sentNs: s.busyWith.sentNs }] : []))
+      .sort((a, b) => a.task - b.task);
   }
 
   starts(): WorkerStart[] {

@@ -81,10 +81,26 @@ export async function runNodeProfile(options: NodeProfileOptions, control: RunCo
 function notLoaded(options: NodeProfileOptions, kinds: PoolKind[], language: 'typescript' | 'javascript', message: string): ProfileOutcome {
   const trace = buildTrace({
     options: { ...options, kinds, repeat: options.repeat ?? 3, timeoutSec: options.timeoutSec ?? 60, language },
-    events: [],
+    // Nothing ran: the interpreter is described from the lookup instead of its own hello.
+    events: [
+      {
+        type: 'hello',
+        pid: process.pid,
+        python: options.node,
+        version: options.nodeVersion,
+        implementation: 'node',
+        freeThreadedBuild: false,
+        gilEnabled: false,
+        usableCpus: os.availableParallelism(),
+        procAvailable: true,
+        startMethod: '',
+        runtime: 'node',
+      },
+    ],
     faults: [{ fault: 'import', fatal: true, message }],
     sampler: null,
     output: { stdout: '', stderr: '', droppedBytes: 0 },
   });
+  trace.sampler.unavailable = [];
   return { trace, completed: false, message };
 }

@@ -35,6 +35,9 @@ export interface NodeConfig {
 }
 
 export interface NodeVerdictInput {
+  /** Tasks that failed in any run, and the first failure: a failing run measures the failure, not the work. */
+  failedTasks: number;
+  firstFailure: string | null;
   cpusUsable: number;
   serialWalls: number[];
   serialShares: NodeShares;
@@ -138,6 +141,17 @@ function decideSerial(input: NodeVerdictInput, scored: Scored[], best: Scored | 
 }
 
 export function decideNodeVerdict(input: NodeVerdictInput): Verdict {
+  if (input.failedTasks > 0) {
+    return {
+      recommendation: 'serial',
+      workers: 1,
+      bottleneck: 'none',
+      confidence: 'low',
+      summary: `No comparison: ${input.failedTasks} task run${input.failedTasks > 1 ? 's' : ''} failed (first: ${input.firstFailure}); a speedup of failing tasks would time the failure, not the work. Fix them or profile tasks that succeed.`,
+      speedups: {},
+      withinNoise: true,
+    };
+  }
   const serialMedian = median(input.serialWalls);
   const serialNoise = spread(input.serialWalls);
   const busyMachine = input.serialShares.runq >= 0.2;
@@ -276,7 +290,10 @@ export function nodeVerdictInput(trace: ProfileTrace): NodeVerdictInput {
       finishSpreadShare: median(runs.map((r) => r.totals.finishSpreadNs / r.wallNs)),
     };
   });
+  const failed = trace.runs.flatMap((r) => r.tasks).filter((t) => t.error);
   return {
+    failedTasks: failed.length,
+    firstFailure: failed[0]?.error ? `${failed[0].error.type}: ${failed[0].error.message.split('\n')[0].slice(0, 160)}` : null,
     cpusUsable: trace.host.cpusUsable,
     serialWalls: trace.runs.filter((r) => r.kind === 'serial').map((r) => r.wallNs),
     serialShares: sharesOf(trace.runs.filter((r) => r.kind === 'serial')),

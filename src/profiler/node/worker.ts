@@ -10,7 +10,7 @@ import v8 from 'node:v8';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import type { TaskError } from '../../shared/trace';
 import { GcRecorder } from './gc-recorder';
-import { describeError, measuredCall, type UserFunction } from './measured-call';
+import { cloneFailure, describeError, measuredCall, type UserFunction } from './measured-call';
 import type { FromWorker, TaskMessage, ToWorker, WorkerInit } from './protocol';
 import { nowNs, peakRssBytes, ThreadProbe } from './thread-probe';
 import { exportedFunction, importExports } from './user-module';
@@ -66,7 +66,7 @@ async function runTask(message: TaskMessage): Promise<void> {
   try {
     payload = v8.serialize(outcome.result);
   } catch (thrown) {
-    const error = describeError(thrown);
+    const error = cloneFailure(thrown);
     outcome.record.error ??= { ...error, message: `the result cannot be sent back from the worker: ${error.message}` };
   }
   send({ type: 'result', record: outcome.record, receivedNs, argsDeserialize: [receivedNs, deserialized], resultSerialize: [serializeStart, nowNs()], payload });
