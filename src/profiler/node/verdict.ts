@@ -104,14 +104,15 @@ function poolCost(config: Scored, input: NodeVerdictInput): { bottleneck: Bottle
 
 function asyncStall(config: Scored, input: NodeVerdictInput): string {
   return input.serialShares.waiting < WAITING
-    ? `Async stays at ${times(config.speedup)}: the tasks compute rather than wait (the event loop was busy ${pct(1 - input.serialShares.waiting)} of the serial run), and one event loop runs one callback at a time.`
+    ? `Async reaches only ${times(config.speedup)} ${where(config)}: the tasks compute rather than wait (the event loop was busy ${pct(1 - input.serialShares.waiting)} of the serial run), and one event loop runs one callback at a time.`
     : `Async reaches only ${times(config.speedup)} ${where(config)}.`;
 }
 
-function decideSerial(input: NodeVerdictInput, scored: Scored[], best: Scored | undefined, serialMedian: number, notes: string[]): Omit<Verdict, 'speedups' | 'confidence'> & { busy: boolean } {
+/** `candidates`: the configurations worth recommending (more than one worker, unless none has). */
+function decideSerial(input: NodeVerdictInput, candidates: Scored[], best: Scored | undefined, serialMedian: number, notes: string[]): Omit<Verdict, 'speedups' | 'confidence'> {
   const parts: string[] = [];
   let bottleneck: Bottleneck = 'none';
-  const bestPool = scored.filter((c) => c.kind !== 'async').sort((a, b) => b.speedup - a.speedup)[0];
+  const bestPool = candidates.filter((c) => c.kind !== 'async').sort((a, b) => b.speedup - a.speedup)[0];
   if (bestPool) {
     const cost = poolCost(bestPool, input);
     const tiny = bestPool.meanTaskNs < 1e6;
@@ -126,7 +127,7 @@ function decideSerial(input: NodeVerdictInput, scored: Scored[], best: Scored | 
       parts.push(`${POOL_NAMES[bestPool.kind]} reach only ${times(bestPool.speedup)} ${where(bestPool)}.`);
     }
   }
-  const bestAsync = scored.filter((c) => c.kind === 'async').sort((a, b) => b.speedup - a.speedup)[0];
+  const bestAsync = candidates.filter((c) => c.kind === 'async').sort((a, b) => b.speedup - a.speedup)[0];
   if (bestAsync) parts.push(asyncStall(bestAsync, input));
   if (input.memoryFault) bottleneck = 'memory';
   const bestText = best ? ` (best: ${best.kind} x${best.workers} at ${times(best.speedup)}${best.speedup > 1 - best.noise ? ', within noise of serial' : ''})` : '';
@@ -136,7 +137,6 @@ function decideSerial(input: NodeVerdictInput, scored: Scored[], best: Scored | 
     bottleneck,
     summary: [`Serial: nothing beats calling the function one task after another${bestText}.`, ...parts, ...notes].join(' '),
     withinNoise: best ? best.speedup > 1 - best.noise : false,
-    busy: false,
   };
 }
 
@@ -171,7 +171,7 @@ export function decideNodeVerdict(input: NodeVerdictInput): Verdict {
   if (input.serialShares.gc >= HEAVY_SHARE) notes.push(`Garbage collection takes ${pct(input.serialShares.gc)} of serial task time: allocating less would help every pool.`);
 
   if (!best || best.speedup < 1 + best.noise) {
-    const serial = decideSerial(input, scored, best, serialMedian, notes);
+    const serial = decideSerial(input, candidates, best, serialMedian, notes);
     return {
       recommendation: serial.recommendation,
       workers: serial.workers,
@@ -200,12 +200,12 @@ export function decideNodeVerdict(input: NodeVerdictInput): Verdict {
     } else if (input.serialShares.waiting >= WAITING) {
       bottleneck = 'io';
     }
-    const otherPool = scored.filter((c) => c.kind !== chosen.kind && c.kind !== 'async').sort((a, b) => b.speedup - a.speedup)[0];
+    const otherPool = candidates.filter((c) => c.kind !== chosen.kind && c.kind !== 'async').sort((a, b) => b.speedup - a.speedup)[0];
     if (otherPool) {
       const otherCost = poolCost(otherPool, input);
       parts.push(`${POOL_NAMES[otherPool.kind]} reach ${times(otherPool.speedup)}${otherCost ? `; ${otherCost.text}` : ''}.`);
     }
-    const bestAsync = scored.filter((c) => c.kind === 'async').sort((a, b) => b.speedup - a.speedup)[0];
+    const bestAsync = candidates.filter((c) => c.kind === 'async').sort((a, b) => b.speedup - a.speedup)[0];
     if (bestAsync) parts.push(asyncStall(bestAsync, input));
   }
   const oversubscribed = scored.filter((c) => c.kind === chosen.kind && c.kind !== 'async' && c.workers > input.cpusUsable && c.speedup < chosen.speedup * (1 - chosen.noise));
@@ -221,7 +221,7 @@ export function decideNodeVerdict(input: NodeVerdictInput): Verdict {
   if (bottleneck === 'none' && chosen.kind !== 'async' && chosen.workers >= input.cpusUsable) bottleneck = 'cpu';
   if (input.memoryFault) bottleneck = 'memory';
   parts.push(...notes);
-  const runnerUp = scored.filter((c) => c.kind !== chosen.kind).sort((a, b) => b.speedup - a.speedup)[0];
+  const runnerUp = candidates.filter((c) => c.kind !== chosen.kind).sort((a, b) => b.speedup - a.speedup)[0];
   const margin = runnerUp ? chosen.speedup / runnerUp.speedup - 1 : chosen.speedup - 1;
   const withinNoise = margin < chosen.noise;
   if (withinNoise && runnerUp) parts.push(`${runnerUp.kind} x${runnerUp.workers} (${times(runnerUp.speedup)}) is within noise (±${pct(chosen.noise)}).`);

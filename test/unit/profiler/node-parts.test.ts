@@ -44,7 +44,7 @@ void test('verdict: CPU-bound: worker threads at the core count; processes and a
   ]));
   assert.equal(verdict.recommendation, 'thread');
   assert.equal(verdict.bottleneck, 'cpu');
-  assert.match(verdict.summary, /^Worker threads: 1\.9\dx at 2 workers \(9\d% efficient\)\. Child processes reach 1\.7\dx\. Async stays at 1\.00x: the tasks compute rather than wait/);
+  assert.match(verdict.summary, /^Worker threads: 1\.9\dx at 2 workers \(9\d% efficient\)\. Child processes reach 1\.7\dx\. Async reaches only 1\.00x with 2 in flight on the event loop: the tasks compute rather than wait/);
 });
 
 void test('verdict: a big argument per task with trivial work: serial, bottleneck ipc, with the size and the copy time', () => {
