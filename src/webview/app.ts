@@ -110,7 +110,7 @@ export class TimelineApp {
       el('div', { className: 'views' }, [this.scaling, this.locks]),
       el('h2', { text: 'Timeline' }),
       this.toolbar(model),
-      this.legend(),
+      this.legend(model.header.target.runtime === 'node'),
       this.timeline.root,
       this.summary,
       this.rangeText,
@@ -180,8 +180,10 @@ export class TimelineApp {
     ]);
   }
 
-  private legend(): HTMLElement {
-    const items = STATES.map((state) => {
+  /** The states this runtime measures: no GIL or instrumented locks in Node, no GC or serialization split in Python. */
+  private legend(node: boolean): HTMLElement {
+    const measured = node ? STATES.filter((s) => s !== 'gilWait' && s !== 'lockWait') : STATES.filter((s) => s !== 'gc' && s !== 'serialization');
+    const items = measured.map((state) => {
       const swatch = el('span', { className: 'swatch' });
       swatch.style.background = `var(${cssVariable(state)})`;
       return el('li', {}, [swatch, STATE_LABELS[state]]);

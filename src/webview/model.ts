@@ -141,6 +141,8 @@ class LaneBuilder {
     readonly pid: number,
     readonly tid: number,
     private readonly origin: number,
+    /** Node `async` runs: the in-flight slot this lane shows (tasks of one thread interleave). */
+    readonly slot: number | null = null,
   ) {}
 
   /** Appends task `i` of a packed chunk. */
@@ -148,12 +150,16 @@ class LaneBuilder {
     const d = packed.data;
     const o = i * TASK_STRIDE;
     const n = this.taskStart.length;
-    const start = d[o + 4]! - this.origin;
-    const end = Math.max(start, d[o + 5]! - this.origin);
+    // A Node pool worker copies the arguments in right before the call and the result out
+    // right after: the bar covers both, as the worker's time.
+    const copyIn = d[o + 17]! || 0;
+    const copyOut = d[o + 18]! || 0;
+    const start = d[o + 4]! - this.origin - copyIn;
+    const end = Math.max(start, d[o + 5]! - this.origin + copyOut);
     if (n > 0 && start < this.taskStart.data[n - 1]!) this.tasksSorted = false;
     this.taskStart.push(start);
     this.taskEnd.push(end);
-    stateDurationsOf(end - start, d[o + 8]!, d[o + 9]!, d[o + 11]!, d[o + 12]!, d[o + 13]!, d[o + 14]!, this.scratch, 0);
+    stateDurationsOf(end - start, d[o + 8]!, d[o + 9]!, d[o + 11]!, d[o + 12]!, d[o + 13]!, d[o + 14]!, this.scratch, 0, d[o + 16]! || 0, copyIn + copyOut);
     for (let k = 0; k < STATE_COUNT; k++) this.taskStates.push(this.scratch[k]!);
     this.taskInts.push(d[o]!);
     this.taskInts.push(d[o + 3]!);
@@ -253,7 +259,7 @@ function sortOrder(keys: Float64Array, n: number, sorted: boolean): Uint32Array 
 
 interface RunBuilder {
   header: RunHeader;
-  /** pid → tid → lane. */
+  /** pid → tid (or, for Node async runs, -1 - slot) → lane. */
   threads: Map<number, Map<number, LaneBuilder>>;
   samples: CoreSample[];
   taskCount: number;
@@ -328,7 +334,11 @@ export class TraceAssembler {
     checkPacked(packed.data, packed.count, TASK_STRIDE, 'task');
     const errors = new Map(packed.errors.map((e) => [e.at, e.error]));
     const d = packed.data;
-    for (let i = 0; i < packed.count; i++) this.lane(run, d[i * TASK_STRIDE + 1]!, d[i * TASK_STRIDE + 2]!).addTask(packed, i, errors.get(i));
+    const bySlot = run.header.kind === 'async';
+    for (let i = 0; i < packed.count; i++) {
+      const o = i * TASK_STRIDE;
+      this.lane(run, d[o + 1]!, d[o + 2]!, bySlot ? d[o + 3]! : null).addTask(packed, i, errors.get(i));
+    }
     run.taskCount += packed.count;
   }
 
@@ -346,26 +356,47 @@ export class TraceAssembler {
   }
 
   /** Keyed by number, not by a "pid/tid" string: this runs once per span. */
-  private lane(run: RunBuilder, pid: number, tid: number): LaneBuilder {
+  private lane(run: RunBuilder, pid: number, tid: number, slot: number | null = null): LaneBuilder {
     let threads = run.threads.get(pid);
     if (!threads) run.threads.set(pid, (threads = new Map()));
-    let lane = threads.get(tid);
-    if (!lane) threads.set(tid, (lane = new LaneBuilder(pid, tid, run.header.startNs)));
+    const key = slot === null ? tid : -1 - slot;
+    let lane = threads.get(key);
+    if (!lane) threads.set(key, (lane = new LaneBuilder(pid, tid, run.header.startNs, slot)));
     return lane;
   }
 }
 
+/** How busy a Node thread's event loop was in the run, for its lane label. */
+function loopText(header: RunHeader, tid: number): string {
+  const loop = header.eventLoops?.find((l) => l.tid === tid);
+  return loop ? ` · event loop ${Math.round(loop.utilization * 100)}% busy` : '';
+}
+
+function laneLabel(header: RunHeader, lane: LaneBuilder, workers: Set<number>): string {
+  if (!header.eventLoops) return `tid ${lane.tid}${workers.size === 1 ? ` · worker ${[...workers][0]}` : ''}`;
+  const worker = [...workers][0];
+  if (lane.slot !== null) return `event loop · call slot ${lane.slot}${lane.slot === 0 ? loopText(header, lane.tid) : ''}`;
+  if (header.kind === 'thread' && worker !== undefined) return `worker thread ${worker} · tid ${lane.tid}${loopText(header, lane.tid)}`;
+  if (header.kind === 'process' && worker !== undefined) return `child process ${worker} · pid ${lane.pid}${loopText(header, lane.tid)}`;
+  return `main thread · tid ${lane.tid}${loopText(header, lane.tid)}`;
+}
+
 function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
   const { header } = run;
-  const threads = [...run.threads.values()].flatMap((byTid) => [...byTid.values()]).sort((a, b) => a.pid - b.pid || a.tid - b.tid);
+  // Node pool runs: the main thread runs no task, but its event loop dispatches them; it gets a lane too.
+  const main = header.eventLoops?.find((loop) => loop.worker === null);
+  if (main && !run.threads.get(main.pid)?.has(main.tid) && header.kind !== 'async') {
+    const threads = run.threads.get(main.pid) ?? new Map<number, LaneBuilder>();
+    run.threads.set(main.pid, threads);
+    threads.set(main.tid, new LaneBuilder(main.pid, main.tid, header.startNs));
+  }
+  const threads = [...run.threads.values()].flatMap((byTid) => [...byTid.values()]).sort((a, b) => a.pid - b.pid || a.tid - b.tid || (a.slot ?? 0) - (b.slot ?? 0));
   const laneIds: number[] = [];
   const processes = new Map<number, ProcessInfo>();
   for (const t of threads) {
     const laneId = lanes.length;
     const tasks = t.tasks();
-    const workers = new Set(tasks.worker);
-    const workerText = workers.size === 1 ? ` · worker ${[...workers][0]}` : '';
-    lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: `tid ${t.tid}${workerText}`, tasks, locks: t.locks() });
+    lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: laneLabel(header, t, new Set(tasks.worker)), tasks, locks: t.locks() });
     laneIds.push(laneId);
     let proc = processes.get(t.pid);
     if (!proc) processes.set(t.pid, (proc = { pid: t.pid, peakRssBytes: null, firstNs: Infinity, lastNs: -Infinity, lanes: [] }));

@@ -38,9 +38,11 @@ export function scalingChart(header: TraceHeader, palette: Palette): HTMLElement
   svg.append('text').attr('x', (M.left + W - M.right) / 2).attr('y', H - 4).attr('text-anchor', 'middle').text('workers');
   svg.append('line').attr('class', 'ideal').attr('x1', x(0)).attr('y1', y(0)).attr('x2', x(maxWorkers)).attr('y2', y(maxWorkers));
   const colours: Record<string, string> = { thread: palette.states.running, process: palette.states.io };
+  // Node: several calls in flight on one event loop, drawn against their count like workers.
+  if (points.some((p) => p.kind === 'async')) colours.async = palette.states.serialization;
   const speedLine = line<ScalingPoint>().x((p) => x(p.workers)).y((p) => y(p.medianSpeedup));
   const efficiencyLine = line<ScalingPoint>().x((p) => x(p.workers)).y((p) => yEfficiency(p.efficiency));
-  for (const kind of ['thread', 'process'] as const) {
+  for (const kind of ['async', 'thread', 'process'] as const) {
     const series = points.filter((p) => p.kind === kind);
     if (series.length === 0) continue;
     const colour = colours[kind]!;
@@ -72,7 +74,7 @@ export function scalingChart(header: TraceHeader, palette: Palette): HTMLElement
   for (const [kind, colour] of Object.entries(colours)) {
     const swatch = el('span', { className: 'swatch' });
     swatch.style.background = colour;
-    legend.append(el('li', {}, [swatch, `${kind} pool: speedup (solid), efficiency (dotted, right axis)`]));
+    legend.append(el('li', {}, [swatch, `${kind === 'async' ? 'async (calls in flight)' : `${kind} pool`}: speedup (solid), efficiency (dotted, right axis)`]));
   }
   legend.append(el('li', { text: 'dashed: ideal (speedup = workers); bars: spread of repetitions' }));
   section.append(legend);

@@ -27,6 +27,8 @@ const STATE_VARIABLES: Record<TaskState, string> = {
   lockWait: '--cl-lock-wait',
   io: '--cl-io',
   blocked: '--cl-blocked',
+  gc: '--cl-gc',
+  serialization: '--cl-serialization',
 };
 
 export function readPalette(element: Element = document.body): Palette {

@@ -654,7 +654,7 @@ export class Timeline {
       const i = hit.task;
       const wall = tasks.end[i]! - tasks.start[i]!;
       const lines = [
-        `Task ${tasks.index[i]} · ${run.header.kind} pool, worker ${tasks.worker[i]}`,
+        `Task ${tasks.index[i]} · ${run.header.kind === 'async' ? `async, call slot ${tasks.worker[i]}` : `${run.header.kind} pool, worker ${tasks.worker[i]}`}`,
         `pid ${hit.lane.pid} · tid ${hit.lane.tid} · core ${tasks.coreStart[i]} → ${tasks.coreEnd[i]}`,
         `start ${formatMs(tasks.start[i]!)} · end ${formatMs(tasks.end[i]!)}`,
         `wall ${formatMs(wall)}`,

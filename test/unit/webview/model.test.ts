@@ -34,8 +34,8 @@ void test('splits task time by state and keeps the parts equal to the wall time'
   ]);
   const tasks = modelOf(t).lanes[0]!.tasks;
   const of = (i: number) => Object.fromEntries(STATES.map((s, k) => [s, tasks.states[i * STATE_COUNT + k]]));
-  assert.deepEqual(of(0), { running: 4e6, runqueue: 1e6, gilWait: 1e6, lockWait: 2e6, io: 1e6, blocked: 1e6 });
-  assert.deepEqual(of(1), { running: 4e6, runqueue: 0, gilWait: 0, lockWait: 1e6, io: 0, blocked: 5e6 }, 'unsampled blocked time stays visible');
+  assert.deepEqual(of(0), { running: 4e6, runqueue: 1e6, gilWait: 1e6, lockWait: 2e6, io: 1e6, blocked: 1e6, gc: 0, serialization: 0 });
+  assert.deepEqual(of(1), { running: 4e6, runqueue: 0, gilWait: 0, lockWait: 1e6, io: 0, blocked: 5e6, gc: 0, serialization: 0 }, 'unsampled blocked time stays visible');
   const over = of(2);
   assert.ok(Math.abs(Object.values(over).reduce((a, b) => a + b, 0) - wall) < 1, 'noisy parts are scaled to the wall time');
   assert.ok(Math.abs(over.running! / over.runqueue! - 3) < 1e-9);
@@ -110,7 +110,7 @@ void test('packed chunks of the wrong size are refused', () => {
   assembler.accept(begin!);
   assert.throws(
     () => assembler.accept({ type: 'traceChunk', streamId: 1, runIndex: 0, tasks: { count: 2, data: new Float64Array(5), errors: [] } }),
-    /Float64Array of 16 numbers per span/,
+    /Float64Array of 19 numbers per span/,
   );
   const locks = packLocks([lockSpan(1, 0, 1, 2)]);
   locks.data[5] = 3;
