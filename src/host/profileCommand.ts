@@ -2,12 +2,16 @@
  * "Profile Function Under Pools": picks the top-level function (cursor or arguments), asks for
  * the tasks expression, finds the interpreter, runs the profiler with a cancellable progress
  * notification, saves the trace and opens it in the timeline. Refused in Restricted Mode:
- * profiling imports the module and calls the function, i.e. runs workspace code.
+ * profiling imports the module and calls the function, i.e. runs workspace code. Python files
+ * run under the Python harness, JavaScript and TypeScript files (exported functions) under
+ * the Node one (see nodeFunctions.ts).
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
 import { formatProfileTable, readTasksComment, runProfile, verdictHeadline, type ProfileOutcome } from '../profiler/index';
+import { runNodeProfile } from '../profiler/node/profile';
 import { BuiltinCommands } from './commands';
+import { isNodeDocument, nodeTarget, resolveNodeInterpreter } from './nodeFunctions';
 import { readProfilerSettings } from './profilerSettings';
 import { enclosingFunction, topLevelFunctions } from './pythonFunctions';
 import { resolvePythonInterpreter } from './pythonInterpreter';
@@ -40,17 +44,32 @@ function refuse(reason: string): ProfileResult {
   return { status: 'refused', reason };
 }
 
-async function target(args: ProfileArgs): Promise<{ document: vscode.TextDocument; name: string; line: number } | { refusal: string }> {
+interface Target {
+  document: vscode.TextDocument;
+  name: string;
+  line: number;
+  /** Profiled under Node (a JavaScript or TypeScript file). */
+  node: boolean;
+}
+
+function nodeFunctionTarget(document: vscode.TextDocument, pick: { name: string } | { line: number }): Target | { refusal: string } {
+  const found = nodeTarget(document, pick);
+  return 'refusal' in found ? found : { document, name: found.name, line: found.line, node: true };
+}
+
+async function target(args: ProfileArgs): Promise<Target | { refusal: string }> {
   if (args.uri !== undefined) {
     if (typeof args.functionName !== 'string') return { refusal: 'Concurrency Lens: the profile command needs a functionName along with the uri.' };
     const uri = typeof args.uri === 'string' ? vscode.Uri.parse(args.uri) : args.uri;
     const document = await vscode.workspace.openTextDocument(uri);
+    if (isNodeDocument(document)) return nodeFunctionTarget(document, { name: args.functionName });
     const found = topLevelFunctions(document.getText()).find((f) => f.name === args.functionName);
     if (!found) return { refusal: `Concurrency Lens: ${path.basename(uri.fsPath)} has no top-level function named ${args.functionName}.` };
-    return { document, name: found.name, line: found.line };
+    return { document, name: found.name, line: found.line, node: false };
   }
   const editor = vscode.window.activeTextEditor;
-  if (!editor || editor.document.languageId !== 'python') return { refusal: 'Concurrency Lens: put the cursor in a Python function to profile it.' };
+  if (editor && isNodeDocument(editor.document)) return nodeFunctionTarget(editor.document, { line: editor.selection.active.line });
+  if (!editor || editor.document.languageId !== 'python') return { refusal: 'Concurrency Lens: put the cursor in a Python, JavaScript or TypeScript function to profile it.' };
   const found = enclosingFunction(editor.document.getText(), editor.selection.active.line);
   if (!found) return { refusal: 'Concurrency Lens: put the cursor inside a top-level Python function (a `def` at module level) to profile it.' };
   if (found.kind === 'method') {
@@ -63,8 +82,22 @@ async function target(args: ProfileArgs): Promise<{ document: vscode.TextDocumen
       refusal: `Concurrency Lens: ${found.name} is defined inside ${found.outer}. A process pool can only run a module-level function (it is pickled by name); move it to module level to profile it.`,
     };
   }
-  return { document: editor.document, name: found.name, line: found.line };
+  return { document: editor.document, name: found.name, line: found.line, node: false };
 }
+
+/** What the tasks prompt says for each runtime. */
+const TASKS_PROMPT = {
+  python: {
+    prompt: 'Tasks: a Python expression, evaluated in the module, giving an iterable of tasks (a tuple is positional arguments, a dict keyword arguments, anything else one argument).',
+    placeHolder: 'e.g. [(1, 60000)] * 8',
+    language: 'Python',
+  },
+  node: {
+    prompt: "Tasks: a JavaScript expression, evaluated with the module's exports in scope, giving an iterable of tasks (an array is the arguments, anything else one argument).",
+    placeHolder: 'e.g. Array.from({ length: 8 }, (_, i) => i)',
+    language: 'JavaScript',
+  },
+};
 
 export async function profileFunction(
   args: ProfileArgs | undefined,
@@ -79,35 +112,48 @@ export async function profileFunction(
   }
   const found = await target(args ?? {});
   if ('refusal' in found) return refuse(found.refusal);
-  const { document, name } = found;
+  const { document, name, node } = found;
   const folder = vscode.workspace.getWorkspaceFolder(document.uri);
-  if (document.uri.scheme !== 'file' || !folder) return refuse('Concurrency Lens: only a Python file saved inside a workspace folder can be profiled (its module is imported relative to the folder).');
+  if (document.uri.scheme !== 'file' || !folder) return refuse('Concurrency Lens: only a file saved inside a workspace folder can be profiled (its module is imported relative to the folder).');
   // The profiled interpreter imports the file from disk.
   if (document.isDirty && !(await document.save())) return refuse(`Concurrency Lens: ${path.basename(document.uri.fsPath)} could not be saved; profiling runs the file on disk.`);
   const file = path.relative(folder.uri.fsPath, document.uri.fsPath).split(path.sep).join('/');
 
   const remembered = context.workspaceState.get<string>(tasksKey(file, name));
+  const ask = TASKS_PROMPT[node ? 'node' : 'python'];
+  const commented = node ? nodeTarget(document, { name }) : null;
   const tasks =
     args?.tasks ??
     (await vscode.window.showInputBox({
       title: `Profile ${name} under pools`,
-      prompt: 'Tasks: a Python expression, evaluated in the module, giving an iterable of tasks (a tuple is positional arguments, a dict keyword arguments, anything else one argument).',
-      value: remembered ?? readTasksComment(document.getText(), name) ?? '',
-      placeHolder: 'e.g. [(1, 60000)] * 8',
+      prompt: ask.prompt,
+      value: remembered ?? (commented && !('refusal' in commented) ? commented.tasks : readTasksComment(document.getText(), name)) ?? '',
+      placeHolder: ask.placeHolder,
       ignoreFocusOut: true,
-      validateInput: (value) => (value.trim() ? undefined : 'Enter a Python expression for the tasks.'),
+      validateInput: (value) => (value.trim() ? undefined : `Enter a ${ask.language} expression for the tasks.`),
     }));
   if (tasks === undefined) return { status: 'cancelled' };
   if (!tasks.trim()) return refuse('Concurrency Lens: the tasks expression is empty.');
   await context.workspaceState.update(tasksKey(file, name), tasks);
 
   const settings = readProfilerSettings(document.uri);
-  const interpreter = await resolvePythonInterpreter(document.uri, settings.pythonPath, log);
+  const interpreter = node ? await resolveNodeInterpreter(settings.nodePath) : await resolvePythonInterpreter(document.uri, settings.pythonPath, log);
   if (!interpreter.ok) {
     void vscode.window.showErrorMessage(`Concurrency Lens: ${interpreter.message}`);
     return { status: 'failed', message: interpreter.message };
   }
-  log.info(`Profiling ${file}:${name} with ${interpreter.interpreter.path} (Python ${interpreter.interpreter.version}, from ${interpreter.source}); tasks = ${tasks}`);
+  log.info(`Profiling ${file}:${name} with ${interpreter.interpreter.path} (${node ? 'Node.js' : 'Python'} ${interpreter.interpreter.version}, from ${interpreter.source}); tasks = ${tasks}`);
+  const common = {
+    root: folder.uri.fsPath,
+    file,
+    function: name,
+    tasks,
+    workers: settings.workers.length > 0 ? settings.workers : undefined,
+    repeat: settings.repeat,
+    timeoutSec: settings.timeoutSeconds,
+    memoryLimitBytes: settings.memoryLimitMb > 0 ? settings.memoryLimitMb * 2 ** 20 : undefined,
+    runId: args?.runId,
+  };
 
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Concurrency Lens: profiling ${name}`, cancellable: true },
@@ -115,30 +161,18 @@ export async function profileFunction(
       const abort = new AbortController();
       const cancelled = token.onCancellationRequested(() => abort.abort());
       let reported = 0;
+      const control = {
+        signal: abort.signal,
+        onProgress: (p: { message: string; done: number; total: number | null }) => {
+          const share = p.total ? (100 * p.done) / p.total : 0;
+          progress.report({ message: p.total ? `${p.message} (${p.done}/${p.total})` : p.message, increment: share - reported });
+          reported = share;
+        },
+      };
       try {
-        return await runProfile(
-          {
-            python: interpreter.interpreter.path,
-            root: folder.uri.fsPath,
-            file,
-            function: name,
-            tasks,
-            kinds: settings.kinds,
-            workers: settings.workers.length > 0 ? settings.workers : undefined,
-            repeat: settings.repeat,
-            timeoutSec: settings.timeoutSeconds,
-            memoryLimitBytes: settings.memoryLimitMb > 0 ? settings.memoryLimitMb * 2 ** 20 : undefined,
-            runId: args?.runId,
-          },
-          {
-            signal: abort.signal,
-            onProgress: (p) => {
-              const share = p.total ? (100 * p.done) / p.total : 0;
-              progress.report({ message: p.total ? `${p.message} (${p.done}/${p.total})` : p.message, increment: share - reported });
-              reported = share;
-            },
-          },
-        );
+        return node
+          ? await runNodeProfile({ ...common, node: interpreter.interpreter.path, nodeVersion: interpreter.interpreter.version, kinds: settings.kinds }, control)
+          : await runProfile({ ...common, python: interpreter.interpreter.path, kinds: settings.kinds.filter((kind) => kind !== 'async') }, control);
       } finally {
         cancelled.dispose();
       }

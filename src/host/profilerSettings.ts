@@ -1,10 +1,12 @@
-/** The `concurrencyLens.pythonPath` and `concurrencyLens.profiler.*` settings (package.json mirrors them). */
+/** The `concurrencyLens.pythonPath`, `concurrencyLens.nodePath` and `concurrencyLens.profiler.*` settings (package.json mirrors them). */
 import * as vscode from 'vscode';
 import type { PoolKind } from '../shared/trace';
 import { SECTION } from './configuration';
 
 export interface ProfilerSettings {
   pythonPath: string;
+  /** Empty: node on PATH. */
+  nodePath: string;
   codeLens: boolean;
   /** Empty: the harness's default (1, 2, 4, … up to the usable CPUs). */
   workers: number[];
@@ -16,7 +18,8 @@ export interface ProfilerSettings {
   historySize: number;
 }
 
-const KINDS: readonly PoolKind[] = ['serial', 'thread', 'process'];
+/** `async` only applies to JavaScript and TypeScript; the Python harness leaves it out. */
+const KINDS: readonly PoolKind[] = ['serial', 'async', 'thread', 'process'];
 
 function positiveInteger(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
@@ -30,6 +33,7 @@ export function readProfilerSettings(scope?: vscode.Uri): ProfilerSettings {
   const validKinds = Array.isArray(kinds) ? kinds.filter((k): k is PoolKind => KINDS.includes(k as PoolKind)) : [];
   return {
     pythonPath: config.get<string>('pythonPath', '').trim(),
+    nodePath: config.get<string>('nodePath', '').trim(),
     codeLens: config.get<boolean>('profiler.codeLens', true),
     workers: Array.isArray(workers) ? [...new Set(workers.filter((w): w is number => Number.isInteger(w) && (w as number) > 0))] : [],
     repeat: positiveInteger(config.get('profiler.repeat'), 3),

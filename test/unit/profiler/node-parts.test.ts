@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { nodeRuntimeOptions } from '../../../src/profiler/node/cli-options';
+import { exportedFunctionAt, exportedFunctions } from '../../../src/profiler/node/exported-functions';
 import { findNodeInterpreter } from '../../../src/profiler/node/interpreter';
 import { isNodeFile, moduleFormatOf } from '../../../src/profiler/node/module-format';
 import { evaluateTasks } from '../../../src/profiler/node/tasks';
@@ -136,4 +137,33 @@ void test('interpreter: a handshake proves the binary is Node.js and new enough'
   assert.ok(!missing.ok && /\/nonexistent\/node could not be run \(ENOENT\)/.test(missing.message), JSON.stringify(missing));
   const none = await findNodeInterpreter({ envPath: '/nonexistent' });
   assert.ok(!none.ok && /node is not on PATH/.test(none.message));
+});
+
+void test('exported functions: every way a module exports a function, with its lines and its tasks comment', () => {
+  const esm = [
+    '// conclens: tasks=[1, 2]',
+    'export async function fetchAll(n: number): Promise<number> {',
+    '  return n;',
+    '}',
+    'function local() {}',
+    'export const arrow = (x: number) => x;',
+    'export default function ignored() {}',
+    'const later = function () {};',
+    'export { later as renamed, local };',
+    'export const notAFunction = 3;',
+  ].join('\n');
+  assert.deepEqual(exportedFunctions(esm, 'job.ts'), [
+    { name: 'fetchAll', line: 1, endLine: 3, tasks: '[1, 2]' },
+    { name: 'local', line: 4, endLine: 4, tasks: null },
+    { name: 'arrow', line: 5, endLine: 5, tasks: null },
+    { name: 'renamed', line: 7, endLine: 7, tasks: null },
+  ]);
+  const cjs = ['function a() {}', 'exports.b = async () => 1;', '// conclens: tasks=range', 'module.exports.c = a;', 'module.exports = { a, d: () => 2, e() {} };'].join('\n');
+  assert.deepEqual(
+    exportedFunctions(cjs, 'job.cjs').map((f) => `${f.name}@${f.line}`),
+    ['c@0', 'a@0', 'b@1', 'd@4', 'e@4'],
+    'exports.x = …, module.exports.x = a local function, module.exports = { … }',
+  );
+  assert.equal(exportedFunctionAt(esm, 'job.ts', 2)?.name, 'fetchAll', 'the cursor inside the body');
+  assert.equal(exportedFunctionAt(esm, 'job.ts', 9), undefined);
 });
