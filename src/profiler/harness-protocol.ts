@@ -11,9 +11,9 @@ import type {
   LockHolding,
   LockOrderEdge,
   NodeInterpreter,
+  NodeTaskMeasures,
   PoolKind,
   TaskError,
-  TaskSerialization,
   ThreadStack,
   WorkerStart,
 } from '../shared/trace';
@@ -44,7 +44,7 @@ export interface HarnessTaskLock {
   kind: string;
 }
 
-export interface HarnessTask {
+export interface HarnessTask extends NodeTaskMeasures {
   index: number;
   start: number;
   end: number;
@@ -60,14 +60,8 @@ export interface HarnessTask {
   lockSpans?: [string, number, number, number, number][];
   lockEdges?: LockOrderEdge[];
   ipc?: { argsUnpickleNs: number; resultPickleNs: number; resultBytes: number };
-  /** Node. `async` runs: the in-flight slot (the timeline's sub-lane); otherwise workers follow threads. */
+  /** Node `async` runs: the in-flight slot (the timeline's sub-lane); otherwise workers follow threads. */
   slot?: number;
-  queueWaitNs?: number;
-  gcNs?: number;
-  onLoopNs?: number;
-  serialization?: TaskSerialization;
-  heapUsedBytes?: number;
-  rssBytes?: number;
 }
 
 export interface HarnessConfiguration {

@@ -9,6 +9,7 @@ import type {
   LockOrderEdge,
   LockSpan,
   LockStats,
+  NodeTaskMeasures,
   PoolKind,
   ProfileTrace,
   Run,
@@ -181,16 +182,11 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
   };
 }
 
-/** What the Node harness measures per task beyond the decomposition (absent for Python). */
-function nodeTaskFields(task: HarnessTask): Partial<TaskSpan> {
-  const fields: Partial<TaskSpan> = {};
-  if (task.queueWaitNs !== undefined) fields.queueWaitNs = task.queueWaitNs;
-  if (task.gcNs !== undefined) fields.gcNs = task.gcNs;
-  if (task.onLoopNs !== undefined) fields.onLoopNs = task.onLoopNs;
-  if (task.serialization) fields.serialization = task.serialization;
-  if (task.heapUsedBytes !== undefined) fields.heapUsedBytes = task.heapUsedBytes;
-  if (task.rssBytes !== undefined) fields.rssBytes = task.rssBytes;
-  return fields;
+const NODE_MEASURES: readonly (keyof NodeTaskMeasures)[] = ['queueWaitNs', 'gcNs', 'onLoopNs', 'serialization', 'heapUsedBytes', 'rssBytes'];
+
+/** What the Node harness measured per task beyond the decomposition (nothing for Python). */
+function nodeTaskFields(task: HarnessTask): NodeTaskMeasures {
+  return Object.fromEntries(NODE_MEASURES.filter((key) => task[key] !== undefined).map((key) => [key, task[key]]));
 }
 
 function buildLockTable(events: RunEvent[]): LockStats[] {

@@ -71,7 +71,22 @@ export interface TaskSerialization {
   resultDeserializeNs: number;
 }
 
-export interface TaskSpan {
+/** What the Node harness measures per task beyond the decomposition (absent for Python). */
+export interface NodeTaskMeasures {
+  /** Submitted to started (waiting for a free worker or slot, and the transfer). */
+  queueWaitNs?: number;
+  /** Garbage-collection pauses of the task's thread inside the task (part of its CPU time). */
+  gcNs?: number;
+  /** `async` runs: time the task's own callbacks ran on the event loop. */
+  onLoopNs?: number;
+  /** Thread and process runs. */
+  serialization?: TaskSerialization;
+  /** The thread's V8 heap and the process's RSS when the task ended. */
+  heapUsedBytes?: number;
+  rssBytes?: number;
+}
+
+export interface TaskSpan extends NodeTaskMeasures {
   index: number;
   pid: number;
   tid: number;
@@ -83,17 +98,6 @@ export interface TaskSpan {
   coreEnd: number;
   decomposition: TaskDecomposition;
   error?: TaskError;
-  /** Node: submitted to started (waiting for a free worker or slot, and the transfer). */
-  queueWaitNs?: number;
-  /** Node: garbage-collection pauses of the task's thread inside the task (part of its CPU time). */
-  gcNs?: number;
-  /** Node `async` runs: time the task's own callbacks ran on the event loop. */
-  onLoopNs?: number;
-  /** Node thread and process runs. */
-  serialization?: TaskSerialization;
-  /** Node: the thread's V8 heap and the process's RSS when the task ended. */
-  heapUsedBytes?: number;
-  rssBytes?: number;
 }
 
 /** Node: one garbage-collection pause of a thread. */

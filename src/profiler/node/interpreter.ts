@@ -4,8 +4,7 @@
  * before anything runs: a path to some other program is named as such.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
+import { onPath } from '../interpreter';
 
 export const MINIMUM_NODE = 20;
 
@@ -17,20 +16,6 @@ export interface NodeInterpreter {
 export type NodeLookup = { ok: true; interpreter: NodeInterpreter } | { ok: false; message: string };
 
 const HANDSHAKE = 'process.stdout.write(JSON.stringify({ conclens: process.release.name, version: process.versions.node }))';
-
-function onPath(name: string, envPath: string): string | null {
-  for (const dir of envPath.split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      continue;
-    }
-  }
-  return null;
-}
 
 function handshake(executable: string): Promise<{ version: string } | { problem: string }> {
   return new Promise((resolve) => {

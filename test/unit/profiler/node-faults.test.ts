@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { processesWithRunId } from './helpers';
-import { nodeHarnessDir, NODE_FIXTURES, profileNodeFixture } from './node-helpers';
+import { cancelWhenRunning, nodeHarnessDir, NODE_FIXTURES, profileNodeFixture } from './node-helpers';
 import { validateTrace } from './schema';
 
 type Outcome = Awaited<ReturnType<typeof profileNodeFixture>>;
@@ -120,23 +120,9 @@ void test('timers a task leaves running and rejections nobody handles are report
 });
 
 void test('cancel stops the harness and every worker within 2 seconds', async () => {
-  const controller = new AbortController();
-  let cancelledAt = 0;
-  const outcome = await profileNodeFixture(
-    { file: 'faulty.mjs', function: 'spin', tasks: '[1, 2]', kinds: ['process'], timeoutSec: 60 },
-    {
-      signal: controller.signal,
-      onProgress: (progress) => {
-        if (progress.message.startsWith('running') && !cancelledAt) {
-          setTimeout(() => {
-            cancelledAt = Date.now();
-            controller.abort();
-          }, 500);
-        }
-      },
-    },
-  );
-  assert.ok(Date.now() - cancelledAt < 2000, `took ${Date.now() - cancelledAt} ms`);
+  const cancel = cancelWhenRunning(500);
+  const outcome = await profileNodeFixture({ file: 'faulty.mjs', function: 'spin', tasks: '[1, 2]', kinds: ['process'], timeoutSec: 60 }, cancel.control);
+  assert.ok(cancel.at() > 0 && Date.now() - cancel.at() < 2000, `took ${Date.now() - cancel.at()} ms`);
   assert.equal(outcome.trace.faults.find((f) => f.fatal)?.fault, 'cancelled');
   assert.deepEqual(processesWithRunId(outcome.runId), []);
 });

@@ -28,6 +28,21 @@ export function nodeHarnessDir(): Promise<string> {
 
 let counter = 0;
 
+/** A run control that cancels `delayMs` after the first configuration starts; `at` is when it did. */
+export function cancelWhenRunning(delayMs: number): { control: RunControl; at: () => number } {
+  const abort = new AbortController();
+  let at = 0;
+  const onProgress: RunControl['onProgress'] = ({ message }) => {
+    if (at !== 0 || !message.startsWith('running')) return;
+    at = -1;
+    setTimeout(() => {
+      at = Date.now();
+      abort.abort();
+    }, delayMs);
+  };
+  return { control: { signal: abort.signal, onProgress }, at: () => at };
+}
+
 export async function profileNodeFixture(
   options: Partial<NodeProfileOptions> & Pick<NodeProfileOptions, 'file' | 'function' | 'tasks'>,
   control: RunControl = {},
