@@ -1,7 +1,8 @@
 /**
  * Export to the Chrome Trace Event format (JSON object form), which Perfetto and
- * chrome://tracing open: one process per (run, OS process), one thread lane per OS thread,
- * complete events (ph "X") for tasks and lock waits/holds, counters (ph "C") for per-core
+ * chrome://tracing open: one process per (run, OS process), one thread lane per OS thread
+ * (per call slot for Node async runs, whose calls overlap on one thread), complete events
+ * (ph "X") for tasks, lock waits/holds and Node GC pauses, counters (ph "C") for per-core
  * utilization, metadata (ph "M") for names. Timestamps are microseconds from the trace start.
  */
 import type { ProfileTrace, Run } from '../shared/trace';
@@ -43,11 +44,15 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
       return lanes.get(pid)!;
     };
     const named = new Set<string>();
+    // Trace Event "X" events of one thread must nest: overlapping async calls get a lane per slot.
+    const slotted = run.kind === 'async';
     for (const task of run.tasks) {
       const pid = laneOf(task.pid);
-      if (!named.has(`${pid}/${task.tid}`)) {
-        named.add(`${pid}/${task.tid}`);
-        events.push({ name: 'thread_name', ph: 'M', pid, tid: task.tid, ts: 0, args: { name: `worker ${task.worker} (tid ${task.tid})` } });
+      const tid = slotted ? task.tid * 1000 + task.worker : task.tid;
+      if (!named.has(`${pid}/${tid}`)) {
+        named.add(`${pid}/${tid}`);
+        const name = slotted ? `event loop, call slot ${task.worker} (tid ${task.tid})` : `worker ${task.worker} (tid ${task.tid})`;
+        events.push({ name: 'thread_name', ph: 'M', pid, tid, ts: 0, args: { name } });
       }
       const d = task.decomposition;
       events.push({
@@ -55,7 +60,7 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
         cat: 'task',
         ph: 'X',
         pid,
-        tid: task.tid,
+        tid,
         ts: us(task.startNs),
         dur: (task.endNs - task.startNs) / 1000,
         args: {
@@ -77,6 +82,9 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
         events.push({ name: `wait ${where}`, cat: 'lock-wait', ph: 'X', pid, tid: span.tid, ts: us(span.requestNs), dur: (span.acquiredNs - span.requestNs) / 1000 });
       }
       events.push({ name: `hold ${where}`, cat: 'lock-hold', ph: 'X', pid, tid: span.tid, ts: us(span.acquiredNs), dur: (span.releasedNs - span.acquiredNs) / 1000 });
+    }
+    for (const gc of run.gcSpans ?? []) {
+      events.push({ name: `GC (${gc.kind})`, cat: 'gc', ph: 'X', pid: laneOf(gc.pid), tid: gc.tid, ts: us(gc.startNs), dur: (gc.endNs - gc.startNs) / 1000 });
     }
     const coresPid = base + 999;
     if (run.coreSamples.length > 0) {

@@ -5,12 +5,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { toChromeTrace } from '../../../src/profiler/chrome-trace';
 import { nodeRuntimeOptions } from '../../../src/profiler/node/cli-options';
 import { exportedFunctionAt, exportedFunctions } from '../../../src/profiler/node/exported-functions';
 import { findNodeInterpreter } from '../../../src/profiler/node/interpreter';
 import { isNodeFile, moduleFormatOf } from '../../../src/profiler/node/module-format';
 import { evaluateTasks } from '../../../src/profiler/node/tasks';
 import { decideNodeVerdict, type NodeConfig, type NodeShares, type NodeVerdictInput } from '../../../src/profiler/node/verdict';
+import { ORIGIN, run, task, trace } from '../webview/trace-fixture';
 
 const MS = 1e6;
 const computing: NodeShares = { cpu: 0.96, runq: 0.02, gc: 0.01, waiting: 0.02 };
@@ -166,4 +168,15 @@ void test('exported functions: every way a module exports a function, with its l
   );
   assert.equal(exportedFunctionAt(esm, 'job.ts', 2)?.name, 'fetchAll', 'the cursor inside the body');
   assert.equal(exportedFunctionAt(esm, 'job.ts', 9), undefined);
+});
+
+void test('Chrome trace export: async calls get a lane per slot (events of one thread must nest), GC pauses are events', () => {
+  const calls = [task(0, 7, 0, 10), task(1, 7, 1, 11)].map((t, i) => ({ ...t, worker: i }));
+  const exported = toChromeTrace(trace([run('async', 2, calls, { gcSpans: [{ pid: 100, tid: 7, startNs: ORIGIN + 2e6, endNs: ORIGIN + 3e6, kind: 'minor' }] })]));
+  const tasks = exported.traceEvents.filter((e) => e.cat === 'task');
+  assert.deepEqual(tasks.map((e) => e.tid), [7000, 7001]);
+  const names = exported.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args?.name);
+  assert.deepEqual(names, ['event loop, call slot 0 (tid 7)', 'event loop, call slot 1 (tid 7)']);
+  const gc = exported.traceEvents.find((e) => e.cat === 'gc');
+  assert.deepEqual(gc && [gc.name, gc.tid, gc.ts, gc.dur], ['GC (minor)', 7, 2000, 1000]);
 });
