@@ -122,3 +122,10 @@ void test('a typed .ts file that imports another .ts module runs; failures point
   assert.equal(working.trace.runs.every((r) => r.totals.errors === 0), true);
   assert.deepEqual(processesWithRunId(working.runId), []);
 });
+
+void test('an ES module in TypeScript that imports a package from node_modules, a built-in and a .ts sibling', async () => {
+  const outcome = await profileNodeFixture({ file: 'typed/matching.mts', function: 'matchAndHash', tasks: '[["a/b.js", "**/*.js"], ["c.ts", "*.js"]]', kinds: ['serial', 'async', 'process'], workers: [2] });
+  assert.equal(outcome.completed, true, outcome.message);
+  assert.equal(outcome.trace.target.node?.moduleFormat, 'esm');
+  assert.deepEqual(outcome.trace.runs.map((r) => [r.kind, r.totals.errors]), [['serial', 0], ['async', 0], ['process', 0]]);
+});
