@@ -159,6 +159,7 @@ async function main(): Promise<number> {
 
   const gc = new GcRecorder(process.pid, probe.tid);
   const mainThread = new MainThreadRunner(probe, gc, config.resultsFd, config.watchdogScript, Math.max(...workersList, 1));
+  await mainThread.ready;
   const init = { type: 'init' as const, moduleFile: config.moduleFile, moduleFormat: config.moduleFormat, functionName: config.function, sourceMaps: config.transpiled };
   const memoryLimitMb = config.memoryLimitBytes ? Math.max(1, Math.round(config.memoryLimitBytes / 2 ** 20)) : null;
   const noted = new Set<string>();

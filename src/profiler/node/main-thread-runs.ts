@@ -5,6 +5,7 @@
  * flight are kept in shared memory for its report, and `process.exit` from a task stops the
  * profile with a message instead of silently ending it.
  */
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { HarnessConfiguration, HarnessTask } from '../harness-protocol';
@@ -58,8 +59,14 @@ export class MainThreadRunner {
     this.shared[0] = 0;
     const data: WatchdogData = { resultsFd, shared: this.shared.buffer as SharedArrayBuffer };
     this.watchdog = new Worker(watchdogScript, { workerData: data, stdout: false, stderr: false });
-    this.watchdog.unref();
+    // Referenced until it runs (nothing else may keep the loop alive then), never after.
+    this.ready = once(this.watchdog, 'online').then(() => {
+      this.watchdog.unref();
+    });
   }
+
+  /** Resolves once the watchdog thread runs: starting a thread costs CPU a run should not share. */
+  readonly ready: Promise<void>;
 
   async run(configuration: HarnessConfiguration, timeoutSec: number, fn: UserFunction, tasks: unknown[][]): Promise<MainThreadRun> {
     const before = resourceCounts();
