@@ -205,7 +205,7 @@ function notify(outcome: ProfileOutcome, log: vscode.LogOutputChannel): void {
   const { trace } = outcome;
   const errors = trace.runs.reduce((sum, run) => sum + run.totals.errors, 0);
   const faults = trace.faults.filter((f) => f.fault !== 'cancelled');
-  const headline = trace.verdict ? verdictHeadline(trace.verdict) : outcome.message;
+  const headline = trace.verdict ? verdictHeadline(trace.verdict, trace.target.runtime) : outcome.message;
   const problems = [errors > 0 ? `${errors} task exception${errors === 1 ? '' : 's'}` : '', faults.length > 0 ? faults[0].message : ''].filter(Boolean).join('; ');
   const show = (choice: string | undefined) => {
     if (choice) log.show(true);

@@ -72,7 +72,7 @@ export class TraceHistory {
         const k = key(info.file, info.function);
         if (latest.has(k)) continue;
         const trace = await this.store.load(info.id).catch(() => undefined);
-        if (trace?.verdict) latest.set(k, { id: info.id, headline: verdictHeadline(trace.verdict) });
+        if (trace?.verdict) latest.set(k, { id: info.id, headline: verdictHeadline(trace.verdict, trace.target.runtime) });
       }
       this.latest = latest;
     }

@@ -2,7 +2,7 @@
  * The plain-text report of a profile: the kind × workers table, the verdict, locks, lock-order
  * cycles, faults and what could not be measured. Used by the CLI and the editor's output channel.
  */
-import type { ProfileTrace, Run, Verdict } from '../shared/trace';
+import type { ProfileTrace, Run, Runtime, Verdict } from '../shared/trace';
 import { NODE_COLUMNS } from './node/format-columns';
 import { leadingCells, trailingCells } from './table-cells';
 import { median } from './trace-builder';
@@ -105,10 +105,17 @@ const BOTTLENECK_PHRASES: Record<Verdict['bottleneck'], string> = {
   none: 'scales',
 };
 
+/** Where Node's reasons differ from Python's: structured clone, not pickling; workers, not processes. */
+const NODE_PHRASES: Partial<Record<Verdict['bottleneck'], string>> = {
+  ipc: 'copying arguments costs more than it saves',
+  overhead: 'pool overhead outweighs the work',
+};
+
 /** One line for a CodeLens or a status message: "process ×4: 3.6x — GIL-bound on threads". */
-export function verdictHeadline(verdict: Verdict): string {
+export function verdictHeadline(verdict: Verdict, runtime: Runtime = 'python'): string {
   const speedup = verdict.recommendation === 'serial' ? 1 : verdict.speedups[`${verdict.recommendation} x${verdict.workers}`];
   const pool = verdict.recommendation === 'serial' ? 'serial' : `${verdict.recommendation} ×${verdict.workers}`;
   const noise = verdict.confidence === 'low' ? ' (low confidence)' : '';
-  return `${pool}: ${speedup === undefined ? '?' : speedup.toFixed(1)}x — ${BOTTLENECK_PHRASES[verdict.bottleneck]}${noise}`;
+  const reason = (runtime === 'node' ? NODE_PHRASES[verdict.bottleneck] : undefined) ?? BOTTLENECK_PHRASES[verdict.bottleneck];
+  return `${pool}: ${speedup === undefined ? '?' : speedup.toFixed(1)}x — ${reason}${noise}`;
 }

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { toChromeTrace } from '../../../src/profiler/chrome-trace';
+import { verdictHeadline } from '../../../src/profiler/format-table';
 import { nodeRuntimeOptions } from '../../../src/profiler/node/cli-options';
 import { exportedFunctionAt, exportedFunctions } from '../../../src/profiler/node/exported-functions';
 import { findNodeInterpreter } from '../../../src/profiler/node/interpreter';
@@ -84,6 +85,12 @@ void test('verdict: heavy garbage collection is named', () => {
   const verdict = decideNodeVerdict(input([config('thread', 2, [700, 705, 702], { shares: { ...computing, cpu: 0.6, gc: 0.35 } })]));
   assert.equal(verdict.bottleneck, 'gc');
   assert.match(verdict.summary, /garbage collection takes 35% of task time/);
+});
+
+void test('the one-line headline uses Node\'s words for Node traces', () => {
+  const verdict = decideNodeVerdict(input([config('thread', 2, [60, 62, 61], { meanTaskNs: 0.002 * MS })], { serialWalls: [6 * MS, 6 * MS, 6 * MS] }));
+  assert.equal(verdictHeadline(verdict, 'node'), 'serial: 1.0x — pool overhead outweighs the work');
+  assert.equal(verdictHeadline(verdict), 'serial: 1.0x — tasks too small for processes');
 });
 
 void test('tasks: arrays are argument lists, other values one argument; exports are in scope; async iterables and promises work', async () => {
