@@ -1,8 +1,8 @@
 // The bundled CLI end to end: bundle src/cli.ts the way esbuild.mjs does (into a temporary
-// folder, with the harness copied next to it), then run `node cli.js profile …` as a user would.
+// folder, with the harness's modules copied next to it), then run `node cli.js profile …` as a user would.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
@@ -24,7 +24,7 @@ before(async () => {
     external: ['vscode'],
     logLevel: 'error',
   });
-  copyFileSync(HARNESS, path.join(dir, 'conclens_harness.py'));
+  cpSync(path.dirname(HARNESS), dir, { recursive: true, filter: (source) => !source.includes('__pycache__') });
   cli = path.join(dir, 'cli.js');
 });
 
