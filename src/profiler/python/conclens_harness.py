@@ -18,6 +18,11 @@ import threading
 import time
 import traceback
 
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import wait as wait_for_objects
+
+import conclens_keeper
 import conclens_locks
 from conclens_locks import read_core as _read_core, read_runq as _read_runq, thread_probe as _probe
 
@@ -27,6 +32,8 @@ _real_lock = threading.Lock
 # Task spans over all runs: about 400 bytes each in the trace, so about 120 MB at the cap.
 _MAX_TASK_SPANS = 300_000
 _dump_dir = None
+# How long pool workers get to exit after their last task before they are killed.
+_WORKER_EXIT_GRACE_S = 2.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -120,6 +127,8 @@ def _guard_process_start():
 def _worker_init(user_root, dump_dir):
     global _dump_dir
     _dump_dir = dump_dir
+    # A worker busy in an endless task would otherwise outlive a harness that was killed.
+    conclens_keeper.die_with_parent(signal.SIGKILL, None)
     if threading.Lock is _real_lock:
         conclens_locks.install(user_root)
     _guard_process_start()
@@ -310,7 +319,6 @@ def _run_serial(function, tasks):
 
 
 def _run_threads(function, tasks, workers):
-    from concurrent.futures import ThreadPoolExecutor
     probe = _GilProbe()
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conclens-worker") as pool:
@@ -323,8 +331,6 @@ def _run_threads(function, tasks, workers):
 
 
 def _run_processes(module_name, function_name, tasks, workers, context, config, watchdog):
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
     t0 = _perf_ns()
     payloads = [pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
     args_pickle_ns = _perf_ns() - t0
@@ -356,7 +362,7 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
             raise _WorkerCrash(exc, codes, list(workers_started)) from None
         memory = {pid: _peak_rss_bytes(pid) for pid in workers_started}
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        end, lingering = _end_pool(pool, workers_started)
     ipc = {
         "argsPickleNs": args_pickle_ns, "argsBytes": sum(len(p) for p in payloads),
         "argsUnpickleNs": sum(r["ipc"]["argsUnpickleNs"] for r in records),
@@ -364,7 +370,31 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
         "resultBytes": sum(r["ipc"]["resultBytes"] for r in records),
         "resultUnpickleNs": result_unpickle_ns,
     }
-    return records, {"ipc": ipc, "memory": memory}
+    return records, {"ipc": ipc, "memory": memory, "end": end, "lingeringWorkers": lingering}
+
+
+def _end_pool(pool, processes):
+    """Shuts a process pool down without waiting forever: a worker exits only once the
+    threads its tasks started have ended (multiprocessing joins them), so one left running
+    by the function would hold the run open. Returns when the run ended (the last worker
+    exit, or the start of the wait if some had to be killed) and the pids killed."""
+    manager = getattr(pool, "_executor_manager_thread", None)
+    waiting_since = _perf_ns()
+    pool.shutdown(wait=False, cancel_futures=True)
+    pending = {process.sentinel: pid for pid, process in processes.items()}
+    deadline = time.monotonic() + _WORKER_EXIT_GRACE_S
+    while pending and time.monotonic() < deadline:
+        for sentinel in wait_for_objects(list(pending), max(0.0, deadline - time.monotonic())):
+            pending.pop(sentinel)
+    end = waiting_since if pending else _perf_ns()
+    for pid in pending.values():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    if manager is not None:
+        manager.join(_WORKER_EXIT_GRACE_S)
+    return end, sorted(pending.values())
 
 
 def _exit_codes(processes, timeout_s=2.0):
@@ -444,9 +474,8 @@ def _gil_status():
     return free_threaded_build, (is_enabled() if is_enabled else True)
 
 
-def main():
+def main(config):
     global _dump_dir
-    config = json.loads(sys.stdin.read())
     emitter = _Emitter(int(config.get("resultsFd", 3)))
     _dump_dir = config["dumpDir"]
     root = os.path.realpath(config["root"])
@@ -582,16 +611,48 @@ def main():
                 emitter.emit({**_import_fault(exc, module_name, config["function"], start_method),
                               "configuration": describe, "error": exc.error})
                 return 3
-            end = _perf_ns()
+            end = extra.get("end") or _perf_ns()
             watchdog.stop()
+            if extra.get("lingeringWorkers"):
+                emitter.emit({"type": "notice", "message": (
+                    "%d worker process(es) of %s did not exit within %gs of their last task (a thread the "
+                    "function started was still running) and were killed." % (
+                        len(extra["lingeringWorkers"]), label, _WORKER_EXIT_GRACE_S))})
             memory = extra.get("memory") or {os.getpid(): _peak_rss_bytes(os.getpid())}
             emitter.emit({
                 "type": "run", **describe, "start": start, "end": end, "wallNs": end - start,
                 "tasks": records, "ipc": extra.get("ipc"), "gilProbe": extra.get("gilProbe"),
                 "memory": [{"pid": pid, "peakRssBytes": rss} for pid, rss in memory.items()],
             })
+    _report_lingering_threads(emitter)
+    _stop_multiprocessing_helpers()
     emitter.emit({"type": "done"})
     return 0
+
+
+def _report_lingering_threads(emitter):
+    """Threads the function started and left running: the harness exits without waiting for
+    them (a thread that never ends would hang the exit), but they ran through later runs."""
+    names = [t.name for t in threading.enumerate()
+             if t is not threading.main_thread() and not t.name.startswith("conclens-")
+             and not isinstance(t, threading._DummyThread)]
+    if names:
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        emitter.emit({"type": "notice", "message": (
+            "The function left %d thread(s) running (%s); they ran on during the later runs and "
+            "were stopped with the profile." % (len(names), shown))})
+
+
+def _stop_multiprocessing_helpers():
+    # The resource tracker (spawn, forkserver) and the fork server are this process's own
+    # helpers, not the function's: end them the way multiprocessing does at exit (the harness
+    # leaves with os._exit), so that the keeper does not report them as left running.
+    from multiprocessing import forkserver, resource_tracker
+    for helper in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
+        try:
+            helper._stop()
+        except Exception:
+            pass
 
 
 if __name__ == "__mp_main__":
@@ -600,4 +661,4 @@ if __name__ == "__mp_main__":
 elif __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import conclens_harness
-    sys.exit(conclens_harness.main())
+    conclens_keeper.run(conclens_harness.main)
