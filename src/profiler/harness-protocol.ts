@@ -94,7 +94,7 @@ export type HarnessEvent =
     } & HarnessConfiguration)
   | {
       type: 'fault';
-      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks';
+      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory';
       message: string;
       configuration?: HarnessConfiguration;
       skippedKind?: PoolKind;

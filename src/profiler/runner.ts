@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import type { Fault, PoolKind, ProfileTrace } from '../shared/trace';
 import { BoundedOutput } from './bounded-output';
 import { parseHarnessEvent, type HarnessConfig, type HarnessEvent } from './harness-protocol';
+import { numericOptionProblem } from './option-limits';
 import { ProcSampler } from './sampler';
 import { buildTrace } from './trace-builder';
 
@@ -57,6 +58,9 @@ export interface ProfileOutcome {
   trace: ProfileTrace;
   /** True when every configuration ran (task exceptions included). */
   completed: boolean;
+  /** True when nothing ran because the module, the function, the tasks expression or the memory
+   *  limit cannot be used: bad input, as opposed to a profile that started and failed. */
+  inputError?: boolean;
   /** One sentence for the user: what happened. */
   message: string;
 }
@@ -68,6 +72,8 @@ const RUNNER_TIMEOUT_SLACK_MS = 5000;
 /** How long the output pipes may stay open after the keeper exits (only a process that escaped
  *  it could hold them) before they are closed. */
 const PIPE_DRAIN_MS = 2000;
+/** Faults the harness reports when it refuses its input. */
+const INPUT_FAULTS: ReadonlySet<Fault['fault']> = new Set(['import', 'tasks', 'memory', 'no-main-guard']);
 
 /** The harness's default pool sizes: 1, 2, 4, … and the usable CPU count itself. */
 export function defaultWorkerCounts(usableCpus: number): number[] {
@@ -127,6 +133,8 @@ export async function runProfile(
   options: ProfileOptions,
   control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
 ): Promise<ProfileOutcome> {
+  const problem = numericOptionProblem(options);
+  if (problem) throw new Error(`invalid profiling option: ${problem}`);
   const dumpDir = mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'conclens-profile-'));
   const userTempDir = path.join(dumpDir, 'tmp');
   mkdirSync(userTempDir);
@@ -356,5 +364,7 @@ export async function runProfile(
   const skipped = trace.faults.find((f) => f.skippedKind);
   const completed = finished && !fatal && !skipped;
   const message = fatal?.message ?? skipped?.message ?? trace.verdict?.summary ?? 'The profile finished without any run.';
-  return { trace, completed, message };
+  // Refused before any task existed: the module, the function, the tasks or the limit.
+  const inputError = !events.some((e) => e.type === 'tasks') && trace.faults.some((f) => f.fatal && !f.configuration && INPUT_FAULTS.has(f.fault));
+  return { trace, completed, inputError, message };
 }

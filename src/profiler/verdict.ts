@@ -279,9 +279,11 @@ function sharesOf(runs: ProfileTrace['runs']): TimeShares {
 
 /** Reduces a trace's runs to the measurements the verdict needs. */
 export function verdictInputFromTrace(trace: ProfileTrace): VerdictInput {
-  const serialRuns = trace.runs.filter((r) => r.kind === 'serial');
+  // Runs without a speedup did different work from the serial baseline (their tasks failed).
+  const measured = trace.runs.filter((r) => r.speedup !== null);
+  const serialRuns = measured.filter((r) => r.kind === 'serial');
   const groups = new Map<string, ProfileTrace['runs']>();
-  for (const run of trace.runs) {
+  for (const run of measured) {
     if (run.kind === 'serial') continue;
     const key = label(run);
     groups.set(key, [...(groups.get(key) ?? []), run]);

@@ -9,21 +9,38 @@ The script imports itself as the module `conclens_harness` so that the task wrap
 module-level functions of an importable module and pickle under both fork and spawn.
 """
 
+# Everything the harness and the pools need is imported here, before the user's directory is
+# on sys.path: a user module named like one of these cannot replace it (see conclens_target).
+import faulthandler
 import json
+import multiprocessing
+import multiprocessing.process
 import os
 import pickle
 import signal
 import sys
+import sysconfig
 import threading
 import time
 import traceback
-
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import wait as wait_for_objects
 
+try:  # POSIX only
+    import multiprocessing.forkserver
+    import multiprocessing.popen_fork
+    import multiprocessing.popen_forkserver
+    import multiprocessing.popen_spawn_posix
+    import multiprocessing.resource_tracker
+    import multiprocessing.synchronize
+    import resource
+except ImportError:
+    resource = None
+
 import conclens_keeper
 import conclens_locks
+import conclens_target
 from conclens_locks import read_core as _read_core, read_runq as _read_runq, thread_probe as _probe
 
 _perf_ns = time.perf_counter_ns
@@ -86,14 +103,6 @@ def _measured_call(function, args, kwargs, index):
     return record, result
 
 
-def _split_task(task):
-    if isinstance(task, tuple):
-        return task, {}
-    if isinstance(task, dict):
-        return (), task
-    return (task,), {}
-
-
 def _thread_task(function, args, kwargs, index):
     return _measured_call(function, args, kwargs, index)[0]
 
@@ -107,8 +116,7 @@ def _guard_process_start():
     (the harness, and every spawn worker, again and again) starts processes it did not ask
     for, and pickling during the import deadlocks on the import lock: stop it with a message
     the harness recognises."""
-    import multiprocessing.process as mp_process
-    original_start = mp_process.BaseProcess.start
+    original_start = multiprocessing.process.BaseProcess.start
     if getattr(original_start, "conclens_guard", False):
         return
     module_name = os.environ.get("CONCLENS_USER_MODULE", "")
@@ -121,7 +129,7 @@ def _guard_process_start():
         return original_start(self)
 
     start.conclens_guard = True
-    mp_process.BaseProcess.start = start
+    multiprocessing.process.BaseProcess.start = start
 
 
 def _worker_init(user_root, dump_dir):
@@ -131,12 +139,12 @@ def _worker_init(user_root, dump_dir):
     conclens_keeper.die_with_parent(signal.SIGKILL, None)
     if threading.Lock is _real_lock:
         conclens_locks.install(user_root)
+    conclens_target.isolate_spawned_interpreters()
     _guard_process_start()
     _install_dump_handler()
 
 
 def _install_dump_handler():
-    import faulthandler
     if not hasattr(signal, "SIGUSR1"):
         return  # Windows: no user signals; the runner's timeout still stops the run.
 
@@ -152,17 +160,10 @@ def _install_dump_handler():
     faulthandler.enable(file=native, all_threads=True)
 
 
-def _import_user_module(module_name):
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    import importlib
-    return importlib.import_module(module_name)
-
-
-def _process_task(module_name, function_name, payload, index):
+def _process_task(target, function_name, payload, index):
     """Runs in a pool worker: unpickle the arguments, call, pickle the result, timing both."""
     try:
-        function = getattr(_import_user_module(module_name), function_name)
+        function = getattr(conclens_target.import_target(target), function_name)
     except BaseException as exc:
         return {"index": index, "importError": _describe_exception(exc)}, None
     t0 = _perf_ns()
@@ -214,18 +215,6 @@ def _reset_peak_rss():
             handle.write("5")
     except OSError:
         pass
-
-
-def _module_name_for(root, file_path):
-    """How the user's program would import the file: as a dotted module from the root when
-    it sits in packages (like `python -m pkg.mod`), else by name from its own directory
-    (like `python path/to/script.py`)."""
-    directory, filename = os.path.split(os.path.realpath(file_path))
-    parts = [os.path.splitext(filename)[0]]
-    while os.path.exists(os.path.join(directory, "__init__.py")) and directory != root:
-        directory, package = os.path.split(directory)
-        parts.insert(0, package)
-    return ".".join(parts), directory
 
 
 class _Watchdog:
@@ -330,7 +319,7 @@ def _run_threads(function, tasks, workers):
     return records, {"gilProbe": gil_probe}
 
 
-def _run_processes(module_name, function_name, tasks, workers, context, config, watchdog):
+def _run_processes(target, function_name, tasks, workers, context, config, watchdog):
     t0 = _perf_ns()
     payloads = [pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
     args_pickle_ns = _perf_ns() - t0
@@ -341,7 +330,7 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
         try:
             futures = []
             for index, payload in enumerate(payloads):
-                futures.append(pool.submit(_process_task, module_name, function_name, payload, index))
+                futures.append(pool.submit(_process_task, target, function_name, payload, index))
                 # Workers start during submit; the executor forgets them once it breaks.
                 workers_started.update(pool._processes)
             watchdog.worker_pids = list(workers_started)
@@ -468,10 +457,70 @@ def _default_workers():
 
 
 def _gil_status():
-    import sysconfig
     free_threaded_build = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     is_enabled = getattr(sys, "_is_gil_enabled", None)
     return free_threaded_build, (is_enabled() if is_enabled else True)
+
+
+def _limit_memory(limit_bytes):
+    """Applies the address-space limit; a message when this system does not allow it."""
+    if not limit_bytes:
+        return None
+    if resource is None:
+        return "a memory limit needs the resource module, which this platform does not have"
+    limit = int(limit_bytes)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY and limit > hard:
+        return "the memory limit of %d MiB is above this system's hard limit of %d MiB" % (limit >> 20, hard >> 20)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError) as exc:
+        return "the memory limit of %d MiB could not be set: %s" % (limit >> 20, exc)
+    return None
+
+
+def _under_limit(exc, config):
+    """Names the memory limit when it is what an error ran into."""
+    if isinstance(exc, MemoryError) and config.get("memoryLimitBytes"):
+        return " (under the %d MiB memory limit)" % (int(config["memoryLimitBytes"]) >> 20)
+    return ""
+
+
+def _plan(config, kinds, skipped_kinds):
+    workers_list = config.get("workers") or _default_workers()
+    plan = [("serial", 1)] if "serial" in kinds else []
+    for kind in ("thread", "process"):
+        if kind in kinds and kind not in skipped_kinds:
+            plan.extend((kind, w) for w in workers_list)
+    return plan
+
+
+def _read_tasks(config, module, configurations, repeat, emitter):
+    """The tasks, or None after a fault saying why there are none to run (or too many)."""
+    expression = config["tasks"]
+    runs = configurations * repeat
+    limit = max(1, _MAX_TASK_SPANS // max(1, runs))
+    try:
+        tasks, length = conclens_target.read_tasks(expression, dict(vars(module)), limit)
+    except BaseException as exc:
+        emitter.emit({"type": "fault", "fault": "tasks", "error": _describe_exception(exc),
+                      "message": "the tasks expression %r failed: %s: %s%s" % (
+                          expression, type(exc).__name__, exc, _under_limit(exc, config))})
+        return None
+    if tasks is not None and not tasks:
+        emitter.emit({"type": "fault", "fault": "tasks", "message": (
+            "the tasks expression %r gave no tasks: there is nothing to time." % expression)})
+        return None
+    if tasks is None or len(tasks) > limit:
+        counted = "%d tasks" % length if length is not None else "more than %d tasks" % limit
+        spans = " would record %d task spans" % (length * runs) if length is not None else ""
+        emitter.emit({"type": "fault", "fault": "tasks", "message": (
+            "%s in %d runs (%d configurations x %d repetitions)%s; the profiler keeps every task and "
+            "stops at %d, beyond which the trace no longer fits in memory. Profile a representative "
+            "slice (list(%s)[:%d]), fewer worker counts or repetitions, or give each task a batch of "
+            "the work." % (counted, runs, configurations, repeat, spans, _MAX_TASK_SPANS, expression, limit))})
+        return None
+    return tasks
 
 
 def main(config):
@@ -479,11 +528,7 @@ def main(config):
     emitter = _Emitter(int(config.get("resultsFd", 3)))
     _dump_dir = config["dumpDir"]
     root = os.path.realpath(config["root"])
-    if config.get("memoryLimitBytes"):
-        import resource
-        limit = int(config["memoryLimitBytes"])
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    import faulthandler
+    limit_problem = _limit_memory(config.get("memoryLimitBytes"))
     faulthandler.enable(file=sys.stderr, all_threads=True)
     if hasattr(signal, "SIGUSR2"):
         native = open(os.path.join(_dump_dir, "harness.native.txt"), "w")
@@ -494,7 +539,6 @@ def main(config):
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count() or 1
-    import multiprocessing
     start_method = config.get("startMethod") or multiprocessing.get_start_method()
     emitter.emit({
         "type": "hello", "pid": os.getpid(), "python": sys.executable,
@@ -502,36 +546,34 @@ def main(config):
         "freeThreadedBuild": free_threaded, "gilEnabled": gil_enabled, "usableCpus": usable,
         "procAvailable": os.path.exists("/proc/thread-self/stat"), "startMethod": start_method,
     })
+    if limit_problem:
+        emitter.emit({"type": "fault", "fault": "memory", "message": limit_problem})
+        return 2
 
-    module_name, import_dir = _module_name_for(root, config["file"])
-    harness_dir = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [import_dir] + [p for p in sys.path[1:] if p != harness_dir] + [harness_dir]
-    os.chdir(root)
-    os.environ["CONCLENS_USER_MODULE"] = module_name
+    target = conclens_target.locate(root, config["file"])
+    module_name, function_name = target[0], config["function"]
+    conclens_target.put_on_path(target[1])
+    os.chdir(config.get("cwd") or root)
+    os.environ["CONCLENS_USER_MODULE"] = target[2]
     conclens_locks.install(root)
+    conclens_target.isolate_spawned_interpreters()
     _guard_process_start()
     try:
-        module = _import_user_module(module_name)
-        function = getattr(module, config["function"])
+        module = conclens_target.import_target(target)
+        function = getattr(module, function_name)
     except BaseException as exc:
-        emitter.emit(_import_fault(exc, module_name, config["function"], start_method))
+        fault = _import_fault(exc, module_name, function_name, start_method)
+        fault["message"] += _under_limit(exc, config)
+        emitter.emit(fault)
         return 2
-    try:
-        namespace = dict(vars(module))
-        tasks = [_split_task(task) for task in eval(config["tasks"], namespace)]
-    except BaseException as exc:
-        emitter.emit({"type": "fault", "fault": "tasks", "message": "the tasks expression %r failed: %s: %s" % (
-            config["tasks"], type(exc).__name__, exc), "error": _describe_exception(exc)})
+    if not callable(function):
+        emitter.emit({"type": "fault", "fault": "import", "message": "%s.%s is not a function: it is %s %s." % (
+            module_name, function_name, "an" if type(function).__name__[0] in "aeiou" else "a", type(function).__name__)})
         return 2
-    emitter.emit({"type": "tasks", "count": len(tasks), "module": module_name})
 
     kinds = config.get("kinds") or ["serial", "thread", "process"]
-    workers_list = config.get("workers") or _default_workers()
     repeat = int(config.get("repeat", 3))
-    timeout_s = float(config.get("timeoutSec", 60))
-    context = multiprocessing.get_context(start_method)
     skipped_kinds = set()
-
     if "process" in kinds:
         try:
             pickle.dumps(function)
@@ -539,26 +581,25 @@ def main(config):
             emitter.emit({"type": "fault", "fault": "unpicklable", "skippedKind": "process",
                           "message": "ProcessPoolExecutor cannot send %s to its workers (%s: %s); "
                                      "define it with `def` at the top level of its module." % (
-                                         config["function"], type(exc).__name__, exc)})
+                                         function_name, type(exc).__name__, exc)})
             skipped_kinds.add("process")
-
-    plan = [("serial", 1)] if "serial" in kinds else []
-    for kind in ("thread", "process"):
-        if kind in kinds:
-            plan.extend((kind, w) for w in workers_list)
-
-    planned_spans = len(tasks) * len(plan) * repeat
-    if planned_spans > _MAX_TASK_SPANS:
-        fitting = max(1, _MAX_TASK_SPANS // max(1, len(plan) * repeat))
-        emitter.emit({"type": "fault", "fault": "tasks", "message": (
-            "%d tasks in %d runs (%d configurations x %d repetitions) would record %d task spans; the "
-            "profiler keeps every task and stops at %d, beyond which the trace no longer fits in memory. "
-            "Profile a representative slice (list(%s)[:%d]), fewer worker counts or repetitions, or give "
-            "each task a batch of the work." % (
-                len(tasks), len(plan) * repeat, len(plan), repeat, planned_spans, _MAX_TASK_SPANS,
-                config["tasks"], fitting))})
+    plan = _plan(config, kinds, skipped_kinds)
+    tasks = _read_tasks(config, module, len(plan), repeat, emitter)
+    if tasks is None:
         return 2
+    emitter.emit({"type": "tasks", "count": len(tasks), "module": module_name})
+    code = _run_plan(config, plan, repeat, target, function, tasks, emitter, multiprocessing.get_context(start_method), start_method)
+    if code == 0:
+        _report_lingering_threads(emitter)
+        _stop_multiprocessing_helpers()
+        emitter.emit({"type": "done"})
+    return code
 
+
+def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, start_method):
+    """Every configuration, every repetition; 0, or 3 when one could not complete."""
+    timeout_s = float(config.get("timeoutSec", 60))
+    skipped_kinds = set()
     for repetition in range(repeat):
         for kind, workers in plan:
             if kind in skipped_kinds:
@@ -576,7 +617,7 @@ def main(config):
                 elif kind == "thread":
                     records, extra = _run_threads(function, tasks, workers)
                 else:
-                    records, extra = _run_processes(module_name, config["function"], tasks, workers,
+                    records, extra = _run_processes(target, config["function"], tasks, workers,
                                                     context, config, watchdog)
             except pickle.PicklingError as exc:
                 watchdog.stop()
@@ -608,7 +649,7 @@ def main(config):
                 return 3
             except _WorkerImportFailure as exc:
                 watchdog.stop()
-                emitter.emit({**_import_fault(exc, module_name, config["function"], start_method),
+                emitter.emit({**_import_fault(exc, target[0], config["function"], start_method),
                               "configuration": describe, "error": exc.error})
                 return 3
             end = extra.get("end") or _perf_ns()
@@ -624,9 +665,6 @@ def main(config):
                 "tasks": records, "ipc": extra.get("ipc"), "gilProbe": extra.get("gilProbe"),
                 "memory": [{"pid": pid, "peakRssBytes": rss} for pid, rss in memory.items()],
             })
-    _report_lingering_threads(emitter)
-    _stop_multiprocessing_helpers()
-    emitter.emit({"type": "done"})
     return 0
 
 
@@ -647,8 +685,8 @@ def _stop_multiprocessing_helpers():
     # The resource tracker (spawn, forkserver) and the fork server are this process's own
     # helpers, not the function's: end them the way multiprocessing does at exit (the harness
     # leaves with os._exit), so that the keeper does not report them as left running.
-    from multiprocessing import forkserver, resource_tracker
-    for helper in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
+    for module, name in (("forkserver", "_forkserver"), ("resource_tracker", "_resource_tracker")):
+        helper = getattr(getattr(multiprocessing, module, None), name, None)
         try:
             helper._stop()
         except Exception:
