@@ -90,7 +90,7 @@ export function formatProfileTable(trace: ProfileTrace): string {
   const errors = trace.runs.flatMap((r) => r.tasks).filter((t) => t.error);
   if (errors.length > 0) {
     const first = errors[0].error!;
-    lines.push('', `Task exceptions: ${errors.length} (first: ${first.type}: ${first.message})`);
+    lines.push('', `Task exceptions: ${errors.length} (first: ${first.type}${first.message ? `: ${first.message}` : ''})`);
   }
   if (trace.sampler.unavailable.length > 0) lines.push('', `Not measured: ${trace.sampler.unavailable.join('; ')}.`);
   return lines.join('\n') + '\n';

@@ -129,6 +129,13 @@ function readLines(stream: Readable, onLine: (line: string) => void): Promise<vo
   return new Promise((resolve) => lines.once('close', resolve));
 }
 
+/** Why a profile that ended well has no verdict. */
+function withoutVerdict(trace: ProfileTrace): string {
+  if (trace.runs.length === 0) return 'The profile finished without any run.';
+  if (!trace.runs.some((r) => r.kind === 'serial')) return 'No serial run: a speedup needs the serial baseline (add serial to the kinds).';
+  return 'Only the serial baseline ran: there is no pool to compare it with.';
+}
+
 export async function runProfile(
   options: ProfileOptions,
   control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
@@ -363,7 +370,11 @@ export async function runProfile(
   const fatal = trace.faults.find((f) => f.fatal);
   const skipped = trace.faults.find((f) => f.skippedKind);
   const completed = finished && !fatal && !skipped;
-  const message = fatal?.message ?? skipped?.message ?? trace.verdict?.summary ?? 'The profile finished without any run.';
+  const message =
+    fatal?.message ??
+    skipped?.message ??
+    trace.verdict?.summary ??
+    withoutVerdict(trace);
   // Refused before any task existed: the module, the function, the tasks or the limit.
   const inputError = !events.some((e) => e.type === 'tasks') && trace.faults.some((f) => f.fatal && !f.configuration && INPUT_FAULTS.has(f.fault));
   return { trace, completed, inputError, message };

@@ -271,7 +271,9 @@ class _Watchdog:
 class _GilProbe:
     """The cross-check of GIL wait that needs no /proc: a thread that sleeps 1 ms in a loop.
     Waking needs the GIL, so the overshoot of each sleep is about how long the GIL was held by
-    others (two CPU-bound threads: ~5-15 ms; threads that release it: ~0.1 ms)."""
+    others (two CPU-bound threads: ~5-15 ms; threads that release it: ~0.1 ms). On a busy
+    machine the probe also waits for a CPU to wake on; that runqueue wait (read from its own
+    schedstat where /proc has it) is taken out, or load would pass for GIL contention."""
 
     PERIOD_NS = 1_000_000
     MAX_SAMPLES = 100_000
@@ -285,10 +287,13 @@ class _GilProbe:
     def _probe(self):
         period_s = self.PERIOD_NS / 1e9
         overshoots = self.overshoots
+        probe = _probe()
         while not self.done.is_set() and len(overshoots) < self.MAX_SAMPLES:
+            runq = _read_runq(probe)
             started = _perf_ns()
             time.sleep(period_s)
-            overshoots.append(max(0, _perf_ns() - started - self.PERIOD_NS))
+            overshoot = _perf_ns() - started - self.PERIOD_NS
+            overshoots.append(max(0, overshoot - (_read_runq(probe) - runq)))
 
     def stop(self):
         self.done.set()
@@ -486,6 +491,25 @@ def _under_limit(exc, config):
     return ""
 
 
+# What the harness's own pool machinery (not a task: task exceptions are recorded) raises when
+# the system refuses it threads, processes or memory.
+_RESOURCE_ERRORS = (MemoryError, RuntimeError, BlockingIOError)
+
+
+def _is_refused_resource(exc):
+    return not isinstance(exc, RuntimeError) or "can't start new thread" in str(exc)
+
+
+def _resources_refused(exc, describe, config):
+    limit = config.get("memoryLimitBytes")
+    return {"type": "fault", "fault": "memory", "configuration": describe, "error": _describe_exception(exc),
+            "message": "%s could not start: the system refused the profiler the threads, processes or memory it "
+                       "needs (%s: %s%s); use fewer workers%s." % (
+                           describe["label"], type(exc).__name__, exc,
+                           ", under the %d MiB memory limit" % (int(limit) >> 20) if limit else "",
+                           " or a higher --memory-limit" if limit else "")}
+
+
 def _plan(config, kinds, skipped_kinds):
     workers_list = config.get("workers") or _default_workers()
     plan = [("serial", 1)] if "serial" in kinds else []
@@ -607,7 +631,13 @@ def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, s
             label = "serial" if kind == "serial" else "%s x%d" % (kind, workers)
             describe = {"kind": kind, "workers": workers, "repetition": repetition, "label": label}
             emitter.emit({"type": "config-start", **describe, "timeoutSec": timeout_s})
-            watchdog = _Watchdog(emitter, timeout_s, describe)
+            try:
+                watchdog = _Watchdog(emitter, timeout_s, describe)
+            except _RESOURCE_ERRORS as exc:
+                if not _is_refused_resource(exc):
+                    raise
+                emitter.emit(_resources_refused(exc, describe, config))
+                return 3
             if kind != "process":
                 _reset_peak_rss()
             start = _perf_ns()
@@ -651,6 +681,12 @@ def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, s
                 watchdog.stop()
                 emitter.emit({**_import_fault(exc, target[0], config["function"], start_method),
                               "configuration": describe, "error": exc.error})
+                return 3
+            except _RESOURCE_ERRORS as exc:
+                if not _is_refused_resource(exc):
+                    raise
+                watchdog.stop()
+                emitter.emit(_resources_refused(exc, describe, config))
                 return 3
             end = extra.get("end") or _perf_ns()
             watchdog.stop()

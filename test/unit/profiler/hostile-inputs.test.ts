@@ -51,6 +51,7 @@ const CASES: Case[] = [
   { name: 'an endless iterator of tasks', args: profile('tiny_tasks.py', 'add_one', '__import__("itertools").count()', '--kinds', 'serial,thread', '--workers', '2', '--memory-limit', '256'), exit: 2, says: /more than 150000 tasks in 2 runs \(2 configurations x 1 repetitions\); the profiler keeps every task/ },
   // Failed tasks give no speedup (item 16): two 200 MiB tasks at once exceed a 300 MiB limit.
   { name: 'every pool task out of memory', args: profile('hungry.py', 'grab', '[200] * 4', '--kinds', 'serial,thread', '--workers', '2', '--memory-limit', '300'), exit: 3, says: /No pool run did the serial run's work: tasks failed in thread x2 \(\d of 4, first: MemoryError\)/ },
+  { name: 'more threads than the memory limit leaves room for', args: profile('tiny_tasks.py', 'add_one', 'range(16)', '--kinds', 'serial,thread', '--workers', '16', '--memory-limit', '64'), exit: 3, says: /thread x16 could not start: the system refused the profiler the threads, processes or memory it needs \(RuntimeError: can't start new thread, under the 64 MiB memory limit\)/ },
   // User modules named like standard-library ones the harness or the pools use (item 18): the
   // harness process itself (fork), spawned workers, and a fork server's workers.
   ...[['json.py', 'fork'], ['json.py', 'spawn'], ['queue.py', 'spawn'], ['queue.py', 'forkserver']].map(([file, method]): Case => ({
