@@ -707,14 +707,20 @@ def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, s
 def _report_lingering_threads(emitter):
     """Threads the function started and left running: the harness exits without waiting for
     them (a thread that never ends would hang the exit), but they ran through later runs."""
-    names = [t.name for t in threading.enumerate()
-             if t is not threading.main_thread() and not t.name.startswith("conclens-")
-             and not isinstance(t, threading._DummyThread)]
+    names = [t.name for t in threading.enumerate() if not _harness_thread(t)]
     if names:
         shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         emitter.emit({"type": "notice", "message": (
             "The function left %d thread(s) running (%s); they ran on during the later runs and "
             "were stopped with the profile." % (len(names), shown))})
+
+
+def _harness_thread(thread):
+    """The harness's own threads and those of the pools it ran (queue feeders, managers)."""
+    if thread is threading.main_thread() or thread.name.startswith("conclens-") or isinstance(thread, threading._DummyThread):
+        return True
+    owner = getattr(getattr(thread, "_target", None), "__module__", None) or type(thread).__module__
+    return owner.startswith(("multiprocessing", "concurrent.futures"))
 
 
 def _stop_multiprocessing_helpers():
