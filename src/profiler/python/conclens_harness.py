@@ -1,9 +1,10 @@
 """Concurrency Lens pool harness: runs one user function serially, under ThreadPoolExecutor
 and under ProcessPoolExecutor, and measures every task.
 
-Standard library only. Started by the Node runner as `python conclens_harness.py` with the
-configuration as JSON on stdin. Results go out as JSON lines on the file descriptor named in
-the configuration (never stdout: the user's own output is captured separately).
+Standard library only. The Node runner starts `python conclens_harness.py` with the
+configuration as JSON on stdin; that process becomes the keeper (conclens_keeper), which forks
+the harness proper and outlives it. Results go out as JSON lines on the file descriptor named
+in the configuration (never stdout: the user's own output is captured separately).
 
 The script imports itself as the module `conclens_harness` so that the task wrappers are
 module-level functions of an importable module and pickle under both fork and spawn.
