@@ -77,7 +77,7 @@ void test('malformed JSON is a ConfigError naming the file', async () => {
 });
 
 void test('a missing config file is a ConfigError', async () => {
-  await assert.rejects(loadConfigFile(path.join(tempDir(), 'nope.json')), /cannot read the configuration file \(ENOENT\)/);
+  await assert.rejects(loadConfigFile(path.join(tempDir(), 'nope.json')), /cannot use the configuration file: cannot read file \(ENOENT\)/);
 });
 
 void test('findConfigFile finds the nearest file upward, conclens.json before .conclensrc.json', () => {
