@@ -104,3 +104,12 @@ void test('suppressionInsertion indents like the target line and keeps CRLF', as
   const edited = text.replace('    hits', `${insertion.newText}    hits`);
   assert.equal(await suppressed('python', edited, 2), true);
 });
+
+void test('other conclens directives are not suppression attempts: no note', async () => {
+  const result = await scan('python', '# conclens: lock-order Account._lock by id\nx = 1\n');
+  assert.deepEqual(result, { suppressions: [], notes: [] });
+});
+
+void test('a file without the marker is not parsed for comments', async () => {
+  assert.deepEqual(await scan('javascript', 'const x = "//" + `#`;\n'), { suppressions: [], notes: [] });
+});
