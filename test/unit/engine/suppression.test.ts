@@ -110,6 +110,6 @@ void test('other conclens directives are not suppression attempts: no note', asy
   assert.deepEqual(result, { suppressions: [], notes: [] });
 });
 
-void test('a file without the marker is not parsed for comments', async () => {
+void test('comment characters in strings, without the marker, give nothing', async () => {
   assert.deepEqual(await scan('javascript', 'const x = "//" + `#`;\n'), { suppressions: [], notes: [] });
 });
