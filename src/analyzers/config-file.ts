@@ -39,6 +39,11 @@ export function findConfigFile(startDir: string): string | undefined {
 }
 
 const KNOWN_KEYS = new Set(['$schema', 'rules', 'exclude', 'maxFileBytes']);
+/**
+ * Beyond what any analysis can take: the text of a larger file would pass V8's longest string
+ * (about 512 M characters) and the Python parser's 2 GB long before its tree was built.
+ */
+const MAX_FILE_BYTES_CEILING = 256 * 1024 * 1024;
 const SETTING_HINT = `"off", ${SEVERITIES.map((s) => `"${s}"`).join(', ')}, or { "enabled": boolean, "severity": … }`;
 
 /** A key or value quoted in a message: JSON, cut short so one absurd entry cannot flood the terminal. */
@@ -98,10 +103,11 @@ export function parseConfig(json: unknown, file: string): { config: AnalysisConf
 
   const config: AnalysisConfig = { rules, exclude: exclude as string[] };
   if (json.maxFileBytes !== undefined) {
-    if (typeof json.maxFileBytes !== 'number' || !Number.isInteger(json.maxFileBytes) || json.maxFileBytes < 1) {
-      throw new ConfigError(file, '"maxFileBytes" must be a positive integer');
+    const bytes = json.maxFileBytes;
+    if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 1 || bytes > MAX_FILE_BYTES_CEILING) {
+      throw new ConfigError(file, `"maxFileBytes" must be a positive integer of at most ${MAX_FILE_BYTES_CEILING} (256 MB); got ${quoted(bytes)}`);
     }
-    config.maxFileBytes = json.maxFileBytes;
+    config.maxFileBytes = bytes;
   }
   return { config, notices };
 }

@@ -54,6 +54,7 @@ void test('wrong shapes are ConfigErrors that name the file and the key', () => 
     [{ exclude: 'build' }, /"exclude" must be an array/],
     [{ exclude: [1] }, /"exclude" must be an array/],
     [{ maxFileBytes: -5 }, /"maxFileBytes" must be a positive integer/],
+    [{ maxFileBytes: 1e300 }, /"maxFileBytes" must be a positive integer of at most 268435456 \(256 MB\); got 1e\+300/],
   ];
   for (const [json, message] of cases) {
     assert.throws(() => parseConfig(json, 'conf.json'), (error: unknown) => {
