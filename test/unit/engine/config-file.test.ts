@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, findConfigFile, loadConfigFile, parseConfig } from '../../../src/analyzers/config-file';
+import { scratchDir } from '../scratch';
 
 function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'conclens-config-'));
+  return scratchDir('conclens-config-');
 }
 
 void test('a full configuration parses', () => {
