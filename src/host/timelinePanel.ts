@@ -10,6 +10,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { buildPanelHtml, createNonce } from '../profiler/html-report';
 import type { ProfileTrace } from '../shared/trace';
+import { checkTrace } from '../shared/trace-schema';
 import { traceMessages, validateWebviewMessage, type RevealSourceMessage } from '../shared/webview-protocol';
 import { topLevelFunctions } from './pythonFunctions';
 import { parseTrace, readTraceFile, type TraceHistory } from './traceFiles';
@@ -125,9 +126,16 @@ class TimelineWebview implements vscode.Disposable {
     const trace = this.trace;
     if (!trace) return;
     const streamId = this.streamId;
-    for (const message of traceMessages(trace, streamId)) {
-      // A newer trace replaced this one, or the page went away: stop sending the old one.
-      if (streamId !== this.streamId || !(await this.webview.postMessage(message))) return;
+    try {
+      for (const message of traceMessages(trace, streamId)) {
+        // A newer trace replaced this one, or the page went away: stop sending the old one.
+        if (streamId !== this.streamId || !(await this.webview.postMessage(message))) return;
+      }
+    } catch (error) {
+      // The page would wait for the rest of the stream forever: tell it why none is coming.
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`Could not send the trace to the timeline: ${message}`);
+      if (streamId === this.streamId) await this.webview.postMessage({ type: 'traceError', message });
     }
   }
 
@@ -190,8 +198,16 @@ export class TimelinePanels implements vscode.Disposable {
     return this.panel?.view.current;
   }
 
-  /** Shows `trace` in the panel (created or revealed); resolves when the page loaded it. */
-  async show(trace: ProfileTrace, source: TraceSource): Promise<TraceLoaded> {
+  /**
+   * Shows `trace` in the panel (created or revealed); resolves when the page loaded it. A
+   * trace that breaks the schema throws here, before any panel opens.
+   */
+  show(trace: ProfileTrace, source: TraceSource): Promise<TraceLoaded> {
+    checkTrace(trace, source.kind === 'file' ? path.basename(source.path) : 'the profile trace');
+    return this.showChecked(trace, source);
+  }
+
+  private async showChecked(trace: ProfileTrace, source: TraceSource): Promise<TraceLoaded> {
     await this.context.workspaceState.update(SHOWN_TRACE_KEY, source);
     const { panel, view } = this.panel ?? this.adopt(vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, 'Concurrency Lens: Timeline', vscode.ViewColumn.Beside, {}));
     panel.title = `Timeline: ${trace.target.function}`;

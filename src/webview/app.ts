@@ -63,24 +63,37 @@ export class TimelineApp {
 
   /** Handles one host message; returns the model when a trace has been fully received. */
   accept(message: HostToWebview): TraceModel | null {
-    let model: TraceModel | null;
     try {
-      model = this.assembler.accept(message);
+      const model = this.assembler.accept(message);
+      if (message.type === 'traceBegin') this.status.textContent = `Receiving trace (${formatCount(message.totalItems)} items)…`;
+      if (!model) return null;
+      this.show(model);
+      this.host.post({ type: 'traceLoaded', streamId: message.type === 'traceEnd' ? message.streamId : 0, runs: model.runs.length, tasks: model.totalTasks });
+      return model;
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      this.status.textContent = `Could not load the trace: ${text}`;
-      this.host.post({ type: 'error', message: text.slice(0, 4000) });
+      this.fail(error);
       return null;
     }
-    if (message.type === 'traceBegin') this.status.textContent = `Receiving trace (${formatCount(message.totalItems)} items)…`;
-    if (!model) return null;
-    this.show(model);
-    this.host.post({ type: 'traceLoaded', streamId: message.type === 'traceEnd' ? message.streamId : 0, runs: model.runs.length, tasks: model.totalTasks });
-    return model;
+  }
+
+  /**
+   * A trace the page cannot read or draw (the host validates what it sends, but a page must not
+   * trust that): say why in place of the views, and tell the host, instead of an uncaught error
+   * under "Waiting for the trace…".
+   */
+  fail(error: unknown): void {
+    const text = error instanceof Error ? error.message : String(error);
+    this.model = null;
+    this.timeline = null;
+    this.content.replaceChildren();
+    this.status.textContent = `Could not load the trace: ${text}`;
+    this.status.classList.add('error');
+    this.host.post({ type: 'error', message: text.slice(0, 4000) });
   }
 
   private show(model: TraceModel): void {
     this.model = model;
+    this.status.classList.remove('error');
     if (model.runs.length === 0) {
       // A profile that failed before any run (import error, crash): the card says why.
       this.timeline = null;

@@ -87,6 +87,27 @@ describe('profiling from the editor', function () {
     assert.match((bad as { message: string }).message, /^counter\.py is not JSON \(/);
   });
 
+  it('Open Trace refuses a trace that breaks the schema, naming the file and the fault, and opens no panel', async () => {
+    const good = profiled.outcome.trace;
+    const malformed: [string, unknown, RegExp][] = [
+      ['null-run.json', { ...good, runs: [null] }, /runs\/0: must be object/],
+      ['null-fault.json', { ...good, faults: [null] }, /faults\/0: must be object/],
+      ['empty-target.json', { ...good, target: {}, runs: [] }, /target: must have required property 'file'/],
+    ];
+    const timelines = () => vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((t) => t.label.startsWith('Timeline: ')).map((t) => t.label);
+    const before = timelines();
+    for (const [name, document, fault] of malformed) {
+      const file = fixtureUri(name).fsPath;
+      writeFileSync(file, JSON.stringify(document));
+      const result = await vscode.commands.executeCommand<OpenTraceResult>(Commands.openTrace, { file });
+      assert.equal(result.status, 'failed', name);
+      const message = (result as { message: string }).message;
+      assert.ok(message.startsWith(`${name} is not a valid Concurrency Lens trace (schema/trace.schema.json): `), message);
+      assert.match(message, fault);
+    }
+    assert.deepEqual(timelines(), before, 'a refused file neither opens nor retitles a timeline');
+  });
+
   it('a *.conclens-trace.json file opens in the timeline editor by default', async () => {
     const uri = fixtureUri('count_primes.conclens-trace.json');
     await vscode.commands.executeCommand('vscode.open', uri);
