@@ -6,7 +6,7 @@
  */
 import { axisTop, brushX, scaleLinear, select, zoom, zoomIdentity, type BrushBehavior, type D3BrushEvent, type D3ZoomEvent, type ScaleLinear, type Selection, type ZoomBehavior, type ZoomTransform } from 'd3';
 import { planLane } from './aggregate';
-import { formatBytes, formatCount, formatDuration, formatMs, formatPercent } from './format';
+import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, formatTimeTick } from './format';
 import { layoutRows, rowAt, rowsInView, type LaneFilter, type Layout, type Row } from './layout';
 import { taskAt, visibleLocks, type Lane, type TraceModel } from './model';
 import { packOver } from './pixels';
@@ -291,10 +291,16 @@ export class Timeline {
   }
 
   private updateAxis(): void {
+    const ticks = this.x.ticks(this.tickCount());
+    const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : Math.abs(this.x.domain()[1]! - this.x.domain()[0]!);
     const axis = axisTop(this.x)
-      .ticks(Math.max(2, Math.floor((this.width - GUTTER) / 110)))
-      .tickFormat((t) => formatDuration(Number(t)));
+      .tickValues(ticks)
+      .tickFormat((t) => formatTimeTick(Number(t), step));
     this.axisGroup.call(axis);
+  }
+
+  private tickCount(): number {
+    return Math.max(2, Math.floor((this.width - GUTTER) / 110));
   }
 
   private placeBrush(): void {
@@ -391,7 +397,7 @@ export class Timeline {
     ctx.strokeStyle = this.palette.grid;
     ctx.lineWidth = 1;
     ctx.beginPath();
-    for (const tick of this.x.ticks(Math.max(2, Math.floor((this.width - GUTTER) / 110)))) {
+    for (const tick of this.x.ticks(this.tickCount())) {
       const px = Math.round(this.x(tick)) + 0.5;
       if (px < GUTTER) continue;
       ctx.moveTo(px, 0);

@@ -329,3 +329,28 @@ void test('a profile that recorded no run shows its faults and no timeline, with
   assertClean(watched);
   await page.close();
 });
+
+void test('time-axis ticks read like a person writes them at every zoom', async () => {
+  const watched = await open();
+  const { page } = watched;
+  const ticks = () => page.$$eval('.axis-svg .tick text', (texts) => texts.map((t) => t.textContent ?? ''));
+  const seen: string[][] = [];
+  let previous = (await summary(page)).text;
+  for (let zoom = 0; zoom < 10; zoom++) {
+    const labels = await ticks();
+    seen.push(labels);
+    assert.ok(labels.length >= 2, `ticks at zoom ${zoom}: ${labels.join(' | ')}`);
+    assert.equal(new Set(labels).size, labels.length, `distinct ticks: ${labels.join(' | ')}`);
+    for (const label of labels) assert.match(label, /^(0|\d+(\.\d*[1-9])? (ns|µs|ms|s))$/, `tick "${label}" at zoom ${zoom}`);
+    await page.click('[data-testid="zoom-in"]');
+    // At the deepest zoom the view stops changing: then the same ticks are read again.
+    await page
+      .waitForFunction((prev) => document.querySelector('[data-testid="timeline-summary"]')?.textContent !== prev, previous, { timeout: 2_000 })
+      .catch(() => undefined);
+    previous = (await page.textContent('[data-testid="timeline-summary"]')) ?? '';
+  }
+  const decimals = (labels: string[]) => Math.max(...labels.map((l) => /\.(\d+)/.exec(l)?.[1]!.length ?? 0));
+  assert.ok(decimals(seen.at(-1)!) > decimals(seen[0]!), `zoomed in, the ticks carry the digits that tell them apart: ${seen.map((l) => l.join(' | ')).join(' / ')}`);
+  assertClean(watched);
+  await page.close();
+});
