@@ -20,9 +20,7 @@ export function formatBytes(bytes: number | null): string {
   return `${bytes} B`;
 }
 
-export function formatPercent(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
-}
+export { formatPercent, formatSpeedup } from '../shared/verdict-words';
 
 const TIME_UNITS: [ns: number, name: string][] = [
   [1e9, 's'],

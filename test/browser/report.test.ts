@@ -100,7 +100,7 @@ void test('renders the verdict, the scaling chart, the locks table and the timel
   assert.equal(s.from, 0);
   assert.ok(s.to >= (run.endNs - run.startNs) / 1e6 - 0.001);
   assert.equal(await page.locator('[data-testid="locks-table"] tbody tr').count(), trace.locks.length);
-  assert.ok((await page.locator('.scaling svg circle').count()) >= 2, 'scaling points are drawn');
+  assert.ok((await page.locator('.scaling svg path.point').count()) >= 2, 'scaling points are drawn');
   const distinctColours = await page.evaluate(() => {
     const canvas = document.querySelector('canvas')!;
     const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
@@ -321,9 +321,9 @@ void test('a profile that recorded no run shows its faults and no timeline, with
   failed.faults = [{ fault: 'import', message: `ModuleNotFoundError: ${HOSTILE}`, fatal: true }];
   const watched = await openWatched(browser, pathToFileURL((await writeReport(failed, 'failed.html')).htmlPath).href);
   const { page } = watched;
-  await page.waitForSelector('[data-testid="no-runs"]');
-  const verdict = (await page.textContent('[data-testid="verdict"]')) ?? '';
-  assert.match(verdict, /^No verdict: the profile did not complete\./);
+  const verdict = (await page.locator('[data-testid="verdict"]').textContent()) ?? '';
+  assert.match(verdict, /^No run was recorded, so there is no timeline to draw\./);
+  assert.equal(await page.textContent('[data-testid="status"]'), '', 'the card alone says it, not the status line too');
   assert.ok(verdict.includes(`import: ModuleNotFoundError: ${HOSTILE}`));
   assert.equal(await page.locator('canvas').count(), 0);
   assertClean(watched);

@@ -154,9 +154,9 @@ export const profilingScenarios = [
         while (!(await hasPixel(expected)) && Date.now() < deadline) await page.waitForTimeout(200);
         assert.ok(await hasPixel(expected), `the canvas paints running time in ${expected} under ${theme}`);
       };
-      await switchTo('Dark Modern', '#3d8fd1');
-      await switchTo('Light Modern', '#1f6fb2');
-      assert.equal(await hasPixel('#3d8fd1'), false, 'no running span keeps the dark colour');
+      await switchTo('Dark Modern', '#56b4e9');
+      await switchTo('Light Modern', '#0072b2');
+      assert.equal(await hasPixel('#56b4e9'), false, 'no running span keeps the dark colour');
     },
   },
   {
