@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TraceStore, verdictHeadline, type StoredTraceInfo } from '../profiler/index';
+import { TraceStore, type StoredTraceInfo } from '../profiler/index';
+import { verdictLine } from '../shared/verdict-words';
 import type { ProfileTrace } from '../shared/trace';
 import { checkTrace } from '../shared/trace-schema';
 
@@ -67,7 +68,7 @@ export class TraceHistory {
         const k = key(info.file, info.function);
         if (latest.has(k)) continue;
         const trace = await this.load(info.id).catch(() => undefined);
-        if (trace?.verdict) latest.set(k, { id: info.id, headline: verdictHeadline(trace.verdict) });
+        if (trace?.verdict) latest.set(k, { id: info.id, headline: verdictLine(trace.verdict) });
       }
       this.latest = latest;
     }

@@ -22,8 +22,12 @@ export function formatPercent(share: number): string {
 
 /** "a thread pool with 2 workers", "the serial run". */
 export function poolPhrase(kind: PoolKind, workers: number): string {
-  if (kind === 'serial') return 'the serial run';
-  return `a ${kind} pool with ${workers} worker${workers === 1 ? '' : 's'}`;
+  return kind === 'serial' ? 'the serial run' : `a ${configurationName(kind, workers)}`;
+}
+
+/** "thread pool with 2 workers", "serial run": a configuration on its own (progress, run headers). */
+export function configurationName(kind: PoolKind, workers: number): string {
+  return kind === 'serial' ? 'serial run' : `${kind} pool with ${workers} worker${workers === 1 ? '' : 's'}`;
 }
 
 /** The recommendation as an instruction: "Use a process pool with 2 workers", "Run serially". */

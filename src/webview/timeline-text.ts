@@ -1,4 +1,5 @@
 /** The words the timeline shows about what it draws: row labels and the tooltip of a span. */
+import { configurationName } from '../shared/verdict-words';
 import { formatBytes, formatDuration, formatMs, formatPercent, formatSpeedup } from './format';
 import type { Row } from './layout';
 import type { Lane, TraceModel } from './model';
