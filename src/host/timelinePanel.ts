@@ -17,6 +17,8 @@ import { parseTrace, readTraceFile, type TraceHistory } from './traceFiles';
 
 export const TIMELINE_VIEW_TYPE = 'concurrencyLens.timeline';
 export const TRACE_EDITOR_VIEW_TYPE = 'concurrencyLens.traceViewer';
+/** Context key: some timeline (the panel or a trace-file editor) shows a trace, so Export Chrome Trace has one. */
+export const TRACE_OPEN_CONTEXT = 'concurrencyLens.traceOpen';
 /** workspaceState key: which trace the panel shows, so a reload restores it. */
 const SHOWN_TRACE_KEY = 'concurrencyLens.timeline.shown';
 
@@ -84,6 +86,7 @@ class TimelineWebview implements vscode.Disposable {
     private readonly webview: vscode.Webview,
     extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    private readonly changed: () => void,
   ) {
     const dist = vscode.Uri.joinPath(extensionUri, 'dist');
     webview.options = { enableScripts: true, localResourceRoots: [dist] };
@@ -104,6 +107,7 @@ class TimelineWebview implements vscode.Disposable {
   show(trace: ProfileTrace): Promise<TraceLoaded> {
     this.trace = trace;
     this.error = undefined;
+    this.changed();
     this.streamId = nextStreamId++;
     const streamId = this.streamId;
     const loaded = new Promise<TraceLoaded>((resolve) => this.loadedWaiters.push({ streamId, resolve }));
@@ -115,6 +119,7 @@ class TimelineWebview implements vscode.Disposable {
   showError(message: string): void {
     this.trace = undefined;
     this.error = message;
+    this.changed();
     if (this.ready) void this.stream();
   }
 
@@ -173,9 +178,47 @@ class TimelineWebview implements vscode.Disposable {
   }
 }
 
+/**
+ * Every open timeline, the panel and trace-file editors alike: the trace of the one last
+ * active is what Export Chrome Trace writes, focused or not, and TRACE_OPEN_CONTEXT says
+ * whether there is one.
+ */
+class OpenTimelines {
+  private readonly open = new Map<vscode.WebviewPanel, TimelineWebview>();
+  private active: vscode.WebviewPanel | undefined;
+
+  /** A webview for `panel`, tracked until the panel closes. */
+  create(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, log: vscode.LogOutputChannel): TimelineWebview {
+    const view = new TimelineWebview(panel.webview, extensionUri, log, () => this.update());
+    this.open.set(panel, view);
+    if (panel.active) this.active = panel;
+    const viewState = panel.onDidChangeViewState(() => {
+      if (panel.active) this.active = panel;
+    });
+    panel.onDidDispose(() => {
+      viewState.dispose();
+      view.dispose();
+      this.open.delete(panel);
+      if (this.active === panel) this.active = undefined;
+      this.update();
+    });
+    return view;
+  }
+
+  get current(): ProfileTrace | undefined {
+    const active = this.active ? this.open.get(this.active)?.current : undefined;
+    return active ?? [...this.open.values()].reverse().find((view) => view.current)?.current;
+  }
+
+  private update(): void {
+    void vscode.commands.executeCommand('setContext', TRACE_OPEN_CONTEXT, this.current !== undefined);
+  }
+}
+
 /** The reused timeline panel, its serializer and the custom editor for trace files. */
 export class TimelinePanels implements vscode.Disposable {
   private panel: { panel: vscode.WebviewPanel; view: TimelineWebview } | undefined;
+  private readonly timelines = new OpenTimelines();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -187,15 +230,15 @@ export class TimelinePanels implements vscode.Disposable {
       vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
         deserializeWebviewPanel: (panel) => this.restore(panel),
       }),
-      vscode.window.registerCustomEditorProvider(TRACE_EDITOR_VIEW_TYPE, new TraceEditorProvider(context.extensionUri, log), {
+      vscode.window.registerCustomEditorProvider(TRACE_EDITOR_VIEW_TYPE, new TraceEditorProvider(context.extensionUri, log, this.timelines), {
         supportsMultipleEditorsPerDocument: true,
       }),
     );
   }
 
-  /** The trace the panel shows, if it is open. */
+  /** The trace of the timeline last active (the panel or a trace-file editor), if one is open. */
   get currentTrace(): ProfileTrace | undefined {
-    return this.panel?.view.current;
+    return this.timelines.current;
   }
 
   /**
@@ -217,11 +260,10 @@ export class TimelinePanels implements vscode.Disposable {
 
   private adopt(panel: vscode.WebviewPanel): { panel: vscode.WebviewPanel; view: TimelineWebview } {
     this.panel?.panel.dispose();
-    const view = new TimelineWebview(panel.webview, this.context.extensionUri, this.log);
+    const view = this.timelines.create(panel, this.context.extensionUri, this.log);
     const entry = { panel, view };
     this.panel = entry;
     panel.onDidDispose(() => {
-      view.dispose();
       if (this.panel === entry) this.panel = undefined;
     });
     return entry;
@@ -252,6 +294,7 @@ class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    private readonly timelines: OpenTimelines,
   ) {}
 
   openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
@@ -259,8 +302,7 @@ class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider {
   }
 
   async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
-    const view = new TimelineWebview(panel.webview, this.extensionUri, this.log);
-    panel.onDidDispose(() => view.dispose());
+    const view = this.timelines.create(panel, this.extensionUri, this.log);
     try {
       const bytes = await vscode.workspace.fs.readFile(document.uri);
       void view.show(parseTrace(new TextDecoder().decode(bytes), path.basename(document.uri.path)));
