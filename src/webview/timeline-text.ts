@@ -20,7 +20,7 @@ export function rowLabel(model: TraceModel, row: Row): string {
     case 'run': {
       const h = run.header;
       const speed = h.speedup === null ? '' : ` · speedup ${formatSpeedup(h.speedup)}`;
-      return `${h.kind} pool · ${h.workers} worker${h.workers === 1 ? '' : 's'} · repetition ${h.repetition + 1} · wall ${formatDuration(h.wallNs)}${speed}`;
+      return `${configurationName(h.kind, h.workers)} · repetition ${h.repetition + 1} · wall ${formatDuration(h.wallNs)}${speed}`;
     }
     case 'cores':
       return `Cores: busy share of each of the ${run.cores.cores} cores (darker is busier), then their mean`;

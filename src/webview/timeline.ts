@@ -86,6 +86,8 @@ export class Timeline {
   private height = 0;
   /** The panel height the lanes were laid out for. */
   private available = 0;
+  /** New data or a new filter arrived while the panel was hidden. */
+  private relayoutPending = false;
   private gutter = MAX_GUTTER;
   /** Heights within a thread row: the task band, a 2 px gap, the lock band. */
   private bands = bandsFor(DEFAULT_ROW_HEIGHTS.thread);
@@ -282,10 +284,13 @@ export class Timeline {
 
   /** Sizes the canvas to the container's width and the panel's height; `relayout` also after new data or a filter. */
   private fit(relayout = false): void {
-    const width = Math.max(1, Math.floor(this.root.clientWidth));
-    if (width <= 1 && this.width === 0) return; // not laid out yet (a hidden panel)
+    this.relayoutPending ||= relayout;
+    const width = Math.floor(this.root.clientWidth);
+    if (width <= 1) return; // not laid out (a hidden panel): sized when it shows
     const available = Math.max(MIN_CANVAS_HEIGHT, Math.floor(window.innerHeight * HEIGHT_SHARE));
-    if (relayout || available !== this.available) this.relayout(available);
+    relayout = this.relayoutPending || available !== this.available;
+    if (relayout) this.relayout(available);
+    this.relayoutPending = false;
     this.available = available;
     const height = Math.max(MIN_CANVAS_HEIGHT, Math.min(available, this.layout.height));
     this.spacer.style.height = `${Math.max(0, this.layout.height - height)}px`;
