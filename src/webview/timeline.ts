@@ -658,6 +658,8 @@ export class Timeline {
     ctx.strokeStyle = this.palette.wakeArrow;
     ctx.fillStyle = this.palette.wakeArrow;
     ctx.lineWidth = 1;
+    // Many hand-offs on screen would hide the lanes under them: the more there are, the fainter.
+    ctx.globalAlpha = Math.max(0.25, Math.min(1, 40 / Math.max(1, segments.length)));
     for (const [x0, y0, x1, y1] of segments) {
       if (x1 < this.gutter && x0 < this.gutter) continue;
       ctx.beginPath();
@@ -672,6 +674,7 @@ export class Timeline {
       ctx.closePath();
       ctx.fill();
     }
+    ctx.globalAlpha = 1;
   }
 
   private drawRange(): void {
