@@ -29,8 +29,11 @@ export function writeTaskSegments(
       const next = x + states[i * STATE_COUNT + k]! / nsPerPx;
       const c0 = Math.max(0, Math.round(x));
       const c1 = Math.min(stride, Math.round(next));
-      const tile = tiles.words[k]!;
-      for (let c = c0; c < c1; c++) for (let j = 0; j < bandHeight; j++) pixels[j * stride + c] = tile[(j % n) * n + (c % n)]!;
+      const strips = tiles.strips[k]!;
+      for (let c = c0; c < c1; c++) {
+        const strip = strips[c % n]!;
+        for (let j = 0; j < bandHeight; j++) pixels[j * stride + c] = strip[j]!;
+      }
       x = next;
     }
   }
@@ -91,7 +94,8 @@ export function writeColumns(pixels: Uint32Array, stride: number, bandHeight: nu
     if (total <= 0) continue;
     const filled = Math.max(1, Math.round(bandHeight * Math.min(1, total / nsPerPx)));
     // Walk up from the bottom row of the band.
-    let at = (bandHeight - 1) * stride + c;
+    const residue = c % n;
+    let row = bandHeight - 1;
     let remaining = filled;
     let dominant = 0;
     for (let k = 0; k < STATE_COUNT && remaining > 0; k++) {
@@ -99,13 +103,13 @@ export function writeColumns(pixels: Uint32Array, stride: number, bandHeight: nu
       if (share <= 0) continue;
       if (share > columns[o + dominant]!) dominant = k;
       const h = Math.min(remaining, Math.round((filled * share) / total));
-      const tile = tiles.words[k]!;
-      for (let j = 0; j < h; j++, at -= stride) pixels[at] = tile[(((at - c) / stride) % n) * n + (c % n)]!;
+      const strip = tiles.strips[k]![residue]!;
+      for (let j = 0; j < h; j++, row--) pixels[row * stride + c] = strip[row]!;
       remaining -= h;
     }
     // Rounding can leave a pixel or two: give them to the dominant state rather than a gap.
-    const tile = tiles.words[dominant]!;
-    for (; remaining > 0; remaining--, at -= stride) pixels[at] = tile[(((at - c) / stride) % n) * n + (c % n)]!;
+    const strip = tiles.strips[dominant]![residue]!;
+    for (; remaining > 0; remaining--, row--) pixels[row * stride + c] = strip[row]!;
   }
 }
 

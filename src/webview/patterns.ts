@@ -59,9 +59,16 @@ export interface StateTiles {
   size: number;
   /** Per state (in STATES order), size × size packed pixels, row-major. */
   words: Uint32Array[];
+  /** Height of the band the strips are cut for, in device pixels. */
+  bandHeight: number;
+  /**
+   * Per state and per column residue (x mod size), the band's column top to bottom: the pixel
+   * writers copy from these, with no modulo per pixel.
+   */
+  strips: Uint32Array[][];
 }
 
-export function stateTiles(states: Record<TaskState, string>, backgroundCss: string, devicePixelRatio: number): StateTiles {
+export function stateTiles(states: Record<TaskState, string>, backgroundCss: string, devicePixelRatio: number, bandHeight = 0): StateTiles {
   const size = Math.max(4, Math.round(TILE_CSS_PX * devicePixelRatio));
   const words = STATES.map((state) => {
     const base = packOver(states[state], backgroundCss);
@@ -70,7 +77,10 @@ export function stateTiles(states: Record<TaskState, string>, backgroundCss: str
     for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) tile[y * size + x] = marked(STATE_TEXTURES[state], x, y, size) ? mark : base;
     return tile;
   });
-  return { size, words };
+  const strips = words.map((tile) =>
+    Array.from({ length: size }, (_, x) => Uint32Array.from({ length: bandHeight }, (_, y) => tile[(y % size) * size + x]!)),
+  );
+  return { size, words, bandHeight, strips };
 }
 
 /**

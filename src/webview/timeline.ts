@@ -401,7 +401,7 @@ export class Timeline {
       }
       const pixels = new Uint32Array(this.image.data.buffer);
       const backgroundWord = packOver(p.background, '#808080');
-      this.tiles ??= stateTiles(p.states, p.background, dpr);
+      if (this.tiles?.bandHeight !== taskRows) this.tiles = stateTiles(p.states, p.background, dpr, taskRows);
       const lockWords = { wait: packOver(p.states.lockWait, p.background), hold: packOver(p.lockHold, p.background) };
       if (this.columns.length !== plotDeviceWidth * STATE_COUNT) this.columns = new Float64Array(plotDeviceWidth * STATE_COUNT);
       for (let r = firstRow; r < endRow; r++) {
