@@ -1,16 +1,21 @@
 /**
  * "Profile Function Under Pools": picks the top-level function (cursor or arguments), asks for
- * the tasks expression, finds the interpreter, runs the profiler with a cancellable progress
- * notification, saves the trace and opens it in the timeline. Refused in Restricted Mode:
- * profiling imports the module and calls the function, i.e. runs workspace code.
+ * the tasks expression (checked as it is typed), finds the interpreter, runs the profiler with
+ * a cancellable progress notification, saves the trace and opens it in the timeline. A profile
+ * that never ran a configuration opens no panel: the error says why. Refused in Restricted
+ * Mode: profiling imports the module and calls the function, i.e. runs workspace code.
  */
 import * as vscode from 'vscode';
 import path from 'node:path';
-import { formatProfileTable, readTasksComment, runProfile, verdictHeadline, type ProfileOutcome } from '../profiler/index';
+import { formatProfileTable, readTasksComment, runProfile, type ProfileOutcome, type ProfileProgress } from '../profiler/index';
+import { checkTrace } from '../shared/trace-schema';
+import { configurationName, verdictLine } from '../shared/verdict-words';
 import { BuiltinCommands } from './commands';
 import { readProfilerSettings } from './profilerSettings';
 import { enclosingFunction, topLevelFunctions } from './pythonFunctions';
 import { resolvePythonInterpreter } from './pythonInterpreter';
+import { tasksExpressionProblem } from './tasksExpression';
+import { askForTasks, saveTasksComment } from './tasksPrompt';
 import type { TimelinePanels, TraceLoaded } from './timelinePanel';
 import type { TraceHistory } from './traceFiles';
 
@@ -82,24 +87,22 @@ export async function profileFunction(
   const { document, name } = found;
   const folder = vscode.workspace.getWorkspaceFolder(document.uri);
   if (document.uri.scheme !== 'file' || !folder) return refuse('Concurrency Lens: only a Python file saved inside a workspace folder can be profiled (its module is imported relative to the folder).');
-  // The profiled interpreter imports the file from disk.
-  if (document.isDirty && !(await document.save())) return refuse(`Concurrency Lens: ${path.basename(document.uri.fsPath)} could not be saved; profiling runs the file on disk.`);
   const file = path.relative(folder.uri.fsPath, document.uri.fsPath).split(path.sep).join('/');
 
-  const remembered = context.workspaceState.get<string>(tasksKey(file, name));
-  const tasks =
-    args?.tasks ??
-    (await vscode.window.showInputBox({
-      title: `Profile ${name} under pools`,
-      prompt: 'Tasks: a Python expression, evaluated in the module, giving an iterable of tasks (a tuple is positional arguments, a dict keyword arguments, anything else one argument).',
-      value: remembered ?? readTasksComment(document.getText(), name) ?? '',
-      placeHolder: 'e.g. [(1, 60000)] * 8',
-      ignoreFocusOut: true,
-      validateInput: (value) => (value.trim() ? undefined : 'Enter a Python expression for the tasks.'),
-    }));
-  if (tasks === undefined) return { status: 'cancelled' };
-  if (!tasks.trim()) return refuse('Concurrency Lens: the tasks expression is empty.');
+  let tasks = args?.tasks;
+  if (tasks === undefined) {
+    const remembered = context.workspaceState.get<string>(tasksKey(file, name));
+    const answer = await askForTasks(document, name, remembered ?? readTasksComment(document.getText(), name) ?? '');
+    if (!answer) return { status: 'cancelled' };
+    tasks = answer.tasks;
+    if (answer.saveAsComment && !(await saveTasksComment(document, name, tasks))) log.warn(`Could not write the tasks comment above ${name} in ${file}.`);
+  } else {
+    const problem = await tasksExpressionProblem(tasks);
+    if (problem) return refuse(`Concurrency Lens: the tasks for ${name} are not one Python expression: ${problem}`);
+  }
   await context.workspaceState.update(tasksKey(file, name), tasks);
+  // The profiled interpreter imports the file from disk (with the comment, if one was just added).
+  if (document.isDirty && !(await document.save())) return refuse(`Concurrency Lens: ${path.basename(document.uri.fsPath)} could not be saved; profiling runs the file on disk.`);
 
   const settings = readProfilerSettings(document.uri);
   const interpreter = await resolvePythonInterpreter(document.uri, settings.pythonPath, log);
@@ -134,7 +137,7 @@ export async function profileFunction(
             signal: abort.signal,
             onProgress: (p) => {
               const share = p.total ? (100 * p.done) / p.total : 0;
-              progress.report({ message: p.total ? `${p.message} (${p.done}/${p.total})` : p.message, increment: share - reported });
+              progress.report({ message: progressText(p), increment: share - reported });
               reported = share;
             },
           },
@@ -159,27 +162,50 @@ export async function profileFunction(
 
   const table = formatProfileTable(outcome.trace);
   log.info(`Profile of ${file}:${name}\n${table}`);
-  history.setLimit(settings.historySize);
-  const traceId = await history.save(outcome.trace);
-  const panelLoaded = panels.show(outcome.trace, { kind: 'stored', id: traceId });
-  notify(outcome, log);
-  return { status: 'done', traceId, outcome, panelLoaded };
-}
-
-/** The verdict, or what went wrong; task exceptions and faults offer the table in the output channel. */
-function notify(outcome: ProfileOutcome, log: vscode.LogOutputChannel): void {
-  const { trace } = outcome;
-  const errors = trace.runs.reduce((sum, run) => sum + run.totals.errors, 0);
-  const faults = trace.faults.filter((f) => f.fault !== 'cancelled');
-  const headline = trace.verdict ? verdictHeadline(trace.verdict) : outcome.message;
-  const problems = [errors > 0 ? `${errors} task exception${errors === 1 ? '' : 's'}` : '', faults.length > 0 ? faults[0].message : ''].filter(Boolean).join('; ');
   const show = (choice: string | undefined) => {
     if (choice) log.show(true);
   };
+  if (outcome.trace.runs.length === 0) {
+    // Nothing ran (the tasks or the module failed): a panel would only say "no runs".
+    const message = `${name} was not profiled: ${outcome.message}`;
+    void vscode.window.showErrorMessage(`Concurrency Lens: ${message}`, 'Show Details').then(show);
+    return { status: 'failed', message };
+  }
+  try {
+    checkTrace(outcome.trace, 'the profile trace');
+  } catch (error) {
+    const message = `the profiler wrote a trace the timeline cannot read (${(error as Error).message})`;
+    log.error(message);
+    void vscode.window.showErrorMessage(`Concurrency Lens: ${message}`, 'Show Details').then(show);
+    return { status: 'failed', message };
+  }
+  history.setLimit(settings.historySize);
+  const traceId = await history.save(outcome.trace);
+  const panelLoaded = panels.show(outcome.trace, { kind: 'stored', id: traceId });
+  notify(name, outcome, show);
+  return { status: 'done', traceId, outcome, panelLoaded };
+}
+
+/** "thread pool with 2 workers, repetition 2 of 3 (7 of 15 runs done)": the panel's words, not the harness's labels. */
+function progressText(progress: ProfileProgress): string {
+  const done = progress.total ? ` (${progress.done} of ${progress.total} runs done)` : '';
+  const running = progress.running;
+  if (!running) return `${progress.message}${done}`;
+  const repetition = running.repeat > 1 ? `, repetition ${running.repetition + 1} of ${running.repeat}` : '';
+  return `${configurationName(running.kind, running.workers)}${repetition}${done}`;
+}
+
+/** The verdict in the panel's words, or what went wrong; the details are the table in the output channel. */
+function notify(name: string, outcome: ProfileOutcome, show: (choice: string | undefined) => void): void {
+  const { trace } = outcome;
+  const errors = trace.runs.reduce((sum, run) => sum + run.totals.errors, 0);
+  const faults = trace.faults.filter((f) => f.fault !== 'cancelled');
+  const headline = trace.verdict ? verdictLine(trace.verdict) : outcome.message;
+  const problems = [errors > 0 ? `${errors} task exception${errors === 1 ? '' : 's'}` : '', faults.length > 0 ? faults[0].message : ''].filter(Boolean).join('; ');
   if (!outcome.completed || problems) {
-    const text = `Concurrency Lens: ${outcome.completed ? headline : outcome.message}${problems && outcome.completed ? ` (${problems})` : ''}`;
+    const text = `Concurrency Lens: ${name}: ${outcome.completed ? headline : outcome.message}${problems && outcome.completed ? ` (${problems})` : ''}`;
     void vscode.window.showWarningMessage(text, 'Show Details').then(show);
   } else {
-    void vscode.window.showInformationMessage(`Concurrency Lens: ${headline}`, 'Show Details').then(show);
+    void vscode.window.showInformationMessage(`Concurrency Lens: ${name}: ${headline}`, 'Show Details').then(show);
   }
 }

@@ -52,6 +52,8 @@ export interface ProfileProgress {
   /** Configurations finished so far and in total, once the harness knows. */
   done: number;
   total: number | null;
+  /** The configuration now running, so a caller can word it its own way. */
+  running?: { kind: PoolKind; workers: number; repetition: number; repeat: number };
 }
 
 export interface ProfileOutcome {
@@ -264,7 +266,12 @@ export async function runProfile(
       }
       case 'config-start':
         armRunnerTimeout(event.label);
-        progress({ message: `running ${event.label} (repetition ${event.repetition + 1}/${repeat})`, done: configurationsDone, total });
+        progress({
+          message: `running ${event.label} (repetition ${event.repetition + 1}/${repeat})`,
+          done: configurationsDone,
+          total,
+          running: { kind: event.kind, workers: event.workers, repetition: event.repetition, repeat },
+        });
         break;
       case 'run':
         configurationsDone++;

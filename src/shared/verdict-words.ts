@@ -1,0 +1,76 @@
+/**
+ * The words and numbers of a verdict, written once for every place that shows one: the
+ * timeline's verdict card, the completion toast, the CodeLens above the function and the
+ * progress notification. Built from the verdict's fields (the sentence itself comes from the
+ * profiler); one multiplication sign, percentages without a trailing ".0".
+ */
+import type { Bottleneck, PoolKind, Verdict } from './trace';
+
+export const TIMES = '×';
+
+/** 1.4 → "1.40×" (two decimals: speedups are compared with each other). */
+export function formatSpeedup(speedup: number): string {
+  return `${speedup.toFixed(2)}${TIMES}`;
+}
+
+/** 0.712 → "71%", 0.035 → "3.5%", 1.2 → "120%", 0 → "0%": the digits that matter, no ".0". */
+export function formatPercent(share: number): string {
+  const percent = share * 100;
+  const text = Math.abs(percent) >= 10 ? Math.round(percent).toString() : percent.toFixed(1).replace(/\.0$/, '');
+  return `${text === '-0' ? '0' : text}%`;
+}
+
+/** "a thread pool with 2 workers", "the serial run". */
+export function poolPhrase(kind: PoolKind, workers: number): string {
+  return kind === 'serial' ? 'the serial run' : `a ${configurationName(kind, workers)}`;
+}
+
+/** "thread pool with 2 workers", "serial run": a configuration on its own (progress, run headers). */
+export function configurationName(kind: PoolKind, workers: number): string {
+  return kind === 'serial' ? 'serial run' : `${kind} pool with ${workers} worker${workers === 1 ? '' : 's'}`;
+}
+
+/** The recommendation as an instruction: "Use a process pool with 2 workers", "Run serially". */
+export function recommendationText(verdict: Pick<Verdict, 'recommendation' | 'workers'>): string {
+  return verdict.recommendation === 'serial' ? 'Run serially' : `Use ${poolPhrase(verdict.recommendation, verdict.workers)}`;
+}
+
+const BOTTLENECK_TEXT: Record<Bottleneck, string> = {
+  gil: 'the GIL',
+  cpu: 'CPU (cores saturated)',
+  io: 'I/O or sleep',
+  lock: 'a lock',
+  ipc: 'inter-process transfer (pickling)',
+  overhead: 'pool overhead (tasks too small)',
+  imbalance: 'load imbalance',
+  oversubscription: 'too many workers (runqueue wait)',
+  memory: 'memory',
+  none: 'nothing significant',
+};
+
+export function bottleneckText(bottleneck: Bottleneck): string {
+  return BOTTLENECK_TEXT[bottleneck] ?? bottleneck;
+}
+
+/** The recommended configuration's median speedup over serial, when the verdict has it. */
+export function recommendedSpeedup(verdict: Pick<Verdict, 'recommendation' | 'workers' | 'speedups'>): number | undefined {
+  return verdict.recommendation === 'serial' ? undefined : verdict.speedups[`${verdict.recommendation} x${verdict.workers}`];
+}
+
+/** "1.43× faster than serial", or what a serial recommendation means. */
+export function speedupText(verdict: Pick<Verdict, 'recommendation' | 'workers' | 'speedups'>): string {
+  if (verdict.recommendation === 'serial') return 'no pool is faster than serial';
+  const speedup = recommendedSpeedup(verdict);
+  return speedup === undefined ? 'speedup not measured' : `${formatSpeedup(speedup)} faster than serial`;
+}
+
+/**
+ * One line for a toast or a CodeLens: "Use a thread pool with 2 workers: 1.43× faster than
+ * serial · bottleneck: a lock · low confidence".
+ */
+export function verdictLine(verdict: Verdict): string {
+  const parts = [`${recommendationText(verdict)}: ${speedupText(verdict)}`];
+  if (verdict.bottleneck !== 'none') parts.push(`bottleneck: ${bottleneckText(verdict.bottleneck)}`);
+  if (verdict.confidence === 'low') parts.push('low confidence');
+  return parts.join(' · ');
+}
