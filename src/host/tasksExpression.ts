@@ -5,7 +5,7 @@
  * prompt and a fitting example), and where does a `# conclens: tasks=` comment go. No vscode.
  */
 import type { Node } from 'web-tree-sitter';
-import { getParser } from '../analyzers/python/parser';
+import { parsePythonSyntaxTree } from '../analyzers/python/parser';
 
 /** Statements that parse but that `eval` refuses: they are not expressions. */
 const NOT_EXPRESSIONS = new Set(['assignment', 'augmented_assignment', 'yield', 'print_statement', 'exec_statement']);
@@ -19,8 +19,8 @@ const EXAMPLE_TASKS = 8;
  */
 export async function tasksExpressionProblem(text: string): Promise<string | undefined> {
   if (!text.trim()) return 'Enter a Python expression that gives the tasks.';
-  const tree = (await getParser()).parse(text);
-  if (!tree) return 'The expression could not be parsed.';
+  const tree = await parsePythonSyntaxTree(text).catch(() => undefined);
+  if (!tree) return 'The expression is too large to check.';
   try {
     const root = tree.rootNode;
     if (root.hasError) {
@@ -63,7 +63,7 @@ export interface Parameter {
 
 /** The parameters of the top-level function `name` in `source`, or undefined when there is none. */
 export async function functionParameters(source: string, name: string): Promise<Parameter[] | undefined> {
-  const tree = (await getParser()).parse(source);
+  const tree = await parsePythonSyntaxTree(source).catch(() => undefined);
   if (!tree) return undefined;
   try {
     for (const top of tree.rootNode.namedChildren) {

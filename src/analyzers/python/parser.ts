@@ -211,6 +211,14 @@ export async function parsePython(text: string): Promise<PyNode> {
   }
 }
 
+/**
+ * The raw tree-sitter tree, for read-only callers outside the analysis (the editor checking a
+ * tasks expression as it is typed), parsed within the same memory budget. The caller deletes it.
+ */
+export function parsePythonSyntaxTree(text: string): Promise<Tree> {
+  return parseWithinBudget(text);
+}
+
 /** The [start, end) UTF-16 offsets of every comment, in source order (what tree-sitter calls a comment). */
 export async function pythonCommentSpans(text: string): Promise<[number, number][]> {
   const tree = await parseWithinBudget(text);
