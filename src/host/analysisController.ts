@@ -17,6 +17,12 @@ export interface WorkspaceProgress {
   (analyzedFiles: number, totalFiles: number): void;
 }
 
+/** A workspace run under way: files analyzed so far of those found. */
+export interface WorkspaceActivity {
+  done: number;
+  total: number;
+}
+
 /**
  * Keeps one AnalysisSession in step with the editor: open documents (their unsaved text),
  * workspace runs and configuration. Session calls are serialized so results always reflect
@@ -34,6 +40,9 @@ export class AnalysisController implements vscode.Disposable {
   private readonly loggedNotices = new Set<string>();
   /** Paths currently held by the session, so "Clear" and file deletion can drop them. */
   private readonly sessionPaths = new Set<string>();
+  private readonly activity = new vscode.EventEmitter<WorkspaceActivity | undefined>();
+  /** Fires while a workspace run progresses, and with undefined when it ends. */
+  readonly onDidChangeActivity = this.activity.event;
 
   constructor(
     private readonly view: FindingsView,
@@ -165,25 +174,34 @@ export class AnalysisController implements vscode.Disposable {
   async analyzeWorkspace(signal: AbortSignal, progress: WorkspaceProgress): Promise<AnalysisResult | undefined> {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
     if (!this.settings.enable || folders.length === 0) return undefined;
-    const paths = await discoverFiles(folders, { root: this.root, exclude: this.config.exclude });
-    return this.enqueue(async () => {
-      const discovered = new Set(paths);
-      for (const stale of [...this.sessionPaths].filter((p) => !discovered.has(p))) this.forget(stale);
-      progress(0, paths.length);
-      try {
-        for (let start = 0; start < paths.length; start += WORKSPACE_BATCH) {
-          signal.throwIfAborted();
-          const batch = await this.readFiles(paths.slice(start, start + WORKSPACE_BATCH));
-          await this.currentSession().update(batch, signal);
-          for (const file of batch) this.sessionPaths.add(file.path);
-          progress(Math.min(start + WORKSPACE_BATCH, paths.length), paths.length);
+    const report = (done: number, total: number) => {
+      this.activity.fire({ done, total });
+      progress(done, total);
+    };
+    this.activity.fire({ done: 0, total: 0 });
+    try {
+      const paths = await discoverFiles(folders, { root: this.root, exclude: this.config.exclude });
+      return await this.enqueue(async () => {
+        const discovered = new Set(paths);
+        for (const stale of [...this.sessionPaths].filter((p) => !discovered.has(p))) this.forget(stale);
+        report(0, paths.length);
+        try {
+          for (let start = 0; start < paths.length; start += WORKSPACE_BATCH) {
+            signal.throwIfAborted();
+            const batch = await this.readFiles(paths.slice(start, start + WORKSPACE_BATCH));
+            await this.currentSession().update(batch, signal);
+            for (const file of batch) this.sessionPaths.add(file.path);
+            report(Math.min(start + WORKSPACE_BATCH, paths.length), paths.length);
+          }
+        } finally {
+          // A cancelled run still shows what it found so far.
+          this.publish();
         }
-      } finally {
-        // A cancelled run still shows what it found so far.
-        this.publish();
-      }
-      return this.currentSession().results();
-    });
+        return this.currentSession().results();
+      });
+    } finally {
+      this.activity.fire(undefined);
+    }
   }
 
   /** Drops every finding and everything the session holds; the next edit or run starts over. */
@@ -265,6 +283,7 @@ export class AnalysisController implements vscode.Disposable {
   dispose(): void {
     for (const timer of this.typingTimers.values()) clearTimeout(timer);
     this.resetSession();
+    this.activity.dispose();
   }
 }
 

@@ -2,7 +2,7 @@
  * The plain-text report of a profile: the kind × workers table, the verdict, locks, lock-order
  * cycles, faults and what could not be measured. Used by the CLI and the editor's output channel.
  */
-import type { ProfileTrace, Run, Runtime, Verdict } from '../shared/trace';
+import type { ProfileTrace, Run } from '../shared/trace';
 import { NODE_COLUMNS } from './node/format-columns';
 import { leadingCells, trailingCells } from './table-cells';
 import { median } from './trace-builder';
@@ -47,7 +47,8 @@ export function formatProfileTable(trace: ProfileTrace): string {
   if (groups.size > 0) {
     const header = columns.header;
     const serialRuns = groups.get('serial/1');
-    const serialWall = serialRuns ? median(serialRuns.map((r) => r.wallNs)) : null;
+    const serialCompared = (serialRuns ?? []).filter((r) => r.speedup !== null);
+    const serialWall = serialCompared.length > 0 ? median(serialCompared.map((r) => r.wallNs)) : null;
     const rows = [header, ...[...groups.values()].map((runs) => columns.row(runs, serialWall))];
     const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     lines.push('');
@@ -85,37 +86,8 @@ export function formatProfileTable(trace: ProfileTrace): string {
   const errors = trace.runs.flatMap((r) => r.tasks).filter((t) => t.error);
   if (errors.length > 0) {
     const first = errors[0].error!;
-    lines.push('', `Task exceptions: ${errors.length} (first: ${first.type}: ${first.message})`);
+    lines.push('', `Task exceptions: ${errors.length} (first: ${first.type}${first.message ? `: ${first.message}` : ''})`);
   }
   if (trace.sampler.unavailable.length > 0) lines.push('', `Not measured: ${trace.sampler.unavailable.join('; ')}.`);
   return lines.join('\n') + '\n';
-}
-
-const BOTTLENECK_PHRASES: Record<Verdict['bottleneck'], string> = {
-  gil: 'GIL-bound on threads',
-  cpu: 'limited by the CPUs',
-  io: 'I/O-bound',
-  lock: 'serialized by a lock',
-  ipc: 'pickling costs more than it saves',
-  overhead: 'tasks too small for processes',
-  imbalance: 'uneven load across workers',
-  oversubscription: 'more workers than CPUs',
-  memory: 'ran out of memory',
-  gc: 'garbage collection dominates',
-  none: 'scales',
-};
-
-/** Where Node's reasons differ from Python's: structured clone, not pickling; workers, not processes. */
-const NODE_PHRASES: Partial<Record<Verdict['bottleneck'], string>> = {
-  ipc: 'copying arguments costs more than it saves',
-  overhead: 'pool overhead outweighs the work',
-};
-
-/** One line for a CodeLens or a status message: "process ×4: 3.6x — GIL-bound on threads". */
-export function verdictHeadline(verdict: Verdict, runtime: Runtime = 'python'): string {
-  const speedup = verdict.recommendation === 'serial' ? 1 : verdict.speedups[`${verdict.recommendation} x${verdict.workers}`];
-  const pool = verdict.recommendation === 'serial' ? 'serial' : `${verdict.recommendation} ×${verdict.workers}`;
-  const noise = verdict.confidence === 'low' ? ' (low confidence)' : '';
-  const reason = (runtime === 'node' ? NODE_PHRASES[verdict.bottleneck] : undefined) ?? BOTTLENECK_PHRASES[verdict.bottleneck];
-  return `${pool}: ${speedup === undefined ? '?' : speedup.toFixed(1)}x — ${reason}${noise}`;
 }

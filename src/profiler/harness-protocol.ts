@@ -27,8 +27,12 @@ export interface HarnessConfig {
   workers: number[] | null;
   repeat: number;
   timeoutSec: number;
+  /** Working directory of the profiled code. */
+  cwd: string;
   dumpDir: string;
   resultsFd: number;
+  /** The runner's pid: the keeper ends everything when its parent is no longer this one. */
+  parentPid: number;
   startMethod: string | null;
   memoryLimitBytes: number | null;
 }
@@ -113,7 +117,7 @@ export type HarnessEvent =
     } & HarnessConfiguration)
   | {
       type: 'fault';
-      fault: Extract<FaultKind, 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'unserializable' | 'rejection' | 'open-handles' | 'not-async'>;
+      fault: Extract<FaultKind, 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory' | 'unserializable' | 'rejection' | 'open-handles' | 'not-async'>;
       /** Node: a note that stops nothing (the profile still completes). */
       note?: boolean;
       message: string;
@@ -123,7 +127,12 @@ export type HarnessEvent =
       lockState?: LockHolding[];
       error?: TaskError | null;
     }
-  | { type: 'done' };
+  /** Something the user should know that did not stop the profile. */
+  | { type: 'notice'; message: string }
+  | { type: 'done' }
+  /** From the keeper, last: how the harness ended, and processes the function left running
+   *  (killed by the keeper; listed only when the harness itself finished). */
+  | { type: 'ended'; code: number | null; signal: string | null; strayProcesses: { pid: number; command: string }[] };
 
 export function parseHarnessEvent(line: string): HarnessEvent {
   const event = JSON.parse(line) as HarnessEvent;

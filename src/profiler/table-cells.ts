@@ -7,8 +7,10 @@ export function leadingCells(runs: Run[], serialWall: number | null): string[] {
   const walls = runs.map((r) => r.wallNs);
   const wall = median(walls);
   const spread = walls.length > 1 ? ` ±${Math.round((50 * (Math.max(...walls) - Math.min(...walls))) / wall)}%` : '';
-  // Median against median, as the verdict does: the serial row is 1.00x by definition.
-  const speedup = serialWall === null ? NaN : serialWall / wall;
+  // Median against median, as the verdict does: the serial row is 1.00x by definition. Runs
+  // without a speedup did different work (their tasks failed) and are not compared.
+  const compared = runs.filter((r) => r.speedup !== null).map((r) => r.wallNs);
+  const speedup = serialWall === null || compared.length === 0 ? NaN : serialWall / median(compared);
   const first = runs[0];
   return [
     first.kind === 'serial' ? 'serial' : `${first.kind} x${first.workers}`,

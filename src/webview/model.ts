@@ -7,7 +7,7 @@
 import type { CoreSample, PoolKind, TaskError } from '../shared/trace';
 import { LOCK_STRIDE, TASK_STRIDE, type HostToWebview, type PackedLocks, type PackedTasks, type RunHeader, type TraceHeader } from '../shared/webview-protocol';
 import { buildLod, type LaneLod } from './lod';
-import { STATE_COUNT, stateDurationsOf } from './states';
+import { STATE_COUNT, STATES, stateDurationsOf, type TaskState } from './states';
 
 export interface Lane {
   runIndex: number;
@@ -95,6 +95,8 @@ export interface TraceModel {
   lanes: Lane[];
   sites: LockSite[];
   totalTasks: number;
+  /** The states some task spent time in: what the legend lists (the trace decides, not a fixed list). */
+  statesPresent: Set<TaskState>;
 }
 
 export function runKey(run: { kind: PoolKind; workers: number; repetition: number }): string {
@@ -316,7 +318,14 @@ export class TraceAssembler {
         if (message.streamId !== this.streamId || !this.header) return null;
         const lanes: Lane[] = [];
         const runs = this.runs.map((run, index) => finishRun(index, run, lanes));
-        const model: TraceModel = { header: this.header, runs, lanes, sites: this.sites.sites, totalTasks: runs.reduce((sum, r) => sum + r.taskCount, 0) };
+        const model: TraceModel = {
+          header: this.header,
+          runs,
+          lanes,
+          sites: this.sites.sites,
+          totalTasks: runs.reduce((sum, r) => sum + r.taskCount, 0),
+          statesPresent: statesPresent(lanes),
+        };
         this.header = null;
         this.runs = [];
         return model;
@@ -426,6 +435,15 @@ function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
     taskCount: run.taskCount,
     lockSpanCount: run.lockSpanCount,
   };
+}
+
+function statesPresent(lanes: readonly Lane[]): Set<TaskState> {
+  const present = new Set<TaskState>();
+  for (const lane of lanes) {
+    const states = lane.tasks.states;
+    for (let i = 0; i < states.length && present.size < STATE_COUNT; i++) if (states[i]! > 0) present.add(STATES[i % STATE_COUNT]!);
+  }
+  return present;
 }
 
 function coreStrip(samples: CoreSample[], origin: number): CoreStrip {

@@ -53,7 +53,7 @@ void test('a Node trace: verdict, legend and lanes in Node terms; tooltips name 
   assert.match(legend, /Serialization/);
   assert.doesNotMatch(legend, /GIL wait/);
   assert.equal(await page.inputValue('[data-testid="run-kind"]'), 'async', 'the recommended run is shown first');
-  assert.ok((await page.locator('.scaling svg g[data-kind="async"] circle').count()) >= 1, 'async is a series of the scaling chart');
+  assert.ok((await page.locator('.scaling svg g[data-kind="async"] path.point').count()) >= 1, 'async is a series of the scaling chart');
 
   await page.fill('[data-testid="lane-filter"]', 'call slot 1');
   await page.waitForFunction(() => /Lanes: 1 /.test(document.querySelector('[data-testid="timeline-summary"]')?.textContent ?? ''));

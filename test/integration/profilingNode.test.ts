@@ -70,7 +70,10 @@ describe('profiling a TypeScript function from the editor', function () {
   it('the lens then shows the verdict, and a span reveals the exported function', async () => {
     const verdict = profiled.outcome.trace.verdict!;
     const titles = (await lenses(fixtureUri('profiling.ts'))).map((l) => l.command?.title ?? '');
-    assert.ok(titles.some((t) => t.startsWith(verdict.recommendation === 'serial' ? 'serial:' : `${verdict.recommendation} ×${verdict.workers}:`)), titles.join(' | '));
+    // The panel's words, with Node's pool names: "Use a worker_threads pool with 2 workers: 1.80× faster than serial".
+    const pools: Record<string, string> = { thread: 'worker_threads pool', process: 'child_process pool' };
+    const expected = verdict.recommendation === 'serial' ? 'Run serially: ' : `Use a ${pools[verdict.recommendation]} with ${verdict.workers} worker${verdict.workers === 1 ? '' : 's'}: `;
+    assert.ok(titles.some((t) => t.startsWith(expected)), titles.join(' | '));
     const editor = await revealSource({ type: 'revealSource', file: 'profiling.ts', symbol: 'spinFor' }, vscode.window.createOutputChannel('test', { log: true }));
     assert.equal(editor?.selection.start.line, 14);
   });

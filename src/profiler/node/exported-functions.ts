@@ -2,10 +2,24 @@
  * The functions of a JavaScript or TypeScript file the Node profiler can run: exported from
  * the module's top level (ESM `export function`, `export const f = () => …`, `export { f }`,
  * CommonJS `exports.f = …` and `module.exports = { f }`), found with the TypeScript parser.
- * Each comes with its line range (for the cursor) and the tasks of a
- * `// conclens: tasks=EXPR` comment directly above it (for the CodeLens and the prompt).
+ * Each comes with its line range (for the cursor), its parameters (for the tasks prompt) and
+ * the tasks of a `// conclens: tasks=EXPR` comment directly above it (for the CodeLens and the
+ * prompt).
  */
 import ts from 'typescript';
+
+export interface FunctionParameter {
+  /** Its name, or the source text of a destructuring pattern. */
+  name: string;
+  /** `...rest` */
+  rest: boolean;
+  /** `x?` or `x = …` */
+  optional: boolean;
+  /** Source text of the default value, if any. */
+  defaultText?: string;
+  /** Source text of the type annotation, if any. */
+  type?: string;
+}
 
 export interface ExportedFunction {
   /** The name it is exported under (what the harness looks up). */
@@ -13,8 +27,10 @@ export interface ExportedFunction {
   /** Zero-based lines of its definition. */
   line: number;
   endLine: number;
-  /** From a `// conclens: tasks=EXPR` comment right above the definition. */
+  /** From a `// conclens: tasks=EXPR` comment right above the definition, and that comment's line. */
   tasks: string | null;
+  tasksLine: number | null;
+  parameters: FunctionParameter[];
 }
 
 const TASKS_COMMENT = /^\/\/\s*conclens:\s*tasks\s*=\s*(.+)$/;
@@ -35,9 +51,27 @@ function unwrap(expression: ts.Expression | undefined): ts.Expression | undefine
   return current;
 }
 
-function isFunctionValue(expression: ts.Expression | undefined): boolean {
+function functionValue(expression: ts.Expression | undefined): ts.SignatureDeclaration | undefined {
   const value = unwrap(expression);
-  return !!value && (ts.isArrowFunction(value) || ts.isFunctionExpression(value));
+  return value && (ts.isArrowFunction(value) || ts.isFunctionExpression(value)) ? value : undefined;
+}
+
+function parametersOf(fn: ts.SignatureDeclaration, file: ts.SourceFile): FunctionParameter[] {
+  return fn.parameters
+    .filter((p) => !(ts.isIdentifier(p.name) && p.name.text === 'this'))
+    .map((p) => ({
+      name: p.name.getText(file),
+      rest: p.dotDotDotToken !== undefined,
+      optional: p.questionToken !== undefined || p.initializer !== undefined,
+      ...(p.initializer ? { defaultText: p.initializer.getText(file) } : {}),
+      ...(p.type ? { type: p.type.getText(file) } : {}),
+    }));
+}
+
+/** A definition: the node whose lines and comment count, and the function it defines. */
+interface Definition {
+  node: ts.Node;
+  fn: ts.SignatureDeclaration;
 }
 
 /** `module.exports` or `exports` (the CommonJS export object). */
@@ -49,31 +83,43 @@ function isExportsObject(expression: ts.Expression): boolean {
 export function exportedFunctions(source: string, fileName: string): ExportedFunction[] {
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, scriptKind(fileName));
   const lineOf = (position: number): number => file.getLineAndCharacterOfPosition(position).line;
-  const tasksAbove = (statement: ts.Node): string | null => {
+  const tasksAbove = (statement: ts.Node): { tasks: string; line: number } | null => {
     const comments = ts.getLeadingCommentRanges(source, statement.pos) ?? [];
     const last = comments[comments.length - 1];
     if (!last || last.kind !== ts.SyntaxKind.SingleLineCommentTrivia) return null;
-    return TASKS_COMMENT.exec(source.slice(last.pos, last.end).trim())?.[1].trim() ?? null;
+    const tasks = TASKS_COMMENT.exec(source.slice(last.pos, last.end).trim())?.[1].trim();
+    return tasks === undefined ? null : { tasks, line: lineOf(last.pos) };
   };
   // Top-level functions by local name, for `export { f }` and `module.exports = { f }`.
-  const local = new Map<string, ts.Node>();
+  const local = new Map<string, Definition>();
   for (const statement of file.statements) {
-    if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) local.set(statement.name.text, statement);
+    if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) local.set(statement.name.text, { node: statement, fn: statement });
     if (ts.isVariableStatement(statement)) {
       for (const declaration of statement.declarationList.declarations) {
-        if (ts.isIdentifier(declaration.name) && isFunctionValue(declaration.initializer)) local.set(declaration.name.text, statement);
+        const fn = functionValue(declaration.initializer);
+        if (ts.isIdentifier(declaration.name) && fn) local.set(declaration.name.text, { node: statement, fn });
       }
     }
   }
   const found = new Map<string, ExportedFunction>();
-  const add = (name: string, node: ts.Node): void => {
-    if (!found.has(name)) found.set(name, { name, line: lineOf(node.getStart(file)), endLine: lineOf(node.getEnd()), tasks: tasksAbove(node) });
+  const add = (name: string, { node, fn }: Definition): void => {
+    if (found.has(name)) return;
+    const comment = tasksAbove(node);
+    found.set(name, {
+      name,
+      line: lineOf(node.getStart(file)),
+      endLine: lineOf(node.getEnd()),
+      tasks: comment?.tasks ?? null,
+      tasksLine: comment?.line ?? null,
+      parameters: parametersOf(fn, file),
+    });
   };
   for (const statement of file.statements) {
-    if (ts.isFunctionDeclaration(statement) && statement.name && statement.body && isExported(statement)) add(statement.name.text, statement);
+    if (ts.isFunctionDeclaration(statement) && statement.name && statement.body && isExported(statement)) add(statement.name.text, { node: statement, fn: statement });
     else if (ts.isVariableStatement(statement) && isExported(statement)) {
       for (const declaration of statement.declarationList.declarations) {
-        if (ts.isIdentifier(declaration.name) && isFunctionValue(declaration.initializer)) add(declaration.name.text, statement);
+        const fn = functionValue(declaration.initializer);
+        if (ts.isIdentifier(declaration.name) && fn) add(declaration.name.text, { node: statement, fn });
       }
     } else if (ts.isExportDeclaration(statement) && !statement.moduleSpecifier && !statement.isTypeOnly && statement.exportClause && ts.isNamedExports(statement.exportClause)) {
       for (const element of statement.exportClause.elements) {
@@ -85,7 +131,8 @@ export function exportedFunctions(source: string, fileName: string): ExportedFun
       // exports.f = …, module.exports.f = …
       if (ts.isPropertyAccessExpression(left) && isExportsObject(left.expression)) {
         const value = unwrap(right);
-        if (isFunctionValue(right)) add(left.name.text, statement);
+        const fn = functionValue(right);
+        if (fn) add(left.name.text, { node: statement, fn });
         else if (value && ts.isIdentifier(value) && local.has(value.text)) add(left.name.text, local.get(value.text)!);
       }
       // module.exports = { f, g: h, k: () => … }
@@ -95,9 +142,10 @@ export function exportedFunctions(source: string, fileName: string): ExportedFun
           if (ts.isShorthandPropertyAssignment(property) && local.has(property.name.text)) add(property.name.text, local.get(property.name.text)!);
           else if (ts.isPropertyAssignment(property) && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name))) {
             const value = unwrap(property.initializer);
-            if (isFunctionValue(property.initializer)) add(property.name.text, property);
+            const fn = functionValue(property.initializer);
+            if (fn) add(property.name.text, { node: property, fn });
             else if (value && ts.isIdentifier(value) && local.has(value.text)) add(property.name.text, local.get(value.text)!);
-          } else if (ts.isMethodDeclaration(property) && ts.isIdentifier(property.name)) add(property.name.text, property);
+          } else if (ts.isMethodDeclaration(property) && ts.isIdentifier(property.name)) add(property.name.text, { node: property, fn: property });
         }
       }
     }

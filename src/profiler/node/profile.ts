@@ -102,5 +102,6 @@ function notLoaded(options: NodeProfileOptions, kinds: PoolKind[], language: 'ty
     output: { stdout: '', stderr: '', droppedBytes: 0 },
   });
   trace.sampler.unavailable = [];
-  return { trace, completed: false, message };
+  // Nothing ran: bad input, as a module that fails to import is for Python.
+  return { trace, completed: false, inputError: true, message };
 }

@@ -68,5 +68,6 @@ export async function evaluateTasks(expression: string, exported: Record<string,
     const error = describeError(thrown);
     return { ok: false, message: `drawing the tasks of ${JSON.stringify(expression)} failed at task ${tasks.length}: ${error.type}: ${error.message}`, error };
   }
+  if (tasks.length === 0) return { ok: false, message: `the tasks expression ${JSON.stringify(expression)} gave no tasks: there is nothing to time.` };
   return { ok: true, tasks };
 }

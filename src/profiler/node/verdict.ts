@@ -3,10 +3,14 @@
  * confidence, a sentence with the numbers), with Node's choices and reasons. `async` needs no
  * pool at all and wins when the tasks mostly wait; worker threads and child processes win
  * when they compute, unless moving their arguments (structured clone / V8 serialization),
- * starting the workers or garbage collection costs more than the parallel work saves.
+ * starting the workers or garbage collection costs more than the parallel work saves. The
+ * rules are Python's: a bottleneck is named only from a measured share over the same
+ * BOTTLENECK_THRESHOLDS, a busy machine is said so ("Machine busy: …") and lowers the
+ * confidence, and runs whose tasks failed differently from the serial run's are not compared
+ * (they have no speedup; see trace-builder.ts).
  */
 import type { Bottleneck, PoolKind, ProfileTrace, Run, Verdict } from '../../shared/trace';
-import { median, MIN_NOISE, pct, spread, times as fixedTimes } from '../verdict';
+import { BOTTLENECK_THRESHOLDS as T, machineLoad, median, noiseFloor, pct, times as fixedTimes } from '../verdict';
 
 type Concurrent = Exclude<PoolKind, 'serial'>;
 
@@ -35,9 +39,6 @@ export interface NodeConfig {
 }
 
 export interface NodeVerdictInput {
-  /** Tasks that failed in any run, and the first failure: a failing run measures the failure, not the work. */
-  failedTasks: number;
-  firstFailure: string | null;
   cpusUsable: number;
   serialWalls: number[];
   serialShares: NodeShares;
@@ -54,8 +55,6 @@ interface Scored extends NodeConfig {
 const POOL_NAMES: Record<Concurrent, string> = { async: 'Async', thread: 'Worker threads', process: 'Child processes' };
 /** Cheapest first: no pool, then threads (shared process), then processes. */
 const COST: Record<Concurrent, number> = { async: 0, thread: 1, process: 2 };
-const WAITING = 0.5;
-const HEAVY_SHARE = 0.25;
 
 /** Big arguments can make a pool thousands of times slower: keep a digit that says how much. */
 function times(speedup: number): string {
@@ -78,53 +77,55 @@ function where(config: { kind: Concurrent; workers: number }): string {
 }
 
 /** Why a pool did not pay off (or paid off less), in one clause with its bottleneck. */
-function poolCost(config: Scored, input: NodeVerdictInput): { bottleneck: Bottleneck; text: string } | null {
+function poolCost(config: Scored, machineRunq: number): { bottleneck: Bottleneck; text: string } | null {
   const workName = config.kind === 'thread' ? 'worker thread' : 'child process';
   const serializationShare = config.meanSerializationNs / (config.meanTaskNs + config.meanSerializationNs || 1);
-  if (serializationShare >= HEAVY_SHARE && config.meanArgsBytes >= 1024) {
+  if (serializationShare >= T.ipc && config.meanArgsBytes >= 1024) {
     return {
       bottleneck: 'ipc',
       text: `each task's ${bytes(config.meanArgsBytes)} argument takes ${duration(config.meanSerializationNs)} to copy into a ${workName} and back, ${config.meanSerializationNs > config.meanTaskNs ? 'more than' : 'against'} the ${duration(config.meanTaskNs)} of work`,
     };
   }
-  if (serializationShare >= HEAVY_SHARE) {
+  if (serializationShare >= T.ipc) {
     return { bottleneck: 'overhead', text: `moving each ${duration(config.meanTaskNs)} task to a ${workName} and its result back costs ${duration(config.meanSerializationNs)}` };
   }
-  if (config.startupShare >= HEAVY_SHARE) {
+  if (config.startupShare >= T.idle) {
     return { bottleneck: 'overhead', text: `starting each ${workName} takes ${duration(config.startupNs)}, ${pct(config.startupShare)} of the run` };
   }
-  if (input.serialShares.runq >= 0.2 || config.shares.runq >= 0.3) {
-    return { bottleneck: 'cpu', text: `there was no idle CPU to run the ${POOL_NAMES[config.kind].toLowerCase()} on (${pct(Math.max(config.shares.runq, input.serialShares.runq))} of task time waiting for a core)` };
+  const cpuWait = Math.max(config.shares.runq, machineRunq);
+  if (cpuWait >= T.runq) {
+    return { bottleneck: 'cpu', text: `there was no idle CPU to run the ${POOL_NAMES[config.kind].toLowerCase()} on (${pct(cpuWait)} of task time waiting for a core)` };
   }
-  if (config.shares.gc >= HEAVY_SHARE) {
+  if (config.shares.gc >= T.gc) {
     return { bottleneck: 'gc', text: `garbage collection takes ${pct(config.shares.gc)} of task time` };
   }
   return null;
 }
 
 function asyncStall(config: Scored, input: NodeVerdictInput): string {
-  return input.serialShares.waiting < WAITING
+  return input.serialShares.waiting < T.io
     ? `Async reaches only ${times(config.speedup)} ${where(config)}: the tasks compute rather than wait (the event loop was busy ${pct(1 - input.serialShares.waiting)} of the serial run), and one event loop runs one callback at a time.`
     : `Async reaches only ${times(config.speedup)} ${where(config)}.`;
 }
 
 /** `candidates`: the configurations worth recommending (more than one worker, unless none has). */
-function decideSerial(input: NodeVerdictInput, candidates: Scored[], best: Scored | undefined, serialMedian: number, notes: string[]): Omit<Verdict, 'speedups' | 'confidence'> {
+function decideSerial(input: NodeVerdictInput, candidates: Scored[], best: Scored | undefined, serialMedian: number, machineRunq: number, notes: string[]): Omit<Verdict, 'speedups' | 'confidence'> {
   const parts: string[] = [];
   let bottleneck: Bottleneck = 'none';
   const bestPool = candidates.filter((c) => c.kind !== 'async').sort((a, b) => b.speedup - a.speedup)[0];
   if (bestPool) {
-    const cost = poolCost(bestPool, input);
-    const tiny = bestPool.meanTaskNs < 1e6;
+    const cost = poolCost(bestPool, machineRunq);
     if (cost) {
       bottleneck = cost.bottleneck;
       parts.push(`${POOL_NAMES[bestPool.kind]} reach ${times(bestPool.speedup)} ${where(bestPool)}: ${cost.text}.`);
-    } else if (tiny) {
+    } else if (bestPool.meanTaskNs < T.smallTaskNs) {
       bottleneck = 'overhead';
       parts.push(`Tasks are too small for a pool (${duration(bestPool.meanTaskNs)} each, ${duration(serialMedian)} serial in total): handing them to workers costs more than it saves (${POOL_NAMES[bestPool.kind].toLowerCase()} ${times(bestPool.speedup)} ${where(bestPool)}).`);
     } else {
-      bottleneck = 'cpu';
-      parts.push(`${POOL_NAMES[bestPool.kind]} reach only ${times(bestPool.speedup)} ${where(bestPool)}.`);
+      // Nothing measured explains it: say what was measured, name no cause.
+      parts.push(
+        `${POOL_NAMES[bestPool.kind]} reach only ${times(bestPool.speedup)} ${where(bestPool)}; nothing measured holds them back (copying ${pct(bestPool.meanSerializationNs / (bestPool.meanTaskNs + bestPool.meanSerializationNs || 1))} of task time, start-up ${pct(bestPool.startupShare)} of the run, GC ${pct(bestPool.shares.gc)}, waiting for a CPU ${pct(bestPool.shares.runq)}).`,
+      );
     }
   }
   const bestAsync = candidates.filter((c) => c.kind === 'async').sort((a, b) => b.speedup - a.speedup)[0];
@@ -141,24 +142,13 @@ function decideSerial(input: NodeVerdictInput, candidates: Scored[], best: Score
 }
 
 export function decideNodeVerdict(input: NodeVerdictInput): Verdict {
-  if (input.failedTasks > 0) {
-    return {
-      recommendation: 'serial',
-      workers: 1,
-      bottleneck: 'none',
-      confidence: 'low',
-      summary: `No comparison: ${input.failedTasks} task run${input.failedTasks > 1 ? 's' : ''} failed (first: ${input.firstFailure}); a speedup of failing tasks would time the failure, not the work. Fix them or profile tasks that succeed.`,
-      speedups: {},
-      withinNoise: true,
-    };
-  }
   const serialMedian = median(input.serialWalls);
-  const serialNoise = spread(input.serialWalls);
-  const busyMachine = input.serialShares.runq >= 0.2;
-  const loadNoise = busyMachine ? input.serialShares.runq : 0;
+  const load = machineLoad(input);
+  const busyMachine = load.busy;
+  const noiseOf = noiseFloor(input, load);
   const scored: Scored[] = input.configs.map((config) => {
     const speedup = serialMedian / median(config.walls);
-    return { ...config, speedup, efficiency: speedup / config.workers, noise: Math.max(MIN_NOISE, spread(config.walls), serialNoise, loadNoise) };
+    return { ...config, speedup, efficiency: speedup / config.workers, noise: noiseOf(config.walls) };
   });
   const speedups: Record<string, number> = { serial: 1 };
   for (const config of scored) speedups[`${config.kind} x${config.workers}`] = Math.round(config.speedup * 100) / 100;
@@ -167,11 +157,11 @@ export function decideNodeVerdict(input: NodeVerdictInput): Verdict {
   const candidates = scored.filter((c) => c.workers > 1 || scored.every((o) => o.workers === 1));
   const best = [...candidates].sort((a, b) => b.speedup - a.speedup)[0];
   const notes: string[] = [];
-  if (busyMachine) notes.push(`The machine was busy: ${pct(input.serialShares.runq)} of serial task time was spent waiting for a CPU, so these figures are noisy.`);
-  if (input.serialShares.gc >= HEAVY_SHARE) notes.push(`Garbage collection takes ${pct(input.serialShares.gc)} of serial task time: allocating less would help every pool.`);
+  if (busyMachine) notes.push(load.text);
+  if (input.serialShares.gc >= T.gc) notes.push(`Garbage collection takes ${pct(input.serialShares.gc)} of serial task time: allocating less would help every pool.`);
 
   if (!best || best.speedup < 1 + best.noise) {
-    const serial = decideSerial(input, candidates, best, serialMedian, notes);
+    const serial = decideSerial(input, candidates, best, serialMedian, load.runq, notes);
     return {
       recommendation: serial.recommendation,
       workers: serial.workers,
@@ -189,20 +179,21 @@ export function decideNodeVerdict(input: NodeVerdictInput): Verdict {
   const parts: string[] = [];
   let bottleneck: Bottleneck = 'none';
   if (chosen.kind === 'async') {
-    bottleneck = 'io';
-    parts.push(`Async: ${times(chosen.speedup)} ${where(chosen)}; no pool needed: ${pct(Math.max(input.serialShares.waiting, chosen.shares.waiting))} of task time is waiting.`);
+    const waiting = Math.max(input.serialShares.waiting, chosen.shares.waiting);
+    if (waiting >= T.io) bottleneck = 'io';
+    parts.push(`Async: ${times(chosen.speedup)} ${where(chosen)}; no pool needed: ${pct(waiting)} of task time is waiting.`);
   } else {
     parts.push(`${POOL_NAMES[chosen.kind]}: ${times(chosen.speedup)} ${where(chosen)} (${pct(Math.min(1, chosen.efficiency))} efficient).`);
-    const cost = poolCost(chosen, input);
+    const cost = poolCost(chosen, load.runq);
     if (cost && cost.bottleneck !== 'cpu') {
       bottleneck = cost.bottleneck;
       parts.push(`Still, ${cost.text}.`);
-    } else if (input.serialShares.waiting >= WAITING) {
+    } else if (input.serialShares.waiting >= T.io) {
       bottleneck = 'io';
     }
     const otherPool = candidates.filter((c) => c.kind !== chosen.kind && c.kind !== 'async').sort((a, b) => b.speedup - a.speedup)[0];
     if (otherPool) {
-      const otherCost = poolCost(otherPool, input);
+      const otherCost = poolCost(otherPool, load.runq);
       parts.push(`${POOL_NAMES[otherPool.kind]} reach ${times(otherPool.speedup)}${otherCost ? `; ${otherCost.text}` : ''}.`);
     }
     const bestAsync = candidates.filter((c) => c.kind === 'async').sort((a, b) => b.speedup - a.speedup)[0];
@@ -214,11 +205,11 @@ export function decideNodeVerdict(input: NodeVerdictInput): Verdict {
     parts.push(`More workers than the ${input.cpusUsable} usable CPUs hurts: ${worst.workers} drop to ${times(worst.speedup)} (${pct(worst.shares.runq)} of task time waiting for a core).`);
     if (chosen.efficiency >= 0.7) bottleneck = 'oversubscription';
   }
-  if (chosen.finishSpreadShare >= 0.3 && chosen.workers > 1 && chosen.kind !== 'async') {
+  if (chosen.finishSpreadShare >= T.imbalance && chosen.workers > 1 && chosen.kind !== 'async') {
     if (bottleneck === 'none') bottleneck = 'imbalance';
     parts.push(`Load is uneven: workers finish ${pct(chosen.finishSpreadShare)} of the wall time apart (split the work into more, smaller tasks).`);
   }
-  if (bottleneck === 'none' && chosen.kind !== 'async' && chosen.workers >= input.cpusUsable) bottleneck = 'cpu';
+  if (bottleneck === 'none' && chosen.kind !== 'async' && chosen.efficiency >= 0.7 && chosen.workers >= input.cpusUsable) bottleneck = 'cpu';
   if (input.memoryFault) bottleneck = 'memory';
   parts.push(...notes);
   const runnerUp = candidates.filter((c) => c.kind !== chosen.kind).sort((a, b) => b.speedup - a.speedup)[0];
@@ -261,8 +252,10 @@ function sharesOf(runs: Run[]): NodeShares {
 
 /** Reduces a Node trace's runs to what the verdict weighs. */
 export function nodeVerdictInput(trace: ProfileTrace): NodeVerdictInput {
+  // Runs without a speedup did different work from the serial baseline (their tasks failed).
+  const measured = trace.runs.filter((r) => r.speedup !== null);
   const groups = new Map<string, Run[]>();
-  for (const run of trace.runs) {
+  for (const run of measured) {
     if (run.kind === 'serial') continue;
     const key = `${run.kind} x${run.workers}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
@@ -290,13 +283,11 @@ export function nodeVerdictInput(trace: ProfileTrace): NodeVerdictInput {
       finishSpreadShare: median(runs.map((r) => r.totals.finishSpreadNs / r.wallNs)),
     };
   });
-  const failed = trace.runs.flatMap((r) => r.tasks).filter((t) => t.error);
+  const serialRuns = measured.filter((r) => r.kind === 'serial');
   return {
-    failedTasks: failed.length,
-    firstFailure: failed[0]?.error ? `${failed[0].error.type}: ${failed[0].error.message.split('\n')[0].slice(0, 160)}` : null,
     cpusUsable: trace.host.cpusUsable,
-    serialWalls: trace.runs.filter((r) => r.kind === 'serial').map((r) => r.wallNs),
-    serialShares: sharesOf(trace.runs.filter((r) => r.kind === 'serial')),
+    serialWalls: serialRuns.map((r) => r.wallNs),
+    serialShares: sharesOf(serialRuns),
     configs,
     memoryFault: trace.faults.some((f) => f.fault === 'memory'),
   };

@@ -3,13 +3,14 @@
 // scripts/demo.mjs against it the way `npm run demo` does.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import { nodeHarnessEntries, webTreeSitterCjs } from '../../../scripts/esbuild-plugins.mjs';
+import { scratchDir } from '../scratch';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const DEMO = path.join(ROOT, 'scripts', 'demo.mjs');
@@ -17,7 +18,7 @@ const run = promisify(execFile);
 let cli: string;
 
 before(async () => {
-  const outdir = mkdtempSync(path.join(os.tmpdir(), 'conclens-demo-'));
+  const outdir = scratchDir('conclens-demo-');
   const common: esbuild.BuildOptions = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', outdir, logLevel: 'error', plugins: [webTreeSitterCjs] };
   await Promise.all([
     esbuild.build({ ...common, entryPoints: { cli: path.join(ROOT, 'src/cli.ts') } }),
@@ -27,7 +28,8 @@ before(async () => {
     // The profiling step writes HTML reports from the timeline bundle next to the CLI.
     esbuild.build({ bundle: true, platform: 'browser', format: 'iife', outdir, logLevel: 'error', entryPoints: { webview: path.join(ROOT, 'src/webview/main.ts') } }),
   ]);
-  cpSync(path.join(ROOT, 'src/profiler/python/conclens_harness.py'), path.join(outdir, 'conclens_harness.py'));
+  // The harness is several modules: copy each, as esbuild.mjs does.
+  cpSync(path.join(ROOT, 'src/profiler/python'), outdir, { recursive: true, filter: (source) => !source.includes('__pycache__') });
   for (const asset of ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-python/tree-sitter-python.wasm']) {
     const file = require.resolve(asset);
     cpSync(file, path.join(outdir, path.basename(file)));

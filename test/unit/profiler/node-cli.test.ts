@@ -43,7 +43,7 @@ void test('a TypeScript function: the Node table, the verdict, a valid trace; ex
 void test('exit codes: 2 for options of the other runtime or a binary that is not Node, 3 for a profile that stops', () => {
   const python = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[1]', '--python', 'python3');
   assert.equal(python.status, 2);
-  assert.match(python.stderr, /^conclens profile: --python applies to Python files; waiting\.mjs is profiled with Node\.js \(--node PATH\)$/m);
+  assert.match(python.stderr, /^conclens profile: --python applies to Python files; waiting\.mjs is profiled with Node\.js \(--node PATH\) \(see conclens profile --help\)$/m);
   const kinds = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[1]', '--kinds', 'fibers');
   assert.match(kinds.stderr, /--kinds accepts serial, async, thread, process; got "fibers"/);
   const notNode = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[1]', '--node', '/bin/echo');
@@ -52,4 +52,19 @@ void test('exit codes: 2 for options of the other runtime or a binary that is no
   const exits = conclens('faulty.mjs', '--function', 'quit', '--args', '[4]', '--kinds', 'serial', '--repeat', '1');
   assert.equal(exits.status, 3);
   assert.match(exits.stderr, /the profile did not complete: task 0 called process\.exit\(4\) during serial/);
+});
+
+void test('JavaScript and TypeScript honour the same option ranges and exit 2 when nothing was profiled', () => {
+  const workers = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[1]', '--workers', '0');
+  assert.equal(workers.status, 2);
+  assert.match(workers.stderr, /^conclens profile: --workers expects an integer from 1 to 256, got "0"/m);
+  const missing = conclens('waiting.mjs', '--function', 'noSuchExport', '--args', '[1]', '--kinds', 'serial', '--repeat', '1');
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /^conclens profile: nothing was profiled: .*noSuchExport/m);
+  const syntax = conclens('syntax_error.ts', '--function', 'typed', '--args', '[1]', '--kinds', 'serial', '--repeat', '1');
+  assert.equal(syntax.status, 2, syntax.stderr);
+  assert.match(syntax.stderr, /^conclens profile: nothing was profiled: cannot profile syntax_error\.ts: syntax_error\.ts:2:13: Unexpected "\*"$/m);
+  const none = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[]', '--kinds', 'serial', '--repeat', '1');
+  assert.equal(none.status, 2, none.stderr);
+  assert.match(none.stderr, /gave no tasks: there is nothing to time/);
 });

@@ -96,9 +96,12 @@ void test('an argument no worker can receive skips threads and processes; the se
   assert.deepEqual(processesWithRunId(outcome.runId), []);
 });
 
-void test('a result no worker can send back (a socket) fails that task with a clear error', async () => {
+void test('a result no worker can send back (a socket) fails that task with a clear error; no pool did the work, so no verdict', async () => {
   const outcome = await profileNodeFixture({ file: 'faulty.mjs', function: 'socketResult', tasks: '[1]', kinds: ['serial', 'thread', 'process'], workers: [1] });
-  assert.equal(outcome.completed, true, outcome.message);
+  assert.equal(outcome.completed, false);
+  assert.match(outcome.message, /^No pool run did the serial run's work: tasks failed in thread x1 \(1 of 1, first: DataCloneError: /);
+  assert.equal(outcome.inputError, false, 'the profile ran: exit 3, not 2');
+  assert.equal(outcome.trace.verdict, null);
   assert.equal(outcome.trace.runs[0].tasks[0].error, undefined, 'serial returns it without copying');
   for (const run of outcome.trace.runs.slice(1)) {
     assert.equal(run.tasks[0].error?.type, 'DataCloneError', run.kind);
