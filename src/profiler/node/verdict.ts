@@ -76,10 +76,15 @@ function where(config: { kind: Concurrent; workers: number }): string {
   return config.kind === 'async' ? `with ${config.workers} in flight on the event loop` : `at ${config.workers} worker${config.workers > 1 ? 's' : ''}`;
 }
 
+/** Copying a task's arguments in and its result out, as a share of the task with its copies. */
+function copyShare(config: NodeConfig): number {
+  return config.meanSerializationNs / (config.meanTaskNs + config.meanSerializationNs || 1);
+}
+
 /** Why a pool did not pay off (or paid off less), in one clause with its bottleneck. */
 function poolCost(config: Scored, machineRunq: number): { bottleneck: Bottleneck; text: string } | null {
   const workName = config.kind === 'thread' ? 'worker thread' : 'child process';
-  const serializationShare = config.meanSerializationNs / (config.meanTaskNs + config.meanSerializationNs || 1);
+  const serializationShare = copyShare(config);
   if (serializationShare >= T.ipc && config.meanArgsBytes >= 1024) {
     return {
       bottleneck: 'ipc',
@@ -124,7 +129,7 @@ function decideSerial(input: NodeVerdictInput, candidates: Scored[], best: Score
     } else {
       // Nothing measured explains it: say what was measured, name no cause.
       parts.push(
-        `${POOL_NAMES[bestPool.kind]} reach only ${times(bestPool.speedup)} ${where(bestPool)}; nothing measured holds them back (copying ${pct(bestPool.meanSerializationNs / (bestPool.meanTaskNs + bestPool.meanSerializationNs || 1))} of task time, start-up ${pct(bestPool.startupShare)} of the run, GC ${pct(bestPool.shares.gc)}, waiting for a CPU ${pct(bestPool.shares.runq)}).`,
+        `${POOL_NAMES[bestPool.kind]} reach only ${times(bestPool.speedup)} ${where(bestPool)}; nothing measured holds them back (copying ${pct(copyShare(bestPool))} of task time, start-up ${pct(bestPool.startupShare)} of the run, GC ${pct(bestPool.shares.gc)}, waiting for a CPU ${pct(bestPool.shares.runq)}).`,
       );
     }
   }
