@@ -26,7 +26,10 @@ export interface ProfileOptions {
   function: string;
   /** Python expression evaluated in the module's namespace to an iterable of tasks. */
   tasks: string;
+  /** Default: serial, thread and process, and async when the function is a coroutine function. */
   kinds?: PoolKind[];
+  /** `tcp://HOST:PORT` of an existing Dask scheduler for the dask kind (default: a LocalCluster). */
+  daskScheduler?: string;
   workers?: number[];
   repeat?: number;
   timeoutSec?: number;
@@ -59,6 +62,14 @@ export interface ProfileOutcome {
 const KILL_GRACE_MS = 1000;
 /** How long past its own per-configuration timeout the harness may take before the runner acts. */
 const RUNNER_TIMEOUT_SLACK_MS = 5000;
+
+const DEFAULT_KINDS: PoolKind[] = ['serial', 'thread', 'process'];
+
+/** Configurations a profile runs: an existing Dask cluster is measured once per repetition, at its own size. */
+function plannedConfigurations(kinds: PoolKind[], workerCounts: number, repeat: number, daskScheduler: string | undefined): number {
+  const sizes = (kind: PoolKind): number => (kind === 'serial' || (kind === 'dask' && daskScheduler) ? 1 : workerCounts);
+  return kinds.reduce((sum, kind) => sum + sizes(kind), 0) * repeat;
+}
 
 /** The harness's default pool sizes: 1, 2, 4, … and the usable CPU count itself. */
 export function defaultWorkerCounts(usableCpus: number): number[] {
@@ -119,7 +130,7 @@ export async function runProfile(
   control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
 ): Promise<ProfileOutcome> {
   const dumpDir = mkdtempSync(path.join(os.tmpdir(), 'conclens-profile-'));
-  const kinds = options.kinds ?? ['serial', 'thread', 'process'];
+  let kinds = options.kinds ?? DEFAULT_KINDS;
   const repeat = options.repeat ?? 3;
   const timeoutSec = options.timeoutSec ?? 60;
   const config: HarnessConfig = {
@@ -127,7 +138,7 @@ export async function runProfile(
     file: path.resolve(options.root, options.file),
     function: options.function,
     tasks: options.tasks,
-    kinds,
+    kinds: options.kinds ?? null,
     workers: options.workers ?? null,
     repeat,
     timeoutSec,
@@ -135,6 +146,7 @@ export async function runProfile(
     resultsFd: 3,
     startMethod: options.startMethod ?? null,
     memoryLimitBytes: options.memoryLimitBytes ?? null,
+    daskScheduler: options.daskScheduler ?? null,
   };
   const events: HarnessEvent[] = [];
   const faults: Fault[] = [];
@@ -163,6 +175,7 @@ export async function runProfile(
   let runnerTimer: NodeJS.Timeout | null = null;
   let configurationsDone = 0;
   let total: number | null = null;
+  let workerCounts = 0;
 
   const stopGroup = (fault: Fault): void => {
     stopReason ??= fault;
@@ -210,9 +223,8 @@ export async function runProfile(
     events.push(event);
     switch (event.type) {
       case 'hello': {
-        const workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
-        const pooled = kinds.filter((k) => k !== 'serial').length * workerCounts;
-        total = (pooled + (kinds.includes('serial') ? 1 : 0)) * repeat;
+        workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
+        total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
         if (options.sampleHz !== 0) {
           sampler = new ProcSampler(event.pid, options.sampleHz ?? 250);
           sampler.start();
@@ -222,6 +234,11 @@ export async function runProfile(
       }
       case 'tasks': {
         if (runnerTimer) clearTimeout(runnerTimer);
+        // The harness settles the default kinds once it knows whether the function is a coroutine.
+        if (event.kinds) {
+          kinds = event.kinds;
+          total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
+        }
         progress({ message: `${event.count} tasks`, done: 0, total });
         break;
       }

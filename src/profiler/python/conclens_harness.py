@@ -443,9 +443,15 @@ def _measured_call(function, args, kwargs, index):
         error = _describe_exception(exc)
     end = _perf_ns()
     cpu_end = _cpu_ns()
+    record = _task_record(probe, index, start, end, cpu_end - cpu_start, _read_runq(probe) - runq_start,
+                          core_start, error)
+    return record, result
+
+
+def _task_record(probe, index, start, end, cpu, runq, core_start, error):
+    """One task's measurements, with the lock waits, holds and order edges on its probe."""
     record = {
-        "index": index, "start": start, "end": end, "cpu": cpu_end - cpu_start,
-        "runq": _read_runq(probe) - runq_start, "coreStart": core_start,
+        "index": index, "start": start, "end": end, "cpu": cpu, "runq": runq, "coreStart": core_start,
         "coreEnd": _read_core(probe), "pid": os.getpid(), "tid": probe.tid,
     }
     if error is not None:
@@ -462,7 +468,7 @@ def _measured_call(function, args, kwargs, index):
         ]
     if probe.new_edges:
         record["lockEdges"] = probe.new_edges
-    return record, result
+    return record
 
 
 def _split_task(task):
@@ -529,6 +535,15 @@ def _install_dump_handler():
     faulthandler.enable(file=native, all_threads=True)
 
 
+def _as_plain_call(function):
+    """An `async def` is run on an event loop, not called (see conclens_async)."""
+    code = getattr(function, "__code__", None)
+    if code is not None and not code.co_flags & 0x80:  # not CO_COROUTINE: no asyncio import
+        return function
+    import conclens_async
+    return conclens_async.blocking(function) if conclens_async.is_coroutine_function(function) else function
+
+
 def _import_user_module(module_name):
     if module_name in sys.modules:
         return sys.modules[module_name]
@@ -539,7 +554,7 @@ def _import_user_module(module_name):
 def _process_task(module_name, function_name, payload, index):
     """Runs in a pool worker: unpickle the arguments, call, pickle the result, timing both."""
     try:
-        function = getattr(_import_user_module(module_name), function_name)
+        function = _as_plain_call(getattr(_import_user_module(module_name), function_name))
     except BaseException as exc:
         return {"index": index, "importError": _describe_exception(exc)}, None
     t0 = _perf_ns()
@@ -880,9 +895,11 @@ def main():
         emitter.emit({"type": "fault", "fault": "tasks", "message": "the tasks expression %r failed: %s: %s" % (
             config["tasks"], type(exc).__name__, exc), "error": _describe_exception(exc)})
         return 2
-    emitter.emit({"type": "tasks", "count": len(tasks), "module": module_name})
+    call = _as_plain_call(function)
+    coroutine = call is not function
+    kinds = config.get("kinds") or ["serial", "thread", "process"] + (["async"] if coroutine else [])
+    emitter.emit({"type": "tasks", "count": len(tasks), "module": module_name, "coroutine": coroutine, "kinds": kinds})
 
-    kinds = config.get("kinds") or ["serial", "thread", "process"]
     workers_list = config.get("workers") or _default_workers()
     repeat = int(config.get("repeat", 3))
     timeout_s = float(config.get("timeoutSec", 60))
@@ -900,7 +917,12 @@ def main():
             skipped_kinds.add("process")
 
     plan = [("serial", 1)] if "serial" in kinds else []
-    for kind in ("thread", "process"):
+    if "async" in kinds and not coroutine:
+        emitter.emit({"type": "fault", "fault": "tasks", "skippedKind": "async",
+                      "message": "the async kind runs coroutine functions on an event loop; %s is not an "
+                                 "`async def`, so it has nothing to await and was not run as async." % config["function"]})
+        skipped_kinds.add("async")
+    for kind in ("thread", "process", "async"):
         if kind in kinds:
             plan.extend((kind, w) for w in workers_list)
 
@@ -928,10 +950,14 @@ def main():
                 _reset_peak_rss()
             start = _perf_ns()
             try:
-                if kind == "serial":
-                    records, extra = _run_serial(function, tasks)
+                if kind == "serial" and not coroutine:
+                    records, extra = _run_serial(call, tasks)
+                elif kind in ("serial", "async"):
+                    # A coroutine's serial baseline: awaited one by one on one loop (one in flight).
+                    import conclens_async
+                    records, extra = conclens_async.run_in_flight(function, tasks, workers)
                 elif kind == "thread":
-                    records, extra = _run_threads(function, tasks, workers)
+                    records, extra = _run_threads(call, tasks, workers)
                 else:
                     records, extra = _run_processes(module_name, config["function"], tasks, workers,
                                                     context, config, watchdog)
@@ -970,10 +996,14 @@ def main():
                 return 3
             end = _perf_ns()
             watchdog.stop()
+            if coroutine:
+                import conclens_async
+                conclens_async.close_loops()
             memory = extra.get("memory") or {os.getpid(): _peak_rss_bytes(os.getpid())}
             emitter.emit({
                 "type": "run", **describe, "start": start, "end": end, "wallNs": end - start,
                 "tasks": records, "ipc": extra.get("ipc"), "gilProbe": extra.get("gilProbe"),
+                "eventLoop": extra.get("eventLoop"),
                 "memory": [{"pid": pid, "peakRssBytes": rss} for pid, rss in memory.items()],
             })
     emitter.emit({"type": "done"})
