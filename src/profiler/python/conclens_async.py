@@ -100,7 +100,7 @@ class _Stepped:
         self.probe = probe
 
     def __await__(self):
-        coro, clock, loop_clock, probe = self.coro, self.clock, self.loop_clock, self.probe
+        coro, clock, probe = self.coro, self.clock, self.probe
         perf, cpu, runq = _h._perf_ns, _h._cpu_ns, _h._read_runq
         value = error = None
         while True:

@@ -630,6 +630,8 @@ class _Watchdog:
         self.describe = describe
         self.done = threading.Event()
         self.worker_pids = []
+        # What else the user should know about how the configuration was stopped.
+        self.note = ""
         self.thread = threading.Thread(target=self._watch, name="conclens-watchdog", daemon=True)
         self.thread.start()
 
@@ -661,8 +663,8 @@ class _Watchdog:
                 pass
         self.emitter.emit({
             "type": "fault", "fault": "timeout", "configuration": self.describe,
-            "message": "%s did not finish within %gs (deadlock or endless loop); stopped." % (
-                self.describe["label"], self.timeout_s),
+            "message": "%s did not finish within %gs (deadlock or endless loop); stopped.%s" % (
+                self.describe["label"], self.timeout_s, self.note),
             "stacks": stacks, "lockState": locks,
         })
         os._exit(4)
@@ -790,6 +792,39 @@ class _WorkerImportFailure(Exception):
     def __init__(self, error):
         super().__init__(error["message"])
         self.error = error
+
+
+class _KindFault(Exception):
+    """A fault a kind's own module (conclens_dask) reports: the fault event, and whether the
+    profile stops or only that kind is skipped (then the event names it as skippedKind)."""
+
+    def __init__(self, event, fatal):
+        super().__init__(event["message"])
+        self.event = event
+        self.fatal = fatal
+
+
+def _dask_session(config, timeout_s, root, import_dir, emitter, skipped_kinds):
+    """The dask kind's cluster, or None (the reason emitted) when this interpreter has no Dask."""
+    import conclens_dask
+    reason = conclens_dask.missing_reason()
+    if reason:
+        emitter.emit({"type": "fault", "fault": "cluster", "skippedKind": "dask", "message": reason})
+        skipped_kinds.add("dask")
+        return None
+    return conclens_dask.DaskSession(config.get("daskScheduler"), timeout_s, root, import_dir, _dump_dir)
+
+
+def _rounds(plan, repeat):
+    """The order of the runs: repetition after repetition of the plan, then the Dask runs
+    grouped by cluster size (its workers start once and are only ever added, and its idle
+    processes do not disturb the other kinds' runs)."""
+    for repetition in range(repeat):
+        yield repetition, [entry for entry in plan if entry[0] != "dask"]
+    for entry in plan:
+        if entry[0] == "dask":
+            for repetition in range(repeat):
+                yield repetition, [entry]
 
 
 def _read_native_dump(pid):
@@ -925,6 +960,15 @@ def main():
     for kind in ("thread", "process", "async"):
         if kind in kinds:
             plan.extend((kind, w) for w in workers_list)
+    dask_session = None
+    if "dask" in kinds:
+        try:
+            dask_session = _dask_session(config, timeout_s, root, import_dir, emitter, skipped_kinds)
+        except _KindFault as exc:
+            emitter.emit({"type": "fault", **exc.event})
+            return 3
+    if dask_session is not None:
+        plan.extend(("dask", w) for w in dask_session.sizes(workers_list))
 
     planned_spans = len(tasks) * len(plan) * repeat
     if planned_spans > _MAX_TASK_SPANS:
@@ -938,8 +982,8 @@ def main():
                 config["tasks"], fitting))})
         return 2
 
-    for repetition in range(repeat):
-        for kind, workers in plan:
+    for repetition, entries in _rounds(plan, repeat):
+        for kind, workers in entries:
             if kind in skipped_kinds:
                 continue
             label = "serial" if kind == "serial" else "%s x%d" % (kind, workers)
@@ -958,6 +1002,8 @@ def main():
                     records, extra = conclens_async.run_in_flight(function, tasks, workers)
                 elif kind == "thread":
                     records, extra = _run_threads(call, tasks, workers)
+                elif kind == "dask":
+                    records, extra = dask_session.run(module_name, config["function"], tasks, workers, watchdog)
                 else:
                     records, extra = _run_processes(module_name, config["function"], tasks, workers,
                                                     context, config, watchdog)
@@ -994,7 +1040,16 @@ def main():
                 emitter.emit({**_import_fault(exc, module_name, config["function"], start_method),
                               "configuration": describe, "error": exc.error})
                 return 3
+            except _KindFault as exc:
+                watchdog.stop()
+                emitter.emit({"type": "fault", **exc.event, "configuration": describe})
+                if exc.fatal:
+                    return 3
+                skipped_kinds.add(kind)
+                continue
             end = _perf_ns()
+            # A kind with set-up outside the run (starting a cluster's workers) times its own span.
+            start, end = extra.get("span", (start, end))
             watchdog.stop()
             if coroutine:
                 import conclens_async
@@ -1003,7 +1058,7 @@ def main():
             emitter.emit({
                 "type": "run", **describe, "start": start, "end": end, "wallNs": end - start,
                 "tasks": records, "ipc": extra.get("ipc"), "gilProbe": extra.get("gilProbe"),
-                "eventLoop": extra.get("eventLoop"),
+                "eventLoop": extra.get("eventLoop"), "dask": extra.get("dask"),
                 "memory": [{"pid": pid, "peakRssBytes": rss} for pid, rss in memory.items()],
             })
     emitter.emit({"type": "done"})
