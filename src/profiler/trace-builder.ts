@@ -22,6 +22,7 @@ import { dedupeEdges, findCycles } from './lock-order';
 import { ThreadState, type SamplerResult, type ThreadSamples } from './sampler';
 import { decideVerdict, verdictInputFromTrace } from './verdict';
 import { weighAsync } from './verdict-async';
+import { weighDask } from './verdict-dask';
 
 export interface TraceInputs {
   options: {
@@ -256,6 +257,9 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
   // Without the syscall file the sampler falls back to wait channels: still a split.
   const syscallsSampled = sampler !== null && sampler.available;
   if (hello && !hello.procAvailable) unavailable.push('runqueue wait and cores per task (no /proc/thread-self)');
+  if (runEvents.some((r) => r.dask && !r.dask.local)) {
+    unavailable.push('thread states of the workers of an existing Dask cluster (the profiler did not start them, so it cannot sample them): their GIL wait, I/O and sleep are not split');
+  }
 
   const runs = runEvents.map((event) => buildRun(event, sampler, gilEnabled, syscallsSampled));
   const serialWalls = runs.filter((r) => r.kind === 'serial').map((r) => r.wallNs);
@@ -270,6 +274,17 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
       fault: 'memory',
       fatal: false,
       message: `${memoryErrors} task(s) ran out of memory${options.memoryLimitBytes ? ` under the ${Math.round(options.memoryLimitBytes / 2 ** 20)} MiB limit` : ''} (MemoryError).`,
+    });
+  }
+
+  for (const run of runs) {
+    const retried = run.dask?.retriedTasks ?? [];
+    if (retried.length === 0) continue;
+    faults.push({
+      fault: 'cluster',
+      fatal: false,
+      configuration: { kind: run.kind, workers: run.workers, repetition: run.repetition },
+      message: `dask x${run.workers}: a worker died with task${retried.length > 1 ? 's' : ''} ${retried.join(', ')} assigned to it (running or queued there); Dask ran ${retried.length > 1 ? 'them' : 'it'} again on another worker and ${retried.length > 1 ? 'they' : 'it'} completed (retried, so the run's wall time includes the lost attempt and the worker's restart).`,
     });
   }
 
@@ -318,7 +333,7 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
     output: inputs.output,
   };
   if (runs.some((r) => r.kind !== 'serial') && serialMedian !== null) {
-    trace.verdict = weighAsync(decideVerdict(verdictInputFromTrace(trace)), trace);
+    trace.verdict = weighDask(weighAsync(decideVerdict(verdictInputFromTrace(trace)), trace), trace);
   }
   return trace;
 }
