@@ -1,0 +1,155 @@
+// The async and dask additions on synthetic inputs with known answers: how a Dask task's
+// cluster cost is counted, how the verdict weighs the two kinds against local pools, the
+// N-machine estimate's arithmetic, and the clock offset of another host.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { HarnessEvent, HarnessTask } from '../../../src/profiler/harness-protocol';
+import { buildTrace } from '../../../src/profiler/trace-builder';
+import { CLUSTER_MODEL, estimateMachines } from '../../../src/profiler/verdict-dask';
+import type { DaskRunInfo, PoolKind } from '../../../src/shared/trace';
+import { HARNESS } from './helpers';
+import { validateTrace } from './schema';
+
+const MS = 1_000_000;
+const hello: HarnessEvent = { type: 'hello', pid: 100, python: '/usr/bin/python3', version: '3.11.2', implementation: 'cpython', freeThreadedBuild: false, gilEnabled: true, usableCpus: 2, procAvailable: true, startMethod: 'fork' };
+
+function task(index: number, pid: number, start: number, end: number, extra: Partial<HarnessTask> = {}): HarnessTask {
+  return { index, start, end, cpu: end - start, runq: 0, coreStart: 0, coreEnd: 0, pid, tid: pid, ...extra };
+}
+
+/** A run of `kind` whose repetitions take `wallsMs`, each with `count` tasks of `taskMs` spread over `workers`, `gapMs` apart. */
+function runs(kind: PoolKind, workers: number, wallsMs: number[], taskMs: number, count = 8, extra: (i: number, start: number) => Partial<HarnessTask> = () => ({}), gapMs = 0): HarnessEvent[] {
+  return wallsMs.map((wallMs, repetition) => {
+    const start = 10_000 * MS * (repetition + 1) + workers * 100_000 * MS + kind.length * 1_000_000 * MS;
+    const tasks = Array.from({ length: count }, (_, i) => {
+      const slot = i % workers;
+      const at = start + Math.floor(i / workers) * (taskMs + gapMs) * MS + gapMs * MS;
+      return task(i, 200 + slot, at, at + taskMs * MS, extra(i, at));
+    });
+    return { type: 'run', kind, workers, repetition, label: `${kind} x${workers}`, start, end: start + wallMs * MS, wallNs: wallMs * MS, tasks, ipc: null, memory: [] } as HarnessEvent;
+  });
+}
+
+const daskInfo = (workers: number, local = true): DaskRunInfo => ({
+  scheduler: 'tcp://127.0.0.1:8786',
+  local,
+  startupNs: null,
+  workers: Array.from({ length: workers }, (_, i) => ({ address: `tcp://127.0.0.1:${4000 + i}`, host: 'h', pid: 200 + i, nthreads: 1, clockOffsetNs: 0, clockUncertaintyNs: 0 })),
+  retriedTasks: [],
+});
+
+/**
+ * Dask tasks, all submitted at the run's start, 0.4 ms apart on their worker: each is begun
+ * 0.1 ms before its call and sends its result 0.1 ms after, so it waits 0.2 ms for the
+ * scheduler; the result is held `resultMs` after the call.
+ */
+function daskRuns(workers: number, wallsMs: number[], taskMs: number, resultMs: number, local = true): HarnessEvent[] {
+  return runs('dask', workers, wallsMs, taskMs, 8, () => ({}), 0.4).map((event) => {
+    const run = event as Extract<HarnessEvent, { type: 'run' }>;
+    const tasks = run.tasks.map((t) => ({
+      ...t,
+      dask: { worker: `tcp://127.0.0.1:${4000 + t.pid - 200}`, host: 'h', submittedNs: run.start + 0.1 * MS, receivedNs: t.start - 0.1 * MS, sentNs: t.end + 0.1 * MS, resultNs: t.end + resultMs * MS },
+    }));
+    return { ...run, tasks, dask: daskInfo(workers, local) };
+  });
+}
+
+function trace(events: HarnessEvent[], kinds: PoolKind[]) {
+  return buildTrace({
+    options: { file: 'w.py', function: 'work', tasks: 'range(8)', kinds, repeat: 3, timeoutSec: 60 },
+    events: [hello, { type: 'tasks', count: 8, module: 'w' }, ...events],
+    faults: [],
+    sampler: null,
+    output: { stdout: '', stderr: '', droppedBytes: 0 },
+  });
+}
+
+const serial = (taskMs: number) => runs('serial', 1, [8 * taskMs, 8 * taskMs * 1.01, 8 * taskMs * 0.99], taskMs);
+
+void test('a Dask task waits for the scheduler from when it could start: queueing behind its worker is not the cluster\'s cost', () => {
+  const t = trace([...serial(100), ...daskRuns(2, [410, 412, 409], 100, 3)], ['serial', 'dask']);
+  validateTrace(t);
+  const run = t.runs.find((r) => r.kind === 'dask')!;
+  // All were submitted at once; the later ones queued for their worker, which is not counted.
+  const latencies = run.tasks.map((x) => x.dask!.schedulerLatencyNs / MS);
+  assert.ok(latencies.every((l) => Math.abs(l - 0.2) < 1e-6), JSON.stringify(latencies));
+  assert.ok(run.tasks.every((x) => Math.abs(x.dask!.resultLatencyNs / MS - 2.9) < 1e-6));
+});
+
+void test('Dask within noise of the process pool: the pool stays, the cost per task and the break-even task length are stated', () => {
+  const t = trace([...serial(100), ...runs('process', 2, [420, 425, 418], 100), ...daskRuns(2, [430, 428, 433], 100, 3)], ['serial', 'process', 'dask']);
+  const verdict = t.verdict!;
+  assert.equal(verdict.recommendation, 'process', verdict.summary);
+  assert.match(verdict.summary, /Dask: 1\.8\dx on 2 local workers; the process pool's 1\.9\dx is within noise: a cluster pays 200 µs scheduler latency, 2\.9 ms to serialize and return data and 0 B of transfer per task, so it helps only when tasks run longer than ~62 ms and the data outgrows this machine\./);
+  assert.match(verdict.summary, /Estimate, not measured \(model: /);
+  assert.equal(verdict.speedups['dask x2'], 1.86);
+});
+
+void test('Dask clearly ahead (more workers than this machine has cores): recommended, with the estimate', () => {
+  const t = trace([...serial(100), ...runs('process', 2, [420, 425, 418], 100), ...daskRuns(8, [110, 112, 111], 100, 1, false)], ['serial', 'process', 'dask']);
+  const verdict = t.verdict!;
+  assert.equal(verdict.recommendation, 'dask');
+  assert.equal(verdict.workers, 8);
+  assert.match(verdict.summary, /^Dask: 7\.\d\dx on 8 workers of the cluster \(9\d% efficient\), ahead of the process pool's 1\.9\dx\./);
+  assert.match(t.sampler.unavailable.join(' '), /existing Dask cluster/);
+  assert.ok(verdict.clusterEstimate!.points.every((p) => p.speedup <= 8 && p.speedup > 7), 'one task per worker already: more machines cannot shorten the longest task');
+});
+
+void test('tiny tasks on Dask alone: serial, the scheduler is the bottleneck', () => {
+  const t = trace([...serial(0.01), ...daskRuns(2, [40, 42, 41], 0.01, 2)], ['serial', 'dask']);
+  assert.equal(t.verdict!.recommendation, 'serial');
+  assert.equal(t.verdict!.bottleneck, 'scheduler');
+  assert.match(t.verdict!.summary, /each task waits 200 µs for the scheduler and 1\.9 ms for its result to come back, against 10 µs of work/);
+});
+
+void test('the N-machine estimate: compute scales down to the longest task, the rest does not', () => {
+  // 2 workers: 1000 ms of wall, 800 of it compute; 200 ms fixed. Longest task 50 ms.
+  const estimate = estimateMachines({ wallNs: 1000 * MS, computeNs: 800 * MS, longestTaskNs: 50 * MS, workers: 2, hosts: 1, perTaskCostNs: 2 * MS }, 1600 * MS);
+  assert.equal(estimate.model, CLUSTER_MODEL);
+  assert.deepEqual(estimate.points, [
+    { machines: 2, workers: 4, speedup: 2.67 }, // 1600 / (400 + 200)
+    { machines: 4, workers: 8, speedup: 4 }, // 1600 / (200 + 200)
+    { machines: 8, workers: 16, speedup: 5.33 }, // 1600 / (max(100, 50) + 200)
+  ]);
+});
+
+void test('async against threads for coroutines that wait: a tie goes to the loop, which needs no pool', () => {
+  const waiting = (i: number, at: number): Partial<HarnessTask> => ({ cpu: 1 * MS, slot: i % 4, loopBusyNs: 0, start: at });
+  const t = trace(
+    [
+      ...runs('serial', 1, [800, 801, 799], 100, 8, () => ({ cpu: 1 * MS })),
+      ...runs('thread', 4, [205, 204, 206], 100, 8, () => ({ cpu: 1 * MS })),
+      ...runs('async', 4, [203, 204, 205], 100, 8, waiting).map((e) => ({ ...e, eventLoop: { busyNs: 8 * MS } }) as HarnessEvent),
+    ],
+    ['serial', 'thread', 'async'],
+  );
+  const verdict = t.verdict!;
+  assert.equal(verdict.recommendation, 'async', verdict.summary);
+  assert.equal(verdict.bottleneck, 'io');
+  assert.match(verdict.summary, /^Async: 3\.9\dx with 4 in flight on one event loop; no pool needed: 99% of task time is waiting \(the loop is busy 4% of the time\)\. Threads reach 3\.9\dx at 4 workers\. That is within noise/);
+  const inFlight = t.runs.find((r) => r.kind === 'async')!;
+  assert.deepEqual([...new Set(inFlight.tasks.map((x) => x.worker))].sort(), [0, 1, 2, 3], 'the slot is the lane');
+});
+
+void test('async faster than serial for tasks that never wait is noise, not concurrency', () => {
+  const t = trace(
+    [...runs('serial', 1, [800, 801, 799], 100), ...runs('async', 2, [690, 700, 695], 100).map((e) => ({ ...e, eventLoop: { busyNs: 680 * MS } }) as HarnessEvent)],
+    ['serial', 'async'],
+  );
+  assert.equal(t.verdict!.recommendation, 'serial');
+  assert.match(t.verdict!.summary, /Async reaches only 1\.1\dx with 2 in flight: the coroutine holds the event loop \(busy 98% of the time\)/);
+});
+
+void test("another host's clock: the offset from the fastest round trip, within half of it", () => {
+  const samples = [
+    [1_000, 50_500, 1_400],
+    [2_000, 51_060, 2_100],
+    [3_000, 52_300, 3_900],
+  ];
+  const result = spawnSync('python3', ['-c', `import sys, json; sys.path.insert(0, sys.argv[1]); import conclens_dask; print(json.dumps(conclens_dask.clock_offset(json.loads(sys.argv[2]))))`, path.dirname(HARNESS), JSON.stringify(samples)], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  // Fastest: 2000 → 2100 around the remote 51060, so the remote clock is 51060 − 2050 ahead.
+  assert.deepEqual(JSON.parse(result.stdout), [2_050 - 51_060, 50]);
+});
