@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { HarnessEvent, HarnessTask } from '../../../src/profiler/harness-protocol';
+import { toChromeTrace } from '../../../src/profiler/chrome-trace';
 import { buildTrace } from '../../../src/profiler/trace-builder';
 import { CLUSTER_MODEL, estimateMachines } from '../../../src/profiler/verdict-dask';
 import type { DaskRunInfo, PoolKind } from '../../../src/shared/trace';
@@ -152,4 +153,18 @@ void test("another host's clock: the offset from the fastest round trip, within 
   assert.equal(result.status, 0, result.stderr);
   // Fastest: 2000 → 2100 around the remote 51060, so the remote clock is 51060 − 2050 ahead.
   assert.deepEqual(JSON.parse(result.stdout), [2_050 - 51_060, 50]);
+});
+
+void test('the Chrome trace export gives each event-loop slot its own track and names Dask workers by host', () => {
+  const t = trace(
+    [...serial(100), ...runs('async', 4, [210], 100, 8, (i) => ({ slot: i % 4, loopBusyNs: 0 })), ...daskRuns(2, [410], 100, 3)],
+    ['serial', 'async', 'dask'],
+  );
+  const events = toChromeTrace(t).traceEvents;
+  const names = events.filter((e) => e.ph === 'M').map((e) => String(e.args?.name));
+  assert.deepEqual(names.filter((n) => n.startsWith('event loop slot')).length, 4);
+  assert.ok(names.some((n) => /^dask x2 #1 — h · tcp:\/\/127\.0\.0\.1:4000 · pid 200$/.test(n)), JSON.stringify(names));
+  const asyncTasks = events.filter((e) => e.ph === 'X' && e.args && 'loopBusyMs' in e.args);
+  assert.deepEqual([...new Set(asyncTasks.map((e) => e.tid))].sort(), [1, 2, 3, 4]);
+  assert.ok(events.some((e) => e.ph === 'X' && e.args?.schedulerLatencyMs !== undefined));
 });
