@@ -37,13 +37,12 @@ export function scalingChart(header: TraceHeader, palette: Palette): HTMLElement
   svg.append('g').attr('class', 'axis').attr('transform', `translate(${W - M.right},0)`).call(axisRight(yEfficiency).ticks(4).tickFormat((d) => formatPercent(Number(d))));
   svg.append('text').attr('x', (M.left + W - M.right) / 2).attr('y', H - 4).attr('text-anchor', 'middle').text('workers');
   svg.append('line').attr('class', 'ideal').attr('x1', x(0)).attr('y1', y(0)).attr('x2', x(maxWorkers)).attr('y2', y(maxWorkers));
-  const colours: Record<string, string> = { thread: palette.states.running, process: palette.states.io };
+  const palettes: Record<string, string> = { thread: palette.states.running, process: palette.states.io, async: palette.states.loopBusy, dask: palette.states.schedulerWait };
+  const colours = Object.fromEntries([...new Set(points.map((p) => p.kind))].map((kind) => [kind, palettes[kind] ?? palette.muted]));
   const speedLine = line<ScalingPoint>().x((p) => x(p.workers)).y((p) => y(p.medianSpeedup));
   const efficiencyLine = line<ScalingPoint>().x((p) => x(p.workers)).y((p) => yEfficiency(p.efficiency));
-  for (const kind of ['thread', 'process'] as const) {
+  for (const [kind, colour] of Object.entries(colours)) {
     const series = points.filter((p) => p.kind === kind);
-    if (series.length === 0) continue;
-    const colour = colours[kind]!;
     const group = svg.append('g').attr('data-kind', kind);
     group.append('path').attr('class', 'series').style('stroke', colour).attr('d', speedLine(series));
     group.append('path').attr('class', 'series efficiency').style('stroke', colour).style('opacity', '0.6').attr('d', efficiencyLine(series));
@@ -72,7 +71,7 @@ export function scalingChart(header: TraceHeader, palette: Palette): HTMLElement
   for (const [kind, colour] of Object.entries(colours)) {
     const swatch = el('span', { className: 'swatch' });
     swatch.style.background = colour;
-    legend.append(el('li', {}, [swatch, `${kind} pool: speedup (solid), efficiency (dotted, right axis)`]));
+    legend.append(el('li', {}, [swatch, `${kind === 'thread' || kind === 'process' ? `${kind} pool` : kind}: speedup (solid), efficiency (dotted, right axis)`]));
   }
   legend.append(el('li', { text: 'dashed: ideal (speedup = workers); bars: spread of repetitions' }));
   section.append(legend);

@@ -419,13 +419,21 @@ export class Timeline {
         const h = run.header;
         const speed = h.speedup === null ? '' : ` · speedup ${h.speedup.toFixed(2)}x`;
         ctx.font = `bold ${p.font}`;
-        ctx.fillText(`${h.kind} pool · ${h.workers} worker${h.workers === 1 ? '' : 's'} · repetition ${h.repetition + 1} · wall ${formatDuration(h.wallNs)}${speed}`, 4, y + row.height / 2);
+        const size = h.kind === 'async' ? `${h.workers} in flight on one event loop` : `${h.workers} worker${h.workers === 1 ? '' : 's'}`;
+        ctx.fillText(`${h.kind === 'async' || h.kind === 'dask' ? h.kind : `${h.kind} pool`} · ${size} · repetition ${h.repetition + 1} · wall ${formatDuration(h.wallNs)}${speed}`, 4, y + row.height / 2);
         ctx.font = p.font;
         return;
       }
       case 'cores':
         this.drawCores(row, y);
         return;
+      case 'host': {
+        const workers = run.processes.filter((candidate) => candidate.host === row.host).length;
+        ctx.font = `bold ${p.font}`;
+        ctx.fillText(clipText(ctx, `host ${row.host} · ${workers} worker process${workers === 1 ? '' : 'es'}`, this.width - 8), 4, y + row.height / 2);
+        ctx.font = p.font;
+        return;
+      }
       case 'process': {
         const proc = run.processes.find((candidate) => candidate.pid === row.pid)!;
         const maxRss = Math.max(1, ...run.processes.map((candidate) => candidate.peakRssBytes ?? 0));
@@ -438,7 +446,7 @@ export class Timeline {
           ctx.globalAlpha = 1;
         }
         ctx.fillStyle = p.foreground;
-        ctx.fillText(clipText(ctx, `pid ${proc.pid} · peak RSS ${formatBytes(proc.peakRssBytes)}`, GUTTER - 8), 4, y + row.height / 2);
+        ctx.fillText(clipText(ctx, `${proc.name ? `${proc.name} · ` : ''}pid ${proc.pid} · peak RSS ${formatBytes(proc.peakRssBytes)}`, GUTTER - 8), 4, y + row.height / 2);
         return;
       }
       case 'thread': {
@@ -689,7 +697,11 @@ export class Timeline {
     }
     if (hit.row.kind === 'process') {
       const proc = run.processes.find((candidate) => candidate.pid === (hit.row as { pid: number }).pid)!;
-      return [`Process ${proc.pid}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];
+      return [`Process ${proc.pid}${proc.name ? ` · Dask worker ${proc.name} on ${proc.host}` : ''}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];
+    }
+    if (hit.row.kind === 'host') {
+      const host = hit.row.host;
+      return [`Host ${host}`, `${run.processes.filter((candidate) => candidate.host === host).length} Dask worker processes`];
     }
     return [];
   }

@@ -12,6 +12,7 @@ const BOTTLENECK_TEXT: Record<string, string> = {
   imbalance: 'load imbalance',
   oversubscription: 'too many workers (runqueue wait)',
   memory: 'memory',
+  scheduler: 'the Dask scheduler (latency per task)',
   none: 'nothing significant',
 };
 
@@ -23,7 +24,13 @@ export function verdictCard(header: TraceHeader): HTMLElement {
   if (!verdict) {
     card.append(el('div', { className: 'headline', text: 'No verdict: the profile did not complete.' }), subject);
   } else {
-    const pool = verdict.recommendation === 'serial' ? 'Run serially' : `Use a ${verdict.recommendation} pool with ${verdict.workers} worker${verdict.workers === 1 ? '' : 's'}`;
+    const workers = `${verdict.workers} worker${verdict.workers === 1 ? '' : 's'}`;
+    const pools: Record<string, string> = {
+      serial: 'Run serially',
+      async: `Keep up to ${verdict.workers} calls in flight on one event loop`,
+      dask: `Use a Dask cluster with ${workers}`,
+    };
+    const pool = pools[verdict.recommendation] ?? `Use a ${verdict.recommendation} pool with ${workers}`;
     card.append(
       el('div', { className: 'headline', text: pool }),
       el('div', { className: 'sentence', text: verdict.summary }),
