@@ -274,13 +274,7 @@ class DaskSession:
         retried = self._retried([future.key for future in futures], index_of)
         memory = dict(self.client.run(peak_rss).values())
         self.client.cancel(futures)
-        ipc = {
-            "argsPickleNs": args_pickle_ns, "argsBytes": sum(len(p) for p in payloads),
-            "argsUnpickleNs": sum(r["ipc"]["argsUnpickleNs"] for r in records),
-            "resultPickleNs": sum(r["ipc"]["resultPickleNs"] for r in records),
-            "resultBytes": sum(r["ipc"]["resultBytes"] for r in records),
-            "resultUnpickleNs": result_unpickle_ns,
-        }
+        ipc = _h._ipc_totals(args_pickle_ns, payloads, records, result_unpickle_ns)
         dask = {"scheduler": self.address or self.cluster.scheduler_address, "local": not self.address, "startupNs": startup,
                 "workers": workers, "retriedTasks": retried}
         return records, {"ipc": ipc, "memory": memory, "dask": dask, "span": (start, end)}

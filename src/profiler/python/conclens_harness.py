@@ -760,14 +760,19 @@ def _run_processes(module_name, function_name, tasks, workers, context, config, 
         memory = {pid: _peak_rss_bytes(pid) for pid in workers_started}
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    ipc = {
+    return records, {"ipc": _ipc_totals(args_pickle_ns, payloads, records, result_unpickle_ns), "memory": memory}
+
+
+def _ipc_totals(args_pickle_ns, payloads, records, result_unpickle_ns):
+    """A run's pickling cost: the arguments pickled here, what each worker unpickled and
+    pickled (in its task record), the results unpickled here."""
+    return {
         "argsPickleNs": args_pickle_ns, "argsBytes": sum(len(p) for p in payloads),
         "argsUnpickleNs": sum(r["ipc"]["argsUnpickleNs"] for r in records),
         "resultPickleNs": sum(r["ipc"]["resultPickleNs"] for r in records),
         "resultBytes": sum(r["ipc"]["resultBytes"] for r in records),
         "resultUnpickleNs": result_unpickle_ns,
     }
-    return records, {"ipc": ipc, "memory": memory}
 
 
 def _exit_codes(processes, timeout_s=2.0):

@@ -1,9 +1,10 @@
 // The dask kind on real clusters: a LocalCluster the harness starts (and must leave nothing of),
 // and an existing `dask scheduler` + `dask worker` cluster the test starts (and the profile must
 // leave running). Debian's python3-distributed for /usr/bin/python3 is installed when missing.
-// On a loaded machine speedups wander, so what load does not change is asserted: two Dask
-// workers compute at once (their summed CPU time over the wall doubles the serial run's), a
-// tiny task waits longer for the scheduler than it computes.
+// On a loaded machine speedups wander (and the kernel's autogroup gives the profile's session
+// one share of the CPUs however many processes it runs), so what load does not change is
+// asserted: the two Dask workers run their tasks at the same time, a tiny task waits longer
+// for the scheduler than it computes; the speedup itself only when the machine was idle.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,14 +13,17 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ensureDask } from '../../../scripts/ensure-test-deps.mjs';
 import { clusterAlive, startExternalCluster, stopExternalCluster } from './dask-cluster';
-import { processesWithRunId, profileFixture, runsOf } from './helpers';
+import { assertCancelStopsEverything, processesWithRunId, profileFixture, runsOf } from './helpers';
 import { validateTrace } from './schema';
 
 const python = ensureDask();
 
-/** Summed task CPU time over the wall time: how many cores the run kept busy. */
-function parallelism(runs: ReturnType<typeof runsOf>): number {
-  return runs.reduce((s, r) => s + r.totals.cpuNs, 0) / runs.reduce((s, r) => s + r.wallNs, 0);
+/** The share of the run's wall time during which both processes had a task running. */
+function bothBusy(run: ReturnType<typeof runsOf>[number], [a, b]: number[]): number {
+  const spans = (pid: number) => run.tasks.filter((t) => t.pid === pid).map((t) => [t.startNs, t.endNs] as const);
+  let overlap = 0;
+  for (const [s1, e1] of spans(a!)) for (const [s2, e2] of spans(b!)) overlap += Math.max(0, Math.min(e1, e2) - Math.max(s1, s2));
+  return overlap / run.wallNs;
 }
 
 const busy = (runs: ReturnType<typeof runsOf>): boolean => runs.reduce((s, r) => s + r.totals.runqNs, 0) / runs.reduce((s, r) => s + r.totals.taskWallNs, 0) >= 0.2;
@@ -38,8 +42,8 @@ void test('CPU-bound on a local cluster: two workers compute at once, and the ve
   assert.ok(dask.dask!.startupNs! > 0, 'so is adding the second');
   assert.ok(dask.tasks.every((t) => t.dask && t.dask.schedulerLatencyNs >= 0 && t.startNs >= dask.startNs && t.endNs <= dask.endNs));
   assert.ok(dask.ipc!.argsBytes > 0 && dask.ipc!.resultBytes > 0);
-  const ratio = parallelism([dask]) / parallelism(serial);
-  assert.ok(ratio >= 1.5, `dask x2 kept ${ratio.toFixed(2)}x the serial run's cores busy`);
+  const together = bothBusy(dask, dask.dask!.workers.map((w) => w.pid));
+  assert.ok(together >= 0.5, `both workers computed at once for ${Math.round(100 * together)}% of the run`);
   assert.ok(dask.speedup! >= 1.5 || busy(serial), `dask x2 speedup ${dask.speedup} on an idle machine`);
   const verdict = outcome.trace.verdict!;
   assert.match(verdict.summary, /Dask: \d\.\d\dx on 2 local workers/);
@@ -141,26 +145,8 @@ void test('a deadline exceeded on a local cluster: worker stacks, and every clus
 });
 
 void test('cancel during a Dask run stops the cluster within 2 seconds', async () => {
-  const controller = new AbortController();
-  let cancelledAt = 0;
-  const outcome = await profileFixture(
-    { file: 'endless.py', function: 'forever', tasks: '[1, 2]', kinds: ['dask'], workers: [2], timeoutSec: 60, python },
-    {
-      signal: controller.signal,
-      onProgress: (progress) => {
-        if (progress.message.startsWith('running') && !cancelledAt) {
-          setTimeout(() => {
-            cancelledAt = Date.now();
-            controller.abort();
-          }, 2000);
-        }
-      },
-    },
-  );
-  assert.ok(cancelledAt > 0);
-  assert.ok(Date.now() - cancelledAt < 2000, `took ${Date.now() - cancelledAt} ms`);
-  assert.equal(outcome.trace.faults.find((f) => f.fatal)?.fault, 'cancelled');
-  assert.deepEqual(processesWithRunId(outcome.runId), []);
+  // Two seconds in: the local cluster is up and its workers are inside the endless tasks.
+  await assertCancelStopsEverything({ file: 'endless.py', function: 'forever', tasks: '[1, 2]', kinds: ['dask'], workers: [2], timeoutSec: 60, python }, 2000);
 });
 
 void test('an interpreter without distributed: the message says how to install it, and the other kinds run', async () => {
