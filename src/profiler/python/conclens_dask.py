@@ -57,39 +57,41 @@ def _boot_id():
 
 
 def _make_ready(paths):
-    """Lets this worker import the user's module and measure like a pool worker (once per
-    worker process: a worker Dask restarted after a death starts fresh)."""
+    """Lets this worker import the user's module and time its locks like a pool worker (once
+    per worker process: a worker Dask restarted after a death starts fresh). A local cluster's
+    workers inherited the harness's sys.path; an existing cluster's get the module's directory
+    last, so that nothing the worker imports is shadowed by the user's files."""
     global _ready_for
     if _ready_for == paths:
         return
     import_dir, root = paths
     if os.path.isdir(import_dir) and import_dir not in sys.path:
-        sys.path.insert(0, import_dir)
+        sys.path.append(import_dir)
     if threading.Lock is _h._real_lock and os.path.isdir(root):
         _h._install_lock_proxies(root)
-    _h._guard_process_start()
     _ready_for = paths
 
 
 def prepare_worker(paths, dump_dir):
-    """Run on each worker's main thread (Client.run): readiness, the stack-dump signal handler
-    for timeouts (same host only: it writes into the run's directory), and who this worker is."""
+    """Run on each worker's main thread (Client.run): readiness, and who this worker is. A
+    local cluster's workers (dump_dir given) also get the harness's stack-dump signal handler
+    for timeouts and its guard against processes started at import time."""
     _make_ready(paths)
-    if os.path.isdir(dump_dir):
+    if dump_dir is not None:
         _h._dump_dir = dump_dir
         _h._install_dump_handler()
+        _h._guard_process_start()
     return {"pid": os.getpid(), "host": socket.gethostname(), "bootId": _boot_id()}
 
 
 def leave_worker(paths):
     """Undoes prepare_worker on an existing cluster's worker, which outlives the profile."""
     global _ready_for
-    import threading as threading_module
-    threading_module.Lock = _h._real_lock
-    threading_module.RLock = _h._real_rlock
-    threading_module.Semaphore = _h._real_semaphore
-    threading_module.BoundedSemaphore = _h._real_bounded_semaphore
-    threading_module.Condition = _h._real_condition
+    threading.Lock = _h._real_lock
+    threading.RLock = _h._real_rlock
+    threading.Semaphore = _h._real_semaphore
+    threading.BoundedSemaphore = _h._real_bounded_semaphore
+    threading.Condition = _h._real_condition
     if paths[0] in sys.path:
         sys.path.remove(paths[0])
     _ready_for = None
@@ -207,7 +209,7 @@ class DaskSession:
         info = self.client.scheduler_info()["workers"]
         new = [address for address in info if address not in self.workers]
         if new:
-            prepared = self.client.run(prepare_worker, self.paths, self.dump_dir, workers=new)
+            prepared = self.client.run(prepare_worker, self.paths, None if self.address else self.dump_dir, workers=new)
             for address, who in prepared.items():
                 offset, uncertainty = self._offset(address, who["bootId"])
                 self.workers[address] = {"address": address, "host": who["host"], "pid": who["pid"],

@@ -51,6 +51,26 @@ c.close()`], { encoding: 'utf8', timeout: 90_000 });
   }
 }
 
+/**
+ * What the profile may have left on the cluster's workers, per worker: plugins it registered
+ * and threading factories it replaced (the proxies that time user locks).
+ */
+export function workerLeftovers(python: string, cluster: ExternalCluster): string[] {
+  const result = spawnSync(python, ['-c', `import json
+from distributed import Client
+def leftovers(dask_worker=None):
+    import threading, _thread
+    found = [name for name in dask_worker.plugins if "conclens" in name]
+    if threading.Lock is not _thread.allocate_lock:
+        found.append("threading.Lock replaced")
+    return found
+c = Client(${JSON.stringify(cluster.address)}, timeout=30)
+print(json.dumps(sorted(set(sum(c.run(leftovers).values(), [])))))
+c.close()`], { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) throw new Error(`could not inspect the test cluster: ${result.stderr}`);
+  return JSON.parse(result.stdout) as string[];
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

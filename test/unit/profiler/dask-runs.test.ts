@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ensureDask } from '../../../scripts/ensure-test-deps.mjs';
-import { clusterAlive, startExternalCluster, stopExternalCluster } from './dask-cluster';
+import { clusterAlive, startExternalCluster, stopExternalCluster, workerLeftovers } from './dask-cluster';
 import { assertCancelStopsEverything, processesWithRunId, profileFixture, runsOf } from './helpers';
 import { validateTrace } from './schema';
 
@@ -82,7 +82,9 @@ void test('an existing cluster through --dask-scheduler: its workers are measure
     assert.deepEqual(info.workers.map((w) => w.pid).sort(), [...cluster.workerPids].sort());
     assert.deepEqual([...new Set(runs[0].tasks.map((t) => t.pid))].sort(), [...cluster.workerPids].sort(), 'the tasks ran on its workers');
     assert.ok(outcome.trace.sampler.unavailable.some((u) => u.includes('existing Dask cluster')));
+    assert.ok(runs[0].tasks.every((t) => t.error === undefined), 'the workers imported the harness and the module');
     assert.ok(clusterAlive(cluster), 'the profile never stops an existing cluster');
+    assert.deepEqual(workerLeftovers(python, cluster), [], 'and leaves its workers as it found them');
     assert.deepEqual(processesWithRunId(outcome.runId), []);
   } finally {
     await stopExternalCluster(cluster);
