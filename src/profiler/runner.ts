@@ -249,7 +249,8 @@ export async function runProfile(
       case 'run':
         configurationsDone++;
         if (runnerTimer) clearTimeout(runnerTimer);
-        sampler?.addPids(event.memory.map((m) => m.pid));
+        // The workers of an existing Dask cluster are not ours to sample.
+        if (!event.dask || event.dask.local) sampler?.addPids(event.memory.map((m) => m.pid));
         progress({ message: `finished ${event.label}`, done: configurationsDone, total });
         break;
       case 'fault':
