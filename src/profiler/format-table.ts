@@ -11,8 +11,10 @@ function row(runs: Run[], serialWall: number | null): string[] {
   const walls = runs.map((r) => r.wallNs);
   const wall = median(walls);
   const spread = walls.length > 1 ? ` ±${Math.round((50 * (Math.max(...walls) - Math.min(...walls))) / wall)}%` : '';
-  // Median against median, as the verdict does: the serial row is 1.00x by definition.
-  const speedup = serialWall === null ? NaN : serialWall / wall;
+  // Median against median, as the verdict does: the serial row is 1.00x by definition. Runs
+  // without a speedup did different work (their tasks failed) and are not compared.
+  const compared = runs.filter((r) => r.speedup !== null).map((r) => r.wallNs);
+  const speedup = serialWall === null || compared.length === 0 ? NaN : serialWall / median(compared);
   const sum = (pick: (r: Run) => number | null): number | null =>
     runs.some((r) => pick(r) === null) ? null : runs.reduce((s, r) => s + (pick(r) ?? 0), 0);
   const taskWall = runs.reduce((s, r) => s + r.totals.taskWallNs, 0);
@@ -49,7 +51,8 @@ export function formatProfileTable(trace: ProfileTrace): string {
   if (groups.size > 0) {
     const header = ['config', 'wall', 'speedup', 'effic.', 'CPU', 'runq', 'GIL wait', 'lock wait', 'I/O+sleep', 'IPC', 'peak RSS', 'errors'];
     const serialRuns = groups.get('serial/1');
-    const serialWall = serialRuns ? median(serialRuns.map((r) => r.wallNs)) : null;
+    const serialCompared = (serialRuns ?? []).filter((r) => r.speedup !== null);
+    const serialWall = serialCompared.length > 0 ? median(serialCompared.map((r) => r.wallNs)) : null;
     const rows = [header, ...[...groups.values()].map((runs) => row(runs, serialWall))];
     const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     lines.push('');
@@ -87,7 +90,7 @@ export function formatProfileTable(trace: ProfileTrace): string {
   const errors = trace.runs.flatMap((r) => r.tasks).filter((t) => t.error);
   if (errors.length > 0) {
     const first = errors[0].error!;
-    lines.push('', `Task exceptions: ${errors.length} (first: ${first.type}: ${first.message})`);
+    lines.push('', `Task exceptions: ${errors.length} (first: ${first.type}${first.message ? `: ${first.message}` : ''})`);
   }
   if (trace.sampler.unavailable.length > 0) lines.push('', `Not measured: ${trace.sampler.unavailable.join('; ')}.`);
   return lines.join('\n') + '\n';

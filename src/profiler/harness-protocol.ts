@@ -14,8 +14,12 @@ export interface HarnessConfig {
   workers: number[] | null;
   repeat: number;
   timeoutSec: number;
+  /** Working directory of the profiled code. */
+  cwd: string;
   dumpDir: string;
   resultsFd: number;
+  /** The runner's pid: the keeper ends everything when its parent is no longer this one. */
+  parentPid: number;
   startMethod: string | null;
   memoryLimitBytes: number | null;
   /** An existing Dask scheduler for the dask kind; null: a LocalCluster the harness starts. */
@@ -102,7 +106,7 @@ export type HarnessEvent =
     } & HarnessConfiguration)
   | {
       type: 'fault';
-      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'cluster';
+      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory' | 'cluster';
       message: string;
       configuration?: HarnessConfiguration;
       skippedKind?: PoolKind;
@@ -110,7 +114,12 @@ export type HarnessEvent =
       lockState?: LockHolding[];
       error?: TaskError | null;
     }
-  | { type: 'done' };
+  /** Something the user should know that did not stop the profile. */
+  | { type: 'notice'; message: string }
+  | { type: 'done' }
+  /** From the keeper, last: how the harness ended, and processes the function left running
+   *  (killed by the keeper; listed only when the harness itself finished). */
+  | { type: 'ended'; code: number | null; signal: string | null; strayProcesses: { pid: number; command: string }[] };
 
 export function parseHarnessEvent(line: string): HarnessEvent {
   const event = JSON.parse(line) as HarnessEvent;

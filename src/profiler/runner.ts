@@ -2,12 +2,13 @@
  * Runs the harness on a user function and turns what it reports into a trace.
  *
  * The interpreter is spawned with an argument array (no shell) as the leader of its own
- * process group, so cancellation, timeouts and crashes can end the harness and every pool
- * worker it started at once: SIGTERM to the group, SIGKILL shortly after, and always a final
- * SIGKILL to the group when the harness exits so no worker outlives a run.
+ * process group. That first process is the keeper (conclens_keeper.py): it forks the harness,
+ * is the subreaper of everything below it, and kills and reaps all of it when the harness
+ * ends or when this process dies. Cancellation and timeouts signal the whole group (SIGTERM,
+ * SIGKILL shortly after), and a final SIGKILL to the group follows every run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +16,7 @@ import type { Readable } from 'node:stream';
 import type { Fault, PoolKind, ProfileTrace } from '../shared/trace';
 import { BoundedOutput } from './bounded-output';
 import { parseHarnessEvent, type HarnessConfig, type HarnessEvent } from './harness-protocol';
+import { isDaskSchedulerAddress, numericOptionProblem } from './option-limits';
 import { ProcSampler } from './sampler';
 import { buildTrace } from './trace-builder';
 
@@ -22,6 +24,8 @@ export interface ProfileOptions {
   python: string;
   /** Workspace root: the module is imported relative to it, lock sites are relative to it. */
   root: string;
+  /** Working directory of the profiled code (default: the root). */
+  cwd?: string;
   file: string;
   function: string;
   /** Python expression evaluated in the module's namespace to an iterable of tasks. */
@@ -41,6 +45,9 @@ export interface ProfileOptions {
   runId?: string;
   /** Defaults to conclens_harness.py next to the bundle (dist/) or in src/profiler/python. */
   harnessPath?: string;
+  /** Where the run's temporary directory is made (default: the system's). The profiled code's
+   *  TMPDIR is inside it, so whatever it leaves there is removed with the run. */
+  tempDir?: string;
 }
 
 export interface ProfileProgress {
@@ -54,6 +61,9 @@ export interface ProfileOutcome {
   trace: ProfileTrace;
   /** True when every configuration ran (task exceptions included). */
   completed: boolean;
+  /** True when nothing ran because the module, the function, the tasks expression or the memory
+   *  limit cannot be used: bad input, as opposed to a profile that started and failed. */
+  inputError?: boolean;
   /** One sentence for the user: what happened. */
   message: string;
 }
@@ -62,6 +72,11 @@ export interface ProfileOutcome {
 const KILL_GRACE_MS = 1000;
 /** How long past its own per-configuration timeout the harness may take before the runner acts. */
 const RUNNER_TIMEOUT_SLACK_MS = 5000;
+/** How long the output pipes may stay open after the keeper exits (only a process that escaped
+ *  it could hold them) before they are closed. */
+const PIPE_DRAIN_MS = 2000;
+/** Faults the harness reports when it refuses its input (`cluster`: a --dask-scheduler that does not answer). */
+const INPUT_FAULTS: ReadonlySet<Fault['fault']> = new Set(['import', 'tasks', 'memory', 'no-main-guard', 'cluster']);
 
 const DEFAULT_KINDS: PoolKind[] = ['serial', 'thread', 'process'];
 
@@ -125,11 +140,26 @@ function readLines(stream: Readable, onLine: (line: string) => void): Promise<vo
   return new Promise((resolve) => lines.once('close', resolve));
 }
 
+/** Why a profile that ended well has no verdict. */
+function withoutVerdict(trace: ProfileTrace): string {
+  if (trace.runs.length === 0) return 'The profile finished without any run.';
+  if (!trace.runs.some((r) => r.kind === 'serial')) return 'No serial run: a speedup needs the serial baseline (add serial to the kinds).';
+  return 'Only the serial baseline ran: there is no pool to compare it with.';
+}
+
 export async function runProfile(
   options: ProfileOptions,
   control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
 ): Promise<ProfileOutcome> {
-  const dumpDir = mkdtempSync(path.join(os.tmpdir(), 'conclens-profile-'));
+  const problem =
+    numericOptionProblem(options) ??
+    (options.daskScheduler !== undefined && !isDaskSchedulerAddress(options.daskScheduler)
+      ? `daskScheduler must be tcp://HOST:PORT (or tls://), got "${options.daskScheduler}"`
+      : null);
+  if (problem) throw new Error(`invalid profiling option: ${problem}`);
+  const dumpDir = mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'conclens-profile-'));
+  const userTempDir = path.join(dumpDir, 'tmp');
+  mkdirSync(userTempDir);
   let kinds = options.kinds ?? DEFAULT_KINDS;
   const repeat = options.repeat ?? 3;
   const timeoutSec = options.timeoutSec ?? 60;
@@ -138,12 +168,14 @@ export async function runProfile(
     file: path.resolve(options.root, options.file),
     function: options.function,
     tasks: options.tasks,
+    cwd: path.resolve(options.cwd ?? options.root),
     kinds: options.kinds ?? null,
     workers: options.workers ?? null,
     repeat,
     timeoutSec,
     dumpDir,
     resultsFd: 3,
+    parentPid: process.pid,
     startMethod: options.startMethod ?? null,
     memoryLimitBytes: options.memoryLimitBytes ?? null,
     daskScheduler: options.daskScheduler ?? null,
@@ -155,11 +187,17 @@ export async function runProfile(
   const progress = control.onProgress ?? (() => undefined);
 
   const child = spawn(options.python, [options.harnessPath ?? defaultHarnessPath()], {
-    cwd: config.root,
+    cwd: config.cwd,
     detached: true,
     shell: false,
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', CONCLENS_RUN_ID: options.runId ?? `${process.pid}-${Date.now()}` },
+    env: {
+      ...process.env,
+      PYTHONUNBUFFERED: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+      TMPDIR: userTempDir,
+      CONCLENS_RUN_ID: options.runId ?? `${process.pid}-${Date.now()}`,
+    },
   });
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -176,6 +214,8 @@ export async function runProfile(
   let configurationsDone = 0;
   let total: number | null = null;
   let workerCounts = 0;
+  /** The harness (the keeper's child) once it has said hello: native stacks are asked of it. */
+  let harnessPid: number | undefined;
 
   const stopGroup = (fault: Fault): void => {
     stopReason ??= fault;
@@ -192,9 +232,9 @@ export async function runProfile(
   const armRunnerTimeout = (label: string): void => {
     if (runnerTimer) clearTimeout(runnerTimer);
     runnerTimer = setTimeout(() => {
-      if (child.pid !== undefined) {
+      if (harnessPid !== undefined) {
         try {
-          process.kill(child.pid, 'SIGUSR2');
+          process.kill(harnessPid, 'SIGUSR2');
         } catch {
           // Already gone.
         }
@@ -223,6 +263,7 @@ export async function runProfile(
     events.push(event);
     switch (event.type) {
       case 'hello': {
+        harnessPid = event.pid;
         workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
         total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
         if (options.sampleHz !== 0) {
@@ -267,6 +308,19 @@ export async function runProfile(
           detail: event.error?.traceback,
         });
         break;
+      case 'notice':
+        faults.push({ fault: 'harness', fatal: false, message: event.message });
+        break;
+      case 'ended':
+        if (event.strayProcesses.length > 0) {
+          const shown = event.strayProcesses.slice(0, 3).map((p) => `pid ${p.pid}: ${p.command || '?'}`).join('; ');
+          faults.push({
+            fault: 'harness',
+            fatal: false,
+            message: `The function left ${event.strayProcesses.length} process(es) running (${shown}${event.strayProcesses.length > 3 ? '; …' : ''}); they were killed when the profile ended.`,
+          });
+        }
+        break;
       case 'done':
         break;
     }
@@ -289,14 +343,19 @@ export async function runProfile(
     rmSync(dumpDir, { recursive: true, force: true });
     throw new Error(`could not start ${options.python}: ${ending.message}`);
   }
-  // Pool workers that outlived the harness (it crashed, or was killed) die with their group.
+  // The keeper has killed everything below it; whatever is left of the group goes too.
   killGroup(child, 'SIGKILL');
   await groupGone(child, 1000);
-  // A process that left the group (a new session) could hold the results pipe open forever.
-  const drained = await Promise.race([resultsRead.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref())]);
+  // Only a process that escaped the keeper (no subreaper on this system) could still hold a
+  // pipe open: never wait for it.
+  const pipes = [results, child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+  const drained = await Promise.race([
+    Promise.all([resultsRead, ...pipes.slice(1).map((s) => new Promise((resolve) => (s.closed ? resolve(null) : s.once('close', resolve))))]).then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(resolve, PIPE_DRAIN_MS, false).unref()),
+  ]);
   if (!drained) {
-    results.destroy();
-    faults.push({ fault: 'harness', fatal: false, message: 'A process started by the function left the profiled process group and kept running; its results pipe was closed.' });
+    for (const pipe of pipes) pipe.destroy();
+    faults.push({ fault: 'harness', fatal: false, message: 'A process started by the function escaped the profiler and kept its output pipes open; they were closed.' });
   }
   if (runnerTimer) clearTimeout(runnerTimer);
   control.signal?.removeEventListener('abort', onAbort);
@@ -307,7 +366,10 @@ export async function runProfile(
   if (!finished && !faults.some((f) => f.fatal)) {
     const running = [...events].reverse().find((e) => e.type === 'config-start');
     const where = running && running.type === 'config-start' ? ` during ${running.label}` : '';
-    const how = ending.signal ? `was killed by ${ending.signal}` : `exited with code ${ending.code}`;
+    // The keeper reports how the harness ended; without it, how the keeper itself did.
+    const ended = events.find((e): e is Extract<HarnessEvent, { type: 'ended' }> => e.type === 'ended');
+    const signal = ended ? ended.signal : ending.signal;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${ended ? ended.code : ending.code}`;
     faults.push({
       fault: 'harness',
       fatal: true,
@@ -330,6 +392,12 @@ export async function runProfile(
   const fatal = trace.faults.find((f) => f.fatal);
   const skipped = trace.faults.find((f) => f.skippedKind);
   const completed = finished && !fatal && !skipped;
-  const message = fatal?.message ?? skipped?.message ?? trace.verdict?.summary ?? 'The profile finished without any run.';
-  return { trace, completed, message };
+  const message =
+    fatal?.message ??
+    skipped?.message ??
+    trace.verdict?.summary ??
+    withoutVerdict(trace);
+  // Refused before any configuration ran: the module, the function, the tasks, the limit or the cluster.
+  const inputError = !events.some((e) => e.type === 'config-start') && trace.faults.some((f) => f.fatal && !f.configuration && INPUT_FAULTS.has(f.fault));
+  return { trace, completed, inputError, message };
 }

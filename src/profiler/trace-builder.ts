@@ -262,12 +262,10 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
   }
 
   const runs = runEvents.map((event) => buildRun(event, sampler, gilEnabled, syscallsSampled));
-  const serialWalls = runs.filter((r) => r.kind === 'serial').map((r) => r.wallNs);
-  const serialMedian = serialWalls.length ? median(serialWalls) : null;
-  for (const run of runs) run.speedup = serialMedian === null ? null : serialMedian / run.wallNs;
+  const faults = [...inputs.faults];
+  setSpeedups(runs, faults);
 
   const edges: LockOrderEdge[] = dedupeEdges(runEvents.flatMap((run) => run.tasks.flatMap((task) => task.lockEdges ?? [])));
-  const faults = [...inputs.faults];
   const memoryErrors = runs.flatMap((r) => r.tasks).filter((t) => t.error?.type === 'MemoryError').length;
   if (memoryErrors > 0) {
     faults.push({
@@ -332,8 +330,58 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
     faults,
     output: inputs.output,
   };
-  if (runs.some((r) => r.kind !== 'serial') && serialMedian !== null) {
+  if (runs.some((r) => r.kind !== 'serial' && r.speedup !== null)) {
     trace.verdict = weighDask(weighAsync(decideVerdict(verdictInputFromTrace(trace)), trace), trace);
   }
   return trace;
+}
+
+const failedTasks = (run: Run): string =>
+  run.tasks
+    .filter((t) => t.error)
+    .map((t) => t.index)
+    .sort((a, b) => a - b)
+    .join(',');
+
+const firstError = (run: Run): string => {
+  const error = run.tasks.find((t) => t.error)?.error;
+  if (!error) return '';
+  const message = error.message.split('\n')[0].slice(0, 200);
+  return message ? `${error.type}: ${message}` : error.type;
+};
+
+const labelOf = (run: Run): string => (run.kind === 'serial' ? 'serial' : `${run.kind} x${run.workers}`);
+
+/**
+ * A speedup compares the same work: only runs in which exactly the tasks that failed serially
+ * failed (usually none) get one, and none at all when every serial task failed. A pool run
+ * whose tasks failed where serial ones did not (MemoryError with two at once under a memory
+ * limit) finished early because it did less, and would look fast.
+ */
+function setSpeedups(runs: Run[], faults: Fault[]): void {
+  const serial = runs.filter((r) => r.kind === 'serial');
+  if (runs.length > 0 && runs.every((r) => r.totals.errors === r.tasks.length)) {
+    faults.push({ fault: 'tasks', fatal: true, message: `Every task of every run raised an exception (first: ${firstError(runs[0])}): nothing was timed doing its work, so there is no speedup and no verdict.` });
+    return;
+  }
+  if (serial.length === 0) return;
+  if (serial[0].totals.errors === serial[0].tasks.length) {
+    faults.push({ fault: 'tasks', fatal: true, message: `Every task of the serial run raised an exception (first: ${firstError(serial[0])}): without a baseline that did the work there is no speedup and no verdict.` });
+    return;
+  }
+  const baseline = failedTasks(serial[0]);
+  const comparable = runs.filter((r) => failedTasks(r) === baseline);
+  const serialMedian = median(comparable.filter((r) => r.kind === 'serial').map((r) => r.wallNs));
+  for (const run of comparable) run.speedup = serialMedian / run.wallNs;
+  const excluded = new Map<string, Run>();
+  for (const run of runs) if (!comparable.includes(run)) excluded.set(labelOf(run), run);
+  if (excluded.size === 0) return;
+  const which = [...excluded].map(([label, run]) => `${label} (${run.totals.errors} of ${run.tasks.length}${run.totals.errors ? `, first: ${firstError(run)}` : ''})`).join(', ');
+  const differently = baseline ? 'not the ones that failed serially' : 'while every serial task succeeded';
+  const pooled = runs.filter((r) => r.kind !== 'serial');
+  if (pooled.length > 0 && pooled.every((r) => !comparable.includes(r))) {
+    faults.push({ fault: 'tasks', fatal: true, message: `No pool run did the serial run's work: tasks failed in ${which}, ${differently}; so there is no speedup and no verdict.` });
+  } else {
+    faults.push({ fault: 'tasks', fatal: false, message: `No speedup from ${which}: tasks failed there, ${differently}, so those runs did different work.` });
+  }
 }

@@ -20,7 +20,7 @@ interface AsyncConfig {
 
 function asyncConfigs(trace: ProfileTrace, serialMedian: number, serialNoise: number): AsyncConfig[] {
   const groups = new Map<number, Run[]>();
-  for (const run of trace.runs) if (run.kind === 'async') groups.set(run.workers, [...(groups.get(run.workers) ?? []), run]);
+  for (const run of trace.runs) if (run.kind === 'async' && run.speedup !== null) groups.set(run.workers, [...(groups.get(run.workers) ?? []), run]);
   return [...groups.entries()].map(([inFlight, runs]) => {
     const walls = runs.map((r) => r.wallNs);
     return {
@@ -40,7 +40,8 @@ function poolPhrase(verdict: Verdict): string {
 }
 
 export function weighAsync(verdict: Verdict, trace: ProfileTrace): Verdict {
-  const serialRuns = trace.runs.filter((r) => r.kind === 'serial');
+  // Runs without a speedup did different work from the serial baseline (their tasks failed).
+  const serialRuns = trace.runs.filter((r) => r.kind === 'serial' && r.speedup !== null);
   if (serialRuns.length === 0) return verdict;
   const serialWalls = serialRuns.map((r) => r.wallNs);
   const serialMedian = median(serialWalls);

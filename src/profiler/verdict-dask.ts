@@ -94,7 +94,9 @@ function localChoice(verdict: Verdict): { speedup: number; phrase: string } {
   const processes = Object.entries(verdict.speedups)
     .filter(([label]) => label.startsWith('process x'))
     .sort((a, b) => b[1] - a[1])[0];
-  const processText = processes && verdict.recommendation !== 'process' ? ` (the process pool reaches ${times(processes[1])} at ${processes[0].slice('process x'.length)} workers)` : '';
+  const processWorkers = processes ? Number(processes[0].slice('process x'.length)) : 0;
+  const processText =
+    processes && verdict.recommendation !== 'process' ? ` (the process pool reaches ${times(processes[1])} at ${processWorkers} worker${processWorkers > 1 ? 's' : ''})` : '';
   return { speedup, phrase: `${chosen}${processText}` };
 }
 
@@ -110,8 +112,10 @@ function estimateSentence(estimate: ClusterEstimate, config: DaskConfig): string
 }
 
 export function weighDask(verdict: Verdict, trace: ProfileTrace): Verdict {
-  const serialRuns = trace.runs.filter((r) => r.kind === 'serial');
-  const daskRuns = trace.runs.filter((r) => r.kind === 'dask');
+  // Runs without a speedup did different work from the serial baseline (their tasks failed).
+  const measured = trace.runs.filter((r) => r.speedup !== null);
+  const serialRuns = measured.filter((r) => r.kind === 'serial');
+  const daskRuns = measured.filter((r) => r.kind === 'dask');
   if (serialRuns.length === 0 || daskRuns.length === 0) return verdict;
   const serialWalls = serialRuns.map((r) => r.wallNs);
   const serialMedian = median(serialWalls);
@@ -135,7 +139,7 @@ export function weighDask(verdict: Verdict, trace: ProfileTrace): Verdict {
     if (best.perTaskCostNs >= best.meanTaskNs) {
       text = `Dask: ${times(best.speedup)} on ${where(best)}: each task waits ${ms(best.schedulerLatencyNs)} for the scheduler and ${ms(best.resultLatencyNs + best.serializationNs)} for its result to come back, against ${ms(best.meanTaskNs)} of work.`;
       // With no local pool measured, the cluster's own cost is what keeps these tasks serial.
-      const localPools = trace.runs.some((r) => r.kind === 'thread' || r.kind === 'process' || r.kind === 'async');
+      const localPools = measured.some((r) => r.kind === 'thread' || r.kind === 'process' || r.kind === 'async');
       if (verdict.recommendation === 'serial' && !localPools) bottleneck = 'scheduler';
     } else {
       const comparison = best.speedup > local.speedup * (1 - best.noise) ? `${local.phrase} is within noise` : `below ${local.phrase}`;

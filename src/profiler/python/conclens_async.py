@@ -8,14 +8,17 @@ to N tasks concurrently on one loop, the way an I/O-bound program would, and tim
 of every task (each `send` into its coroutine), so that a task is charged with its own CPU and
 runqueue time only, not with what the tasks interleaved with it did on the same thread.
 
-Standard library only, imported by the harness (conclens_harness.py) next to it.
+Standard library only, imported by the harness (conclens_harness.py) next to it when the
+function is a coroutine function.
 """
 
 import asyncio
 import inspect
 import threading
 
+import conclens_faults
 import conclens_harness as _h
+import conclens_locks
 
 _thread_loops = threading.local()
 _open_loops = []
@@ -92,7 +95,7 @@ class _LoopClock:
 
     def __init__(self, probe):
         self.busy = 0
-        self.runq_read = _h._read_runq(probe)
+        self.runq_read = conclens_locks.read_runq(probe)
 
 
 class _Stepped:
@@ -127,7 +130,7 @@ class _Stepped:
                     if wall - used > _OFF_CPU_READ_NS:
                         # The runqueue wait since the last read, of which this step can hold at most
                         # its own time off the CPU (the rest fell between steps: the loop's own).
-                        now = _h._read_runq(probe)
+                        now = conclens_locks.read_runq(probe)
                         clock.runq += min(now - loop_clock.runq_read, wall - used)
                         loop_clock.runq_read = now
             except StopIteration as finished:
@@ -143,10 +146,10 @@ class _Stepped:
 
 
 async def _measured_task(function, args, kwargs, index, slot, loop_clock):
-    probe = _h._probe()
+    probe = conclens_locks.thread_probe()
     clock = _TaskClock()
     busy_before = loop_clock.busy
-    core_start = _h._read_core(probe)
+    core_start = conclens_locks.read_core(probe)
     start = _h._perf_ns()
     error = None
     try:
@@ -154,7 +157,7 @@ async def _measured_task(function, args, kwargs, index, slot, loop_clock):
         # returning its coroutine is charged to the task's wall time, not to its steps.
         await _Stepped(function(*args, **kwargs), clock, loop_clock, probe)
     except BaseException as exc:  # a task's sys.exit() or cancellation is recorded, not obeyed
-        error = _h._describe_exception(exc)
+        error = conclens_faults.describe_exception(exc)
     end = _h._perf_ns()
     probe.lock_spans, probe.lock_stats, probe.new_edges = clock.lock_spans, clock.lock_stats, clock.new_edges
     record = _h._task_record(probe, index, start, end, clock.cpu, clock.runq, core_start, error)
@@ -181,7 +184,7 @@ async def _in_flight(function, tasks, slots, loop_clock):
 def run_in_flight(function, tasks, slots):
     """The `async` kind: up to `slots` tasks in flight on one new event loop."""
     loop = asyncio.new_event_loop()
-    loop_clock = _LoopClock(_h._probe())
+    loop_clock = _LoopClock(conclens_locks.thread_probe())
     try:
         records = loop.run_until_complete(_in_flight(function, tasks, slots, loop_clock))
     finally:

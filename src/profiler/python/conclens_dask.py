@@ -13,7 +13,6 @@ temporary directory. With a scheduler address: that cluster, never shut down, it
 they are. Imported by the harness only for the dask kind; needs `distributed`.
 """
 
-import atexit
 import importlib
 import logging
 import os
@@ -22,14 +21,22 @@ import socket
 import sys
 import threading
 
+import conclens_faults
 import conclens_harness as _h
+import conclens_locks
+import conclens_target
 
 _INSTALL_HINT = (
     "Install it into that interpreter (`%s -m pip install distributed`; on Debian or Ubuntu "
     "`apt-get install python3-distributed` for /usr/bin/python3) or pick one that has it with --python."
 )
 _CLOCK_ROUND_TRIPS = 5
-_HARNESS_MODULES = ("conclens_harness", "conclens_dask")
+# How long a timed-out run may spend putting an existing cluster's workers back as they were
+# (within the 5 s the runner allows past the timeout).
+_CLOSE_ON_TIMEOUT_S = 3.0
+# Each is imported as it arrives on a worker: the ones it imports go first.
+_HARNESS_MODULES = ("conclens_keeper", "conclens_faults", "conclens_locks", "conclens_target", "conclens_harness",
+                    "conclens_async", "conclens_dask")
 
 
 def missing_reason():
@@ -67,31 +74,30 @@ def _make_ready(paths):
     import_dir, root = paths
     if os.path.isdir(import_dir) and import_dir not in sys.path:
         sys.path.append(import_dir)
-    if threading.Lock is _h._real_lock and os.path.isdir(root):
-        _h._install_lock_proxies(root)
+    if not conclens_locks.installed() and os.path.isdir(root):
+        conclens_locks.install(root)
     _ready_for = paths
 
 
 def prepare_worker(paths, dump_dir):
     """Run on each worker's main thread (Client.run): readiness, and who this worker is. A
-    local cluster's workers (dump_dir given) also get the harness's stack-dump signal handler
-    for timeouts and its guard against processes started at import time."""
+    local cluster's workers (dump_dir given) also get what a pool worker gets: the stack-dump
+    signal handler for timeouts, the guard against processes started at import time, and
+    interpreters they spawn import the harness first. (They need no parent-death signal:
+    Dask's own ends them when the harness dies.)"""
     _make_ready(paths)
     if dump_dir is not None:
         _h._dump_dir = dump_dir
         _h._install_dump_handler()
         _h._guard_process_start()
+        conclens_target.isolate_spawned_interpreters()
     return {"pid": os.getpid(), "host": socket.gethostname(), "bootId": _boot_id()}
 
 
 def leave_worker(paths):
     """Undoes prepare_worker on an existing cluster's worker, which outlives the profile."""
     global _ready_for
-    threading.Lock = _h._real_lock
-    threading.RLock = _h._real_rlock
-    threading.Semaphore = _h._real_semaphore
-    threading.BoundedSemaphore = _h._real_bounded_semaphore
-    threading.Condition = _h._real_condition
+    conclens_locks.uninstall()
     if paths[0] in sys.path:
         sys.path.remove(paths[0])
     _ready_for = None
@@ -109,11 +115,11 @@ def reset_peak_rss():
     _h._reset_peak_rss()
 
 
-def dask_task(module_name, function_name, payload, index, paths):
+def dask_task(target, function_name, payload, index, paths):
     """The task Dask runs: the pool worker's measured call, with the times the cluster adds."""
     received = _h._perf_ns()
     _make_ready(paths)
-    record, result_bytes = _h._process_task(module_name, function_name, payload, index)
+    record, result_bytes = _h._process_task(target, function_name, payload, index)
     from distributed import get_worker
     record["dask"] = {"worker": get_worker().address, "host": socket.gethostname(),
                       "receivedNs": received, "sentNs": _h._perf_ns()}
@@ -138,7 +144,8 @@ def _describe_connect_error(address, timeout_s, exc):
 
 
 class DaskSession:
-    """One cluster for all dask configurations of a profile, closed when the harness exits."""
+    """One cluster for all dask configurations of a profile; the harness closes it before it
+    exits (it leaves with os._exit, so nothing at exit would)."""
 
     def __init__(self, scheduler_address, timeout_s, root, import_dir, dump_dir):
         self.address = scheduler_address
@@ -150,9 +157,6 @@ class DaskSession:
         self.workers = {}
         self.boot_id = _boot_id()
         self.uploaded = []
-        atexit.register(self.close)
-        if scheduler_address:
-            self._connect()
 
     # -- the cluster
 
@@ -161,21 +165,23 @@ class DaskSession:
         try:
             self.client = Client(self.address, timeout=self.timeout_s, set_as_default=False)
         except Exception as exc:
-            raise _h._KindFault({"fault": "cluster", "message": _describe_connect_error(self.address, self.timeout_s, exc)},
+            raise conclens_faults.KindFault({"fault": "cluster", "message": _describe_connect_error(self.address, self.timeout_s, exc)},
                                 fatal=True) from None
         # The cluster's workers cannot import the harness from here: ship it (removed on close).
         from distributed.diagnostics.plugin import UploadFile
         for name in _HARNESS_MODULES:
             plugin = "conclens-%s-%d" % (name, os.getpid())
-            self.client.register_worker_plugin(UploadFile(os.path.join(os.path.dirname(_h._HARNESS_FILE), name + ".py")),
+            self.client.register_worker_plugin(UploadFile(os.path.join(conclens_target.HARNESS_DIR, name + ".py")),
                                                name=plugin)
             self.uploaded.append(plugin)
 
     def sizes(self, worker_counts):
         """Worker counts to run at: each requested one on the local cluster; an existing cluster
-        is measured as it is, its worker threads being the workers."""
+        is measured as it is, its worker threads being the workers (connecting to it here)."""
         if not self.address:
             return sorted(set(worker_counts))
+        if self.client is None:
+            self._connect()
         return [max(1, sum(w["nthreads"] for w in self.client.scheduler_info()["workers"].values()))]
 
     def ready(self, count):
@@ -198,7 +204,7 @@ class DaskSession:
                 self.cluster.scale(count)
             self.client.wait_for_workers(count, timeout=self.timeout_s)
         except Exception as exc:
-            raise _h._KindFault({"fault": "cluster", "error": _h._describe_exception(exc),
+            raise conclens_faults.KindFault({"fault": "cluster", "error": conclens_faults.describe_exception(exc),
                                  "message": "the local Dask cluster could not start %d worker%s within %gs: %s: %s" % (
                                      count, "" if count == 1 else "s", self.timeout_s, type(exc).__name__, exc)},
                                 fatal=True) from None
@@ -232,20 +238,21 @@ class DaskSession:
 
     # -- one configuration
 
-    def run(self, module_name, function_name, tasks, count, watchdog):
+    def run(self, target, function_name, tasks, count, watchdog):
         startup = self.ready(count)
         workers = self._worker_table()
         watchdog.worker_pids = self.local_pids()
         if self.address:
             watchdog.note = (" The tasks still running on the cluster's workers were left to finish: Dask cannot "
                              "stop a running task, and the profiler never stops the workers of an existing cluster.")
+            watchdog.before_exit = lambda: self.close(_CLOSE_ON_TIMEOUT_S)
         self.client.run(reset_peak_rss)
         try:
             t0 = _h._perf_ns()
             payloads = [pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL) for task in tasks]
             args_pickle_ns = _h._perf_ns() - t0
         except Exception as exc:
-            raise _h._KindFault({"fault": "unpicklable", "skippedKind": "dask",
+            raise conclens_faults.KindFault({"fault": "unpicklable", "skippedKind": "dask",
                                  "message": "a task's arguments cannot be pickled for Dask: %s: %s" % (type(exc).__name__, exc)},
                                 fatal=False) from None
         from distributed import as_completed
@@ -253,7 +260,7 @@ class DaskSession:
         start = submitted = _h._perf_ns()
         # All at once, as Client.map does; pure=False: Dask would otherwise run identical calls
         # once and share the result, a speedup that is not there.
-        futures = self.client.map(dask_task, [module_name] * count, [function_name] * count, payloads, range(count),
+        futures = self.client.map(dask_task, [target] * count, [function_name] * count, payloads, range(count),
                                   [self.paths] * count, pure=False)
         index_of = {future.key: index for index, future in enumerate(futures)}
         records = [None] * count
@@ -266,7 +273,7 @@ class DaskSession:
                 raise self._task_failure(outcome[1] if isinstance(outcome, tuple) else outcome, index)
             record, result_bytes = outcome
             if "importError" in record:
-                raise _h._WorkerImportFailure(self._import_hint(record["importError"]))
+                raise conclens_faults.WorkerImportFailure(self._import_hint(record["importError"]))
             t1 = _h._perf_ns()
             if result_bytes:
                 pickle.loads(result_bytes)
@@ -307,13 +314,13 @@ class DaskSession:
     def _task_failure(self, exc, index):
         from distributed import KilledWorker
         if isinstance(exc, KilledWorker):
-            return _h._KindFault({"fault": "crash", "error": {"type": "KilledWorker", "message": str(exc), "traceback": ""},
+            return conclens_faults.KindFault({"fault": "crash", "error": {"type": "KilledWorker", "message": str(exc), "traceback": ""},
                                   "message": "task %d killed every Dask worker that ran it, so Dask gave up on it "
                                              "(KilledWorker, after `distributed.scheduler.allowed-failures` retries): "
                                              "the function crashes the interpreter (os._exit, a segfault in C code, or "
                                              "the out-of-memory killer)." % index},
                                  fatal=True)
-        return _h._KindFault({"fault": "cluster", "error": _h._describe_exception(exc),
+        return conclens_faults.KindFault({"fault": "cluster", "error": conclens_faults.describe_exception(exc),
                               "message": "Dask could not run task %d: %s: %s" % (index, type(exc).__name__, exc)},
                              fatal=True)
 
@@ -323,7 +330,15 @@ class DaskSession:
                                                            "same files at the same path, or the package installed)")
         return error
 
-    def close(self):
+    def close(self, within_s):
+        """Closes the client and the local cluster, or puts an existing cluster's workers back as
+        they were; gives up after `within_s` (a cluster that stopped answering must not hold the
+        harness: the keeper stops whatever of a local cluster is left)."""
+        closing = threading.Thread(target=self._close, name="conclens-dask-close", daemon=True)
+        closing.start()
+        closing.join(within_s)
+
+    def _close(self):
         if self.client is None:
             return
         client, self.client = self.client, None
@@ -336,5 +351,5 @@ class DaskSession:
             if self.cluster is not None:
                 self.cluster.close()
         except Exception:
-            # The harness is ending either way; the runner stops whatever is left of its process group.
+            # The harness is ending either way; the keeper stops whatever is left below it.
             pass

@@ -25,7 +25,8 @@ before(async () => {
     // The profiling step writes HTML reports from the timeline bundle next to the CLI.
     esbuild.build({ bundle: true, platform: 'browser', format: 'iife', outdir, logLevel: 'error', entryPoints: { webview: path.join(ROOT, 'src/webview/main.ts') } }),
   ]);
-  cpSync(path.join(ROOT, 'src/profiler/python/conclens_harness.py'), path.join(outdir, 'conclens_harness.py'));
+  // The harness is several modules: copy each, as esbuild.mjs does.
+  cpSync(path.join(ROOT, 'src/profiler/python'), outdir, { recursive: true, filter: (source) => !source.includes('__pycache__') });
   for (const asset of ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-python/tree-sitter-python.wasm']) {
     const file = require.resolve(asset);
     cpSync(file, path.join(outdir, path.basename(file)));
