@@ -1,16 +1,19 @@
 // The async and dask additions on synthetic inputs with known answers: how a Dask task's
-// cluster cost is counted, how the verdict weighs the two kinds against local pools, the
-// N-machine estimate's arithmetic, and the clock offset of another host.
+// cluster cost is counted, how the verdict weighs the two kinds against local pools (and
+// leaves out runs that did different work), the N-machine estimate's arithmetic, the clock
+// offset of another host, and the scheduler address refused before anything runs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { HarnessEvent, HarnessTask } from '../../../src/profiler/harness-protocol';
 import { toChromeTrace } from '../../../src/profiler/chrome-trace';
+import { isDaskSchedulerAddress } from '../../../src/profiler/option-limits';
+import { runProfile } from '../../../src/profiler/runner';
 import { buildTrace } from '../../../src/profiler/trace-builder';
 import { CLUSTER_MODEL, estimateMachines } from '../../../src/profiler/verdict-dask';
 import type { DaskRunInfo, PoolKind } from '../../../src/shared/trace';
-import { HARNESS } from './helpers';
+import { FIXTURES, HARNESS } from './helpers';
 import { validateTrace } from './schema';
 
 const MS = 1_000_000;
@@ -141,6 +144,39 @@ void test('async faster than serial for tasks that never wait is noise, not conc
   );
   assert.equal(t.verdict!.recommendation, 'serial');
   assert.match(t.verdict!.summary, /Async reaches only 1\.1\dx with 2 in flight: the coroutine holds the event loop \(busy 98% of the time\)/);
+});
+
+void test('async and Dask runs whose tasks failed where serial ones did not get no speedup and are not weighed', () => {
+  const failing = (i: number): Partial<HarnessTask> => (i % 2 ? { error: { type: 'ValueError', message: 'odd', traceback: '' } } : {});
+  const waiting = (i: number, at: number): Partial<HarnessTask> => ({ cpu: 1 * MS, slot: i % 4, loopBusyNs: 0, start: at, ...failing(i) });
+  const t = trace(
+    [
+      ...runs('serial', 1, [800, 801, 799], 100, 8, () => ({ cpu: 1 * MS })),
+      ...runs('thread', 4, [405, 404, 406], 100, 8, () => ({ cpu: 1 * MS })),
+      // Far faster than the threads, by skipping half the work.
+      ...runs('async', 4, [100, 101, 102], 100, 8, waiting).map((e) => ({ ...e, eventLoop: { busyNs: 8 * MS } }) as HarnessEvent),
+      ...daskRuns(8, [110, 112, 111], 100, 1).map((e) => {
+        const run = e as Extract<HarnessEvent, { type: 'run' }>;
+        return { ...run, tasks: run.tasks.map((x) => ({ ...x, ...failing(x.index) })) };
+      }),
+    ],
+    ['serial', 'thread', 'async', 'dask'],
+  );
+  assert.deepEqual(t.runs.filter((r) => r.kind === 'async' || r.kind === 'dask').map((r) => r.speedup), [null, null, null, null, null, null]);
+  const verdict = t.verdict!;
+  assert.equal(verdict.recommendation, 'thread', verdict.summary);
+  assert.deepEqual(Object.keys(verdict.speedups).sort(), ['serial', 'thread x4']);
+  assert.doesNotMatch(verdict.summary, /Async|Dask/);
+  assert.match(t.faults.find((f) => f.fault === 'tasks')!.message, /^No speedup from async x4 \(4 of 8, first: ValueError: odd\), dask x8 /);
+});
+
+void test('a Dask scheduler address: as `dask scheduler` prints it, else refused before anything runs', async () => {
+  for (const good of ['tcp://127.0.0.1:8786', 'tls://scheduler.example:8786', 'tcp://[::1]:8786']) assert.ok(isDaskSchedulerAddress(good), good);
+  for (const bad of ['127.0.0.1:8786', 'tcp://h', 'tcp://h:0', 'tcp://h:70000', 'http://h:8786', 'tcp://h:8786/x', 'tcp://a b:1']) assert.ok(!isDaskSchedulerAddress(bad), bad);
+  await assert.rejects(
+    runProfile({ python: 'python3', root: FIXTURES, file: 'tiny_tasks.py', function: 'add_one', tasks: '[1]', kinds: ['dask'], daskScheduler: 'localhost:8786', harnessPath: HARNESS }),
+    /^Error: invalid profiling option: daskScheduler must be tcp:\/\/HOST:PORT \(or tls:\/\/\), got "localhost:8786"$/,
+  );
 });
 
 void test("another host's clock: the offset from the fastest round trip, within half of it", () => {

@@ -67,7 +67,7 @@ void test('tiny tasks on a local cluster: the scheduler latency is the bottlenec
   assert.deepEqual(processesWithRunId(outcome.runId), []);
 });
 
-void test('an existing cluster through --dask-scheduler: its workers are measured, and it is left running', async () => {
+void test('an existing cluster through --dask-scheduler: its workers are measured, and it is left running and as found, after a timeout too', async () => {
   const cluster = await startExternalCluster(python, 2);
   try {
     const outcome = await profileFixture({ file: 'cpu_bound.py', function: 'spin', tasks: '[300000]*4', kinds: ['serial', 'dask'], daskScheduler: cluster.address, python });
@@ -86,6 +86,13 @@ void test('an existing cluster through --dask-scheduler: its workers are measure
     assert.ok(clusterAlive(cluster), 'the profile never stops an existing cluster');
     assert.deepEqual(workerLeftovers(python, cluster), [], 'and leaves its workers as it found them');
     assert.deepEqual(processesWithRunId(outcome.runId), []);
+
+    // The harness ends itself on a timeout: it still puts the workers back, and the keeper
+    // that stops everything below the harness leaves the cluster's processes (not below it).
+    const stopped = await profileFixture({ file: 'endless.py', function: 'forever', tasks: '[1]', kinds: ['dask'], daskScheduler: cluster.address, timeoutSec: 4, python });
+    assert.match(stopped.trace.faults.find((f) => f.fault === 'timeout')?.message ?? stopped.message, /^dask x2 did not finish within 4s .* left to finish/);
+    assert.ok(clusterAlive(cluster), 'a timeout does not stop an existing cluster either');
+    assert.deepEqual(workerLeftovers(python, cluster), []);
   } finally {
     await stopExternalCluster(cluster);
   }
