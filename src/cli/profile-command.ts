@@ -17,9 +17,9 @@ import { toChromeTrace } from '../profiler/chrome-trace';
 import { formatProfileTable } from '../profiler/format-table';
 import { buildStandaloneReportFromDist } from '../profiler/html-report';
 import { findPythonInterpreter } from '../profiler/interpreter';
-import { describeRange, inRange, OPTION_RANGES, type OptionRange } from '../profiler/option-limits';
+import { describeRange, inRange, isDaskSchedulerAddress, OPTION_RANGES, type OptionRange } from '../profiler/option-limits';
 import { runProfile } from '../profiler/runner';
-import type { PoolKind } from '../shared/trace';
+import { POOL_KINDS, type PoolKind } from '../shared/trace';
 
 type Output = Writable | ((text: string) => void);
 
@@ -38,13 +38,17 @@ export const EXIT_PROFILE_FAILED = 3;
 const USAGE = `Usage: conclens profile FILE --function NAME --args EXPR [options]
 
 Runs NAME from the Python FILE serially, under ThreadPoolExecutor and under
-ProcessPoolExecutor, measures every task and recommends a pool and a size.
+ProcessPoolExecutor (an async def also on one event loop, and optionally on a Dask
+cluster), measures every task and recommends a pool and a size.
 
   --function NAME       the top-level function to profile (required)
   --args EXPR           Python expression, evaluated in the module, giving the tasks;
                         a tuple is *args, a dict is **kwargs, anything else one argument
   --workers 1,2,4       worker counts, each 1 to 256 (default: 1, 2, 4, … up to the usable CPUs)
-  --kinds LIST          any of serial,thread,process (default: all three)
+  --kinds LIST          any of serial,thread,process,async,dask (default: serial,
+                        thread,process, and async when NAME is an async def)
+  --dask-scheduler URL  tcp://HOST:PORT of an existing Dask cluster for the dask kind
+                        (default: a local cluster of worker processes, stopped after)
   --repeat N            repetitions of each configuration, 1 to 50 (default 3)
   --timeout SEC         per-configuration timeout, 0.1 to 86400 (default 60)
   --python PATH         interpreter (default: python3, then python, on PATH)
@@ -149,6 +153,7 @@ function parse(argv: string[], cwd: string) {
       out: { type: 'string' },
       'chrome-trace': { type: 'string' },
       html: { type: 'string' },
+      'dask-scheduler': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -170,10 +175,17 @@ function parse(argv: string[], cwd: string) {
     const top = packageRoot(file);
     root = isWithin(cwd, top) ? cwd : top;
   }
-  const kinds = [...new Set(values.kinds?.split(',').map((k) => k.trim()) ?? ['serial', 'thread', 'process'])];
-  for (const kind of kinds) {
-    if (!['serial', 'thread', 'process'].includes(kind)) throw new BadInput(`--kinds accepts serial, thread, process; got "${kind}"`);
+  const daskScheduler = values['dask-scheduler'];
+  if (daskScheduler !== undefined && !isDaskSchedulerAddress(daskScheduler)) {
+    throw new BadInput(`--dask-scheduler expects tcp://HOST:PORT (or tls://), got "${daskScheduler}"`);
   }
+  // Without --kinds the harness picks them (async joins for an async def); a scheduler asks for dask.
+  let kinds = values.kinds === undefined ? undefined : [...new Set(values.kinds.split(',').map((k) => k.trim()))];
+  if (kinds === undefined && daskScheduler !== undefined) kinds = ['serial', 'thread', 'process', 'dask'];
+  for (const kind of kinds ?? []) {
+    if (!(POOL_KINDS as readonly string[]).includes(kind)) throw new BadInput(`--kinds accepts ${POOL_KINDS.join(', ')}; got "${kind}"`);
+  }
+  if (daskScheduler !== undefined && !kinds?.includes('dask')) throw new BadInput('--dask-scheduler needs the dask kind in --kinds');
   const startMethod = values['start-method'];
   if (startMethod !== undefined && !['fork', 'spawn', 'forkserver'].includes(startMethod)) {
     throw new BadInput(`--start-method accepts fork, spawn or forkserver; got "${startMethod}"`);
@@ -192,7 +204,8 @@ function parse(argv: string[], cwd: string) {
     file: path.relative(root, file),
     function: values.function,
     tasks: values.args,
-    kinds: kinds as PoolKind[],
+    kinds: kinds as PoolKind[] | undefined,
+    daskScheduler,
     workers: values.workers === undefined ? undefined : workerCounts(values.workers),
     repeat: values.repeat === undefined ? 3 : bounded('--repeat', values.repeat, OPTION_RANGES.repeat),
     timeoutSec: values.timeout === undefined ? 60 : bounded('--timeout', values.timeout, OPTION_RANGES.timeoutSec),

@@ -127,6 +127,7 @@ export async function profileFunction(
             function: name,
             tasks,
             kinds: settings.kinds,
+            daskScheduler: settings.daskScheduler || undefined,
             workers: settings.workers.length > 0 ? settings.workers : undefined,
             repeat: settings.repeat,
             timeoutSec: settings.timeoutSeconds,

@@ -33,11 +33,15 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
   trace.runs.forEach((run, runIndex) => {
     const base = (runIndex + 1) * 1000;
     const lanes = new Map<number, number>();
+    // Dask workers are named by host and address, so lanes of one host sort together.
+    const daskWorkers = new Map((run.dask?.workers ?? []).map((w) => [w.pid, w]));
     const laneOf = (pid: number): number => {
       if (!lanes.has(pid)) {
         const lane = base + lanes.size;
         lanes.set(pid, lane);
-        events.push({ name: 'process_name', ph: 'M', pid: lane, tid: 0, ts: 0, args: { name: `${runName(run)} — pid ${pid}` } });
+        const worker = daskWorkers.get(pid);
+        const who = worker ? `${worker.host} · ${worker.address} · pid ${pid}` : `pid ${pid}`;
+        events.push({ name: 'process_name', ph: 'M', pid: lane, tid: 0, ts: 0, args: { name: `${runName(run)} — ${who}` } });
         events.push({ name: 'process_sort_index', ph: 'M', pid: lane, tid: 0, ts: 0, args: { sort_index: lane } });
       }
       return lanes.get(pid)!;
@@ -45,9 +49,12 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
     const named = new Set<string>();
     for (const task of run.tasks) {
       const pid = laneOf(task.pid);
-      if (!named.has(`${pid}/${task.tid}`)) {
-        named.add(`${pid}/${task.tid}`);
-        events.push({ name: 'thread_name', ph: 'M', pid, tid: task.tid, ts: 0, args: { name: `worker ${task.worker} (tid ${task.tid})` } });
+      // Tasks in flight on one event loop overlap on one thread: a track per slot keeps them apart.
+      const tid = run.kind === 'async' ? task.worker + 1 : task.tid;
+      if (!named.has(`${pid}/${tid}`)) {
+        named.add(`${pid}/${tid}`);
+        const name = run.kind === 'async' ? `event loop slot ${task.worker} (tid ${task.tid})` : `worker ${task.worker} (tid ${task.tid})`;
+        events.push({ name: 'thread_name', ph: 'M', pid, tid, ts: 0, args: { name } });
       }
       const d = task.decomposition;
       events.push({
@@ -55,7 +62,7 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
         cat: 'task',
         ph: 'X',
         pid,
-        tid: task.tid,
+        tid,
         ts: us(task.startNs),
         dur: (task.endNs - task.startNs) / 1000,
         args: {
@@ -66,6 +73,8 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
           ioMs: d.ioNs === null ? null : d.ioNs / 1e6,
           sleepMs: d.sleepNs === null ? null : d.sleepNs / 1e6,
           core: `${task.coreStart}→${task.coreEnd}`,
+          ...(d.loopBusyNs === undefined ? {} : { loopBusyMs: d.loopBusyNs / 1e6 }),
+          ...(task.dask ? { daskWorker: task.dask.worker, schedulerLatencyMs: task.dask.schedulerLatencyNs / 1e6, resultLatencyMs: task.dask.resultLatencyNs / 1e6 } : {}),
           ...(task.error ? { error: `${task.error.type}: ${task.error.message}` } : {}),
         },
       });

@@ -106,6 +106,7 @@ const BOTTLENECK_PHRASES: Record<Verdict['bottleneck'], string> = {
   imbalance: 'uneven load across workers',
   oversubscription: 'more workers than CPUs',
   memory: 'ran out of memory',
+  scheduler: 'waits for the Dask scheduler',
   none: 'scales',
 };
 

@@ -2,14 +2,15 @@
  * The JSON lines conclens_harness.py writes on its results descriptor, and the
  * configuration it reads on stdin. Field names match the Python side exactly.
  */
-import type { GilProbe, LockHolding, LockOrderEdge, PoolKind, TaskError, ThreadStack } from '../shared/trace';
+import type { DaskRunInfo, GilProbe, LockHolding, LockOrderEdge, PoolKind, TaskError, ThreadStack } from '../shared/trace';
 
 export interface HarnessConfig {
   root: string;
   file: string;
   function: string;
   tasks: string;
-  kinds: PoolKind[];
+  /** null: serial, thread and process, and async for a coroutine function. */
+  kinds: PoolKind[] | null;
   workers: number[] | null;
   repeat: number;
   timeoutSec: number;
@@ -21,6 +22,8 @@ export interface HarnessConfig {
   parentPid: number;
   startMethod: string | null;
   memoryLimitBytes: number | null;
+  /** An existing Dask scheduler for the dask kind; null: a LocalCluster the harness starts. */
+  daskScheduler: string | null;
 }
 
 export interface HarnessTaskLock {
@@ -50,6 +53,11 @@ export interface HarnessTask {
   lockSpans?: [string, number, number, number, number][];
   lockEdges?: LockOrderEdge[];
   ipc?: { argsUnpickleNs: number; resultPickleNs: number; resultBytes: number };
+  /** async runs: which of the N in-flight slots ran it, and the loop's time on other tasks meanwhile. */
+  slot?: number;
+  loopBusyNs?: number;
+  /** dask runs, already on the harness's clock: submitted, begun and result sent by the worker, result held. */
+  dask?: { worker: string; host: string; submittedNs: number; receivedNs: number; sentNs: number; resultNs: number };
 }
 
 export interface HarnessConfiguration {
@@ -72,7 +80,7 @@ export type HarnessEvent =
       procAvailable: boolean;
       startMethod: string;
     }
-  | { type: 'tasks'; count: number; module: string }
+  | { type: 'tasks'; count: number; module: string; coroutine?: boolean; kinds?: PoolKind[] }
   | ({ type: 'config-start'; timeoutSec: number } & HarnessConfiguration)
   | ({
       type: 'run';
@@ -91,10 +99,14 @@ export type HarnessEvent =
       memory: { pid: number; peakRssBytes: number | null }[];
       /** Thread runs only. */
       gilProbe?: GilProbe | null;
+      /** Async runs only. */
+      eventLoop?: { busyNs: number } | null;
+      /** Dask runs only. */
+      dask?: DaskRunInfo | null;
     } & HarnessConfiguration)
   | {
       type: 'fault';
-      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory';
+      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory' | 'cluster';
       message: string;
       configuration?: HarnessConfiguration;
       skippedKind?: PoolKind;

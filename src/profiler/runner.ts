@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import type { Fault, PoolKind, ProfileTrace } from '../shared/trace';
 import { BoundedOutput } from './bounded-output';
 import { parseHarnessEvent, type HarnessConfig, type HarnessEvent } from './harness-protocol';
-import { numericOptionProblem } from './option-limits';
+import { isDaskSchedulerAddress, numericOptionProblem } from './option-limits';
 import { ProcSampler } from './sampler';
 import { buildTrace } from './trace-builder';
 
@@ -30,7 +30,10 @@ export interface ProfileOptions {
   function: string;
   /** Python expression evaluated in the module's namespace to an iterable of tasks. */
   tasks: string;
+  /** Default: serial, thread and process, and async when the function is a coroutine function. */
   kinds?: PoolKind[];
+  /** `tcp://HOST:PORT` of an existing Dask scheduler for the dask kind (default: a LocalCluster). */
+  daskScheduler?: string;
   workers?: number[];
   repeat?: number;
   timeoutSec?: number;
@@ -74,8 +77,16 @@ const RUNNER_TIMEOUT_SLACK_MS = 5000;
 /** How long the output pipes may stay open after the keeper exits (only a process that escaped
  *  it could hold them) before they are closed. */
 const PIPE_DRAIN_MS = 2000;
-/** Faults the harness reports when it refuses its input. */
-const INPUT_FAULTS: ReadonlySet<Fault['fault']> = new Set(['import', 'tasks', 'memory', 'no-main-guard']);
+/** Faults the harness reports when it refuses its input (`cluster`: a --dask-scheduler that does not answer). */
+const INPUT_FAULTS: ReadonlySet<Fault['fault']> = new Set(['import', 'tasks', 'memory', 'no-main-guard', 'cluster']);
+
+const DEFAULT_KINDS: PoolKind[] = ['serial', 'thread', 'process'];
+
+/** Configurations a profile runs: an existing Dask cluster is measured once per repetition, at its own size. */
+function plannedConfigurations(kinds: PoolKind[], workerCounts: number, repeat: number, daskScheduler: string | undefined): number {
+  const sizes = (kind: PoolKind): number => (kind === 'serial' || (kind === 'dask' && daskScheduler) ? 1 : workerCounts);
+  return kinds.reduce((sum, kind) => sum + sizes(kind), 0) * repeat;
+}
 
 /** The harness's default pool sizes: 1, 2, 4, … and the usable CPU count itself. */
 export function defaultWorkerCounts(usableCpus: number): number[] {
@@ -142,12 +153,16 @@ export async function runProfile(
   options: ProfileOptions,
   control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
 ): Promise<ProfileOutcome> {
-  const problem = numericOptionProblem(options);
+  const problem =
+    numericOptionProblem(options) ??
+    (options.daskScheduler !== undefined && !isDaskSchedulerAddress(options.daskScheduler)
+      ? `daskScheduler must be tcp://HOST:PORT (or tls://), got "${options.daskScheduler}"`
+      : null);
   if (problem) throw new Error(`invalid profiling option: ${problem}`);
   const dumpDir = mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'conclens-profile-'));
   const userTempDir = path.join(dumpDir, 'tmp');
   mkdirSync(userTempDir);
-  const kinds = options.kinds ?? ['serial', 'thread', 'process'];
+  let kinds = options.kinds ?? DEFAULT_KINDS;
   const repeat = options.repeat ?? 3;
   const timeoutSec = options.timeoutSec ?? 60;
   const config: HarnessConfig = {
@@ -156,7 +171,7 @@ export async function runProfile(
     function: options.function,
     tasks: options.tasks,
     cwd: path.resolve(options.cwd ?? options.root),
-    kinds,
+    kinds: options.kinds ?? null,
     workers: options.workers ?? null,
     repeat,
     timeoutSec,
@@ -165,6 +180,7 @@ export async function runProfile(
     parentPid: process.pid,
     startMethod: options.startMethod ?? null,
     memoryLimitBytes: options.memoryLimitBytes ?? null,
+    daskScheduler: options.daskScheduler ?? null,
   };
   const events: HarnessEvent[] = [];
   const faults: Fault[] = [];
@@ -199,6 +215,7 @@ export async function runProfile(
   let runnerTimer: NodeJS.Timeout | null = null;
   let configurationsDone = 0;
   let total: number | null = null;
+  let workerCounts = 0;
   /** The harness (the keeper's child) once it has said hello: native stacks are asked of it. */
   let harnessPid: number | undefined;
 
@@ -249,9 +266,8 @@ export async function runProfile(
     switch (event.type) {
       case 'hello': {
         harnessPid = event.pid;
-        const workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
-        const pooled = kinds.filter((k) => k !== 'serial').length * workerCounts;
-        total = (pooled + (kinds.includes('serial') ? 1 : 0)) * repeat;
+        workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
+        total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
         if (options.sampleHz !== 0) {
           sampler = new ProcSampler(event.pid, options.sampleHz ?? 250);
           sampler.start();
@@ -261,6 +277,11 @@ export async function runProfile(
       }
       case 'tasks': {
         if (runnerTimer) clearTimeout(runnerTimer);
+        // The harness settles the default kinds once it knows whether the function is a coroutine.
+        if (event.kinds) {
+          kinds = event.kinds;
+          total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
+        }
         progress({ message: `${event.count} tasks`, done: 0, total });
         break;
       }
@@ -276,7 +297,8 @@ export async function runProfile(
       case 'run':
         configurationsDone++;
         if (runnerTimer) clearTimeout(runnerTimer);
-        sampler?.addPids(event.memory.map((m) => m.pid));
+        // The workers of an existing Dask cluster are not ours to sample.
+        if (!event.dask || event.dask.local) sampler?.addPids(event.memory.map((m) => m.pid));
         progress({ message: `finished ${event.label}`, done: configurationsDone, total });
         break;
       case 'fault':
@@ -382,7 +404,7 @@ export async function runProfile(
     skipped?.message ??
     trace.verdict?.summary ??
     withoutVerdict(trace);
-  // Refused before any task existed: the module, the function, the tasks or the limit.
-  const inputError = !events.some((e) => e.type === 'tasks') && trace.faults.some((f) => f.fatal && !f.configuration && INPUT_FAULTS.has(f.fault));
+  // Refused before any configuration ran: the module, the function, the tasks, the limit or the cluster.
+  const inputError = !events.some((e) => e.type === 'config-start') && trace.faults.some((f) => f.fatal && !f.configuration && INPUT_FAULTS.has(f.fault));
   return { trace, completed, inputError, message };
 }

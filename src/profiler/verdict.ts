@@ -47,7 +47,7 @@ export interface VerdictInput {
   memoryFault: boolean;
 }
 
-const MIN_NOISE = 0.05;
+export const MIN_NOISE = 0.05;
 
 /**
  * A bottleneck is named only from its measured share (README, "How the profiler measures"):
@@ -78,19 +78,19 @@ export const BOTTLENECK_THRESHOLDS = {
 };
 const T = BOTTLENECK_THRESHOLDS;
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Relative spread (max−min)/median of one configuration's repetitions. */
-function spread(walls: number[]): number {
+export function spread(walls: number[]): number {
   return walls.length < 2 ? 0 : (Math.max(...walls) - Math.min(...walls)) / median(walls);
 }
 
-const pct = (share: number): string => `${Math.round(share * 100)}%`;
-const times = (speedup: number): string => `${speedup.toFixed(2)}x`;
+export const pct = (share: number): string => `${Math.round(share * 100)}%`;
+export const times = (speedup: number): string => `${speedup.toFixed(2)}x`;
 const label = (c: { kind: PoolKind; workers: number }): string => (c.kind === 'serial' ? 'serial' : `${c.kind} x${c.workers}`);
 const site = (s: SourceSite): string => `${s.file}:${s.line}`;
 
@@ -318,7 +318,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   };
 }
 
-function sharesOf(runs: ProfileTrace['runs']): TimeShares {
+export function sharesOf(runs: ProfileTrace['runs']): TimeShares {
   const total = runs.reduce((sum, r) => sum + r.totals.taskWallNs, 0) || 1;
   const sum = (pick: (r: ProfileTrace['runs'][number]) => number): number => runs.reduce((s, r) => s + pick(r), 0) / total;
   const nullable = (pick: (r: ProfileTrace['runs'][number]) => number | null): number | null =>
@@ -341,7 +341,8 @@ export function verdictInputFromTrace(trace: ProfileTrace): VerdictInput {
   const serialRuns = measured.filter((r) => r.kind === 'serial');
   const groups = new Map<string, ProfileTrace['runs']>();
   for (const run of measured) {
-    if (run.kind === 'serial') continue;
+    // The async and dask kinds are weighed against this verdict afterwards (verdict-async.ts, verdict-dask.ts).
+    if (run.kind !== 'thread' && run.kind !== 'process') continue;
     const key = label(run);
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }

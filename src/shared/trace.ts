@@ -10,7 +10,13 @@ export const TRACE_VERSION = 1;
 /** File name ending of saved traces; package.json `customEditors` opens them in the timeline. */
 export const TRACE_FILE_SUFFIX = '.conclens-trace.json';
 
-export type PoolKind = 'serial' | 'thread' | 'process';
+/**
+ * `async`: up to N calls in flight on one event loop (coroutine functions). `dask`: a Dask
+ * cluster of N worker threads (a local one, or the workers of an existing scheduler).
+ */
+export type PoolKind = 'serial' | 'thread' | 'process' | 'async' | 'dask';
+
+export const POOL_KINDS: readonly PoolKind[] = ['serial', 'thread', 'process', 'async', 'dask'];
 
 export type Bottleneck =
   | 'gil'
@@ -22,6 +28,8 @@ export type Bottleneck =
   | 'imbalance'
   | 'oversubscription'
   | 'memory'
+  /** Dask: tasks wait for the scheduler longer than they compute. */
+  | 'scheduler'
   | 'none';
 
 export interface SourceSite {
@@ -48,6 +56,26 @@ export interface TaskDecomposition {
   sleepNs: number | null;
   /** Samples of this task's thread the split is based on (0: not sampled). */
   samples: number;
+  /**
+   * `async` runs: time the event loop spent running other tasks' steps while this one was
+   * suspended (part of `blockedNs`; this task may have been ready and waiting for the loop).
+   */
+  loopBusyNs?: number;
+}
+
+/** What a Dask cluster added around one task's call (times on the profiler's clock). */
+export interface DaskTaskCost {
+  /** Worker address, e.g. tcp://127.0.0.1:40123. */
+  worker: string;
+  host: string;
+  submittedNs: number;
+  /**
+   * From the moment the task could start (submitted, and its worker thread free) to the worker
+   * beginning it: the scheduler's round trip, with the task's arguments on board.
+   */
+  schedulerLatencyNs: number;
+  /** From the worker having pickled the result to the profiler holding it. */
+  resultLatencyNs: number;
 }
 
 export interface TaskSpan {
@@ -61,6 +89,8 @@ export interface TaskSpan {
   coreEnd: number;
   decomposition: TaskDecomposition;
   error?: TaskError;
+  /** `dask` runs. */
+  dask?: DaskTaskCost;
 }
 
 export interface LockSpan {
@@ -117,6 +147,32 @@ export interface GilProbe {
   p90OvershootNs: number;
 }
 
+/** A Dask worker of a run: lanes are grouped by `host` and named by `address`. */
+export interface DaskWorker {
+  address: string;
+  host: string;
+  pid: number;
+  nthreads: number;
+  /**
+   * Added to this worker's clock readings to put them on the profiler's: 0 on the same host
+   * (same boot, same CLOCK_MONOTONIC), else measured at start from the fastest of a few round
+   * trips, within ±`clockUncertaintyNs`.
+   */
+  clockOffsetNs: number;
+  clockUncertaintyNs: number;
+}
+
+export interface DaskRunInfo {
+  scheduler: string;
+  /** A LocalCluster the profiler started (and stopped), or an existing cluster. */
+  local: boolean;
+  /** Time to start this run's new local workers until they had registered; null: none started. */
+  startupNs: number | null;
+  workers: DaskWorker[];
+  /** Tasks whose worker died while running them and that Dask ran again elsewhere. */
+  retriedTasks: number[];
+}
+
 export interface Run {
   kind: PoolKind;
   workers: number;
@@ -134,6 +190,10 @@ export interface Run {
   ipc: IpcCost | null;
   /** Thread runs (absent from traces written before it existed). */
   gilProbe?: GilProbe | null;
+  /** `async` runs: wall time the loop spent running task steps, and its share of the run. */
+  eventLoop?: { busyNs: number; utilization: number };
+  /** `dask` runs. */
+  dask?: DaskRunInfo;
 }
 
 export interface LockStats {
@@ -151,7 +211,7 @@ export interface LockStats {
   holdNs: number;
   maxWaitNs: number;
   /** Wait per pool kind, to tell "serialises threads" from "private copy per process". */
-  waitNsByKind: Record<PoolKind, number>;
+  waitNsByKind: Record<'serial' | 'thread' | 'process', number> & Partial<Record<PoolKind, number>>;
 }
 
 export interface StackFrame {
@@ -199,7 +259,9 @@ export type FaultKind =
   | 'memory'
   | 'harness'
   | 'cancelled'
-  | 'output';
+  | 'output'
+  /** Dask: not installed, scheduler unreachable, a worker lost. */
+  | 'cluster';
 
 export interface Fault {
   fault: FaultKind;
@@ -222,6 +284,16 @@ export interface Verdict {
   /** Median speedup per configuration, "thread x2" → 1.9, for tables and the CodeLens. */
   speedups: Record<string, number>;
   withinNoise: boolean;
+  /** Dask runs: what N machines like the measured one would give, from a stated model. */
+  clusterEstimate?: ClusterEstimate;
+}
+
+export interface ClusterEstimate {
+  /** The model in one sentence (what scales, what does not). */
+  model: string;
+  /** Per-task cluster cost the estimate charges: scheduler latency, transfer and serialization. */
+  perTaskCostNs: number;
+  points: { machines: number; workers: number; speedup: number }[];
 }
 
 export interface SamplerInfo {
@@ -250,6 +322,8 @@ export interface ProfileTrace {
     interpreterVersion: string;
     gilEnabled: boolean;
     freeThreadedBuild: boolean;
+    /** An `async def`: run on an event loop rather than called. */
+    coroutine?: boolean;
   };
   host: { platform: string; cpusUsable: number; cpuModel: string; startMethod: string };
   configuration: { kinds: PoolKind[]; workers: number[]; repeat: number; timeoutSec: number; memoryLimitBytes: number | null };

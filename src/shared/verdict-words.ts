@@ -22,12 +22,26 @@ export function formatPercent(share: number): string {
 
 /** "a thread pool with 2 workers", "the serial run". */
 export function poolPhrase(kind: PoolKind, workers: number): string {
-  return kind === 'serial' ? 'the serial run' : `a ${configurationName(kind, workers)}`;
+  if (kind === 'serial') return 'the serial run';
+  return kind === 'async' ? `one ${configurationName(kind, workers)}` : `a ${configurationName(kind, workers)}`;
 }
 
-/** "thread pool with 2 workers", "serial run": a configuration on its own (progress, run headers). */
+/**
+ * "thread pool with 2 workers", "serial run", "event loop with 4 calls in flight", "Dask
+ * cluster with 2 workers": a configuration on its own (progress, run headers).
+ */
 export function configurationName(kind: PoolKind, workers: number): string {
-  return kind === 'serial' ? 'serial run' : `${kind} pool with ${workers} worker${workers === 1 ? '' : 's'}`;
+  const many = workers === 1 ? '' : 's';
+  switch (kind) {
+    case 'serial':
+      return 'serial run';
+    case 'async':
+      return `event loop with ${workers} call${many} in flight`;
+    case 'dask':
+      return `Dask cluster with ${workers} worker${many}`;
+    default:
+      return `${kind} pool with ${workers} worker${many}`;
+  }
 }
 
 /** The recommendation as an instruction: "Use a process pool with 2 workers", "Run serially". */
@@ -45,6 +59,7 @@ const BOTTLENECK_TEXT: Record<Bottleneck, string> = {
   imbalance: 'load imbalance',
   oversubscription: 'too many workers (runqueue wait)',
   memory: 'memory',
+  scheduler: 'the Dask scheduler (latency per task)',
   none: 'nothing significant',
 };
 

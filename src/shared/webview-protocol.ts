@@ -40,6 +40,11 @@ export const TASK_FIELDS = [
   'ioNs',
   'sleepNs',
   'samples',
+  // async runs (0 otherwise)
+  'loopBusyNs',
+  // dask runs (0 otherwise)
+  'schedulerLatencyNs',
+  'resultLatencyNs',
 ] as const;
 export const TASK_STRIDE = TASK_FIELDS.length;
 
@@ -98,7 +103,8 @@ export function packTasks(tasks: readonly TaskSpan[]): PackedTasks {
   const errors: PackedTasks['errors'] = [];
   tasks.forEach((t, i) => {
     const d = t.decomposition;
-    const values = [t.index, t.pid, t.tid, t.worker, t.startNs, t.endNs, t.coreStart, t.coreEnd, d.cpuNs, d.runqNs, d.blockedNs, d.lockWaitNs, d.gilWaitNs ?? NaN, d.ioNs ?? NaN, d.sleepNs ?? NaN, d.samples];
+    const values = [t.index, t.pid, t.tid, t.worker, t.startNs, t.endNs, t.coreStart, t.coreEnd, d.cpuNs, d.runqNs, d.blockedNs, d.lockWaitNs, d.gilWaitNs ?? NaN, d.ioNs ?? NaN, d.sleepNs ?? NaN, d.samples,
+      d.loopBusyNs ?? 0, t.dask?.schedulerLatencyNs ?? 0, t.dask?.resultLatencyNs ?? 0];
     data.set(values, i * TASK_STRIDE);
     if (t.error) errors.push({ at: i, error: t.error });
   });

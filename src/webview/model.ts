@@ -71,6 +71,9 @@ export interface CoreStrip {
 
 export interface ProcessInfo {
   pid: number;
+  /** Dask workers: the host they run on (lanes are grouped by it) and the worker's address. */
+  host: string | null;
+  name: string | null;
   peakRssBytes: number | null;
   firstNs: number;
   lastNs: number;
@@ -150,12 +153,17 @@ class LaneBuilder {
     const d = packed.data;
     const o = i * TASK_STRIDE;
     const n = this.taskStart.length;
-    const start = d[o + 4]! - this.origin;
-    const end = Math.max(start, d[o + 5]! - this.origin);
+    // A Dask task is drawn from when it could have started to when its result was back.
+    const schedulerWait = d[o + 17]! || 0;
+    const transfer = d[o + 18]! || 0;
+    const callStart = d[o + 4]! - this.origin;
+    const callEnd = Math.max(callStart, d[o + 5]! - this.origin);
+    const start = callStart - schedulerWait;
+    const end = callEnd + transfer;
     if (n > 0 && start < this.taskStart.data[n - 1]!) this.tasksSorted = false;
     this.taskStart.push(start);
     this.taskEnd.push(end);
-    stateDurationsOf(end - start, d[o + 8]!, d[o + 9]!, d[o + 11]!, d[o + 12]!, d[o + 13]!, d[o + 14]!, this.scratch, 0);
+    stateDurationsOf(callEnd - callStart, d[o + 8]!, d[o + 9]!, d[o + 11]!, d[o + 12]!, d[o + 13]!, d[o + 14]!, this.scratch, 0, d[o + 16]! || 0, schedulerWait, transfer);
     for (let k = 0; k < STATE_COUNT; k++) this.taskStates.push(this.scratch[k]!);
     this.taskInts.push(d[o]!);
     this.taskInts.push(d[o + 3]!);
@@ -255,8 +263,8 @@ function sortOrder(keys: Float64Array, n: number, sorted: boolean): Uint32Array 
 
 interface RunBuilder {
   header: RunHeader;
-  /** pid → tid → lane. */
-  threads: Map<number, Map<number, LaneBuilder>>;
+  /** pid → tid → worker → lane: tasks in flight on one event loop share a thread, each slot is a lane. */
+  threads: Map<number, Map<number, Map<number, LaneBuilder>>>;
   samples: CoreSample[];
   taskCount: number;
   lockSpanCount: number;
@@ -337,7 +345,10 @@ export class TraceAssembler {
     checkPacked(packed.data, packed.count, TASK_STRIDE, 'task');
     const errors = new Map(packed.errors.map((e) => [e.at, e.error]));
     const d = packed.data;
-    for (let i = 0; i < packed.count; i++) this.lane(run, d[i * TASK_STRIDE + 1]!, d[i * TASK_STRIDE + 2]!).addTask(packed, i, errors.get(i));
+    for (let i = 0; i < packed.count; i++) {
+      const o = i * TASK_STRIDE;
+      this.lane(run, d[o + 1]!, d[o + 2]!, d[o + 3]!).addTask(packed, i, errors.get(i));
+    }
     run.taskCount += packed.count;
   }
 
@@ -354,30 +365,45 @@ export class TraceAssembler {
     run.lockSpanCount += packed.count;
   }
 
-  /** Keyed by number, not by a "pid/tid" string: this runs once per span. */
-  private lane(run: RunBuilder, pid: number, tid: number): LaneBuilder {
+  /**
+   * Keyed by number, not by a "pid/tid" string: this runs once per span. A lock span knows no
+   * worker: it goes to its thread's first lane.
+   */
+  private lane(run: RunBuilder, pid: number, tid: number, worker?: number): LaneBuilder {
     let threads = run.threads.get(pid);
     if (!threads) run.threads.set(pid, (threads = new Map()));
-    let lane = threads.get(tid);
-    if (!lane) threads.set(tid, (lane = new LaneBuilder(pid, tid, run.header.startNs)));
+    let workers = threads.get(tid);
+    if (!workers) threads.set(tid, (workers = new Map()));
+    const key = worker ?? (workers.size > 0 ? Math.min(...workers.keys()) : 0);
+    let lane = workers.get(key);
+    if (!lane) workers.set(key, (lane = new LaneBuilder(pid, tid, run.header.startNs)));
     return lane;
   }
 }
 
 function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
   const { header } = run;
-  const threads = [...run.threads.values()].flatMap((byTid) => [...byTid.values()]).sort((a, b) => a.pid - b.pid || a.tid - b.tid);
+  const hosts = new Map((header.dask?.workers ?? []).map((w) => [w.pid, w]));
+  const hostOf = (pid: number): string => hosts.get(pid)?.host ?? '';
+  const threads = [...run.threads.values()]
+    .flatMap((byTid) => [...byTid.values()].flatMap((byWorker) => [...byWorker.entries()].sort((a, b) => a[0] - b[0]).map(([, lane]) => lane)))
+    .sort((a, b) => hostOf(a.pid).localeCompare(hostOf(b.pid)) || a.pid - b.pid || a.tid - b.tid);
   const laneIds: number[] = [];
   const processes = new Map<number, ProcessInfo>();
+  const slotWord = header.kind === 'async' ? 'slot' : 'worker';
   for (const t of threads) {
     const laneId = lanes.length;
     const tasks = t.tasks();
     const workers = new Set(tasks.worker);
-    const workerText = workers.size === 1 ? ` · worker ${[...workers][0]}` : '';
+    const workerText = workers.size === 1 ? ` · ${slotWord} ${[...workers][0]}` : '';
     lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: `tid ${t.tid}${workerText}`, tasks, locks: t.locks() });
     laneIds.push(laneId);
     let proc = processes.get(t.pid);
-    if (!proc) processes.set(t.pid, (proc = { pid: t.pid, peakRssBytes: null, firstNs: Infinity, lastNs: -Infinity, lanes: [] }));
+    if (!proc) {
+      const worker = hosts.get(t.pid);
+      proc = { pid: t.pid, host: worker?.host ?? null, name: worker?.address ?? null, peakRssBytes: null, firstNs: Infinity, lastNs: -Infinity, lanes: [] };
+      processes.set(t.pid, proc);
+    }
     proc.lanes.push(laneId);
     if (tasks.count > 0) {
       proc.firstNs = Math.min(proc.firstNs, tasks.start[0]!);

@@ -18,6 +18,11 @@ export const STATE_TEXTURES: Record<TaskState, Texture> = {
   lockWait: 'cross',
   io: 'dots',
   blocked: 'solid',
+  // Waiting for the event loop is waiting for a CPU of its own kind, like the runqueue;
+  // a Dask task waits for the scheduler, then its result moves like I/O.
+  loopBusy: 'hatch-down',
+  schedulerWait: 'hatch-up',
+  transfer: 'dots',
 };
 
 /** Tile edge in CSS pixels: coarse enough to see, fine enough inside a 3 px task. */

@@ -4,9 +4,9 @@
  * at the width of its column (redrawn when the column changes), so its axes never reach into
  * the block beside it; thread and process series differ in marker shape as well as colour.
  */
-import { axisBottom, axisLeft, axisRight, line, max, scaleLinear, select, symbol, symbolCircle, symbolSquare } from 'd3';
+import { axisBottom, axisLeft, axisRight, line, max, scaleLinear, select, symbol, symbolCircle, symbolDiamond, symbolSquare, symbolTriangle } from 'd3';
 import type { TraceHeader } from '../shared/webview-protocol';
-import { TIMES } from '../shared/verdict-words';
+import { configurationName, TIMES } from '../shared/verdict-words';
 import type { Palette } from './theme';
 import { el } from './dom';
 import { formatPercent, formatSpeedup } from './format';
@@ -18,7 +18,10 @@ const M = { top: 12, right: 44, bottom: 34, left: 40 };
 const SERIES = [
   { kind: 'thread', marker: symbolCircle, name: 'thread pool', shape: 'circles' },
   { kind: 'process', marker: symbolSquare, name: 'process pool', shape: 'squares' },
+  { kind: 'async', marker: symbolTriangle, name: 'calls in flight on one event loop', shape: 'triangles' },
+  { kind: 'dask', marker: symbolDiamond, name: 'Dask cluster', shape: 'diamonds' },
 ] as const;
+type SeriesKind = (typeof SERIES)[number]['kind'];
 
 export interface ScalingChart {
   readonly element: HTMLElement;
@@ -41,7 +44,7 @@ export function scalingChart(header: TraceHeader, initialPalette: Palette): Scal
     const width = Math.round(Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, plot.clientWidth || MAX_WIDTH)));
     drawnWidth = width;
     plot.replaceChildren(chartSvg(points, palette, width));
-    legend.replaceChildren(...legendItems(palette));
+    legend.replaceChildren(...legendItems(points, palette));
   };
   new ResizeObserver(() => {
     const width = Math.round(Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, plot.clientWidth)));
@@ -57,8 +60,8 @@ export function scalingChart(header: TraceHeader, initialPalette: Palette): Scal
   };
 }
 
-function colours(palette: Palette): Record<'thread' | 'process', string> {
-  return { thread: palette.states.running, process: palette.states.io };
+function colours(palette: Palette): Record<SeriesKind, string> {
+  return { thread: palette.states.running, process: palette.states.io, async: palette.states.loopBusy, dask: palette.states.schedulerWait };
 }
 
 function chartSvg(points: ScalingPoint[], palette: Palette, W: number): SVGSVGElement {
@@ -107,13 +110,14 @@ function chartSvg(points: ScalingPoint[], palette: Palette, W: number): SVGSVGEl
       .attr('transform', (p) => `translate(${x(p.workers)},${y(p.medianSpeedup)})`)
       .style('fill', colour)
       .append('title')
-      .text((p) => `${p.kind} pool with ${p.workers} worker${p.workers === 1 ? '' : 's'}: ${formatSpeedup(p.medianSpeedup)} (range ${formatSpeedup(p.minSpeedup)}–${formatSpeedup(p.maxSpeedup)}, ${p.repetitions} repetitions), ${formatPercent(p.efficiency)} efficient`);
+      .text((p) => `${configurationName(p.kind, p.workers)}: ${formatSpeedup(p.medianSpeedup)} (range ${formatSpeedup(p.minSpeedup)}–${formatSpeedup(p.maxSpeedup)}, ${p.repetitions} repetitions), ${formatPercent(p.efficiency)} efficient`);
   }
   return svg.node()!;
 }
 
-function legendItems(palette: Palette): HTMLElement[] {
-  const items = SERIES.map(({ kind, name, shape }) => {
+function legendItems(points: ScalingPoint[], palette: Palette): HTMLElement[] {
+  const shown = new Set(points.map((p) => p.kind));
+  const items = SERIES.filter(({ kind }) => shown.has(kind)).map(({ kind, name, shape }) => {
     const swatch = el('span', { className: 'swatch' });
     swatch.style.background = colours(palette)[kind];
     if (kind === 'thread') swatch.style.borderRadius = '50%';

@@ -21,12 +21,15 @@ export interface Palette {
 }
 
 const STATE_VARIABLES: Record<TaskState, string> = {
+  schedulerWait: '--cl-scheduler-wait',
   running: '--cl-running',
   runqueue: '--cl-runqueue',
   gilWait: '--cl-gil-wait',
   lockWait: '--cl-lock-wait',
+  loopBusy: '--cl-loop-busy',
   io: '--cl-io',
   blocked: '--cl-blocked',
+  transfer: '--cl-transfer',
 };
 
 export function readPalette(element: Element = document.body): Palette {

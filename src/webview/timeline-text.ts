@@ -24,9 +24,13 @@ export function rowLabel(model: TraceModel, row: Row): string {
     }
     case 'cores':
       return `Cores: busy share of each of the ${run.cores.cores} cores (darker is busier), then their mean`;
+    case 'host': {
+      const workers = run.processes.filter((candidate) => candidate.host === row.host).length;
+      return `host ${row.host} · ${workers} worker process${workers === 1 ? '' : 'es'}`;
+    }
     case 'process': {
       const proc = run.processes.find((candidate) => candidate.pid === row.pid)!;
-      return `pid ${proc.pid} · peak RSS ${formatBytes(proc.peakRssBytes)}`;
+      return `${proc.name ? `${proc.name} · ` : ''}pid ${proc.pid} · peak RSS ${formatBytes(proc.peakRssBytes)}`;
     }
     case 'thread': {
       const lane = model.lanes[row.laneId]!;
@@ -43,7 +47,7 @@ export function describeHit(model: TraceModel, hit: Hit, t: number): string[] {
     const i = hit.task;
     const wall = tasks.end[i]! - tasks.start[i]!;
     const lines = [
-      `Task ${tasks.index[i]} · ${run.header.kind} pool, worker ${tasks.worker[i]}`,
+      `Task ${tasks.index[i]} · ${configurationName(run.header.kind, run.header.workers)}, worker ${tasks.worker[i]}`,
       `pid ${hit.lane.pid} · tid ${hit.lane.tid} · core ${tasks.coreStart[i]} → ${tasks.coreEnd[i]}`,
       `start ${formatMs(tasks.start[i]!)} · end ${formatMs(tasks.end[i]!)}`,
       `wall ${formatMs(wall)}`,
@@ -78,7 +82,7 @@ export function describeHit(model: TraceModel, hit: Hit, t: number): string[] {
   }
   if (hit.row.kind === 'process') {
     const proc = run.processes.find((candidate) => candidate.pid === (hit.row as { pid: number }).pid)!;
-    return [`Process ${proc.pid}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];
+    return [`Process ${proc.pid}${proc.name ? ` · Dask worker ${proc.name} on ${proc.host}` : ''}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];
   }
   return [];
 }
