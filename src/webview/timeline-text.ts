@@ -80,6 +80,10 @@ export function describeHit(model: TraceModel, hit: Hit, t: number): string[] {
     const shares = Array.from({ length: cores.cores }, (_, c) => `core ${c}: ${formatPercent(cores.busy[i * cores.cores + c]!)}`);
     return [`Core utilization at ${formatMs(cores.time[i]!)}`, ...shares];
   }
+  if (hit.row.kind === 'host') {
+    const host = hit.row.host;
+    return [`Host ${host}`, `${run.processes.filter((candidate) => candidate.host === host).length} Dask worker processes`];
+  }
   if (hit.row.kind === 'process') {
     const proc = run.processes.find((candidate) => candidate.pid === (hit.row as { pid: number }).pid)!;
     return [`Process ${proc.pid}${proc.name ? ` · Dask worker ${proc.name} on ${proc.host}` : ''}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];

@@ -161,7 +161,7 @@ void test('tooltip numbers match the trace, and a click shows the source locatio
   const checked = new Set<number>();
   for await (const tip of sweepLane(page, run, tid)) {
     if (checked.size >= 3) break;
-    const match = /^Task (\d+) · (\w+) pool, worker (\d+)\npid (\d+) · tid (\d+) · core (\d+) → (\d+)\nstart ([\d.]+) ms · end ([\d.]+) ms\nwall ([\d.]+) ms\n(?:Running \(CPU\): ([\d.]+) ms)?/.exec(tip);
+    const match = /^Task (\d+) · (\w+) pool with \d+ workers?, worker (\d+)\npid (\d+) · tid (\d+) · core (\d+) → (\d+)\nstart ([\d.]+) ms · end ([\d.]+) ms\nwall ([\d.]+) ms\n(?:Running \(CPU\): ([\d.]+) ms)?/.exec(tip);
     if (!match || checked.has(Number(match[1]))) continue;
     const index = Number(match[1]);
     checked.add(index);
