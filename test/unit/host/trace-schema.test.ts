@@ -17,7 +17,7 @@ void test('documents that break the schema are refused in one line naming the fi
     [{ target: {}, runs: [] }, /: the document: must have required property 'version'\.$/],
     [{ ...valid(), target: {} }, /: target: must have required property 'file'\.$/],
     [{ ...valid(), verdict: { ...valid().verdict, recommendation: 'fibers' } }, /: verdict: must be null\.$|: verdict: must be object\.$/],
-    [{ ...valid(), runs: [{ ...valid().runs[0], kind: 'fiber' }] }, /: runs\/0\/kind: must be equal to one of the allowed values \(one of "serial", "thread", "process"\)\.$/],
+    [{ ...valid(), runs: [{ ...valid().runs[0], kind: 'fiber' }] }, /: runs\/0\/kind: must be equal to one of the allowed values \(one of "serial", "thread", "process", "async", "dask"\)\.$/],
     [{ ...valid(), ['x'.repeat(5000)]: 1 }, /: the document: must NOT have additional properties "x{79}…"\.$/],
     [[], /: the document: must be object\.$/],
     [null, /: the document: must be object\.$/],
