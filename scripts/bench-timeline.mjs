@@ -81,7 +81,7 @@ async function streamSyntheticTrace({ spans, lanes, chunk, stride }) {
   window.postMessage({ type: 'traceBegin', streamId, header, totalItems: spans });
   let made = 0;
   let lockSpans = 0;
-  // Packed exactly as traceMessages() packs a real trace: TASK_FIELDS and LOCK_STRIDE order (the Node fields stay 0, as for a Python trace).
+  // Packed exactly as traceMessages() packs a real trace: TASK_FIELDS and LOCK_STRIDE order (the Node, async and Dask fields stay 0, as for a Python thread run).
   const sites = [0, 1, 2, 3].map(lockSite);
   while (made < spans) {
     const n = Math.min(chunk, spans - made);

@@ -23,9 +23,9 @@ import { nodeRuntimeOptions } from '../profiler/node/cli-options';
 import { findNodeInterpreter } from '../profiler/node/interpreter';
 import { isNodeFile } from '../profiler/node/module-format';
 import { NODE_KINDS, runNodeProfile } from '../profiler/node/profile';
-import { describeRange, inRange, OPTION_RANGES, type OptionRange } from '../profiler/option-limits';
+import { describeRange, inRange, isDaskSchedulerAddress, OPTION_RANGES, type OptionRange } from '../profiler/option-limits';
 import { runProfile, type ProfileProgress } from '../profiler/runner';
-import type { PoolKind } from '../shared/trace';
+import { POOL_KINDS, type PoolKind } from '../shared/trace';
 
 type Output = Writable | ((text: string) => void);
 
@@ -46,9 +46,10 @@ export const EXIT_PROFILE_FAILED = 3;
 const USAGE = `Usage: conclens profile FILE --function NAME --args EXPR [options]
 
 Runs NAME from FILE serially and under pools, measures every task and recommends a pool
-and a size. A Python FILE (.py) runs under ThreadPoolExecutor and ProcessPoolExecutor; a
-JavaScript or TypeScript FILE (.js .mjs .cjs .ts .mts .cts) with several calls in flight on
-the event loop (async), in worker_threads (thread) and in child processes (process).
+and a size. A Python FILE (.py) runs under ThreadPoolExecutor and ProcessPoolExecutor (an
+async def also on one event loop, and optionally on a Dask cluster); a JavaScript or
+TypeScript FILE (.js .mjs .cjs .ts .mts .cts) with several calls in flight on the event
+loop (async), in worker_threads (thread) and in child processes (process).
 
   --function NAME       the top-level (for JS/TS: exported) function to profile (required)
   --args EXPR           expression giving the tasks, evaluated in the module (Python) or with
@@ -56,7 +57,11 @@ the event loop (async), in worker_threads (thread) and in child processes (proce
                         the arguments, a dict is **kwargs (Python), anything else one argument
   --workers 1,2,4       worker counts, and calls in flight for async, each 1 to 256
                         (default: 1, 2, 4, … up to the usable CPUs)
-  --kinds LIST          any of serial,thread,process, and async for JS/TS (default: all)
+  --kinds LIST          Python: any of serial,thread,process,async,dask (default: serial,
+                        thread,process, and async when NAME is an async def); JS/TS: any of
+                        serial,async,thread,process (default: all four)
+  --dask-scheduler URL  tcp://HOST:PORT of an existing Dask cluster for the dask kind
+                        (Python; default: a local cluster of worker processes, stopped after)
   --repeat N            repetitions of each configuration, 1 to 50 (default 3)
   --timeout SEC         per-configuration timeout, 0.1 to 86400 (default 60)
   --python PATH         Python interpreter (default: python3, then python, on PATH)
@@ -177,6 +182,7 @@ function parse(argv: string[], cwd: string) {
       out: { type: 'string' },
       'chrome-trace': { type: 'string' },
       html: { type: 'string' },
+      'dask-scheduler': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -201,11 +207,18 @@ function parse(argv: string[], cwd: string) {
     const top = runtime ? nodeRoot(file, cwd) : packageRoot(file);
     root = isWithin(cwd, top) ? cwd : top;
   }
-  const allowedKinds: readonly string[] = runtime ? NODE_KINDS : ['serial', 'thread', 'process'];
-  const kinds = [...new Set(values.kinds?.split(',').map((k) => k.trim()) ?? allowedKinds)];
-  for (const kind of kinds) {
-    if (!allowedKinds.includes(kind)) throw new BadInput(`--kinds accepts ${allowedKinds.join(', ')}; got "${kind}"`);
+  const daskScheduler = values['dask-scheduler'];
+  if (daskScheduler !== undefined && !isDaskSchedulerAddress(daskScheduler)) {
+    throw new BadInput(`--dask-scheduler expects tcp://HOST:PORT (or tls://), got "${daskScheduler}"`);
   }
+  // Without --kinds the harness picks them (Python: async joins for an async def); a scheduler asks for dask.
+  let kinds = values.kinds === undefined ? undefined : [...new Set(values.kinds.split(',').map((k) => k.trim()))];
+  if (kinds === undefined && daskScheduler !== undefined) kinds = ['serial', 'thread', 'process', 'dask'];
+  const allowedKinds: readonly string[] = runtime ? NODE_KINDS : POOL_KINDS;
+  for (const kind of kinds ?? []) {
+    if (!allowedKinds.includes(kind)) throw new BadInput(`--kinds accepts ${allowedKinds.join(', ')}${runtime ? ' for JavaScript and TypeScript' : ''}; got "${kind}"`);
+  }
+  if (daskScheduler !== undefined && !kinds?.includes('dask')) throw new BadInput('--dask-scheduler needs the dask kind in --kinds');
   const startMethod = values['start-method'];
   if (startMethod !== undefined && !['fork', 'spawn', 'forkserver'].includes(startMethod)) {
     throw new BadInput(`--start-method accepts fork, spawn or forkserver; got "${startMethod}"`);
@@ -225,7 +238,8 @@ function parse(argv: string[], cwd: string) {
     file: path.relative(root, file),
     function: values.function,
     tasks: values.args,
-    kinds: kinds as PoolKind[],
+    kinds: kinds as PoolKind[] | undefined,
+    daskScheduler,
     workers: values.workers === undefined ? undefined : workerCounts(values.workers),
     repeat: values.repeat === undefined ? 3 : bounded('--repeat', values.repeat, OPTION_RANGES.repeat),
     timeoutSec: values.timeout === undefined ? 60 : bounded('--timeout', values.timeout, OPTION_RANGES.timeoutSec),

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
-import { readFile } from 'node:fs/promises';
 import { AnalysisSession } from '../analyzers/session';
-import { discoverFiles, excludeMatcher } from '../analyzers/discover';
+import { DEFAULT_MAX_FILE_BYTES, readSource } from '../analyzers/decode';
+import { discoverSources, excludeMatcher } from '../analyzers/discover';
 import type { SourceFile } from '../analyzers/language';
+import { escapeForDisplay } from '../shared/display-text';
 import type { AnalysisConfig } from '../shared/config';
 import type { AnalysisResult } from '../shared/findings';
 import { readSettings, resolveConfig, type ExtensionSettings } from './configuration';
@@ -180,7 +181,8 @@ export class AnalysisController implements vscode.Disposable {
     };
     this.activity.fire({ done: 0, total: 0 });
     try {
-      const paths = await discoverFiles(folders, { root: this.root, exclude: this.config.exclude });
+      const { files: paths, notices } = await discoverSources(folders, { root: this.root, exclude: this.config.exclude });
+      for (const notice of notices) this.logNotice(notice.file, notice.message);
       return await this.enqueue(async () => {
         const discovered = new Set(paths);
         for (const stale of [...this.sessionPaths].filter((p) => !discovered.has(p))) this.forget(stale);
@@ -219,13 +221,13 @@ export class AnalysisController implements vscode.Disposable {
         const open = openText.get(filePath);
         // Unsaved text counts only when the user wants analysis while typing.
         if (open?.isDirty && this.settings.analyzeOnType) return { path: filePath, text: open.getText() };
-        try {
-          return { path: filePath, text: await readFile(filePath, 'utf8') };
-        } catch (error) {
-          // A file deleted since it was listed is simply gone; anything else is worth a line.
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`Skipped ${filePath}: ${(error as Error).message}`);
-          return undefined;
-        }
+        // Only a regular file within the size limit is read: a path swapped for a FIFO since the
+        // walk cannot hang the editor.
+        const read = await readSource(filePath, this.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+        if (read.ok) return { path: filePath, text: read.text };
+        // A file deleted since it was listed is simply gone; anything else is worth a line.
+        if (!read.message.includes('ENOENT')) this.logNotice(filePath, read.message);
+        return undefined;
       }),
     );
     return files.filter((file): file is SourceFile => file !== undefined);
@@ -257,13 +259,16 @@ export class AnalysisController implements vscode.Disposable {
   private publish(): void {
     if (!this.session) return;
     const result = this.session.results();
-    for (const notice of result.notices) {
-      const line = `${notice.file}: ${notice.message}`;
-      if (this.loggedNotices.has(line)) continue;
-      this.loggedNotices.add(line);
-      this.log.warn(line);
-    }
+    for (const notice of result.notices) this.logNotice(notice.file, notice.message);
     this.view.publish(result);
+  }
+
+  /** Each notice once in the output channel, escaped like every path the CLI shows. */
+  private logNotice(file: string, message: string): void {
+    const line = escapeForDisplay(`${file}: ${message}`);
+    if (this.loggedNotices.has(line)) return;
+    this.loggedNotices.add(line);
+    this.log.warn(line);
   }
 
   /** Runs session work one task at a time; a failed task is logged and does not block the next. */

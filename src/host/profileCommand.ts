@@ -138,6 +138,8 @@ export async function profileFunction(
     file,
     function: name,
     tasks,
+    // Shared by both runtimes: a kind the runtime has not (dask for Node) is left out with a note.
+    kinds: settings.kinds,
     workers: settings.workers.length > 0 ? settings.workers : undefined,
     repeat: settings.repeat,
     timeoutSec: settings.timeoutSeconds,
@@ -162,8 +164,8 @@ export async function profileFunction(
       };
       try {
         return node
-          ? await runNodeProfile({ ...common, node: interpreter.interpreter.path, nodeVersion: interpreter.interpreter.version, kinds: settings.kinds }, control)
-          : await runProfile({ ...common, python: interpreter.interpreter.path, kinds: settings.kinds.filter((kind) => kind !== 'async') }, control);
+          ? await runNodeProfile({ ...common, node: interpreter.interpreter.path, nodeVersion: interpreter.interpreter.version }, control)
+          : await runProfile({ ...common, python: interpreter.interpreter.path, daskScheduler: settings.daskScheduler || undefined }, control);
       } finally {
         cancelled.dispose();
       }

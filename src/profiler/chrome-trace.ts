@@ -1,7 +1,7 @@
 /**
  * Export to the Chrome Trace Event format (JSON object form), which Perfetto and
  * chrome://tracing open: one process per (run, OS process), one thread lane per OS thread
- * (per call slot for Node async runs, whose calls overlap on one thread), complete events
+ * (per call slot for async runs, whose calls overlap on one thread), complete events
  * (ph "X") for tasks, lock waits/holds and Node GC pauses, counters (ph "C") for per-core
  * utilization, metadata (ph "M") for names. Timestamps are microseconds from the trace start.
  */
@@ -34,11 +34,15 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
   trace.runs.forEach((run, runIndex) => {
     const base = (runIndex + 1) * 1000;
     const lanes = new Map<number, number>();
+    // Dask workers are named by host and address, so lanes of one host sort together.
+    const daskWorkers = new Map((run.dask?.workers ?? []).map((w) => [w.pid, w]));
     const laneOf = (pid: number): number => {
       if (!lanes.has(pid)) {
         const lane = base + lanes.size;
         lanes.set(pid, lane);
-        events.push({ name: 'process_name', ph: 'M', pid: lane, tid: 0, ts: 0, args: { name: `${runName(run)} — pid ${pid}` } });
+        const worker = daskWorkers.get(pid);
+        const who = worker ? `${worker.host} · ${worker.address} · pid ${pid}` : `pid ${pid}`;
+        events.push({ name: 'process_name', ph: 'M', pid: lane, tid: 0, ts: 0, args: { name: `${runName(run)} — ${who}` } });
         events.push({ name: 'process_sort_index', ph: 'M', pid: lane, tid: 0, ts: 0, args: { sort_index: lane } });
       }
       return lanes.get(pid)!;
@@ -71,6 +75,8 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
           ioMs: d.ioNs === null ? null : d.ioNs / 1e6,
           sleepMs: d.sleepNs === null ? null : d.sleepNs / 1e6,
           core: `${task.coreStart}→${task.coreEnd}`,
+          ...(d.loopBusyNs === undefined ? {} : { loopBusyMs: d.loopBusyNs / 1e6 }),
+          ...(task.dask ? { daskWorker: task.dask.worker, schedulerLatencyMs: task.dask.schedulerLatencyNs / 1e6, resultLatencyMs: task.dask.resultLatencyNs / 1e6 } : {}),
           ...(task.error ? { error: `${task.error.type}: ${task.error.message}` } : {}),
         },
       });

@@ -4,6 +4,7 @@
  * harness (src/profiler/node/) speaks the same protocol, with the optional fields marked Node.
  */
 import type {
+  DaskRunInfo,
   EventLoopUse,
   FaultKind,
   GcSpan,
@@ -23,7 +24,8 @@ export interface HarnessConfig {
   file: string;
   function: string;
   tasks: string;
-  kinds: PoolKind[];
+  /** null: serial, thread and process, and async for a coroutine function. */
+  kinds: PoolKind[] | null;
   workers: number[] | null;
   repeat: number;
   timeoutSec: number;
@@ -35,6 +37,8 @@ export interface HarnessConfig {
   parentPid: number;
   startMethod: string | null;
   memoryLimitBytes: number | null;
+  /** An existing Dask scheduler for the dask kind; null: a LocalCluster the harness starts. */
+  daskScheduler: string | null;
 }
 
 export interface HarnessTaskLock {
@@ -64,8 +68,11 @@ export interface HarnessTask extends NodeTaskMeasures {
   lockSpans?: [string, number, number, number, number][];
   lockEdges?: LockOrderEdge[];
   ipc?: { argsUnpickleNs: number; resultPickleNs: number; resultBytes: number };
-  /** Node `async` runs: the in-flight slot (the timeline's sub-lane); otherwise workers follow threads. */
+  /** async runs: which of the N in-flight slots ran it, and the loop's time on other tasks meanwhile. */
   slot?: number;
+  loopBusyNs?: number;
+  /** dask runs, already on the harness's clock: submitted, begun and result sent by the worker, result held. */
+  dask?: { worker: string; host: string; submittedNs: number; receivedNs: number; sentNs: number; resultNs: number };
 }
 
 export interface HarnessConfiguration {
@@ -91,7 +98,7 @@ export type HarnessEvent =
       runtime?: 'node';
       node?: NodeInterpreter;
     }
-  | { type: 'tasks'; count: number; module: string }
+  | { type: 'tasks'; count: number; module: string; coroutine?: boolean; kinds?: PoolKind[] }
   | ({ type: 'config-start'; timeoutSec: number } & HarnessConfiguration)
   | ({
       type: 'run';
@@ -110,6 +117,10 @@ export type HarnessEvent =
       memory: { pid: number; peakRssBytes: number | null }[];
       /** Thread runs only. */
       gilProbe?: GilProbe | null;
+      /** Async runs only: the loop's time on the tasks' own steps. */
+      eventLoop?: { busyNs: number } | null;
+      /** Dask runs only. */
+      dask?: DaskRunInfo | null;
       /** Node. */
       eventLoops?: EventLoopUse[];
       gcSpans?: GcSpan[];
@@ -117,7 +128,10 @@ export type HarnessEvent =
     } & HarnessConfiguration)
   | {
       type: 'fault';
-      fault: Extract<FaultKind, 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory' | 'unserializable' | 'rejection' | 'open-handles' | 'not-async'>;
+      fault: Extract<
+        FaultKind,
+        'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory' | 'cluster' | 'unserializable' | 'rejection' | 'open-handles' | 'not-async'
+      >;
       /** Node: a note that stops nothing (the profile still completes). */
       note?: boolean;
       message: string;

@@ -3,6 +3,7 @@
  * flags, the runner its fields). Beyond them a value is a typo or would break something: a
  * timeout past setTimeout's 2^31-1 ms fires at once, an address-space limit below what the
  * interpreter needs makes the harness itself fail, a thousand workers exhaust the machine.
+ * The one address option, the Dask scheduler's, is checked here too.
  */
 
 export interface OptionRange {
@@ -43,4 +44,10 @@ export function numericOptionProblem(options: { workers?: number[]; repeat?: num
     if (value !== undefined && !inRange(value, range)) return `${name} must be ${describeRange(range)}, got ${value}`;
   }
   return null;
+}
+
+/** A Dask scheduler's address as `dask scheduler` prints it: tcp://HOST:PORT, tls:// too, an IPv6 host in brackets. */
+export function isDaskSchedulerAddress(value: string): boolean {
+  const match = /^(?:tcp|tls):\/\/(?:\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+):(\d{1,5})$/.exec(value);
+  return match !== null && Number(match[1]) >= 1 && Number(match[1]) <= 65_535;
 }

@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream';
 import type { Fault, PoolKind, ProfileTrace } from '../shared/trace';
 import { BoundedOutput } from './bounded-output';
 import { parseHarnessEvent, type HarnessConfig, type HarnessEvent } from './harness-protocol';
-import { numericOptionProblem } from './option-limits';
+import { isDaskSchedulerAddress, numericOptionProblem } from './option-limits';
 import { ProcSampler } from './sampler';
 import { buildTrace } from './trace-builder';
 
@@ -32,7 +32,10 @@ export interface ProfileOptions {
   function: string;
   /** Python expression evaluated in the module's namespace to an iterable of tasks. */
   tasks: string;
+  /** Default: serial, thread and process, and async when the function is a coroutine function. */
   kinds?: PoolKind[];
+  /** `tcp://HOST:PORT` of an existing Dask scheduler for the dask kind (default: a LocalCluster). */
+  daskScheduler?: string;
   workers?: number[];
   repeat?: number;
   timeoutSec?: number;
@@ -76,8 +79,16 @@ const RUNNER_TIMEOUT_SLACK_MS = 5000;
 /** How long the output pipes may stay open after the keeper exits (only a process that escaped
  *  it could hold them) before they are closed. */
 const PIPE_DRAIN_MS = 2000;
-/** Faults the harness reports when it refuses its input. */
-const INPUT_FAULTS: ReadonlySet<Fault['fault']> = new Set(['import', 'tasks', 'memory', 'no-main-guard']);
+/** Faults the harness reports when it refuses its input (`cluster`: a --dask-scheduler that does not answer). */
+const INPUT_FAULTS: ReadonlySet<Fault['fault']> = new Set(['import', 'tasks', 'memory', 'no-main-guard', 'cluster']);
+
+const DEFAULT_KINDS: PoolKind[] = ['serial', 'thread', 'process'];
+
+/** Configurations a profile runs: an existing Dask cluster is measured once per repetition, at its own size. */
+function plannedConfigurations(kinds: PoolKind[], workerCounts: number, repeat: number, daskScheduler: string | undefined): number {
+  const sizes = (kind: PoolKind): number => (kind === 'serial' || (kind === 'dask' && daskScheduler) ? 1 : workerCounts);
+  return kinds.reduce((sum, kind) => sum + sizes(kind), 0) * repeat;
+}
 
 /** The harness's default pool sizes: 1, 2, 4, … and the usable CPU count itself. */
 export function defaultWorkerCounts(usableCpus: number): number[] {
@@ -182,12 +193,16 @@ export async function runHarness(
   options: Omit<ProfileOptions, 'python' | 'harnessPath'>,
   control: RunControl = {},
 ): Promise<ProfileOutcome> {
-  const problem = numericOptionProblem(options);
+  const problem =
+    numericOptionProblem(options) ??
+    (options.daskScheduler !== undefined && !isDaskSchedulerAddress(options.daskScheduler)
+      ? `daskScheduler must be tcp://HOST:PORT (or tls://), got "${options.daskScheduler}"`
+      : null);
   if (problem) throw new Error(`invalid profiling option: ${problem}`);
   const dumpDir = mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'conclens-profile-'));
   const userTempDir = path.join(dumpDir, 'tmp');
   mkdirSync(userTempDir);
-  const kinds = options.kinds ?? ['serial', 'thread', 'process'];
+  let kinds = options.kinds ?? DEFAULT_KINDS;
   const repeat = options.repeat ?? 3;
   const timeoutSec = options.timeoutSec ?? 60;
   const config: HarnessConfig = {
@@ -196,7 +211,7 @@ export async function runHarness(
     function: options.function,
     tasks: options.tasks,
     cwd: path.resolve(options.cwd ?? options.root),
-    kinds,
+    kinds: options.kinds ?? null,
     workers: options.workers ?? null,
     repeat,
     timeoutSec,
@@ -205,6 +220,7 @@ export async function runHarness(
     parentPid: process.pid,
     startMethod: options.startMethod ?? null,
     memoryLimitBytes: options.memoryLimitBytes ?? null,
+    daskScheduler: options.daskScheduler ?? null,
   };
   const events: HarnessEvent[] = [];
   const faults: Fault[] = [];
@@ -238,6 +254,7 @@ export async function runHarness(
   let runnerTimer: NodeJS.Timeout | null = null;
   let configurationsDone = 0;
   let total: number | null = null;
+  let workerCounts = 0;
   /** The harness (the keeper's child) once it has said hello: native stacks are asked of it. */
   let harnessPid: number | undefined;
 
@@ -288,9 +305,8 @@ export async function runHarness(
     switch (event.type) {
       case 'hello': {
         harnessPid = event.pid;
-        const workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
-        const pooled = kinds.filter((k) => k !== 'serial').length * workerCounts;
-        total = (pooled + (kinds.includes('serial') ? 1 : 0)) * repeat;
+        workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
+        total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
         if (options.sampleHz !== 0) {
           sampler = new ProcSampler(event.pid, options.sampleHz ?? 250);
           sampler.start();
@@ -300,6 +316,11 @@ export async function runHarness(
       }
       case 'tasks': {
         if (runnerTimer) clearTimeout(runnerTimer);
+        // The harness settles the default kinds once it knows whether the function is a coroutine.
+        if (event.kinds) {
+          kinds = event.kinds;
+          total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
+        }
         progress({ message: `${event.count} tasks`, done: 0, total });
         break;
       }
@@ -315,7 +336,8 @@ export async function runHarness(
       case 'run':
         configurationsDone++;
         if (runnerTimer) clearTimeout(runnerTimer);
-        sampler?.addPids(event.memory.map((m) => m.pid));
+        // The workers of an existing Dask cluster are not ours to sample.
+        if (!event.dask || event.dask.local) sampler?.addPids(event.memory.map((m) => m.pid));
         progress({ message: `finished ${event.label}`, done: configurationsDone, total });
         break;
       case 'fault':
@@ -421,7 +443,7 @@ export async function runHarness(
     skipped?.message ??
     trace.verdict?.summary ??
     withoutVerdict(trace);
-  // Refused before any task existed: the module, the function, the tasks or the limit.
-  const inputError = !events.some((e) => e.type === 'tasks') && trace.faults.some((f) => f.fatal && !f.configuration && INPUT_FAULTS.has(f.fault));
+  // Refused before any configuration ran: the module, the function, the tasks, the limit or the cluster.
+  const inputError = !events.some((e) => e.type === 'config-start') && trace.faults.some((f) => f.fatal && !f.configuration && INPUT_FAULTS.has(f.fault));
   return { trace, completed, inputError, message };
 }

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import type {
   CoreSample,
+  DaskTaskCost,
   Fault,
   LockOrderEdge,
   LockSpan,
@@ -22,6 +23,8 @@ import { dedupeEdges, findCycles } from './lock-order';
 import { ThreadState, type SamplerResult, type ThreadSamples } from './sampler';
 import { decideNodeVerdict, nodeVerdictInput } from './node/verdict';
 import { decideVerdict, verdictInputFromTrace } from './verdict';
+import { weighAsync } from './verdict-async';
+import { weighDask } from './verdict-dask';
 
 export interface TraceInputs {
   options: {
@@ -79,10 +82,13 @@ function decompose(task: HarnessTask, sampler: SamplerResult | null, gilEnabled:
   const runqNs = Math.min(Math.max(0, task.runq), wall - cpuNs);
   const blockedNs = Math.max(0, wall - cpuNs - runqNs);
   const lockWaitNs = (task.locks ?? []).reduce((sum, lock) => sum + lock.waitNs, 0);
+  // Measured exactly, so the sampled states share only what is left of the blocked time.
+  const loopBusyNs = task.loopBusyNs === undefined ? undefined : Math.min(task.loopBusyNs, Math.max(0, blockedNs - lockWaitNs));
+  const loopBusy = loopBusyNs === undefined ? {} : { loopBusyNs };
   const counts = statesDuring(sampler?.threads.get(task.tid), task.start, task.end);
   const samples = counts.reduce((a, b) => a + b, 0);
   if (samples === 0 || !syscallsSampled) {
-    return { cpuNs, runqNs, blockedNs, lockWaitNs, gilWaitNs: null, ioNs: null, sleepNs: null, samples };
+    return { cpuNs, runqNs, blockedNs, lockWaitNs, gilWaitNs: null, ioNs: null, sleepNs: null, samples, ...loopBusy };
   }
   const share = (state: ThreadState): number => (counts[state] / samples) * wall;
   const futexNs = share(ThreadState.Futex);
@@ -90,15 +96,47 @@ function decompose(task: HarnessTask, sampler: SamplerResult | null, gilEnabled:
   let ioNs = share(ThreadState.Io) + share(ThreadState.Disk);
   let sleepNs = share(ThreadState.Sleep);
   // Sampling estimates can exceed what the clocks say was blocked: scale them to fit.
-  const estimated = gilWaitNs + ioNs + sleepNs + lockWaitNs;
+  const measured = lockWaitNs + (loopBusyNs ?? 0);
+  const estimated = gilWaitNs + ioNs + sleepNs + measured;
   if (estimated > blockedNs && estimated > 0) {
-    const room = Math.max(0, blockedNs - lockWaitNs);
+    const room = Math.max(0, blockedNs - measured);
     const scale = room / (gilWaitNs + ioNs + sleepNs || 1);
     gilWaitNs *= scale;
     ioNs *= scale;
     sleepNs *= scale;
   }
-  return { cpuNs, runqNs, blockedNs, lockWaitNs, gilWaitNs, ioNs, sleepNs, samples };
+  return { cpuNs, runqNs, blockedNs, lockWaitNs, gilWaitNs, ioNs, sleepNs, samples, ...loopBusy };
+}
+
+/**
+ * A Dask task's scheduler latency counts from when it could have started: submitted, and the
+ * worker thread that ran it done with its previous task (queueing behind other tasks is not
+ * the cluster's cost, it is the pool being full).
+ */
+function daskCosts(tasks: HarnessTask[]): Map<HarnessTask, DaskTaskCost> {
+  const costs = new Map<HarnessTask, DaskTaskCost>();
+  const byThread = new Map<string, HarnessTask[]>();
+  for (const task of tasks) {
+    if (!task.dask) continue;
+    const key = `${task.dask.worker}/${task.pid}/${task.tid}`;
+    byThread.set(key, [...(byThread.get(key) ?? []), task]);
+  }
+  for (const sameThread of byThread.values()) {
+    sameThread.sort((a, b) => a.dask!.receivedNs - b.dask!.receivedNs);
+    let freeAt = -Infinity;
+    for (const task of sameThread) {
+      const d = task.dask!;
+      costs.set(task, {
+        worker: d.worker,
+        host: d.host,
+        submittedNs: d.submittedNs,
+        schedulerLatencyNs: Math.max(0, d.receivedNs - Math.max(d.submittedNs, freeAt)),
+        resultLatencyNs: Math.max(0, d.resultNs - d.sentNs),
+      });
+      freeAt = d.sentNs;
+    }
+  }
+  return costs;
 }
 
 function sumNullable(values: (number | null)[]): number | null {
@@ -113,10 +151,12 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
     const key = `${task.pid}/${task.tid}`;
     if (!workerOf.has(key)) workerOf.set(key, workerOf.size);
   }
+  const dask = daskCosts(event.tasks);
   const tasks: TaskSpan[] = event.tasks.map((task) => ({
     index: task.index,
     pid: task.pid,
     tid: task.tid,
+    // Tasks in flight on one event loop share a thread: their worker is the slot they ran in.
     worker: task.slot ?? workerOf.get(`${task.pid}/${task.tid}`) ?? 0,
     startNs: task.start,
     endNs: task.end,
@@ -124,6 +164,7 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
     coreEnd: task.coreEnd,
     decomposition: decompose(task, sampler, gilEnabled, syscallsSampled),
     ...(task.error ? { error: task.error } : {}),
+    ...(dask.has(task) ? { dask: dask.get(task) } : {}),
     ...nodeTaskFields(task),
   }));
   const lockSpans: LockSpan[] = event.tasks.flatMap((task) =>
@@ -176,9 +217,11 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
     ...(event.gilProbe
       ? { gilProbe: { samples: event.gilProbe.samples, medianOvershootNs: event.gilProbe.medianOvershootNs, p90OvershootNs: event.gilProbe.p90OvershootNs } }
       : {}),
+    ...(event.eventLoop ? { eventLoop: { busyNs: event.eventLoop.busyNs, utilization: event.wallNs > 0 ? Math.min(1, event.eventLoop.busyNs / event.wallNs) : 0 } } : {}),
     ...(event.eventLoops ? { eventLoops: event.eventLoops } : {}),
     ...(event.gcSpans ? { gcSpans: event.gcSpans } : {}),
     ...(event.workerStarts ? { workerStarts: event.workerStarts } : {}),
+    ...(event.dask ? { dask: event.dask } : {}),
   };
 }
 
@@ -210,7 +253,7 @@ function buildLockTable(events: RunEvent[]): LockStats[] {
         stats.waitNs += lock.waitNs;
         stats.holdNs += lock.holdNs;
         stats.maxWaitNs = Math.max(stats.maxWaitNs, lock.maxWaitNs);
-        stats.waitNsByKind[run.kind] += lock.waitNs;
+        stats.waitNsByKind[run.kind] = (stats.waitNsByKind[run.kind] ?? 0) + lock.waitNs;
         table.set(key, stats);
       }
     }
@@ -229,6 +272,9 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
   // Without the syscall file the sampler falls back to wait channels: still a split.
   const syscallsSampled = sampler !== null && sampler.available;
   if (hello && !hello.procAvailable) unavailable.push('runqueue wait and cores per task (no /proc/thread-self)');
+  if (runEvents.some((r) => r.dask && !r.dask.local)) {
+    unavailable.push('thread states of the workers of an existing Dask cluster (the profiler did not start them, so it cannot sample them): their GIL wait, I/O and sleep are not split');
+  }
 
   const runs = runEvents.map((event) => buildRun(event, sampler, gilEnabled, syscallsSampled));
   const faults = [...inputs.faults];
@@ -241,6 +287,17 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
       fault: 'memory',
       fatal: false,
       message: `${memoryErrors} task(s) ran out of memory${options.memoryLimitBytes ? ` under the ${Math.round(options.memoryLimitBytes / 2 ** 20)} MiB limit` : ''} (MemoryError).`,
+    });
+  }
+
+  for (const run of runs) {
+    const retried = run.dask?.retriedTasks ?? [];
+    if (retried.length === 0) continue;
+    faults.push({
+      fault: 'cluster',
+      fatal: false,
+      configuration: { kind: run.kind, workers: run.workers, repetition: run.repetition },
+      message: `dask x${run.workers}: a worker died with task${retried.length > 1 ? 's' : ''} ${retried.join(', ')} assigned to it (running or queued there); Dask ran ${retried.length > 1 ? 'them' : 'it'} again on another worker and ${retried.length > 1 ? 'they' : 'it'} completed (retried, so the run's wall time includes the lost attempt and the worker's restart).`,
     });
   }
 
@@ -260,6 +317,7 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
       interpreterVersion: hello?.version ?? '',
       gilEnabled,
       freeThreadedBuild: hello?.freeThreadedBuild ?? false,
+      ...(tasksEvent?.coroutine ? { coroutine: true } : {}),
     },
     host: {
       platform: process.platform,
@@ -290,7 +348,10 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
     output: inputs.output,
   };
   if (runs.some((r) => r.kind !== 'serial' && r.speedup !== null)) {
-    trace.verdict = trace.target.runtime === 'node' ? decideNodeVerdict(nodeVerdictInput(trace)) : decideVerdict(verdictInputFromTrace(trace));
+    trace.verdict =
+      trace.target.runtime === 'node'
+        ? decideNodeVerdict(nodeVerdictInput(trace))
+        : weighDask(weighAsync(decideVerdict(verdictInputFromTrace(trace)), trace), trace);
   }
   return trace;
 }

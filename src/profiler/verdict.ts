@@ -47,7 +47,7 @@ export interface VerdictInput {
   memoryFault: boolean;
 }
 
-const MIN_NOISE = 0.05;
+export const MIN_NOISE = 0.05;
 
 /**
  * A bottleneck is named only from its measured share (README, "How the profiler measures"):
@@ -332,7 +332,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
   };
 }
 
-function sharesOf(runs: ProfileTrace['runs']): TimeShares {
+export function sharesOf(runs: ProfileTrace['runs']): TimeShares {
   const total = runs.reduce((sum, r) => sum + r.totals.taskWallNs, 0) || 1;
   const sum = (pick: (r: ProfileTrace['runs'][number]) => number): number => runs.reduce((s, r) => s + pick(r), 0) / total;
   const nullable = (pick: (r: ProfileTrace['runs'][number]) => number | null): number | null =>
@@ -355,7 +355,8 @@ export function verdictInputFromTrace(trace: ProfileTrace): VerdictInput {
   const serialRuns = measured.filter((r) => r.kind === 'serial');
   const groups = new Map<string, ProfileTrace['runs']>();
   for (const run of measured) {
-    if (run.kind === 'serial') continue;
+    // The async and dask kinds are weighed against this verdict afterwards (verdict-async.ts, verdict-dask.ts).
+    if (run.kind !== 'thread' && run.kind !== 'process') continue;
     const key = label(run);
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }

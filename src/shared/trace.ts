@@ -11,10 +11,15 @@ export const TRACE_VERSION = 1;
 export const TRACE_FILE_SUFFIX = '.conclens-trace.json';
 
 /**
- * `async` is Node only: up to N calls in flight on one event loop. For Node, `thread` is a
- * `worker_threads` pool and `process` a `child_process` pool.
+/**
+ * `async`: up to N calls in flight on one event loop (a Python coroutine function, or a Node
+ * function). For Node, `thread` is a `worker_threads` pool and `process` a `child_process`
+ * pool. `dask` (Python only): a Dask cluster of N worker threads (a local one, or the workers
+ * of an existing scheduler).
  */
-export type PoolKind = 'serial' | 'async' | 'thread' | 'process';
+export type PoolKind = 'serial' | 'thread' | 'process' | 'async' | 'dask';
+
+export const POOL_KINDS: readonly PoolKind[] = ['serial', 'thread', 'process', 'async', 'dask'];
 
 /** The runtime that ran the function; absent in traces written before Node was profiled (Python). */
 export type Runtime = 'python' | 'node';
@@ -29,7 +34,10 @@ export type Bottleneck =
   | 'imbalance'
   | 'oversubscription'
   | 'memory'
+  /** Node: garbage-collection pauses take a large share of task time. */
   | 'gc'
+  /** Dask: tasks wait for the scheduler longer than they compute. */
+  | 'scheduler'
   | 'none';
 
 export interface SourceSite {
@@ -56,6 +64,27 @@ export interface TaskDecomposition {
   sleepNs: number | null;
   /** Samples of this task's thread the split is based on (0: not sampled). */
   samples: number;
+  /**
+   * `async` runs (both runtimes): time the event loop spent running other tasks' steps (Node:
+   * callbacks) while this one was suspended (part of `blockedNs`; this task may have been
+   * ready and waiting for the loop).
+   */
+  loopBusyNs?: number;
+}
+
+/** What a Dask cluster added around one task's call (times on the profiler's clock). */
+export interface DaskTaskCost {
+  /** Worker address, e.g. tcp://127.0.0.1:40123. */
+  worker: string;
+  host: string;
+  submittedNs: number;
+  /**
+   * From the moment the task could start (submitted, and its worker thread free) to the worker
+   * beginning it: the scheduler's round trip, with the task's arguments on board.
+   */
+  schedulerLatencyNs: number;
+  /** From the worker having pickled the result to the profiler holding it. */
+  resultLatencyNs: number;
 }
 
 /** Node: what moving a task's arguments to its worker and its result back cost. */
@@ -77,7 +106,7 @@ export interface NodeTaskMeasures {
   queueWaitNs?: number;
   /** Garbage-collection pauses of the task's thread inside the task (part of its CPU time). */
   gcNs?: number;
-  /** `async` runs: time the task's own callbacks ran on the event loop. */
+  /** `async` runs: time the task's own callbacks ran on the event loop (split into CPU and runqueue). */
   onLoopNs?: number;
   /** Thread and process runs. */
   serialization?: TaskSerialization;
@@ -98,6 +127,8 @@ export interface TaskSpan extends NodeTaskMeasures {
   coreEnd: number;
   decomposition: TaskDecomposition;
   error?: TaskError;
+  /** `dask` runs. */
+  dask?: DaskTaskCost;
 }
 
 /** Node: one garbage-collection pause of a thread. */
@@ -188,6 +219,32 @@ export interface GilProbe {
   p90OvershootNs: number;
 }
 
+/** A Dask worker of a run: lanes are grouped by `host` and named by `address`. */
+export interface DaskWorker {
+  address: string;
+  host: string;
+  pid: number;
+  nthreads: number;
+  /**
+   * Added to this worker's clock readings to put them on the profiler's: 0 on the same host
+   * (same boot, same CLOCK_MONOTONIC), else measured at start from the fastest of a few round
+   * trips, within ±`clockUncertaintyNs`.
+   */
+  clockOffsetNs: number;
+  clockUncertaintyNs: number;
+}
+
+export interface DaskRunInfo {
+  scheduler: string;
+  /** A LocalCluster the profiler started (and stopped), or an existing cluster. */
+  local: boolean;
+  /** Time to start this run's new local workers until they had registered; null: none started. */
+  startupNs: number | null;
+  workers: DaskWorker[];
+  /** Tasks whose worker died while running them and that Dask ran again elsewhere. */
+  retriedTasks: number[];
+}
+
 export interface Run {
   kind: PoolKind;
   workers: number;
@@ -205,12 +262,19 @@ export interface Run {
   ipc: IpcCost | null;
   /** Thread runs (absent from traces written before it existed). */
   gilProbe?: GilProbe | null;
-  /** Node: event-loop utilization of the main thread and of each worker. */
+  /**
+   * `async` runs (both runtimes): wall time the loop spent running the tasks' own steps
+   * (Python) or callbacks (Node), and its share of the run.
+   */
+  eventLoop?: { busyNs: number; utilization: number };
+  /** Node: libuv event-loop utilization of the main thread and of each worker, whatever ran on it. */
   eventLoops?: EventLoopUse[];
   /** Node: every garbage-collection pause of the threads that ran tasks. */
   gcSpans?: GcSpan[];
   /** Node pool runs: when each worker was asked for and ready (start-up is part of the wall). */
   workerStarts?: WorkerStart[];
+  /** `dask` runs. */
+  dask?: DaskRunInfo;
 }
 
 export interface LockStats {
@@ -280,7 +344,9 @@ export type FaultKind =
   | 'unserializable'
   | 'rejection'
   | 'open-handles'
-  | 'not-async';
+  | 'not-async'
+  /** Dask: not installed, scheduler unreachable, a worker lost. */
+  | 'cluster';
 
 export interface Fault {
   fault: FaultKind;
@@ -303,6 +369,16 @@ export interface Verdict {
   /** Median speedup per configuration, "thread x2" → 1.9, for tables and the CodeLens. */
   speedups: Record<string, number>;
   withinNoise: boolean;
+  /** Dask runs: what N machines like the measured one would give, from a stated model. */
+  clusterEstimate?: ClusterEstimate;
+}
+
+export interface ClusterEstimate {
+  /** The model in one sentence (what scales, what does not). */
+  model: string;
+  /** Per-task cluster cost the estimate charges: scheduler latency, transfer and serialization. */
+  perTaskCostNs: number;
+  points: { machines: number; workers: number; speedup: number }[];
 }
 
 export interface SamplerInfo {
@@ -343,6 +419,8 @@ export interface ProfileTrace {
     interpreterVersion: string;
     gilEnabled: boolean;
     freeThreadedBuild: boolean;
+    /** An `async def`: run on an event loop rather than called. */
+    coroutine?: boolean;
   };
   host: { platform: string; cpusUsable: number; cpuModel: string; startMethod: string };
   configuration: { kinds: PoolKind[]; workers: number[]; repeat: number; timeoutSec: number; memoryLimitBytes: number | null };

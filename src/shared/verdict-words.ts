@@ -2,9 +2,10 @@
  * The words and numbers of a verdict, written once for every place that shows one: the
  * timeline's verdict card, the completion toast, the CodeLens above the function and the
  * progress notification. Built from the verdict's fields (the sentence itself comes from the
- * profiler); one multiplication sign, percentages without a trailing ".0". Node's kinds and
- * costs have Node's names (worker_threads, child_process, calls on the event loop, structured
- * clone); a trace without a runtime is Python's.
+ * profiler); one multiplication sign, percentages without a trailing ".0". Node's pools and
+ * costs have Node's names (worker_threads, child_process, structured clone); `async` (calls in
+ * flight on one event loop) and the other kinds read the same for both runtimes; a trace
+ * without a runtime is Python's.
  */
 import type { Bottleneck, PoolKind, Runtime, Verdict } from './trace';
 
@@ -22,35 +23,55 @@ export function formatPercent(share: number): string {
   return `${text === '-0' ? '0' : text}%`;
 }
 
-/** "a thread pool with 2 workers", "the serial run", "4 calls in flight on the event loop". */
+/** "a thread pool with 2 workers", "the serial run", "one event loop with 4 calls in flight". */
 export function poolPhrase(kind: PoolKind, workers: number, runtime: Runtime = 'python'): string {
   if (kind === 'serial') return 'the serial run';
-  return kind === 'async' ? configurationName(kind, workers, runtime) : `a ${configurationName(kind, workers, runtime)}`;
+  return `${kind === 'async' ? 'one' : 'a'} ${configurationName(kind, workers, runtime)}`;
 }
 
 const NODE_POOL_NAMES: Partial<Record<PoolKind, string>> = { thread: 'worker_threads pool', process: 'child_process pool' };
 
-/** A kind without its size: "thread pool", for Node "worker_threads pool", "calls on the event loop". */
+/**
+ * A kind without its size: "thread pool", "Dask cluster", "calls in flight on one event loop";
+ * for Node "worker_threads pool", "child_process pool". `async` means the same in both runtimes.
+ */
 export function kindName(kind: PoolKind, runtime: Runtime = 'python'): string {
-  if (kind === 'serial') return 'serial run';
-  if (kind === 'async') return 'calls on the event loop';
-  return (runtime === 'node' ? NODE_POOL_NAMES[kind] : undefined) ?? `${kind} pool`;
+  switch (kind) {
+    case 'serial':
+      return 'serial run';
+    case 'async':
+      return 'calls in flight on one event loop';
+    case 'dask':
+      return 'Dask cluster';
+    default:
+      return (runtime === 'node' ? NODE_POOL_NAMES[kind] : undefined) ?? `${kind} pool`;
+  }
 }
 
 /**
- * "thread pool with 2 workers", "serial run", for Node "worker_threads pool with 2 workers" and
- * "4 calls in flight on the event loop": a configuration on its own (progress, run headers).
+ * "thread pool with 2 workers", "serial run", "event loop with 4 calls in flight", "Dask
+ * cluster with 2 workers", for Node "worker_threads pool with 2 workers": a configuration on
+ * its own (progress, run headers, tooltips).
  */
 export function configurationName(kind: PoolKind, workers: number, runtime: Runtime = 'python'): string {
-  if (kind === 'serial') return 'serial run';
-  if (kind === 'async') return `${workers} call${workers === 1 ? '' : 's'} in flight on the event loop`;
-  return `${kindName(kind, runtime)} with ${workers} worker${workers === 1 ? '' : 's'}`;
+  const many = workers === 1 ? '' : 's';
+  switch (kind) {
+    case 'serial':
+      return 'serial run';
+    case 'async':
+      return `event loop with ${workers} call${many} in flight`;
+    default:
+      return `${kindName(kind, runtime)} with ${workers} worker${many}`;
+  }
 }
 
-/** The recommendation as an instruction: "Use a process pool with 2 workers", "Run serially". */
+/**
+ * The recommendation as an instruction: "Use a process pool with 2 workers", "Run serially",
+ * "Run 8 calls at once on the event loop (no pool)".
+ */
 export function recommendationText(verdict: Pick<Verdict, 'recommendation' | 'workers'>, runtime: Runtime = 'python'): string {
   if (verdict.recommendation === 'serial') return 'Run serially';
-  if (verdict.recommendation === 'async') return `Run ${verdict.workers} calls at once on the event loop (no pool)`;
+  if (verdict.recommendation === 'async') return `Run ${verdict.workers} call${verdict.workers === 1 ? '' : 's'} at once on the event loop (no pool)`;
   return `Use ${poolPhrase(verdict.recommendation, verdict.workers, runtime)}`;
 }
 
@@ -65,6 +86,7 @@ const BOTTLENECK_TEXT: Record<Bottleneck, string> = {
   oversubscription: 'too many workers (runqueue wait)',
   memory: 'memory',
   gc: 'garbage collection',
+  scheduler: 'the Dask scheduler (latency per task)',
   none: 'nothing significant',
 };
 

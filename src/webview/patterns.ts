@@ -2,9 +2,10 @@
  * Task states are told apart by a texture as well as by colour, so a reader with a colour
  * vision deficiency, or a high-contrast theme with few colours, still sees which part of a
  * task was waiting: waits are hatched (each wait its own direction), I/O is dotted, running
- * and unattributed time are solid; Node's garbage-collection pauses are striped across and its
- * copying of arguments and results striped upright. The textures are tiles of packed pixels, written by the
- * same code into the canvas and into the legend swatches, so both always match.
+ * and unattributed time are solid; Node's garbage-collection pauses are striped across and
+ * its copying of arguments and results striped upright. The textures are tiles of packed
+ * pixels, written by the same code into the canvas and into the legend swatches, so both
+ * always match.
  */
 import { color } from 'd3';
 import { packOver } from './pixels';
@@ -19,6 +20,11 @@ export const STATE_TEXTURES: Record<TaskState, Texture> = {
   lockWait: 'cross',
   io: 'dots',
   blocked: 'solid',
+  // Waiting for the event loop is waiting for a CPU of its own kind, like the runqueue;
+  // a Dask task waits for the scheduler, then its result moves like I/O.
+  loopBusy: 'hatch-down',
+  schedulerWait: 'hatch-up',
+  transfer: 'dots',
   gc: 'horizontal',
   serialization: 'vertical',
 };

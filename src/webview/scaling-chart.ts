@@ -2,12 +2,12 @@
  * The scaling chart (small, so SVG): median speedup per pool kind versus workers with the
  * min–max spread of repetitions, efficiency on a second axis, and the ideal line. It is drawn
  * at the width of its column (redrawn when the column changes), so its axes never reach into
- * the block beside it; thread and process series differ in marker shape as well as colour.
+ * the block beside it; each kind's series has its own marker shape as well as colour.
  */
-import { axisBottom, axisLeft, axisRight, line, max, scaleLinear, select, symbol, symbolCircle, symbolSquare, symbolTriangle } from 'd3';
+import { axisBottom, axisLeft, axisRight, line, max, scaleLinear, select, symbol, symbolCircle, symbolDiamond, symbolSquare, symbolTriangle } from 'd3';
 import type { TraceHeader } from '../shared/webview-protocol';
 import type { Runtime } from '../shared/trace';
-import { TIMES, configurationName, kindName } from '../shared/verdict-words';
+import { configurationName, kindName, TIMES } from '../shared/verdict-words';
 import type { Palette } from './theme';
 import { el } from './dom';
 import { formatPercent, formatSpeedup } from './format';
@@ -16,12 +16,15 @@ import { scalingSeries, type ScalingPoint } from './stats';
 const MAX_WIDTH = 520;
 const MIN_WIDTH = 200;
 const M = { top: 12, right: 44, bottom: 34, left: 40 };
-// Node's async kind (calls in flight on one event loop) is drawn against its count like workers.
+// The async kind (calls in flight on one event loop) is drawn against its count like workers;
+// a swatch is clipped to its marker's shape.
 const SERIES = [
-  { kind: 'async', marker: symbolTriangle, shape: 'triangles' },
-  { kind: 'thread', marker: symbolCircle, shape: 'circles' },
-  { kind: 'process', marker: symbolSquare, shape: 'squares' },
+  { kind: 'thread', marker: symbolCircle, shape: 'circles', clip: null },
+  { kind: 'process', marker: symbolSquare, shape: 'squares', clip: null },
+  { kind: 'async', marker: symbolTriangle, shape: 'triangles', clip: 'polygon(50% 0, 100% 100%, 0 100%)' },
+  { kind: 'dask', marker: symbolDiamond, shape: 'diamonds', clip: 'polygon(50% 0, 100% 50%, 50% 100%, 0 50%)' },
 ] as const;
+type SeriesKind = (typeof SERIES)[number]['kind'];
 
 export interface ScalingChart {
   readonly element: HTMLElement;
@@ -61,8 +64,8 @@ export function scalingChart(header: TraceHeader, initialPalette: Palette): Scal
   };
 }
 
-function colours(palette: Palette): Record<'async' | 'thread' | 'process', string> {
-  return { async: palette.states.runqueue, thread: palette.states.running, process: palette.states.io };
+function colours(palette: Palette): Record<SeriesKind, string> {
+  return { thread: palette.states.running, process: palette.states.io, async: palette.states.loopBusy, dask: palette.states.schedulerWait };
 }
 
 function chartSvg(points: ScalingPoint[], palette: Palette, W: number, runtime: Runtime | undefined): SVGSVGElement {
@@ -118,12 +121,12 @@ function chartSvg(points: ScalingPoint[], palette: Palette, W: number, runtime: 
 
 /** The series the chart draws, each with its marker's shape on the swatch. */
 function legendItems(points: ScalingPoint[], palette: Palette, runtime: Runtime | undefined): HTMLElement[] {
-  const drawn = SERIES.filter(({ kind }) => points.some((p) => p.kind === kind));
-  const items = drawn.map(({ kind, shape }) => {
+  const shown = new Set(points.map((p) => p.kind));
+  const items = SERIES.filter(({ kind }) => shown.has(kind)).map(({ kind, shape, clip }) => {
     const swatch = el('span', { className: 'swatch' });
     swatch.style.background = colours(palette)[kind];
     if (kind === 'thread') swatch.style.borderRadius = '50%';
-    if (kind === 'async') swatch.style.clipPath = 'polygon(50% 0, 100% 100%, 0 100%)';
+    if (clip) swatch.style.clipPath = clip;
     return el('li', {}, [swatch, `${kindName(kind, runtime)} (${shape}): speedup solid, efficiency dotted (right axis)`]);
   });
   return [...items, el('li', { text: 'dashed: ideal (speedup = workers); bars: spread of repetitions' })];

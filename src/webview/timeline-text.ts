@@ -1,7 +1,7 @@
 /** The words the timeline shows about what it draws: row labels and the tooltip of a span. */
-import { configurationName, kindName } from '../shared/verdict-words';
+import { configurationName } from '../shared/verdict-words';
+import type { RunHeader } from '../shared/webview-protocol';
 import { formatBytes, formatDuration, formatMs, formatPercent, formatSpeedup } from './format';
-import type { PoolKind } from '../shared/trace';
 import type { Row } from './layout';
 import type { Lane, TraceModel } from './model';
 import { STATE_COUNT, STATE_LABELS, STATES } from './states';
@@ -25,9 +25,13 @@ export function rowLabel(model: TraceModel, row: Row): string {
     }
     case 'cores':
       return `Cores: busy share of each of the ${run.cores.cores} cores (darker is busier), then their mean`;
+    case 'host': {
+      const workers = run.processes.filter((candidate) => candidate.host === row.host).length;
+      return `host ${row.host} · ${workers} worker process${workers === 1 ? '' : 'es'}`;
+    }
     case 'process': {
       const proc = run.processes.find((candidate) => candidate.pid === row.pid)!;
-      return `pid ${proc.pid} · peak RSS ${formatBytes(proc.peakRssBytes)}`;
+      return `${proc.name ? `${proc.name} · ` : ''}pid ${proc.pid} · peak RSS ${formatBytes(proc.peakRssBytes)}`;
     }
     case 'thread': {
       const lane = model.lanes[row.laneId]!;
@@ -44,7 +48,7 @@ export function describeHit(model: TraceModel, hit: Hit, t: number): string[] {
     const i = hit.task;
     const wall = tasks.end[i]! - tasks.start[i]!;
     const lines = [
-      `Task ${tasks.index[i]} · ${taskPlace(run.header.kind, tasks.worker[i]!, model)}`,
+      `Task ${tasks.index[i]} · ${taskPlace(run.header, tasks.worker[i]!, model)}`,
       `pid ${hit.lane.pid} · tid ${hit.lane.tid} · core ${tasks.coreStart[i]} → ${tasks.coreEnd[i]}`,
       `start ${formatMs(tasks.start[i]!)} · end ${formatMs(tasks.end[i]!)}`,
       `wall ${formatMs(wall)}`,
@@ -77,16 +81,23 @@ export function describeHit(model: TraceModel, hit: Hit, t: number): string[] {
     const shares = Array.from({ length: cores.cores }, (_, c) => `core ${c}: ${formatPercent(cores.busy[i * cores.cores + c]!)}`);
     return [`Core utilization at ${formatMs(cores.time[i]!)}`, ...shares];
   }
+  if (hit.row.kind === 'host') {
+    const host = hit.row.host;
+    return [`Host ${host}`, `${run.processes.filter((candidate) => candidate.host === host).length} Dask worker processes`];
+  }
   if (hit.row.kind === 'process') {
     const proc = run.processes.find((candidate) => candidate.pid === (hit.row as { pid: number }).pid)!;
-    return [`Process ${proc.pid}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];
+    return [`Process ${proc.pid}${proc.name ? ` · Dask worker ${proc.name} on ${proc.host}` : ''}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];
   }
   return [];
 }
 
-/** Where a task ran: "thread pool, worker 1"; a Node async run's tasks run in call slots, not workers. */
-function taskPlace(kind: PoolKind, worker: number, model: TraceModel): string {
-  return kind === 'async' ? `async, call slot ${worker}` : `${kindName(kind, model.header.target.runtime)}, worker ${worker}`;
+/**
+ * Where a task ran, in the verdict's words: "thread pool with 2 workers, worker 1"; the tasks
+ * of an async run share one thread and run in call slots, not workers.
+ */
+function taskPlace(header: RunHeader, worker: number, model: TraceModel): string {
+  return `${configurationName(header.kind, header.workers, model.header.target.runtime)}, ${header.kind === 'async' ? 'call slot' : 'worker'} ${worker}`;
 }
 
 function lowerIndex(values: Float64Array, t: number): number {

@@ -479,6 +479,12 @@ export class Timeline {
       case 'cores':
         this.drawCores(row, y);
         return;
+      case 'host': {
+        ctx.font = `bold ${p.font}`;
+        ctx.fillText(clipText(ctx, rowLabel(this.model!, row), this.width - 8), 4, y + row.height / 2);
+        ctx.font = p.font;
+        return;
+      }
       case 'process': {
         const proc = run.processes.find((candidate) => candidate.pid === row.pid)!;
         const maxRss = Math.max(1, ...run.processes.map((candidate) => candidate.peakRssBytes ?? 0));

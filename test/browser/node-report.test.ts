@@ -64,12 +64,12 @@ void test('a Node trace: verdict, legend and lanes in Node terms; tooltips name 
   const cores = run.coreSamples.reduce((max, s) => Math.max(max, s.busy.length), 0);
   const laneTop = DEFAULT_ROW_HEIGHTS.run + (cores > 0 ? cores * DEFAULT_ROW_HEIGHTS.corePerCore + DEFAULT_ROW_HEIGHTS.coreTotal : 0) + DEFAULT_ROW_HEIGHTS.process;
   let tip = '';
-  for (let x = 172; x < canvas.width - 2 && !/^Task \d+ · async, call slot 1/.test(tip); x += 6) {
+  for (let x = 172; x < canvas.width - 2 && !/^Task \d+ · event loop with 2 calls in flight, call slot 1/.test(tip); x += 6) {
     await page.mouse.move(canvas.x + x, canvas.y + laneTop + 10);
     tip = (await page.textContent('[data-testid="timeline-tooltip"]:not(.hidden)', { timeout: 50 }).catch(() => null)) ?? '';
   }
-  assert.match(tip, /^Task \d+ · async, call slot 1/);
-  assert.match(tip, /I\/O or sleep|Blocked/);
+  assert.match(tip, /^Task \d+ · event loop with 2 calls in flight, call slot 1/);
+  assert.match(tip, /I\/O or sleep|Blocked|Event loop busy with other tasks/);
   assert.deepEqual(problems, []);
   assert.equal(requests.length, 1, requests.join(', '));
   await page.close();

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { ProfileTrace, Run } from '../../src/shared/trace';
-import { STATE_COUNT, stateDurations } from '../../src/webview/states';
+import { STATE_COUNT, STATES, stateDurations } from '../../src/webview/states';
 import { DEFAULT_ROW_HEIGHTS } from '../../src/webview/layout';
 import { launchChromium, openWatched, type WatchedPage } from './chromium';
 import { HOSTILE, profileFixtureTrace, withHostileStrings, writeReport } from './report-fixture';
@@ -161,7 +161,7 @@ void test('tooltip numbers match the trace, and a click shows the source locatio
   const checked = new Set<number>();
   for await (const tip of sweepLane(page, run, tid)) {
     if (checked.size >= 3) break;
-    const match = /^Task (\d+) · (\w+) pool, worker (\d+)\npid (\d+) · tid (\d+) · core (\d+) → (\d+)\nstart ([\d.]+) ms · end ([\d.]+) ms\nwall ([\d.]+) ms\n(?:Running \(CPU\): ([\d.]+) ms)?/.exec(tip);
+    const match = /^Task (\d+) · (\w+) pool with \d+ workers?, worker (\d+)\npid (\d+) · tid (\d+) · core (\d+) → (\d+)\nstart ([\d.]+) ms · end ([\d.]+) ms\nwall ([\d.]+) ms\n(?:Running \(CPU\): ([\d.]+) ms)?/.exec(tip);
     if (!match || checked.has(Number(match[1]))) continue;
     const index = Number(match[1]);
     checked.add(index);
@@ -173,7 +173,8 @@ void test('tooltip numbers match the trace, and a click shows the source locatio
     assert.equal(match[10], ((task.endNs - task.startNs) / 1e6).toFixed(3));
     const states = new Float64Array(STATE_COUNT);
     stateDurations(task.endNs - task.startNs, task.decomposition, states, 0);
-    assert.equal(match[11], states[0]! > 0 ? (states[0]! / 1e6).toFixed(3) : undefined);
+    const running = states[STATES.indexOf('running')]!;
+    assert.equal(match[11], running > 0 ? (running / 1e6).toFixed(3) : undefined);
   }
   assert.ok(checked.size >= 2, `hovered ${checked.size} tasks`);
   // The pointer rests on the last task hovered: click it.

@@ -111,7 +111,17 @@ async function main(): Promise<number> {
     return EXIT_BAD_TARGET;
   }
 
-  const kinds = config.kinds;
+  // runNodeProfile always names the kinds; the dask kind is Python's (the setting is shared).
+  const asked = config.kinds ?? [];
+  const kinds = asked.filter((kind) => kind !== 'dask');
+  if (asked.includes('dask')) {
+    emit({
+      type: 'fault',
+      fault: 'tasks',
+      skippedKind: 'dask',
+      message: `the dask kind runs Python functions on a Dask cluster; ${config.function} is a JavaScript or TypeScript function, so it was not run on one.`,
+    });
+  }
   const workersList = config.workers ?? defaultWorkers(usableCpus);
   const plan: [PoolKind, number][] = kinds.includes('serial') ? [['serial', 1]] : [];
   for (const kind of ['async', 'thread', 'process'] as const) if (kinds.includes(kind)) plan.push(...workersList.map((w): [PoolKind, number] => [kind, w]));
@@ -124,7 +134,7 @@ async function main(): Promise<number> {
     return EXIT_BAD_TARGET;
   }
   const tasks = drawn.tasks;
-  emit({ type: 'tasks', count: tasks.length, module: displayFile });
+  emit({ type: 'tasks', count: tasks.length, module: displayFile, kinds });
 
   const skipped = new Set<PoolKind>();
   for (const kind of ['thread', 'process'] as const) {

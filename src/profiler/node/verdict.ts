@@ -12,7 +12,8 @@
 import type { Bottleneck, PoolKind, ProfileTrace, Run, Verdict } from '../../shared/trace';
 import { BOTTLENECK_THRESHOLDS as T, machineLoad, median, noiseFloor, pct, times as fixedTimes } from '../verdict';
 
-type Concurrent = Exclude<PoolKind, 'serial'>;
+/** The kinds Node runs besides serial (the dask kind is Python's). */
+type Concurrent = Exclude<PoolKind, 'serial' | 'dask'>;
 
 /** Shares of summed task wall time, 0..1. */
 export interface NodeShares {

@@ -1,5 +1,6 @@
 """Concurrency Lens pool harness: runs one user function serially, under ThreadPoolExecutor
-and under ProcessPoolExecutor, and measures every task.
+and under ProcessPoolExecutor (a coroutine function also on an event loop, see conclens_async;
+any function also on a Dask cluster, see conclens_dask), and measures every task.
 
 Standard library only. The Node runner starts `python conclens_harness.py` with the
 configuration as JSON on stdin; that process becomes the keeper (conclens_keeper), which forks
@@ -23,7 +24,6 @@ import sys
 import sysconfig
 import threading
 import time
-import traceback
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import wait as wait_for_objects
@@ -35,10 +35,10 @@ try:  # POSIX only
     import multiprocessing.popen_spawn_posix
     import multiprocessing.resource_tracker
     import multiprocessing.synchronize
-    import resource
 except ImportError:
-    resource = None
+    pass
 
+import conclens_faults
 import conclens_keeper
 import conclens_locks
 import conclens_target
@@ -52,18 +52,13 @@ _MAX_TASK_SPANS = 300_000
 _dump_dir = None
 # How long pool workers get to exit after their last task before they are killed.
 _WORKER_EXIT_GRACE_S = 2.0
+# How long closing the Dask cluster may take (an existing one's workers are put back as they
+# were) before the harness exits without it.
+_DASK_CLOSE_S = 10.0
 
 
 # ---------------------------------------------------------------------------------------
 # The measured call (shared by serial, thread and process runs).
-
-def _describe_exception(error):
-    return {
-        "type": type(error).__name__,
-        "message": str(error)[:2000],
-        "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__))[-8000:],
-    }
-
 
 def _measured_call(function, args, kwargs, index):
     probe = _probe()
@@ -79,12 +74,18 @@ def _measured_call(function, args, kwargs, index):
     try:
         result = function(*args, **kwargs)
     except BaseException as exc:  # sys.exit() in a task is recorded, not obeyed.
-        error = _describe_exception(exc)
+        error = conclens_faults.describe_exception(exc)
     end = _perf_ns()
     cpu_end = _cpu_ns()
+    record = _task_record(probe, index, start, end, cpu_end - cpu_start, _read_runq(probe) - runq_start,
+                          core_start, error)
+    return record, result
+
+
+def _task_record(probe, index, start, end, cpu, runq, core_start, error):
+    """One task's measurements, with the lock waits, holds and order edges on its probe."""
     record = {
-        "index": index, "start": start, "end": end, "cpu": cpu_end - cpu_start,
-        "runq": _read_runq(probe) - runq_start, "coreStart": core_start,
+        "index": index, "start": start, "end": end, "cpu": cpu, "runq": runq, "coreStart": core_start,
         "coreEnd": _read_core(probe), "pid": os.getpid(), "tid": probe.tid,
     }
     if error is not None:
@@ -101,14 +102,11 @@ def _measured_call(function, args, kwargs, index):
         ]
     if probe.new_edges:
         record["lockEdges"] = probe.new_edges
-    return record, result
+    return record
 
 
 def _thread_task(function, args, kwargs, index):
     return _measured_call(function, args, kwargs, index)[0]
-
-
-NO_MAIN_GUARD = "conclens: the module starts processes while it is being imported"
 
 
 def _guard_process_start():
@@ -126,7 +124,7 @@ def _guard_process_start():
         module = sys.modules.get(module_name)
         spec = getattr(module, "__spec__", None)
         if getattr(spec, "_initializing", False):
-            raise RuntimeError(NO_MAIN_GUARD)
+            raise RuntimeError(conclens_faults.NO_MAIN_GUARD)
         return original_start(self)
 
     start.conclens_guard = True
@@ -161,12 +159,22 @@ def _install_dump_handler():
     faulthandler.enable(file=native, all_threads=True)
 
 
+def _as_plain_call(function):
+    """An `async def` is run on an event loop, not called (see conclens_async)."""
+    code = getattr(function, "__code__", None)
+    if code is not None and not code.co_flags & 0x80:  # not CO_COROUTINE: no asyncio import
+        return function
+    conclens_async = conclens_target.import_unshadowed("conclens_async")
+    return conclens_async.blocking(function) if conclens_async.is_coroutine_function(function) else function
+
+
 def _process_task(target, function_name, payload, index):
-    """Runs in a pool worker: unpickle the arguments, call, pickle the result, timing both."""
+    """Runs in a pool worker (or a Dask worker): unpickle the arguments, call, pickle the
+    result, timing both."""
     try:
-        function = getattr(conclens_target.import_target(target), function_name)
+        function = _as_plain_call(getattr(conclens_target.import_target(target), function_name))
     except BaseException as exc:
-        return {"index": index, "importError": _describe_exception(exc)}, None
+        return {"index": index, "importError": conclens_faults.describe_exception(exc)}, None
     t0 = _perf_ns()
     args, kwargs = pickle.loads(payload)
     t1 = _perf_ns()
@@ -175,7 +183,7 @@ def _process_task(target, function_name, payload, index):
     try:
         result_bytes = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
-        record.setdefault("error", _describe_exception(exc))
+        record.setdefault("error", conclens_faults.describe_exception(exc))
         record["error"]["message"] = "result is not picklable: " + record["error"]["message"]
         result_bytes = b""
     t3 = _perf_ns()
@@ -228,6 +236,11 @@ class _Watchdog:
         self.describe = describe
         self.done = threading.Event()
         self.worker_pids = []
+        # What else the user should know about how the configuration was stopped.
+        self.note = ""
+        # Undoes what a kind changed outside this process before the harness exits (a Dask
+        # cluster's workers outlive it).
+        self.before_exit = None
         self.thread = threading.Thread(target=self._watch, name="conclens-watchdog", daemon=True)
         self.thread.start()
 
@@ -259,10 +272,12 @@ class _Watchdog:
                 pass
         self.emitter.emit({
             "type": "fault", "fault": "timeout", "configuration": self.describe,
-            "message": "%s did not finish within %gs (deadlock or endless loop); stopped." % (
-                self.describe["label"], self.timeout_s),
+            "message": "%s did not finish within %gs (deadlock or endless loop); stopped.%s" % (
+                self.describe["label"], self.timeout_s, self.note),
             "stacks": stacks, "lockState": locks,
         })
+        if self.before_exit is not None:
+            self.before_exit()
         os._exit(4)
 
     def stop(self):
@@ -345,7 +360,7 @@ def _run_processes(target, function_name, tasks, workers, context, config, watch
             for future in futures:
                 record, result_bytes = future.result()
                 if "importError" in record:
-                    raise _WorkerImportFailure(record["importError"])
+                    raise conclens_faults.WorkerImportFailure(record["importError"])
                 t1 = _perf_ns()
                 if result_bytes:
                     pickle.loads(result_bytes)
@@ -354,18 +369,24 @@ def _run_processes(target, function_name, tasks, workers, context, config, watch
         except BrokenProcessPool as exc:
             # A worker can die while tasks are still being submitted, or while we wait.
             codes = _exit_codes(workers_started)
-            raise _WorkerCrash(exc, codes, list(workers_started)) from None
+            raise conclens_faults.WorkerCrash(exc, codes, list(workers_started)) from None
         memory = {pid: _peak_rss_bytes(pid) for pid in workers_started}
     finally:
         end, lingering = _end_pool(pool, workers_started)
-    ipc = {
+    ipc = _ipc_totals(args_pickle_ns, payloads, records, result_unpickle_ns)
+    return records, {"ipc": ipc, "memory": memory, "end": end, "lingeringWorkers": lingering}
+
+
+def _ipc_totals(args_pickle_ns, payloads, records, result_unpickle_ns):
+    """A run's pickling cost: the arguments pickled here, what each worker unpickled and
+    pickled (in its task record), the results unpickled here."""
+    return {
         "argsPickleNs": args_pickle_ns, "argsBytes": sum(len(p) for p in payloads),
         "argsUnpickleNs": sum(r["ipc"]["argsUnpickleNs"] for r in records),
         "resultPickleNs": sum(r["ipc"]["resultPickleNs"] for r in records),
         "resultBytes": sum(r["ipc"]["resultBytes"] for r in records),
         "resultUnpickleNs": result_unpickle_ns,
     }
-    return records, {"ipc": ipc, "memory": memory, "end": end, "lingeringWorkers": lingering}
 
 
 def _end_pool(pool, processes):
@@ -403,52 +424,6 @@ def _exit_codes(processes, timeout_s=2.0):
     return {pid: process.exitcode for pid, process in processes.items()}
 
 
-class _WorkerCrash(Exception):
-    def __init__(self, error, exit_codes, pids):
-        super().__init__(str(error))
-        self.exit_codes = exit_codes
-        self.pids = pids
-
-
-class _WorkerImportFailure(Exception):
-    def __init__(self, error):
-        super().__init__(error["message"])
-        self.error = error
-
-
-def _read_native_dump(pid):
-    try:
-        with open(os.path.join(_dump_dir, "%d.native.txt" % pid)) as handle:
-            return handle.read()[-8000:]
-    except OSError:
-        return ""
-
-
-def _describe_exit(code, native_dump):
-    if "Fatal Python error: " in native_dump:
-        # faulthandler names the signal even when the exit status was reaped elsewhere.
-        return native_dump.split("Fatal Python error: ", 1)[1].split("\n", 1)[0].strip()
-    if code is None:
-        return "exit status unknown"
-    if code < 0:
-        try:
-            return "killed by %s" % signal.Signals(-code).name
-        except ValueError:
-            return "killed by signal %d" % -code
-    return "exit code %d" % code
-
-
-def _import_fault(exc, module_name, function_name, start_method):
-    if NO_MAIN_GUARD in str(exc):
-        return {"type": "fault", "fault": "no-main-guard",
-                "message": "%s starts worker processes when it is imported (no `if __name__ == "
-                           "\"__main__\":` guard). The profiler imports the module, and under the %s start method every "
-                           "worker re-imports it and would start processes again. Move that code under "
-                           "the guard." % (module_name, start_method)}
-    return {"type": "fault", "fault": "import", "error": _describe_exception(exc) if isinstance(exc, BaseException) else None,
-            "message": "could not import %s.%s: %s: %s" % (module_name, function_name, type(exc).__name__, exc)}
-
-
 def _default_workers():
     try:
         usable = len(os.sched_getaffinity(0))
@@ -468,56 +443,36 @@ def _gil_status():
     return free_threaded_build, (is_enabled() if is_enabled else True)
 
 
-def _limit_memory(limit_bytes):
-    """Applies the address-space limit; a message when this system does not allow it."""
-    if not limit_bytes:
-        return None
-    if resource is None:
-        return "a memory limit needs the resource module, which this platform does not have"
-    limit = int(limit_bytes)
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY and limit > hard:
-        return "the memory limit of %d MiB is above this system's hard limit of %d MiB" % (limit >> 20, hard >> 20)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError) as exc:
-        return "the memory limit of %d MiB could not be set: %s" % (limit >> 20, exc)
-    return None
-
-
-def _under_limit(exc, config):
-    """Names the memory limit when it is what an error ran into."""
-    if isinstance(exc, MemoryError) and config.get("memoryLimitBytes"):
-        return " (under the %d MiB memory limit)" % (int(config["memoryLimitBytes"]) >> 20)
-    return ""
-
-
-# What the harness's own pool machinery (not a task: task exceptions are recorded) raises when
-# the system refuses it threads, processes or memory.
-_RESOURCE_ERRORS = (MemoryError, RuntimeError, BlockingIOError)
-
-
-def _is_refused_resource(exc):
-    return not isinstance(exc, RuntimeError) or "can't start new thread" in str(exc)
-
-
-def _resources_refused(exc, describe, config):
-    limit = config.get("memoryLimitBytes")
-    return {"type": "fault", "fault": "memory", "configuration": describe, "error": _describe_exception(exc),
-            "message": "%s could not start: the system refused the profiler the threads, processes or memory it "
-                       "needs (%s: %s%s); use fewer workers%s." % (
-                           describe["label"], type(exc).__name__, exc,
-                           ", under the %d MiB memory limit" % (int(limit) >> 20) if limit else "",
-                           " or a higher --memory-limit" if limit else "")}
+def _worker_counts(config):
+    return config.get("workers") or _default_workers()
 
 
 def _plan(config, kinds, skipped_kinds):
-    workers_list = config.get("workers") or _default_workers()
+    """The configurations run on this machine; the Dask ones join once the cluster answers."""
     plan = [("serial", 1)] if "serial" in kinds else []
-    for kind in ("thread", "process"):
+    for kind in ("thread", "process", "async"):
         if kind in kinds and kind not in skipped_kinds:
-            plan.extend((kind, w) for w in workers_list)
+            plan.extend((kind, w) for w in _worker_counts(config))
     return plan
+
+
+def _dask_configurations(config, kinds):
+    """How many Dask configurations there will be: an existing cluster is measured once, as it is."""
+    if "dask" not in kinds:
+        return 0
+    return 1 if config.get("daskScheduler") else len(set(_worker_counts(config)))
+
+
+def _rounds(plan, repeat):
+    """The order of the runs: repetition after repetition of the plan, then the Dask runs
+    grouped by cluster size (its workers start once and are only ever added, and its idle
+    processes do not disturb the other kinds' runs)."""
+    for repetition in range(repeat):
+        yield repetition, [entry for entry in plan if entry[0] != "dask"]
+    for entry in plan:
+        if entry[0] == "dask":
+            for repetition in range(repeat):
+                yield repetition, [entry]
 
 
 def _read_tasks(config, module, configurations, repeat, emitter):
@@ -528,9 +483,9 @@ def _read_tasks(config, module, configurations, repeat, emitter):
     try:
         tasks, length = conclens_target.read_tasks(expression, dict(vars(module)), limit)
     except BaseException as exc:
-        emitter.emit({"type": "fault", "fault": "tasks", "error": _describe_exception(exc),
+        emitter.emit({"type": "fault", "fault": "tasks", "error": conclens_faults.describe_exception(exc),
                       "message": "the tasks expression %r failed: %s: %s%s" % (
-                          expression, type(exc).__name__, exc, _under_limit(exc, config))})
+                          expression, type(exc).__name__, exc, conclens_faults.under_limit(exc, config))})
         return None
     if tasks is not None and not tasks:
         emitter.emit({"type": "fault", "fault": "tasks", "message": (
@@ -553,7 +508,7 @@ def main(config):
     emitter = _Emitter(int(config.get("resultsFd", 3)))
     _dump_dir = config["dumpDir"]
     root = os.path.realpath(config["root"])
-    limit_problem = _limit_memory(config.get("memoryLimitBytes"))
+    limit_problem = conclens_faults.limit_memory(config.get("memoryLimitBytes"))
     faulthandler.enable(file=sys.stderr, all_threads=True)
     if hasattr(signal, "SIGUSR2"):
         native = open(os.path.join(_dump_dir, "harness.native.txt"), "w")
@@ -587,8 +542,8 @@ def main(config):
         module = conclens_target.import_target(target)
         function = getattr(module, function_name)
     except BaseException as exc:
-        fault = _import_fault(exc, module_name, function_name, start_method)
-        fault["message"] += _under_limit(exc, config)
+        fault = conclens_faults.import_fault(exc, module_name, function_name, start_method)
+        fault["message"] += conclens_faults.under_limit(exc, config)
         emitter.emit(fault)
         return 2
     if not callable(function):
@@ -596,7 +551,9 @@ def main(config):
             module_name, function_name, "an" if type(function).__name__[0] in "aeiou" else "a", type(function).__name__)})
         return 2
 
-    kinds = config.get("kinds") or ["serial", "thread", "process"]
+    call = _as_plain_call(function)
+    coroutine = call is not function
+    kinds = config.get("kinds") or ["serial", "thread", "process"] + (["async"] if coroutine else [])
     repeat = int(config.get("repeat", 3))
     skipped_kinds = set()
     if "process" in kinds:
@@ -608,25 +565,83 @@ def main(config):
                                      "define it with `def` at the top level of its module." % (
                                          function_name, type(exc).__name__, exc)})
             skipped_kinds.add("process")
+    if "async" in kinds and not coroutine:
+        emitter.emit({"type": "fault", "fault": "tasks", "skippedKind": "async",
+                      "message": "the async kind runs coroutine functions on an event loop; %s is not an "
+                                 "`async def`, so it has nothing to await and was not run as async." % function_name})
+        skipped_kinds.add("async")
     plan = _plan(config, kinds, skipped_kinds)
-    tasks = _read_tasks(config, module, len(plan), repeat, emitter)
+    tasks = _read_tasks(config, module, len(plan) + _dask_configurations(config, kinds), repeat, emitter)
     if tasks is None:
         return 2
-    emitter.emit({"type": "tasks", "count": len(tasks), "module": module_name})
-    code = _run_plan(config, plan, repeat, target, function, tasks, emitter, multiprocessing.get_context(start_method), start_method)
+    emitter.emit({"type": "tasks", "count": len(tasks), "module": module_name, "coroutine": coroutine, "kinds": kinds})
+    work = _Work(target, function, call, coroutine, tasks)
+    try:
+        if "dask" in kinds:
+            try:
+                work.dask = _dask_session(config, root, target, emitter)
+                if work.dask is not None:
+                    plan.extend(("dask", w) for w in work.dask.sizes(_worker_counts(config)))
+            except conclens_faults.KindFault as exc:
+                emitter.emit({"type": "fault", **exc.event})
+                return 2
+        code = _run_plan(config, plan, repeat, work, emitter, multiprocessing.get_context(start_method), start_method)
+    finally:
+        if work.dask is not None:
+            work.dask.close(_DASK_CLOSE_S)
     if code == 0:
-        _report_lingering_threads(emitter)
+        # The threads a local cluster and its client leave behind (IO loop, Profile) are Dask's.
+        _report_lingering_threads(emitter, ("distributed", "tornado") if work.dask is not None else ())
         _stop_multiprocessing_helpers()
         emitter.emit({"type": "done"})
     return code
 
 
-def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, start_method):
+class _Work:
+    """What every configuration runs: the function (`call`: how the harness's threads call it),
+    where pool workers import it from, the tasks, and the Dask cluster if there is one."""
+
+    __slots__ = ("target", "function", "call", "coroutine", "tasks", "dask")
+
+    def __init__(self, target, function, call, coroutine, tasks):
+        self.target = target
+        self.function = function
+        self.call = call
+        self.coroutine = coroutine
+        self.tasks = tasks
+        self.dask = None
+
+
+def _dask_session(config, root, target, emitter):
+    """The dask kind's cluster, or None (the reason emitted) when this interpreter has no Dask."""
+    conclens_dask = conclens_target.import_unshadowed("conclens_dask")
+    reason = conclens_dask.missing_reason()
+    if reason:
+        emitter.emit({"type": "fault", "fault": "cluster", "skippedKind": "dask", "message": reason})
+        return None
+    return conclens_dask.DaskSession(config.get("daskScheduler"), float(config.get("timeoutSec", 60)), root,
+                                     target[1], _dump_dir)
+
+
+def _run_kind(kind, workers, work, config, context, watchdog):
+    if kind == "serial" and not work.coroutine:
+        return _run_serial(work.call, work.tasks)
+    if kind in ("serial", "async"):
+        # A coroutine's serial baseline: awaited one by one on one loop (one in flight).
+        return conclens_target.import_unshadowed("conclens_async").run_in_flight(work.function, work.tasks, workers)
+    if kind == "thread":
+        return _run_threads(work.call, work.tasks, workers)
+    if kind == "dask":
+        return work.dask.run(work.target, config["function"], work.tasks, workers, watchdog)
+    return _run_processes(work.target, config["function"], work.tasks, workers, context, config, watchdog)
+
+
+def _run_plan(config, plan, repeat, work, emitter, context, start_method):
     """Every configuration, every repetition; 0, or 3 when one could not complete."""
     timeout_s = float(config.get("timeoutSec", 60))
     skipped_kinds = set()
-    for repetition in range(repeat):
-        for kind, workers in plan:
+    for repetition, entries in _rounds(plan, repeat):
+        for kind, workers in entries:
             if kind in skipped_kinds:
                 continue
             label = "serial" if kind == "serial" else "%s x%d" % (kind, workers)
@@ -634,22 +649,16 @@ def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, s
             emitter.emit({"type": "config-start", **describe, "timeoutSec": timeout_s})
             try:
                 watchdog = _Watchdog(emitter, timeout_s, describe)
-            except _RESOURCE_ERRORS as exc:
-                if not _is_refused_resource(exc):
+            except conclens_faults.RESOURCE_ERRORS as exc:
+                if not conclens_faults.is_refused_resource(exc):
                     raise
-                emitter.emit(_resources_refused(exc, describe, config))
+                emitter.emit(conclens_faults.resources_refused(exc, describe, config))
                 return 3
-            if kind != "process":
+            if kind not in ("process", "dask"):
                 _reset_peak_rss()
             start = _perf_ns()
             try:
-                if kind == "serial":
-                    records, extra = _run_serial(function, tasks)
-                elif kind == "thread":
-                    records, extra = _run_threads(function, tasks, workers)
-                else:
-                    records, extra = _run_processes(target, config["function"], tasks, workers,
-                                                    context, config, watchdog)
+                records, extra = _run_kind(kind, workers, work, config, context, watchdog)
             except pickle.PicklingError as exc:
                 watchdog.stop()
                 emitter.emit({"type": "fault", "fault": "unpicklable", "skippedKind": "process",
@@ -666,10 +675,10 @@ def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, s
                               "message": "a task's arguments cannot be pickled for ProcessPoolExecutor: %s" % exc})
                 skipped_kinds.add("process")
                 continue
-            except _WorkerCrash as exc:
+            except conclens_faults.WorkerCrash as exc:
                 watchdog.stop()
-                natives = {pid: _read_native_dump(pid) for pid in exc.exit_codes}
-                exits = ", ".join("pid %d: %s" % (pid, _describe_exit(code, natives[pid]))
+                natives = {pid: conclens_faults.read_native_dump(_dump_dir, pid) for pid in exc.exit_codes}
+                exits = ", ".join("pid %d: %s" % (pid, conclens_faults.describe_exit(code, natives[pid]))
                                   for pid, code in sorted(exc.exit_codes.items()))
                 emitter.emit({"type": "fault", "fault": "crash", "configuration": describe,
                               "error": {"type": "BrokenProcessPool", "message": exits,
@@ -678,19 +687,30 @@ def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, s
                                          "The function crashed the interpreter (os._exit, a segfault "
                                          "in C code, or the out-of-memory killer)." % (label, exits or "unknown")})
                 return 3
-            except _WorkerImportFailure as exc:
+            except conclens_faults.WorkerImportFailure as exc:
                 watchdog.stop()
-                emitter.emit({**_import_fault(exc, target[0], config["function"], start_method),
+                emitter.emit({**conclens_faults.import_fault(exc, work.target[0], config["function"], start_method),
                               "configuration": describe, "error": exc.error})
                 return 3
-            except _RESOURCE_ERRORS as exc:
-                if not _is_refused_resource(exc):
+            except conclens_faults.KindFault as exc:
+                watchdog.stop()
+                emitter.emit({"type": "fault", **exc.event, "configuration": describe})
+                if exc.fatal:
+                    return 3
+                skipped_kinds.add(kind)
+                continue
+            except conclens_faults.RESOURCE_ERRORS as exc:
+                if not conclens_faults.is_refused_resource(exc):
                     raise
                 watchdog.stop()
-                emitter.emit(_resources_refused(exc, describe, config))
+                emitter.emit(conclens_faults.resources_refused(exc, describe, config))
                 return 3
             end = extra.get("end") or _perf_ns()
+            # A kind with set-up outside the run (starting a cluster's workers) times its own span.
+            start, end = extra.get("span", (start, end))
             watchdog.stop()
+            if work.coroutine:
+                conclens_target.import_unshadowed("conclens_async").close_loops()
             if extra.get("lingeringWorkers"):
                 emitter.emit({"type": "notice", "message": (
                     "%d worker process(es) of %s did not exit within %gs of their last task (a thread the "
@@ -700,15 +720,16 @@ def _run_plan(config, plan, repeat, target, function, tasks, emitter, context, s
             emitter.emit({
                 "type": "run", **describe, "start": start, "end": end, "wallNs": end - start,
                 "tasks": records, "ipc": extra.get("ipc"), "gilProbe": extra.get("gilProbe"),
+                "eventLoop": extra.get("eventLoop"), "dask": extra.get("dask"),
                 "memory": [{"pid": pid, "peakRssBytes": rss} for pid, rss in memory.items()],
             })
     return 0
 
 
-def _report_lingering_threads(emitter):
+def _report_lingering_threads(emitter, kind_machinery):
     """Threads the function started and left running: the harness exits without waiting for
     them (a thread that never ends would hang the exit), but they ran through later runs."""
-    names = [t.name for t in threading.enumerate() if not _harness_thread(t)]
+    names = [t.name for t in threading.enumerate() if not _harness_thread(t, kind_machinery)]
     if names:
         shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         emitter.emit({"type": "notice", "message": (
@@ -716,12 +737,13 @@ def _report_lingering_threads(emitter):
             "were stopped with the profile." % (len(names), shown))})
 
 
-def _harness_thread(thread):
-    """The harness's own threads and those of the pools it ran (queue feeders, managers)."""
+def _harness_thread(thread, kind_machinery):
+    """The harness's own threads and those of the pools it ran (queue feeders, managers), and
+    of the packages a kind ran on (`kind_machinery`)."""
     if thread is threading.main_thread() or thread.name.startswith("conclens-") or isinstance(thread, threading._DummyThread):
         return True
     owner = getattr(getattr(thread, "_target", None), "__module__", None) or type(thread).__module__
-    return owner.startswith(("multiprocessing", "concurrent.futures"))
+    return owner.startswith(("multiprocessing", "concurrent.futures") + tuple(kind_machinery))
 
 
 def _stop_multiprocessing_helpers():

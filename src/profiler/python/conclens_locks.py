@@ -366,14 +366,26 @@ def _make_condition(lock=None):
     return _real_condition(lock)
 
 
+def _set_factories(lock, rlock, semaphore, bounded_semaphore, condition):
+    threading.Lock, threading.RLock, threading.Semaphore = lock, rlock, semaphore
+    threading.BoundedSemaphore, threading.Condition = bounded_semaphore, condition
+
+
 def install(root):
     global user_root
     user_root = os.path.join(os.path.realpath(root), "")
-    threading.Lock = _make_lock
-    threading.RLock = _make_rlock
-    threading.Semaphore = _make_semaphore
-    threading.BoundedSemaphore = _make_bounded_semaphore
-    threading.Condition = _make_condition
+    _set_factories(_make_lock, _make_rlock, _make_semaphore, _make_bounded_semaphore, _make_condition)
+
+
+def uninstall():
+    """Puts the real factories back (a worker of an existing Dask cluster outlives the profile)."""
+    global user_root
+    user_root = None
+    _set_factories(_real_lock, _real_rlock, _real_semaphore, _real_bounded_semaphore, _real_condition)
+
+
+def installed():
+    return threading.Lock is _make_lock
 
 
 def lock_state():

@@ -17,6 +17,9 @@ import sys
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 _PRIVATE_PREFIX = "conclens_user_"
 _STANDARD_NAMES = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+# sys.path before any user directory is on it: this module is imported first by the harness
+# and by every interpreter multiprocessing spawns (before it copies the parent's path over).
+_HARNESS_PATH = [HARNESS_DIR] + [p for p in sys.path if p not in ("", HARNESS_DIR)]
 
 
 def module_name_for(root, file_path):
@@ -42,6 +45,22 @@ def locate(root, file_path):
 def put_on_path(import_dir):
     """The user's directory first, as for their program; the harness's own last."""
     sys.path[:] = [import_dir] + [p for p in sys.path if p not in (import_dir, HARNESS_DIR, "")] + [HARNESS_DIR]
+
+
+def import_unshadowed(name):
+    """Imports a module that only some profiles need (the async and dask kinds' own, and
+    through them asyncio or distributed) from the path the harness started with, so that a
+    user's file cannot stand in for it or for what it imports. It swaps sys.path for the
+    import: call it only while no other thread may import (the harness's set-up, a worker's
+    preparation), or for a module already imported."""
+    if name in sys.modules:
+        return sys.modules[name]
+    saved = sys.path[:]
+    sys.path[:] = _HARNESS_PATH
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path[:] = saved
 
 
 def import_target(target):

@@ -2,7 +2,7 @@
 // every test scans /proc for processes carrying the run's CONCLENS_RUN_ID.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { processesWithRunId, profileFixture } from './helpers';
+import { assertCancelStopsEverything, processesWithRunId, profileFixture } from './helpers';
 import { validateTrace } from './schema';
 
 void test('a deadlock is stopped by the timeout with every stack and the lock holders and waiters', async () => {
@@ -94,26 +94,7 @@ void test('more task spans than a trace can hold are refused up front with a sli
 });
 
 void test('cancel stops the whole process tree within 2 seconds', async () => {
-  const controller = new AbortController();
-  let cancelledAt = 0;
-  const outcome = await profileFixture(
-    { file: 'endless.py', function: 'forever', tasks: '[1, 2]', kinds: ['process'], workers: [2], timeoutSec: 60 },
-    {
-      signal: controller.signal,
-      onProgress: (progress) => {
-        if (progress.message.startsWith('running') && !cancelledAt) {
-          setTimeout(() => {
-            cancelledAt = Date.now();
-            controller.abort();
-          }, 500);
-        }
-      },
-    },
-  );
-  assert.ok(cancelledAt > 0);
-  assert.ok(Date.now() - cancelledAt < 2000, `took ${Date.now() - cancelledAt} ms`);
-  assert.equal(outcome.trace.faults.find((f) => f.fatal)?.fault, 'cancelled');
-  assert.deepEqual(processesWithRunId(outcome.runId), []);
+  await assertCancelStopsEverything({ file: 'endless.py', function: 'forever', tasks: '[1, 2]', kinds: ['process'], workers: [2], timeoutSec: 60 }, 500);
 });
 
 void test('runaway output is bounded and reported', async () => {

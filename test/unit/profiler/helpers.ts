@@ -63,6 +63,27 @@ export async function profileFixture(
   }
 }
 
+/** Cancels the profile `afterMs` after its first configuration starts; the whole process tree must be gone within 2 seconds. */
+export async function assertCancelStopsEverything(options: Parameters<typeof profileFixture>[0], afterMs: number): Promise<void> {
+  const controller = new AbortController();
+  let cancelledAt = 0;
+  const outcome = await profileFixture(options, {
+    signal: controller.signal,
+    onProgress: (progress) => {
+      if (progress.message.startsWith('running') && !cancelledAt) {
+        setTimeout(() => {
+          cancelledAt = Date.now();
+          controller.abort();
+        }, afterMs);
+      }
+    },
+  });
+  assert.ok(cancelledAt > 0);
+  assert.ok(Date.now() - cancelledAt < 2000, `took ${Date.now() - cancelledAt} ms`);
+  assert.equal(outcome.trace.faults.find((f) => f.fatal)?.fault, 'cancelled');
+  assert.deepEqual(processesWithRunId(outcome.runId), []);
+}
+
 export function runsOf(outcome: ProfileOutcome, kind: string, workers: number) {
   return outcome.trace.runs.filter((r) => r.kind === kind && r.workers === workers);
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { ensureDask } from '../../../scripts/ensure-test-deps.mjs';
 import { bundleCli, FIXTURES, freshTempRoot, processesOfRunner } from './helpers';
 
 interface Case {
@@ -49,6 +50,7 @@ const CASES: Case[] = [
   { name: 'a tasks expression that raises', args: profile('tiny_tasks.py', 'add_one', '1/0'), exit: 2, says: /the tasks expression '1\/0' failed: ZeroDivisionError/ },
   { name: 'ten million tasks, refused without building them', args: profile('tiny_tasks.py', 'add_one', '[0] * 10**7', '--kinds', 'serial,thread', '--workers', '2', '--memory-limit', '256'), exit: 2, says: /10000000 tasks in 2 runs \(2 configurations x 1 repetitions\) would record 20000000 task spans/ },
   { name: 'an endless iterator of tasks', args: profile('tiny_tasks.py', 'add_one', '__import__("itertools").count()', '--kinds', 'serial,thread', '--workers', '2', '--memory-limit', '256'), exit: 2, says: /more than 150000 tasks in 2 runs \(2 configurations x 1 repetitions\); the profiler keeps every task/ },
+  { name: 'an endless iterator of tasks for the async and dask kinds', args: profile('coroutines.py', 'fetch_quote', '__import__("itertools").count()', '--kinds', 'serial,async,dask', '--workers', '2', '--memory-limit', '256'), exit: 2, says: /more than 100000 tasks in 3 runs \(3 configurations x 1 repetitions\); the profiler keeps every task/ },
   // Failed tasks give no speedup (item 16): two 200 MiB tasks at once exceed a 300 MiB limit.
   { name: 'every pool task out of memory', args: profile('hungry.py', 'grab', '[200] * 4', '--kinds', 'serial,thread', '--workers', '2', '--memory-limit', '300'), exit: 3, says: /No pool run did the serial run's work: tasks failed in thread x2 \(\d of 4, first: MemoryError\)/ },
   { name: 'more threads than the memory limit leaves room for', args: profile('tiny_tasks.py', 'add_one', 'range(16)', '--kinds', 'serial,thread', '--workers', '16', '--memory-limit', '64'), exit: 3, says: /thread x16 could not start: the system refused the profiler the threads, processes or memory it needs \(RuntimeError: can't start new thread, under the 64 MiB memory limit\)/ },
@@ -61,6 +63,22 @@ const CASES: Case[] = [
     exit: 0,
     says: /^process x2 .*\s0$/m,
   })),
+  // A coroutine module named like a standard-library one asyncio imports: the profiler loads
+  // asyncio for it without the user's directory on the path (harness and spawned workers).
+  {
+    name: 'a coroutine module named inspect.py (spawn)',
+    cwd: 'shadowing',
+    args: profile('inspect.py', 'task', 'range(4)', '--workers', '2', '--start-method', 'spawn'),
+    exit: 0,
+    says: /^process x2 .*\s0$[\s\S]*^async x2 .*\s0$/m,
+  },
+  // The dask kind's own inputs: a scheduler that does not answer is bad input, nothing profiled.
+  {
+    name: 'a Dask scheduler that does not answer',
+    args: profile('tiny_tasks.py', 'add_one', '[1]', '--kinds', 'serial,dask', '--dask-scheduler', 'tcp://127.0.0.1:9', '--timeout', '2', '--python', ensureDask()),
+    exit: 2,
+    says: /nothing was profiled: --dask-scheduler tcp:\/\/127\.0\.0\.1:9: no Dask scheduler answered within 2s/,
+  },
   // Without --root the module is imported from the top of its package (item 4).
   { name: 'a file outside the working directory', cwd: 'shadowing', args: profile('../tiny_tasks.py', 'add_one', '[1, 2]', ...serialOnly), exit: 0, says: /^serial /m },
   {

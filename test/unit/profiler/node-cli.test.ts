@@ -45,7 +45,13 @@ void test('exit codes: 2 for options of the other runtime or a binary that is no
   assert.equal(python.status, 2);
   assert.match(python.stderr, /^conclens profile: --python applies to Python files; waiting\.mjs is profiled with Node\.js \(--node PATH\) \(see conclens profile --help\)$/m);
   const kinds = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[1]', '--kinds', 'fibers');
-  assert.match(kinds.stderr, /--kinds accepts serial, async, thread, process; got "fibers"/);
+  assert.match(kinds.stderr, /--kinds accepts serial, async, thread, process for JavaScript and TypeScript; got "fibers"/);
+  const dask = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[1]', '--kinds', 'serial,dask');
+  assert.equal(dask.status, 2);
+  assert.match(dask.stderr, /--kinds accepts serial, async, thread, process for JavaScript and TypeScript; got "dask"/);
+  const scheduler = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[1]', '--dask-scheduler', 'tcp://127.0.0.1:8786');
+  assert.equal(scheduler.status, 2);
+  assert.match(scheduler.stderr, /--dask-scheduler applies to Python functions \(the dask kind\); waiting\.mjs is profiled with Node\.js/);
   const notNode = conclens('waiting.mjs', '--function', 'fetchQuote', '--args', '[1]', '--node', '/bin/echo');
   assert.equal(notNode.status, 2);
   assert.match(notNode.stderr, /\/bin\/echo is not Node\.js/);

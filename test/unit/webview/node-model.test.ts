@@ -16,10 +16,11 @@ function nodeTrace(runs: Run[]) {
   return t;
 }
 
-void test('async calls of one thread get one lane per in-flight slot, labelled with the event loop', () => {
+void test('async calls of one thread get one lane per in-flight slot, labelled with how busy the loop was with them', () => {
   const slotted = [task(0, 7, 0, 10), task(1, 7, 1, 11), task(2, 7, 10, 20), task(3, 7, 11, 21)].map((t, i) => ({ ...t, worker: i % 2 }));
   const model = modelOf(
-    nodeTrace([run('async', 2, slotted, { eventLoops: [{ pid: 100, tid: 7, worker: null, utilization: 0.04, activeNs: 1e6, idleNs: 24e6 }] })]),
+    // The slot lanes name how busy the loop was with the tasks, not the thread's utilization.
+    nodeTrace([run('async', 2, slotted, { eventLoop: { busyNs: 1e6, utilization: 0.04 }, eventLoops: [{ pid: 100, tid: 7, worker: null, utilization: 0.3, activeNs: 7e6, idleNs: 18e6 }] })]),
   );
   const lanes = model.runs[0]!.lanes.map((id) => model.lanes[id]!);
   assert.deepEqual(lanes.map((l) => l.label), ['event loop · call slot 0 · event loop 4% busy', 'event loop · call slot 1']);
