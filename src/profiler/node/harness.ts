@@ -193,6 +193,7 @@ async function main(): Promise<number> {
           ipc: null,
           memory: [{ pid: process.pid, peakRssBytes: peakRssBytes() }],
           eventLoops: [run.eventLoop],
+          ...(run.loopBusyNs === null ? {} : { eventLoop: { busyNs: run.loopBusyNs } }),
           gcSpans: run.gcSpans,
         });
         if (stray.length > 0) emit(strayNote(configuration, stray.splice(0)));

@@ -4,7 +4,9 @@
  * around every callback (timers, I/O, promise continuations) bill the time between them to
  * the task whose context it is. Callbacks nest (a timer resolving a promise whose
  * continuation runs inside it), so a stack keeps each one's exclusive time. Hooks are on only
- * during an `async` run: they cost every promise a little.
+ * during an `async` run: they cost every promise a little. The total billed to all tasks
+ * gives both the run's loop-busy time and, read at a task's start and end, how long the loop
+ * ran other tasks' callbacks while that task was in flight (as Python's async kind measures).
  */
 import { AsyncLocalStorage, createHook, type AsyncHook } from 'node:async_hooks';
 import { nowNs } from './thread-probe';
@@ -22,6 +24,8 @@ export class LoopAccounting {
   private readonly storage = new AsyncLocalStorage<LoopAccount>();
   private readonly stack: Frame[] = [];
   private readonly hook: AsyncHook;
+  /** Time billed to any task since this accounting was made. */
+  billedNs = 0;
 
   constructor() {
     this.hook = createHook({ before: () => this.enter(this.storage.getStore()), after: () => this.leave() });
@@ -51,15 +55,20 @@ export class LoopAccounting {
   private enter(account: LoopAccount | undefined): void {
     const now = nowNs();
     const top = this.stack[this.stack.length - 1];
-    if (top?.account) top.account.onLoopNs += now - top.since;
+    if (top?.account) this.bill(top.account, now - top.since);
     this.stack.push({ account, since: now });
   }
 
   private leave(): void {
     const now = nowNs();
     const top = this.stack.pop();
-    if (top?.account) top.account.onLoopNs += now - top.since;
+    if (top?.account) this.bill(top.account, now - top.since);
     const outer = this.stack[this.stack.length - 1];
     if (outer) outer.since = now;
+  }
+
+  private bill(account: LoopAccount, ns: number): void {
+    account.onLoopNs += ns;
+    this.billedNs += ns;
   }
 }

@@ -24,10 +24,18 @@ export interface MainThreadRun {
   tasks: HarnessTask[];
   gcSpans: GcSpan[];
   eventLoop: EventLoopUse;
+  /** `async` runs: the time the loop spent on the tasks' own callbacks. */
+  loopBusyNs: number | null;
   /** Some call returned a promise (an `async` run can overlap its waits). */
   returnedPromise: boolean;
   /** Event-loop resources (timers, sockets…) the tasks left behind, by type. */
   leftBehind: Record<string, number>;
+}
+
+interface CallsOutcome {
+  tasks: HarnessTask[];
+  returnedPromise: boolean;
+  loopBusyNs?: number;
 }
 
 function resourceCounts(): Record<string, number> {
@@ -76,7 +84,7 @@ export class MainThreadRunner {
     // The loop ran dry with tasks still pending: nothing left could ever settle their promises.
     const stranded = (): void => this.stranded(configuration);
     process.once('beforeExit', stranded);
-    let outcome: { tasks: HarnessTask[]; returnedPromise: boolean };
+    let outcome: CallsOutcome;
     const start = nowNs();
     let end: number;
     try {
@@ -100,6 +108,7 @@ export class MainThreadRunner {
       gcSpans,
       eventLoop: { pid: process.pid, tid: this.probe.tid, worker: null, utilization: use.utilization, activeNs: use.active * 1e6, idleNs: use.idle * 1e6 },
       returnedPromise: outcome.returnedPromise,
+      loopBusyNs: outcome.loopBusyNs ?? null,
       leftBehind: grownResources(before, resourceCounts()),
     };
   }
@@ -137,7 +146,7 @@ export class MainThreadRunner {
     return this.realExit(3);
   }
 
-  private async serial(fn: UserFunction, tasks: unknown[][]): Promise<{ tasks: HarnessTask[]; returnedPromise: boolean }> {
+  private async serial(fn: UserFunction, tasks: unknown[][]): Promise<CallsOutcome> {
     const records: HarnessTask[] = [];
     let returnedPromise = false;
     for (let index = 0; index < tasks.length; index++) {
@@ -153,14 +162,16 @@ export class MainThreadRunner {
   /**
    * Up to `inFlight` calls at once. The thread's CPU and runqueue wait cannot be split between
    * interleaved tasks, so each task's time on the loop (its own callbacks) is split in the
-   * proportion the whole run shows.
+   * proportion the whole run shows. The loop's time on other tasks' callbacks while a task was
+   * in flight is its loop-busy time (it may have been ready and waiting for the loop).
    */
-  private async async(fn: UserFunction, tasks: unknown[][], inFlight: number): Promise<{ tasks: HarnessTask[]; returnedPromise: boolean }> {
+  private async async(fn: UserFunction, tasks: unknown[][], inFlight: number): Promise<CallsOutcome> {
     const records: HarnessTask[] = [];
     let returnedPromise = false;
     let next = 0;
     const runStart = nowNs();
     const [cpuStart, runqStart] = this.probe.cpuAndRunq();
+    const billedAtStart = this.accounting.billedNs;
     const slot = async (slotIndex: number): Promise<void> => {
       while (next < tasks.length) {
         const index = next++;
@@ -168,6 +179,7 @@ export class MainThreadRunner {
         const account: LoopAccount = { onLoopNs: 0 };
         const coreStart = this.probe.core();
         const start = nowNs();
+        const billedBefore = this.accounting.billedNs;
         let error: TaskError | undefined;
         try {
           const result = this.accounting.run(account, () => fn(...tasks[index]));
@@ -179,6 +191,7 @@ export class MainThreadRunner {
           error = describeError(thrown);
         }
         const end = nowNs();
+        const othersNs = this.accounting.billedNs - billedBefore - account.onLoopNs;
         records.push({
           index,
           slot: slotIndex,
@@ -192,6 +205,7 @@ export class MainThreadRunner {
           tid: this.probe.tid,
           queueWaitNs: start - runStart,
           onLoopNs: account.onLoopNs,
+          loopBusyNs: Math.max(0, othersNs),
           ...(error ? { error } : {}),
         });
       }
@@ -211,6 +225,6 @@ export class MainThreadRunner {
       record.runq = (record.onLoopNs ?? 0) * (1 - cpuShare);
     }
     records.sort((a, b) => a.index - b.index);
-    return { tasks: records, returnedPromise };
+    return { tasks: records, returnedPromise, loopBusyNs: this.accounting.billedNs - billedAtStart };
   }
 }

@@ -76,6 +76,25 @@ void test('a function that awaits timers: async wins, no pool needed, the tasks 
   assert.match(verdict.summary, /^Async: [\d.]+x with 4 in flight on the event loop; no pool needed: \d+% of task time is waiting\./);
 });
 
+void test('calls that compute after their await wait for the loop in turn: each task\'s loop-busy time is the others\' callbacks', async () => {
+  // The editor's kinds setting is shared by both runtimes: the dask kind is Python's, left out with a note (a skipped kind, as for Python).
+  const outcome = await profileNodeFixture({ file: 'holds_loop.mjs', function: 'waitThenCompute', tasks: '[3e6, 3e6, 3e6, 3e6]', kinds: ['serial', 'async', 'dask'] });
+  assert.equal(outcome.completed, false);
+  assert.match(outcome.message, /^the dask kind runs Python functions on a Dask cluster; waitThenCompute is a JavaScript or TypeScript function/);
+  validateTrace(outcome.trace);
+  assert.deepEqual(outcome.trace.configuration.kinds, ['serial', 'async']);
+  assert.deepEqual(outcome.trace.runs.map((r) => r.kind), ['serial', 'async']);
+  const [inFlight] = runsOf(outcome, 'async', 2);
+  const onLoop = inFlight.tasks.reduce((sum, t) => sum + t.onLoopNs!, 0);
+  assert.ok(Math.abs(inFlight.eventLoop!.busyNs - onLoop) < 1000, `the loop's busy time is the tasks' callbacks: ${inFlight.eventLoop!.busyNs} against ${onLoop}`);
+  assert.ok(inFlight.eventLoop!.utilization > 0.5, `the loop is mostly busy computing: ${JSON.stringify(inFlight.eventLoop)}`);
+  const computing = Math.min(...inFlight.tasks.map((t) => t.onLoopNs!));
+  const waited = inFlight.tasks.map((t) => t.decomposition.loopBusyNs!);
+  assert.ok(waited.every((ns) => ns >= 0 && Number.isFinite(ns)), `every task has a loop-busy time: ${waited}`);
+  assert.ok(Math.max(...waited) > 0.5 * computing, `a task whose timer fired waited while another computed: ${waited} against ${computing} of computing`);
+  assert.deepEqual(processesWithRunId(outcome.runId), []);
+});
+
 void test('a large typed array per task with trivial work: serial, bottleneck ipc, the copy is timed on both sides', async () => {
   const outcome = await profileNodeFixture({ file: 'big_arrays.mjs', function: 'firstAndLast', tasks: 'arrays(6, 1_000_000)', kinds: ['serial', 'thread', 'process'] });
   assert.equal(outcome.completed, true, outcome.message);
