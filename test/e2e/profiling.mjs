@@ -111,10 +111,15 @@ export const profilingScenarios = [
       await runCommand(page, 'View: Focus First Editor Group');
       await page.locator('.tab.active', { hasText: 'profiling.py' }).first().waitFor();
       await runCommand(page, 'Concurrency Lens: Export Chrome Trace…');
-      // code-server's save dialog is a quick input holding the path.
+      // code-server's save dialog is a quick input holding the path. It opens on the folder and
+      // writes the default path in once it has listed it, which would replace a path typed
+      // before (a busy machine lists slowly): type ours after the default has arrived.
       const target = path.join(workspaceRoot, 'exported.chrome-trace.json');
       const input = page.locator('.quick-input-widget input');
       await input.waitFor();
+      const deadline = Date.now() + 30_000;
+      while (!(await input.inputValue()).endsWith('/count_primes.chrome-trace.json') && Date.now() < deadline) await page.waitForTimeout(100);
+      assert.match(await input.inputValue(), /\/count_primes\.chrome-trace\.json$/, 'the dialog offers the function\'s name');
       await input.fill(target);
       await page.keyboard.press('Enter');
       await page.locator('.notification-toast', { hasText: 'Chrome trace written to exported.chrome-trace.json' }).waitFor({ timeout: 30_000 });
