@@ -6,7 +6,7 @@ import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { webTreeSitterCjs } from './scripts/esbuild-plugins.mjs';
+import { nodeHarnessEntries, webTreeSitterCjs } from './scripts/esbuild-plugins.mjs';
 import { buildIconFont } from './scripts/icon-font.mjs';
 
 const require = createRequire(import.meta.url);
@@ -58,7 +58,8 @@ const node = {
   format: 'cjs',
   sourcemap: !production,
   minify: production,
-  external: ['vscode', 'mocha'],
+  // esbuild itself is a native binary: the Node profiler loads it at run time to transpile TypeScript.
+  external: ['vscode', 'mocha', 'esbuild'],
   logLevel: 'warning',
   plugins: watch ? [webTreeSitterCjs, watchReporter] : [webTreeSitterCjs],
 };
@@ -67,6 +68,7 @@ const targets = [
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { 'analyzer-worker': 'src/analyzers/worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: nodeHarnessEntries, outdir: 'dist' },
   { ...node, entryPoints: ['test/integration/*.ts'], outdir: 'out/test/integration' },
   // The timeline webview (browser): main.ts imports its stylesheet, so esbuild also writes
   // dist/webview.css next to dist/webview.js. Always minified and without a source map: the

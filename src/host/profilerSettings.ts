@@ -1,10 +1,12 @@
-/** The `concurrencyLens.pythonPath` and `concurrencyLens.profiler.*` settings (package.json mirrors them). */
+/** The `concurrencyLens.pythonPath`, `concurrencyLens.nodePath` and `concurrencyLens.profiler.*` settings (package.json mirrors them). */
 import * as vscode from 'vscode';
 import { POOL_KINDS, type PoolKind } from '../shared/trace';
 import { SECTION } from './configuration';
 
 export interface ProfilerSettings {
   pythonPath: string;
+  /** Empty: node on PATH. */
+  nodePath: string;
   codeLens: boolean;
   /** Empty: the harness's default (1, 2, 4, … up to the usable CPUs). */
   workers: number[];
@@ -19,7 +21,6 @@ export interface ProfilerSettings {
   historySize: number;
 }
 
-
 function positiveInteger(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
 }
@@ -32,6 +33,7 @@ export function readProfilerSettings(scope?: vscode.Uri): ProfilerSettings {
   const validKinds = Array.isArray(kinds) ? kinds.filter((k): k is PoolKind => POOL_KINDS.includes(k as PoolKind)) : [];
   return {
     pythonPath: config.get<string>('pythonPath', '').trim(),
+    nodePath: config.get<string>('nodePath', '').trim(),
     codeLens: config.get<boolean>('profiler.codeLens', true),
     workers: Array.isArray(workers) ? [...new Set(workers.filter((w): w is number => Number.isInteger(w) && (w as number) > 0))] : [],
     repeat: positiveInteger(config.get('profiler.repeat'), 3),

@@ -12,6 +12,7 @@ import { buildPanelHtml, createNonce } from '../profiler/html-report';
 import type { ProfileTrace } from '../shared/trace';
 import { checkTrace } from '../shared/trace-schema';
 import { traceMessages, validateWebviewMessage, type RevealSourceMessage } from '../shared/webview-protocol';
+import { isNodeDocument, nodeFunctions } from './nodeFunctions';
 import { topLevelFunctions } from './pythonFunctions';
 import { parseTrace, readTraceFile, type TraceHistory } from './traceFiles';
 
@@ -59,7 +60,7 @@ export async function revealSource(message: RevealSourceMessage, log: vscode.Log
   let line = message.line !== undefined ? message.line - 1 : undefined;
   if (line === undefined && message.symbol) {
     const name = message.symbol.split('.').pop();
-    line = topLevelFunctions(document.getText()).find((f) => f.name === name)?.line;
+    line = (isNodeDocument(document) ? nodeFunctions(document) : topLevelFunctions(document.getText())).find((f) => f.name === name)?.line;
   }
   const at = new vscode.Position(Math.min(Math.max(line ?? 0, 0), document.lineCount - 1), 0);
   const range = document.lineAt(at.line).range;

@@ -68,7 +68,7 @@ export class TraceHistory {
         const k = key(info.file, info.function);
         if (latest.has(k)) continue;
         const trace = await this.load(info.id).catch(() => undefined);
-        if (trace?.verdict) latest.set(k, { id: info.id, headline: verdictLine(trace.verdict) });
+        if (trace?.verdict) latest.set(k, { id: info.id, headline: verdictLine(trace.verdict, trace.target.runtime) });
       }
       this.latest = latest;
     }

@@ -1,7 +1,8 @@
 /**
  * Export to the Chrome Trace Event format (JSON object form), which Perfetto and
- * chrome://tracing open: one process per (run, OS process), one thread lane per OS thread,
- * complete events (ph "X") for tasks and lock waits/holds, counters (ph "C") for per-core
+ * chrome://tracing open: one process per (run, OS process), one thread lane per OS thread
+ * (per call slot for async runs, whose calls overlap on one thread), complete events
+ * (ph "X") for tasks, lock waits/holds and Node GC pauses, counters (ph "C") for per-core
  * utilization, metadata (ph "M") for names. Timestamps are microseconds from the trace start.
  */
 import type { ProfileTrace, Run } from '../shared/trace';
@@ -47,13 +48,14 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
       return lanes.get(pid)!;
     };
     const named = new Set<string>();
+    // Trace Event "X" events of one thread must nest: overlapping async calls get a lane per slot.
+    const slotted = run.kind === 'async';
     for (const task of run.tasks) {
       const pid = laneOf(task.pid);
-      // Tasks in flight on one event loop overlap on one thread: a track per slot keeps them apart.
-      const tid = run.kind === 'async' ? task.worker + 1 : task.tid;
+      const tid = slotted ? task.tid * 1000 + task.worker : task.tid;
       if (!named.has(`${pid}/${tid}`)) {
         named.add(`${pid}/${tid}`);
-        const name = run.kind === 'async' ? `event loop slot ${task.worker} (tid ${task.tid})` : `worker ${task.worker} (tid ${task.tid})`;
+        const name = slotted ? `event loop, call slot ${task.worker} (tid ${task.tid})` : `worker ${task.worker} (tid ${task.tid})`;
         events.push({ name: 'thread_name', ph: 'M', pid, tid, ts: 0, args: { name } });
       }
       const d = task.decomposition;
@@ -86,6 +88,9 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
         events.push({ name: `wait ${where}`, cat: 'lock-wait', ph: 'X', pid, tid: span.tid, ts: us(span.requestNs), dur: (span.acquiredNs - span.requestNs) / 1000 });
       }
       events.push({ name: `hold ${where}`, cat: 'lock-hold', ph: 'X', pid, tid: span.tid, ts: us(span.acquiredNs), dur: (span.releasedNs - span.acquiredNs) / 1000 });
+    }
+    for (const gc of run.gcSpans ?? []) {
+      events.push({ name: `GC (${gc.kind})`, cat: 'gc', ph: 'X', pid: laneOf(gc.pid), tid: gc.tid, ts: us(gc.startNs), dur: (gc.endNs - gc.startNs) / 1000 });
     }
     const coresPid = base + 999;
     if (run.coreSamples.length > 0) {

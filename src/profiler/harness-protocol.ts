@@ -1,8 +1,23 @@
 /**
  * The JSON lines conclens_harness.py writes on its results descriptor, and the
- * configuration it reads on stdin. Field names match the Python side exactly.
+ * configuration it reads on stdin. Field names match the Python side exactly. The Node
+ * harness (src/profiler/node/) speaks the same protocol, with the optional fields marked Node.
  */
-import type { DaskRunInfo, GilProbe, LockHolding, LockOrderEdge, PoolKind, TaskError, ThreadStack } from '../shared/trace';
+import type {
+  DaskRunInfo,
+  EventLoopUse,
+  FaultKind,
+  GcSpan,
+  GilProbe,
+  LockHolding,
+  LockOrderEdge,
+  NodeInterpreter,
+  NodeTaskMeasures,
+  PoolKind,
+  TaskError,
+  ThreadStack,
+  WorkerStart,
+} from '../shared/trace';
 
 export interface HarnessConfig {
   root: string;
@@ -37,7 +52,7 @@ export interface HarnessTaskLock {
   kind: string;
 }
 
-export interface HarnessTask {
+export interface HarnessTask extends NodeTaskMeasures {
   index: number;
   start: number;
   end: number;
@@ -79,6 +94,9 @@ export type HarnessEvent =
       usableCpus: number;
       procAvailable: boolean;
       startMethod: string;
+      /** Node. */
+      runtime?: 'node';
+      node?: NodeInterpreter;
     }
   | { type: 'tasks'; count: number; module: string; coroutine?: boolean; kinds?: PoolKind[] }
   | ({ type: 'config-start'; timeoutSec: number } & HarnessConfiguration)
@@ -99,14 +117,23 @@ export type HarnessEvent =
       memory: { pid: number; peakRssBytes: number | null }[];
       /** Thread runs only. */
       gilProbe?: GilProbe | null;
-      /** Async runs only. */
+      /** Async runs only: the loop's time on the tasks' own steps. */
       eventLoop?: { busyNs: number } | null;
       /** Dask runs only. */
       dask?: DaskRunInfo | null;
+      /** Node. */
+      eventLoops?: EventLoopUse[];
+      gcSpans?: GcSpan[];
+      workerStarts?: WorkerStart[];
     } & HarnessConfiguration)
   | {
       type: 'fault';
-      fault: 'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory' | 'cluster';
+      fault: Extract<
+        FaultKind,
+        'timeout' | 'crash' | 'unpicklable' | 'no-main-guard' | 'import' | 'tasks' | 'memory' | 'cluster' | 'unserializable' | 'rejection' | 'open-handles' | 'not-async'
+      >;
+      /** Node: a note that stops nothing (the profile still completes). */
+      note?: boolean;
       message: string;
       configuration?: HarnessConfiguration;
       skippedKind?: PoolKind;

@@ -17,7 +17,8 @@ export interface PythonInterpreter {
 
 export type InterpreterLookup = { ok: true; interpreter: PythonInterpreter } | { ok: false; message: string };
 
-function onPath(name: string, envPath: string): string | null {
+/** The first executable `name` in the directories of `envPath` (also used for Node). */
+export function onPath(name: string, envPath: string): string | null {
   for (const dir of envPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);

@@ -5,7 +5,9 @@
  * process group. That first process is the keeper (conclens_keeper.py): it forks the harness,
  * is the subreaper of everything below it, and kills and reaps all of it when the harness
  * ends or when this process dies. Cancellation and timeouts signal the whole group (SIGTERM,
- * SIGKILL shortly after), and a final SIGKILL to the group follows every run.
+ * SIGKILL shortly after), and a final SIGKILL to the group follows every run. The Node
+ * harness (src/profiler/node/) is started the same way, without a keeper: it is the group
+ * leader itself and ends its workers and itself when this process dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -142,6 +144,39 @@ function readLines(stream: Readable, onLine: (line: string) => void): Promise<vo
   return new Promise((resolve) => lines.once('close', resolve));
 }
 
+export interface RunControl {
+  signal?: AbortSignal;
+  onProgress?: (progress: ProfileProgress) => void;
+}
+
+/**
+ * How to start a harness that speaks harness-protocol.ts. The Python one is the default;
+ * src/profiler/node/ supplies the Node one, so both share this runner, the sampler and the
+ * trace builder.
+ */
+export interface HarnessLaunch {
+  /** "Python", "Node.js": names the runtime in messages. */
+  runtimeName: string;
+  executable: string;
+  args: string[];
+  env: Record<string, string>;
+  /** What can end the interpreter at once, for the message when the function does. */
+  abruptExitCauses: string;
+  /** Fields of this runtime's harness configuration beyond HarnessConfig. */
+  config?: Record<string, unknown>;
+  language?: ProfileTrace['target']['language'];
+}
+
+function pythonLaunch(options: ProfileOptions): HarnessLaunch {
+  return {
+    runtimeName: 'Python',
+    executable: options.python,
+    args: [options.harnessPath ?? defaultHarnessPath()],
+    env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    abruptExitCauses: 'the function ended the interpreter (os._exit, a crash in C code, or the out-of-memory killer)',
+  };
+}
+
 /** Why a profile that ended well has no verdict. */
 function withoutVerdict(trace: ProfileTrace): string {
   if (trace.runs.length === 0) return 'The profile finished without any run.';
@@ -149,9 +184,14 @@ function withoutVerdict(trace: ProfileTrace): string {
   return 'Only the serial baseline ran: there is no pool to compare it with.';
 }
 
-export async function runProfile(
-  options: ProfileOptions,
-  control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
+export async function runProfile(options: ProfileOptions, control: RunControl = {}): Promise<ProfileOutcome> {
+  return runHarness(pythonLaunch(options), options, control);
+}
+
+export async function runHarness(
+  launch: HarnessLaunch,
+  options: Omit<ProfileOptions, 'python' | 'harnessPath'>,
+  control: RunControl = {},
 ): Promise<ProfileOutcome> {
   const problem =
     numericOptionProblem(options) ??
@@ -188,15 +228,14 @@ export async function runProfile(
   const stderr = new BoundedOutput(options.maxOutputBytes ?? 64 * 1024);
   const progress = control.onProgress ?? (() => undefined);
 
-  const child = spawn(options.python, [options.harnessPath ?? defaultHarnessPath()], {
+  const child = spawn(launch.executable, launch.args, {
     cwd: config.cwd,
     detached: true,
     shell: false,
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      PYTHONUNBUFFERED: '1',
-      PYTHONDONTWRITEBYTECODE: '1',
+      ...launch.env,
       TMPDIR: userTempDir,
       CONCLENS_RUN_ID: options.runId ?? `${process.pid}-${Date.now()}`,
     },
@@ -208,7 +247,7 @@ export async function runProfile(
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   child.stdin?.on('error', () => undefined);
-  child.stdin?.end(JSON.stringify(config));
+  child.stdin?.end(JSON.stringify({ ...config, ...launch.config }));
 
   let sampler: ProcSampler | null = null;
   let stopReason: Fault | null = null;
@@ -272,7 +311,7 @@ export async function runProfile(
           sampler = new ProcSampler(event.pid, options.sampleHz ?? 250);
           sampler.start();
         }
-        progress({ message: `Python ${event.version} started`, done: 0, total });
+        progress({ message: `${launch.runtimeName} ${event.version} started`, done: 0, total });
         break;
       }
       case 'tasks': {
@@ -305,7 +344,7 @@ export async function runProfile(
         faults.push({
           fault: event.fault,
           message: event.message,
-          fatal: event.skippedKind === undefined,
+          fatal: event.skippedKind === undefined && !event.note,
           configuration: event.configuration
             ? { kind: event.configuration.kind, workers: event.configuration.workers, repetition: event.configuration.repetition }
             : undefined,
@@ -348,7 +387,7 @@ export async function runProfile(
     if (runnerTimer) clearTimeout(runnerTimer);
     control.signal?.removeEventListener('abort', onAbort);
     rmSync(dumpDir, { recursive: true, force: true });
-    throw new Error(`could not start ${options.python}: ${ending.message}`);
+    throw new Error(`could not start ${launch.executable}: ${ending.message}`);
   }
   // The keeper has killed everything below it; whatever is left of the group goes too.
   killGroup(child, 'SIGKILL');
@@ -380,7 +419,7 @@ export async function runProfile(
     faults.push({
       fault: 'harness',
       fatal: true,
-      message: `The profiled Python process ${how}${where}: the function ended the interpreter (os._exit, a crash in C code, or the out-of-memory killer).`,
+      message: `The profiled ${launch.runtimeName} process ${how}${where}: ${launch.abruptExitCauses}.`,
       detail: stderr.text().slice(-8000),
     });
   }
@@ -390,7 +429,7 @@ export async function runProfile(
   rmSync(dumpDir, { recursive: true, force: true });
 
   const trace = buildTrace({
-    options: { ...options, kinds, repeat, timeoutSec },
+    options: { ...options, kinds, repeat, timeoutSec, language: launch.language },
     events,
     faults,
     sampler: samplerResult,

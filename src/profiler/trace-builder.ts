@@ -10,6 +10,7 @@ import type {
   LockOrderEdge,
   LockSpan,
   LockStats,
+  NodeTaskMeasures,
   PoolKind,
   ProfileTrace,
   Run,
@@ -20,6 +21,7 @@ import { TRACE_VERSION } from '../shared/trace';
 import type { HarnessEvent, HarnessTask } from './harness-protocol';
 import { dedupeEdges, findCycles } from './lock-order';
 import { ThreadState, type SamplerResult, type ThreadSamples } from './sampler';
+import { decideNodeVerdict, nodeVerdictInput } from './node/verdict';
 import { decideVerdict, verdictInputFromTrace } from './verdict';
 import { weighAsync } from './verdict-async';
 import { weighDask } from './verdict-dask';
@@ -34,6 +36,8 @@ export interface TraceInputs {
     repeat: number;
     timeoutSec: number;
     memoryLimitBytes?: number;
+    /** Default: python. */
+    language?: ProfileTrace['target']['language'];
   };
   events: HarnessEvent[];
   faults: Fault[];
@@ -161,6 +165,7 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
     decomposition: decompose(task, sampler, gilEnabled, syscallsSampled),
     ...(task.error ? { error: task.error } : {}),
     ...(dask.has(task) ? { dask: dask.get(task) } : {}),
+    ...nodeTaskFields(task),
   }));
   const lockSpans: LockSpan[] = event.tasks.flatMap((task) =>
     (task.lockSpans ?? []).map(([file, line, requestNs, acquiredNs, releasedNs]) => ({
@@ -213,8 +218,18 @@ function buildRun(event: RunEvent, sampler: SamplerResult | null, gilEnabled: bo
       ? { gilProbe: { samples: event.gilProbe.samples, medianOvershootNs: event.gilProbe.medianOvershootNs, p90OvershootNs: event.gilProbe.p90OvershootNs } }
       : {}),
     ...(event.eventLoop ? { eventLoop: { busyNs: event.eventLoop.busyNs, utilization: event.wallNs > 0 ? Math.min(1, event.eventLoop.busyNs / event.wallNs) : 0 } } : {}),
+    ...(event.eventLoops ? { eventLoops: event.eventLoops } : {}),
+    ...(event.gcSpans ? { gcSpans: event.gcSpans } : {}),
+    ...(event.workerStarts ? { workerStarts: event.workerStarts } : {}),
     ...(event.dask ? { dask: event.dask } : {}),
   };
+}
+
+const NODE_MEASURES: readonly (keyof NodeTaskMeasures)[] = ['queueWaitNs', 'gcNs', 'onLoopNs', 'serialization', 'heapUsedBytes', 'rssBytes'];
+
+/** What the Node harness measured per task beyond the decomposition (nothing for Python). */
+function nodeTaskFields(task: HarnessTask): NodeTaskMeasures {
+  return Object.fromEntries(NODE_MEASURES.filter((key) => task[key] !== undefined).map((key) => [key, task[key]]));
 }
 
 function buildLockTable(events: RunEvent[]): LockStats[] {
@@ -292,7 +307,9 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
     target: {
       file: options.file,
       function: options.function,
-      language: 'python',
+      language: options.language ?? 'python',
+      ...(hello?.runtime || (options.language && options.language !== 'python') ? { runtime: hello?.runtime ?? 'node' } : {}),
+      ...(hello?.node ? { node: hello.node } : {}),
       module: tasksEvent?.module ?? '',
       tasksExpression: options.tasks,
       taskCount: tasksEvent?.count ?? 0,
@@ -331,7 +348,10 @@ export function buildTrace(inputs: TraceInputs): ProfileTrace {
     output: inputs.output,
   };
   if (runs.some((r) => r.kind !== 'serial' && r.speedup !== null)) {
-    trace.verdict = weighDask(weighAsync(decideVerdict(verdictInputFromTrace(trace)), trace), trace);
+    trace.verdict =
+      trace.target.runtime === 'node'
+        ? decideNodeVerdict(nodeVerdictInput(trace))
+        : weighDask(weighAsync(decideVerdict(verdictInputFromTrace(trace)), trace), trace);
   }
   return trace;
 }

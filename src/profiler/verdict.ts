@@ -75,6 +75,8 @@ export const BOTTLENECK_THRESHOLDS = {
   smallTaskNs: 5e6,
   /** Serial repetitions further apart than this (relative) mean the machine was busy. */
   serialSpread: 0.25,
+  /** Node: garbage-collection pauses, share of task time. */
+  gc: 0.25,
 };
 const T = BOTTLENECK_THRESHOLDS;
 
@@ -122,12 +124,20 @@ function gilMeasured(config: ConfigMeasurement, input: VerdictInput): boolean {
   return input.gilEnabled && (gilShare(config, input.serialShares).share >= T.gil || (config.gilProbeOvershootNs ?? 0) >= T.gilProbeNs);
 }
 
+/** What machineLoad and noiseFloor read: both runtimes' verdict inputs have it. */
+export interface LoadEvidence {
+  cpusUsable: number;
+  serialWalls: number[];
+  serialShares: { runq: number };
+  configs: { workers: number; walls: number[]; shares: { runq: number } }[];
+}
+
 /**
  * Whether other work on the machine distorted the timings, from what was measured during
  * the runs: our own tasks waiting for a CPU when the pool had no more workers than CPUs
  * (only other processes could hold them), and the serial baseline's own repetitions disagreeing.
  */
-function machineLoad(input: VerdictInput): { busy: boolean; runq: number; text: string } {
+export function machineLoad(input: LoadEvidence): { busy: boolean; runq: number; text: string } {
   const runq = Math.max(input.serialShares.runq, ...input.configs.filter((c) => c.workers <= input.cpusUsable).map((c) => c.shares.runq));
   const serialSpread = spread(input.serialWalls);
   const evidence: string[] = [];
@@ -192,22 +202,26 @@ function processExplanation(processes: Scored, serialMedian: number, machineRunq
 /** The most telling of several measured reasons: a lock or the GIL over what the machine did. */
 const REASON_ORDER: Bottleneck[] = ['lock', 'gil', 'ipc', 'overhead', 'cpu'];
 
+/**
+ * How far apart two speedups must be to be told apart: at least MIN_NOISE, the spread of the
+ * configuration's and the serial run's repetitions, how far a pool of one worker (the same
+ * work as the serial run) lands above 1x, and on a busy machine the share of time stolen by
+ * other processes, which varies from run to run.
+ */
+export function noiseFloor(input: LoadEvidence, load: { busy: boolean; runq: number }): (walls: number[]) => number {
+  const serialMedian = median(input.serialWalls);
+  const singleWorkerDeviation = Math.max(0, ...input.configs.filter((c) => c.workers === 1).map((c) => serialMedian / median(c.walls) - 1));
+  const shared = Math.max(MIN_NOISE, spread(input.serialWalls), singleWorkerDeviation, load.busy ? load.runq : 0);
+  return (walls) => Math.max(shared, spread(walls));
+}
+
 export function decideVerdict(input: VerdictInput): Verdict {
   const serialMedian = median(input.serialWalls);
-  const serialNoise = spread(input.serialWalls);
-  // A pool of one worker does the same work as the serial run, so how far it lands from 1x
-  // is a direct measure of this machine's noise.
-  const singleWorkerDeviation = Math.max(
-    0,
-    ...input.configs.filter((c) => c.workers === 1).map((c) => serialMedian / median(c.walls) - 1),
-  );
   const load = machineLoad(input);
+  const noiseOf = noiseFloor(input, load);
   const scored: Scored[] = input.configs.map((config) => {
     const speedup = serialMedian / median(config.walls);
-    // Time stolen by other processes varies from run to run: it bounds what can be told apart.
-    const loadNoise = load.busy ? load.runq : 0;
-    const noise = Math.max(MIN_NOISE, spread(config.walls), serialNoise, singleWorkerDeviation, loadNoise);
-    return { ...config, speedup, efficiency: speedup / config.workers, noise };
+    return { ...config, speedup, efficiency: speedup / config.workers, noise: noiseOf(config.walls) };
   });
   const speedups: Record<string, number> = { serial: 1 };
   for (const config of scored) speedups[label(config)] = Math.round(config.speedup * 100) / 100;

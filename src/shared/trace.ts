@@ -11,12 +11,18 @@ export const TRACE_VERSION = 1;
 export const TRACE_FILE_SUFFIX = '.conclens-trace.json';
 
 /**
- * `async`: up to N calls in flight on one event loop (coroutine functions). `dask`: a Dask
- * cluster of N worker threads (a local one, or the workers of an existing scheduler).
+/**
+ * `async`: up to N calls in flight on one event loop (a Python coroutine function, or a Node
+ * function). For Node, `thread` is a `worker_threads` pool and `process` a `child_process`
+ * pool. `dask` (Python only): a Dask cluster of N worker threads (a local one, or the workers
+ * of an existing scheduler).
  */
 export type PoolKind = 'serial' | 'thread' | 'process' | 'async' | 'dask';
 
 export const POOL_KINDS: readonly PoolKind[] = ['serial', 'thread', 'process', 'async', 'dask'];
+
+/** The runtime that ran the function; absent in traces written before Node was profiled (Python). */
+export type Runtime = 'python' | 'node';
 
 export type Bottleneck =
   | 'gil'
@@ -28,6 +34,8 @@ export type Bottleneck =
   | 'imbalance'
   | 'oversubscription'
   | 'memory'
+  /** Node: garbage-collection pauses take a large share of task time. */
+  | 'gc'
   /** Dask: tasks wait for the scheduler longer than they compute. */
   | 'scheduler'
   | 'none';
@@ -57,8 +65,9 @@ export interface TaskDecomposition {
   /** Samples of this task's thread the split is based on (0: not sampled). */
   samples: number;
   /**
-   * `async` runs: time the event loop spent running other tasks' steps while this one was
-   * suspended (part of `blockedNs`; this task may have been ready and waiting for the loop).
+   * `async` runs (both runtimes): time the event loop spent running other tasks' steps (Node:
+   * callbacks) while this one was suspended (part of `blockedNs`; this task may have been
+   * ready and waiting for the loop).
    */
   loopBusyNs?: number;
 }
@@ -78,10 +87,39 @@ export interface DaskTaskCost {
   resultLatencyNs: number;
 }
 
-export interface TaskSpan {
+/** Node: what moving a task's arguments to its worker and its result back cost. */
+export interface TaskSerialization {
+  argsBytes: number;
+  /** v8.serialize of the arguments on the harness's main thread. */
+  argsSerializeNs: number;
+  /** In the worker, right before the call: [start, end] on the trace's clock. */
+  argsDeserialize: [number, number];
+  resultBytes: number;
+  /** In the worker, right after the call. */
+  resultSerialize: [number, number];
+  resultDeserializeNs: number;
+}
+
+/** What the Node harness measures per task beyond the decomposition (absent for Python). */
+export interface NodeTaskMeasures {
+  /** Submitted to started (waiting for a free worker or slot, and the transfer). */
+  queueWaitNs?: number;
+  /** Garbage-collection pauses of the task's thread inside the task (part of its CPU time). */
+  gcNs?: number;
+  /** `async` runs: time the task's own callbacks ran on the event loop (split into CPU and runqueue). */
+  onLoopNs?: number;
+  /** Thread and process runs. */
+  serialization?: TaskSerialization;
+  /** The thread's V8 heap and the process's RSS when the task ended. */
+  heapUsedBytes?: number;
+  rssBytes?: number;
+}
+
+export interface TaskSpan extends NodeTaskMeasures {
   index: number;
   pid: number;
   tid: number;
+  /** Pool worker; for `async` runs the in-flight slot that ran the task. */
   worker: number;
   startNs: number;
   endNs: number;
@@ -91,6 +129,39 @@ export interface TaskSpan {
   error?: TaskError;
   /** `dask` runs. */
   dask?: DaskTaskCost;
+}
+
+/** Node: one garbage-collection pause of a thread. */
+export interface GcSpan {
+  pid: number;
+  tid: number;
+  startNs: number;
+  endNs: number;
+  /** V8's kind: minor (scavenge), major (mark-compact), incremental, weakcb. */
+  kind: string;
+}
+
+/** Node: how busy one thread's event loop was during a run (`performance.eventLoopUtilization`). */
+export interface EventLoopUse {
+  pid: number;
+  tid: number;
+  /** Pool worker index; null for the harness's main thread. */
+  worker: number | null;
+  utilization: number;
+  activeNs: number;
+  idleNs: number;
+}
+
+/** Node: one pool worker's start-up, on the trace's clock. */
+export interface WorkerStart {
+  pid: number;
+  tid: number;
+  worker: number;
+  /** When the harness asked for it, and when it had loaded the module and was ready. */
+  spawnNs: number;
+  readyNs: number;
+  /** Of which importing the module. */
+  importNs: number;
 }
 
 export interface LockSpan {
@@ -115,6 +186,7 @@ export interface ProcessMemory {
   peakRssBytes: number | null;
 }
 
+/** Per run. For Node the pickle fields hold v8 serialization (structured clone) of the same parts. */
 export interface IpcCost {
   argsBytes: number;
   resultBytes: number;
@@ -190,8 +262,17 @@ export interface Run {
   ipc: IpcCost | null;
   /** Thread runs (absent from traces written before it existed). */
   gilProbe?: GilProbe | null;
-  /** `async` runs: wall time the loop spent running task steps, and its share of the run. */
+  /**
+   * `async` runs (both runtimes): wall time the loop spent running the tasks' own steps
+   * (Python) or callbacks (Node), and its share of the run.
+   */
   eventLoop?: { busyNs: number; utilization: number };
+  /** Node: libuv event-loop utilization of the main thread and of each worker, whatever ran on it. */
+  eventLoops?: EventLoopUse[];
+  /** Node: every garbage-collection pause of the threads that ran tasks. */
+  gcSpans?: GcSpan[];
+  /** Node pool runs: when each worker was asked for and ready (start-up is part of the wall). */
+  workerStarts?: WorkerStart[];
   /** `dask` runs. */
   dask?: DaskRunInfo;
 }
@@ -260,6 +341,10 @@ export type FaultKind =
   | 'harness'
   | 'cancelled'
   | 'output'
+  | 'unserializable'
+  | 'rejection'
+  | 'open-handles'
+  | 'not-async'
   /** Dask: not installed, scheduler unreachable, a worker lost. */
   | 'cluster';
 
@@ -308,13 +393,25 @@ export interface SamplerInfo {
   cpuMs?: number;
 }
 
+export interface NodeInterpreter {
+  v8: string;
+  /** How the module was loaded: as the project loads it (package.json `type`, extension). */
+  moduleFormat: 'esm' | 'commonjs';
+  /** TypeScript: transpiled with esbuild into a temporary module with a source map. */
+  transpiled: boolean;
+}
+
 export interface ProfileTrace {
   version: typeof TRACE_VERSION;
   createdAt: string;
   target: {
     file: string;
     function: string;
-    language: 'python';
+    language: 'python' | 'javascript' | 'typescript';
+    /** Absent: Python (traces from before Node was profiled). */
+    runtime?: Runtime;
+    /** Node: the interpreter beyond its path and version. */
+    node?: NodeInterpreter;
     module: string;
     tasksExpression: string;
     taskCount: number;

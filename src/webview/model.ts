@@ -5,9 +5,9 @@
  * one axis. Pure (no DOM) so it is unit-tested in node.
  */
 import type { CoreSample, PoolKind, TaskError } from '../shared/trace';
-import { LOCK_STRIDE, TASK_STRIDE, type HostToWebview, type PackedLocks, type PackedTasks, type RunHeader, type TraceHeader } from '../shared/webview-protocol';
+import { LOCK_STRIDE, TASK_FIELD as F, TASK_STRIDE, type HostToWebview, type PackedLocks, type PackedTasks, type RunHeader, type TraceHeader } from '../shared/webview-protocol';
 import { buildLod, type LaneLod } from './lod';
-import { STATE_COUNT, STATES, stateDurationsOf, type TaskState } from './states';
+import { STATE_COUNT, STATES, stateDurationsOf, type ExtraStates, type TaskState } from './states';
 
 export interface Lane {
   runIndex: number;
@@ -141,11 +141,15 @@ class LaneBuilder {
   readonly lockSites = new GrowableF64();
   locksSorted = true;
   private readonly scratch = new Float64Array(STATE_COUNT);
+  /** Reused for every task: a million spans allocate no object each. */
+  private readonly extra: ExtraStates = { loopBusyNs: 0, gcNs: 0, serializationNs: 0, schedulerWaitNs: 0, transferNs: 0 };
 
   constructor(
     readonly pid: number,
     readonly tid: number,
     private readonly origin: number,
+    /** `async` runs: the in-flight slot this lane shows (tasks of one thread interleave). */
+    readonly slot: number | null = null,
   ) {}
 
   /** Appends task `i` of a packed chunk. */
@@ -153,22 +157,30 @@ class LaneBuilder {
     const d = packed.data;
     const o = i * TASK_STRIDE;
     const n = this.taskStart.length;
-    // A Dask task is drawn from when it could have started to when its result was back.
-    const schedulerWait = d[o + 17]! || 0;
-    const transfer = d[o + 18]! || 0;
-    const callStart = d[o + 4]! - this.origin;
-    const callEnd = Math.max(callStart, d[o + 5]! - this.origin);
-    const start = callStart - schedulerWait;
-    const end = callEnd + transfer;
+    // Time outside the call widens the bar: a Dask task is drawn from when it could have
+    // started to when its result was back, a Node pool worker's copying of the arguments in
+    // (right before the call) and of the result out (right after) as the worker's time.
+    const extra = this.extra;
+    extra.schedulerWaitNs = d[o + F.schedulerLatencyNs]! || 0;
+    extra.transferNs = d[o + F.resultLatencyNs]! || 0;
+    const copyIn = d[o + F.argsDeserializeNs]! || 0;
+    const copyOut = d[o + F.resultSerializeNs]! || 0;
+    extra.serializationNs = copyIn + copyOut;
+    extra.loopBusyNs = d[o + F.loopBusyNs]! || 0;
+    extra.gcNs = d[o + F.gcNs]! || 0;
+    const callStart = d[o + F.startNs]! - this.origin;
+    const callEnd = Math.max(callStart, d[o + F.endNs]! - this.origin);
+    const start = callStart - extra.schedulerWaitNs - copyIn;
+    const end = callEnd + copyOut + extra.transferNs;
     if (n > 0 && start < this.taskStart.data[n - 1]!) this.tasksSorted = false;
     this.taskStart.push(start);
     this.taskEnd.push(end);
-    stateDurationsOf(callEnd - callStart, d[o + 8]!, d[o + 9]!, d[o + 11]!, d[o + 12]!, d[o + 13]!, d[o + 14]!, this.scratch, 0, d[o + 16]! || 0, schedulerWait, transfer);
+    stateDurationsOf(callEnd - callStart, d[o + F.cpuNs]!, d[o + F.runqNs]!, d[o + F.lockWaitNs]!, d[o + F.gilWaitNs]!, d[o + F.ioNs]!, d[o + F.sleepNs]!, this.scratch, 0, extra);
     for (let k = 0; k < STATE_COUNT; k++) this.taskStates.push(this.scratch[k]!);
-    this.taskInts.push(d[o]!);
-    this.taskInts.push(d[o + 3]!);
-    this.taskInts.push(d[o + 6]!);
-    this.taskInts.push(d[o + 7]!);
+    this.taskInts.push(d[o + F.index]!);
+    this.taskInts.push(d[o + F.worker]!);
+    this.taskInts.push(d[o + F.coreStart]!);
+    this.taskInts.push(d[o + F.coreEnd]!);
     if (error) this.errors.set(n, error);
   }
 
@@ -347,7 +359,7 @@ export class TraceAssembler {
     const d = packed.data;
     for (let i = 0; i < packed.count; i++) {
       const o = i * TASK_STRIDE;
-      this.lane(run, d[o + 1]!, d[o + 2]!, d[o + 3]!).addTask(packed, i, errors.get(i));
+      this.lane(run, d[o + F.pid]!, d[o + F.tid]!, d[o + F.worker]!).addTask(packed, i, errors.get(i));
     }
     run.taskCount += packed.count;
   }
@@ -376,13 +388,38 @@ export class TraceAssembler {
     if (!workers) threads.set(tid, (workers = new Map()));
     const key = worker ?? (workers.size > 0 ? Math.min(...workers.keys()) : 0);
     let lane = workers.get(key);
-    if (!lane) workers.set(key, (lane = new LaneBuilder(pid, tid, run.header.startNs)));
+    if (!lane) workers.set(key, (lane = new LaneBuilder(pid, tid, run.header.startNs, run.header.kind === 'async' ? key : null)));
     return lane;
   }
 }
 
+/**
+ * How busy a thread's event loop was in the run, for its lane label: an `async` run's loop on
+ * the tasks' own steps (both runtimes), else a Node thread's event-loop utilization.
+ */
+function loopText(header: RunHeader, tid: number): string {
+  const share = header.kind === 'async' ? header.eventLoop?.utilization : header.eventLoops?.find((l) => l.tid === tid)?.utilization;
+  return share === undefined ? '' : ` · event loop ${Math.round(share * 100)}% busy`;
+}
+
+function laneLabel(header: RunHeader, lane: LaneBuilder, workers: Set<number>): string {
+  if (lane.slot !== null) return `event loop · call slot ${lane.slot}${lane.slot === 0 ? loopText(header, lane.tid) : ''}`;
+  if (!header.eventLoops) return `tid ${lane.tid}${workers.size === 1 ? ` · worker ${[...workers][0]}` : ''}`;
+  const worker = [...workers][0];
+  if (header.kind === 'thread' && worker !== undefined) return `worker thread ${worker} · tid ${lane.tid}${loopText(header, lane.tid)}`;
+  if (header.kind === 'process' && worker !== undefined) return `child process ${worker} · pid ${lane.pid}${loopText(header, lane.tid)}`;
+  return `main thread · tid ${lane.tid}${loopText(header, lane.tid)}`;
+}
+
 function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
   const { header } = run;
+  // Node pool runs: the main thread runs no task, but its event loop dispatches them; it gets a lane too.
+  const main = header.eventLoops?.find((loop) => loop.worker === null);
+  if (main && !run.threads.get(main.pid)?.has(main.tid) && header.kind !== 'async') {
+    const threads = run.threads.get(main.pid) ?? new Map<number, Map<number, LaneBuilder>>();
+    run.threads.set(main.pid, threads);
+    threads.set(main.tid, new Map([[0, new LaneBuilder(main.pid, main.tid, header.startNs)]]));
+  }
   const hosts = new Map((header.dask?.workers ?? []).map((w) => [w.pid, w]));
   const hostOf = (pid: number): string => hosts.get(pid)?.host ?? '';
   const threads = [...run.threads.values()]
@@ -390,13 +427,10 @@ function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
     .sort((a, b) => hostOf(a.pid).localeCompare(hostOf(b.pid)) || a.pid - b.pid || a.tid - b.tid);
   const laneIds: number[] = [];
   const processes = new Map<number, ProcessInfo>();
-  const slotWord = header.kind === 'async' ? 'slot' : 'worker';
   for (const t of threads) {
     const laneId = lanes.length;
     const tasks = t.tasks();
-    const workers = new Set(tasks.worker);
-    const workerText = workers.size === 1 ? ` · ${slotWord} ${[...workers][0]}` : '';
-    lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: `tid ${t.tid}${workerText}`, tasks, locks: t.locks() });
+    lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: laneLabel(header, t, new Set(tasks.worker)), tasks, locks: t.locks() });
     laneIds.push(laneId);
     let proc = processes.get(t.pid);
     if (!proc) {

@@ -2,14 +2,16 @@
  * Task states are told apart by a texture as well as by colour, so a reader with a colour
  * vision deficiency, or a high-contrast theme with few colours, still sees which part of a
  * task was waiting: waits are hatched (each wait its own direction), I/O is dotted, running
- * and unattributed time are solid. The textures are tiles of packed pixels, written by the
- * same code into the canvas and into the legend swatches, so both always match.
+ * and unattributed time are solid; Node's garbage-collection pauses are striped across and
+ * its copying of arguments and results striped upright. The textures are tiles of packed
+ * pixels, written by the same code into the canvas and into the legend swatches, so both
+ * always match.
  */
 import { color } from 'd3';
 import { packOver } from './pixels';
 import { STATES, type TaskState } from './states';
 
-export type Texture = 'solid' | 'hatch-down' | 'hatch-up' | 'cross' | 'dots';
+export type Texture = 'solid' | 'hatch-down' | 'hatch-up' | 'cross' | 'dots' | 'horizontal' | 'vertical';
 
 export const STATE_TEXTURES: Record<TaskState, Texture> = {
   running: 'solid',
@@ -23,6 +25,8 @@ export const STATE_TEXTURES: Record<TaskState, Texture> = {
   loopBusy: 'hatch-down',
   schedulerWait: 'hatch-up',
   transfer: 'dots',
+  gc: 'horizontal',
+  serialization: 'vertical',
 };
 
 /** Tile edge in CSS pixels: coarse enough to see, fine enough inside a 3 px task. */
@@ -44,6 +48,10 @@ function marked(texture: Texture, x: number, y: number, n: number): boolean {
       return down || up;
     case 'dots':
       return x % n < width && y % n < width;
+    case 'horizontal':
+      return y % n < width;
+    case 'vertical':
+      return x % n < width;
   }
 }
 

@@ -2,11 +2,12 @@
  * The scaling chart (small, so SVG): median speedup per pool kind versus workers with the
  * min–max spread of repetitions, efficiency on a second axis, and the ideal line. It is drawn
  * at the width of its column (redrawn when the column changes), so its axes never reach into
- * the block beside it; thread and process series differ in marker shape as well as colour.
+ * the block beside it; each kind's series has its own marker shape as well as colour.
  */
 import { axisBottom, axisLeft, axisRight, line, max, scaleLinear, select, symbol, symbolCircle, symbolDiamond, symbolSquare, symbolTriangle } from 'd3';
 import type { TraceHeader } from '../shared/webview-protocol';
-import { configurationName, TIMES } from '../shared/verdict-words';
+import type { Runtime } from '../shared/trace';
+import { configurationName, kindName, TIMES } from '../shared/verdict-words';
 import type { Palette } from './theme';
 import { el } from './dom';
 import { formatPercent, formatSpeedup } from './format';
@@ -15,11 +16,13 @@ import { scalingSeries, type ScalingPoint } from './stats';
 const MAX_WIDTH = 520;
 const MIN_WIDTH = 200;
 const M = { top: 12, right: 44, bottom: 34, left: 40 };
+// The async kind (calls in flight on one event loop) is drawn against its count like workers;
+// a swatch is clipped to its marker's shape.
 const SERIES = [
-  { kind: 'thread', marker: symbolCircle, name: 'thread pool', shape: 'circles' },
-  { kind: 'process', marker: symbolSquare, name: 'process pool', shape: 'squares' },
-  { kind: 'async', marker: symbolTriangle, name: 'calls in flight on one event loop', shape: 'triangles' },
-  { kind: 'dask', marker: symbolDiamond, name: 'Dask cluster', shape: 'diamonds' },
+  { kind: 'thread', marker: symbolCircle, shape: 'circles', clip: null },
+  { kind: 'process', marker: symbolSquare, shape: 'squares', clip: null },
+  { kind: 'async', marker: symbolTriangle, shape: 'triangles', clip: 'polygon(50% 0, 100% 100%, 0 100%)' },
+  { kind: 'dask', marker: symbolDiamond, shape: 'diamonds', clip: 'polygon(50% 0, 100% 50%, 50% 100%, 0 50%)' },
 ] as const;
 type SeriesKind = (typeof SERIES)[number]['kind'];
 
@@ -35,6 +38,7 @@ export function scalingChart(header: TraceHeader, initialPalette: Palette): Scal
     section.append(el('p', { text: 'No pool runs with a speedup to chart.' }));
     return { element: section, setPalette: () => undefined };
   }
+  const runtime = header.target.runtime;
   const plot = el('div', { className: 'plot' });
   const legend = el('ul', { className: 'legend' });
   section.append(plot, legend);
@@ -43,8 +47,8 @@ export function scalingChart(header: TraceHeader, initialPalette: Palette): Scal
   const draw = () => {
     const width = Math.round(Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, plot.clientWidth || MAX_WIDTH)));
     drawnWidth = width;
-    plot.replaceChildren(chartSvg(points, palette, width));
-    legend.replaceChildren(...legendItems(points, palette));
+    plot.replaceChildren(chartSvg(points, palette, width, runtime));
+    legend.replaceChildren(...legendItems(points, palette, runtime));
   };
   new ResizeObserver(() => {
     const width = Math.round(Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, plot.clientWidth)));
@@ -64,7 +68,7 @@ function colours(palette: Palette): Record<SeriesKind, string> {
   return { thread: palette.states.running, process: palette.states.io, async: palette.states.loopBusy, dask: palette.states.schedulerWait };
 }
 
-function chartSvg(points: ScalingPoint[], palette: Palette, W: number): SVGSVGElement {
+function chartSvg(points: ScalingPoint[], palette: Palette, W: number, runtime: Runtime | undefined): SVGSVGElement {
   const H = Math.round(Math.max(170, Math.min(230, W * 0.55)));
   const maxWorkers = max(points, (p) => p.workers) ?? 1;
   const maxSpeed = Math.max(maxWorkers, max(points, (p) => p.maxSpeedup) ?? 1);
@@ -110,18 +114,20 @@ function chartSvg(points: ScalingPoint[], palette: Palette, W: number): SVGSVGEl
       .attr('transform', (p) => `translate(${x(p.workers)},${y(p.medianSpeedup)})`)
       .style('fill', colour)
       .append('title')
-      .text((p) => `${configurationName(p.kind, p.workers)}: ${formatSpeedup(p.medianSpeedup)} (range ${formatSpeedup(p.minSpeedup)}–${formatSpeedup(p.maxSpeedup)}, ${p.repetitions} repetitions), ${formatPercent(p.efficiency)} efficient`);
+      .text((p) => `${configurationName(p.kind, p.workers, runtime)}: ${formatSpeedup(p.medianSpeedup)} (range ${formatSpeedup(p.minSpeedup)}–${formatSpeedup(p.maxSpeedup)}, ${p.repetitions} repetitions), ${formatPercent(p.efficiency)} efficient`);
   }
   return svg.node()!;
 }
 
-function legendItems(points: ScalingPoint[], palette: Palette): HTMLElement[] {
+/** The series the chart draws, each with its marker's shape on the swatch. */
+function legendItems(points: ScalingPoint[], palette: Palette, runtime: Runtime | undefined): HTMLElement[] {
   const shown = new Set(points.map((p) => p.kind));
-  const items = SERIES.filter(({ kind }) => shown.has(kind)).map(({ kind, name, shape }) => {
+  const items = SERIES.filter(({ kind }) => shown.has(kind)).map(({ kind, shape, clip }) => {
     const swatch = el('span', { className: 'swatch' });
     swatch.style.background = colours(palette)[kind];
     if (kind === 'thread') swatch.style.borderRadius = '50%';
-    return el('li', {}, [swatch, `${name} (${shape}): speedup solid, efficiency dotted (right axis)`]);
+    if (clip) swatch.style.clipPath = clip;
+    return el('li', {}, [swatch, `${kindName(kind, runtime)} (${shape}): speedup solid, efficiency dotted (right axis)`]);
   });
   return [...items, el('li', { text: 'dashed: ideal (speedup = workers); bars: spread of repetitions' })];
 }

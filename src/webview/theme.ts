@@ -29,6 +29,8 @@ const STATE_VARIABLES: Record<TaskState, string> = {
   loopBusy: '--cl-loop-busy',
   io: '--cl-io',
   blocked: '--cl-blocked',
+  gc: '--cl-gc',
+  serialization: '--cl-serialization',
   transfer: '--cl-transfer',
 };
 

@@ -1,5 +1,6 @@
 /** The words the timeline shows about what it draws: row labels and the tooltip of a span. */
 import { configurationName } from '../shared/verdict-words';
+import type { RunHeader } from '../shared/webview-protocol';
 import { formatBytes, formatDuration, formatMs, formatPercent, formatSpeedup } from './format';
 import type { Row } from './layout';
 import type { Lane, TraceModel } from './model';
@@ -20,7 +21,7 @@ export function rowLabel(model: TraceModel, row: Row): string {
     case 'run': {
       const h = run.header;
       const speed = h.speedup === null ? '' : ` · speedup ${formatSpeedup(h.speedup)}`;
-      return `${configurationName(h.kind, h.workers)} · repetition ${h.repetition + 1} · wall ${formatDuration(h.wallNs)}${speed}`;
+      return `${configurationName(h.kind, h.workers, model.header.target.runtime)} · repetition ${h.repetition + 1} · wall ${formatDuration(h.wallNs)}${speed}`;
     }
     case 'cores':
       return `Cores: busy share of each of the ${run.cores.cores} cores (darker is busier), then their mean`;
@@ -47,7 +48,7 @@ export function describeHit(model: TraceModel, hit: Hit, t: number): string[] {
     const i = hit.task;
     const wall = tasks.end[i]! - tasks.start[i]!;
     const lines = [
-      `Task ${tasks.index[i]} · ${configurationName(run.header.kind, run.header.workers)}, worker ${tasks.worker[i]}`,
+      `Task ${tasks.index[i]} · ${taskPlace(run.header, tasks.worker[i]!, model)}`,
       `pid ${hit.lane.pid} · tid ${hit.lane.tid} · core ${tasks.coreStart[i]} → ${tasks.coreEnd[i]}`,
       `start ${formatMs(tasks.start[i]!)} · end ${formatMs(tasks.end[i]!)}`,
       `wall ${formatMs(wall)}`,
@@ -89,6 +90,14 @@ export function describeHit(model: TraceModel, hit: Hit, t: number): string[] {
     return [`Process ${proc.pid}${proc.name ? ` · Dask worker ${proc.name} on ${proc.host}` : ''}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];
   }
   return [];
+}
+
+/**
+ * Where a task ran, in the verdict's words: "thread pool with 2 workers, worker 1"; the tasks
+ * of an async run share one thread and run in call slots, not workers.
+ */
+function taskPlace(header: RunHeader, worker: number, model: TraceModel): string {
+  return `${configurationName(header.kind, header.workers, model.header.target.runtime)}, ${header.kind === 'async' ? 'call slot' : 'worker'} ${worker}`;
 }
 
 function lowerIndex(values: Float64Array, t: number): number {

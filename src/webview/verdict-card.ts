@@ -6,18 +6,20 @@ import { el } from './dom';
 export function verdictCard(header: TraceHeader): HTMLElement {
   const card = el('section', { className: 'verdict', testId: 'verdict', attrs: { 'aria-label': 'Verdict' } });
   const target = header.target;
-  const subject = el('div', { className: 'facts', text: `${target.function} in ${target.file} · ${target.taskCount} tasks · ${header.host.cpusUsable} usable CPUs · Python ${target.interpreterVersion}${target.gilEnabled ? '' : ' (GIL disabled)'}` });
+  const node = target.runtime === 'node';
+  const runtime = node ? `Node.js ${target.interpreterVersion}${target.node?.transpiled ? ' (TypeScript transpiled with esbuild)' : ''}` : `Python ${target.interpreterVersion}${target.gilEnabled ? '' : ' (GIL disabled)'}`;
+  const subject = el('div', { className: 'facts', text: `${target.function} in ${target.file} · ${target.taskCount} tasks · ${header.host.cpusUsable} usable CPUs · ${runtime}` });
   const verdict = header.verdict;
   if (!verdict) {
     const headline = header.runs.length === 0 ? 'No run was recorded, so there is no timeline to draw.' : 'No verdict: the profile did not complete.';
     card.append(el('div', { className: 'headline', text: headline }), subject);
   } else {
     card.append(
-      el('div', { className: 'headline', text: `${recommendationText(verdict)}: ${speedupText(verdict)}` }),
+      el('div', { className: 'headline', text: `${recommendationText(verdict, target.runtime)}: ${speedupText(verdict)}` }),
       el('div', { className: 'sentence', text: verdict.summary }),
       el('div', {
         className: 'facts',
-        text: `Bottleneck: ${bottleneckText(verdict.bottleneck)} · Confidence: ${verdict.confidence}${verdict.withinNoise ? ' · differences are within noise' : ''}`,
+        text: `Bottleneck: ${bottleneckText(verdict.bottleneck, target.runtime)} · Confidence: ${verdict.confidence}${verdict.withinNoise ? ' · differences are within noise' : ''}`,
       }),
       subject,
     );

@@ -1,6 +1,7 @@
 // e2e scenarios of the profiler in the editor: palette → progress → timeline panel with the
-// verdict, a span click reveals the function, a theme switch recolours the panel, and a
-// cancelled profile leaves no process behind. They run in their own pass on a workspace whose
+// verdict, a span click reveals the function, a theme switch recolours the panel, the CodeLens
+// of an exported TypeScript function profiles it under Node, and a cancelled profile leaves no
+// process behind. They run in their own pass on a workspace whose
 // settings keep each profile tiny (2-core machines).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ export function prepareProfilingWorkspace(workspace) {
 const timeline = (page) =>
   page.frameLocator('iframe.webview.ready[src*="extensionId=conclens.concurrency-lens"]').frameLocator('iframe#active-frame');
 
-/** Processes started for the workspace: the harness and its pool workers run with it as cwd. */
+/** Processes started for the workspace: the harnesses (Python, Node) and their pool workers run with it as cwd. */
 function profiledProcesses() {
   const found = [];
   for (const entry of readdirSync('/proc')) {
@@ -35,7 +36,7 @@ function profiledProcesses() {
     try {
       if (readlinkSync(`/proc/${entry}/cwd`) !== workspaceRoot) continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (/python/.test(cmdline)) found.push(`${entry}: ${cmdline}`);
+      if (/python|conclens-node-/.test(cmdline)) found.push(`${entry}: ${cmdline}`);
     } catch {
       continue;
     }
@@ -110,10 +111,15 @@ export const profilingScenarios = [
       await runCommand(page, 'View: Focus First Editor Group');
       await page.locator('.tab.active', { hasText: 'profiling.py' }).first().waitFor();
       await runCommand(page, 'Concurrency Lens: Export Chrome Trace…');
-      // code-server's save dialog is a quick input holding the path.
+      // code-server's save dialog is a quick input holding the path. It opens on the folder and
+      // writes the default path in once it has listed it, which would replace a path typed
+      // before (a busy machine lists slowly): type ours after the default has arrived.
       const target = path.join(workspaceRoot, 'exported.chrome-trace.json');
       const input = page.locator('.quick-input-widget input');
       await input.waitFor();
+      const deadline = Date.now() + 30_000;
+      while (!(await input.inputValue()).endsWith('/count_primes.chrome-trace.json') && Date.now() < deadline) await page.waitForTimeout(100);
+      assert.match(await input.inputValue(), /\/count_primes\.chrome-trace\.json$/, 'the dialog offers the function\'s name');
       await input.fill(target);
       await page.keyboard.press('Enter');
       await page.locator('.notification-toast', { hasText: 'Chrome trace written to exported.chrome-trace.json' }).waitFor({ timeout: 30_000 });
@@ -199,6 +205,29 @@ export const profilingScenarios = [
       const verdict = timeline(page).locator('[data-testid="verdict"]');
       await verdict.waitFor({ timeout: 60_000 });
       assert.match((await verdict.textContent()) ?? '', /serial|thread|process/);
+    },
+  },
+  {
+    name: 'The CodeLens above an exported TypeScript function profiles it under Node and shows its timeline',
+    screenshot: 'timeline-typescript',
+    async run(page) {
+      await runCommand(page, 'View: Focus First Editor Group');
+      await pick(page, 'profiling.ts', 'profiling.ts');
+      await page.locator('.tab.active', { hasText: 'profiling.ts' }).first().waitFor();
+      const lens = page.locator('.codelens-decoration a', { hasText: 'Profile under pools' }).first();
+      await lens.waitFor({ timeout: 30_000 });
+      await lens.click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor();
+      assert.equal(await input.inputValue(), '[200000, 200000, 200000, 200000]', 'the prompt offers the tasks of the // conclens: tasks= comment');
+      await page.keyboard.press('Enter');
+      await page.locator('.notification-toast', { hasText: 'profiling sumOfSquares' }).waitFor({ timeout: 30_000 });
+      await page.locator('.tab', { hasText: 'Timeline: sumOfSquares' }).waitFor({ timeout: 120_000 });
+      const verdict = timeline(page).locator('[data-testid="verdict"]');
+      await verdict.waitFor({ timeout: 120_000 });
+      assert.match((await verdict.textContent()) ?? '', /^(Run serially|Use a (worker_threads|child_process) pool with \d+ workers?): /, 'the headline in the panel\'s words, with Node\'s pool names');
+      const canvas = timeline(page).locator('[data-testid="timeline-canvas"]');
+      assert.ok(await canvas.evaluate((c) => c.width > 0 && c.height > 0), 'the timeline is drawn');
     },
   },
   {

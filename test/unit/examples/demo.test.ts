@@ -9,7 +9,7 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
-import { webTreeSitterCjs } from '../../../scripts/esbuild-plugins.mjs';
+import { nodeHarnessEntries, webTreeSitterCjs } from '../../../scripts/esbuild-plugins.mjs';
 import { scratchDir } from '../scratch';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -23,6 +23,8 @@ before(async () => {
   await Promise.all([
     esbuild.build({ ...common, entryPoints: { cli: path.join(ROOT, 'src/cli.ts') } }),
     esbuild.build({ ...common, entryPoints: { 'analyzer-worker': path.join(ROOT, 'src/analyzers/worker.ts') } }),
+    // The Node examples are profiled by the Node harness, found next to the CLI.
+    esbuild.build({ ...common, entryPoints: Object.fromEntries(Object.entries(nodeHarnessEntries).map(([name, entry]) => [name, path.join(ROOT, entry)])) }),
     // The profiling step writes HTML reports from the timeline bundle next to the CLI.
     esbuild.build({ bundle: true, platform: 'browser', format: 'iife', outdir, logLevel: 'error', entryPoints: { webview: path.join(ROOT, 'src/webview/main.ts') } }),
   ]);
@@ -50,10 +52,11 @@ void test('the demo reports every expected finding, groups them by scenario and 
   assert.match(stdout, /^javascript files: \d+, warnings and errors: [1-9]\d*$/m, 'the summary splits findings by language');
   assert.match(stdout, /^ {2}PY-DL-001 +2$/m, 'the summary counts findings per rule');
   assert.match(stdout, /^fixed +files: \d+, warnings and errors: 0$/m);
-  const verdicts = stdout.match(/^Verdict: (serial|thread x\d+|process x\d+) — bottleneck: \w+, confidence: \w+$/gm) ?? [];
-  assert.equal(verdicts.length, 4, 'a verdict for each profiling example');
+  const verdicts = stdout.match(/^Verdict: (serial|async x\d+|thread x\d+|process x\d+) — bottleneck: \w+, confidence: \w+$/gm) ?? [];
+  assert.equal(verdicts.length, 6, 'a verdict for each profiling example, Python and Node');
+  assert.match(stdout, /^\$ conclens profile examples\/profiling\/checksums\.ts --function fnv1a /m);
   const reports = [...stdout.matchAll(/^ {2}report: (\S+\.html)$/gm)].map((m) => path.resolve(ROOT, m[1]));
-  assert.equal(reports.length, 4);
+  assert.equal(reports.length, 6);
   for (const report of reports) assert.ok(existsSync(report), `${report} was written`);
   assert.match(stdout, /Demo passed/);
 });

@@ -34,7 +34,7 @@ void test('splits task time by state and keeps the parts equal to the wall time'
   ]);
   const tasks = modelOf(t).lanes[0]!.tasks;
   const of = (i: number) => Object.fromEntries(STATES.map((s, k) => [s, tasks.states[i * STATE_COUNT + k]]));
-  const none = { schedulerWait: 0, loopBusy: 0, transfer: 0 };
+  const none = { schedulerWait: 0, loopBusy: 0, gc: 0, serialization: 0, transfer: 0 };
   assert.deepEqual(of(0), { ...none, running: 4e6, runqueue: 1e6, gilWait: 1e6, lockWait: 2e6, io: 1e6, blocked: 1e6 });
   assert.deepEqual(of(1), { ...none, running: 4e6, runqueue: 0, gilWait: 0, lockWait: 1e6, io: 0, blocked: 5e6 }, 'unsampled blocked time stays visible');
   const over = of(2);
@@ -120,10 +120,10 @@ void test('packed chunks of the wrong size are refused', () => {
 
 void test('tasks in flight on one event loop get a lane per slot on their one thread, with the loop time they lost to others', () => {
   const slot = (t: ReturnType<typeof task>, worker: number, loopBusyNs: number) => ({ ...t, worker, decomposition: { ...t.decomposition, cpuNs: 1e6, blockedNs: t.endNs - t.startNs - 1e6, loopBusyNs } });
-  const t = trace([run('async', 2, [slot(task(0, 7, 0, 10), 0, 2e6), slot(task(1, 7, 0, 10), 1, 1e6), slot(task(2, 7, 10, 20), 0, 0)], { lockSpans: [lockSpan(7, 1, 2, 3)] })]);
+  const t = trace([run('async', 2, [slot(task(0, 7, 0, 10), 0, 2e6), slot(task(1, 7, 0, 10), 1, 1e6), slot(task(2, 7, 10, 20), 0, 0)], { lockSpans: [lockSpan(7, 1, 2, 3)], eventLoop: { busyNs: 3e6, utilization: 0.15 } })]);
   const model = modelOf(t);
   const lanes = model.runs[0]!.lanes.map((id) => model.lanes[id]!);
-  assert.deepEqual(lanes.map((l) => [l.tid, l.label, l.tasks.count]), [[7, 'tid 7 · slot 0', 2], [7, 'tid 7 · slot 1', 1]]);
+  assert.deepEqual(lanes.map((l) => [l.tid, l.label, l.tasks.count]), [[7, 'event loop · call slot 0 · event loop 15% busy', 2], [7, 'event loop · call slot 1', 1]]);
   assert.equal(lanes[0]!.locks.count, 1, "a lock span goes to its thread's first lane");
   const loopBusy = STATES.indexOf('loopBusy');
   assert.equal(lanes[0]!.tasks.states[loopBusy], 2e6);

@@ -58,7 +58,7 @@ interface Contributed {
 
 const colours: Contributed[] = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).contributes.colors;
 const byName = new Map(colours.map((c) => [c.id.replace('concurrencyLens.timeline.', ''), c.defaults]));
-const COMPARED = ['running', 'runqueue', 'gilWait', 'lockWait', 'io', 'blocked', 'lockHold', 'loopBusy', 'schedulerWait', 'transfer'];
+const COMPARED = ['running', 'runqueue', 'gilWait', 'lockWait', 'io', 'blocked', 'lockHold', 'loopBusy', 'schedulerWait', 'transfer', 'gc', 'serialization'];
 
 void test('task states are told apart in every theme kind, also with protanopia, deuteranopia and tritanopia', () => {
   const close: string[] = [];
