@@ -92,7 +92,7 @@ export function spread(walls: number[]): number {
 }
 
 export const pct = (share: number): string => `${Math.round(share * 100)}%`;
-export const times = (speedup: number): string => `${speedup.toFixed(2)}x`;
+export const times = (speedup: number): string => `${speedup.toFixed(2)}×`;
 const label = (c: { kind: PoolKind; workers: number }): string => (c.kind === 'serial' ? 'serial' : `${c.kind} x${c.workers}`);
 const site = (s: SourceSite): string => `${s.file}:${s.line}`;
 

@@ -59,7 +59,7 @@ const COST: Record<Concurrent, number> = { async: 0, thread: 1, process: 2 };
 
 /** Big arguments can make a pool thousands of times slower: keep a digit that says how much. */
 function times(speedup: number): string {
-  return speedup >= 0.1 ? fixedTimes(speedup) : `${speedup.toPrecision(1)}x`;
+  return speedup >= 0.1 ? fixedTimes(speedup) : `${speedup.toPrecision(1)}×`;
 }
 
 function duration(ns: number): string {

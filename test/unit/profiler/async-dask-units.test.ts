@@ -86,7 +86,7 @@ void test('Dask within noise of the process pool: the pool stays, the cost per t
   const t = trace([...serial(100), ...runs('process', 2, [420, 425, 418], 100), ...daskRuns(2, [430, 428, 433], 100, 3)], ['serial', 'process', 'dask']);
   const verdict = t.verdict!;
   assert.equal(verdict.recommendation, 'process', verdict.summary);
-  assert.match(verdict.summary, /Dask: 1\.8\dx on 2 local workers; the process pool's 1\.9\dx is within noise: a cluster pays 200 µs scheduler latency, 2\.9 ms to serialize and return data and 0 B of transfer per task, so it helps only when tasks run longer than ~62 ms and the data outgrows this machine\./);
+  assert.match(verdict.summary, /Dask: 1\.8\d× on 2 local workers; the process pool's 1\.9\d× is within noise: a cluster pays 200 µs scheduler latency, 2\.9 ms to serialize and return data and 0 B of transfer per task, so it helps only when tasks run longer than ~62 ms and the data outgrows this machine\./);
   assert.match(verdict.summary, /Estimate, not measured \(model: /);
   assert.equal(verdict.speedups['dask x2'], 1.86);
 });
@@ -96,7 +96,7 @@ void test('Dask clearly ahead (more workers than this machine has cores): recomm
   const verdict = t.verdict!;
   assert.equal(verdict.recommendation, 'dask');
   assert.equal(verdict.workers, 8);
-  assert.match(verdict.summary, /^Dask: 7\.\d\dx on 8 workers of the cluster \(9\d% efficient\), ahead of the process pool's 1\.9\dx\./);
+  assert.match(verdict.summary, /^Dask: 7\.\d\d× on 8 workers of the cluster \(9\d% efficient\), ahead of the process pool's 1\.9\d×\./);
   assert.match(t.sampler.unavailable.join(' '), /existing Dask cluster/);
   assert.ok(verdict.clusterEstimate!.points.every((p) => p.speedup <= 8 && p.speedup > 7), 'one task per worker already: more machines cannot shorten the longest task');
 });
@@ -132,7 +132,7 @@ void test('async against threads for coroutines that wait: a tie goes to the loo
   const verdict = t.verdict!;
   assert.equal(verdict.recommendation, 'async', verdict.summary);
   assert.equal(verdict.bottleneck, 'io');
-  assert.match(verdict.summary, /^Async: 3\.9\dx with 4 in flight on one event loop; no pool needed: 99% of task time is waiting \(the loop is busy 4% of the time\)\. Threads reach 3\.9\dx at 4 workers\. That is within noise/);
+  assert.match(verdict.summary, /^Async: 3\.9\d× with 4 in flight on one event loop; no pool needed: 99% of task time is waiting \(the loop is busy 4% of the time\)\. Threads reach 3\.9\d× at 4 workers\. That is within noise/);
   const inFlight = t.runs.find((r) => r.kind === 'async')!;
   assert.deepEqual([...new Set(inFlight.tasks.map((x) => x.worker))].sort(), [0, 1, 2, 3], 'the slot is the lane');
 });
@@ -143,7 +143,7 @@ void test('async faster than serial for tasks that never wait is noise, not conc
     ['serial', 'async'],
   );
   assert.equal(t.verdict!.recommendation, 'serial');
-  assert.match(t.verdict!.summary, /Async reaches only 1\.1\dx with 2 in flight: the coroutine holds the event loop \(busy 98% of the time\)/);
+  assert.match(t.verdict!.summary, /Async reaches only 1\.1\d× with 2 in flight: the coroutine holds the event loop \(busy 98% of the time\)/);
 });
 
 void test('async and Dask runs whose tasks failed where serial ones did not get no speedup and are not weighed', () => {

@@ -27,7 +27,7 @@ void test('an async def that awaits asyncio.sleep: async by default, ≥ 3x with
   assert.equal(verdict.recommendation, 'async', verdict.summary);
   assert.equal(verdict.workers, 4);
   assert.equal(verdict.bottleneck, 'io');
-  assert.match(verdict.summary, /^Async: \d\.\d\dx with 4 in flight on one event loop; no pool needed: \d+% of task time is waiting/);
+  assert.match(verdict.summary, /^Async: \d\.\d\d× with 4 in flight on one event loop; no pool needed: \d+% of task time is waiting/);
 });
 
 void test('an async def that computes without awaiting holds the loop: async does not overlap it, a process pool can', async () => {
@@ -43,7 +43,7 @@ void test('an async def that computes without awaiting holds the loop: async doe
   }
   const verdict = outcome.trace.verdict!;
   assert.notEqual(verdict.recommendation, 'async', verdict.summary);
-  assert.match(verdict.summary, /Async reaches only \d\.\d\dx with 2 in flight: the coroutine holds the event loop \(busy \d+% of the time\)/);
+  assert.match(verdict.summary, /Async reaches only \d\.\d\d× with 2 in flight: the coroutine holds the event loop \(busy \d+% of the time\)/);
   const serial = runsOf(outcome, 'serial', 1)[0];
   const busyMachine = serial.totals.runqNs / serial.totals.taskWallNs >= 0.2;
   assert.ok(verdict.recommendation === 'process' || busyMachine || verdict.confidence === 'low', verdict.summary);

@@ -46,7 +46,7 @@ void test('CPU-bound on a local cluster: two workers compute at once, and the ve
   assert.ok(together >= 0.5, `both workers computed at once for ${Math.round(100 * together)}% of the run`);
   assert.ok(dask.speedup! >= 1.5 || busy(serial), `dask x2 speedup ${dask.speedup} on an idle machine`);
   const verdict = outcome.trace.verdict!;
-  assert.match(verdict.summary, /Dask: \d\.\d\dx on 2 local workers/);
+  assert.match(verdict.summary, /Dask: \d\.\d\d× on 2 local workers/);
   assert.match(verdict.summary, /process pool/);
   assert.match(verdict.summary, /Estimate, not measured \(model: /);
   assert.deepEqual(verdict.clusterEstimate!.points.map((p) => p.machines), [2, 4, 8]);

@@ -36,7 +36,7 @@ void test('verdict: I/O-bound async function: async with N in flight, no pool, b
   assert.equal(verdict.workers, 8);
   assert.equal(verdict.bottleneck, 'io');
   assert.equal(verdict.confidence, 'high');
-  assert.match(verdict.summary, /^Async: 7\.\d\dx with 8 in flight on the event loop; no pool needed: 99% of task time is waiting\.$/);
+  assert.match(verdict.summary, /^Async: 7\.\d\d× with 8 in flight on the event loop; no pool needed: 99% of task time is waiting\.$/);
 });
 
 void test('verdict: CPU-bound: worker threads at the core count; processes and async named with their numbers', () => {
@@ -47,7 +47,7 @@ void test('verdict: CPU-bound: worker threads at the core count; processes and a
   ]));
   assert.equal(verdict.recommendation, 'thread');
   assert.equal(verdict.bottleneck, 'cpu');
-  assert.match(verdict.summary, /^Worker threads: 1\.9\dx at 2 workers \(9\d% efficient\)\. Child processes reach 1\.7\dx\. Async reaches only 1\.00x with 2 in flight on the event loop: the tasks compute rather than wait/);
+  assert.match(verdict.summary, /^Worker threads: 1\.9\d× at 2 workers \(9\d% efficient\)\. Child processes reach 1\.7\d×\. Async reaches only 1\.00× with 2 in flight on the event loop: the tasks compute rather than wait/);
 });
 
 void test('verdict: a big argument per task with trivial work: serial, bottleneck ipc, with the size and the copy time', () => {
@@ -55,7 +55,7 @@ void test('verdict: a big argument per task with trivial work: serial, bottlenec
   const verdict = decideNodeVerdict(input([copying, config('process', 2, [800, 810, 790], { meanTaskNs: 0.003 * MS, meanArgsBytes: 32 * 2 ** 20, meanSerializationNs: 90 * MS })], { serialWalls: [0.05 * MS, 0.05 * MS, 0.05 * MS] }));
   assert.equal(verdict.recommendation, 'serial');
   assert.equal(verdict.bottleneck, 'ipc');
-  assert.match(verdict.summary, /Worker threads reach 0\.0001x at 2 workers: each task's 32 MiB argument takes 41 ms to copy into a worker thread and back, more than the 3 µs of work\./);
+  assert.match(verdict.summary, /Worker threads reach 0\.0001× at 2 workers: each task's 32 MiB argument takes 41 ms to copy into a worker thread and back, more than the 3 µs of work\./);
 });
 
 void test('verdict: tiny tasks: serial, overhead; slow start-up named with its share', () => {
@@ -67,7 +67,7 @@ void test('verdict: tiny tasks: serial, overhead; slow start-up named with its s
   assert.equal(handOff.bottleneck, 'overhead');
   assert.match(handOff.summary, /moving each 2 µs task to a worker thread and its result back costs 50 µs/);
   const slowStart = decideNodeVerdict(input([config('process', 2, [900, 905, 902], { startupNs: 350 * MS, startupShare: 0.39 })]));
-  assert.match(slowStart.summary, /Child processes reach 0\.89x at 2 workers: starting each child process takes 350 ms, 39% of the run\./);
+  assert.match(slowStart.summary, /Child processes reach 0\.89× at 2 workers: starting each child process takes 350 ms, 39% of the run\./);
 });
 
 void test('verdict: a busy machine says so in Python\'s words, from CPU wait or from serial runs that disagree', () => {
@@ -84,7 +84,7 @@ void test('verdict: nothing measured explains a pool that does not pay off: no b
   const verdict = decideNodeVerdict(input([config('thread', 2, [790, 800, 795])]));
   assert.equal(verdict.recommendation, 'serial');
   assert.equal(verdict.bottleneck, 'none');
-  assert.match(verdict.summary, /Worker threads reach only 1\.0\dx at 2 workers; nothing measured holds them back \(copying 0% of task time, start-up 10% of the run, GC 1%, waiting for a CPU 2%\)\./);
+  assert.match(verdict.summary, /Worker threads reach only 1\.0\d× at 2 workers; nothing measured holds them back \(copying 0% of task time, start-up 10% of the run, GC 1%, waiting for a CPU 2%\)\./);
 });
 
 void test('verdict input: runs without a speedup (their tasks failed differently from serial) are not weighed', () => {

@@ -25,7 +25,7 @@ void test('CPU-bound Python: processes at the core count, threads stall on the G
   assert.equal(verdict.workers, 4);
   assert.equal(verdict.bottleneck, 'gil');
   assert.equal(verdict.confidence, 'high');
-  assert.match(verdict.summary, /^Processes: 3\.6\dx at 4 workers \(9\d% efficient\)\. Threads stall at 1\.0\dx: 68% of task time is spent waiting for the GIL\./);
+  assert.match(verdict.summary, /^Processes: 3\.6\d× at 4 workers \(9\d% efficient\)\. Threads stall at 1\.0\d×: 68% of task time is spent waiting for the GIL\./);
 });
 
 void test('C code releasing the GIL: threads win, and processes are not chosen for a tie', () => {
@@ -77,7 +77,7 @@ void test('more workers than cores: runqueue wait named, the core count chosen',
   assert.equal(verdict.recommendation, 'process');
   assert.equal(verdict.workers, 2, 'x4 is within noise of x2, so the smaller pool');
   assert.equal(verdict.bottleneck, 'oversubscription');
-  assert.match(verdict.summary, /More workers than the 2 usable CPUs hurts: process x8 drops to 1\.5\dx \(45% of task time waiting for a core\)/);
+  assert.match(verdict.summary, /More workers than the 2 usable CPUs hurts: process x8 drops to 1\.5\d× \(45% of task time waiting for a core\)/);
 });
 
 void test('differences within noise are called so, with low confidence', () => {
@@ -159,7 +159,7 @@ void test('threads that scale are not said to stall, and a GIL wait of 2% is not
   assert.equal(verdict.recommendation, 'process');
   assert.notEqual(verdict.bottleneck, 'gil', verdict.summary);
   assert.doesNotMatch(verdict.summary, /stall/);
-  assert.match(verdict.summary, /Threads reach 1\.71x; nothing measured holds them back \(GIL wait 2% of task time/);
+  assert.match(verdict.summary, /Threads reach 1\.71×; nothing measured holds them back \(GIL wait 2% of task time/);
 });
 
 void test('a serial verdict names no bottleneck that was not measured', () => {
@@ -180,7 +180,7 @@ void test('a busy machine is named as such, not blamed on the GIL (issue 8, item
   assert.equal(verdict.recommendation, 'serial');
   assert.equal(verdict.bottleneck, 'cpu');
   assert.equal(verdict.confidence, 'low');
-  assert.match(verdict.summary, /Threads stall at 0\.75x, with no idle CPU to run them on \(45% of task time waiting for a CPU; GIL wait 0% of task time/);
+  assert.match(verdict.summary, /Threads stall at 0\.75×, with no idle CPU to run them on \(45% of task time waiting for a CPU; GIL wait 0% of task time/);
   assert.match(verdict.summary, /Machine busy: up to 45% of task time was spent waiting for a CPU that other processes held/);
   assert.doesNotMatch(verdict.summary, /spent waiting for the GIL/);
   const spreadOnly = decideVerdict(input([config('thread', 2, [400, 402, 401])], { serialWalls: [400 * MS, 610 * MS, 405 * MS] }));
