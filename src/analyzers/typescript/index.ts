@@ -1,5 +1,6 @@
 import type { Finding } from '../../shared/findings';
 import type { LanguageAnalyzer, SourceFile } from '../language';
+import { mergeCopies } from './copies';
 import { summarizeFile, type TsFileSummary } from './file-analysis';
 import { lockOrderFindings } from './lock-order';
 import { summarizeProject } from './project';
@@ -20,7 +21,7 @@ export interface TypeScriptAnalyzer extends LanguageAnalyzer<TsFileSummary> {
 }
 
 function check(summaries: TsFileSummary[]): Finding[] {
-  const findings = summaries.flatMap((s) => s.findings);
+  const findings = mergeCopies(summaries.flatMap((s) => s.findings.map((finding, index) => ({ finding, fingerprint: s.fingerprints[index] }))));
   findings.push(...lockOrderFindings(summaries.flatMap((s) => s.lockEdges)));
   return findings;
 }
