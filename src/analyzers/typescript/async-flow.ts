@@ -34,6 +34,12 @@ const MAX_INLINE = 1;
 
 class TooDeep extends Error {}
 
+function rootIdentifier(expr: ts.Expression): string | undefined {
+  let node = stripParens(expr);
+  while (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) node = stripParens(node.expression);
+  return ts.isIdentifier(node) ? node.text : undefined;
+}
+
 /** `this` refers to an object other runs can see: a class instance, a prototype method's receiver, an object literal's owner. */
 function thisIsShared(fn: FunctionNode): boolean {
   let current: ts.Node | undefined = fn;
@@ -392,6 +398,9 @@ class AsyncFlow implements FlowView {
       if (key === 'this') return;
       if (key) {
         reads.shared.push({ key, epoch: this.epoch, node });
+        // Through `const all = this.nodes`, the snapshot taken into `all` is read too.
+        const root = rootIdentifier(node as ts.Expression);
+        if (root && this.aliases.has(root)) reads.locals.add(root);
         if (ts.isElementAccessExpression(node)) this.expression(node.argumentExpression, reads);
         return;
       }

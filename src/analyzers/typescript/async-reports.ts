@@ -37,7 +37,7 @@ export class AsyncReporter {
       node,
       message:
         `\`${name}\` is read at line ${this.line(read)} before ${this.pause(suspension)} and written at line ${this.line(node)} after it in ${this.label}, ` +
-        `so a run that overlaps loses its update; ${suspension?.callbackOf ? 'read it in the callback' : 'read it after the await'} or serialise the runs.`,
+        `so an overlapping run loses its update; ${suspension?.callbackOf ? 'read it in the callback' : 'read it after the await'} or serialise the runs.`,
       related: [{ node: read, message: `\`${this.text(read)}\` read here, in an earlier turn` }, ...this.pauseRelated(suspension), this.why()],
     });
   }
@@ -47,8 +47,8 @@ export class AsyncReporter {
     const advice = idempotent
       ? 'cache the promise if the work is costly'
       : inCallback
-        ? 'set it before the call or check it again in the callback'
-        : 'cache the promise instead of the awaited value, or check it again after the await';
+        ? 'set it before the call or check again in the callback'
+        : 'cache the promise or check again after the await';
     const outcome = idempotent ? 'overlapping runs repeat the same work' : 'overlapping runs both pass the check';
     this.context.sink.report({
       ruleId: 'JS-ASYNC-002',

@@ -1,5 +1,5 @@
 import ts from 'typescript';
-import { bindingName, isFunctionNode, memberName, ownerOf, stripParens, thisAliases, type FunctionNode } from './syntax';
+import { bindingName, classBindingName, isFunctionNode, memberName, ownerOf, stripParens, thisAliases, type FunctionNode } from './syntax';
 
 type Owner = ts.ClassLikeDeclaration | string;
 
@@ -21,7 +21,8 @@ export class CallTargets {
       const name = owner !== undefined ? memberName(fn) : bindingName(fn);
       if (!name) continue;
       if (owner !== undefined && !(ts.isFunctionDeclaration(fn) && typeof owner === 'string' && fn.name?.text === owner)) {
-        if (typeof owner !== 'string' && owner.name) ownersByName.set(owner.name.text, owner);
+        const className = typeof owner !== 'string' ? classBindingName(owner) : undefined;
+        if (className) ownersByName.set(className, owner);
         if (typeof owner === 'string') ownersByName.set(owner, owner);
         const members = this.methods.get(owner) ?? new Map<string, FunctionNode[]>();
         members.set(name, [...(members.get(name) ?? []), fn]);

@@ -2,21 +2,24 @@ import type { Finding } from '../../shared/findings';
 
 /**
  * Packages ship one source several times: TypeScript in `src/`, JavaScript in `dist/cjs`,
- * `dist/esm`, `lib/`. A finding in each copy is one problem, so it is reported once, on the
- * source when it is there, with the other copies as related locations. Two findings are copies
- * when their files differ only in build folders and extension and they say the same thing
- * (`FindingSink` fingerprints: rule, function, the names in the flagged code).
+ * `dist/esm`, `lib/`, and bundles that inline it. A finding in each copy is one problem, so it is
+ * reported once, on the source when it is there, with the other copies as related locations.
+ * Two findings are copies when they say the same thing (`FindingSink` fingerprints: rule,
+ * function, the names in the flagged code) in one installed package, or, outside
+ * `node_modules`, in files that differ only in build folders and extension.
  */
 
 const BUILD_FOLDERS = new Set([
   'dist', 'build', 'lib', 'out', 'esm', 'cjs', 'commonjs', 'module', 'modules', 'src', 'source', 'es', 'es5', 'es6', 'es2015', 'es2017', 'es2018',
-  'es2019', 'es2020', 'es2022', 'esnext', 'umd', 'node', 'browser', 'workerd', 'react-native', 'mjs', '_cjs', '_esm', 'bundle',
+  'es2019', 'es2020', 'es2022', 'esnext', 'umd', 'node', 'browser', 'workerd', 'react-native', 'mjs', '_cjs', '_esm', 'bundle', 'debug',
 ]);
 const SOURCE_EXTENSION = /\.[cm]?tsx?$/i;
 
-/** The path a file would have without build folders and extension. */
-function logicalPath(file: string): string {
+/** An installed package (`…/node_modules/@scope/name`), or the path a file would have without build folders and extension. */
+function copyScope(file: string): string {
   const parts = file.replace(/\\/g, '/').replace(/\.[cm]?[jt]sx?$/i, '').split('/');
+  const modules = parts.lastIndexOf('node_modules');
+  if (modules >= 0 && modules + 1 < parts.length - 1) return parts.slice(0, modules + (parts[modules + 1].startsWith('@') ? 3 : 2)).join('/');
   return parts.filter((part) => !BUILD_FOLDERS.has(part.toLowerCase())).join('/');
 }
 
@@ -36,7 +39,7 @@ function compare(a: Finding, b: Finding): number {
 export function mergeCopies(entries: { finding: Finding; fingerprint: string }[]): Finding[] {
   const groups = new Map<string, Finding[]>();
   for (const { finding, fingerprint } of entries) {
-    const key = `${logicalPath(finding.file)}\n${fingerprint}`;
+    const key = `${copyScope(finding.file)}\n${fingerprint}`;
     groups.set(key, [...(groups.get(key) ?? []), finding]);
   }
   return [...groups.values()].flatMap((group) => {

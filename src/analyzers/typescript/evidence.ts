@@ -3,7 +3,7 @@ import type { CallTargets } from './call-targets';
 import type { ModuleExports } from './exports';
 import { exits, isClearingWrite } from './flow-state';
 import { ONE_SHOT_EVENTS } from './lifecycle';
-import { calleeName, functionLabel, isAsyncFunction, isFunctionNode, lineOf, memberName, nearestFunction, prototypeOwner, stripParens, thisAliases, walkIteratively, walkSubtree, type FunctionNode } from './syntax';
+import { calleeName, classBindingName, functionLabel, isAsyncFunction, isFunctionNode, lineOf, memberName, nearestFunction, prototypeOwner, stripParens, thisAliases, walkIteratively, walkSubtree, type FunctionNode } from './syntax';
 
 /**
  * Evidence that a function can overlap with another invocation of itself — the gate of every
@@ -170,7 +170,9 @@ export class EvidenceIndex {
     if ((ts.isMethodDeclaration(fn) || ts.isPropertyDeclaration(declaration)) && ts.isClassLike(ts.isMethodDeclaration(fn) ? fn.parent : declaration.parent)) {
       const member = ts.isMethodDeclaration(fn) ? fn : (declaration as ts.PropertyDeclaration);
       const cls = member.parent as ts.ClassLikeDeclaration;
-      const classExported = isExportedDeclaration(cls) || (cls.name !== undefined && this.exports.has(cls.name.text));
+      const name = classBindingName(cls);
+      const holder = ts.isClassExpression(cls) && ts.isVariableDeclaration(cls.parent) ? cls.parent.parent.parent : undefined;
+      const classExported = isExportedDeclaration(cls) || (holder !== undefined && isExportedDeclaration(holder)) || (name !== undefined && this.exports.has(name));
       if (classExported && isPublicMember(member) && member.name) this.add(fn, { kind: 'exported', site: member.name, because: methodBecause });
     }
   }

@@ -13,7 +13,7 @@ import { LockAnalysis, type LockOrderEdge } from './locks';
 import { syntaxOnlyOracle, type TypeOracle } from './oracle';
 import { ScopeIndex } from './scope';
 import { checkSharedMemory } from './shared-memory';
-import { isAsyncFunction, isFunctionNode, nearestFunction, walkIteratively, type FunctionNode } from './syntax';
+import { isAsyncFunction, isFunctionNode, nearestFunction, ownerOf, walkIteratively, walkSubtree, type FunctionNode } from './syntax';
 import { checkLostWakeups } from './wakeups';
 
 /** What `summarize` returns for one file: plain data, safe to structured-clone off a worker thread. */
@@ -170,6 +170,34 @@ function collectFacts(sourceFile: ts.SourceFile, wantElementAccesses: boolean): 
   return facts;
 }
 
+/**
+ * Methods that test their object's closing flag and hand on to a same-object helper that
+ * suspends: the helper runs under that test, so the method is walked too (JS-ASYNC-007).
+ */
+function lifecycleEntries(facts: FileFacts, targets: CallTargets, lifecycle: LifecycleFacts): FunctionNode[] {
+  const units = new Set(facts.units);
+  const entries = new Set<FunctionNode>();
+  for (const call of facts.calls) {
+    const caller = nearestFunction(call);
+    if (!caller || units.has(caller) || entries.has(caller) || !ts.isPropertyAccessExpression(call.expression)) continue;
+    if (!targets.resolve(call.expression).some((helper) => units.has(helper))) continue;
+    const owner = ownerOf(caller);
+    let testsFlag = false;
+    walkIteratively(caller, (node) => {
+      if (testsFlag || isFunctionNode(node)) return false;
+      if (ts.isIfStatement(node)) {
+        walkSubtree(node.expression, (inner) => {
+          if (ts.isPropertyAccessExpression(inner) && lifecycle.closingFlag(inner.name.text, owner)) testsFlag = true;
+          return !testsFlag;
+        });
+      }
+      return !testsFlag;
+    });
+    if (testsFlag) entries.add(caller);
+  }
+  return [...entries];
+}
+
 /** Both modes end here; the oracle is what differs. */
 export function analyzeSourceFile(sourceFile: ts.SourceFile, path: string, oracle: TypeOracle): TsFileSummary {
   const text = sourceFile.text;
@@ -182,8 +210,9 @@ export function analyzeSourceFile(sourceFile: ts.SourceFile, path: string, oracl
   const exports = new ModuleExports(sourceFile);
   if (facts.units.length > 0) {
     const targets = new CallTargets(facts.functions, facts.newExpressions);
-    const evidence = new EvidenceIndex(sourceFile, facts.units, facts.calls, targets, exports);
-    for (const fn of facts.units) {
+    const units = [...facts.units, ...lifecycleEntries(facts, targets, lifecycle)];
+    const evidence = new EvidenceIndex(sourceFile, units, facts.calls, targets, exports);
+    for (const fn of units) {
       analyzeAsyncFunction({ fn, scope, evidence: evidence.evidenceFor(fn), sink, sourceFile, lifecycle, targets });
     }
     checkCallbackResourceRaces(facts.calls, sink, evidence);

@@ -91,7 +91,7 @@ export class FlowRules {
     if (this.context.evidence.length === 0 || isClearingWrite(node) || view.revalidated || view.inHelper) return;
     const taint = view.taintOf(value);
     // `this.n = this.n + k`: the write builds on the value of this turn, so nothing read earlier is lost.
-    if (taint.shared.some((r) => replaces(key, r.key) && r.epoch === epoch)) return;
+    if (taint.shared.some((r) => replaces(key, r.key) && r.epoch === epoch && readsDirectly(r, key))) return;
     const stale = taint.shared.find((r) => replaces(key, r.key) && !r.element && view.isStale(r.epoch));
     if (stale) return this.report.lostUpdate(node, target, stale.node, view.suspensionAfter(stale.epoch));
     // Recording a failure in a catch block, or storing the result of a promise every run shares
@@ -256,4 +256,10 @@ function continuesWork(registration: ts.CallExpression): boolean {
 /** State of the object `this` (or `var self = this`) refers to: `this`, `this.queue`. */
 function isObjectState(key: string): boolean {
   return key === 'this' || key.startsWith('this.') || key.startsWith('this[');
+}
+
+/** The access names the state itself (`this.nodes.concat`), not a snapshot of it taken earlier (`const all = this.nodes; all.concat`). */
+function readsDirectly(access: Access, key: string): boolean {
+  const root = /^[^.[]+/.exec(key)?.[0] ?? key;
+  return access.node.getText().startsWith(root);
 }

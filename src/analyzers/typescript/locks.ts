@@ -238,7 +238,7 @@ export class LockAnalysis {
         node: site,
         message:
           `\`${outer.identity}\` is taken again at line ${lineOf(inner.call, sourceFile)}${through} while this flow holds it since line ${lineOf(outer.call, sourceFile)}, ` +
-          'and async-mutex is not re-entrant, so the flow waits for itself forever; call an unlocked helper from inside the critical section.',
+          'and async-mutex is not re-entrant, so it waits forever; call an unlocked helper inside the critical section.',
         related: [
           { node: outer.call, message: `\`${outer.identity}\` acquired here` },
           { node: inner.call, message: 'acquired again here, while still held' },

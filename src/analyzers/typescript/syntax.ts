@@ -102,6 +102,17 @@ export function nearestFunction(node: ts.Node): FunctionNode | undefined {
   return undefined;
 }
 
+/**
+ * The name code uses for a class: the variable a class expression is assigned to (`var Parser =
+ * class {…}`, `Parser = class _Parser {…}` in bundles), else its own name.
+ */
+export function classBindingName(cls: ts.ClassLikeDeclaration): string | undefined {
+  const holder = cls.parent;
+  if (holder && ts.isVariableDeclaration(holder) && holder.initializer === cls && ts.isIdentifier(holder.name)) return holder.name.text;
+  if (holder && ts.isBinaryExpression(holder) && holder.right === cls && ts.isIdentifier(holder.left)) return holder.left.text;
+  return cls.name?.text;
+}
+
 /** A short name for a function, for messages: `save`, `Store.add`; undefined when anonymous. */
 export function functionLabel(fn: FunctionNode): string | undefined {
   const parent = fn.parent;
@@ -112,8 +123,8 @@ export function functionLabel(fn: FunctionNode): string | undefined {
   }
   const own = fn.name && (ts.isIdentifier(fn.name) || ts.isPrivateIdentifier(fn.name)) ? fn.name.text : undefined;
   if (own) {
-    const owner = fn.parent && ts.isClassLike(fn.parent) && fn.parent.name ? `${fn.parent.name.text}.` : '';
-    return `${owner}${own}`;
+    const className = fn.parent && ts.isClassLike(fn.parent) ? classBindingName(fn.parent) : undefined;
+    return className ? `${className}.${own}` : own;
   }
   if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
