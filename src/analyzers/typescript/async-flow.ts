@@ -133,6 +133,8 @@ class AsyncFlow implements FlowView {
    * so nothing written until the flag is cleared can race with another run of this function.
    */
   exclusiveFlag: string | undefined;
+  /** The check whose claim set the flag. */
+  exclusiveBy: Guard | undefined;
 
   constructor(private readonly context: FlowContext) {
     this.sharedThis = thisIsShared(context.fn);
@@ -232,10 +234,19 @@ class AsyncFlow implements FlowView {
   private ifStatement(node: ts.IfStatement): Guard {
     const reads = new Reads();
     this.expression(node.expression, reads);
-    const guard: Guard = { test: node.expression, reads, epoch: this.epoch, claimed: new Set() };
+    const guard: Guard = { test: node.expression, reads, epoch: this.epoch, claimed: new Set(), branch: true };
     this.guards.push(guard);
     const elseStatement = node.elseStatement;
-    this.branches([() => this.statement(node.thenStatement), elseStatement && (() => this.statement(elseStatement))], [exits(node.thenStatement), false]);
+    const flag = this.exclusiveFlag;
+    this.branches(
+      [() => this.statement(node.thenStatement), elseStatement && (() => this.statement(elseStatement))].map((walk) => walk && (() => {
+        this.exclusiveFlag = flag;
+        walk();
+      })),
+      [exits(node.thenStatement), false],
+    );
+    // A claim on this `if`'s own test keeps other runs out of its branch only.
+    if (this.exclusiveBy === guard) this.exclusiveFlag = flag;
     this.guards.pop();
     return guard;
   }
@@ -294,7 +305,7 @@ class AsyncFlow implements FlowView {
       if (!declaration.initializer) continue;
       const reads = new Reads();
       this.expression(declaration.initializer, reads);
-      if (ts.isIdentifier(declaration.name) && !this.isInnerLocal(declaration.name.text) && this.context.scope.classify(declaration.name.text, this.context.fn) === 'shared') {
+      if (ts.isIdentifier(declaration.name) && this.isSharedName(declaration.name.text)) {
         // A local that a closure writes: its declaration is a write other code can observe.
         this.rules.write(declaration.name.text, declaration, reads, declaration.name);
         continue;
@@ -469,7 +480,7 @@ class AsyncFlow implements FlowView {
         sharedThis: this.sharedThis,
         innerLocals: [...this.innerLocals, this.context.scope.declaredIn(callback.fn)],
         inlineDepth: this.inlineDepth,
-        flag: undefined,
+        flag: this.exclusiveFlag,
         turnOpen: true,
       });
       this.pending.push({ call: node, epoch: this.epoch });
@@ -481,7 +492,7 @@ class AsyncFlow implements FlowView {
     for (const task of this.deferred) {
       if (!task.turnOpen || task.epoch !== this.epoch) continue;
       task.turnOpen = false;
-      task.flag = this.exclusiveFlag;
+      task.flag ??= this.exclusiveFlag;
     }
   }
 
@@ -587,6 +598,15 @@ class AsyncFlow implements FlowView {
     return this.innerLocals.some((names) => names.has(name));
   }
 
+  /**
+   * Module state and variables of enclosing functions are shared with other runs. A variable of
+   * this function is not, even when its own callbacks write it: each run has its own.
+   */
+  private isSharedName(name: string): boolean {
+    if (this.context.scope.declaredIn(this.context.fn).has(name)) return false;
+    return this.context.scope.classify(name, this.context.fn) === 'shared';
+  }
+
   /** The key of an access to state other runs can see, or undefined for locals and unknowns. */
   sharedPath(expr: ts.Expression, asBase = false): string | undefined {
     const node = stripParens(expr);
@@ -596,7 +616,7 @@ class AsyncFlow implements FlowView {
       const alias = asBase ? this.aliases.get(node.text) : undefined;
       if (alias) return alias;
       if (this.taints.has(node.text) || this.isInnerLocal(node.text)) return undefined;
-      return this.context.scope.classify(node.text, this.context.fn) === 'shared' ? node.text : undefined;
+      return this.isSharedName(node.text) ? node.text : undefined;
     }
     if (ts.isPropertyAccessExpression(node)) {
       const base = this.sharedPath(node.expression, true);

@@ -4,7 +4,9 @@ import type { FindingSink, Related } from './findings';
 import type { Suspension } from './flow-state';
 import type { ClosingFlag } from './lifecycle';
 import { promiseCachingFix } from './promise-fix';
-import { calleeName, functionLabel, lineOf, quote, type FunctionNode } from './syntax';
+import { enclosingOwner } from './call-targets';
+import { ownershipFacts, type OwnershipFacts } from './ownership';
+import { calleeName, classBindingName, functionLabel, lineOf, ownerOf, quote, type FunctionNode } from './syntax';
 
 export interface ReportContext {
   fn: FunctionNode;
@@ -24,10 +26,17 @@ const EVIDENCE_ORDER = ['fan-out', 'handler', 'timer', 'unawaited', 'exported', 
 export class AsyncReporter {
   /** How messages name the function: `` `save` `` or "the function at line 12". */
   private readonly label: string;
+  private readonly className: string | undefined;
 
   constructor(private readonly context: ReportContext) {
     const name = functionLabel(context.fn);
     this.label = name ? `\`${name}\`` : `the function at line ${lineOf(context.fn, context.sourceFile)}`;
+    const owner = ownerOf(context.fn) ?? enclosingOwner(context.fn);
+    this.className = typeof owner === 'string' ? owner : owner && classBindingName(owner);
+  }
+
+  private ownership(test?: ts.Node): OwnershipFacts {
+    return ownershipFacts(this.className, this.context.evidence.map((e) => e.origin ?? e.kind), test);
   }
 
   lostUpdate(node: ts.Node, target: ts.Node, read: ts.Node, suspension: Suspension | undefined): void {
@@ -39,6 +48,7 @@ export class AsyncReporter {
         `\`${name}\` is read at line ${this.line(read)} before ${this.pause(suspension)} and written at line ${this.line(node)} after it in ${this.label}, ` +
         `so an overlapping run loses its update; ${suspension?.callbackOf ? 'read it in the callback' : 'read it after the await'} or serialise the runs.`,
       related: [{ node: read, message: `\`${this.text(read)}\` read here, in an earlier turn` }, ...this.pauseRelated(suspension), this.why()],
+      ownership: this.ownership(),
     });
   }
 
@@ -57,6 +67,7 @@ export class AsyncReporter {
       message: `\`${this.text(target)}\` is checked at line ${this.line(check)} and written at line ${this.line(node)} after ${this.pause(suspension)} in ${this.label}, so ${outcome}; ${advice}.`,
       related: [{ node: test, message: `\`${this.text(test)}\` tested here, in an earlier turn` }, ...this.pauseRelated(suspension), this.why()],
       fixes: promiseCachingFix(node, test, this.context),
+      ownership: this.ownership(test),
     });
   }
 
@@ -68,12 +79,15 @@ export class AsyncReporter {
         `\`${local}\` holds \`${this.text(snapshot)}\` from line ${this.line(snapshot)}, before ${this.pause(suspension)}, and decides the write of \`${this.text(target)}\` at line ${this.line(node)} in ${this.label}; ` +
         `read \`${this.text(snapshot)}\` again before deciding.`,
       related: [{ node: snapshot, message: `snapshot taken here into \`${local}\`` }, { node: test, message: 'the decision on the old value' }, ...this.pauseRelated(suspension), this.why()],
+      ownership: this.ownership(test),
     });
   }
 
   /** Without overlap evidence this is still a time-of-check/time-of-use gap, reported as information. */
-  externalCheckThenAct(node: ts.Node, act: string, subject: string, checkName: string, check: ts.Node): void {
-    const evidence = this.context.evidence.length > 0;
+  externalCheckThenAct(node: ts.Node, act: string, subject: string, checkName: string, check: ts.Node, subjectIsLocal: boolean): void {
+    // Fanned-out tasks each work on their own element: a path built from it is not another task's.
+    const ownElement = subjectIsLocal && this.context.evidence.every((e) => e.kind === 'fan-out');
+    const evidence = this.context.evidence.length > 0 && !ownElement;
     this.context.sink.report({
       ruleId: 'JS-ASYNC-006',
       node,

@@ -43,11 +43,11 @@ export function checkCallbackResourceRaces(calls: ts.CallExpression[], sink: Fin
   }
 }
 
-/** `{ flag: 'wx' }`, or a callback that looks at `EEXIST`: the act fails safely on a conflict and copes. */
+/** `{ flag: 'wx' }`, `{ recursive: true }`, or a callback that looks at `EEXIST`: the act copes with a conflict. */
 function handlesConflict(act: ts.CallExpression, sourceFile: ts.SourceFile): boolean {
   return act.arguments.some((argument, index) => {
     const text = argument.getText(sourceFile);
-    if (index > 0 && /['"`]wx\+?['"`]/.test(text)) return true;
+    if (index > 0 && (/['"`]wx\+?['"`]/.test(text) || /\brecursive\s*:\s*true\b/.test(text))) return true;
     return isFunctionNode(argument) && /EEXIST/.test(text);
   });
 }

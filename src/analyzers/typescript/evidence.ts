@@ -3,7 +3,7 @@ import type { CallTargets } from './call-targets';
 import type { ModuleExports } from './exports';
 import { exits, isClearingWrite } from './flow-state';
 import { ONE_SHOT_EVENTS } from './lifecycle';
-import { calleeName, classBindingName, functionLabel, isAsyncFunction, isFunctionNode, lineOf, memberName, nearestFunction, prototypeOwner, stripParens, thisAliases, walkIteratively, walkSubtree, type FunctionNode } from './syntax';
+import { calleeName, classBindingName, functionLabel, isAsyncFunction, isFunctionNode, lineOf, memberName, nearestFunction, ownerOf, prototypeOwner, stripParens, thisAliases, walkIteratively, walkSubtree, type FunctionNode } from './syntax';
 
 /**
  * Evidence that a function can overlap with another invocation of itself — the gate of every
@@ -18,6 +18,8 @@ export interface OverlapEvidence {
   site: ts.Node;
   /** Completes "… can overlap with itself: <because>". */
   because: string;
+  /** For evidence inherited from callers: the kind at its source. */
+  origin?: OverlapKind;
 }
 
 const EVENT_REGISTRATION = new Set(['on', 'once', 'addListener', 'prependListener', 'addEventListener', 'subscribe', 'use', 'handle', 'createServer']);
@@ -88,6 +90,11 @@ function insideLoop(node: ts.Node, stopAt: ts.Node | undefined): boolean {
 
 function isExportedDeclaration(node: ts.Node): boolean {
   return ts.canHaveModifiers(node) && (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Export) !== 0;
+}
+
+/** `constructor() {…}`, or `function Pool() {…}` whose prototype carries the methods. */
+function isConstructor(fn: FunctionNode): boolean {
+  return ts.isConstructorDeclaration(fn) || (ts.isFunctionDeclaration(fn) && fn.name !== undefined && ownerOf(fn) === fn.name.text);
 }
 
 /** Public by modifiers and by the `_name` convention JavaScript uses for what TypeScript marks private. */
@@ -196,6 +203,10 @@ export class EvidenceIndex {
     const inCombinator = ts.isArrayLiteralExpression(call.parent);
     // A single top-level `main()` runs once; a call inside a function or a loop can repeat.
     if (!repeats && !inCombinator) return;
+    // One call started without `await` overlaps with another run only if the caller starts it
+    // again (a loop, a second call) or runs again itself, which propagation to callees covers.
+    const startedAgain = insideLoop(call, caller) || this.startedTwice(call, caller);
+    if (!inCombinator && !startedAgain && (!caller || !ts.isCallExpression(caller.parent) || !registrationKind(caller.parent))) return;
     // A callback-style function hands its continuation on: only a loop starts several at once.
     const callbackStyle = targets.filter((fn) => !isAsyncFunction(fn));
     if (callbackStyle.length === targets.length && !inCombinator && !insideLoop(call, caller)) return;
@@ -215,6 +226,12 @@ export class EvidenceIndex {
       // A function that starts itself again (recursion, re-scheduling) has finished its own work first.
       if (call.pos < fn.pos || call.end > fn.end) this.add(fn, { kind, site: call, because });
     }
+  }
+
+  /** The same function is started without `await` by another call of the same caller. */
+  private startedTwice(call: ts.CallExpression, caller: FunctionNode | undefined): boolean {
+    const callee = call.expression.getText(this.sourceFile);
+    return this.calls.some((other) => other !== call && nearestFunction(other) === caller && isStartedWithoutAwait(other) && other.expression.getText(this.sourceFile) === callee);
   }
 
   /** `async () => …` inline, `save`, `this.save`, `this.save.bind(this)`. */
@@ -244,7 +261,8 @@ export class EvidenceIndex {
     for (const call of this.calls) {
       if (this.isSerialised(call)) continue;
       const caller = this.unitOf(call);
-      if (!caller) continue;
+      // A constructor works on the object it is creating, which no other run has seen yet.
+      if (!caller || isConstructor(caller)) continue;
       for (const callee of this.targets.resolve(call.expression)) {
         if (callee !== caller && !locked.has(callee) && this.unitSet.has(callee)) edges.push({ caller, callee, site: call });
       }
@@ -255,7 +273,8 @@ export class EvidenceIndex {
       for (const { caller, callee, site } of edges) {
         if (!frontier.includes(caller) || this.evidenceFor(callee).length > 0) continue;
         const label = functionLabel(caller) ?? `the function at line ${lineOf(caller, this.sourceFile)}`;
-        this.add(callee, { kind: 'caller', site, because: `\`${label}\` calls it at line ${lineOf(site, this.sourceFile)}, and ${label.startsWith('the ') ? 'that function' : `\`${label}\``} can overlap with itself` });
+        const source = this.evidenceFor(caller).find((e) => (e.origin ?? e.kind) !== 'exported') ?? this.evidenceFor(caller)[0];
+        this.add(callee, { kind: 'caller', origin: source.origin ?? source.kind, site, because: `\`${label}\` calls it at line ${lineOf(site, this.sourceFile)}, and ${label.startsWith('the ') ? 'that function' : `\`${label}\``} can overlap with itself` });
         reached.push(callee);
       }
       frontier = reached;

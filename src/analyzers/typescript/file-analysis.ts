@@ -11,6 +11,7 @@ import { FindingSink } from './findings';
 import { LifecycleFacts, emptinessOperand, trackedProperty } from './lifecycle';
 import { LockAnalysis, type LockOrderEdge } from './locks';
 import { syntaxOnlyOracle, type TypeOracle } from './oracle';
+import { constructionsIn, scanConstructions, type Construction, type OwnershipFacts } from './ownership';
 import { ScopeIndex } from './scope';
 import { checkSharedMemory } from './shared-memory';
 import { isAsyncFunction, isFunctionNode, nearestFunction, ownerOf, walkIteratively, walkSubtree, type FunctionNode } from './syntax';
@@ -25,6 +26,10 @@ export interface TsFileSummary {
   lockEdges: LockOrderEdge[];
   /** Per finding, what it says independent of where the file lives: copies of one source (cjs/esm/src) share it. */
   fingerprints: string[];
+  /** Per finding, what object creations elsewhere in the run can refute (null when nothing). */
+  ownership: (OwnershipFacts | null)[];
+  /** The objects this file creates, and whether each lives for one operation only. */
+  constructions: Construction[];
 }
 
 const DECLARATION_FILE = /\.d\.[mc]?tsx?$/i;
@@ -35,7 +40,7 @@ const SHARED_MEMORY = /Atomics|SharedArrayBuffer|Worker|workerData/;
 const LOCKS = /runExclusive|acquire|locks\.request|waitForUnlock|Mutex|Semaphore/;
 
 export function emptySummary(path: string): TsFileSummary {
-  return { path, findings: [], lockEdges: [], fingerprints: [] };
+  return { path, findings: [], lockEdges: [], fingerprints: [], ownership: [], constructions: [] };
 }
 
 export function isDeclarationFile(path: string): boolean {
@@ -64,7 +69,8 @@ function parseFile(file: SourceFile): ts.SourceFile {
 
 /** Syntax-only mode: one file, no type information. */
 export function summarizeFile(file: SourceFile): TsFileSummary {
-  if (isDeclarationFile(file.path) || !RELEVANT.test(file.text)) return emptySummary(file.path);
+  if (isDeclarationFile(file.path)) return emptySummary(file.path);
+  if (!RELEVANT.test(file.text)) return { ...emptySummary(file.path), constructions: scanConstructions(file.text) };
   return analyzeSourceFile(parseFile(file), file.path, syntaxOnlyOracle);
 }
 
@@ -225,5 +231,5 @@ export function analyzeSourceFile(sourceFile: ts.SourceFile, path: string, oracl
     locks.run();
     lockEdges = locks.edges;
   }
-  return { path, findings: sink.findings, lockEdges, fingerprints: sink.fingerprints };
+  return { path, findings: sink.findings, lockEdges, fingerprints: sink.fingerprints, ownership: sink.ownership, constructions: constructionsIn(facts.newExpressions) };
 }

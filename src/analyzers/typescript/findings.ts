@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import type { Finding, FixSuggestion, Severity } from '../../shared/findings';
 import { findRule } from '../rules';
+import type { OwnershipFacts } from './ownership';
 import { functionLabel, nearestFunction, rangeOf } from './syntax';
 
 export interface Related {
@@ -16,6 +17,8 @@ export interface FindingInput {
   fixes?: FixSuggestion[];
   /** Overrides the rule's default level (for example `information` without overlap evidence). */
   severity?: Severity;
+  /** For races that rest on overlap evidence: what the whole run's object creations can refute. */
+  ownership?: OwnershipFacts;
 }
 
 /** Compiled code renames imports (`(0, utils_1.f)`, `_a`): only the names people wrote identify a site. */
@@ -36,6 +39,7 @@ function fingerprintOf(ruleId: string, node: ts.Node, sourceFile: ts.SourceFile)
 export class FindingSink {
   readonly findings: Finding[] = [];
   readonly fingerprints: string[] = [];
+  readonly ownership: (OwnershipFacts | null)[] = [];
   private readonly seen = new Set<string>();
 
   constructor(
@@ -58,5 +62,6 @@ export class FindingSink {
       fixes: input.fixes ?? [],
     });
     this.fingerprints.push(fingerprintOf(input.ruleId, input.node, this.sourceFile));
+    this.ownership.push(input.ownership ?? null);
   }
 }

@@ -4,7 +4,7 @@ import type { FlowContext, FlowView } from './async-flow';
 import { Reads, isClearingWrite, lastProperty, replaces, type Access, type Guard } from './flow-state';
 import { CLOSERS, TRACKER_REMOVALS, type ClosingFlag } from './lifecycle';
 import { enclosingOwner } from './call-targets';
-import { calleeName, memberName, ownerOf, stripParens, walkSubtree } from './syntax';
+import { calleeName, isFunctionNode, memberName, ownerOf, stripParens, walkIteratively, walkSubtree } from './syntax';
 
 /**
  * The rules over the flow walk (rules.md, principles 4 and 7): a write or an act in a later turn
@@ -21,7 +21,8 @@ const ADDING_ACTS = new Set(['push', 'unshift', 'add', 'set', 'write', 'send', '
 /** What a callback calls when it only reports that something went wrong. */
 const FAILURE_ACTS = /error|fail|reject|abort/i;
 /** Operations that give every caller the same answer and leave nothing behind: memoising them twice costs time, not correctness. */
-const IDEMPOTENT_READS = /^(read|realpath|l?stat|access|exists|pathExists|import|require|compile|parse|hash|digest|compute|calculate|measure|detect|check)/i;
+const IDEMPOTENT_READS =
+  /^(read|realpath|l?stat|access|exists|pathExists|import|require|compile|parse|hash|digest|compute|calculate|measure|detect|check|get(Current|Version|Info|Config|Options|Settings|Metadata|Schema|Database|Name|Type|Status|Platform|Capabilities|Features)|describe)/i;
 
 function insideCatch(node: ts.Node, fn: ts.Node): boolean {
   for (let current: ts.Node | undefined = node.parent; current && current !== fn; current = current.parent) {
@@ -44,10 +45,11 @@ function awaitsSharedPromise(node: ts.Node): boolean {
 function suspendedOn(node: ts.Node, callbackOf: ts.CallExpression | undefined): string | undefined {
   let call: ts.Expression | undefined = callbackOf;
   if (!call && ts.isAwaitExpression(node)) call = stripParens(node.expression);
-  // `load().then(cb)`: the callback waits for `load`.
+  // `load().then(cb)`: the callback waits for `load`; `Promise.resolve().then(() => require(m))` is a dynamic import.
   while (call && ts.isCallExpression(call) && ['then', 'catch', 'finally'].includes(calleeName(call) ?? '')) {
     const receiver = ts.isPropertyAccessExpression(stripParens(call.expression)) ? stripParens((stripParens(call.expression) as ts.PropertyAccessExpression).expression) : undefined;
     if (!receiver || !ts.isCallExpression(receiver)) break;
+    if (/^Promise\.resolve$/.test(receiver.expression.getText()) && /\b(require|import)\(/.test(call.arguments[0]?.getText() ?? '')) return 'import';
     call = receiver;
   }
   if (!call || !ts.isCallExpression(call)) return undefined;
@@ -62,6 +64,9 @@ function isLiteralValue(node: ts.Node): boolean {
 
 export class FlowRules {
   private readonly actsReported = new Set<number>();
+  private releasedIn: number | undefined;
+  /** Closing flags this run raised itself, by turn: acting after raising it is its own shutdown. */
+  private readonly raisedIn = new Set<string>();
   /** The class whose instance `this` is in the function (closing flags belong to one class). */
   private readonly owner: ts.ClassLikeDeclaration | string | undefined;
   private readonly windowsReported = new Set<ts.Node | undefined>();
@@ -69,7 +74,7 @@ export class FlowRules {
   constructor(
     private readonly context: FlowContext,
     private readonly report: AsyncReporter,
-    private readonly view: FlowView & { exclusiveFlag: string | undefined },
+    private readonly view: FlowView & { exclusiveFlag: string | undefined; exclusiveBy: Guard | undefined },
   ) {
     this.owner = ownerOf(context.fn) ?? enclosingOwner(context.fn);
   }
@@ -80,12 +85,22 @@ export class FlowRules {
     for (const guard of view.guards) {
       if (!guard.reads.shared.some((r) => replaces(key, r.key) && r.epoch === epoch)) continue;
       guard.claimed.add(key);
-      if (guard.earlyExit && !isClearingWrite(node)) view.exclusiveFlag = key;
+      if ((guard.earlyExit || guard.branch) && !isClearingWrite(node)) {
+        view.exclusiveFlag = key;
+        view.exclusiveBy = guard;
+      }
     }
     if (view.exclusiveFlag !== undefined) {
-      if (key === view.exclusiveFlag && isClearingWrite(node)) view.exclusiveFlag = undefined;
+      if (key === view.exclusiveFlag && isClearingWrite(node)) {
+        view.exclusiveFlag = undefined;
+        // Released, but the rest of this turn still runs before any other run gets in.
+        this.releasedIn = epoch;
+      }
       return;
     }
+    if (this.releasedIn === epoch) return;
+    const property = lastProperty(key);
+    if (property && !isClearingWrite(node) && this.closingFlagOf(key)) this.raisedIn.add(`${epoch}:${property}`);
     // Resetting state loses no other run's value and is not the act of a check-then-act. A helper
     // followed only for its lifecycle checks is judged on its own for races.
     if (this.context.evidence.length === 0 || isClearingWrite(node) || view.revalidated || view.inHelper) return;
@@ -132,7 +147,8 @@ export class FlowRules {
     for (const guard of view.guards) {
       const check = guard.reads.checks.find((c) => c.subject === subjectText && view.isStale(c.epoch));
       if (!check) continue;
-      this.report.externalCheckThenAct(node, name, subjectText, check.name, check.node);
+      const local = stripParens(subject);
+      this.report.externalCheckThenAct(node, name, subjectText, check.name, check.node, ts.isIdentifier(local) && this.context.scope.declaredIn(this.context.fn).has(local.text));
       return;
     }
   }
@@ -212,9 +228,29 @@ export class FlowRules {
     if (!first || !view.isStale(first.epoch) || reads.some((read) => read.epoch !== first.epoch)) return;
     const flag = this.closingFlagOf(first.key)!;
     if ([...view.recheckedSince(first.epoch)].some((key) => lastProperty(key) === flag.property)) return;
-    if (this.closerCancels(view.currentCallback()?.callbackOf, flag)) return;
+    if (this.raisedIn.has(`${view.epoch}:${flag.property}`) || this.closerCancels(view.currentCallback()?.callbackOf, flag) || this.calleeTestsFlag(node, flag.property)) return;
     this.actsReported.add(view.epoch);
     this.report.useAfterClose(node, first.node, flag, view.suspensionAfter(first.epoch), view.currentCallback());
+  }
+
+  /** `this.send(…)` whose own body tests the flag first refuses to act on a closed object. */
+  private calleeTestsFlag(call: ts.CallExpression, property: string): boolean {
+    return this.context.targets.resolve(call.expression).some((callee) => {
+      let tests = false;
+      if (!callee.body) return false;
+      walkIteratively(callee.body, (node) => {
+        if (tests || isFunctionNode(node)) return false;
+        const test = ts.isIfStatement(node) ? node.expression : ts.isConditionalExpression(node) ? node.condition : undefined;
+        if (test) {
+          walkSubtree(test, (inner) => {
+            if (ts.isPropertyAccessExpression(inner) && inner.name.text === property) tests = true;
+            return !tests;
+          });
+        }
+        return !tests;
+      });
+      return tests;
+    });
   }
 
   /** `close()` clears the timer whose callback this is (`clearTimeout(this.timer)`): the callback never runs after it. */

@@ -58,6 +58,8 @@ export interface Guard {
   earlyExit?: boolean;
   /** A loop condition is checked again after every iteration, so it is no stale check. */
   loop?: boolean;
+  /** The test of an `if` statement: a claim in its branch keeps other runs out of that branch. */
+  branch?: boolean;
 }
 
 /** A point where the function gives up control: an `await`, or a callback that runs in a later turn. */

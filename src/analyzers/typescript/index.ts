@@ -1,6 +1,7 @@
 import type { Finding } from '../../shared/findings';
 import type { LanguageAnalyzer, SourceFile } from '../language';
 import { mergeCopies } from './copies';
+import { refineByOwnership } from './ownership';
 import { summarizeFile, type TsFileSummary } from './file-analysis';
 import { lockOrderFindings } from './lock-order';
 import { summarizeProject } from './project';
@@ -21,7 +22,13 @@ export interface TypeScriptAnalyzer extends LanguageAnalyzer<TsFileSummary> {
 }
 
 function check(summaries: TsFileSummary[]): Finding[] {
-  const findings = mergeCopies(summaries.flatMap((s) => s.findings.map((finding, index) => ({ finding, fingerprint: s.fingerprints[index] }))));
+  const constructions = summaries.flatMap((s) => s.constructions);
+  const findings = mergeCopies(
+    summaries.flatMap((s) => {
+      const refined = refineByOwnership(s.findings.map((finding, index) => ({ finding, facts: s.ownership[index] ?? undefined })), constructions);
+      return refined.map((finding, index) => ({ finding, fingerprint: s.fingerprints[index] }));
+    }),
+  );
   findings.push(...lockOrderFindings(summaries.flatMap((s) => s.lockEdges)));
   return findings;
 }

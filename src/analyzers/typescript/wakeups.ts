@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import type { FindingSink } from './findings';
 import { ONE_SHOT_EVENTS, type LifecycleFacts } from './lifecycle';
-import { calleeName, calleeReceiver, functionLabel, isFunctionNode, lineOf, nearestFunction, ownerOf, quote, stripParens, thisAliases, walkIteratively, walkSubtree, type FunctionNode } from './syntax';
+import { calleeName, calleeReceiver, functionLabel, isFunctionNode, lineOf, memberName, nearestFunction, ownerOf, quote, stripParens, thisAliases, walkIteratively, walkSubtree, type FunctionNode } from './syntax';
 
 /**
  * JS-ASYNC-008, lost wake-up: a method waits for an event its object's emitter fires once in
@@ -32,7 +32,10 @@ function isOwnEmitter(receiver: ts.Expression, aliases: ReadonlySet<string>): bo
 /** The method whose `this` the registration sees, through arrow functions and a `new Promise` executor. */
 function methodAround(call: ts.CallExpression): FunctionNode | undefined {
   for (let fn = nearestFunction(call); fn; fn = nearestFunction(fn)) {
-    if (!ts.isArrowFunction(fn)) return ownerOf(fn) !== undefined && !ts.isConstructorDeclaration(fn) ? fn : undefined;
+    if (ts.isArrowFunction(fn)) continue;
+    // Callers call public methods at any time; a `_hook` runs when its framework calls it.
+    const name = memberName(fn);
+    return ownerOf(fn) !== undefined && !ts.isConstructorDeclaration(fn) && name !== undefined && !name.startsWith('_') && !name.startsWith('#') ? fn : undefined;
   }
   return undefined;
 }

@@ -151,6 +151,36 @@ async function attach(id) {
 });
 
 void describe('evidence and severity', () => {
+  const runner = `
+export class Runner {
+  async ensureConnection() {
+    if (this.connection) return this.connection;
+    this.connection = await this.client.acquireConnection();
+    return this.connection;
+  }
+  async commit() {
+    if (this.finished) throw new Error('already finished');
+    await this.client.send('COMMIT');
+    this.finished = true;
+  }
+}`;
+  const levels = (findings: { ruleId: string; range: { start: { line: number } }; severity: string }[]) => findings.map((f) => `${f.range.start.line + 1} ${f.severity}`);
+
+  void it('one object per operation: created for each call elsewhere in the run, its lazy init is information; a guard that throws stays a warning', async () => {
+    const perCall = await analyze({
+      '/lib/runner.js': runner,
+      '/lib/client.js': `const { Runner } = require('./runner');
+exports.run = function (builder) { return new Runner(builder).run(); };
+exports.runner = function (builder) { return new Runner(builder); };`,
+    });
+    assert.deepEqual(levels(perCall), ['5 information', '11 warning']);
+    const shared = await analyze({ '/lib/runner.js': runner, '/lib/client.js': `const { Runner } = require('./runner');
+exports.shared = new Runner();` });
+    assert.deepEqual(levels(shared), ['5 warning', '11 warning']);
+    const nowhere = await analyze({ '/lib/runner.js': runner });
+    assert.deepEqual(levels(nowhere), ['5 warning', '11 warning'], 'created only by users of the library: may be shared');
+  });
+
   void it('idempotent memoisation of a local read is information, creating a resource is a warning', async () => {
     const memo = await analyze(`
 export class Path {
@@ -182,6 +212,36 @@ var Parser = class {
 export { Parser };`);
     assert.deepEqual(linesOf(findings, 'JS-ASYNC-002'), [4]);
     assert.ok(findings[0].related.some((r) => /`Parser\.init` calls it/.test(r.message)), 'the evidence names the caller');
+  });
+
+  void it('a compiled dynamic import (`Promise.resolve().then(() => require(m))`) is idempotent memoisation', async () => {
+    const findings = await analyze(`let debug;\nexports.load = async function load() {\n  if (!debug) debug = (await Promise.resolve().then(() => require('debug'))).default;\n  return debug;\n};`, '/work/load.js');
+    assert.deepEqual(findings.map((f) => f.severity), ['information']);
+  });
+
+  void it('a constructor calling a method works on an object no other run has seen', async () => {
+    const code = `
+function Reader(fd) { this.fd = fd; this.read = 0; this._next(); }
+Reader.prototype._next = function () {
+  var self = this;
+  if (self.read === self.total) return;
+  fetchEntry(self.fd, function (err) { self.read += 1; });
+};
+Reader.prototype.next = function () { this._next(); };
+module.exports = Reader;`;
+    assert.deepEqual(await analyze(code, '/work/reader.js'), []);
+    assert.deepEqual(ruleIds(await analyze(code.replace('this._next(); };\nmodule', 'for (;;) this._next(); };\nmodule'), '/work/reader.js')), ['JS-ASYNC-002']);
+  });
+
+  void it('fanned-out tasks acting on paths built from their own element: another process can still race (information)', async () => {
+    const findings = await analyze(`
+export async function restore(dir, files) {
+  await Promise.all(files.map(async (file) => {
+    const backup = dir + '/' + file + '.bak';
+    if (await exists(backup)) await rename(backup, dir + '/' + file);
+  }));
+}`);
+    assert.deepEqual(findings.map((f) => `${f.ruleId} ${f.severity}`), ['JS-ASYNC-006 information']);
   });
 
   void it('several writes after one suspension are one finding', async () => {

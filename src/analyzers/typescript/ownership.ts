@@ -1,0 +1,119 @@
+import ts from 'typescript';
+import type { Finding } from '../../shared/findings';
+import { isFunctionNode, nearestFunction, stripParens, walkIteratively } from './syntax';
+
+/**
+ * One object per request (rules.md, principle 6): a class whose instances the code creates for
+ * one operation (a query runner, a poll operation, a per-request context) and never stores
+ * where other operations reach it. "Public method of an exported class, so it can overlap with
+ * itself" does not hold for such an object, so a race that rests only on that evidence is
+ * information. The creation sites can be in any file of the run, hence the cross-file step.
+ */
+
+export interface Construction {
+  className: string;
+  /** The object lives for one operation: used right away, kept in a local, returned, handed to a constructor. */
+  perCall: boolean;
+}
+
+/** What `check` needs to know about a finding to refine it with the constructions of the whole run. */
+export interface OwnershipFacts {
+  /** The class whose instance the racing state belongs to. */
+  className?: string;
+  /** The only evidence of overlap is "exported" (directly or through callers). */
+  exportedOnly: boolean;
+  /** The check rejects a second call (`if (this.finished) throw …`): the author expects callers to overlap. */
+  anticipated: boolean;
+}
+
+function className(expr: ts.Expression): string | undefined {
+  const callee = stripParens(expr);
+  if (ts.isIdentifier(callee)) return callee.text;
+  if (ts.isPropertyAccessExpression(callee)) return callee.name.text;
+  return undefined;
+}
+
+/**
+ * A local holding the new object is only used for this operation: calls on it, fields set on
+ * it, returned, awaited, and only by the function itself (a callback using it, say in a fan-out,
+ * shares it between tasks).
+ */
+function localStaysLocal(name: string, fn: ts.Node): boolean {
+  let stays = true;
+  walkIteratively(fn, (node) => {
+    if (!stays) return false;
+    if (!ts.isIdentifier(node) || node.text !== name) return true;
+    if (nearestFunction(node) !== fn) {
+      stays = false;
+      return false;
+    }
+    const parent = node.parent;
+    if (ts.isVariableDeclaration(parent) && parent.name === node) return false;
+    const used =
+      (ts.isPropertyAccessExpression(parent) && parent.expression === node) ||
+      (ts.isElementAccessExpression(parent) && parent.expression === node) ||
+      ts.isReturnStatement(parent) ||
+      ts.isAwaitExpression(parent) ||
+      (ts.isNewExpression(parent) && parent.expression !== node) ||
+      (ts.isArrowFunction(parent) && parent.body === node);
+    if (!used) stays = false;
+    return false;
+  });
+  return stays;
+}
+
+function isPerCall(created: ts.NewExpression): boolean {
+  let node: ts.Node = created;
+  while (ts.isParenthesizedExpression(node.parent) || ts.isAwaitExpression(node.parent)) node = node.parent;
+  const parent = node.parent;
+  if (ts.isReturnStatement(parent) || (ts.isArrowFunction(parent) && parent.body === node) || ts.isNewExpression(parent)) return true;
+  if (ts.isPropertyAccessExpression(parent) && parent.expression === node) return true;
+  if (ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) {
+    const fn = nearestFunction(parent);
+    return fn !== undefined && localStaysLocal(parent.name.text, fn);
+  }
+  return false;
+}
+
+export function constructionsIn(newExpressions: readonly ts.NewExpression[]): Construction[] {
+  return newExpressions.flatMap((created) => {
+    const name = className(created.expression);
+    return name ? [{ className: name, perCall: isPerCall(created) }] : [];
+  });
+}
+
+/**
+ * For files not worth parsing (nothing any rule looks at): constructions found in the text.
+ * Only `return new C(…)` and `=> new C(…)` count as per call; anything else is taken as shared.
+ */
+export function scanConstructions(text: string): Construction[] {
+  const found: Construction[] = [];
+  for (const match of text.matchAll(/(\breturn\s+|=>\s*)?\bnew\s+([A-Z][\w$]*)\s*\(/g)) found.push({ className: match[2], perCall: match[1] !== undefined });
+  return found;
+}
+
+/** The facts of a flow finding: its class, whether its evidence is only "exported", whether its check throws. */
+export function ownershipFacts(className: string | undefined, evidenceKinds: readonly string[], test: ts.Node | undefined): OwnershipFacts {
+  let guard: ts.Node | undefined = test;
+  while (guard && !ts.isIfStatement(guard) && !isFunctionNode(guard)) guard = guard.parent;
+  let anticipated = false;
+  if (guard && ts.isIfStatement(guard)) {
+    walkIteratively(guard.thenStatement, (node) => {
+      if (ts.isThrowStatement(node) || (ts.isCallExpression(node) && /\.reject$/.test(node.expression.getText()))) anticipated = true;
+      return !anticipated && !isFunctionNode(node);
+    });
+    if (ts.isThrowStatement(guard.thenStatement)) anticipated = true;
+  }
+  return { className, exportedOnly: evidenceKinds.length > 0 && evidenceKinds.every((k) => k === 'exported' || k === 'caller'), anticipated };
+}
+
+/** Findings on per-call objects that rest only on "exported" evidence become information. */
+export function refineByOwnership(entries: { finding: Finding; facts?: OwnershipFacts }[], constructions: readonly Construction[]): Finding[] {
+  const perCall = new Map<string, boolean>();
+  for (const { className: name, perCall: local } of constructions) perCall.set(name, (perCall.get(name) ?? true) && local);
+  return entries.map(({ finding, facts }) => {
+    if (!facts?.className || !facts.exportedOnly || facts.anticipated || perCall.get(facts.className) !== true) return finding;
+    if (finding.severity !== 'warning') return finding;
+    return { ...finding, severity: 'information' };
+  });
+}
