@@ -65,6 +65,8 @@ function isLiteralValue(node: ts.Node): boolean {
 export class FlowRules {
   private readonly actsReported = new Set<number>();
   private releasedIn: number | undefined;
+  /** Collections this run registered its work in before suspending. */
+  private readonly registeredIn = new Set<string>();
   /** Closing flags this run raised itself, by turn: acting after raising it is its own shutdown. */
   private readonly raisedIn = new Set<string>();
   /** The class whose instance `this` is in the function (closing flags belong to one class). */
@@ -108,7 +110,8 @@ export class FlowRules {
     // `this.n = this.n + k`: the write builds on the value of this turn, so nothing read earlier is lost.
     if (taint.shared.some((r) => replaces(key, r.key) && r.epoch === epoch && readsDirectly(r, key))) return;
     const stale = taint.shared.find((r) => replaces(key, r.key) && !r.element && view.isStale(r.epoch));
-    if (stale) return this.report.lostUpdate(node, target, stale.node, view.suspensionAfter(stale.epoch));
+    if (stale && !restoresSnapshot(node, key, value, view)) return this.report.lostUpdate(node, target, stale.node, view.suspensionAfter(stale.epoch));
+    if (stale) return;
     // Recording a failure in a catch block, or storing the result of a promise every run shares
     // (`x = await sharedPromise`), does not act on a stale check either.
     if (insideCatch(node, this.context.fn) || awaitsSharedPromise(node)) return;
@@ -165,7 +168,10 @@ export class FlowRules {
   /** A method called on shared state: an act on the object, and maybe the release of tracked work. */
   callOnShared(node: ts.CallExpression, name: string, receiverKey: string): void {
     if (TRACKER_REMOVALS.has(name) && name !== 'pop' && name !== 'shift') this.trackerRemoval(node, receiverKey);
-    if (ADDING_ACTS.has(name) && isObjectState(receiverKey)) this.actAfterClose(node);
+    if (!ADDING_ACTS.has(name) || !isObjectState(receiverKey)) return;
+    // Work registered in the first turn (`this.used.push(x)`), before anything could close the object.
+    if (this.view.epoch === 0) this.registeredIn.add(lastProperty(receiverKey) ?? receiverKey);
+    this.actAfterClose(node);
   }
 
   /**
@@ -229,6 +235,7 @@ export class FlowRules {
     const flag = this.closingFlagOf(first.key)!;
     if ([...view.recheckedSince(first.epoch)].some((key) => lastProperty(key) === flag.property)) return;
     if (this.raisedIn.has(`${view.epoch}:${flag.property}`) || this.closerCancels(view.currentCallback()?.callbackOf, flag) || this.calleeTestsFlag(node, flag.property)) return;
+    if (this.closerWaits(flag)) return;
     this.actsReported.add(view.epoch);
     this.report.useAfterClose(node, first.node, flag, view.suspensionAfter(first.epoch), view.currentCallback());
   }
@@ -251,6 +258,16 @@ export class FlowRules {
       });
       return tests;
     });
+  }
+
+  /**
+   * A closing method that goes on asynchronously and looks at the collections this run
+   * registered its work in (`await Promise.all(this.used.map(…))`) waits for that work to land.
+   */
+  private closerWaits(flag: ClosingFlag): boolean {
+    const text = flag.closer.getText(this.context.sourceFile);
+    if (!/\bawait\b|\.then\(|setInterval\(/.test(text)) return false;
+    return [...this.registeredIn].some((property) => new RegExp(`\\.${property.replace(/\$/g, '\\$')}\\b`).test(text));
   }
 
   /** `close()` clears the timer whose callback this is (`clearTimeout(this.timer)`): the callback never runs after it. */
@@ -298,4 +315,23 @@ function isObjectState(key: string): boolean {
 function readsDirectly(access: Access, key: string): boolean {
   const root = /^[^.[]+/.exec(key)?.[0] ?? key;
   return access.node.getText().startsWith(root);
+}
+
+/**
+ * `const saved = this.x; … finally { this.x = saved }`: putting back the value saved before, on
+ * the way out (a `finally`, a `catch`, a `.finally`/`.catch` callback), is a deliberate reset.
+ */
+function restoresSnapshot(node: ts.Node, key: string, value: Reads, view: FlowView): boolean {
+  if (!ts.isBinaryExpression(node) || !ts.isIdentifier(stripParens(node.right)) || value.shared.length > 0) return false;
+  const saved = view.taintOfLocal((stripParens(node.right) as ts.Identifier).text);
+  if (!saved?.shared.some((r) => r.key === key)) return false;
+  for (let current: ts.Node = node; current.parent; current = current.parent) {
+    const parent = current.parent;
+    if (ts.isCatchClause(parent) || (ts.isTryStatement(parent) && parent.finallyBlock === current)) return true;
+    if (isFunctionNode(current)) {
+      const call = parent;
+      return ts.isCallExpression(call) && ['finally', 'catch'].includes(calleeName(call) ?? '');
+    }
+  }
+  return false;
 }

@@ -55,6 +55,8 @@ function localStaysLocal(name: string, fn: ts.Node): boolean {
       ts.isReturnStatement(parent) ||
       ts.isAwaitExpression(parent) ||
       (ts.isNewExpression(parent) && parent.expression !== node) ||
+      // `super(operation)`: handed to the object being constructed, which owns it from then on.
+      (ts.isCallExpression(parent) && parent.expression.kind === ts.SyntaxKind.SuperKeyword) ||
       (ts.isArrowFunction(parent) && parent.body === node);
     if (!used) stays = false;
     return false;

@@ -91,6 +91,40 @@ export class Renewer {
     assert.deepEqual(timer, []);
   });
 
+  void it('is silent when the closing method waits for the work this run registered', async () => {
+    const findings = await analyze(`
+export class Pool {
+  used = [];
+  free = [];
+  acquire(resource) {
+    if (this.destroyed) return;
+    this.used.push(resource);
+    validate(resource).then(() => { this.free.push(resource); });
+  }
+  async destroy() {
+    this.destroyed = true;
+    await Promise.all(this.used.map((u) => u.released));
+    this.free.forEach((f) => f.close());
+  }
+}`);
+    assert.deepEqual(findings, []);
+    const notWaiting = await analyze(`
+export class Pool {
+  used = [];
+  free = [];
+  acquire(resource) {
+    if (this.destroyed) return;
+    this.used.push(resource);
+    validate(resource).then(() => { this.free.push(resource); });
+  }
+  destroy() {
+    this.destroyed = true;
+    this.free.forEach((f) => f.close());
+  }
+}`);
+    assert.deepEqual(linesOf(notWaiting, 'JS-ASYNC-007'), [8]);
+  });
+
   void it('is silent for the closing method itself and for a flag another class raises', async () => {
     const findings = await analyze(`
 export class Session {

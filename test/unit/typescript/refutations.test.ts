@@ -118,6 +118,20 @@ export class Sentinel {
     assert.deepEqual(linesOf(accumulating, 'JS-ASYNC-001'), [7]);
   });
 
+  void it('putting back a saved value on the way out (finally, catch) is a reset, not a lost update', async () => {
+    const restore = (exit: string) => `
+export class Parser {
+  async parse(args) {
+    const saved = this.state;
+    this.state = args;
+    ${exit}
+  }
+}`;
+    assert.deepEqual(await analyze(restore('try { await run(args); } finally { this.state = saved; }')), []);
+    assert.deepEqual(await analyze(restore('return run(args).finally(() => { this.state = saved; });')), []);
+    assert.deepEqual(ruleIds(await analyze(restore('await run(args);\n    this.state = saved;'))), ['JS-ASYNC-001']);
+  });
+
   void it('a claim before the call serialises the helper it calls (`if (busy) return; busy = true; this.helper()`)', async () => {
     const findings = await analyze(`
 export class Client {
@@ -177,6 +191,11 @@ exports.runner = function (builder) { return new Runner(builder); };`,
     const shared = await analyze({ '/lib/runner.js': runner, '/lib/client.js': `const { Runner } = require('./runner');
 exports.shared = new Runner();` });
     assert.deepEqual(levels(shared), ['5 warning', '11 warning']);
+    const handedToSuper = await analyze({
+      '/lib/runner.js': runner,
+      '/lib/poller.js': `const { Runner } = require('./runner');\nclass Poller extends Base { constructor(b) { const runner = new Runner(b); super(runner); } async poll() { await this.tick(); } }\nexports.Poller = Poller;`,
+    });
+    assert.deepEqual(levels(handedToSuper), ['5 information', '11 warning'], 'handed to a super constructor: owned by one poller');
     const nowhere = await analyze({ '/lib/runner.js': runner });
     assert.deepEqual(levels(nowhere), ['5 warning', '11 warning'], 'created only by users of the library: may be shared');
   });
