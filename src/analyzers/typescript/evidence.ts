@@ -113,12 +113,18 @@ function isPublicMember(member: ts.ClassElement): boolean {
 function objectText(expr: ts.Expression, aliases: ReadonlySet<string>): string {
   const names: string[] = [];
   let node = stripParens(expr);
-  while (ts.isPropertyAccessExpression(node)) {
-    names.unshift(node.name.text);
+  while (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) {
+    names.unshift(ts.isPropertyAccessExpression(node) ? `.${node.name.text}` : `[${node.argumentExpression.getText()}]`);
     node = stripParens(node.expression);
   }
   const base = ts.isIdentifier(node) && aliases.has(node.text) ? 'this' : node.getText();
-  return [base, ...names].join('.');
+  return base + names.join('');
+}
+
+/** A slot of the object (`this.p`, `this.pending[key]`), the kind a pending-promise lock lives in. */
+function isSlot(expr: ts.Expression): boolean {
+  const node = stripParens(expr);
+  return ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node);
 }
 
 export class EvidenceIndex {
@@ -299,14 +305,11 @@ export class EvidenceIndex {
   private isSerialised(call: ts.CallExpression): boolean {
     const caller = nearestFunction(call);
     const aliases = new Set(caller ? thisAliases(caller).keys() : []);
-    // `this.p = this.m()` (or `this.m().finally(…)`) after `if (this.p) return this.p`.
+    // `this.p = this.m()` (or `this.m().finally(…)`, or through a local) after `if (this.p) return this.p`.
     let value: ts.Node = call;
     while (ts.isPropertyAccessExpression(value.parent) && ts.isCallExpression(value.parent.parent)) value = value.parent.parent;
-    const assignment = value.parent;
-    if (ts.isBinaryExpression(assignment) && assignment.right === value && ts.isPropertyAccessExpression(stripParens(assignment.left)) && caller) {
-      const slot = objectText(assignment.left, aliases);
-      if (testsBefore(caller, slot, assignment, aliases)) return true;
-    }
+    const store = caller && storeOf(value, caller);
+    if (store && caller && testsBefore(caller, objectText(store.left, aliases), store, aliases)) return true;
     // `if (this.busy) return; this.busy = true; … this.m()`: the claim keeps every other run out.
     const unit = this.unitOf(call);
     if (unit && claimedBefore(unit, call, aliases)) return true;
@@ -351,14 +354,32 @@ function claimedBefore(fn: FunctionNode, site: ts.Node, aliases: ReadonlySet<str
 function testsBefore(fn: FunctionNode, slot: string, site: ts.Node, aliases: ReadonlySet<string>): boolean {
   let found = false;
   if (!fn.body) return false;
+  // `const pending = this.pending[key]; if (pending) …` tests the slot through a local.
+  const snapshots = new Set<string>();
   walkIteratively(fn.body, (node) => {
     if (found || node.pos >= site.pos || isFunctionNode(node)) return false;
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && isSlot(node.initializer) && objectText(node.initializer, aliases) === slot) snapshots.add(node.name.text);
     if (!ts.isIfStatement(node)) return true;
     walkSubtree(node.expression, (inner) => {
-      if (ts.isPropertyAccessExpression(inner) && objectText(inner, aliases) === slot) found = true;
+      if ((isSlot(inner as ts.Expression) && objectText(inner as ts.Expression, aliases) === slot) || (ts.isIdentifier(inner) && snapshots.has(inner.text))) found = true;
       return !found;
     });
     return !found;
   });
   return found;
+}
+
+/** The assignment that stores `value` in a slot: `this.p = value`, or `const v = value; … this.p = v`. */
+function storeOf(value: ts.Node, fn: FunctionNode): ts.BinaryExpression | undefined {
+  const parent = value.parent;
+  if (ts.isBinaryExpression(parent) && parent.right === value && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && isSlot(parent.left)) return parent;
+  if (!ts.isVariableDeclaration(parent) || !ts.isIdentifier(parent.name) || !fn.body) return undefined;
+  const local = parent.name.text;
+  let store: ts.BinaryExpression | undefined;
+  walkIteratively(fn.body, (node) => {
+    if (store || isFunctionNode(node)) return false;
+    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && isSlot(node.left) && ts.isIdentifier(stripParens(node.right)) && (stripParens(node.right) as ts.Identifier).text === local) store = node;
+    return !store;
+  });
+  return store;
 }

@@ -31,6 +31,27 @@ export class Client {
     assert.deepEqual(ruleIds(await analyze(unlocked)), ['JS-ASYNC-002']);
   });
 
+  void it('a pending-promise map keyed by request, stored through a local', async () => {
+    const findings = await analyze(`
+export class Lookup {
+  pending = {};
+  async query(host) {
+    const pending = this.pending[host];
+    if (pending) return await pending;
+    const next = this.queryAndCache(host);
+    this.pending[host] = next;
+    try { return await next; } finally { delete this.pending[host]; }
+  }
+  async queryAndCache(host) {
+    if (this.fallback.has(host)) return lookup(host);
+    const result = await resolve(host);
+    this.fallback.add(host);
+    return result;
+  }
+}`);
+    assert.deepEqual(findings, []);
+  });
+
   void it('a promise-chain lock: `this.queue = this.queue.then(() => this.step())`', async () => {
     const findings = await analyze(`
 export class Writer {
