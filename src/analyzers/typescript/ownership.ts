@@ -86,11 +86,16 @@ export function constructionsIn(newExpressions: readonly ts.NewExpression[]): Co
 
 /**
  * For files not worth parsing (nothing any rule looks at): constructions found in the text.
- * Only `return new C(…)` and `=> new C(…)` count as per call; anything else is taken as shared.
+ * Only `return new C(…)`, `=> new C(…)` and `const c = new C(…); … super(c)` count as per
+ * call; anything else is taken as shared.
  */
 export function scanConstructions(text: string): Construction[] {
   const found: Construction[] = [];
-  for (const match of text.matchAll(/(\breturn\s+|=>\s*)?\bnew\s+([A-Z][\w$]*)\s*\(/g)) found.push({ className: match[2], perCall: match[1] !== undefined });
+  for (const match of text.matchAll(/(\breturn\s+|=>\s*|\b(?:const|let|var)\s+([\w$]+)\s*=\s*)?\bnew\s+([A-Z][\w$]*)\s*\(/g)) {
+    const [, before, local, className] = match;
+    const handedToSuper = local !== undefined && new RegExp(`\\bsuper\\(\\s*${local.replace(/\$/g, '\\$')}\\s*[,)]`).test(text);
+    found.push({ className, perCall: (before !== undefined && local === undefined) || handedToSuper });
+  }
   return found;
 }
 

@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import type { FindingSink } from './findings';
 import { isTypedArrayName, type TypeOracle } from './oracle';
-import { calleeName, lineOf, quote, rangeOf, stripParens } from './syntax';
+import { calleeName, lineOf, nearestFunction, quote, rangeOf, stripParens } from './syntax';
 
 /**
  * JS-SAB-001..003 and JS-WRK-001: memory shared between threads. Worker threads really run in
@@ -218,7 +218,10 @@ function checkWorkerIsolation(facts: SharedMemoryFacts, sink: FindingSink, buffe
       if (name !== 'workerData') continue;
       const value = ts.isPropertyAssignment(property) ? stripParens(property.initializer) : ts.isShorthandPropertyAssignment(property) ? property.name : undefined;
       if (!value || !ts.isIdentifier(value) || isSharedName(value.text)) continue;
-      const later = facts.assignments.find((a) => a.pos > worker.end && /^[\w$]+/.exec(stripParens(a.left).getText(sourceFile))?.[0] === value.text && !ts.isIdentifier(stripParens(a.left)));
+      // The same variable: changed later in the function that handed it over (another function's `x` is another variable).
+      const later = facts.assignments.find(
+        (a) => a.pos > worker.end && nearestFunction(a) === nearestFunction(worker) && /^[\w$]+/.exec(stripParens(a.left).getText(sourceFile))?.[0] === value.text && !ts.isIdentifier(stripParens(a.left)),
+      );
       if (later) {
         sink.report({
           ruleId: 'JS-WRK-001',

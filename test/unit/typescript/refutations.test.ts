@@ -217,6 +217,11 @@ exports.shared = new Runner();` });
       '/lib/poller.js': `const { Runner } = require('./runner');\nclass Poller extends Base { constructor(b) { const runner = new Runner(b); super(runner); } async poll() { await this.tick(); } }\nexports.Poller = Poller;`,
     });
     assert.deepEqual(levels(handedToSuper), ['5 information', '11 warning'], 'handed to a super constructor: owned by one poller');
+    const unparsed = await analyze({
+      '/lib/runner.js': runner,
+      '/lib/poller.js': `const { Runner } = require('./runner');\nclass Poller extends Base { constructor(b) { const runner = new Runner(b); super(runner); } }\nexports.Poller = Poller;`,
+    });
+    assert.deepEqual(levels(unparsed), ['5 information', '11 warning'], 'the same, in a file the rules need not parse');
     const nowhere = await analyze({ '/lib/runner.js': runner });
     assert.deepEqual(levels(nowhere), ['5 warning', '11 warning'], 'created only by users of the library: may be shared');
   });
