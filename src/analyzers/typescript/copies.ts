@@ -1,4 +1,5 @@
 import type { Finding } from '../../shared/findings';
+import { packageScope } from './ownership';
 
 /**
  * Packages ship one source several times: TypeScript in `src/`, JavaScript in `dist/cjs`,
@@ -17,9 +18,9 @@ const SOURCE_EXTENSION = /\.[cm]?tsx?$/i;
 
 /** An installed package (`…/node_modules/@scope/name`), or the path a file would have without build folders and extension. */
 function copyScope(file: string): string {
+  const installed = packageScope(file);
+  if (installed) return installed;
   const parts = file.replace(/\\/g, '/').replace(/\.[cm]?[jt]sx?$/i, '').split('/');
-  const modules = parts.lastIndexOf('node_modules');
-  if (modules >= 0 && modules + 1 < parts.length - 1) return parts.slice(0, modules + (parts[modules + 1].startsWith('@') ? 3 : 2)).join('/');
   return parts.filter((part) => !BUILD_FOLDERS.has(part.toLowerCase())).join('/');
 }
 

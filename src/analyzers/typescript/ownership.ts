@@ -105,21 +105,30 @@ export function ownershipFacts(className: string | undefined, evidenceKinds: rea
   while (guard && !ts.isIfStatement(guard) && !isFunctionNode(guard)) guard = guard.parent;
   let anticipated = false;
   if (guard && ts.isIfStatement(guard)) {
-    walkIteratively(guard.thenStatement, (node) => {
-      if (ts.isThrowStatement(node) || (ts.isCallExpression(node) && /\.reject$/.test(node.expression.getText()))) anticipated = true;
-      return !anticipated && !isFunctionNode(node);
-    });
-    if (ts.isThrowStatement(guard.thenStatement)) anticipated = true;
+    // The branch rejects the call outright: `throw new Error('already …')`, `return Promise.reject(…)`.
+    let last: ts.Statement | undefined = guard.thenStatement;
+    while (last && ts.isBlock(last)) last = last.statements[last.statements.length - 1];
+    anticipated =
+      last !== undefined &&
+      (ts.isThrowStatement(last) || (ts.isReturnStatement(last) && last.expression !== undefined && /\.reject\(/.test(last.expression.getText())));
   }
   return { className, exportedOnly: evidenceKinds.length > 0 && evidenceKinds.every((k) => k === 'exported' || k === 'caller'), anticipated };
 }
 
+/** Class names mean one class within an installed package (two packages can each have a `Runner`), or within the project. */
+export function packageScope(file: string): string {
+  const parts = file.replace(/\\/g, '/').split('/');
+  const modules = parts.lastIndexOf('node_modules');
+  if (modules < 0 || modules + 1 >= parts.length - 1) return '';
+  return parts.slice(0, modules + (parts[modules + 1].startsWith('@') ? 3 : 2)).join('/');
+}
+
 /** Findings on per-call objects that rest only on "exported" evidence become information. */
-export function refineByOwnership(entries: { finding: Finding; facts?: OwnershipFacts }[], constructions: readonly Construction[]): Finding[] {
+export function refineByOwnership(entries: { finding: Finding; facts?: OwnershipFacts }[], constructions: readonly (Construction & { scope: string })[]): Finding[] {
   const perCall = new Map<string, boolean>();
-  for (const { className: name, perCall: local } of constructions) perCall.set(name, (perCall.get(name) ?? true) && local);
+  for (const { className: name, perCall: local, scope } of constructions) perCall.set(`${scope}\n${name}`, (perCall.get(`${scope}\n${name}`) ?? true) && local);
   return entries.map(({ finding, facts }) => {
-    if (!facts?.className || !facts.exportedOnly || facts.anticipated || perCall.get(facts.className) !== true) return finding;
+    if (!facts?.className || !facts.exportedOnly || facts.anticipated || perCall.get(`${packageScope(finding.file)}\n${facts.className}`) !== true) return finding;
     if (finding.severity !== 'warning') return finding;
     return { ...finding, severity: 'information' };
   });

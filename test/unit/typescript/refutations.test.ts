@@ -222,6 +222,12 @@ exports.shared = new Runner();` });
       '/lib/poller.js': `const { Runner } = require('./runner');\nclass Poller extends Base { constructor(b) { const runner = new Runner(b); super(runner); } }\nexports.Poller = Poller;`,
     });
     assert.deepEqual(levels(unparsed), ['5 information', '11 warning'], 'the same, in a file the rules need not parse');
+    const otherPackage = await analyze({
+      '/app/node_modules/orm/runner.js': runner,
+      '/app/node_modules/orm/client.js': `const { Runner } = require('./runner');\nexports.runner = function (b) { return new Runner(b); };`,
+      '/app/node_modules/queue/index.js': `const { Runner } = require('./runner');\nexports.shared = new Runner();`,
+    });
+    assert.deepEqual(levels(otherPackage), ['5 information', '11 warning'], "another package's own `Runner` is another class");
     const nowhere = await analyze({ '/lib/runner.js': runner });
     assert.deepEqual(levels(nowhere), ['5 warning', '11 warning'], 'created only by users of the library: may be shared');
   });
