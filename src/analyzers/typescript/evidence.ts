@@ -130,6 +130,9 @@ function isSlot(expr: ts.Expression): boolean {
 export class EvidenceIndex {
   private readonly byFunction = new Map<FunctionNode, OverlapEvidence[]>();
   private readonly unitSet: Set<FunctionNode>;
+  private readonly serialised = new Map<ts.CallExpression, boolean>();
+  /** Per callee text and calling function, how many calls start it without `await`. */
+  private unawaitedStarts: Map<string, Map<FunctionNode | undefined, number>> | undefined;
 
   constructor(
     private readonly sourceFile: ts.SourceFile,
@@ -236,8 +239,18 @@ export class EvidenceIndex {
 
   /** The same function is started without `await` by another call of the same caller. */
   private startedTwice(call: ts.CallExpression, caller: FunctionNode | undefined): boolean {
-    const callee = call.expression.getText(this.sourceFile);
-    return this.calls.some((other) => other !== call && nearestFunction(other) === caller && isStartedWithoutAwait(other) && other.expression.getText(this.sourceFile) === callee);
+    if (!this.unawaitedStarts) {
+      this.unawaitedStarts = new Map();
+      for (const other of this.calls) {
+        if (!isStartedWithoutAwait(other)) continue;
+        const key = other.expression.getText(this.sourceFile);
+        const byCaller = this.unawaitedStarts.get(key) ?? new Map<FunctionNode | undefined, number>();
+        const fn = nearestFunction(other);
+        byCaller.set(fn, (byCaller.get(fn) ?? 0) + 1);
+        this.unawaitedStarts.set(key, byCaller);
+      }
+    }
+    return (this.unawaitedStarts.get(call.expression.getText(this.sourceFile))?.get(caller) ?? 0) > 1;
   }
 
   /** `async () => …` inline, `save`, `this.save`, `this.save.bind(this)`. */
@@ -265,23 +278,22 @@ export class EvidenceIndex {
   private propagateToCallees(locked: ReadonlySet<FunctionNode>): void {
     const edges: { caller: FunctionNode; callee: FunctionNode; site: ts.CallExpression }[] = [];
     for (const call of this.calls) {
-      if (this.isSerialised(call)) continue;
+      const callees = this.targets.resolve(call.expression).filter((callee) => !locked.has(callee) && this.unitSet.has(callee));
+      if (callees.length === 0 || this.isSerialised(call)) continue;
       const caller = this.unitOf(call);
       // A constructor works on the object it is creating, which no other run has seen yet.
       if (!caller || isConstructor(caller)) continue;
-      for (const callee of this.targets.resolve(call.expression)) {
-        if (callee !== caller && !locked.has(callee) && this.unitSet.has(callee)) edges.push({ caller, callee, site: call });
-      }
+      for (const callee of callees) if (callee !== caller) edges.push({ caller, callee, site: call });
     }
-    let frontier = this.units.filter((fn) => this.evidenceFor(fn).length > 0);
-    for (let hop = 0; hop < MAX_CALLER_HOPS && frontier.length > 0; hop++) {
-      const reached: FunctionNode[] = [];
+    let frontier = new Set(this.units.filter((fn) => this.evidenceFor(fn).length > 0));
+    for (let hop = 0; hop < MAX_CALLER_HOPS && frontier.size > 0; hop++) {
+      const reached = new Set<FunctionNode>();
       for (const { caller, callee, site } of edges) {
-        if (!frontier.includes(caller) || this.evidenceFor(callee).length > 0) continue;
+        if (!frontier.has(caller) || this.evidenceFor(callee).length > 0) continue;
         const label = functionLabel(caller) ?? `the function at line ${lineOf(caller, this.sourceFile)}`;
         const source = this.evidenceFor(caller).find((e) => (e.origin ?? e.kind) !== 'exported') ?? this.evidenceFor(caller)[0];
         this.add(callee, { kind: 'caller', origin: source.origin ?? source.kind, site, because: `\`${label}\` calls it at line ${lineOf(site, this.sourceFile)}, and ${label.startsWith('the ') ? 'that function' : `\`${label}\``} can overlap with itself` });
-        reached.push(callee);
+        reached.add(callee);
       }
       frontier = reached;
     }
@@ -293,16 +305,26 @@ export class EvidenceIndex {
    * `this.p = this.p.then(() => this.m())`, or inside `runExclusive`/`locks.request`.
    */
   private lockedCallees(): Set<FunctionNode> {
-    const sites = new Map<FunctionNode, boolean[]>();
+    const sites = new Map<FunctionNode, boolean>();
     for (const call of this.calls) {
-      for (const callee of this.targets.resolve(call.expression)) {
-        sites.set(callee, [...(sites.get(callee) ?? []), this.isSerialised(call)]);
-      }
+      const callees = this.targets.resolve(call.expression);
+      if (callees.length === 0) continue;
+      const serialised = this.isSerialised(call);
+      for (const callee of callees) sites.set(callee, (sites.get(callee) ?? true) && serialised);
     }
-    return new Set([...sites].filter(([, serialised]) => serialised.every(Boolean)).map(([fn]) => fn));
+    return new Set([...sites].filter(([, serialised]) => serialised).map(([fn]) => fn));
   }
 
   private isSerialised(call: ts.CallExpression): boolean {
+    let known = this.serialised.get(call);
+    if (known === undefined) {
+      known = this.findSerialisation(call);
+      this.serialised.set(call, known);
+    }
+    return known;
+  }
+
+  private findSerialisation(call: ts.CallExpression): boolean {
     const caller = nearestFunction(call);
     const aliases = new Set(caller ? thisAliases(caller).keys() : []);
     // `this.p = this.m()` (or `this.m().finally(…)`, or through a local) after `if (this.p) return this.p`.

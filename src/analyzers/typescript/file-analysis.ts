@@ -182,11 +182,13 @@ function collectFacts(sourceFile: ts.SourceFile, wantElementAccesses: boolean): 
  */
 function lifecycleEntries(facts: FileFacts, targets: CallTargets, lifecycle: LifecycleFacts): FunctionNode[] {
   const units = new Set(facts.units);
-  const entries = new Set<FunctionNode>();
+  const callers = new Set<FunctionNode>();
   for (const call of facts.calls) {
     const caller = nearestFunction(call);
-    if (!caller || units.has(caller) || entries.has(caller) || !ts.isPropertyAccessExpression(call.expression)) continue;
-    if (!targets.resolve(call.expression).some((helper) => units.has(helper))) continue;
+    if (!caller || units.has(caller) || callers.has(caller) || !ts.isPropertyAccessExpression(call.expression)) continue;
+    if (targets.resolve(call.expression).some((helper) => units.has(helper))) callers.add(caller);
+  }
+  return [...callers].filter((caller) => {
     const owner = ownerOf(caller);
     let testsFlag = false;
     walkIteratively(caller, (node) => {
@@ -199,9 +201,8 @@ function lifecycleEntries(facts: FileFacts, targets: CallTargets, lifecycle: Lif
       }
       return !testsFlag;
     });
-    if (testsFlag) entries.add(caller);
-  }
-  return [...entries];
+    return testsFlag;
+  });
 }
 
 /** Both modes end here; the oracle is what differs. */

@@ -1,7 +1,7 @@
 import type { Finding } from '../../shared/findings';
 import type { LanguageAnalyzer, SourceFile } from '../language';
 import { mergeCopies } from './copies';
-import { packageScope, refineByOwnership } from './ownership';
+import { packageScope, perCallClasses, refineByOwnership } from './ownership';
 import { summarizeFile, type TsFileSummary } from './file-analysis';
 import { lockOrderFindings } from './lock-order';
 import { summarizeProject } from './project';
@@ -22,10 +22,11 @@ export interface TypeScriptAnalyzer extends LanguageAnalyzer<TsFileSummary> {
 }
 
 function check(summaries: TsFileSummary[]): Finding[] {
-  const constructions = summaries.flatMap((s) => s.constructions.map((c) => ({ ...c, scope: packageScope(s.path) })));
+  const perCall = perCallClasses(summaries.flatMap((s) => s.constructions.map((c) => ({ ...c, scope: packageScope(s.path) }))));
   const findings = mergeCopies(
     summaries.flatMap((s) => {
-      const refined = refineByOwnership(s.findings.map((finding, index) => ({ finding, facts: s.ownership[index] ?? undefined })), constructions);
+      if (s.findings.length === 0) return [];
+      const refined = refineByOwnership(s.findings.map((finding, index) => ({ finding, facts: s.ownership[index] ?? undefined })), perCall);
       return refined.map((finding, index) => ({ finding, fingerprint: s.fingerprints[index] }));
     }),
   );

@@ -123,10 +123,15 @@ export function packageScope(file: string): string {
   return parts.slice(0, modules + (parts[modules + 1].startsWith('@') ? 3 : 2)).join('/');
 }
 
-/** Findings on per-call objects that rest only on "exported" evidence become information. */
-export function refineByOwnership(entries: { finding: Finding; facts?: OwnershipFacts }[], constructions: readonly (Construction & { scope: string })[]): Finding[] {
+/** Per package and class name, whether every creation of the class in the run is for one operation. */
+export function perCallClasses(constructions: readonly (Construction & { scope: string })[]): ReadonlyMap<string, boolean> {
   const perCall = new Map<string, boolean>();
   for (const { className: name, perCall: local, scope } of constructions) perCall.set(`${scope}\n${name}`, (perCall.get(`${scope}\n${name}`) ?? true) && local);
+  return perCall;
+}
+
+/** Findings on per-call objects that rest only on "exported" evidence become information. */
+export function refineByOwnership(entries: { finding: Finding; facts?: OwnershipFacts }[], perCall: ReadonlyMap<string, boolean>): Finding[] {
   return entries.map(({ finding, facts }) => {
     if (!facts?.className || !facts.exportedOnly || facts.anticipated || perCall.get(`${packageScope(finding.file)}\n${facts.className}`) !== true) return finding;
     if (finding.severity !== 'warning') return finding;
