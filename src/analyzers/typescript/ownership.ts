@@ -77,10 +77,19 @@ function isPerCall(created: ts.NewExpression): boolean {
   return false;
 }
 
+/** `function C() { if (!(this instanceof C)) return new C(); … }`: `C()` without `new` is `new C()`, not a use of it. */
+function insideOwnConstructor(created: ts.NewExpression, name: string): boolean {
+  const fn = nearestFunction(created);
+  if (!fn) return false;
+  if (ts.isConstructorDeclaration(fn)) return ts.isClassLike(fn.parent) && fn.parent.name?.text === name;
+  if (fn.name && ts.isIdentifier(fn.name) && fn.name.text === name) return true;
+  return ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name) && fn.parent.name.text === name;
+}
+
 export function constructionsIn(newExpressions: readonly ts.NewExpression[]): Construction[] {
   return newExpressions.flatMap((created) => {
     const name = className(created.expression);
-    return name ? [{ className: name, perCall: isPerCall(created) }] : [];
+    return name && !insideOwnConstructor(created, name) ? [{ className: name, perCall: isPerCall(created) }] : [];
   });
 }
 
@@ -93,6 +102,8 @@ export function scanConstructions(text: string): Construction[] {
   const found: Construction[] = [];
   for (const match of text.matchAll(/(\breturn\s+|=>\s*|\b(?:const|let|var)\s+([\w$]+)\s*=\s*)?\bnew\s+([A-Z][\w$]*)\s*\(/g)) {
     const [, before, local, className] = match;
+    // `if (!(this instanceof C)) return new C(…)`: the constructor making `new` optional.
+    if (before?.startsWith('return') && new RegExp(`instanceof\\s+${className.replace(/\$/g, '\\$')}\\b`).test(text)) continue;
     const handedToSuper = local !== undefined && new RegExp(`\\bsuper\\(\\s*${local.replace(/\$/g, '\\$')}\\s*[,)]`).test(text);
     found.push({ className, perCall: (before !== undefined && local === undefined) || handedToSuper });
   }

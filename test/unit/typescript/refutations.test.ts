@@ -228,6 +228,11 @@ exports.shared = new Runner();` });
       '/app/node_modules/queue/index.js': `const { Runner } = require('./runner');\nexports.shared = new Runner();`,
     });
     assert.deepEqual(levels(otherPackage), ['5 information', '11 warning'], "another package's own `Runner` is another class");
+    const newless = await analyze({
+      '/lib/runner.js': `${runner}\nexport function Runner2() { if (!(this instanceof Runner2)) return new Runner2(); }`,
+      '/lib/client.js': `function Runner(options) { if (!(this instanceof Runner)) return new Runner(options); }`,
+    });
+    assert.deepEqual(levels(newless), ['5 warning', '11 warning'], 'a constructor that makes `new` optional is no factory');
     const nowhere = await analyze({ '/lib/runner.js': runner });
     assert.deepEqual(levels(nowhere), ['5 warning', '11 warning'], 'created only by users of the library: may be shared');
   });
