@@ -15,12 +15,6 @@ import { calleeName, calleeReceiver, functionLabel, isFunctionNode, lineOf, memb
 const ENDED_STATE = /^_?(destroyed|closed|ended|finished|readableEnded|writableEnded|writableFinished|readyState|state|status|connected|isOpen|isReady|ready)$/i;
 const WAITER_REGISTRATIONS = new Set(['once', 'on', 'addListener', 'prependOnceListener']);
 
-interface Registration {
-  call: ts.CallExpression;
-  event: string;
-  method: FunctionNode;
-}
-
 /** The object's own emitter: `this.connection`, `self.socket`. */
 function isOwnEmitter(receiver: ts.Expression, aliases: ReadonlySet<string>): boolean {
   const expr = stripParens(receiver);
@@ -91,31 +85,25 @@ function assigns(method: FunctionNode, emitterText: string, sourceFile: ts.Sourc
 
 export function checkLostWakeups(calls: ts.CallExpression[], lifecycle: LifecycleFacts, sink: FindingSink): void {
   const sourceFile = sink.sourceFile;
-  const registrations: Registration[] = [];
   for (const call of calls) {
     const name = calleeName(call);
     const receiver = calleeReceiver(call);
     const [event, handler] = call.arguments;
-    if (!name || !WAITER_REGISTRATIONS.has(name) || !receiver || !event || !ts.isStringLiteralLike(event) || !handler) continue;
+    if (!name || !WAITER_REGISTRATIONS.has(name) || !receiver || !event || !ts.isStringLiteralLike(event) || !ONE_SHOT_EVENTS.has(event.text) || !handler) continue;
     const method = methodAround(call);
-    if (method) registrations.push({ call, event: event.text, method });
-  }
-  for (const { call, event, method } of registrations) {
-    if (!ONE_SHOT_EVENTS.has(event)) continue;
-    const receiver = calleeReceiver(call)!;
-    if (!isOwnEmitter(receiver, new Set(thisAliases(call).keys())) || !isWaiter(call.arguments[1], method)) continue;
+    if (!method || !isOwnEmitter(receiver, new Set(thisAliases(call).keys())) || !isWaiter(handler, method)) continue;
     // The method that creates the emitter registers before the emitter can fire.
     if (assigns(method, receiver.getText(sourceFile), sourceFile)) continue;
-    const observer = lifecycleObserver(calls, event, method, call);
-    if (!observer || checksWhetherFired(method, call, lifecycle.firedMarkers(event))) continue;
+    const observer = lifecycleObserver(calls, event.text, method, call);
+    if (!observer || checksWhetherFired(method, call, lifecycle.firedMarkers(event.text))) continue;
     const label = functionLabel(method);
     sink.report({
       ruleId: 'JS-ASYNC-008',
       node: call,
       message:
-        `\`${quote(receiver.getText(sourceFile), 40)}\` '${event}' is waited for at line ${lineOf(call, sourceFile)} in ${label ? `\`${label}\`` : 'this method'}, but it fires once and nothing here checks whether it already fired, ` +
+        `\`${quote(receiver.getText(sourceFile), 40)}\` '${event.text}' is waited for at line ${lineOf(call, sourceFile)} in ${label ? `\`${label}\`` : 'this method'}, but it fires once and nothing here checks whether it already fired, ` +
         'so the wait can hang; record the event in a flag and test it first.',
-      related: [{ node: observer, message: `the '${event}' handler that could record it` }],
+      related: [{ node: observer, message: `the '${event.text}' handler that could record it` }],
     });
   }
 }
