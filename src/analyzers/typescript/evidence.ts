@@ -353,23 +353,42 @@ export class EvidenceIndex {
 
 /** An early exit on `this.f` at the top level of `fn`, then `this.f = <something>`, both before `site`. */
 function claimedBefore(fn: FunctionNode, site: ts.Node, aliases: ReadonlySet<string>): boolean {
-  if (!fn.body || !ts.isBlock(fn.body)) return false;
-  const tested = new Set<string>();
-  for (const statement of fn.body.statements) {
-    if (statement.pos >= site.pos) break;
-    if (ts.isIfStatement(statement) && !statement.elseStatement && exits(statement.thenStatement)) {
-      walkSubtree(statement.expression, (node) => {
-        if (ts.isPropertyAccessExpression(node)) tested.add(objectText(node, aliases));
-        return true;
-      });
-      continue;
-    }
-    const expression = ts.isExpressionStatement(statement) ? stripParens(statement.expression) : undefined;
-    if (expression && ts.isBinaryExpression(expression) && expression.operatorToken.kind === ts.SyntaxKind.EqualsToken && !isClearingWrite(expression)) {
-      if (ts.isPropertyAccessExpression(stripParens(expression.left)) && tested.has(objectText(expression.left, aliases))) return true;
+  const claim = firstClaim(fn, aliases);
+  return claim !== undefined && claim < site.pos;
+}
+
+// Asked for every call of a function: a bundle's wrapper has thousands of statements, so its
+// first claim is found once (per set of `this` aliases, which depends on the calling function).
+const claims = new WeakMap<FunctionNode, Map<string, number | undefined>>();
+
+/** Where the first claim of `fn` starts: the store of a slot that an earlier early exit tested. */
+function firstClaim(fn: FunctionNode, aliases: ReadonlySet<string>): number | undefined {
+  const key = [...aliases].join(' ');
+  const known = claims.get(fn) ?? new Map<string, number | undefined>();
+  claims.set(fn, known);
+  if (known.has(key)) return known.get(key);
+  let found: number | undefined;
+  if (fn.body && ts.isBlock(fn.body)) {
+    const tested = new Set<string>();
+    for (const statement of fn.body.statements) {
+      if (ts.isIfStatement(statement) && !statement.elseStatement && exits(statement.thenStatement)) {
+        walkSubtree(statement.expression, (node) => {
+          if (ts.isPropertyAccessExpression(node)) tested.add(objectText(node, aliases));
+          return true;
+        });
+        continue;
+      }
+      const expression = ts.isExpressionStatement(statement) ? stripParens(statement.expression) : undefined;
+      if (expression && ts.isBinaryExpression(expression) && expression.operatorToken.kind === ts.SyntaxKind.EqualsToken && !isClearingWrite(expression)) {
+        if (ts.isPropertyAccessExpression(stripParens(expression.left)) && tested.has(objectText(expression.left, aliases))) {
+          found = statement.pos;
+          break;
+        }
+      }
     }
   }
-  return false;
+  known.set(key, found);
+  return found;
 }
 
 /** An `if` before `site` in `fn` whose condition reads `slot` (`this.connecting`). */
@@ -395,13 +414,30 @@ function testsBefore(fn: FunctionNode, slot: string, site: ts.Node, aliases: Rea
 function storeOf(value: ts.Node, fn: FunctionNode): ts.BinaryExpression | undefined {
   const parent = value.parent;
   if (ts.isBinaryExpression(parent) && parent.right === value && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && isSlot(parent.left)) return parent;
-  if (!ts.isVariableDeclaration(parent) || !ts.isIdentifier(parent.name) || !fn.body) return undefined;
-  const local = parent.name.text;
-  let store: ts.BinaryExpression | undefined;
-  walkIteratively(fn.body, (node) => {
-    if (store || isFunctionNode(node)) return false;
-    if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && isSlot(node.left) && ts.isIdentifier(stripParens(node.right)) && (stripParens(node.right) as ts.Identifier).text === local) store = node;
-    return !store;
-  });
-  return store;
+  if (!ts.isVariableDeclaration(parent) || !ts.isIdentifier(parent.name)) return undefined;
+  return slotStoresOf(fn).get(parent.name.text);
+}
+
+// Asked for every `const x = call()` of a function: a bundle's wrapper has thousands, so the
+// function's stores are indexed once.
+const slotStores = new WeakMap<FunctionNode, Map<string, ts.BinaryExpression>>();
+
+/** The first `this.p = local` (a slot set from a local) of each local in `fn`'s own body. */
+function slotStoresOf(fn: FunctionNode): Map<string, ts.BinaryExpression> {
+  let stores = slotStores.get(fn);
+  if (stores) return stores;
+  const found = new Map<string, ts.BinaryExpression>();
+  if (fn.body) {
+    walkIteratively(fn.body, (node) => {
+      if (isFunctionNode(node)) return false;
+      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && isSlot(node.left)) {
+        const right = stripParens(node.right);
+        if (ts.isIdentifier(right) && !found.has(right.text)) found.set(right.text, node);
+      }
+      return true;
+    });
+  }
+  stores = found;
+  slotStores.set(fn, stores);
+  return stores;
 }

@@ -39,17 +39,11 @@ function className(expr: ts.Expression): string | undefined {
  * shares it between tasks).
  */
 function localStaysLocal(name: string, fn: ts.Node): boolean {
-  let stays = true;
-  walkIteratively(fn, (node) => {
-    if (!stays) return false;
-    if (!ts.isIdentifier(node) || node.text !== name) return true;
-    if (nearestFunction(node) !== fn) {
-      stays = false;
-      return false;
-    }
+  return (identifiersIn(fn).get(name) ?? []).every((node) => {
+    if (nearestFunction(node) !== fn) return false;
     const parent = node.parent;
-    if (ts.isVariableDeclaration(parent) && parent.name === node) return false;
-    const used =
+    if (ts.isVariableDeclaration(parent) && parent.name === node) return true;
+    return (
       (ts.isPropertyAccessExpression(parent) && parent.expression === node) ||
       (ts.isElementAccessExpression(parent) && parent.expression === node) ||
       ts.isReturnStatement(parent) ||
@@ -57,11 +51,30 @@ function localStaysLocal(name: string, fn: ts.Node): boolean {
       (ts.isNewExpression(parent) && parent.expression !== node) ||
       // `super(operation)`: handed to the object being constructed, which owns it from then on.
       (ts.isCallExpression(parent) && parent.expression.kind === ts.SyntaxKind.SuperKeyword) ||
-      (ts.isArrowFunction(parent) && parent.body === node);
-    if (!used) stays = false;
+      (ts.isArrowFunction(parent) && parent.body === node)
+    );
+  });
+}
+
+// A bundle's wrapper function creates hundreds of objects into locals: its identifiers are
+// indexed once, not walked again for each of them.
+const identifierIndex = new WeakMap<ts.Node, Map<string, ts.Identifier[]>>();
+
+/** Every identifier under `fn` (nested functions included), by name. */
+function identifiersIn(fn: ts.Node): Map<string, ts.Identifier[]> {
+  let index = identifierIndex.get(fn);
+  if (index) return index;
+  const built = new Map<string, ts.Identifier[]>();
+  walkIteratively(fn, (node) => {
+    if (!ts.isIdentifier(node)) return true;
+    const list = built.get(node.text);
+    if (list) list.push(node);
+    else built.set(node.text, [node]);
     return false;
   });
-  return stays;
+  index = built;
+  identifierIndex.set(fn, index);
+  return index;
 }
 
 function isPerCall(created: ts.NewExpression): boolean {

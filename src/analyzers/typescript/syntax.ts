@@ -188,15 +188,30 @@ export function ownerOf(fn: FunctionNode): ts.ClassLikeDeclaration | string | un
 export function thisAliases(node: ts.Node): Map<string, FunctionNode> {
   const names = new Map<string, FunctionNode>();
   for (let current: ts.Node | undefined = node; current; current = current.parent) {
-    if (!isFunctionNode(current) || !current.body || !ts.isBlock(current.body)) continue;
-    for (const statement of current.body.statements) {
+    if (!isFunctionNode(current)) continue;
+    for (const name of ownThisAliases(current)) if (!names.has(name)) names.set(name, current);
+  }
+  return names;
+}
+
+// Asked for every receiver in a file: a bundle's wrapper function has thousands of statements,
+// so each function's own aliases are read once.
+const ownAliases = new WeakMap<FunctionNode, readonly string[]>();
+
+/** The names a function's own top-level statements bind to `this`. */
+function ownThisAliases(fn: FunctionNode): readonly string[] {
+  let names = ownAliases.get(fn);
+  if (names) return names;
+  const found: string[] = [];
+  if (fn.body && ts.isBlock(fn.body)) {
+    for (const statement of fn.body.statements) {
       if (!ts.isVariableStatement(statement)) continue;
       for (const declaration of statement.declarationList.declarations) {
-        if (ts.isIdentifier(declaration.name) && declaration.initializer?.kind === ts.SyntaxKind.ThisKeyword && !names.has(declaration.name.text)) {
-          names.set(declaration.name.text, current);
-        }
+        if (ts.isIdentifier(declaration.name) && declaration.initializer?.kind === ts.SyntaxKind.ThisKeyword) found.push(declaration.name.text);
       }
     }
   }
+  names = found;
+  ownAliases.set(fn, names);
   return names;
 }
