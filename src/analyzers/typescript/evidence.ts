@@ -307,7 +307,8 @@ export class EvidenceIndex {
   private lockedCallees(): Set<FunctionNode> {
     const sites = new Map<FunctionNode, boolean>();
     for (const call of this.calls) {
-      const callees = this.targets.resolve(call.expression);
+      // Only units take evidence (and pass it on), so only calls of units need the check.
+      const callees = this.targets.resolve(call.expression).filter((callee) => this.unitSet.has(callee));
       if (callees.length === 0) continue;
       const serialised = this.isSerialised(call);
       for (const callee of callees) sites.set(callee, (sites.get(callee) ?? true) && serialised);

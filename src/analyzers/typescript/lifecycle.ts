@@ -55,12 +55,18 @@ export function trackedProperty(expr: ts.Expression): string | undefined {
 }
 
 /** `!a`, `a === 0`, `a == 0`, `a <= 0`, `a < 1` (either side): the operand tested for "nothing left". */
+/** The digits of a numeric literal (`0`, `(1)`), or undefined for anything else. */
+function numeral(expression: ts.Expression): string | undefined {
+  const bare = stripParens(expression);
+  return ts.isNumericLiteral(bare) ? bare.text : undefined;
+}
+
 export function emptinessOperand(node: ts.Node): ts.Expression | undefined {
   if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.ExclamationToken) return node.operand;
   if (!ts.isBinaryExpression(node)) return undefined;
   const op = node.operatorToken.kind;
-  const isZero = (e: ts.Expression) => ts.isNumericLiteral(stripParens(e)) && stripParens(e).getText() === '0';
-  const isOne = (e: ts.Expression) => ts.isNumericLiteral(stripParens(e)) && stripParens(e).getText() === '1';
+  const isZero = (e: ts.Expression) => numeral(e) === '0';
+  const isOne = (e: ts.Expression) => numeral(e) === '1';
   if ((op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken) && isZero(node.right)) return node.left;
   if ((op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken) && isZero(node.left)) return node.right;
   if (op === ts.SyntaxKind.LessThanEqualsToken && isZero(node.right)) return node.left;
