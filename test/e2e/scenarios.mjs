@@ -64,7 +64,7 @@ export const trustedScenarios = [
       await page.locator('.tab.active', { hasText: 'cache.ts' }).waitFor();
       await waitForSquiggle(page);
       await runCommand(page, 'View: Focus Problems');
-      const isStampede = (label) => label.includes('Check-then-act across await') && label.includes('Concurrency Lens');
+      const isStampede = (label) => label.includes('state.client') && label.includes('is checked at line') && label.includes('Concurrency Lens');
       const labels = await problemRows(page, isStampede);
       assert.ok(labels.some((label) => /^Warning: /.test(label) && isStampede(label)), `a warning row for JS-ASYNC-002 (rows: ${labels.join(' | ')})`);
     },

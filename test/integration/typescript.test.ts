@@ -40,7 +40,7 @@ describe('TypeScript in the editor', () => {
     assert.ok(fix?.edit, 'the fix is offered');
     assert.equal(fix.isPreferred, true);
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
-    assert.equal(editor.document.lineAt(15).text, '    state.client = connect();');
+    assert.equal(editor.document.lineAt(15).text, '    state.client = connect().catch((error) => { state.client = undefined; throw error; });');
     await waitForDiagnostics(fixtureUri('cache.ts'), lacksRule('JS-ASYNC-002'), 30_000);
   });
 

@@ -1,143 +1,51 @@
 import ts from 'typescript';
-import type { OverlapEvidence } from './evidence';
 import { AsyncReporter } from './async-reports';
+import type { CallTargets } from './call-targets';
+import { deferredCallbacks } from './continuations';
+import type { OverlapEvidence } from './evidence';
 import type { FindingSink } from './findings';
+import { FlowRules } from './flow-rules';
+import { Reads, exits, isAssignmentOperator, type Access, type ExternalRead, type Guard, type Suspension, type Taint } from './flow-state';
+import type { LifecycleFacts } from './lifecycle';
 import { RESOURCE_ACTS, RESOURCE_CHECKS } from './resources';
 import type { ScopeIndex } from './scope';
-import { calleeName, calleeReceiver, isFunctionNode, stripParens, type FunctionNode } from './syntax';
+import { calleeName, calleeReceiver, isAsyncFunction, isFunctionNode, ownerOf, stripParens, thisAliases, type FunctionNode } from './syntax';
 
 /**
- * The interleaving model for one async function. JavaScript runs the code between two
- * suspension points (`await`, `yield`, `for await`) without interruption, so the function is
- * walked in evaluation order while counting suspensions: every access gets the "epoch" (number
- * of suspensions passed) in which it runs. Only a write whose value, or whose deciding check,
- * was read in an earlier epoch can lose another run's update — and only when another run can
- * overlap (the evidence gathered by `EvidenceIndex`).
+ * The interleaving model for one function. JavaScript runs the code between two suspension
+ * points without interruption; the suspension points are `await`, `yield`, `for await`, and
+ * callback boundaries: a callback passed to a timer, `.then`, `once` or an error-first I/O call
+ * runs in a later turn of the event loop, as the continuation of the code that registered it.
+ * The function is walked in evaluation order, callbacks included where they run, and every
+ * access gets the turn ("epoch") it runs in. Only a write whose value, or whose deciding check,
+ * was read in an earlier turn of the same path can lose another run's update — and only when
+ * another run can overlap (the evidence gathered by `EvidenceIndex`). `FlowRules` decides.
  */
-
-interface Access {
-  key: string;
-  epoch: number;
-  node: ts.Node;
-}
-
-/** A value fetched from an external store (`await db.get(k)`), written back later. */
-interface ExternalRead {
-  receiver: string;
-  epoch: number;
-  node: ts.Node;
-}
-
-interface Taint {
-  shared: Access[];
-  external: ExternalRead[];
-}
-
-interface ResourceCheck {
-  subject: string;
-  name: string;
-  epoch: number;
-  node: ts.CallExpression;
-}
-
-/** What an expression read: shared paths, locals, and external-resource checks. */
-class Reads {
-  readonly shared: Access[] = [];
-  readonly locals = new Set<string>();
-  readonly checks: ResourceCheck[] = [];
-
-  absorb(other: Reads): void {
-    this.shared.push(...other.shared);
-    for (const local of other.locals) this.locals.add(local);
-    this.checks.push(...other.checks);
-  }
-}
-
-interface Guard {
-  test: ts.Node;
-  reads: Reads;
-  /** Suspensions passed when the test had been evaluated. */
-  epoch: number;
-  /** Keys written in the epoch of their check: the guard-flag idiom (`busy = true` before the first await). */
-  claimed: Set<string>;
-  /** `if (cond) return;` at statement level: it guards the rest of the block. */
-  earlyExit?: boolean;
-  /** A loop condition is checked again after every iteration, so it is no stale check. */
-  loop?: boolean;
-}
 
 const MAP_READS = new Set(['has', 'get', 'includes']);
 const MAP_WRITES = new Set(['set', 'add', 'delete']);
 /** Static calls that test an object for a key, like `key in object`. */
 const KEY_TESTS = new Set(['Object.hasOwn', 'Reflect.has']);
 const STORE_READS = /^(get|read|load|fetch|find|findOne|findById|hget|getItem|count)$/;
-const STORE_WRITES = /^(set|put|write|save|update|updateOne|setItem|hset|store|upsert)$/;
 const MAX_DEPTH = 400;
 const MAX_TAINT = 24;
+/** Same-object helpers are followed one call deep while a lifecycle check is in force. */
+const MAX_INLINE = 1;
 
 class TooDeep extends Error {}
 
-/**
- * A write to `written` replaces the value read at `read` when they are the same path, or the
- * read is inside the written object (`this.stats.count` read, `this.stats` replaced). Reading a
- * reference to a container (`cache`) says nothing about the slot written later (`cache[k]`).
- */
-function replaces(written: string, read: string): boolean {
-  if (written === read) return true;
-  return read.startsWith(written) && (read[written.length] === '.' || read[written.length] === '[');
+function rootIdentifier(expr: ts.Expression): string | undefined {
+  let node = stripParens(expr);
+  while (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) node = stripParens(node.expression);
+  return ts.isIdentifier(node) ? node.text : undefined;
 }
 
-/** `x = null`, `x = false`, `delete x`: resetting loses no other run's value. */
-function isClearingWrite(node: ts.Node): boolean {
-  if (ts.isDeleteExpression(node)) return true;
-  if (ts.isCallExpression(node)) return calleeName(node) === 'delete';
-  if (!ts.isBinaryExpression(node) || node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return false;
-  const value = stripParens(node.right);
-  return (
-    value.kind === ts.SyntaxKind.NullKeyword ||
-    value.kind === ts.SyntaxKind.FalseKeyword ||
-    ts.isVoidExpression(value) ||
-    (ts.isIdentifier(value) && value.text === 'undefined')
-  );
-}
-
-/** `x = await ready` where `ready` is an already-started promise: every run gets the same value. */
-function awaitsSharedPromise(node: ts.Node): boolean {
-  const value = ts.isBinaryExpression(node) ? node.right : ts.isCallExpression(node) ? node.arguments[1] : undefined;
-  if (!value) return false;
-  const awaited = stripParens(value);
-  if (!ts.isAwaitExpression(awaited)) return false;
-  const operand = stripParens(awaited.expression);
-  return ts.isIdentifier(operand) || ts.isPropertyAccessExpression(operand) || ts.isElementAccessExpression(operand);
-}
-
-function insideCatch(node: ts.Node, fn: FunctionNode): boolean {
-  for (let current: ts.Node | undefined = node.parent; current && current !== fn; current = current.parent) {
-    if (ts.isCatchClause(current)) return true;
-  }
-  return false;
-}
-
-function isAssignmentOperator(kind: ts.SyntaxKind): boolean {
-  return kind >= ts.SyntaxKind.FirstAssignment && kind <= ts.SyntaxKind.LastAssignment;
-}
-
-function exits(statement: ts.Statement): boolean {
-  let last: ts.Statement | undefined = statement;
-  while (last && ts.isBlock(last)) last = last.statements[last.statements.length - 1];
-  return last !== undefined && (ts.isReturnStatement(last) || ts.isThrowStatement(last) || ts.isBreakStatement(last) || ts.isContinueStatement(last));
-}
-
-/** `this` refers to an object other runs can see: a class instance or an object literal's owner. */
+/** `this` refers to an object other runs can see: a class instance, a prototype method's receiver, an object literal's owner. */
 function thisIsShared(fn: FunctionNode): boolean {
   let current: ts.Node | undefined = fn;
   while (current) {
     if (ts.isClassLike(current)) return true;
-    if (isFunctionNode(current) && !ts.isArrowFunction(current)) {
-      if (ts.isMethodDeclaration(current) || ts.isGetAccessorDeclaration(current) || ts.isSetAccessorDeclaration(current) || ts.isConstructorDeclaration(current)) return true;
-      const parent = current.parent;
-      return ts.isBinaryExpression(parent) && /\.prototype\./.test(parent.left.getText());
-    }
+    if (isFunctionNode(current) && !ts.isArrowFunction(current)) return ownerOf(current) !== undefined;
     current = current.parent;
   }
   return false;
@@ -150,6 +58,8 @@ export interface FlowContext {
   sink: FindingSink;
   /** Every text occurrence of a key in the file is needed to decide whether the promise-caching fix is safe. */
   sourceFile: ts.SourceFile;
+  lifecycle: LifecycleFacts;
+  targets: CallTargets;
 }
 
 export function analyzeAsyncFunction(context: FlowContext): void {
@@ -161,24 +71,86 @@ export function analyzeAsyncFunction(context: FlowContext): void {
   }
 }
 
-class AsyncFlow {
-  private epoch = 0;
+/** The walk's view for the rules: where it is, what is in force. */
+export interface FlowView {
+  readonly epoch: number;
+  readonly guards: readonly Guard[];
+  readonly exclusiveFlag: string | undefined;
+  /** A re-check after the last suspension (a generation token) confirmed that no other run got in between. */
+  readonly revalidated: boolean;
+  /** The walk is inside a same-object helper it followed (or a callback registered there). */
+  readonly inHelper: boolean;
+  taintOf(reads: Reads): Taint;
+  taintOfLocal(name: string): Taint | undefined;
+  /** The read ran in an earlier turn of the current path. */
+  isStale(epoch: number): boolean;
+  /** The first suspension on the current path after a read in `epoch`. */
+  suspensionAfter(epoch: number): Suspension | undefined;
+  /** The innermost callback turn the walk is in, if any. */
+  currentCallback(): Suspension | undefined;
+  /** A one-shot callback registered earlier in the current turn that has not run yet. */
+  pendingCallback(): ts.CallExpression | undefined;
+  /** Keys tested again by an early exit after the suspension in `epoch` (on the current path). */
+  recheckedSince(epoch: number): ReadonlySet<string>;
+}
+
+/** A callback registered in one turn, walked once that turn is over, under the checks in force where it was registered. */
+interface DeferredCallback {
+  fn: FunctionNode;
+  bindsThis: boolean;
+  call: ts.CallExpression;
+  guards: Guard[];
+  path: Suspension[];
+  epoch: number;
+  sharedThis: boolean;
+  innerLocals: ReadonlySet<string>[];
+  inlineDepth: number;
+  /** The guard flag in force when the registering turn ended (a claim later in that turn still keeps others out). */
+  flag: string | undefined;
+  turnOpen: boolean;
+}
+
+class AsyncFlow implements FlowView {
+  epoch = 0;
+  private nextEpoch = 1;
+  /** The suspensions passed on the way to the current point, in order. */
+  private path: Suspension[] = [];
   private depth = 0;
-  private readonly suspensions: { epoch: number; node: ts.Node }[] = [];
+  private inlineDepth = 0;
   private readonly taints = new Map<string, Taint>();
   private readonly aliases = new Map<string, string>();
-  private readonly guards: Guard[] = [];
-  private readonly sharedThis: boolean;
-  private readonly report: AsyncReporter;
+  guards: Guard[] = [];
+  private sharedThis: boolean;
+  /** Names declared in the callbacks and helpers being walked: locals of those, whatever the outer scope holds. */
+  private innerLocals: ReadonlySet<string>[] = [];
+  private readonly pending: { call: ts.CallExpression; epoch: number }[] = [];
+  private readonly deferred: DeferredCallback[] = [];
+  private readonly inlined = new Set<FunctionNode>();
+  private revalidatedAt: number | undefined;
+  private readonly rules: FlowRules;
   /**
    * `if (busy) return; busy = true; …`: while the flag is set no other run gets past the guard,
    * so nothing written until the flag is cleared can race with another run of this function.
    */
-  private exclusiveFlag: string | undefined;
+  exclusiveFlag: string | undefined;
+  /** The check whose claim set the flag. */
+  exclusiveBy: Guard | undefined;
 
   constructor(private readonly context: FlowContext) {
     this.sharedThis = thisIsShared(context.fn);
-    this.report = new AsyncReporter(context);
+    // `var self = this` in the method around a nested function: `self.x` is the object's `this.x`.
+    for (const [name, declaring] of thisAliases(context.fn)) {
+      if (declaring !== context.fn && ownerOf(declaring) !== undefined) this.aliases.set(name, 'this');
+    }
+    this.rules = new FlowRules(context, new AsyncReporter(context), this);
+  }
+
+  get revalidated(): boolean {
+    return this.revalidatedAt === this.epoch;
+  }
+
+  get inHelper(): boolean {
+    return this.inlineDepth > 0;
   }
 
   run(): void {
@@ -186,6 +158,8 @@ class AsyncFlow {
     if (!body) return;
     if (ts.isBlock(body)) this.statements(body.statements);
     else this.expression(body, new Reads());
+    this.closeTurn();
+    for (let next = this.deferred.shift(); next; next = this.deferred.shift()) this.continuation(next);
   }
 
   // ---- statements ----------------------------------------------------------------------
@@ -197,6 +171,8 @@ class AsyncFlow {
       // `if (cond) return;` guards everything after it in the block.
       if (guard && ts.isIfStatement(statement) && !statement.elseStatement && exits(statement.thenStatement)) {
         guard.earlyExit = true;
+        if (this.rules.isTokenRecheck(guard)) this.revalidatedAt = this.epoch;
+        this.noteRecheck(guard);
         this.guards.push(guard);
         pushed++;
       }
@@ -232,19 +208,46 @@ class AsyncFlow {
     }
   }
 
+  /** Walks alternative branches from the same point; the walk goes on along the path of the one that suspended. */
+  private branches(alternatives: ((() => void) | undefined)[], leaves: boolean[]): void {
+    const startEpoch = this.epoch;
+    const startPath = this.path;
+    const startPending = this.pending.length;
+    const started: { call: ts.CallExpression; epoch: number }[] = [];
+    let chosen: { epoch: number; path: Suspension[] } | undefined;
+    alternatives.forEach((walk, index) => {
+      this.epoch = startEpoch;
+      this.path = [...startPath];
+      // Callbacks started in one branch are not pending in the other.
+      this.pending.length = startPending;
+      walk?.();
+      if (leaves[index]) return;
+      started.push(...this.pending.slice(startPending));
+      if (!chosen || (chosen.epoch === startEpoch && this.epoch !== startEpoch)) chosen = { epoch: this.epoch, path: this.path };
+    });
+    this.pending.length = startPending;
+    this.pending.push(...started);
+    this.epoch = chosen?.epoch ?? startEpoch;
+    this.path = chosen?.path ?? startPath;
+  }
+
   private ifStatement(node: ts.IfStatement): Guard {
     const reads = new Reads();
     this.expression(node.expression, reads);
-    const guard: Guard = { test: node.expression, reads, epoch: this.epoch, claimed: new Set() };
+    const guard: Guard = { test: node.expression, reads, epoch: this.epoch, claimed: new Set(), branch: true };
     this.guards.push(guard);
-    const start = this.epoch;
-    this.statement(node.thenStatement);
-    const afterThen = this.epoch;
-    this.epoch = start;
-    if (node.elseStatement) this.statement(node.elseStatement);
-    const afterElse = this.epoch;
+    const elseStatement = node.elseStatement;
+    const flag = this.exclusiveFlag;
+    this.branches(
+      [() => this.statement(node.thenStatement), elseStatement && (() => this.statement(elseStatement))].map((walk) => walk && (() => {
+        this.exclusiveFlag = flag;
+        walk();
+      })),
+      [exits(node.thenStatement), false],
+    );
+    // A claim on this `if`'s own test keeps other runs out of its branch only.
+    if (this.exclusiveBy === guard) this.exclusiveFlag = flag;
     this.guards.pop();
-    this.epoch = exits(node.thenStatement) ? afterElse : Math.max(afterThen, afterElse);
     return guard;
   }
 
@@ -261,7 +264,10 @@ class AsyncFlow {
     this.expression(node.expression, reads);
     if (ts.isForOfStatement(node) && node.awaitModifier) this.suspend(node.awaitModifier);
     if (ts.isVariableDeclarationList(node.initializer)) {
-      for (const declaration of node.initializer.declarations) this.bindLocal(declaration.name, this.taintOf(reads), undefined);
+      // The loop variable holds an element of the collection: a selection, not the collection's value.
+      const taint = this.taintOf(reads);
+      const element: Taint = { shared: taint.shared.map((r) => ({ ...r, element: true })), external: taint.external };
+      for (const declaration of node.initializer.declarations) this.bindLocal(declaration.name, element, undefined);
     }
     this.statement(node.statement);
   }
@@ -283,16 +289,15 @@ class AsyncFlow {
     const reads = new Reads();
     this.expression(node.expression, reads);
     this.guards.push({ test: node.expression, reads, epoch: this.epoch, claimed: new Set() });
-    const start = this.epoch;
-    let end = start;
-    for (const clause of node.caseBlock.clauses) {
-      this.epoch = start;
-      if (ts.isCaseClause(clause)) this.expression(clause.expression, new Reads());
-      this.statements(clause.statements);
-      end = Math.max(end, this.epoch);
-    }
+    const clauses = node.caseBlock.clauses;
+    this.branches(
+      clauses.map((clause) => () => {
+        if (ts.isCaseClause(clause)) this.expression(clause.expression, new Reads());
+        this.statements(clause.statements);
+      }),
+      clauses.map(() => false),
+    );
     this.guards.pop();
-    this.epoch = end;
   }
 
   private variables(list: ts.VariableDeclarationList): void {
@@ -300,9 +305,9 @@ class AsyncFlow {
       if (!declaration.initializer) continue;
       const reads = new Reads();
       this.expression(declaration.initializer, reads);
-      if (ts.isIdentifier(declaration.name) && this.context.scope.classify(declaration.name.text, this.context.fn) === 'shared') {
+      if (ts.isIdentifier(declaration.name) && this.isSharedName(declaration.name.text)) {
         // A local that a closure writes: its declaration is a write other code can observe.
-        this.write(declaration.name.text, declaration, reads, declaration.name);
+        this.rules.write(declaration.name.text, declaration, reads, declaration.name);
         continue;
       }
       this.bindLocal(declaration.name, this.taintOf(reads), declaration.initializer);
@@ -378,12 +383,7 @@ class AsyncFlow {
       this.expression(node.condition, test);
       reads.absorb(test);
       this.guards.push({ test: node.condition, reads: test, epoch: this.epoch, claimed: new Set() });
-      const start = this.epoch;
-      this.expression(node.whenTrue, reads);
-      const afterTrue = this.epoch;
-      this.epoch = start;
-      this.expression(node.whenFalse, reads);
-      this.epoch = Math.max(afterTrue, this.epoch);
+      this.branches([() => this.expression(node.whenTrue, reads), () => this.expression(node.whenFalse, reads)], [false, false]);
       this.guards.pop();
       return;
     }
@@ -392,14 +392,15 @@ class AsyncFlow {
       if (key) {
         const own = new Reads();
         own.shared.push({ key, epoch: this.epoch, node: node.operand });
-        this.write(key, node, own, node.operand);
+        this.rules.write(key, node, own, node.operand);
+        if (node.operator === ts.SyntaxKind.MinusMinusToken) this.rules.trackerRemoval(node, key);
         reads.absorb(own);
       } else this.expression(node.operand, reads);
       return;
     }
     if (ts.isDeleteExpression(node)) {
       const key = this.sharedPath(node.expression);
-      if (key) this.write(key, node, new Reads(), node.expression);
+      if (key) this.rules.write(key, node, new Reads(), node.expression);
       return;
     }
     if (ts.isCallExpression(node)) return this.call(node, reads);
@@ -408,6 +409,9 @@ class AsyncFlow {
       if (key === 'this') return;
       if (key) {
         reads.shared.push({ key, epoch: this.epoch, node });
+        // Through `const all = this.nodes`, the snapshot taken into `all` is read too.
+        const root = rootIdentifier(node as ts.Expression);
+        if (root && this.aliases.has(root)) reads.locals.add(root);
         if (ts.isElementAccessExpression(node)) this.expression(node.argumentExpression, reads);
         return;
       }
@@ -455,13 +459,91 @@ class AsyncFlow {
     if (receiverKey && name && subject) {
       const key = `${receiverKey}[${subject.getText(this.context.sourceFile)}]`;
       if (MAP_READS.has(name)) reads.shared.push({ key, epoch: startEpoch, node });
-      else if (MAP_WRITES.has(name)) this.write(key, node, name === 'delete' ? new Reads() : valueReads, node);
+      else if (MAP_WRITES.has(name)) this.rules.write(key, node, name === 'delete' ? new Reads() : valueReads, node);
     }
     if (name && subject && RESOURCE_CHECKS.has(name)) {
       reads.checks.push({ subject: subject.getText(this.context.sourceFile), name, epoch: startEpoch, node });
     }
-    if (name && subject && RESOURCE_ACTS.has(name)) this.resourceAct(node, name, subject);
-    if (name && receiver && STORE_WRITES.test(name)) this.storeWrite(node, name, receiver, argumentReads);
+    if (name && subject && RESOURCE_ACTS.has(name)) this.rules.resourceAct(node, name, subject);
+    if (name && receiver) this.rules.storeWrite(node, name, receiver, argumentReads);
+    if (name && receiverKey !== undefined) this.rules.callOnShared(node, name, receiverKey);
+    this.followHelper(node);
+    for (const callback of deferredCallbacks(node)) {
+      if (callback.timing !== 'later' || !callback.fn.body) continue;
+      this.deferred.push({
+        fn: callback.fn,
+        bindsThis: callback.bindsThis,
+        call: node,
+        guards: [...this.guards],
+        path: [...this.path],
+        epoch: this.epoch,
+        sharedThis: this.sharedThis,
+        innerLocals: [...this.innerLocals, this.context.scope.declaredIn(callback.fn)],
+        inlineDepth: this.inlineDepth,
+        flag: this.exclusiveFlag,
+        turnOpen: true,
+      });
+      this.pending.push({ call: node, epoch: this.epoch });
+    }
+  }
+
+  /** The current turn ends (a suspension, or the end of the code that runs in it): its callbacks see how it left the guard flag. */
+  private closeTurn(): void {
+    for (const task of this.deferred) {
+      if (!task.turnOpen || task.epoch !== this.epoch) continue;
+      task.turnOpen = false;
+      task.flag ??= this.exclusiveFlag;
+    }
+  }
+
+  /**
+   * A callback that runs in a later turn, walked where it runs: the checks in force when it was
+   * registered still guard it, but every read before it is now from an earlier turn.
+   */
+  private continuation(task: DeferredCallback): void {
+    const body = task.fn.body!;
+    this.guards = [...task.guards];
+    this.path = [...task.path];
+    this.epoch = task.epoch;
+    this.suspend(task.fn, task.call);
+    this.sharedThis = task.bindsThis && task.sharedThis;
+    this.innerLocals = task.innerLocals;
+    this.inlineDepth = task.inlineDepth;
+    this.exclusiveFlag = task.flag;
+    if (ts.isBlock(body)) this.statements(body.statements);
+    else this.expression(body, new Reads());
+    this.closeTurn();
+  }
+
+  /** `if (this.closed) return;` after a suspension: the flag is known fresh on the rest of this path. */
+  private noteRecheck(guard: Guard): void {
+    const last = this.path[this.path.length - 1];
+    if (!last || last.epoch !== this.epoch) return;
+    const fresh = guard.reads.shared.filter((r) => r.epoch === this.epoch).map((r) => r.key);
+    if (fresh.length > 0) this.path[this.path.length - 1] = { ...last, rechecked: new Set([...(last.rechecked ?? []), ...fresh]) };
+  }
+
+  /**
+   * `this.helper(…)` while a lifecycle check is in force: the helper runs under that check, so
+   * its callbacks are walked with it (bounded), as a helper called from an entry point runs there.
+   */
+  private followHelper(call: ts.CallExpression): void {
+    if (this.inlineDepth >= MAX_INLINE || !this.rules.lifecycleCheckInForce()) return;
+    const receiver = calleeReceiver(call);
+    if (!receiver || this.sharedPath(receiver, true) !== 'this') return;
+    for (const helper of this.context.targets.resolve(call.expression)) {
+      if (helper === this.context.fn || this.inlined.has(helper) || isAsyncFunction(helper) || !helper.body || !ts.isBlock(helper.body)) continue;
+      this.inlined.add(helper);
+      this.inlineDepth++;
+      const outerLocals = this.innerLocals;
+      this.innerLocals = [...outerLocals, this.context.scope.declaredIn(helper)];
+      try {
+        this.statements(helper.body.statements);
+      } finally {
+        this.innerLocals = outerLocals;
+        this.inlineDepth--;
+      }
+    }
   }
 
   private assignment(node: ts.BinaryExpression, reads: Reads): void {
@@ -499,28 +581,42 @@ class AsyncFlow {
       check.shared.push(implicit);
       this.guards.push({ test: target, reads: check, epoch: this.epoch, claimed: new Set() });
       this.expression(node.right, value);
-      this.write(key, node, value, target);
+      this.rules.write(key, node, value, target);
       this.guards.pop();
     } else {
       if (compound) value.shared.push(implicit);
       this.expression(node.right, value);
-      this.write(key, node, value, target);
+      this.rules.write(key, node, value, target);
+      if (op === ts.SyntaxKind.MinusEqualsToken) this.rules.trackerRemoval(node, key);
     }
     reads.absorb(value);
   }
 
   // ---- state ---------------------------------------------------------------------------
 
+  private isInnerLocal(name: string): boolean {
+    return this.innerLocals.some((names) => names.has(name));
+  }
+
+  /**
+   * Module state and variables of enclosing functions are shared with other runs. A variable of
+   * this function is not, even when its own callbacks write it: each run has its own.
+   */
+  private isSharedName(name: string): boolean {
+    if (this.context.scope.declaredIn(this.context.fn).has(name)) return false;
+    return this.context.scope.classify(name, this.context.fn) === 'shared';
+  }
+
   /** The key of an access to state other runs can see, or undefined for locals and unknowns. */
-  private sharedPath(expr: ts.Expression, asBase = false): string | undefined {
+  sharedPath(expr: ts.Expression, asBase = false): string | undefined {
     const node = stripParens(expr);
     if (node.kind === ts.SyntaxKind.ThisKeyword) return this.sharedThis ? 'this' : undefined;
     if (ts.isIdentifier(node)) {
       // `const c = this.cache`: `c[k]` reaches the shared object, while reading `c` itself is a snapshot.
       const alias = asBase ? this.aliases.get(node.text) : undefined;
       if (alias) return alias;
-      if (this.taints.has(node.text)) return undefined;
-      return this.context.scope.classify(node.text, this.context.fn) === 'shared' ? node.text : undefined;
+      if (this.taints.has(node.text) || this.isInnerLocal(node.text)) return undefined;
+      return this.isSharedName(node.text) ? node.text : undefined;
     }
     if (ts.isPropertyAccessExpression(node)) {
       const base = this.sharedPath(node.expression, true);
@@ -533,7 +629,7 @@ class AsyncFlow {
     return undefined;
   }
 
-  private taintOf(reads: Reads): Taint {
+  taintOf(reads: Reads): Taint {
     const shared = [...reads.shared];
     const external: ExternalRead[] = [];
     for (const local of reads.locals) {
@@ -545,74 +641,44 @@ class AsyncFlow {
     return { shared: shared.slice(-MAX_TAINT), external: external.slice(-MAX_TAINT) };
   }
 
-  private suspend(node: ts.Node): void {
-    this.epoch++;
-    this.suspensions.push({ epoch: this.epoch, node });
+  taintOfLocal(name: string): Taint | undefined {
+    return this.taints.get(name);
   }
 
-  private suspensionBetween(from: number, to: number): ts.Node | undefined {
-    return this.suspensions.find((s) => s.epoch > from && s.epoch <= to)?.node;
+  private suspend(node: ts.Node, callbackOf?: ts.CallExpression): void {
+    this.closeTurn();
+    this.epoch = this.nextEpoch++;
+    this.path.push({ epoch: this.epoch, node, callbackOf });
+  }
+
+  isStale(epoch: number): boolean {
+    return epoch !== this.epoch && (epoch === 0 || this.path.some((s) => s.epoch === epoch));
+  }
+
+  suspensionAfter(epoch: number): Suspension | undefined {
+    if (epoch === 0) return this.path[0];
+    const index = this.path.findIndex((s) => s.epoch === epoch);
+    return index < 0 ? undefined : this.path[index + 1];
+  }
+
+  currentCallback(): Suspension | undefined {
+    for (let i = this.path.length - 1; i >= 0; i--) if (this.path[i].callbackOf) return this.path[i];
+    return undefined;
+  }
+
+  recheckedSince(epoch: number): ReadonlySet<string> {
+    const start = epoch === 0 ? 0 : this.path.findIndex((s) => s.epoch === epoch) + 1;
+    const keys = new Set<string>();
+    if (start <= 0 && epoch !== 0) return keys;
+    for (const suspension of this.path.slice(start)) for (const key of suspension.rechecked ?? []) keys.add(key);
+    return keys;
+  }
+
+  pendingCallback(): ts.CallExpression | undefined {
+    return this.pending.find((p) => p.epoch === this.epoch)?.call;
   }
 
   private enter(): void {
     if (++this.depth > MAX_DEPTH) throw new TooDeep();
-  }
-
-  // ---- rules ---------------------------------------------------------------------------
-
-  private write(key: string, node: ts.Node, value: Reads, target: ts.Node): void {
-    const epoch = this.epoch;
-    for (const guard of this.guards) {
-      if (!guard.reads.shared.some((r) => replaces(key, r.key) && r.epoch === epoch)) continue;
-      guard.claimed.add(key);
-      if (guard.earlyExit && !isClearingWrite(node)) this.exclusiveFlag = key;
-    }
-    if (this.exclusiveFlag !== undefined) {
-      if (key === this.exclusiveFlag && isClearingWrite(node)) this.exclusiveFlag = undefined;
-      return;
-    }
-    // Resetting state loses no other run's value and is not the act of a check-then-act.
-    if (this.context.evidence.length === 0 || isClearingWrite(node)) return;
-    const stale = this.taintOf(value).shared.find((r) => replaces(key, r.key) && r.epoch < epoch);
-    if (stale) return this.report.lostUpdate(node, target, stale.node, this.suspensionBetween(stale.epoch, epoch));
-    // Recording a failure in a catch block, or storing the result of a promise every run shares
-    // (`x = await sharedPromise`), does not act on a stale check either.
-    if (insideCatch(node, this.context.fn) || awaitsSharedPromise(node)) return;
-    for (let i = this.guards.length - 1; i >= 0; i--) {
-      const guard = this.guards[i];
-      const check = guard.reads.shared.find((r) => replaces(key, r.key));
-      if (!check || guard.loop) continue;
-      if (check.epoch < epoch && !guard.claimed.has(key)) this.report.checkThenAct(node, target, check.node, guard.test, this.suspensionBetween(check.epoch, epoch));
-      return;
-    }
-    for (const guard of this.guards) {
-      for (const local of guard.reads.locals) {
-        const snapshot = this.taints.get(local)?.shared.find((r) => replaces(key, r.key) && r.epoch < epoch);
-        if (!snapshot || guard.claimed.has(key)) continue;
-        // A snapshot tested before the await is a plain check-then-act; tested after it, a stale decision.
-        const suspension = this.suspensionBetween(snapshot.epoch, epoch);
-        if (guard.epoch > snapshot.epoch) return this.report.staleSnapshot(node, target, local, snapshot.node, guard.test, suspension);
-        return this.report.checkThenAct(node, target, snapshot.node, guard.test, suspension);
-      }
-    }
-  }
-
-  private resourceAct(node: ts.CallExpression, name: string, subject: ts.Expression): void {
-    if (this.exclusiveFlag !== undefined) return;
-    const subjectText = subject.getText(this.context.sourceFile);
-    for (const guard of this.guards) {
-      const check = guard.reads.checks.find((c) => c.subject === subjectText && c.epoch < this.epoch);
-      if (!check) continue;
-      this.report.externalCheckThenAct(node, name, subjectText, check.name, check.node);
-      return;
-    }
-  }
-
-  private storeWrite(node: ts.CallExpression, name: string, receiver: ts.Expression, argumentReads: Reads): void {
-    const kinds = new Set(this.context.evidence.map((e) => e.kind));
-    if (this.exclusiveFlag !== undefined || (!kinds.has('handler') && !kinds.has('timer') && !kinds.has('fan-out'))) return;
-    const receiverText = receiver.getText(this.context.sourceFile);
-    const fetched = this.taintOf(argumentReads).external.find((e) => e.receiver === receiverText);
-    if (fetched) this.report.storeReadModifyWrite(node, `${receiverText}.${name}`, fetched.node);
   }
 }

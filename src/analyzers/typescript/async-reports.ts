@@ -1,8 +1,12 @@
 import ts from 'typescript';
-import type { FixSuggestion } from '../../shared/findings';
 import type { OverlapEvidence } from './evidence';
 import type { FindingSink, Related } from './findings';
-import { functionLabel, lineOf, quote, stripParens, walkIteratively, type FunctionNode } from './syntax';
+import type { Suspension } from './flow-state';
+import type { ClosingFlag } from './lifecycle';
+import { promiseCachingFix } from './promise-fix';
+import { enclosingOwner } from './call-targets';
+import { ownershipFacts, type OwnershipFacts } from './ownership';
+import { calleeName, classBindingName, functionLabel, lineOf, ownerOf, quote, type FunctionNode } from './syntax';
 
 export interface ReportContext {
   fn: FunctionNode;
@@ -11,88 +15,130 @@ export interface ReportContext {
   sourceFile: ts.SourceFile;
 }
 
-const EVIDENCE_ORDER = ['fan-out', 'handler', 'timer', 'unawaited', 'exported'];
+const EVIDENCE_ORDER = ['fan-out', 'handler', 'timer', 'unawaited', 'exported', 'caller'];
 
 /**
- * Words the JS-ASYNC findings of one function: both accesses, the suspension point between
- * them and why another run can execute there (rules.md, principle 7), plus safe fixes.
+ * Words the findings of one function's flow, in the one shape every message has: one sentence
+ * that starts with the state, names both sides by line and function, and ends with what to do.
+ * Why the function can overlap with itself, where the other run gets in and the other side of
+ * the pair go to related information (rules.md, principle 8).
  */
 export class AsyncReporter {
-  /** How messages name the function: `` `save` `` or "the async function at line 12". */
+  /** How messages name the function: `` `save` `` or "the function at line 12". */
   private readonly label: string;
+  private readonly className: string | undefined;
 
   constructor(private readonly context: ReportContext) {
     const name = functionLabel(context.fn);
-    this.label = name ? `\`${name}\`` : `the async function at line ${lineOf(context.fn, context.sourceFile)}`;
+    this.label = name ? `\`${name}\`` : `the function at line ${lineOf(context.fn, context.sourceFile)}`;
+    const owner = ownerOf(context.fn) ?? enclosingOwner(context.fn);
+    this.className = typeof owner === 'string' ? owner : owner && classBindingName(owner);
   }
 
-  lostUpdate(node: ts.Node, target: ts.Node, read: ts.Node, suspension: ts.Node | undefined): void {
-    const { because, related } = this.why();
+  private ownership(test?: ts.Node): OwnershipFacts {
+    return ownershipFacts(this.className, this.context.evidence.map((e) => e.origin ?? e.kind), test);
+  }
+
+  lostUpdate(node: ts.Node, target: ts.Node, read: ts.Node, suspension: Suspension | undefined): void {
     const name = this.text(target);
-    const where = suspension ? `before \`${this.text(suspension)}\` (line ${this.line(suspension)})` : 'before a suspension point';
     this.context.sink.report({
       ruleId: this.lostUpdateRule(),
       node,
       message:
-        `Lost update: \`${name}\` is read at line ${this.line(read)} ${where} and written at line ${this.line(node)} after it, in ${this.label}, which can overlap with itself: ${because}. ` +
-        `Another run can change \`${name}\` during the await and this write discards that change. ` +
-        'Read the value after the await, or serialise the runs (for example with a mutex).',
-      related: [{ node: read, message: `\`${this.text(read)}\` read here, before the await` }, ...this.awaitRelated(suspension), related],
+        `\`${name}\` is read at line ${this.line(read)} before ${this.pause(suspension)} and written at line ${this.line(node)} after it in ${this.label}, ` +
+        `so an overlapping run loses its update; ${suspension?.callbackOf ? 'read it in the callback' : 'read it after the await'} or serialise the runs.`,
+      related: [{ node: read, message: `\`${this.text(read)}\` read here, in an earlier turn` }, ...this.pauseRelated(suspension), this.why()],
+      ownership: this.ownership(),
     });
   }
 
-  checkThenAct(node: ts.Node, target: ts.Node, check: ts.Node, test: ts.Node, suspension: ts.Node | undefined): void {
-    const { because, related } = this.why();
+  checkThenAct(node: ts.Node, target: ts.Node, check: ts.Node, test: ts.Node, suspension: Suspension | undefined, idempotent: boolean): void {
+    const inCallback = suspension?.callbackOf !== undefined;
+    const advice = idempotent
+      ? 'cache the promise if the work is costly'
+      : inCallback
+        ? 'set it before the call or check again in the callback'
+        : 'cache the promise or check again after the await';
+    const outcome = idempotent ? 'overlapping runs repeat the same work' : 'overlapping runs both pass the check';
     this.context.sink.report({
       ruleId: 'JS-ASYNC-002',
       node,
-      message:
-        `Check-then-act across await: \`${this.text(test)}\` checks \`${this.text(check)}\` at line ${this.line(check)}, ` +
-        `but \`${this.text(target)}\` is written at line ${this.line(node)} only after ${suspension ? `\`${this.text(suspension)}\`` : 'an await'}. ` +
-        `The function (${this.label}) can overlap with itself: ${because}. Two runs can both pass the check before either writes (double initialisation, cache stampede). ` +
-        'Cache the promise instead of the awaited value, or re-check after the await.',
-      related: [{ node: check, message: 'the check, before the await' }, ...this.awaitRelated(suspension), related],
+      severity: idempotent ? 'information' : undefined,
+      message: `\`${this.text(target)}\` is checked at line ${this.line(check)} and written at line ${this.line(node)} after ${this.pause(suspension)} in ${this.label}, so ${outcome}; ${advice}.`,
+      related: [{ node: test, message: `\`${this.text(test)}\` tested here, in an earlier turn` }, ...this.pauseRelated(suspension), this.why()],
       fixes: promiseCachingFix(node, test, this.context),
+      ownership: this.ownership(test),
     });
   }
 
-  staleSnapshot(node: ts.Node, target: ts.Node, local: string, snapshot: ts.Node, test: ts.Node, suspension: ts.Node | undefined): void {
-    const { because, related } = this.why();
+  staleSnapshot(node: ts.Node, target: ts.Node, local: string, snapshot: ts.Node, test: ts.Node, suspension: Suspension | undefined): void {
     this.context.sink.report({
       ruleId: 'JS-ASYNC-003',
       node,
       message:
-        `Stale snapshot: \`${local}\` holds \`${this.text(snapshot)}\` read at line ${this.line(snapshot)}, before ${suspension ? `\`${this.text(suspension)}\`` : 'an await'}, ` +
-        `and after the await it decides (\`${this.text(test)}\`) the write to \`${this.text(target)}\` at line ${this.line(node)}. ` +
-        `The function (${this.label}) can overlap with itself: ${because}. The state may have changed meanwhile. Re-read \`${this.text(snapshot)}\` after the await before deciding.`,
-      related: [{ node: snapshot, message: `snapshot taken here into \`${local}\`` }, ...this.awaitRelated(suspension), related],
+        `\`${local}\` holds \`${this.text(snapshot)}\` from line ${this.line(snapshot)}, before ${this.pause(suspension)}, and decides the write of \`${this.text(target)}\` at line ${this.line(node)} in ${this.label}; ` +
+        `read \`${this.text(snapshot)}\` again before deciding.`,
+      related: [{ node: snapshot, message: `snapshot taken here into \`${local}\`` }, { node: test, message: 'the decision on the old value' }, ...this.pauseRelated(suspension), this.why()],
+      ownership: this.ownership(test),
     });
   }
 
   /** Without overlap evidence this is still a time-of-check/time-of-use gap, reported as information. */
-  externalCheckThenAct(node: ts.Node, act: string, subject: string, checkName: string, check: ts.Node): void {
-    const evidence = this.context.evidence.length > 0 ? this.why() : undefined;
-    const overlap = evidence ? `The function (${this.label}) can overlap with itself: ${evidence.because}. ` : '';
+  externalCheckThenAct(node: ts.Node, act: string, subject: string, checkName: string, check: ts.Node, subjectIsLocal: boolean): void {
+    // Fanned-out tasks each work on their own element: a path built from it is not another task's.
+    const ownElement = subjectIsLocal && this.context.evidence.every((e) => e.kind === 'fan-out');
+    const evidence = this.context.evidence.length > 0 && !ownElement;
     this.context.sink.report({
       ruleId: 'JS-ASYNC-006',
       node,
       severity: evidence ? undefined : 'information',
       message:
-        `External check-then-act: \`${quote(subject)}\` is checked with \`${checkName}\` at line ${this.line(check)} and acted on with \`${act}\` at line ${this.line(node)} after an await. ` +
-        `${overlap}Another run or process can change it in between. Act directly and handle the failure (for example the 'wx' flag and EEXIST).`,
-      related: [{ node: check, message: 'the check, before the await' }, ...(evidence ? [evidence.related] : [])],
+        `\`${quote(subject)}\` is checked with \`${checkName}\` at line ${this.line(check)} and acted on with \`${act}\` at line ${this.line(node)} after an await in ${this.label}; ` +
+        "act directly and handle the failure (for example the 'wx' flag and EEXIST).",
+      related: [{ node: check, message: 'the resource tested here, in an earlier turn' }, ...(evidence ? [this.why()] : [])],
     });
   }
 
   storeReadModifyWrite(node: ts.Node, writer: string, fetched: ts.Node): void {
-    const { because, related } = this.why();
     this.context.sink.report({
       ruleId: 'JS-ASYNC-005',
       node,
       message:
-        `Read-modify-write of an external store across await: a value fetched with \`${this.text(fetched)}\` at line ${this.line(fetched)} is written back with \`${writer}\` at line ${this.line(node)}. ` +
-        `The function (${this.label}) can overlap with itself: ${because}. Another run can fetch the same value in between and one of the updates is lost. Use the store's atomic update (increment, compare-and-set, transaction) or serialise the runs.`,
-      related: [{ node: fetched, message: 'value fetched here' }, related],
+        `\`${this.text(fetched)}\` fetches at line ${this.line(fetched)} the value that \`${writer}\` writes back at line ${this.line(node)} in ${this.label}, so overlapping runs lose updates; ` +
+        "use the store's atomic update or serialise the runs.",
+      related: [{ node: fetched, message: 'value fetched here' }, this.why()],
+    });
+  }
+
+  /** JS-ASYNC-007: acting on an object after a later turn began, with its closing flag tested only before. */
+  useAfterClose(node: ts.Node, check: ts.Node, flag: ClosingFlag, suspension: Suspension | undefined, callback: Suspension | undefined): void {
+    const where = callback?.callbackOf ? `the callback of \`${calleeName(callback.callbackOf) ?? 'a call'}\`` : `the code after ${this.pause(suspension)}`;
+    this.context.sink.report({
+      ruleId: 'JS-ASYNC-007',
+      node,
+      message:
+        `\`${this.text(check)}\` is checked at line ${this.line(check)} in ${this.label}, but ${where} acts on the object at line ${this.line(node)} ` +
+        `without checking it again, after \`${flag.closerName}\` may have set it; check it again before acting.`,
+      related: [
+        { node: check, message: 'the only test of the flag, in an earlier turn' },
+        ...this.pauseRelated(suspension),
+        { node: flag.write, message: `\`${flag.closerName}\` raises the flag here` },
+      ],
+    });
+  }
+
+  /** JS-ASYNC-009: tracked work released in the turn that started a callback still to run. */
+  pendingWorkReleased(node: ts.Node, key: string, started: ts.CallExpression, completion: ts.Node): void {
+    this.context.sink.report({
+      ruleId: 'JS-ASYNC-009',
+      node,
+      message:
+        `\`${quote(key)}\` drops its entry at line ${this.line(node)} in ${this.label} while the callback of \`${calleeName(started) ?? 'a call'}\` (line ${this.line(started)}) still has work to do, ` +
+        'so a completion check can fire early; remove the entry when that callback finishes.',
+      related: [
+        { node: started, message: 'asynchronous work started here, finishing in a later turn' },
+        { node: completion, message: 'completion is decided here from what is left' },
+      ],
     });
   }
 
@@ -104,9 +150,22 @@ export class AsyncReporter {
     return 'JS-ASYNC-001';
   }
 
-  private why(): { because: string; related: Related } {
+  private why(): Related {
     const evidence = [...this.context.evidence].sort((a, b) => EVIDENCE_ORDER.indexOf(a.kind) - EVIDENCE_ORDER.indexOf(b.kind))[0];
-    return { because: evidence.because, related: { node: evidence.site, message: `why ${this.label} can overlap with itself: ${evidence.because}` } };
+    return { node: evidence.site, message: `why ${this.label} can overlap with itself: ${evidence.because}` };
+  }
+
+  /** `` `await price(id)` `` or "the callback of `getLength`". */
+  private pause(suspension: Suspension | undefined): string {
+    if (!suspension) return 'a suspension point';
+    if (suspension.callbackOf) return `the callback of \`${calleeName(suspension.callbackOf) ?? 'a call'}\``;
+    return `\`${quote(suspension.node.getText(this.context.sourceFile), 40)}\``;
+  }
+
+  private pauseRelated(suspension: Suspension | undefined): Related[] {
+    if (!suspension) return [];
+    if (suspension.callbackOf) return [{ node: suspension.callbackOf, message: 'its callback runs in a later turn: other code can run first' }];
+    return [{ node: suspension.node, message: 'suspension point: another run can execute here' }];
   }
 
   private text(node: ts.Node): string {
@@ -116,54 +175,4 @@ export class AsyncReporter {
   private line(node: ts.Node): number {
     return lineOf(node, this.context.sourceFile);
   }
-
-  private awaitRelated(suspension: ts.Node | undefined): Related[] {
-    return suspension ? [{ node: suspension, message: 'suspension point: another run can execute here' }] : [];
-  }
-}
-
-/**
- * `if (!x) x = await load(); return x;` → `if (!x) x = load(); return x;` — offered only when
- * every other use of `x` in the file awaits or returns it, so storing the promise is safe.
- */
-function promiseCachingFix(node: ts.Node, guardTest: ts.Node, context: ReportContext): FixSuggestion[] {
-  if (!ts.isBinaryExpression(node) || node.operatorToken.kind !== ts.SyntaxKind.EqualsToken) return [];
-  const right = stripParens(node.right);
-  if (!ts.isAwaitExpression(right)) return [];
-  const sourceFile = context.sourceFile;
-  const test = stripParens(guardTest as ts.Expression);
-  const targetText = node.left.getText(sourceFile);
-  if (!ts.isPrefixUnaryExpression(test) || test.operator !== ts.SyntaxKind.ExclamationToken || stripParens(test.operand).getText(sourceFile) !== targetText) return [];
-  let safe = true;
-  walkIteratively(sourceFile, (n) => {
-    if (!safe) return false;
-    if ((ts.isPropertyAccessExpression(n) || ts.isIdentifier(n) || ts.isElementAccessExpression(n)) && n.getText(sourceFile) === targetText) {
-      const parent = n.parent;
-      const allowed =
-        n === node.left ||
-        n === stripParens(test.operand) ||
-        ts.isAwaitExpression(parent) ||
-        ts.isReturnStatement(parent) ||
-        (ts.isPropertyAccessExpression(parent) && parent.expression === n && parent.name.text === 'then');
-      if (!allowed) safe = false;
-      return false;
-    }
-    return true;
-  });
-  if (!safe) return [];
-  return [
-    {
-      title: 'Cache the promise instead of the awaited value',
-      edits: [
-        {
-          file: context.sink.file,
-          range: {
-            start: sourceFile.getLineAndCharacterOfPosition(right.getStart(sourceFile)),
-            end: sourceFile.getLineAndCharacterOfPosition(right.expression.getStart(sourceFile)),
-          },
-          newText: '',
-        },
-      ],
-    },
-  ];
 }

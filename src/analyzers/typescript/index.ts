@@ -1,5 +1,7 @@
 import type { Finding } from '../../shared/findings';
 import type { LanguageAnalyzer, SourceFile } from '../language';
+import { mergeCopies } from './copies';
+import { packageScope, perCallClasses, refineByOwnership } from './ownership';
 import { summarizeFile, type TsFileSummary } from './file-analysis';
 import { lockOrderFindings } from './lock-order';
 import { summarizeProject } from './project';
@@ -20,7 +22,14 @@ export interface TypeScriptAnalyzer extends LanguageAnalyzer<TsFileSummary> {
 }
 
 function check(summaries: TsFileSummary[]): Finding[] {
-  const findings = summaries.flatMap((s) => s.findings);
+  const perCall = perCallClasses(summaries.flatMap((s) => s.constructions.map((c) => ({ ...c, scope: packageScope(s.path) }))));
+  const findings = mergeCopies(
+    summaries.flatMap((s) => {
+      if (s.findings.length === 0) return [];
+      const refined = refineByOwnership(s.findings.map((finding, index) => ({ finding, facts: s.ownership[index] ?? undefined })), perCall);
+      return refined.map((finding, index) => ({ finding, fingerprint: s.fingerprints[index] }));
+    }),
+  );
   findings.push(...lockOrderFindings(summaries.flatMap((s) => s.lockEdges)));
   return findings;
 }

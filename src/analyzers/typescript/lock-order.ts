@@ -59,14 +59,13 @@ function shortestCycle(start: LockOrderEdge, successors: Map<string, LockOrderEd
 function cycleFinding(cycle: LockOrderEdge[]): Finding {
   const [edge] = cycle;
   const ruleId = edge.kind === 'web-lock' ? 'JS-LOCK-003' : 'JS-LOCK-001';
-  const what = edge.kind === 'web-lock' ? 'Web Locks' : 'async mutexes';
-  const orders = cycle.map((e) => `\`${e.functionName}\` takes \`${e.inner}\` while holding \`${e.outer}\``).join('; ');
+  const locks = cycle.map((e) => `\`${e.outer}\``).join(cycle.length === 2 ? ' and ' : ', ');
+  // Two orders fit in the sentence; a longer ring is listed in the related locations.
+  const orders = cycle.length === 2 ? cycle.map((e) => `\`${e.functionName}\` takes \`${e.inner}\` inside \`${e.outer}\``).join(', ') : `a ring of ${cycle.length} nestings`;
   return {
     ruleId,
     severity: findRule(ruleId)?.defaultSeverity ?? 'error',
-    message:
-      `Lock-order inversion between ${what}: ${orders}. ` +
-      'When these flows run at once each can hold one lock and wait forever for the next. Take the locks in one global order everywhere.',
+    message: `${locks} are taken in opposite orders (${orders}), so these flows can deadlock when they run at once; take the locks in one global order everywhere.`,
     file: edge.file,
     range: edge.range,
     related: cycle.flatMap((e, index) => [

@@ -237,11 +237,11 @@ export class LockAnalysis {
         ruleId: 'JS-LOCK-002',
         node: site,
         message:
-          `Self-deadlock: \`${outer.identity}\` is taken again at line ${lineOf(inner.call, sourceFile)}${through} while this flow already holds it since line ${lineOf(outer.call, sourceFile)}. ` +
-          'async-mutex is not re-entrant, so the inner acquisition waits forever for a release that comes after it. Call an unlocked helper from inside the critical section.',
+          `\`${outer.identity}\` is taken again at line ${lineOf(inner.call, sourceFile)}${through} while this flow holds it since line ${lineOf(outer.call, sourceFile)}, ` +
+          'and async-mutex is not re-entrant, so it waits forever; call an unlocked helper inside the critical section.',
         related: [
           { node: outer.call, message: `\`${outer.identity}\` acquired here` },
-          { node: inner.call, message: 'acquired again here' },
+          { node: inner.call, message: 'acquired again here, while still held' },
         ],
       });
       return;
@@ -268,7 +268,9 @@ export class LockAnalysis {
     this.sink.report({
       ruleId: 'JS-LOCK-005',
       node: call,
-      message: `\`waitForUnlock\` on \`${outer.identity}\` inside its own critical section (taken at line ${lineOf(outer.call, this.sink.sourceFile)}): the unlock it waits for happens only after this wait returns, so the flow deadlocks.`,
+      message:
+        `\`${outer.identity}\` is awaited with \`waitForUnlock\` at line ${lineOf(call, this.sink.sourceFile)} inside its own critical section from line ${lineOf(outer.call, this.sink.sourceFile)}, ` +
+        'so the unlock it waits for never comes; wait outside the critical section.',
       related: [{ node: outer.call, message: 'the mutex is held from here' }],
     });
   }
@@ -294,7 +296,8 @@ export class LockAnalysis {
           ruleId: 'JS-LOCK-005',
           node: call,
           message:
-            `\`${quote(call.getText(this.sink.sourceFile))}\` waits for both \`${calleeName(earlier)}\` and \`${method}\` on \`${lock.identity}\`: the acquisition holds the mutex until the whole wait completes, so the other part never resolves and the flow deadlocks.`,
+            `\`${lock.identity}\` is both taken with \`${calleeName(earlier) === 'acquire' ? 'acquire' : method}\` and awaited with \`${calleeName(earlier) === 'acquire' ? method : calleeName(earlier)}\` in one wait at line ${lineOf(call, this.sink.sourceFile)}, ` +
+            'so the held mutex keeps the other part from resolving; await them one after the other.',
           related: [
             { node: earlier, message: `\`${calleeName(earlier)}\` on the same mutex` },
             { node: inner, message: `\`${method}\` on the same mutex` },
@@ -321,8 +324,8 @@ export class LockAnalysis {
       ruleId: 'JS-LOCK-004',
       node: releases[0],
       message:
-        `\`${releaseName}()\` for \`${acquisition.identity}\` (acquired at line ${lineOf(acquisition.call, sourceFile)}) is not in a \`finally\` block: ` +
-        'if anything in between throws or returns early, the mutex stays locked and every later acquisition waits forever. Move the release into finally.',
+        `\`${acquisition.identity}\` is released with \`${releaseName}()\` at line ${lineOf(releases[0], sourceFile)} outside \`finally\` after its acquisition at line ${lineOf(acquisition.call, sourceFile)}, ` +
+        'so a throw in between leaves it locked forever; move the release into finally.',
       related: [{ node: acquisition.call, message: 'acquired here' }],
       fixes: this.moveReleaseIntoFinally(acquisition, releases),
     });
@@ -357,7 +360,7 @@ export class LockAnalysis {
         ruleId: 'JS-LOCK-004',
         node: call,
         message:
-          `\`${quote(call.getText(this.sink.sourceFile))}\` starts asynchronous work that is not awaited, so \`${acquisition.identity}\` is released before that work finishes and the next holder runs concurrently with it (critical section from line ${lineOf(acquisition.call, this.sink.sourceFile)}). Await it inside the critical section.`,
+          `\`${acquisition.identity}\` is released before \`${quote(call.getText(this.sink.sourceFile), 40)}\` (line ${lineOf(call, this.sink.sourceFile)}) finishes, because that work is not awaited in the critical section from line ${lineOf(acquisition.call, this.sink.sourceFile)}; await it inside the critical section.`,
         related: [{ node: acquisition.call, message: 'critical section starts here' }],
       });
     }

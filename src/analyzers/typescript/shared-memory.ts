@@ -1,7 +1,7 @@
 import ts from 'typescript';
 import type { FindingSink } from './findings';
 import { isTypedArrayName, type TypeOracle } from './oracle';
-import { calleeName, lineOf, quote, rangeOf, stripParens } from './syntax';
+import { calleeName, lineOf, nearestFunction, quote, rangeOf, stripParens } from './syntax';
 
 /**
  * JS-SAB-001..003 and JS-WRK-001: memory shared between threads. Worker threads really run in
@@ -99,8 +99,8 @@ export function checkSharedMemory(facts: SharedMemoryFacts, sink: FindingSink, o
         ruleId: 'JS-SAB-001',
         node: rmw.node,
         message:
-          `Plain read-modify-write \`${quote(rmw.node.getText(sourceFile))}\` on \`${view}\`, a view of a SharedArrayBuffer shared with a worker: ` +
-          'the worker can update the same slot between this read and this write, and one update is lost. Use Atomics (for example `Atomics.add`).',
+          `\`${view}[${quote(index, 30)}]\` is updated with the plain \`${quote(rmw.node.getText(sourceFile), 40)}\` at line ${lineOf(rmw.node, sourceFile)} while a worker shares the buffer, ` +
+          'so one of two concurrent updates can be lost; use Atomics (for example `Atomics.add`).',
         related: views.has(view) ? [{ node: views.get(view)!, message: `\`${view}\` is a view of shared memory` }] : [],
         fixes: rmw.replacement
           ? [{ title: 'Use Atomics', edits: [{ file: sink.file, range: rangeOf(rmw.node, sourceFile), newText: rmw.replacement }] }]
@@ -115,8 +115,8 @@ export function checkSharedMemory(facts: SharedMemoryFacts, sink: FindingSink, o
         ruleId: 'JS-SAB-002',
         node: access,
         message:
-          `Mixed atomic and plain access: \`${view}[${quote(index)}]\` is ${isWrite ? 'written' : 'read'} here without Atomics, but updated with \`${quote(atomic.expression.getText(sourceFile))}\` at line ${lineOf(atomic, sourceFile)}. ` +
-          `A plain ${isWrite ? 'write can be torn or reordered against' : 'read can see a stale value next to'} the atomic operations; use \`Atomics.${isWrite ? 'store' : 'load'}\`.`,
+          `\`${view}[${quote(index, 30)}]\` is ${isWrite ? 'written' : 'read'} without Atomics at line ${lineOf(access, sourceFile)} but accessed with \`${quote(atomic.expression.getText(sourceFile), 30)}\` at line ${lineOf(atomic, sourceFile)}, ` +
+          `so the plain ${isWrite ? 'write can be torn or reordered' : 'read can see a stale value'}; use \`Atomics.${isWrite ? 'store' : 'load'}\`.`,
         related: [{ node: atomic, message: 'atomic access of the same slot' }],
       });
     }
@@ -186,8 +186,8 @@ function checkBlockingWait(call: ts.CallExpression, facts: SharedMemoryFacts, si
     ruleId: 'JS-SAB-003',
     node: call,
     message:
-      '`Atomics.wait` blocks the main thread: this module starts workers, so it runs on the event loop, and while it waits no I/O, timer or message (including the worker reply it waits for) is processed. ' +
-      'Use `Atomics.waitAsync` or wait for a message from the worker instead.',
+      `\`${quote(call.arguments[0]?.getText(sink.sourceFile) ?? 'the view', 30)}\` is waited on with \`Atomics.wait\` at line ${lineOf(call, sink.sourceFile)} on the main thread of a module that starts a worker at line ${lineOf(worker, sink.sourceFile)}, ` +
+      'so no I/O or worker reply is processed meanwhile; use `Atomics.waitAsync` or wait for a message.',
     related: [{ node: worker, message: 'this module creates a worker here, so it is the main thread' }],
   });
 }
@@ -218,14 +218,17 @@ function checkWorkerIsolation(facts: SharedMemoryFacts, sink: FindingSink, buffe
       if (name !== 'workerData') continue;
       const value = ts.isPropertyAssignment(property) ? stripParens(property.initializer) : ts.isShorthandPropertyAssignment(property) ? property.name : undefined;
       if (!value || !ts.isIdentifier(value) || isSharedName(value.text)) continue;
-      const later = facts.assignments.find((a) => a.pos > worker.end && /^[\w$]+/.exec(stripParens(a.left).getText(sourceFile))?.[0] === value.text && !ts.isIdentifier(stripParens(a.left)));
+      // The same variable: changed later in the function that handed it over (another function's `x` is another variable).
+      const later = facts.assignments.find(
+        (a) => a.pos > worker.end && nearestFunction(a) === nearestFunction(worker) && /^[\w$]+/.exec(stripParens(a.left).getText(sourceFile))?.[0] === value.text && !ts.isIdentifier(stripParens(a.left)),
+      );
       if (later) {
         sink.report({
           ruleId: 'JS-WRK-001',
           node: later,
           message:
-            `\`${value.text}\` was handed to the worker as \`workerData\` at line ${lineOf(worker, sourceFile)}, which copies it: this later change is never seen by the worker. ` +
-            'Send the change with `worker.postMessage`, or keep the shared state in a SharedArrayBuffer.',
+            `\`${value.text}\` changes at line ${lineOf(later, sourceFile)} after the worker got a copy of it as \`workerData\` at line ${lineOf(worker, sourceFile)}, ` +
+            'so the worker never sees the change; send it with `worker.postMessage` or keep it in a SharedArrayBuffer.',
           related: [{ node: worker, message: 'the worker receives a structured clone here' }],
         });
       }
@@ -238,7 +241,7 @@ function reportWorkerDataMutation(node: ts.Node, sink: FindingSink): void {
     ruleId: 'JS-WRK-001',
     node,
     message:
-      `\`${quote(node.getText(sink.sourceFile))}\` mutates \`workerData\`, which is a structured clone private to this worker: the parent thread and other workers never see the change. ` +
-      'Send the result with `parentPort.postMessage`, or share the state through a SharedArrayBuffer.',
+      `\`workerData\` is changed by \`${quote(node.getText(sink.sourceFile), 40)}\` at line ${lineOf(node, sink.sourceFile)}, but it is this worker's private copy, ` +
+      'so the parent never sees the change; send it with `parentPort.postMessage` or share it through a SharedArrayBuffer.',
   });
 }

@@ -49,6 +49,11 @@ export function walkIteratively(root: ts.Node, visit: (node: ts.Node) => boolean
   }
 }
 
+/** Like `walkIteratively`, visiting `root` itself first (a test or an arrow's expression body is often the node sought). */
+export function walkSubtree(root: ts.Node, visit: (node: ts.Node) => boolean): void {
+  if (visit(root)) walkIteratively(root, visit);
+}
+
 export function rangeOf(node: ts.Node, sourceFile: ts.SourceFile): Range {
   const start = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile));
   const end = sourceFile.getLineAndCharacterOfPosition(node.getEnd());
@@ -97,14 +102,30 @@ export function nearestFunction(node: ts.Node): FunctionNode | undefined {
   return undefined;
 }
 
+/**
+ * The name code uses for a class: the variable a class expression is assigned to (`var Parser =
+ * class {…}`, `Parser = class _Parser {…}` in bundles), else its own name.
+ */
+export function classBindingName(cls: ts.ClassLikeDeclaration): string | undefined {
+  const holder = cls.parent;
+  if (holder && ts.isVariableDeclaration(holder) && holder.initializer === cls && ts.isIdentifier(holder.name)) return holder.name.text;
+  if (holder && ts.isBinaryExpression(holder) && holder.right === cls && ts.isIdentifier(holder.left)) return holder.left.text;
+  return cls.name?.text;
+}
+
 /** A short name for a function, for messages: `save`, `Store.add`; undefined when anonymous. */
 export function functionLabel(fn: FunctionNode): string | undefined {
+  const parent = fn.parent;
+  // `Pool.prototype.connect = function …` → `Pool.connect`; `exports.mkdirp = function …` → `mkdirp`.
+  if (parent && ts.isBinaryExpression(parent) && parent.right === fn && ts.isPropertyAccessExpression(parent.left)) {
+    const owner = prototypeOwner(fn);
+    return owner ? `${owner}.${parent.left.name.text}` : parent.left.name.text;
+  }
   const own = fn.name && (ts.isIdentifier(fn.name) || ts.isPrivateIdentifier(fn.name)) ? fn.name.text : undefined;
   if (own) {
-    const owner = fn.parent && ts.isClassLike(fn.parent) && fn.parent.name ? `${fn.parent.name.text}.` : '';
-    return `${owner}${own}`;
+    const className = fn.parent && ts.isClassLike(fn.parent) ? classBindingName(fn.parent) : undefined;
+    return className ? `${className}.${own}` : own;
   }
-  const parent = fn.parent;
   if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   if (parent && ts.isPropertyAssignment(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
   if (parent && ts.isPropertyDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
@@ -122,7 +143,75 @@ export function bindingName(fn: FunctionNode): string | undefined {
 }
 
 /** Shortens code quoted in messages so that a minified line does not become the message. */
-export function quote(text: string): string {
+export function quote(text: string, max = 60): string {
   const flat = text.replace(/\s+/g, ' ');
-  return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+/** `X.prototype.m = function …` → `X`: the constructor whose instances share the method. */
+export function prototypeOwner(fn: FunctionNode): string | undefined {
+  const parent = fn.parent;
+  if (!parent || !ts.isBinaryExpression(parent) || parent.right !== fn || !ts.isPropertyAccessExpression(parent.left)) return undefined;
+  const holder = parent.left.expression;
+  if (ts.isPropertyAccessExpression(holder) && holder.name.text === 'prototype' && ts.isIdentifier(holder.expression)) return holder.expression.text;
+  return undefined;
+}
+
+/**
+ * The name a function has as a member or an export: a method, a class field, an object
+ * literal property, `X.prototype.m = function`, `exports.m = function`; else its binding name.
+ */
+export function memberName(fn: FunctionNode): string | undefined {
+  const parent = fn.parent;
+  if (parent && ts.isBinaryExpression(parent) && parent.right === fn && ts.isPropertyAccessExpression(parent.left)) return parent.left.name.text;
+  if (fn.name && (ts.isIdentifier(fn.name) || ts.isPrivateIdentifier(fn.name))) return fn.name.text;
+  return bindingName(fn);
+}
+
+/** The class a method belongs to, or the constructor name of a prototype method: what `this` is an instance of. */
+export function ownerOf(fn: FunctionNode): ts.ClassLikeDeclaration | string | undefined {
+  if (ts.isMethodDeclaration(fn) || ts.isConstructorDeclaration(fn) || ts.isGetAccessorDeclaration(fn) || ts.isSetAccessorDeclaration(fn)) {
+    return ts.isClassLike(fn.parent) ? fn.parent : undefined;
+  }
+  if (fn.parent && ts.isPropertyDeclaration(fn.parent) && ts.isClassLike(fn.parent.parent)) return fn.parent.parent;
+  const prototype = prototypeOwner(fn);
+  if (prototype) return prototype;
+  // `function Pool() { … }` used as a constructor: its body's `this` is the instance.
+  if (ts.isFunctionDeclaration(fn) && fn.name && /^[A-Z]/.test(fn.name.text)) return fn.name.text;
+  return undefined;
+}
+
+/**
+ * The names bound to `this` (`var self = this`) in the functions around `node`, each with the
+ * function whose `this` it holds: closures reach the object through them.
+ */
+export function thisAliases(node: ts.Node): Map<string, FunctionNode> {
+  const names = new Map<string, FunctionNode>();
+  for (let current: ts.Node | undefined = node; current; current = current.parent) {
+    if (!isFunctionNode(current)) continue;
+    for (const name of ownThisAliases(current)) if (!names.has(name)) names.set(name, current);
+  }
+  return names;
+}
+
+// Asked for every receiver in a file: a bundle's wrapper function has thousands of statements,
+// so each function's own aliases are read once.
+const ownAliases = new WeakMap<FunctionNode, readonly string[]>();
+
+/** The names a function's own top-level statements bind to `this`. */
+function ownThisAliases(fn: FunctionNode): readonly string[] {
+  let names = ownAliases.get(fn);
+  if (names) return names;
+  const found: string[] = [];
+  if (fn.body && ts.isBlock(fn.body)) {
+    for (const statement of fn.body.statements) {
+      if (!ts.isVariableStatement(statement)) continue;
+      for (const declaration of statement.declarationList.declarations) {
+        if (ts.isIdentifier(declaration.name) && declaration.initializer?.kind === ts.SyntaxKind.ThisKeyword) found.push(declaration.name.text);
+      }
+    }
+  }
+  names = found;
+  ownAliases.set(fn, names);
+  return names;
 }

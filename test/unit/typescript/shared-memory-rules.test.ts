@@ -104,6 +104,19 @@ settings.stop = true;`, '/work/main.js');
     assert.deepEqual(linesOf(findings, 'JS-WRK-001'), [5]);
   });
 
+  void it('is silent for a same-named variable of another function (a parameter handed over elsewhere)', async () => {
+    const findings = await analyze(`
+const { Worker } = require('node:worker_threads');
+function run(job) { return new Worker('./w.js', { workerData: job }); }
+function runAll(jobs) {
+  for (const job of jobs) {
+    job.name = job.name.trim();
+    run(job);
+  }
+}`, '/work/main.js');
+    assert.deepEqual(findings, []);
+  });
+
   void it('is silent when results are posted back and shared memory is used', async () => {
     const findings = await analyze(`
 const { workerData, parentPort } = require('node:worker_threads');
