@@ -92,7 +92,8 @@ export const profilingScenarios = [
           for (const message of page.querySelectorAll('.notification-toast .notification-list-item-message')) seen.add(message.textContent ?? '');
         }).observe(page.body, { subtree: true, childList: true, characterData: true, attributes: true });
       });
-      await profileAt(page, 7, '[3000] * 4');
+      // Tasks of about 0.2 s, so each run lasts long enough for its progress line to be shown.
+      await profileAt(page, 7, '[100000] * 4');
       await page.locator('.notification-toast', { hasText: 'profiling count_primes' }).waitFor({ timeout: 30_000 });
       const verdict = timeline(page).locator('[data-testid="verdict"]');
       await verdict.waitFor({ timeout: 120_000 });

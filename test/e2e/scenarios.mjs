@@ -96,7 +96,7 @@ trustedScenarios.push({
     assert.ok(docs > 0 && suppress > docs, `documentation before suppression, both after the fix: ${titles.join(' | ')}`);
     await screenshot('quick-fix-menu');
     await page.keyboard.press('Enter');
-    await page.locator('.editor-instance .view-line', { hasText: /state\.client\s=\sconnect\(\);/ }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.editor-instance .view-line', { hasText: /state\.client\s=\sconnect\(\)\.catch\(/ }).first().waitFor({ timeout: 30_000 });
   },
 });
 
