@@ -1,0 +1,431 @@
+import type { PyNode } from './parser';
+import { ModuleFacts } from './module-facts';
+import type { AccessKind, Span, StatementSite } from './summary';
+import { field, statementOf, unparen, walk } from './syntax';
+import { heldKeys, lastComponent, type Resolved, type Scope, type Task } from './walk-state';
+
+/** Container methods that change the container in one atomic step. */
+const MUTATORS = new Set([
+  'append', 'extend', 'insert', 'pop', 'popitem', 'remove', 'clear', 'update', 'setdefault', 'add',
+  'discard', 'sort', 'reverse', 'appendleft', 'popleft', 'extendleft', 'rotate', '__setitem__', '__delitem__',
+]);
+const ITERATION_VIEWS = new Set(['items', 'keys', 'values']);
+
+/**
+ * Names and the state they denote: resolves references to state keys, records each access
+ * with the locks held, and notes the multi-step patterns built from accesses (read-modify-write
+ * split over statements, check-then-act, reads before an await, multiprocessing updates).
+ */
+export abstract class Accesses extends ModuleFacts {
+  private resolveName(name: string, scope: Scope): Resolved | undefined {
+    if (!scope.isModule && scope.names.globals.has(name)) return this.globalRef(name);
+    if (!scope.isModule && scope.names.locals.has(name)) {
+      const captured = scope.names.usedInside.has(name);
+      return { key: `${this.module}:${scope.qual}#${name}`, shared: captured, viaSelf: false, kind: scope.localKinds.get(name) };
+    }
+    for (let outer = scope.isModule ? null : scope.parent; outer; outer = outer.parent) {
+      if (outer.names.locals.has(name)) {
+        return { key: `${this.module}:${outer.qual}#${name}`, shared: true, viaSelf: false, kind: outer.localKinds.get(name) };
+      }
+    }
+    return this.globalRef(name);
+  }
+
+  private globalRef(name: string): Resolved | undefined {
+    if (this.moduleVars.has(name)) {
+      const key = `${this.module}:${name}`;
+      return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
+    }
+    const imported = this.imports.get(name);
+    if (imported && imported.includes('.') && !this.moduleDefs.has(name)) {
+      const dot = imported.lastIndexOf('.');
+      return { key: `${lastComponent(imported.slice(0, dot))}:${imported.slice(dot + 1)}`, shared: true, viaSelf: false };
+    }
+    return undefined;
+  }
+
+  /** Resolves a name or attribute chain to a state key, when it names something trackable. */
+  protected resolve(node: PyNode, scope: Scope): Resolved | undefined {
+    const target = unparen(node);
+    if (target.type === 'identifier') return this.resolveName(this.src(target), scope);
+    if (target.type === 'call') {
+      const fn = field(target, 'function');
+      const attr = fn && fn.type === 'attribute' ? field(fn, 'attribute') : undefined;
+      const object = fn && field(fn, 'object');
+      if (attr && object && this.src(attr) === 'get_lock') {
+        const base = this.resolve(object, scope);
+        return base ? { key: `${base.key}.get_lock()`, shared: base.shared, viaSelf: base.viaSelf, kind: 'Lock' } : undefined;
+      }
+      return undefined;
+    }
+    if (target.type !== 'attribute') return undefined;
+    const object = field(target, 'object');
+    const attrNode = field(target, 'attribute');
+    if (!object || !attrNode) return undefined;
+    const attr = this.src(attrNode);
+    const obj = unparen(object);
+    if (obj.type !== 'identifier') return undefined;
+    const objName = this.src(obj);
+    if (scope.className && (objName === scope.selfName || objName === 'cls')) {
+      if (this.classes.get(scope.className)?.methods.has(attr)) return undefined;
+      const key = `${this.module}:${scope.className}.${attr}`;
+      return { key, shared: true, viaSelf: true, kind: this.summary.kinds[key] };
+    }
+    const outerSelf = this.outerSelf(objName, scope);
+    if (outerSelf) {
+      const key = `${this.module}:${outerSelf}.${attr}`;
+      return { key, shared: true, viaSelf: true, kind: this.summary.kinds[key] };
+    }
+    if (this.classes.has(objName) && !scope.names.locals.has(objName)) {
+      const key = `${this.module}:${objName}.${attr}`;
+      return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
+    }
+    const imported = this.imports.get(objName);
+    if (imported && !scope.names.locals.has(objName)) {
+      return { key: `${lastComponent(imported)}:${attr}`, shared: true, viaSelf: false };
+    }
+    // A module-level (or closure-shared) instance of a known class: its attributes are shared.
+    const holder = this.resolveName(objName, scope);
+    if (holder?.shared && holder.kind?.startsWith('class:')) {
+      const key = `${holder.kind.slice(6)}.${attr}`;
+      return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
+    }
+    const classKey = this.classOfLocal(objName, scope);
+    if (classKey) {
+      const key = `${classKey}.${attr}`;
+      return { key, shared: false, viaSelf: false, kind: this.summary.kinds[key] };
+    }
+    return { key: `${this.module}:*.${attr}`, shared: false, viaSelf: false };
+  }
+
+  /** `self` of an enclosing method, seen from a nested function or lambda. */
+  protected outerSelf(name: string, scope: Scope): string | undefined {
+    if (scope.names.locals.has(name)) return undefined;
+    for (let outer = scope.parent; outer; outer = outer.parent) {
+      if (outer.className && outer.selfName === name) return outer.className;
+      if (outer.names.locals.has(name)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Class of a local: `a = Account()` or a parameter annotated `a: Account`. */
+  protected classOfLocal(name: string, scope: Scope): string | undefined {
+    const kind = scope.localKinds.get(name);
+    if (kind?.startsWith('class:')) return kind.slice(6);
+    const annotation = scope.names.annotations.get(name)?.replace(/^["']|["']$/g, '');
+    if (annotation && this.classes.has(annotation)) return `${this.module}:${annotation}`;
+    return undefined;
+  }
+
+  private roleOf(node: PyNode, key: string, scope: Scope): AccessKind | undefined {
+    let child = node;
+    let parent = node.parent;
+    while (parent && (parent.type === 'parenthesized_expression' || parent.type === 'pattern_list' || parent.type === 'tuple_pattern' ||
+      (parent.type === 'expression_list' && parent.parent?.type !== 'delete_statement' && parent.parent?.type !== 'for_statement'))) {
+      child = parent;
+      parent = parent.parent;
+    }
+    if (!parent) return 'read';
+    switch (parent.type) {
+      case 'assignment':
+        if (child.field === 'left') return scope.pendingRmwKeys?.has(key) ? 'rmw' : 'write';
+        return 'read';
+      case 'augmented_assignment':
+        return child.field === 'left' ? 'rmw' : 'read';
+      case 'for_statement':
+      case 'for_in_clause':
+        if (child.field === 'right') return 'iterate';
+        return child.field === 'left' ? 'write' : 'read';
+      case 'delete_statement':
+      case 'expression_list':
+        return 'write';
+      case 'attribute': {
+        if (child.field !== 'object') return 'read';
+        const call = parent.parent;
+        const attr = field(parent, 'attribute');
+        if (call?.type === 'call' && parent.field === 'function' && attr) {
+          const method = this.src(attr);
+          if (MUTATORS.has(method)) return 'mutate';
+          if (ITERATION_VIEWS.has(method) && (call.field === 'right' && (call.parent?.type === 'for_statement' || call.parent?.type === 'for_in_clause'))) {
+            return 'iterate';
+          }
+          if (method === 'acquire' || method === 'release' || method === 'wait' || method === 'notify' || method === 'notify_all' ||
+            method === 'join' || method === 'result' || method === 'start' || method === 'set' || method === 'is_set') {
+            return undefined;
+          }
+        }
+        return 'read';
+      }
+      case 'subscript': {
+        if (child.field !== 'value') return 'read';
+        let outer: PyNode = parent;
+        while (outer.parent?.type === 'pattern_list' || outer.parent?.type === 'expression_list') outer = outer.parent;
+        const holder = outer.parent;
+        if (holder?.type === 'assignment' && outer.field === 'left') return scope.pendingRmwKeys?.has(key) ? 'compound' : 'mutate';
+        if (holder?.type === 'augmented_assignment' && outer.field === 'left') return 'compound';
+        if (holder?.type === 'delete_statement') return 'mutate';
+        return 'read';
+      }
+      case 'call':
+        return 'read';
+      default:
+        return 'read';
+    }
+  }
+
+  /** Returns true when the node's children must not be visited (it was a resolved reference). */
+  protected visitReference(node: PyNode, scope: Scope): boolean {
+    if (node.type === 'subscript') return false;
+    if (node.type === 'identifier' && (node.parent?.type === 'attribute' && node.field === 'attribute')) return true;
+    if (node.type === 'identifier' && node.parent?.type === 'keyword_argument' && node.field === 'name') return true;
+    const resolved = this.resolve(node, scope);
+    if (!resolved) return false;
+    if (!resolved.shared) return false;
+    const kind = this.roleOf(node, resolved.key, scope);
+    if (!kind) return true;
+    if (kind === 'read' && this.isSyncObject(resolved.kind)) return true;
+    // Reading an imported name (a function, a class) is not shared state worth tracking.
+    if (kind === 'read' && node.type === 'identifier' && !resolved.key.startsWith(`${this.module}:`)) return true;
+    this.recordAccess(node, resolved, kind, scope);
+    return true;
+  }
+
+  protected isSyncObject(kind: string | undefined): boolean {
+    return kind !== undefined && kind !== 'container' && !kind.startsWith('class:');
+  }
+
+  private inForkChild(node: PyNode): boolean {
+    if (this.forkChildBlocks.size === 0) return false;
+    for (let n: PyNode | null = node; n; n = n.parent) if (this.forkChildBlocks.has(n)) return true;
+    return false;
+  }
+
+  private recordAccess(node: PyNode, resolved: Resolved, kind: AccessKind, scope: Scope): void {
+    if (this.inForkChild(node)) return;
+    // Plain reads matter only for module globals (a parent reading what a process worker wrote);
+    // attribute reads are the bulk of all accesses and no rule pairs them, so they are not kept.
+    if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1))) return;
+    const statement = statementOf(node);
+    const locks = heldKeys(scope);
+    scope.fn.accesses.push({
+      key: resolved.key,
+      kind,
+      text: this.shortText(kind === 'read' || kind === 'iterate' ? node : statement),
+      span: this.span(kind === 'read' || kind === 'iterate' ? node : statement.type === 'expression_statement' ? statement.children[0] ?? statement : statement),
+      locks,
+      viaSelf: resolved.viaSelf,
+      stmt: kind === 'read' || kind === 'iterate' ? undefined : this.statementSite(statement),
+    });
+    if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw') this.noteCheckThenAct(node, resolved.key, kind, scope);
+  }
+
+  /** `flag = True`, `x = None`: writing a constant twice is idempotent. */
+  /** Between the check and the act, a `try` with handlers: the author tolerates losing the race. */
+  private insideTry(node: PyNode, checkNode: PyNode): boolean {
+    for (let n = node.parent; n && n !== checkNode; n = n.parent) {
+      if (n.type === 'block' && n.parent?.type === 'try_statement' && n.parent.children.some((c) => c.type === 'except_clause')) return true;
+    }
+    return false;
+  }
+
+  private writesConstant(statement: PyNode): boolean {
+    const assignment = statement.children[0];
+    if (assignment?.type !== 'assignment') return false;
+    const right = field(assignment, 'right');
+    return right !== undefined && /^(true|false|none|integer|float|string|unary_operator)$/.test(unparen(right).type);
+  }
+
+  private statementSite(statement: PyNode): StatementSite | undefined {
+    if (statement.type !== 'expression_statement' && statement.type !== 'delete_statement') return undefined;
+    const line = this.lines.line(statement.start);
+    const indent = this.text.slice(this.lines.lineStart(line), statement.start);
+    if (!/^[ \t]*$/.test(indent)) return undefined;
+    const end = this.lines.span(statement.end, statement.end);
+    const after = this.text.slice(statement.end, this.lines.lineStart(end.line + 1)).trim();
+    if (after !== '' && !after.startsWith('#')) return undefined;
+    return {
+      span: { line, col: 0, endLine: end.line, endCol: end.col },
+      indent,
+      source: this.text.slice(this.lines.lineStart(line), statement.end),
+      eol: this.eol,
+    };
+  }
+
+  private noteCheckThenAct(node: PyNode, key: string, kind: AccessKind, scope: Scope): void {
+    for (let i = scope.checks.length - 1; i >= 0; i--) {
+      const frame = scope.checks[i]!;
+      if (!frame.keys.has(key)) continue;
+      if (frame.reported.has(key) || this.insideTry(node, frame.node)) return;
+      const locks = heldKeys(scope);
+      const common = frame.locks.some((l) => locks.includes(l));
+      const writeEpoch = scope.epoch + scope.pendingAwaits;
+      const awaitBetween = writeEpoch > frame.epoch;
+      if (common) return;
+      frame.reported.add(key);
+      const statement = statementOf(node);
+      scope.fn.checkActs.push({
+        key,
+        check: frame.span,
+        checkText: frame.text,
+        write: this.span(statement.type === 'expression_statement' ? statement.children[0] ?? statement : statement),
+        writeText: this.shortText(statement),
+        lazyInit: frame.lazy.has(key) && kind === 'write',
+        constantWrite: this.writesConstant(statement),
+        awaitBetween,
+        unguarded: frame.locks.length === 0 && locks.length === 0,
+        stmt: this.statementSite(statement),
+      });
+      return;
+    }
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  protected visitAssignment(node: PyNode, scope: Scope, stack: Task[]): void {
+    const left = field(node, 'left');
+    const right = field(node, 'right');
+    const rhsKeys = new Set<string>();
+    let rhsAwait: PyNode | undefined;
+    if (right) {
+      walk(right, (n) => {
+        if (n.type === 'await') rhsAwait ??= n;
+        if (n.type === 'identifier' || n.type === 'attribute') {
+          const r = this.resolve(n, scope);
+          if (r?.shared) rhsKeys.add(r.key);
+        }
+        return true;
+      });
+    }
+    const leftRef = left ? this.resolve(left, scope) : undefined;
+    // `tmp = self.x` … `self.x = tmp + 1`: a read-modify-write split over two statements.
+    const snapshotKeys = new Set<string>();
+    if (right && leftRef?.shared && !scope.fn.isAsync) {
+      walk(right, (n) => {
+        if (n.type !== 'identifier') return true;
+        if (scope.snapshots.get(this.src(n))?.keys.has(leftRef.key)) snapshotKeys.add(leftRef.key);
+        return false;
+      });
+    }
+    const leftBase = left && left.type === 'subscript' ? this.resolve(field(left, 'value') ?? left, scope) : undefined;
+
+    if (left && node.type === 'augmented_assignment') this.noteMpUpdate(left, scope);
+    if (scope.fn.isAsync && left) this.noteAwaitUpdate(node, left, leftRef, right, rhsKeys, rhsAwait, scope);
+    if (left?.type === 'identifier' && right) this.noteLocalValue(this.src(left), right, rhsKeys, rhsAwait, scope);
+    if (left && right) this.noteKind(left, right, scope);
+
+    const saved = { awaits: scope.pendingAwaits, handle: scope.pendingHandle, rmw: scope.pendingRmwKeys };
+    const restore = () => {
+      scope.pendingAwaits = saved.awaits;
+      scope.pendingHandle = saved.handle;
+      scope.pendingRmwKeys = saved.rmw;
+    };
+    stack.push({ exit: restore });
+    if (right) stack.push({ node: right, scope });
+    stack.push({
+      exit: () => {
+        scope.pendingAwaits = saved.awaits;
+        scope.pendingRmwKeys = saved.rmw;
+      },
+    });
+    if (left) stack.push({ node: left, scope });
+    stack.push({
+      exit: () => {
+        scope.pendingAwaits = rhsAwait ? 1 : 0;
+        const rmwKeys = new Set<string>();
+        if (node.type === 'assignment') {
+          if (leftRef && (rhsKeys.has(leftRef.key) || snapshotKeys.has(leftRef.key))) rmwKeys.add(leftRef.key);
+          if (leftBase && rhsKeys.has(leftBase.key)) rmwKeys.add(leftBase.key);
+        }
+        scope.pendingRmwKeys = rmwKeys;
+        scope.pendingHandle = leftRef?.key ?? (left?.type === 'identifier' ? `${this.module}:${scope.qual}#${this.src(left)}` : undefined);
+      },
+    });
+  }
+
+  private noteKind(left: PyNode, right: PyNode, scope: Scope): void {
+    const kind = this.kindOfValue(right, scope);
+    if (left.type === 'identifier') {
+      const name = this.src(left);
+      if (!scope.isModule && scope.names.locals.has(name)) {
+        if (kind) scope.localKinds.set(name, kind);
+        else scope.localKinds.delete(name);
+        scope.assignedInLoop.set(name, scope.loops[scope.loops.length - 1] ?? null);
+        if (kind && scope.names.usedInside.has(name)) this.summary.kinds[`${this.module}:${scope.qual}#${name}`] = kind;
+      }
+      return;
+    }
+    if (kind && left.type === 'attribute') {
+      const ref = this.resolve(left, scope);
+      if (ref?.viaSelf) this.summary.kinds[ref.key] ??= kind;
+    }
+  }
+
+  /** Snapshots (asyncio), critical-section results (split decisions) and futures. */
+  private noteLocalValue(name: string, right: PyNode, rhsKeys: Set<string>, rhsAwait: PyNode | undefined, scope: Scope): void {
+    if (scope.isModule) return;
+    if (rhsKeys.size > 0 && !rhsAwait) {
+      scope.snapshots.set(name, { keys: rhsKeys, epoch: scope.epoch, span: this.span(right), locks: heldKeys(scope) });
+    } else {
+      scope.snapshots.delete(name);
+    }
+    const innermost = scope.held[scope.held.length - 1];
+    if (innermost && rhsKeys.size > 0) scope.critical.set(name, { lock: innermost.key, block: innermost.block, span: this.span(right.parent ?? right) });
+    else scope.critical.delete(name);
+    const call = unparen(right);
+    const fn = call.type === 'call' ? field(call, 'function') : undefined;
+    const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+    const receiver = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
+    if (method && receiver && this.src(method) === 'submit') {
+      const executor = this.resolve(receiver, scope);
+      if (executor) scope.futureOf.set(name, executor.key);
+    } else {
+      scope.futureOf.delete(name);
+    }
+  }
+
+  private noteAwaitUpdate(
+    node: PyNode,
+    left: PyNode,
+    leftRef: Resolved | undefined,
+    right: PyNode | undefined,
+    rhsKeys: Set<string>,
+    rhsAwait: PyNode | undefined,
+    scope: Scope,
+  ): void {
+    if (!leftRef?.shared) return;
+    const locks = heldKeys(scope);
+    const push = (read: Span) =>
+      scope.fn.awaitUpdates.push({ key: leftRef.key, read, write: this.span(node), text: this.shortText(node), locks });
+    if (rhsAwait && (node.type === 'augmented_assignment' || rhsKeys.has(leftRef.key))) {
+      push(this.span(left));
+      return;
+    }
+    if (!right) return;
+    let found: Span | undefined;
+    walk(right, (n) => {
+      if (found) return false;
+      if (n.type === 'identifier') {
+        const snap = scope.snapshots.get(this.src(n));
+        if (snap && snap.keys.has(leftRef.key) && snap.epoch < scope.epoch + (rhsAwait ? 1 : 0) &&
+          !snap.locks.some((l) => locks.includes(l))) {
+          found = snap.span;
+        }
+      }
+      return true;
+    });
+    if (found) push(found);
+  }
+
+  private noteMpUpdate(left: PyNode, scope: Scope): void {
+    if (scope.held.length > 0) return;
+    let base: PyNode | undefined;
+    if (left.type === 'attribute' && field(left, 'attribute') && this.src(field(left, 'attribute')!) === 'value') base = field(left, 'object');
+    else if (left.type === 'subscript') base = field(left, 'value');
+    if (!base || base.type !== 'identifier') return;
+    const name = this.src(base);
+    const param = scope.names.params.indexOf(name);
+    const resolved = param === -1 ? this.resolve(base, scope) : undefined;
+    if (param === -1 && !resolved?.shared) return;
+    scope.fn.mpUpdates.push({ param, key: resolved?.key ?? '', span: this.span(left.parent ?? left), text: this.shortText(left.parent ?? left) });
+  }
+}

@@ -1,0 +1,102 @@
+import type { PyNode } from './parser';
+import type { ScopeNames } from './scopes';
+import type { FunctionSummary, LockUse, Span } from './summary';
+
+// The state the summarizer keeps while it walks one scope (module, function or lambda).
+
+export interface Resolved {
+  key: string;
+  /** Module global, class attribute, captured local or another module's attribute. */
+  shared: boolean;
+  viaSelf: boolean;
+  /** Kind known at summary time (constructor seen in this module). */
+  kind?: string;
+}
+
+export interface CheckFrame {
+  node: PyNode;
+  keys: Map<string, PyNode>;
+  span: Span;
+  text: string;
+  locks: string[];
+  epoch: number;
+  lazy: Set<string>;
+  reported: Set<string>;
+}
+
+export interface HeldLock extends LockUse {
+  block: number;
+  receiver: string;
+  /** Taken by a bare `acquire()`: another thread may release it (hand-off), not a re-entry. */
+  manual?: boolean;
+  /** For a bare `acquire()` statement: the block whose end releases it at the latest. */
+  manualBlock?: PyNode;
+}
+
+export interface Scope {
+  fn: FunctionSummary;
+  qual: string;
+  parent: Scope | null;
+  className?: string;
+  selfName?: string;
+  names: ScopeNames;
+  isModule: boolean;
+  held: HeldLock[];
+  epoch: number;
+  loops: PyNode[];
+  whileDepth: number;
+  checks: CheckFrame[];
+  /** Local → shared keys it snapshots, the await epoch and where (asyncio lost update). */
+  snapshots: Map<string, { keys: Set<string>; epoch: number; span: Span; locks: string[] }>;
+  /** Local assigned inside a critical section → lock key, block id, where. */
+  critical: Map<string, { lock: string; block: number; span: Span }>;
+  /** Loop variable → the handle collection it iterates (`for t in threads`). */
+  aliases: Map<string, string>;
+  /** Local → executor whose `submit` produced it. */
+  futureOf: Map<string, string>;
+  localKinds: Map<string, string>;
+  /** Local → loop node it was assigned in (bound methods of per-iteration objects). */
+  assignedInLoop: Map<string, PyNode | null>;
+  /** Extra awaits the right-hand side of the assignment being visited adds before its store. */
+  pendingAwaits: number;
+  manualHeld: number;
+  pendingHandle?: string;
+  pendingRmwKeys?: Set<string>;
+  ordersById: boolean;
+}
+
+export type Task = { node: PyNode; scope: Scope } | { exit: () => void };
+
+/** The module, blocks and the compound statements that own blocks: where statements can be. */
+export const STATEMENT_CONTAINERS = new Set([
+  'module', 'block', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement',
+  'except_clause', 'except_group_clause', 'finally_clause', 'with_statement', 'function_definition', 'class_definition',
+  'decorated_definition', 'match_statement', 'case_clause',
+]);
+
+/**
+ * One frozen empty list stands for every empty fact list and lock set of a module. Most of
+ * them are empty, and structured cloning copies a shared object once, so the summary a worker
+ * sends shrinks by about a million objects on the standard library. Frozen: a push would throw.
+ */
+export const NONE: never[] = Object.freeze([]) as never[];
+
+export function heldKeys(scope: Scope): string[] {
+  return scope.held.length === 0 ? NONE : scope.held.map((h) => h.key);
+}
+
+export const FACT_LISTS = [
+  'params', 'accesses', 'calls', 'spawns', 'joins', 'acquires', 'edges', 'checkActs', 'awaitUpdates', 'splitDecisions',
+  'asyncioUses', 'poolWaits', 'conditionOps', 'bareAcquires', 'lockAcrossAwait', 'mpUpdates', 'eventSets', 'eventWaits',
+] as const satisfies readonly (keyof FunctionSummary)[];
+
+export function shareEmptyLists(fn: FunctionSummary): void {
+  for (const name of FACT_LISTS) if (fn[name].length === 0) fn[name] = NONE;
+}
+
+/** `a.b.c` → `c`, `..pkg` → `pkg`. */
+export function lastComponent(dotted: string): string {
+  const trimmed = dotted.replace(/^\.+/, '');
+  const dot = trimmed.lastIndexOf('.');
+  return dot === -1 ? trimmed : trimmed.slice(dot + 1);
+}
