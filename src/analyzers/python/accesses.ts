@@ -2,7 +2,7 @@ import type { PyNode } from './parser';
 import { ModuleFacts } from './module-facts';
 import type { AccessKind, Span, StatementSite } from './summary';
 import { field, statementOf, unparen, walk } from './syntax';
-import { heldKeys, lastComponent, type Resolved, type Scope, type Task } from './walk-state';
+import { heldKeys, lastComponent, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Container methods that change the container in one atomic step. */
 const MUTATORS = new Set([
@@ -194,14 +194,14 @@ export abstract class Accesses extends ModuleFacts {
     return kind !== undefined && kind !== 'container' && !kind.startsWith('class:');
   }
 
-  private inForkChild(node: PyNode): boolean {
-    if (this.forkChildBlocks.size === 0) return false;
-    for (let n: PyNode | null = node; n; n = n.parent) if (this.forkChildBlocks.has(n)) return true;
+  private inConfinedBlock(node: PyNode): boolean {
+    if (this.confinedBlocks.size === 0) return false;
+    for (let n: PyNode | null = node; n; n = n.parent) if (this.confinedBlocks.has(n)) return true;
     return false;
   }
 
   private recordAccess(node: PyNode, resolved: Resolved, kind: AccessKind, scope: Scope): void {
-    if (this.inForkChild(node)) return;
+    if (this.inConfinedBlock(node)) return;
     // Plain reads matter only for module globals (a parent reading what a process worker wrote);
     // attribute reads are the bulk of all accesses and no rule pairs them, so they are not kept.
     if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1))) return;
@@ -215,11 +215,19 @@ export abstract class Accesses extends ModuleFacts {
       locks,
       viaSelf: resolved.viaSelf,
       stmt: kind === 'read' || kind === 'iterate' ? undefined : this.statementSite(statement),
+      indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
     });
     if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw') this.noteCheckThenAct(node, resolved.key, kind, scope);
   }
 
-  /** `flag = True`, `x = None`: writing a constant twice is idempotent. */
+  /** `d[p]` with `p` a parameter of the function: which parameter. */
+  private indexParam(container: PyNode, scope: Scope): number | undefined {
+    const subscript = container.parent?.type === 'subscript' && container.field === 'value' ? field(container.parent, 'subscript') : undefined;
+    if (subscript?.type !== 'identifier') return undefined;
+    const index = scope.names.params.indexOf(this.src(subscript));
+    return index === -1 ? undefined : index;
+  }
+
   /** Between the check and the act, a `try` with handlers: the author tolerates losing the race. */
   private insideTry(node: PyNode, checkNode: PyNode): boolean {
     for (let n = node.parent; n && n !== checkNode; n = n.parent) {
@@ -312,6 +320,7 @@ export abstract class Accesses extends ModuleFacts {
     if (scope.fn.isAsync && left) this.noteAwaitUpdate(node, left, leftRef, right, rhsKeys, rhsAwait, scope);
     if (left?.type === 'identifier' && right) this.noteLocalValue(this.src(left), right, rhsKeys, rhsAwait, scope);
     if (left && right) this.noteKind(left, right, scope);
+    if (left && right && node.type === 'assignment') this.noteFutureStore(left, right, scope);
 
     const saved = { awaits: scope.pendingAwaits, handle: scope.pendingHandle, rmw: scope.pendingRmwKeys };
     const restore = () => {
@@ -340,6 +349,21 @@ export abstract class Accesses extends ModuleFacts {
         scope.pendingHandle = leftRef?.key ?? (left?.type === 'identifier' ? `${this.module}:${scope.qual}#${this.src(left)}` : undefined);
       },
     });
+  }
+
+  /**
+   * `self._waiter = fut`, `self._waiters[k] = fut`, `self._waiters[k].append(fut)`: a fresh
+   * future put where other tasks find it, to resolve it or to wait on it.
+   */
+  protected noteFutureStore(target: PyNode, value: PyNode, scope: Scope, appended = false): void {
+    const stored = unparen(value);
+    const isFuture = stored.type === 'identifier' ? scope.localKinds.get(this.src(stored)) === 'aio.Future' : this.kindOfValue(stored, scope) === 'aio.Future';
+    if (!isFuture) return;
+    let holder = unparen(target);
+    const single = !appended && holder.type === 'attribute';
+    while (holder.type === 'subscript') holder = unparen(field(holder, 'value') ?? holder);
+    const ref = this.resolve(holder, scope);
+    if (ref?.shared && ref.viaSelf) scope.fn.futureStores.push({ key: ref.key, span: this.span(target.parent ?? target), single });
   }
 
   private noteKind(left: PyNode, right: PyNode, scope: Scope): void {
@@ -373,6 +397,8 @@ export abstract class Accesses extends ModuleFacts {
     else scope.critical.delete(name);
     const call = unparen(right);
     const fn = call.type === 'call' ? field(call, 'function') : undefined;
+    if (fn && THREAD_IDENTITY.test(this.src(fn))) scope.threadIdentities.add(name);
+    else scope.threadIdentities.delete(name);
     const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
     const receiver = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
     if (method && receiver && this.src(method) === 'submit') {

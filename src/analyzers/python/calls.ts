@@ -1,7 +1,7 @@
 import type { PyNode } from './parser';
 import { LockTracking } from './lock-tracking';
 import type { Spawn, SpawnKind } from './summary';
-import { field, statementOf, unparen, walk } from './syntax';
+import { field, statementOf, targetNames, unparen, walk } from './syntax';
 import { heldKeys, lastComponent, type Scope } from './walk-state';
 
 const POOL_MAPS = new Set(['map', 'starmap', 'imap', 'imap_unordered', 'map_async', 'starmap_async']);
@@ -167,6 +167,12 @@ export abstract class Calls extends LockTracking {
       case 'set':
         this.noteEventSet(node, object, scope);
         break;
+      case 'append':
+      case 'appendleft': {
+        const value = this.positionalArg(args, 0);
+        if (value) this.noteFutureStore(object, value, scope, true);
+        break;
+      }
       default:
         break;
     }
@@ -360,14 +366,18 @@ export abstract class Calls extends LockTracking {
     const skip = argMode === 'rest' ? 1 : argMode === 'rest2' ? 2 : 0;
     let index = 0;
     let sharesArgs = false;
+    const distinctArgs: number[] = [];
+    const loopVariables = this.loopVariables(scope);
     for (const arg of argSource?.children ?? []) {
       if (arg.type === 'keyword_argument' || arg.type === 'comment') continue;
       if (index++ < skip) continue;
       argKinds.push(arg.type === 'identifier' ? this.resolve(arg, scope)?.kind ?? scope.localKinds.get(this.src(arg)) ?? null : null);
-      if (arg.type === 'identifier' || arg.type === 'attribute') sharesArgs ||= this.isSameObjectEachTime(arg, scope);
+      if (arg.type === 'identifier' && loopVariables.has(this.src(arg))) distinctArgs.push(argKinds.length - 1);
+      else if (arg.type === 'identifier' || arg.type === 'attribute') sharesArgs ||= this.isSameObjectEachTime(arg, scope);
     }
     const spawn = this.addSpawn(node, kind, key, selfShared, scope, argKinds);
     if (sharesArgs) spawn.sharesArgs = true;
+    if (distinctArgs.length > 0) spawn.distinctArgs = distinctArgs;
     return spawn;
   }
 
@@ -401,6 +411,19 @@ export abstract class Calls extends LockTracking {
     const loop = scope.loops[scope.loops.length - 1];
     if (loop) this.spawnLoops.set(spawn, loop);
     return spawn;
+  }
+
+  /** Names the enclosing loops bind (`for i in …`, `[… for c in …]`): a new value on every iteration. */
+  private loopVariables(scope: Scope): Set<string> {
+    const names: string[] = [];
+    for (const loop of scope.loops) {
+      const clauses = loop.type === 'for_statement' ? [loop] : loop.children.filter((c) => c.type === 'for_in_clause');
+      for (const clause of clauses) {
+        const left = field(clause, 'left');
+        if (left) targetNames(left, names, this.text);
+      }
+    }
+    return new Set(names);
   }
 
   /** `args=(account,)`: the argument is the same object for every start (not made per iteration). */

@@ -41,7 +41,7 @@ export abstract class LockTracking extends Accesses {
         valueNodes.push(value);
         continue;
       }
-      this.acquire(lock, scope, this.blockCounter++);
+      this.acquire(isAsyncWith ? { ...lock, async: true } : lock, scope, this.blockCounter++);
       pushed++;
       if (scope.fn.isAsync && !isAsyncWith && body) {
         const awaitNode = some(body, (n) => n.type === 'await' || (n.type === 'for_statement' && hasToken(n, 'async')) ||
@@ -82,7 +82,7 @@ export abstract class LockTracking extends Accesses {
   }
 
   private acquire(lock: HeldLock, scope: Scope, block: number): void {
-    const use: LockUse = { key: lock.key, expr: lock.expr, span: lock.span, manual: lock.manual };
+    const use: LockUse = { key: lock.key, expr: lock.expr, span: lock.span, manual: lock.manual, async: lock.async };
     scope.fn.acquires.push(use);
     for (const outer of scope.held) {
       if (outer.manual && outer.key === lock.key) continue;
@@ -104,7 +104,8 @@ export abstract class LockTracking extends Accesses {
     const lock = this.lockOf(object, scope);
     if (!lock) return;
     const statement = ifStatement ?? statementOf(call);
-    this.acquire({ ...lock, manual: true, manualBlock: ifStatement ? undefined : statement.parent ?? undefined }, scope, this.blockCounter++);
+    const awaited = call.parent?.type === 'await';
+    this.acquire({ ...lock, manual: true, async: awaited || undefined, manualBlock: ifStatement ? undefined : statement.parent ?? undefined }, scope, this.blockCounter++);
     if (!ifStatement && statement.parent) scope.manualHeld++;
     const resolved = this.resolve(object, scope);
     const shared = resolved !== undefined && resolved.shared && !resolved.key.includes('#');
@@ -132,6 +133,7 @@ export abstract class LockTracking extends Accesses {
     const siblings = statement.parent?.children ?? [];
     const next = siblings[siblings.indexOf(statement) + 1];
     if (next && this.src(next).startsWith(`${expr}.release(`)) return false;
+    if (this.leavesLoopHeldIntoFinally(statement, expr)) return false;
     const before = this.text.slice(scopeNode.start, statement.start);
     const previous = before.lastIndexOf(`${expr}.acquire(`);
     if (previous !== -1 && before.indexOf(`${expr}.release(`, previous) === -1) return false;
@@ -145,12 +147,42 @@ export abstract class LockTracking extends Accesses {
     return /\w\s*\(/.test(between.replace(/\.(acquire|release|notify|notify_all)\s*\(/g, ''));
   }
 
+  /**
+   * A retry loop: `acquire()`, then `if ready: break` (leaving the loop with the lock held),
+   * else `release()` and try again; after the loop a `try … finally` releases it.
+   */
+  private leavesLoopHeldIntoFinally(statement: PyNode, expr: string): boolean {
+    const siblings = statement.parent?.children ?? [];
+    let i = siblings.indexOf(statement) + 1;
+    for (; i < siblings.length && !this.src(siblings[i]!).startsWith(`${expr}.release(`); i++) {
+      const body = siblings[i]!.type === 'if_statement' ? field(siblings[i]!, 'consequence') : undefined;
+      if (!body || body.children.length !== 1 || body.children[0]!.type !== 'break_statement' || siblings[i]!.children.some((c) => c.type !== 'block' && c.field !== 'condition')) return false;
+    }
+    let loop: PyNode | null = statement.parent;
+    while (loop && loop.type !== 'while_statement' && loop.type !== 'for_statement' && loop.type !== 'function_definition') loop = loop.parent;
+    if (i === siblings.indexOf(statement) + 1 || !loop || loop.type === 'function_definition') return false;
+    const after = loop.parent?.children[loop.parent.children.indexOf(loop) + 1];
+    return this.releasesOnEveryExit(after, expr);
+  }
+
+  /**
+   * A `try` whose `finally` releases the lock, or whose `except BaseException:` (or bare
+   * `except:`) releases it and re-raises: every exception path releases it as surely.
+   */
+  private releasesOnEveryExit(tryNode: PyNode | undefined, expr: string): boolean {
+    if (tryNode?.type !== 'try_statement') return false;
+    const release = `${expr}.release(`;
+    return tryNode.children.some((clause) => {
+      if (clause.type === 'finally_clause') return this.src(clause).includes(release);
+      if (clause.type !== 'except_clause') return false;
+      const text = this.src(clause);
+      return /^except\s*(BaseException\b[^:]*)?:/.test(text) && text.includes(release) && /\braise\s*$/m.test(text);
+    });
+  }
+
   /** `acquire()` directly followed by `try: … finally: release()`, or inside such a `try`. */
   private releaseGuaranteed(statement: PyNode, expr: string, ifStatement?: PyNode, negated = false): boolean {
-    const releases = (tryNode: PyNode | undefined) => {
-      const fin = tryNode?.type === 'try_statement' ? tryNode.children.find((c) => c.type === 'finally_clause') : undefined;
-      return fin !== undefined && this.src(fin).includes(`${expr}.release(`);
-    };
+    const releases = (tryNode: PyNode | undefined) => this.releasesOnEveryExit(tryNode, expr);
     if (ifStatement && !negated) {
       const consequence = field(ifStatement, 'consequence');
       if (consequence && releases(consequence.children[0])) return true;

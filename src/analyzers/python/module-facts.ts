@@ -3,10 +3,11 @@ import type { SourceFile } from '../language';
 import { kindOfConstructor } from './kinds';
 import type { PyNode } from './parser';
 import { LineIndex } from './source-text';
-import type { PythonModuleSummary, Span } from './summary';
+import type { LockFixSites, PythonModuleSummary, Span } from './summary';
 import { field, unparen, walk } from './syntax';
 import { lastComponent, STATEMENT_CONTAINERS, type Resolved, type Scope } from './walk-state';
 
+const THREADING_SERVER = /\bThreading(MixIn|TCPServer|UDPServer|HTTPServer|UnixStreamServer|UnixDatagramServer)\b/;
 const LOCK_ORDER_DECLARATION = /#\s*conclens:\s*lock-order\s+([\w.*]+)\s+by\s+id\b/g;
 
 export function moduleNameOf(filePath: string): string {
@@ -32,8 +33,11 @@ export abstract class ModuleFacts {
   protected blockCounter = 0;
   /** Function keys given out so far (a second definition with the same name gets `@line`). */
   protected readonly functionKeys = new Set<string>();
-  /** `if pid == 0:` bodies after `os.fork()`: the child process has a single thread. */
-  protected readonly forkChildBlocks = new Set<PyNode>();
+  /**
+   * Blocks only one thread runs: `if pid == 0:` after `os.fork()` (the child has a single
+   * thread) and `if self._owner == get_ident():` (only the owner of a lock gets in).
+   */
+  protected readonly confinedBlocks = new Set<PyNode>();
   protected readonly forks: boolean;
   /** The file's line ending, for the statement sites of fixes. */
   protected readonly eol: string;
@@ -53,7 +57,10 @@ export abstract class ModuleFacts {
       // Null prototypes: state keys such as `m:constructor` must not hit Object.prototype.
       kinds: Object.create(null) as Record<string, string>,
       classBases: Object.create(null) as Record<string, string[]>,
+      classAttributes: [],
+      fixSites: { importLine: 0, globals: Object.create(null) as Record<string, number>, inits: Object.create(null) as LockFixSites['inits'], eol: this.eol },
       declaredOrders: [...file.text.matchAll(LOCK_ORDER_DECLARATION)].map((m) => m[1]!),
+      threadingServer: THREADING_SERVER.test(file.text),
       functions: [],
     };
   }
@@ -92,6 +99,7 @@ export abstract class ModuleFacts {
       }
       return STATEMENT_CONTAINERS.has(node.type);
     }, true);
+    this.collectFixSites();
     for (const stmt of this.topLevelStatements(this.root)) {
       if (stmt.type === 'function_definition') {
         const name = field(stmt, 'name');
@@ -104,6 +112,7 @@ export abstract class ModuleFacts {
             const left = field(node, 'left');
             if (left?.type === 'identifier') {
               this.moduleVars.add(this.src(left));
+              if (stmt.parent === this.root) this.summary.fixSites.globals[this.src(left)] ??= this.lines.line(stmt.end) + 1;
               const kind = this.kindOfValue(field(node, 'right'));
               if (kind) this.summary.kinds[`${this.module}:${this.src(left)}`] = kind;
             } else if (left) {
@@ -117,6 +126,20 @@ export abstract class ModuleFacts {
         });
       }
     }
+  }
+
+  /** Where a new `import threading` goes, and the local name of `threading` if it is imported already. */
+  private collectFixSites(): void {
+    const sites = this.summary.fixSites;
+    for (const [local, target] of this.imports) if (target === 'threading') sites.threadingName = local;
+    let after = 0;
+    for (const stmt of this.root.children) {
+      const isDocstring = after === 0 && stmt === this.root.children[0] && stmt.type === 'expression_statement' && stmt.children[0]?.type === 'string';
+      if (isDocstring || stmt.type === 'import_statement' || stmt.type === 'import_from_statement' || stmt.type === 'future_import_statement') {
+        after = this.lines.line(stmt.end) + 1;
+      }
+    }
+    sites.importLine = after;
   }
 
   /** Statements of a module or class body, including those under `if`/`try` at that level. */
@@ -158,6 +181,7 @@ export abstract class ModuleFacts {
         const methodName = field(stmt, 'name');
         if (methodName) methods.add(this.src(methodName));
         this.collectFieldKinds(stmt, name);
+        if (methodName && this.src(methodName) === '__init__') this.collectInitSite(stmt, name);
       } else if (stmt.type === 'class_definition') {
         this.collectClass(stmt, `${name}.`);
       } else if (stmt.type === 'expression_statement') {
@@ -166,9 +190,23 @@ export abstract class ModuleFacts {
         if (assignment?.type === 'assignment' && left?.type === 'identifier') {
           const kind = this.kindOfValue(field(assignment, 'right'));
           if (kind) this.summary.kinds[`${this.module}:${name}.${this.src(left)}`] = kind;
+          this.summary.classAttributes.push(`${this.module}:${name}.${this.src(left)}`);
         }
       }
     }
+  }
+
+  /** The end of `__init__`'s body: where a fix adds `self._x_lock = threading.Lock()`. */
+  private collectInitSite(method: PyNode, className: string): void {
+    const first = field(method, 'parameters')?.children[0];
+    const body = field(method, 'body');
+    const last = body?.children[body.children.length - 1];
+    if (first?.type !== 'identifier' || !body || !last) return;
+    const firstLine = this.lines.line(body.start);
+    const indent = this.text.slice(this.lines.lineStart(firstLine), body.start);
+    // A body on the `def` line itself (`def __init__(self): pass`) has no indented block to add to.
+    if (!/^[ \t]+$/.test(indent)) return;
+    this.summary.fixSites.inits[`${this.module}:${className}`] = { line: this.lines.line(last.end) + 1, indent, selfName: this.src(first) };
   }
 
   /** `self.x = threading.Lock()` in any method: field kinds are known before methods are walked. */

@@ -4,7 +4,7 @@ import { parsePython, type PyNode } from './parser';
 import { collectParams, collectScopeNames, emptyScopeNames, type ScopeNames } from './scopes';
 import type { FunctionSummary, PythonModuleSummary } from './summary';
 import { field, hasToken, unparen, walk } from './syntax';
-import { heldKeys, shareEmptyLists, type Scope, type Task } from './walk-state';
+import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } from './walk-state';
 
 
 const HANDLER_DECORATOR = /\.(get|post|put|patch|delete|route|websocket|api_route|on|on_event|listener|handler|command|message_handler)\b|^(route|get|post)\b/;
@@ -66,6 +66,7 @@ class Summarizer extends Calls {
       mpUpdates: [],
       eventSets: [],
       eventWaits: [],
+      futureStores: [],
     };
     this.summary.functions.push(fn);
     return fn;
@@ -92,6 +93,7 @@ class Summarizer extends Calls {
       pendingAwaits: 0,
       manualHeld: 0,
       ordersById: false,
+      threadIdentities: new Set(),
     };
   }
 
@@ -123,6 +125,9 @@ class Summarizer extends Calls {
     if (decorated) {
       fn.handler = decorated.children.some((d) => d.type === 'decorator' && HANDLER_DECORATOR.test(this.src(d).slice(1)));
     }
+    if (className && node.type === 'function_definition' && (this.isAbstractBody(body) || decorated?.children.some((d) => d.type === 'decorator' && /abstractmethod\b/.test(this.src(d))))) {
+      fn.abstract = true;
+    }
     const scope = this.newScope(fn, qual, outer.isModule ? null : outer, names);
     scope.ordersById = ORDERED_BY_ID.test(this.src(body));
     if (className && names.params.length > 0) {
@@ -131,6 +136,16 @@ class Summarizer extends Calls {
     }
     if (node.type === 'lambda') stack.push({ node: body, scope });
     else this.walkScopeInto(body, scope, stack);
+  }
+
+  /** Only a docstring, `pass`, `...` or `raise NotImplementedError`: subclasses provide the method. */
+  private isAbstractBody(body: PyNode): boolean {
+    return body.children.every((stmt) => {
+      if (stmt.type === 'pass_statement') return true;
+      if (stmt.type === 'raise_statement') return /^raise\s+NotImplementedError\b/.test(this.src(stmt));
+      const only = stmt.type === 'expression_statement' && stmt.children.length === 1 ? stmt.children[0]! : undefined;
+      return only !== undefined && (only.type === 'string' || only.type === 'ellipsis' || only.type === 'concatenated_string');
+    });
   }
 
   private enclosingClass(def: PyNode): string | undefined {
@@ -247,7 +262,11 @@ class Summarizer extends Calls {
     if (this.forks && /^(\w+\s*==\s*0|not\s+\w+)$/.test(this.src(condition))) {
       const name = this.src(condition).replace(/==\s*0|not\s+/g, '').trim();
       const body = field(node, 'consequence');
-      if (body && new RegExp(`\\b${name}\\s*=\\s*os\\.fork1?\\(`).test(this.text)) this.forkChildBlocks.add(body);
+      if (body && new RegExp(`\\b${name}\\s*=\\s*os\\.fork1?\\(`).test(this.text)) this.confinedBlocks.add(body);
+    }
+    if (this.comparesThreadIdentity(condition, scope)) {
+      const body = field(node, 'consequence');
+      if (body) this.confinedBlocks.add(body);
     }
     this.noteSplitDecision(condition, scope);
     const keys = new Map<string, PyNode>();
@@ -285,6 +304,17 @@ class Summarizer extends Calls {
       stack.push({ exit: () => void scope.checks.pop() });
     }
     this.pushChildren(node, scope, stack);
+  }
+
+  /** `x == get_ident()`, `self._owner is current_thread()`, or a local holding either. */
+  private comparesThreadIdentity(condition: PyNode, scope: Scope): boolean {
+    const test = unparen(condition);
+    if (test.type !== 'comparison_operator' || !test.children.some((c) => c.type === '==' || c.type === 'is')) return false;
+    return test.children.some((operand) => {
+      const bare = unparen(operand);
+      if (bare.type === 'identifier') return scope.threadIdentities.has(this.src(bare));
+      return bare.type === 'call' && THREAD_IDENTITY.test(this.src(field(bare, 'function') ?? bare));
+    });
   }
 
   private isNoneCheck(ref: PyNode): boolean {

@@ -47,6 +47,8 @@ export interface Access {
   viaSelf: boolean;
   /** Statement that a "wrap in `with lock:`" fix would enclose, when it is a simple one. */
   stmt?: StatementSite;
+  /** `d[p] …` where `p` is the function's parameter at this index: the element the caller chose. */
+  indexParam?: number;
 }
 
 export interface StatementSite {
@@ -66,6 +68,8 @@ export interface LockUse {
   span: Span;
   /** A bare `acquire()` (possibly released by another thread), rather than `with`. */
   manual?: boolean;
+  /** `async with` or `await x.acquire()`: an asyncio lock, whatever its name. */
+  async?: boolean;
 }
 
 /** An ordered pair of acquisitions: `inner` taken while `outer` is held. */
@@ -94,7 +98,24 @@ export interface CallSite {
   argFunctions?: (string | null)[];
 }
 
-export type SpawnKind = 'thread' | 'timer' | 'thread-pool' | 'process' | 'process-pool' | 'to-thread' | 'task';
+export type SpawnKind =
+  | 'thread'
+  | 'timer'
+  | 'thread-pool'
+  | 'process'
+  | 'process-pool'
+  | 'to-thread'
+  | 'task'
+  /** `add_done_callback` of a pool future: runs on the worker thread that completes it. */
+  | 'callback'
+  /** `loop.call_soon/call_later/call_at(_threadsafe)`, `add_done_callback` of an asyncio future: runs on the loop between tasks. */
+  | 'loop-callback'
+  /** `signal.signal(sig, handler)`: runs on the main thread between any two bytecodes. */
+  | 'signal'
+  /** `atexit.register(f)`: runs at exit while daemon threads still run. */
+  | 'atexit'
+  /** `weakref.finalize(obj, f)`: the garbage collector runs it on whichever thread allocates. */
+  | 'finalizer';
 
 export interface Spawn {
   kind: SpawnKind;
@@ -115,6 +136,8 @@ export interface Spawn {
   executor?: string;
   /** Kinds of the positional arguments passed to the target (`mp.Value`, …) by index. */
   argKinds: (string | null)[];
+  /** Positional arguments that are the loop's own variable: a different value for every start. */
+  distinctArgs?: number[];
 }
 
 /** `t.join()`, `fut.result()`, leaving `with Executor() as ex:`, `pool.map(...)` returning. */
@@ -194,6 +217,14 @@ export interface ThreadingLockAcrossAwait {
   awaitSpan: Span;
 }
 
+/** A fresh future stored where other tasks or threads find it (a waiter slot or list). */
+export interface FutureStore {
+  key: string;
+  span: Span;
+  /** `self.x = fut` (one slot) rather than `self.x.append(fut)` / `self.x[k] = fut` (a waiter list or map). */
+  single: boolean;
+}
+
 export interface MpUpdate {
   /** Parameter index of the `Value`/`Array`, or -1 for a module global `key`. */
   param: number;
@@ -213,6 +244,8 @@ export interface FunctionSummary {
   handler: boolean;
   /** `__init__`/`__new__`/`setUp`: the object is not shared yet. */
   constructor: boolean;
+  /** A method whose body only raises `NotImplementedError` (or is `pass`, or `@abstractmethod`): subclasses provide it. */
+  abstract?: boolean;
   accesses: Access[];
   calls: CallSite[];
   spawns: Spawn[];
@@ -231,6 +264,20 @@ export interface FunctionSummary {
   /** Event keys set / waited, for happens-before through `Event`. */
   eventSets: { key: string; span: Span }[];
   eventWaits: { key: string; span: Span }[];
+  futureStores: FutureStore[];
+}
+
+/** Where a "use a new lock" fix puts its lines (all lines zero-based, inserted before that line). */
+export interface LockFixSites {
+  /** The local name of the `threading` module when the file imports it (`import threading as th` → `th`). */
+  threadingName?: string;
+  /** Where `import threading` goes: after the last top-level import, else after the docstring. */
+  importLine: number;
+  /** Module globals: name → the line after its first top-level assignment. */
+  globals: Record<string, number>;
+  /** Classes: key → the line after the last statement of `__init__`, its indentation and its `self`. */
+  inits: Record<string, { line: number; indent: string; selfName: string }>;
+  eol: string;
 }
 
 export interface PythonModuleSummary {
@@ -240,7 +287,12 @@ export interface PythonModuleSummary {
   kinds: Record<string, string>;
   /** Base class names of classes defined here (`m:Worker` → [`threading.Thread`]). */
   classBases: Record<string, string[]>;
+  /** Keys of attributes assigned in a class body (`_lock = Lock()` shared by every instance), not per instance. */
+  classAttributes: string[];
   /** `# conclens: lock-order X by id`: lock classes whose instances are ordered on purpose. */
   declaredOrders: string[];
+  fixSites: LockFixSites;
+  /** The file runs a threading socket server (`ThreadingMixIn`, `ThreadingHTTPServer`, …): handlers run concurrently. */
+  threadingServer: boolean;
   functions: FunctionSummary[];
 }

@@ -63,7 +63,12 @@ export interface Scope {
   pendingHandle?: string;
   pendingRmwKeys?: Set<string>;
   ordersById: boolean;
+  /** Locals holding the running thread's identity (`me = get_ident()`). */
+  threadIdentities: Set<string>;
 }
+
+/** Calls that return the running thread's identity. */
+export const THREAD_IDENTITY = /(^|\.)(get_ident|get_native_id|current_thread|currentThread)$/;
 
 export type Task = { node: PyNode; scope: Scope } | { exit: () => void };
 
@@ -88,6 +93,7 @@ export function heldKeys(scope: Scope): string[] {
 export const FACT_LISTS = [
   'params', 'accesses', 'calls', 'spawns', 'joins', 'acquires', 'edges', 'checkActs', 'awaitUpdates', 'splitDecisions',
   'asyncioUses', 'poolWaits', 'conditionOps', 'bareAcquires', 'lockAcrossAwait', 'mpUpdates', 'eventSets', 'eventWaits',
+  'futureStores',
 ] as const satisfies readonly (keyof FunctionSummary)[];
 
 export function shareEmptyLists(fn: FunctionSummary): void {

@@ -32,7 +32,7 @@ void describe('PY-ASYNC-001 lost update across await', () => {
     assert.equal(finding.severity, 'warning');
     assert.equal(finding.range.start.line, 9);
     assert.equal(finding.related[0]?.range.start.line, 7);
-    assert.match(finding.message, /read before an await \(line 8\)/);
+    assert.match(finding.message, /^`Wallet.total` is read at line 8 and written back after an await in `Wallet.deposit` \(line 10, tasks created at line 17\)/);
   });
 
   void it('flags self.total += await f() in tasks created in a loop', async () => {
@@ -60,7 +60,7 @@ void describe('PY-ASYNC-001 lost update across await', () => {
     assert.deepEqual(ids(findings), ['PY-ASYNC-001']);
   });
 
-  void it('does not flag a write whose value comes only from the awaited call, or code without overlap', async () => {
+  void it('does not flag a write whose value comes only from the awaited call; a bare public coroutine is only information', async () => {
     const findings = await analyzePython({
       'cfg.py': py`
         import asyncio
@@ -79,12 +79,6 @@ void describe('PY-ASYNC-001 lost update across await', () => {
                 await load()
                 self.total = v + n
 
-            async def guarded(self, n):
-                async with self.lock:
-                    v = self.total
-                    await load()
-                    self.total = v + n
-
         async def load():
             return {}
 
@@ -93,7 +87,37 @@ void describe('PY-ASYNC-001 lost update across await', () => {
             await s.once(1)
       `,
     });
-    assert.deepEqual(findings, []);
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-001', 'information', 14]]);
+  });
+
+  void it('treats the public coroutines of a class with an asyncio lock as concurrent: the bare update, not the guarded one', async () => {
+    const findings = await analyzePython({
+      'ledger.py': py`
+        import asyncio
+
+        class Ledger:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.total = 0
+
+            async def add(self, n):
+                v = self.total
+                await save()
+                self.total = v + n
+
+            async def guarded_add(self, n):
+                async with self.lock:
+                    v = self.total
+                    await save()
+                    self.total = v + n
+
+        async def save():
+            pass
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-001', 'warning', 10]]);
+    assert.match(findings[0]!.message, /^`Ledger.total` is read at line 9 and written back after an await in `Ledger.add` \(line 11, concurrent tasks calling `Ledger`\)/);
+    assert.ok(findings[0]!.related.some((r) => r.message === 'concurrency root: `Ledger` takes the asyncio lock `self.lock`'));
   });
 
   void it('does not flag a synchronous read-modify-write between awaits', async () => {

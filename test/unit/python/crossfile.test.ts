@@ -49,7 +49,7 @@ void describe('cross-module linking', () => {
     const [finding] = only(findings, 'PY-RACE-001');
     assert.ok(finding, JSON.stringify(findings));
     assert.equal(finding.file, '/project/metrics.py');
-    assert.match(finding.message, /pool task started at line 8 of app.py/);
+    assert.match(finding.message, /pool tasks submitted at line 8 of app.py/);
   });
 
   void it('builds one lock-order graph across files (ABBA split over two modules)', async () => {

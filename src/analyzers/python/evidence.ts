@@ -1,0 +1,51 @@
+import type { FunctionInfo, Program } from './program';
+import type { ExecutionContext } from './roots';
+
+/**
+ * How much a context shows that code really runs concurrently (rules.md principle 2):
+ * - `concrete`: started in code (a thread, pool task, timer, task, callback), a class that
+ *   starts a thread next to its own public methods, request handlers and finalizers;
+ * - `declared`: the callers of a class or module that owns a threading lock (RacerD's
+ *   assumption: the author expects several threads);
+ * - `weak`: a public coroutine and nothing else that shows other tasks use it.
+ */
+export type Strength = 'concrete' | 'declared' | 'weak';
+
+export function strengthOf(context: ExecutionContext): Strength {
+  const root = context.root;
+  if (!root) return 'concrete';
+  if (!root.strong) return 'weak';
+  return root.kind === 'locked-class' || root.kind === 'locked-module' ? 'declared' : 'concrete';
+}
+
+/**
+ * A pair of contexts (the same one for a race with itself) is evidence enough for a warning:
+ * none is weak, and unless one is concrete, the state is one the code itself treats as shared
+ * (some access to it holds a lock) or one side's function takes a lock of its own and left
+ * this access outside it. A class that owns a lock for one field does not make every other
+ * field of it shared.
+ */
+export function pairIsEvidence(program: Program, a: string, b: string, key: string, sides: FunctionInfo[]): boolean {
+  const ca = program.context(a);
+  const cb = program.context(b);
+  if (!ca || !cb) return false;
+  const sa = program.isParentContext(a) ? 'concrete' : strengthOf(ca);
+  const sb = program.isParentContext(b) ? 'concrete' : strengthOf(cb);
+  if (sa === 'weak' || sb === 'weak') return false;
+  if (sa === 'concrete' || sb === 'concrete') return true;
+  return isGuardedSomewhere(program, key) || sides.some((fn) => fn.acquires.some((use) => !use.async));
+}
+
+const guardedCache = new WeakMap<Program, Map<string, boolean>>();
+
+/** Some access to `key` in the run holds a lock (its own, or one every caller holds). */
+export function isGuardedSomewhere(program: Program, key: string): boolean {
+  let cache = guardedCache.get(program);
+  if (!cache) guardedCache.set(program, (cache = new Map()));
+  let guarded = cache.get(key);
+  if (guarded === undefined) {
+    guarded = (program.accessesByKey.get(key) ?? []).some(({ fn, access }) => program.locksAt(fn, access.locks).length > 0);
+    cache.set(key, guarded);
+  }
+  return guarded;
+}
