@@ -236,11 +236,32 @@ export abstract class Accesses extends ModuleFacts {
     return false;
   }
 
+  /** `flag = True`, `state = STOPPED`, `mode = Mode.IDLE`: writing a constant twice is idempotent. */
   private writesConstant(statement: PyNode): boolean {
     const assignment = statement.children[0];
     if (assignment?.type !== 'assignment') return false;
     const right = field(assignment, 'right');
-    return right !== undefined && /^(true|false|none|integer|float|string|unary_operator)$/.test(unparen(right).type);
+    if (!right) return false;
+    const value = unparen(right);
+    if (/^(true|false|none|integer|float|string|unary_operator)$/.test(value.type)) return true;
+    const name = value.type === 'identifier' ? this.src(value) : value.type === 'attribute' ? this.src(field(value, 'attribute') ?? value) : '';
+    return /^[A-Z][A-Z0-9_]*$/.test(name);
+  }
+
+  /**
+   * The stored value is made by this call: a class (`Connection(...)`) or a factory that
+   * opens or starts something. Creating it twice leaks one; a lookup (`getLogger(name)`)
+   * returns the same object and is idempotent memoisation.
+   */
+  private createsResource(statement: PyNode): boolean {
+    const assignment = statement.children[0];
+    const right = assignment?.type === 'assignment' ? field(assignment, 'right') : undefined;
+    const value = right && unparen(right);
+    let fn = value?.type === 'await' ? value.children[0] : value;
+    fn = fn?.type === 'call' ? field(fn, 'function') : undefined;
+    if (!fn) return false;
+    const name = fn.type === 'attribute' ? this.src(field(fn, 'attribute') ?? fn) : this.src(fn);
+    return name === 'cls' || (/^_*[A-Z]/.test(name) && !/^_*[A-Z][A-Z0-9_]*$/.test(name)) || /^_*(make|create|new|open|connect|start|spawn|build|launch)(_|[A-Z]|$)/.test(name);
   }
 
   private statementSite(statement: PyNode): StatementSite | undefined {
@@ -279,6 +300,7 @@ export abstract class Accesses extends ModuleFacts {
         writeText: this.shortText(statement),
         lazyInit: frame.lazy.has(key) && kind === 'write',
         constantWrite: this.writesConstant(statement),
+        createsResource: this.createsResource(statement),
         awaitBetween,
         unguarded: frame.locks.length === 0 && locks.length === 0,
         stmt: this.statementSite(statement),

@@ -1,4 +1,4 @@
-import type { FunctionInfo, Program } from './program';
+import type { Program } from './program';
 import type { ExecutionContext } from './roots';
 
 /**
@@ -21,11 +21,11 @@ export function strengthOf(context: ExecutionContext): Strength {
 /**
  * A pair of contexts (the same one for a race with itself) is evidence enough for a warning:
  * none is weak, and unless one is concrete, the state is one the code itself treats as shared
- * (some access to it holds a lock) or one side's function takes a lock of its own and left
- * this access outside it. A class that owns a lock for one field does not make every other
- * field of it shared.
+ * (some access to it holds a lock). A class that owns a lock for one field does not make every
+ * other field of it shared: event loops and protocol objects lock the few fields other threads
+ * touch and leave the rest to their own thread.
  */
-export function pairIsEvidence(program: Program, a: string, b: string, key: string, sides: FunctionInfo[]): boolean {
+export function pairIsEvidence(program: Program, a: string, b: string, key: string | undefined): boolean {
   const ca = program.context(a);
   const cb = program.context(b);
   if (!ca || !cb) return false;
@@ -33,7 +33,8 @@ export function pairIsEvidence(program: Program, a: string, b: string, key: stri
   const sb = program.isParentContext(b) ? 'concrete' : strengthOf(cb);
   if (sa === 'weak' || sb === 'weak') return false;
   if (sa === 'concrete' || sb === 'concrete') return true;
-  return isGuardedSomewhere(program, key) || sides.some((fn) => fn.acquires.some((use) => !use.async));
+  // Lock-order and critical-section findings are about the locks themselves: owning them is the evidence.
+  return key === undefined || isGuardedSomewhere(program, key);
 }
 
 const guardedCache = new WeakMap<Program, Map<string, boolean>>();
@@ -48,4 +49,19 @@ export function isGuardedSomewhere(program: Program, key: string): boolean {
     cache.set(key, guarded);
   }
   return guarded;
+}
+
+/**
+ * A local captured by a closure lives in one call's frame: only contexts started by that
+ * function (or functions nested in it) can share it; another call gets a fresh variable.
+ */
+export function visibleTo(program: Program, key: string): (id: string) => boolean {
+  const hash = key.indexOf('#');
+  if (hash === -1) return () => true;
+  const owner = key.slice(0, hash);
+  return (id) => {
+    const context = program.context(id);
+    if (!context || context.root) return false;
+    return context.spawner.key === owner || context.spawner.key.startsWith(`${owner}.`);
+  };
 }

@@ -6,6 +6,9 @@ import { UNVERIFIED_LOCK } from './summary';
 import { field, hasToken, some, statementOf, unparen } from './syntax';
 import { heldKeys, type HeldLock, type Scope, type Task } from './walk-state';
 
+/** Calls that do not raise on a valid receiver: lock and condition operations, list and set growth, clocks. */
+const NON_RAISING_CALLS = /(^|\.)(acquire|release|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|time|monotonic|perf_counter|len)$/;
+
 /**
  * The locks held at each point of a function: `with` blocks, `acquire()`/`release()` pairs and
  * `if lock.acquire(…):`, the nesting edges of the lock-order graph, and acquires whose release
@@ -143,8 +146,9 @@ export abstract class LockTracking extends Accesses {
     const between = rest.slice(0, release);
     // Acquired again before the release: a lock used as a semaphore that another thread releases.
     if (between.includes(`${expr}.acquire(`)) return false;
-    // Only calls can raise in practice between the two (lock operations aside).
-    return /\w\s*\(/.test(between.replace(/\.(acquire|release|notify|notify_all)\s*\(/g, ''));
+    // Only calls can raise in practice between the two, and not the ones that cannot fail on
+    // a valid object (appending to a list, notifying a held condition, reading the clock).
+    return [...between.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)].some((m) => !NON_RAISING_CALLS.test(m[1]!));
   }
 
   /**

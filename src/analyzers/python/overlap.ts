@@ -25,7 +25,17 @@ export class Overlap {
     if (a === b) return !pa && ca.many;
     if (pa && pb) return false;
     if (pa || pb) return ca === cb;
+    const related = this.relatedClasses(ca, cb);
+    // Two sibling classes never share one object; a class and its subclass have one set of callers.
+    if (viaSelf && related === false) return false;
+    if (related === true && ca.kind === 'api' && cb.kind === 'api') return ca.many && cb.many;
     return !this.sequential(ca, cb);
+  }
+
+  /** Whether the two contexts' `self` classes can be one object's: undefined when either is unknown. */
+  private relatedClasses(a: ExecutionContext, b: ExecutionContext): boolean | undefined {
+    if (!a.selfClass || !b.selfClass) return undefined;
+    return this.program.ancestors(a.selfClass).includes(b.selfClass) || this.program.ancestors(b.selfClass).includes(a.selfClass);
   }
 
   /**

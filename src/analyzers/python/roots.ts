@@ -52,6 +52,8 @@ export interface ExecutionContext {
   /** Concurrent with itself: started in a loop, by a pool `map`, twice, or callers of a thread-safe class. */
   many: boolean;
   selfShared: boolean;
+  /** The class of the object `self` is in the entries (a design root's class, a bound method's class). */
+  selfClass?: ClassInfo;
   root?: DesignRoot;
 }
 
@@ -168,6 +170,7 @@ export class Roots {
   }
 
   private add(context: ExecutionContext, selfClass = this.program.classOf(context.target)): void {
+    context.selfClass = selfClass;
     this.contexts.set(context.id, context);
     for (const fn of this.program.reachableAs(context.entries, selfClass)) this.addReach(fn.key, context.id);
   }

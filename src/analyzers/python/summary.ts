@@ -157,6 +157,8 @@ export interface CheckAct {
   lazyInit: boolean;
   /** The write stores a literal (`flag = True`): repeating it is harmless. */
   constantWrite: boolean;
+  /** The write stores what a constructor or factory call makes (a connection, a pool, a thread). */
+  createsResource: boolean;
   /** Awaits between the check and the write. */
   awaitBetween: boolean;
   /** Locks held at the check and at the write (none in common makes it a race). */

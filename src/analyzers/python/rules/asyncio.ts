@@ -1,5 +1,5 @@
 import type { Finding, RelatedLocation } from '../../../shared/findings';
-import { strengthOf } from '../evidence';
+import { strengthOf, visibleTo } from '../evidence';
 import { isThreadingLockKind } from '../kinds';
 import type { FunctionInfo, Program } from '../program';
 import { contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
@@ -75,7 +75,8 @@ interface Overlap {
 }
 
 function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: string): Overlap | undefined {
-  const ids = program.contextsAt(fn, lineNo, program.isTaskContext).filter((id) => !program.isParentContext(id));
+  const visible = visibleTo(program, key);
+  const ids = program.contextsAt(fn, lineNo, program.isTaskContext).filter((id) => !program.isParentContext(id) && visible(id));
   const strong = (id: string) => strengthOf(program.context(id)!) !== 'weak';
   const byStrength = [...ids].sort((a, b) => Number(strong(b)) - Number(strong(a)));
   for (const id of byStrength) {
@@ -90,7 +91,7 @@ function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: stri
   if (ids.length === 0) return undefined;
   for (const { fn: other, access } of program.accessesByKey.get(key) ?? []) {
     if (other === fn || !other.isAsync || access.kind === 'read' || access.kind === 'iterate') continue;
-    const theirs = program.contextsAt(other, access.span.line, program.isTaskContext).filter((id) => !program.isParentContext(id) && !ids.includes(id));
+    const theirs = program.contextsAt(other, access.span.line, program.isTaskContext).filter((id) => !program.isParentContext(id) && !ids.includes(id) && visible(id));
     if (theirs.length > 0) {
       const [ours, their] = [ids[0]!, theirs[0]!];
       return {

@@ -106,7 +106,7 @@ function isDeclaredOrder(program: Program, key: string, file: string): boolean {
 function transferFinding(program: Program, fn: FunctionInfo, outer: LockUse, inner: LockUse, ordered: boolean): Finding[] {
   if (ordered || isDeclaredOrder(program, outer.key, fn.file)) return [];
   const ids = program.contextsAt(fn, inner.span.line, program.isThreadContext);
-  const gated = ids.some((a) => ids.some((b) => program.concurrent(a, b, false) && pairIsEvidence(program, a, b, outer.key, [fn])));
+  const gated = ids.some((a) => ids.some((b) => program.concurrent(a, b, false) && pairIsEvidence(program, a, b, undefined)));
   const message =
     `\`${outer.expr}\` and \`${inner.expr}\` are two \`${keyName(outer.key)}\` locks taken in argument order in ${at(fn, inner.span)}, so a concurrent ` +
     `call with the arguments swapped deadlocks; take them sorted by \`id\` and declare \`# conclens: lock-order ${keyName(outer.key)} by id\`.`;
@@ -196,7 +196,7 @@ function cycleFinding(program: Program, cycle: EdgeEvidence[]): Finding {
   const [first, second] = cycle as [EdgeEvidence, EdgeEvidence];
   const ids1 = program.contextsAt(first.fn, first.inner.span.line, program.isThreadContext);
   const ids2 = program.contextsAt(second.fn, second.inner.span.line, program.isThreadContext);
-  const gated = ids1.some((a) => ids2.some((b) => program.concurrent(a, b, false) && pairIsEvidence(program, a, b, first.outer.key, [first.fn, second.fn])));
+  const gated = ids1.some((a) => ids2.some((b) => program.concurrent(a, b, false) && pairIsEvidence(program, a, b, undefined)));
   const locks = cycle.map((e) => `\`${keyName(e.outer.key)}\``);
   const message = cycle.length === 2
     ? `${locks[0]} and ${locks[1]} are taken in opposite orders, first then second in ${at(first.fn, first.inner.span)} and the reverse in ` +

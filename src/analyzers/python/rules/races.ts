@@ -1,5 +1,5 @@
 import type { Finding, FixSuggestion, RelatedLocation } from '../../../shared/findings';
-import { pairIsEvidence } from '../evidence';
+import { pairIsEvidence, visibleTo } from '../evidence';
 import { introduceLockFix } from '../fixes';
 import type { FunctionInfo, Program } from '../program';
 import { confinedToItsThread, orderedBetween } from '../refutation';
@@ -47,6 +47,8 @@ export function raceFindings(program: Program): Finding[] {
     if (fn.isAsync) continue;
     for (const access of fn.accesses) {
       if (access.kind !== 'rmw' && access.kind !== 'compound' && access.kind !== 'iterate') continue;
+      // State of modules outside the run (`sys.path`): its other writers are out of sight.
+      if (!program.isProjectState(access.key)) continue;
       // A fresh object's own fields are not shared while its constructor runs.
       if (fn.constructor && access.viaSelf) continue;
       const side: Side = { fn, span: access.span, locks: program.locksAt(fn, access.locks), viaSelf: access.viaSelf, access };
@@ -60,7 +62,7 @@ export function raceFindings(program: Program): Finding[] {
     }
     if (fn.constructor) continue;
     for (const act of fn.checkActs) {
-      if (act.constantWrite || (!act.unguarded && act.awaitBetween)) continue;
+      if (act.constantWrite || (!act.unguarded && act.awaitBetween) || !program.isProjectState(act.key)) continue;
       const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), viaSelf: act.key.includes('.') };
       const race = findRace(program, side, act.key, ANY_WRITE, true);
       if (!race) continue;
@@ -73,22 +75,8 @@ export function raceFindings(program: Program): Finding[] {
   return findings;
 }
 
-/**
- * A local captured by a closure lives in one call's frame: only contexts started by that
- * function (or functions nested in it) can share it; another call gets a fresh variable.
- */
-function ownerFilter(program: Program, key: string): (id: string) => boolean {
-  const hash = key.indexOf('#');
-  if (hash === -1) return () => true;
-  const owner = key.slice(0, hash);
-  return (id) => {
-    const spawner = program.context(id)?.spawner.key;
-    return spawner !== undefined && (spawner === owner || spawner.startsWith(`${owner}.`));
-  };
-}
-
 function threadContexts(program: Program, fn: FunctionInfo, span: Span, key: string, viaSelf: boolean): string[] {
-  const owned = ownerFilter(program, key);
+  const owned = visibleTo(program, key);
   return program.contextsAt(fn, span.line, program.isThreadContext).filter((id) => owned(id) && (!viaSelf || program.sharesSelf(id, fn)));
 }
 
@@ -110,7 +98,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     for (const a of ours) {
       for (const b of ours) {
         if (!program.concurrent(a, b, side.viaSelf) || (side.access && confinedToItsThread(program, side.fn, side.access, a, b))) continue;
-        const found = consider({ partner: 'self', ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key, [side.fn]) });
+        const found = consider({ partner: 'self', ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key) });
         if (found) return found;
       }
     }
@@ -125,7 +113,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     for (const a of ours) {
       for (const b of theirs) {
         if (!program.concurrent(a, b, side.viaSelf && access.viaSelf)) continue;
-        const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key, [side.fn, fn]) });
+        const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key) });
         if (found) return found;
       }
     }
@@ -212,7 +200,9 @@ function checkActFinding(program: Program, side: Side, act: CheckAct, race: Race
   const message = act.lazyInit
     ? `${state} is set after its check at line ${line(act.check)} in ${ours}, and ${otherSide(program, race)} can pass the same check; create it under a lock, or before the threads start.`
     : `${state} is checked at line ${line(act.check)} and then changed in ${ours}, and ${otherSide(program, race)} can change it in between; hold one lock across the check and the update.`;
-  return makeFinding(act.lazyInit ? 'PY-RACE-003' : 'PY-RACE-002', race.gated, side.fn.file, act.write, message, [
+  // Lazily storing what a lookup returns is idempotent memoisation: worth a note, not a warning.
+  const gated = race.gated && (!act.lazyInit || act.createsResource);
+  return makeFinding(act.lazyInit ? 'PY-RACE-003' : 'PY-RACE-002', gated, side.fn.file, act.write, message, [
     { file: side.fn.file, range: toRange(act.check), message: `the check: \`${act.checkText}\`` },
     ...raceRelated(program, side, race),
   ]);
@@ -262,7 +252,7 @@ function splitDecisions(program: Program): Finding[] {
     for (const split of fn.splitDecisions) {
       const contexts = program.contextsAt(fn, split.second.line, program.isThreadContext);
       if (contexts.length === 0) continue;
-      const gated = contexts.some((id) => pairIsEvidence(program, id, id, split.lock, [fn]));
+      const gated = contexts.some((id) => pairIsEvidence(program, id, id, undefined));
       const message =
         `\`${split.variable}\` is decided under \`${keyName(split.lock)}\` at line ${line(split.first)} and acted on at line ${line(split.second)} ` +
         `in a second critical section of \`${fnName(fn)}\`; decide and act in one critical section.`;
