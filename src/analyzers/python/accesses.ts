@@ -384,7 +384,9 @@ export abstract class Accesses extends ModuleFacts {
     let holder = unparen(target);
     const single = !appended && holder.type === 'attribute';
     while (holder.type === 'subscript') holder = unparen(field(holder, 'value') ?? holder);
-    const ref = this.resolve(holder, scope);
+    // `waiters = self._waiters[key]; waiters.append(fut)`: the local is the field's element.
+    const aliased = holder.type === 'identifier' ? scope.fieldAliases.get(this.src(holder)) : undefined;
+    const ref = aliased ? { key: aliased, shared: true, viaSelf: true } : this.resolve(holder, scope);
     if (ref?.shared && ref.viaSelf) scope.fn.futureStores.push({ key: ref.key, span: this.span(target.parent ?? target), single });
   }
 
@@ -417,6 +419,11 @@ export abstract class Accesses extends ModuleFacts {
     const innermost = scope.held[scope.held.length - 1];
     if (innermost && rhsKeys.size > 0) scope.critical.set(name, { lock: innermost.key, block: innermost.block, span: this.span(right.parent ?? right) });
     else scope.critical.delete(name);
+    let element = unparen(right);
+    while (element.type === 'subscript') element = unparen(field(element, 'value') ?? element);
+    const fieldRef = element.type === 'attribute' ? this.resolve(element, scope) : undefined;
+    if (fieldRef?.viaSelf) scope.fieldAliases.set(name, fieldRef.key);
+    else scope.fieldAliases.delete(name);
     const call = unparen(right);
     const fn = call.type === 'call' ? field(call, 'function') : undefined;
     if (fn && THREAD_IDENTITY.test(this.src(fn))) scope.threadIdentities.add(name);

@@ -53,8 +53,7 @@ export abstract class Calls extends LockTracking {
       if (target) this.addSpawnFromTarget(node, 'to-thread', target, scope, args, 'rest');
       return;
     }
-    if (/^asyncio\.(create_task|ensure_future|gather|wait|as_completed|run|wait_for|shield)$/.test(qualified) ||
-      (fn.type === 'attribute' && /\.(create_task|run_until_complete|ensure_future)$/.test(this.src(fn)))) {
+    if (this.isTaskFactory(node)) {
       this.noteTasks(node, args, scope);
       return;
     }
@@ -94,10 +93,17 @@ export abstract class Calls extends LockTracking {
     return false;
   }
 
+  /**
+   * Calls that run a coroutine as a task of its own. `await asyncio.shield(coro)` and
+   * `await asyncio.wait_for(coro, t)` are not among them: the caller waits for that one coroutine,
+   * which runs as if called.
+   */
   private isTaskFactory(call: PyNode): boolean {
     const fn = field(call, 'function');
     if (!fn) return false;
-    return /^asyncio\.(create_task|ensure_future|gather|wait|as_completed|run|wait_for|shield)$/.test(this.qualify(fn)) ||
+    const qualified = this.qualify(fn);
+    if (/^asyncio\.(wait_for|shield)$/.test(qualified) && call.parent?.type === 'await') return false;
+    return /^asyncio\.(create_task|ensure_future|gather|wait|as_completed|run|wait_for|shield)$/.test(qualified) ||
       (fn.type === 'attribute' && /\.(create_task|run_until_complete|ensure_future)$/.test(this.src(fn)));
   }
 

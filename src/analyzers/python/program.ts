@@ -404,7 +404,8 @@ export class Program {
         if (bound && call.sameInstance) {
           const method = call.callee.slice(call.callee.lastIndexOf('.') + 1);
           const own = mro.map((c) => c.methods.get(method)).find((m) => m !== undefined);
-          if (own) {
+          // An abstract method runs as whatever subclass overrides it: the general dispatch below.
+          if (own && !own.abstract) {
             if (own !== fn && (fn.isAsync || !own.isAsync)) queue.push([own, true]);
             continue;
           }

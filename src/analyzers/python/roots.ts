@@ -1,4 +1,5 @@
 import type { ClassInfo, FunctionInfo, Program } from './program';
+import { strengthOf } from './evidence';
 import { isThreadingLockKind } from './kinds';
 import type { CallSite, Span, Spawn, SpawnKind } from './summary';
 
@@ -105,6 +106,30 @@ export class Roots {
     }
     for (const info of program.classes.values()) this.classRoots(info);
     this.moduleRoots();
+    this.inheritMultiplicity();
+  }
+
+  /**
+   * A start inside code that runs many times at once (a request handler, the callers of a
+   * thread-safe class, a thread started in a loop) happens many times at once too; a public
+   * coroutine alone is too weak a reason to assume it.
+   */
+  private inheritMultiplicity(): void {
+    for (let pass = 0; pass < 4; pass++) {
+      let changed = false;
+      for (const context of this.contexts.values()) {
+        if (context.many || context.root) continue;
+        const runsMany = this.reaching(context.spawner).some((id) => {
+          const outer = this.contexts.get(id);
+          return outer !== undefined && outer.many && strengthOf(outer) !== 'weak';
+        });
+        if (runsMany) {
+          context.many = true;
+          changed = true;
+        }
+      }
+      if (!changed) break;
+    }
   }
 
   // ---------------------------------------------------------------- started in code

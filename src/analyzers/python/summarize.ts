@@ -94,6 +94,7 @@ class Summarizer extends Calls {
       manualHeld: 0,
       ordersById: false,
       threadIdentities: new Set(),
+      fieldAliases: new Map(),
     };
   }
 
@@ -303,7 +304,38 @@ class Summarizer extends Calls {
       });
       stack.push({ exit: () => void scope.checks.pop() });
     }
-    this.pushChildren(node, scope, stack);
+    this.pushBranches(node, scope, stack);
+  }
+
+  /**
+   * The branches of an `if` in order, each starting from the awaits seen when the condition was
+   * decided: an await in one branch does not come before the code of another. After the
+   * statement, as many awaits have passed as on the longest branch.
+   */
+  private pushBranches(node: PyNode, scope: Scope, stack: Task[]): void {
+    const alternatives = node.children.filter((c) => c.type === 'elif_clause' || c.type === 'else_clause');
+    if (alternatives.length === 0) {
+      this.pushChildren(node, scope, stack);
+      return;
+    }
+    let base = 0;
+    let longest = 0;
+    stack.push({ exit: () => void (scope.epoch = Math.max(longest, scope.epoch)) });
+    for (let i = alternatives.length - 1; i >= 0; i--) {
+      stack.push({ node: alternatives[i]!, scope });
+      stack.push({
+        exit: () => {
+          longest = Math.max(longest, scope.epoch);
+          scope.epoch = base;
+        },
+      });
+    }
+    const leading = node.children.filter((c) => c.type !== 'elif_clause' && c.type !== 'else_clause');
+    const consequence = leading.findIndex((c) => c.type === 'block');
+    for (let i = leading.length - 1; i >= 0; i--) {
+      stack.push({ node: leading[i]!, scope });
+      if (i === consequence) stack.push({ exit: () => void (base = scope.epoch) });
+    }
   }
 
   /** `x == get_ident()`, `self._owner is current_thread()`, or a local holding either. */

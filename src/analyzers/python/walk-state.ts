@@ -65,6 +65,8 @@ export interface Scope {
   ordersById: boolean;
   /** Locals holding the running thread's identity (`me = get_ident()`). */
   threadIdentities: Set<string>;
+  /** Locals that are a field of `self` or one of its elements (`waiters = self._waiters[key]`). */
+  fieldAliases: Map<string, string>;
 }
 
 /** Calls that return the running thread's identity. */
