@@ -10,6 +10,8 @@ const MUTATORS = new Set([
   'discard', 'sort', 'reverse', 'appendleft', 'popleft', 'extendleft', 'rotate', '__setitem__', '__delitem__',
 ]);
 const ITERATION_VIEWS = new Set(['items', 'keys', 'values']);
+/** Wrappers that iterate their argument lazily, when the result is consumed. */
+const LAZY_WRAPPERS = /^(iter|reversed|enumerate|zip|filter|map|itertools\.(islice|chain|cycle|compress|dropwhile|takewhile|starmap|zip_longest|tee))$/;
 
 /**
  * Names and the state they denote: resolves references to state keys, records each access
@@ -194,7 +196,7 @@ export abstract class Accesses extends ModuleFacts {
     return kind !== undefined && kind !== 'container' && !kind.startsWith('class:');
   }
 
-  private inConfinedBlock(node: PyNode): boolean {
+  protected inConfinedBlock(node: PyNode): boolean {
     if (this.confinedBlocks.size === 0) return false;
     for (let n: PyNode | null = node; n; n = n.parent) if (this.confinedBlocks.has(n)) return true;
     return false;
@@ -218,6 +220,46 @@ export abstract class Accesses extends ModuleFacts {
       indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
     });
     if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw') this.noteCheckThenAct(node, resolved.key, kind, scope);
+  }
+
+  /**
+   * `return self._d.keys()`, `return iter(self._items)`, `return islice(self._rr[k], n)`,
+   * `return (x for x in self._items)`: a live view or lazy iterator of shared state leaves the
+   * function; its caller iterates it later, outside any lock held here.
+   */
+  protected noteEscapingView(node: PyNode, scope: Scope): void {
+    const value = node.children[0] && unparen(node.children[0]);
+    const source = value && this.lazySource(value);
+    if (!value || !source) return;
+    let container = unparen(source);
+    while (container.type === 'subscript') container = unparen(field(container, 'value') ?? container);
+    const ref = this.resolve(container, scope);
+    if (!ref?.shared || this.isSyncObject(ref.kind) || this.inConfinedBlock(node)) return;
+    scope.fn.viewEscapes.push({ key: ref.key, span: this.span(value), text: this.shortText(value), locks: heldKeys(scope), viaSelf: ref.viaSelf });
+  }
+
+  /** The expression a lazy value iterates, when it is lazy. */
+  private lazySource(value: PyNode): PyNode | undefined {
+    if (value.type === 'generator_expression') {
+      const clause = value.children.find((c) => c.type === 'for_in_clause');
+      const right = clause && field(clause, 'right');
+      return right && (this.viewOf(unparen(right)) ?? unparen(right));
+    }
+    if (value.type !== 'call') return undefined;
+    const view = this.viewOf(value);
+    if (view) return view;
+    const fn = field(value, 'function');
+    if (!fn || !LAZY_WRAPPERS.test(this.qualify(fn))) return undefined;
+    const first = field(value, 'arguments')?.children.find((a) => a.type !== 'keyword_argument' && a.type !== 'comment');
+    return first && (this.viewOf(unparen(first)) ?? unparen(first));
+  }
+
+  /** `x.keys()`, `x.values()`, `x.items()`: the `x` whose live view it is. */
+  private viewOf(node: PyNode): PyNode | undefined {
+    if (node.type !== 'call' || (field(node, 'arguments')?.children.length ?? 0) > 0) return undefined;
+    const fn = field(node, 'function');
+    const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+    return method && ITERATION_VIEWS.has(this.src(method)) ? field(fn!, 'object') : undefined;
   }
 
   /** `d[p]` with `p` a parameter of the function: which parameter. */

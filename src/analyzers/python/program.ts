@@ -211,6 +211,7 @@ export class Program {
         eventSets: each(raw.eventSets, (x) => ({ ...x, key: c(x.key) })),
         eventWaits: each(raw.eventWaits, (x) => ({ ...x, key: c(x.key) })),
         futureStores: each(raw.futureStores, (x) => ({ ...x, key: c(x.key) })),
+        viewEscapes: each(raw.viewEscapes, (x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
       };
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {

@@ -67,6 +67,7 @@ class Summarizer extends Calls {
       eventSets: [],
       eventWaits: [],
       futureStores: [],
+      viewEscapes: [],
     };
     this.summary.functions.push(fn);
     return fn;
@@ -235,6 +236,9 @@ class Summarizer extends Calls {
         break;
       case 'await':
         scope.epoch++;
+        break;
+      case 'return_statement':
+        this.noteEscapingView(node, scope);
         break;
       case 'assignment':
       case 'augmented_assignment':

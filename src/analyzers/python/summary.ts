@@ -227,6 +227,16 @@ export interface FutureStore {
   single: boolean;
 }
 
+/** A live view or lazy iterator of shared state returned to the caller (`return self._d.keys()`). */
+export interface ViewEscape {
+  key: string;
+  span: Span;
+  text: string;
+  /** Locks held at the return: released before the caller iterates. */
+  locks: string[];
+  viaSelf: boolean;
+}
+
 export interface MpUpdate {
   /** Parameter index of the `Value`/`Array`, or -1 for a module global `key`. */
   param: number;
@@ -267,6 +277,7 @@ export interface FunctionSummary {
   eventSets: { key: string; span: Span }[];
   eventWaits: { key: string; span: Span }[];
   futureStores: FutureStore[];
+  viewEscapes: ViewEscape[];
 }
 
 /** Where a "use a new lock" fix puts its lines (all lines zero-based, inserted before that line). */

@@ -4,6 +4,7 @@ import { introduceLockFix } from '../fixes';
 import type { FunctionInfo, Program } from '../program';
 import { confinedToItsThread, orderedBetween } from '../refutation';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange, wrapInWith } from '../report';
+import type { ExecutionContext } from '../roots';
 import type { Access, AccessKind, CheckAct, Span } from '../summary';
 
 /**
@@ -71,13 +72,16 @@ export function raceFindings(program: Program): Finding[] {
     }
   }
   findings.push(...inconsistentLocking(program, isMarked));
+  findings.push(...wrongLock(program, isMarked));
+  findings.push(...escapingViews(program));
   findings.push(...splitDecisions(program));
   return findings;
 }
 
-function threadContexts(program: Program, fn: FunctionInfo, span: Span, key: string, viaSelf: boolean): string[] {
+function threadContexts(program: Program, fn: FunctionInfo, span: Span, key: string, viaSelf: boolean, withTasks = false): string[] {
   const owned = visibleTo(program, key);
-  return program.contextsAt(fn, span.line, program.isThreadContext).filter((id) => owned(id) && (!viaSelf || program.sharesSelf(id, fn)));
+  const kind = withTasks ? (c: ExecutionContext) => program.isThreadContext(c) || program.isTaskContext(c) : program.isThreadContext;
+  return program.contextsAt(fn, span.line, kind).filter((id) => owned(id) && (!viaSelf || program.sharesSelf(id, fn)));
 }
 
 /**
@@ -85,8 +89,8 @@ function threadContexts(program: Program, fn: FunctionInfo, span: Span, key: str
  * access of `partnerKinds` with no common lock. A pair that is evidence enough for a warning
  * wins over one that is not; the search stops at the first such pair.
  */
-function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean): Race | undefined {
-  const ours = threadContexts(program, side.fn, side.span, key, side.viaSelf);
+function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean, withTasks = false): Race | undefined {
+  const ours = threadContexts(program, side.fn, side.span, key, side.viaSelf, withTasks);
   if (ours.length === 0) return undefined;
   let fallback: Race | undefined;
   const consider = (race: Race): Race | undefined => {
@@ -109,7 +113,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     const theirLocks = program.locksAt(fn, access.locks);
     if (theirLocks.some((l) => side.locks.includes(l))) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
-    const theirs = threadContexts(program, fn, access.span, key, access.viaSelf);
+    const theirs = threadContexts(program, fn, access.span, key, access.viaSelf, withTasks);
     for (const a of ours) {
       for (const b of theirs) {
         if (!program.concurrent(a, b, side.viaSelf && access.viaSelf)) continue;
@@ -239,6 +243,76 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
           { file: guarded.fn.file, range: toRange(guarded.access.span), message: `the guarded write: \`${guarded.access.text}\`` },
           ...(race ? raceRelated(program, side, race) : []),
         ], fixes),
+      );
+    }
+  }
+  return findings;
+}
+
+const CHANGES: ReadonlySet<AccessKind> = new Set(['write', 'rmw', 'compound', 'mutate']);
+const GUARDED_USES: ReadonlySet<AccessKind> = new Set(['write', 'rmw', 'compound', 'mutate', 'iterate']);
+
+/**
+ * PY-RACE-004, the wrong lock: a change made holding a lock, but not the one every other
+ * locked use of the state holds (at least two of them), so it excludes none of them.
+ */
+function wrongLock(program: Program, isMarked: (fn: FunctionInfo, span: Span) => boolean): Finding[] {
+  const findings: Finding[] = [];
+  for (const [key, list] of program.accessesByKey) {
+    const locked = list
+      .filter(({ access }) => GUARDED_USES.has(access.kind))
+      .map((entry) => ({ ...entry, held: program.locksAt(entry.fn, entry.access.locks) }))
+      .filter((entry) => entry.held.length > 0);
+    if (locked.length < 3) continue;
+    for (const suspect of locked) {
+      if (!CHANGES.has(suspect.access.kind) || suspect.fn.isAsync || isMarked(suspect.fn, suspect.access.span)) continue;
+      const others = locked.filter((o) => o !== suspect);
+      const guard = others[0]!.held.find((lock) => others.every((o) => o.held.includes(lock)));
+      if (!guard || suspect.held.includes(guard)) continue;
+      const side: Side = { fn: suspect.fn, span: suspect.access.span, locks: suspect.held, viaSelf: suspect.access.viaSelf, access: suspect.access };
+      const race = findRace(program, side, key, GUARDED_USES, false);
+      if (!race || race.partner === 'self') continue;
+      const guardUse = race.partner.fn.acquires.find((a) => a.key === guard);
+      const heldUse = suspect.fn.acquires.find((a) => suspect.held.includes(a.key));
+      const guardExpr = guardUse?.expr ?? keyName(guard);
+      const message =
+        `\`${keyName(key)}\` is changed holding \`${heldUse?.expr ?? keyName(suspect.held[0]!)}\` in ${sideText(program, suspect.fn, suspect.access.span, race.ours)}, ` +
+        `but ${at(race.partner.fn, race.partner.access.span)} guards it with \`${guardExpr}\`; take \`${guardExpr}\` here instead.`;
+      findings.push(
+        makeFinding('PY-RACE-004', race.gated, suspect.fn.file, suspect.access.span, message, [
+          ...raceRelated(program, side, race),
+          ...(heldUse ? [{ file: suspect.fn.file, range: toRange(heldUse.span), message: 'the lock this change holds, which the other uses do not take' }] : []),
+        ]),
+      );
+    }
+  }
+  return findings;
+}
+
+const MUTATIONS: ReadonlySet<AccessKind> = new Set(['write', 'compound', 'mutate']);
+
+/**
+ * PY-RACE-005, the escaping view: a live view or lazy iterator of shared state returned to
+ * the caller, who iterates it after any lock held here is released, while another thread or
+ * task changes the state.
+ */
+function escapingViews(program: Program): Finding[] {
+  const findings: Finding[] = [];
+  for (const fn of program.functions.values()) {
+    for (const escape of fn.viewEscapes) {
+      if (!program.isProjectState(escape.key)) continue;
+      const side: Side = { fn, span: escape.span, locks: [], viaSelf: escape.viaSelf };
+      const race = findRace(program, side, escape.key, MUTATIONS, false, true);
+      if (!race || race.partner === 'self') continue;
+      const underLock = escape.locks.length > 0 ? ' after the lock is released' : '';
+      const message =
+        `\`${keyName(escape.key)}\` leaves ${sideText(program, fn, escape.span, race.ours)} as a live view that callers iterate${underLock} while ` +
+        `${at(race.partner.fn, race.partner.access.span)} changes it; return a copy, such as \`list(...)\`.`;
+      findings.push(
+        makeFinding('PY-RACE-005', race.gated, fn.file, escape.span, message, [
+          { file: fn.file, range: toRange(escape.span), message: `the view: \`${escape.text}\`` },
+          ...raceRelated(program, side, race),
+        ]),
       );
     }
   }
