@@ -262,6 +262,20 @@ export abstract class Accesses extends ModuleFacts {
     return method && ITERATION_VIEWS.has(this.src(method)) ? field(fn!, 'object') : undefined;
   }
 
+  protected isInside(node: PyNode, ancestor: PyNode): boolean {
+    for (let n: PyNode | null = node; n; n = n.parent) if (n === ancestor) return true;
+    return false;
+  }
+
+  /** `d.get(k)`, `d[k]`: the value found in a container (or nothing). */
+  private isLookup(value: PyNode): boolean {
+    const node = unparen(value);
+    if (node.type === 'subscript') return true;
+    const fn = node.type === 'call' ? field(node, 'function') : undefined;
+    const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+    return method !== undefined && this.src(method) === 'get';
+  }
+
   /** `d[p]` with `p` a parameter of the function: which parameter. */
   private indexParam(container: PyNode, scope: Scope): number | undefined {
     const subscript = container.parent?.type === 'subscript' && container.field === 'value' ? field(container.parent, 'subscript') : undefined;
@@ -325,8 +339,13 @@ export abstract class Accesses extends ModuleFacts {
   private noteCheckThenAct(node: PyNode, key: string, kind: AccessKind, scope: Scope): void {
     for (let i = scope.checks.length - 1; i >= 0; i--) {
       const frame = scope.checks[i]!;
+      // The walk is in source order: once past the block an early-exit check covers, it is done.
+      if (frame.until && !this.isInside(node, frame.until)) {
+        scope.checks.splice(i, 1);
+        continue;
+      }
       if (!frame.keys.has(key)) continue;
-      if (frame.reported.has(key) || this.insideTry(node, frame.node)) return;
+      if (frame.reported.has(key) || this.insideTry(node, frame.until ?? frame.node)) return;
       const locks = heldKeys(scope);
       const common = frame.locks.some((l) => locks.includes(l));
       const writeEpoch = scope.epoch + scope.pendingAwaits;
@@ -454,7 +473,7 @@ export abstract class Accesses extends ModuleFacts {
   private noteLocalValue(name: string, right: PyNode, rhsKeys: Set<string>, rhsAwait: PyNode | undefined, scope: Scope): void {
     if (scope.isModule) return;
     if (rhsKeys.size > 0 && !rhsAwait) {
-      scope.snapshots.set(name, { keys: rhsKeys, epoch: scope.epoch, span: this.span(right), locks: heldKeys(scope) });
+      scope.snapshots.set(name, { keys: rhsKeys, epoch: scope.epoch, span: this.span(right), locks: heldKeys(scope), lookup: this.isLookup(right) });
     } else {
       scope.snapshots.delete(name);
     }

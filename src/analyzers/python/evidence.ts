@@ -45,7 +45,10 @@ export function isGuardedSomewhere(program: Program, key: string): boolean {
   if (!cache) guardedCache.set(program, (cache = new Map()));
   let guarded = cache.get(key);
   if (guarded === undefined) {
-    guarded = (program.accessesByKey.get(key) ?? []).some(({ fn, access }) => program.locksAt(fn, access.locks).length > 0);
+    // State kept in an object of a thread-safe class is shared by the author's own choice.
+    const kind = program.kindOf(key);
+    guarded = (kind?.startsWith('class:') === true && program.roots.threadSafeClasses.has(kind.slice(6))) ||
+      (program.accessesByKey.get(key) ?? []).some(({ fn, access }) => program.locksAt(fn, access.locks).length > 0);
     cache.set(key, guarded);
   }
   return guarded;

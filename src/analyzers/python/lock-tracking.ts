@@ -4,7 +4,7 @@ import { Accesses } from './accesses';
 import type { LockUse } from './summary';
 import { UNVERIFIED_LOCK } from './summary';
 import { field, hasToken, some, statementOf, unparen } from './syntax';
-import { heldKeys, type HeldLock, type Scope, type Task } from './walk-state';
+import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Calls that do not raise on a valid receiver: lock and condition operations, list and set growth, clocks. */
 const NON_RAISING_CALLS = /(^|\.)(acquire|release|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|time|monotonic|perf_counter|len)$/;
@@ -66,7 +66,7 @@ export abstract class LockTracking extends Accesses {
   }
 
   private lockOf(value: PyNode, scope: Scope): HeldLock | undefined {
-    const resolved = this.resolve(value, scope);
+    const resolved = this.resolve(value, scope) ?? this.resolveNestedLock(value, scope);
     if (!resolved) return undefined;
     const name = resolved.key.slice(resolved.key.search(/[^.#:]*$/));
     const lockish = resolved.kind ? isLockKind(resolved.kind) : looksLikeLockName(name.replace(/\(\)$/, '')) || resolved.key.endsWith('.get_lock()');
@@ -82,6 +82,21 @@ export abstract class LockTracking extends Accesses {
       block: 0,
       receiver: receiverNode ? this.src(receiverNode) : '',
     };
+  }
+
+  /**
+   * `self.pools.lock`: a lock that lives on an object held in shared state, named after the
+   * holder's class when it is known (`RecentlyUsedContainer.lock`), else after the holder.
+   */
+  private resolveNestedLock(value: PyNode, scope: Scope): Resolved | undefined {
+    const target = unparen(value);
+    const object = target.type === 'attribute' ? field(target, 'object') : undefined;
+    const attr = target.type === 'attribute' ? field(target, 'attribute') : undefined;
+    if (!object || !attr || object.type !== 'attribute' || !looksLikeLockName(this.src(attr))) return undefined;
+    const holder = this.resolve(object, scope);
+    if (!holder?.shared) return undefined;
+    const owner = holder.kind?.startsWith('class:') ? holder.kind.slice(6) : holder.key;
+    return { key: `${owner}.${this.src(attr)}`, shared: true, viaSelf: holder.viaSelf };
   }
 
   private acquire(lock: HeldLock, scope: Scope, block: number): void {

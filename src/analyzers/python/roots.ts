@@ -99,11 +99,15 @@ export class Roots {
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
   private passingCalls: Map<string, CallSite[]> | undefined;
 
+  /** Classes that own an instance lock: thread-safe by design, and so is state kept in them. */
+  readonly threadSafeClasses = new Set<string>();
+
   constructor(private readonly program: Program) {
     for (const fn of program.functions.values()) {
       this.spawnedContexts(fn);
       if (fn.handler) this.decoratedHandler(fn);
     }
+    for (const info of program.classes.values()) if (this.lockEvidence(info)?.instance) this.threadSafeClasses.add(info.key);
     for (const info of program.classes.values()) this.classRoots(info);
     this.moduleRoots();
     this.inheritMultiplicity();
@@ -223,7 +227,7 @@ export class Roots {
   private classRoots(info: ClassInfo): void {
     if (this.isDrivenByTestRunner(info)) return;
     const publicMethods = this.publicMethods(info);
-    const lock = this.lockEvidence(info);
+    const lock = this.lockEvidence(info) ?? this.delegateEvidence(info);
     const thread = this.threadEvidence(info);
     if (lock || thread) {
       const evidence = lock ?? thread!;
@@ -311,6 +315,25 @@ export class Roots {
       }
     }
     return found;
+  }
+
+  /**
+   * The class keeps its state in an object of a thread-safe class of the run (a locked cache or
+   * pool): it is meant to be shared too, and its own steps around that object are not atomic.
+   */
+  private delegateEvidence(info: ClassInfo): { fn: FunctionInfo; span: Span; text: string; instance: boolean } | undefined {
+    for (const ancestor of this.program.ancestors(info)) {
+      for (const fn of ancestor.methods.values()) {
+        for (const access of fn.accesses) {
+          if (!access.viaSelf || !access.key.startsWith(`${ancestor.key}.`)) continue;
+          const kind = this.program.kindOf(access.key);
+          if (!kind?.startsWith('class:') || !this.threadSafeClasses.has(kind.slice(6))) continue;
+          const holder = access.key.slice(access.key.lastIndexOf('.') + 1);
+          return { fn, span: access.span, text: `\`${info.name}\` keeps \`${holder}\` in a thread-safe \`${kind.slice(kind.lastIndexOf(':') + 1)}\``, instance: true };
+        }
+      }
+    }
+    return undefined;
   }
 
   private threadEvidence(info: ClassInfo): { fn: FunctionInfo; span: Span; text: string; starters: FunctionInfo[]; runMethod?: FunctionInfo } | undefined {

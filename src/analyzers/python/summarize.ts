@@ -284,6 +284,9 @@ class Summarizer extends Calls {
           if (this.isNoneCheck(n)) lazy.add(r.key);
           return false;
         }
+        // `found = d.get(k)` … `if found:` checks the container through what the lookup returned.
+        const snapshot = n.type === 'identifier' ? scope.snapshots.get(this.src(n)) : undefined;
+        if (snapshot?.lookup) for (const key of snapshot.keys) keys.set(key, n);
       }
       return true;
     });
@@ -296,17 +299,22 @@ class Summarizer extends Calls {
       if (scope.held.length > baseline && !(negated && this.exitsEarly(node))) stack.push({ exit: () => void scope.held.splice(baseline) });
     }
     if (keys.size > 0) {
-      scope.checks.push({
+      // `if found: return found` with no `else`: the rest of the block is the act of this check.
+      const until = node.type === 'if_statement' && !node.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause') &&
+        this.exitsEarly(node) && node.parent?.type === 'block' ? node.parent : undefined;
+      const frame = {
         node,
+        until,
         keys,
         span: this.span(condition),
         text: this.shortText(condition),
         locks: heldKeys(scope),
         epoch: scope.epoch,
         lazy,
-        reported: new Set(),
-      });
-      stack.push({ exit: () => void scope.checks.pop() });
+        reported: new Set<string>(),
+      };
+      scope.checks.push(frame);
+      if (!until) stack.push({ exit: () => void scope.checks.splice(scope.checks.indexOf(frame), 1) });
     }
     this.pushBranches(node, scope, stack);
   }

@@ -15,6 +15,8 @@ export interface Resolved {
 
 export interface CheckFrame {
   node: PyNode;
+  /** `if found: return found`: the code after the `if`, to the end of this block, runs only when the check failed. */
+  until?: PyNode;
   keys: Map<string, PyNode>;
   span: Span;
   text: string;
@@ -46,8 +48,8 @@ export interface Scope {
   loops: PyNode[];
   whileDepth: number;
   checks: CheckFrame[];
-  /** Local → shared keys it snapshots, the await epoch and where (asyncio lost update). */
-  snapshots: Map<string, { keys: Set<string>; epoch: number; span: Span; locks: string[] }>;
+  /** Local → shared keys it snapshots, the await epoch and where (asyncio lost update); `lookup`: `d.get(k)`, `d[k]`. */
+  snapshots: Map<string, { keys: Set<string>; epoch: number; span: Span; locks: string[]; lookup: boolean }>;
   /** Local assigned inside a critical section → lock key, block id, where. */
   critical: Map<string, { lock: string; block: number; span: Span }>;
   /** Loop variable → the handle collection it iterates (`for t in threads`). */
