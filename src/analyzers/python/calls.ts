@@ -63,6 +63,10 @@ export abstract class Calls extends LockTracking {
       if (ref) scope.fn.joins.push({ handle: ref.key, span: this.span(node), locks: heldKeys(scope) });
       return;
     }
+    if (fn.type === 'attribute' && scope.selfName && args?.children.some((a) => a.type === 'identifier' && this.src(a) === scope.selfName)) {
+      const handle = this.handleOf(field(fn, 'object')!, scope);
+      if (handle) scope.fn.selfHandoffs.push({ key: handle, span: this.span(node) });
+    }
     const callee = this.calleeKey(fn, scope);
     if (callee) {
       const receiver = fn.type === 'attribute' ? field(fn, 'object') : undefined;

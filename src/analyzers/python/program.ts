@@ -212,6 +212,7 @@ export class Program {
         eventWaits: each(raw.eventWaits, (x) => ({ ...x, key: c(x.key) })),
         futureStores: each(raw.futureStores, (x) => ({ ...x, key: c(x.key) })),
         viewEscapes: each(raw.viewEscapes, (x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
+        selfHandoffs: each(raw.selfHandoffs, (x) => ({ ...x, key: c(x.key) })),
       };
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {

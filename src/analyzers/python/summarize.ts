@@ -68,6 +68,7 @@ class Summarizer extends Calls {
       eventWaits: [],
       futureStores: [],
       viewEscapes: [],
+      selfHandoffs: [],
     };
     this.summary.functions.push(fn);
     return fn;
@@ -412,15 +413,19 @@ class Summarizer extends Calls {
 
   /** `for t in threads:` / `for f in as_completed(futs):` makes `t`/`f` stand for the collection. */
   private noteLoopAlias(left: PyNode, right: PyNode, scope: Scope): void {
-    if (left.type !== 'identifier') return;
+    // `for key, value in d.items():` / `six.iteritems(d)`: the value stands for the collection's elements.
+    const target = left.type === 'pattern_list' || left.type === 'tuple_pattern' ? left.children[left.children.length - 1] : left;
+    if (target?.type !== 'identifier') return;
     let collection = unparen(right);
     if (collection.type === 'call') {
-      const args = field(collection, 'arguments');
-      const first = args?.children[0];
-      if (!first) return;
-      collection = first;
+      const fn = field(collection, 'function');
+      const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+      const first = field(collection, 'arguments')?.children[0];
+      if (method && /^(items|values|keys|copy)$/.test(this.src(method)) && !first) collection = field(fn!, 'object')!;
+      else if (first) collection = first;
+      else return;
     }
     const ref = this.resolve(collection, scope);
-    if (ref) scope.aliases.set(this.src(left), ref.key);
+    if (ref) scope.aliases.set(this.src(target), ref.key);
   }
 }

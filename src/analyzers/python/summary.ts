@@ -278,6 +278,8 @@ export interface FunctionSummary {
   eventWaits: { key: string; span: Span }[];
   futureStores: FutureStore[];
   viewEscapes: ViewEscape[];
+  /** `executor.start(self, …)`: objects given `self`, whose threads can call back into it (by handle key). */
+  selfHandoffs: { key: string; span: Span }[];
 }
 
 /** Where a "use a new lock" fix puts its lines (all lines zero-based, inserted before that line). */

@@ -2,6 +2,7 @@ import type { Finding, RelatedLocation } from '../../../shared/findings';
 import type { FunctionInfo, Program } from '../program';
 import { pairIsEvidence } from '../evidence';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
+import { isThreadingLockKind } from '../kinds';
 import type { LockUse, Span } from '../summary';
 
 /**
@@ -308,7 +309,41 @@ function joinUnderLockFindings(program: Program, acquiredBy: AcquiredBy): Findin
         ]));
         break;
       }
+      findings.push(...callbackWaitFindings(program, acquiredBy, fn, join, held));
     }
+  }
+  return findings;
+}
+
+/**
+ * Waiting (join, `shutdown(wait)`) for objects this class gave itself to (`executor.start(self)`),
+ * while holding a lock its public methods take: their threads can call back into those methods
+ * and wait for the lock while this thread waits for them. One finding per lock held.
+ */
+function callbackWaitFindings(program: Program, acquiredBy: AcquiredBy, fn: FunctionInfo, join: { handle: string; span: Span }, held: string[]): Finding[] {
+  // Objects that run threads: an executor, a pool, a worker (a job store given `self` runs none).
+  if (!/(executor|pool|thread|worker)s?$/i.test(join.handle.slice(join.handle.search(/[^.#:]*$/)))) return [];
+  const handoff = [...program.functions.values()].flatMap((f) => f.selfHandoffs.filter((h) => h.key === join.handle).map((h) => ({ f, h })))[0];
+  if (!handoff || !fn.classKey) return [];
+  const owner = program.classes.get(fn.classKey);
+  const api = [...program.contexts.values()].filter((c) => c.root && c.kind === 'api' && c.selfClass && owner && program.ancestors(c.selfClass).includes(owner));
+  const findings: Finding[] = [];
+  for (const lock of held) {
+    if (!isThreadingLockKind(program.kindOf(lock) ?? 'Lock')) continue;
+    const entries = api.flatMap((c) => c.entries).filter((entry) => entry !== fn);
+    const callback = entries.find((entry) => entry.acquires.some((a) => a.key === lock)) ?? entries.find((entry) => acquiredBy(entry).has(lock));
+    if (!callback) continue;
+    const taken = acquiredBy(callback).get(lock)!;
+    const message =
+      `\`${keyName(lock)}\` is held by ${at(fn, join.span)} while it waits for \`${keyName(join.handle)}\`, whose threads can call back into ` +
+      `\`${fnName(callback)}\`, which takes it at line ${line(taken.use.span)}; release the lock before waiting.`;
+    // Reported on the acquisition of each lock held, where releasing it earlier is the fix.
+    const acquired = fn.acquires.find((a) => a.key === lock);
+    findings.push(makeFinding('PY-DL-004', true, fn.file, acquired?.span ?? join.span, message, [
+      { file: fn.file, range: toRange(join.span), message: 'the wait, with the lock held' },
+      { file: handoff.f.file, range: toRange(handoff.h.span), message: `\`${keyName(join.handle)}\` is given \`self\` here, so its threads can call its methods` },
+      { file: taken.fn.file, range: toRange(taken.use.span), message: 'a public method takes the lock here' },
+    ]));
   }
   return findings;
 }
