@@ -267,10 +267,10 @@ export abstract class Accesses extends ModuleFacts {
     return false;
   }
 
-  /** `d.get(k)`, `d[k]`: the value found in a container (or nothing). */
+  /** `d.get(k)`, `d[k]`, `self._slot`: the value found in shared state (or nothing). */
   private isLookup(value: PyNode): boolean {
     const node = unparen(value);
-    if (node.type === 'subscript') return true;
+    if (node.type === 'subscript' || node.type === 'attribute') return true;
     const fn = node.type === 'call' ? field(node, 'function') : undefined;
     const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
     return method !== undefined && this.src(method) === 'get';
@@ -448,7 +448,45 @@ export abstract class Accesses extends ModuleFacts {
     // `waiters = self._waiters[key]; waiters.append(fut)`: the local is the field's element.
     const aliased = holder.type === 'identifier' ? scope.fieldAliases.get(this.src(holder)) : undefined;
     const ref = aliased ? { key: aliased, shared: true, viaSelf: true } : this.resolve(holder, scope);
-    if (ref?.shared && ref.viaSelf) scope.fn.futureStores.push({ key: ref.key, span: this.span(target.parent ?? target), single });
+    if (!ref?.shared || !ref.viaSelf) return;
+    const statement = statementOf(target);
+    scope.fn.futureStores.push({
+      key: ref.key,
+      span: this.span(target.parent ?? target),
+      single,
+      awaited: this.awaitedLater(statement, stored.type === 'identifier' ? this.src(stored) : this.src(unparen(target))),
+      check: this.enclosingCheck(statement, ref.key, scope),
+    });
+  }
+
+  /** `await fut`, `await asyncio.shield(fut)`, `await asyncio.wait_for(fut, t)` after `statement` in its function. */
+  private awaitedLater(statement: PyNode, expr: string): boolean {
+    let scopeNode: PyNode | null = statement.parent;
+    while (scopeNode && scopeNode.type !== 'function_definition') scopeNode = scopeNode.parent;
+    if (!scopeNode) return false;
+    const rest = this.text.slice(statement.end, scopeNode.end);
+    const name = expr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`\\bawait\\s+(asyncio\\.(shield|wait_for)\\(\\s*)?${name}\\b`).test(rest);
+  }
+
+  /** The innermost `if`/`while` whose body holds `statement`, and whether its condition tests `key`. */
+  private enclosingCheck(statement: PyNode, key: string, scope: Scope): { span: Span; mentionsKey: boolean; isLoop: boolean } | undefined {
+    for (let n: PyNode | null = statement.parent; n && n.type !== 'function_definition'; n = n.parent) {
+      if (n.type !== 'block' || !n.parent || !/^(if_statement|elif_clause|while_statement)$/.test(n.parent.type) || n.field === 'alternative') continue;
+      const condition = field(n.parent, 'condition');
+      if (!condition) return undefined;
+      // The check as it was decided: `waiter = self._w; if waiter is None: waiter = new()` tests `self._w`.
+      const frame = scope.checks.find((f) => f.node === n.parent);
+      let mentionsKey = frame?.keys.has(key) ?? false;
+      walk(condition, (c) => {
+        if (mentionsKey) return false;
+        if (c.type === 'identifier' && (scope.fieldAliases.get(this.src(c)) === key || scope.snapshots.get(this.src(c))?.keys.has(key))) mentionsKey = true;
+        else if ((c.type === 'attribute' || c.type === 'identifier') && this.resolve(c, scope)?.key === key) mentionsKey = true;
+        return !mentionsKey;
+      });
+      return { span: this.span(condition), mentionsKey, isLoop: n.parent.type === 'while_statement' };
+    }
+    return undefined;
   }
 
   private noteKind(left: PyNode, right: PyNode, scope: Scope): void {

@@ -6,6 +6,12 @@ import { heldKeys, lastComponent, type Scope } from './walk-state';
 
 const POOL_MAPS = new Set(['map', 'starmap', 'imap', 'imap_unordered', 'map_async', 'starmap_async']);
 const POOL_SINGLE = new Set(['submit', 'apply_async', 'apply']);
+/** Functions that register a callback the runtime calls later, on some thread, and where the callback is. */
+const REGISTRATIONS: Record<string, { kind: SpawnKind; argument: number }> = {
+  'signal.signal': { kind: 'signal', argument: 1 },
+  'atexit.register': { kind: 'atexit', argument: 0 },
+  'weakref.finalize': { kind: 'finalizer', argument: 1 },
+};
 /** Event-loop methods that are only safe on the loop's own thread. */
 const LOOP_BOUND_METHODS = new Set([
   'put_nowait', 'get_nowait', 'put', 'get', 'set', 'clear', 'set_result', 'set_exception', 'cancel',
@@ -41,6 +47,12 @@ export abstract class Calls extends LockTracking {
       } else if (target) {
         this.addSpawnFromTarget(node, spawnKind, target, scope, args, 'args');
       }
+      return;
+    }
+    const registered = Object.hasOwn(REGISTRATIONS, qualified) ? REGISTRATIONS[qualified] : undefined;
+    if (registered) {
+      const target = this.positionalArg(args, registered.argument);
+      if (target) this.addSpawnFromTarget(node, registered.kind, target, scope, args, registered.argument === 0 ? 'rest' : 'rest2');
       return;
     }
     if (qualified === '_thread.start_new_thread' || qualified === '_thread.start_new') {
@@ -177,6 +189,27 @@ export abstract class Calls extends LockTracking {
       case 'set':
         this.noteEventSet(node, object, scope);
         break;
+      case 'call_soon':
+      case 'call_soon_threadsafe':
+      case 'call_later':
+      case 'call_at': {
+        // The callback runs on the loop between tasks; `call_later(delay, cb)`, `call_soon(cb)`.
+        const target = this.positionalArg(args, method.startsWith('call_soon') ? 0 : 1);
+        if (target) this.addSpawnFromTarget(node, 'loop-callback', target, scope, args, method.startsWith('call_soon') ? 'rest' : 'rest2');
+        return;
+      }
+      case 'add_done_callback': {
+        const target = this.positionalArg(args, 0);
+        const receiver = this.resolve(object, scope)?.kind ?? (object.type === 'identifier' ? scope.localKinds.get(this.src(object)) : undefined);
+        const pooled = object.type === 'identifier' && scope.futureOf.has(this.src(object));
+        // A pool future's callbacks run on the worker thread that completes it; an asyncio future's, on the loop.
+        if (target && (pooled || receiver === 'aio.Future')) this.addSpawnFromTarget(node, pooled ? 'callback' : 'loop-callback', target, scope, args, 'rest');
+        return;
+      }
+      case 'set_result':
+      case 'set_exception':
+        this.noteFutureResolve(node, object, scope);
+        break;
       case 'append':
       case 'appendleft': {
         const value = this.positionalArg(args, 0);
@@ -188,6 +221,13 @@ export abstract class Calls extends LockTracking {
     }
     this.noteExecutorCall(node, object, method, args, scope);
     this.noteAsyncioUse(node, object, method, scope);
+  }
+
+  /** `self._waiter.set_result(x)`, or through `waiter = self._waiter`: a waiter resolved. */
+  private noteFutureResolve(node: PyNode, object: PyNode, scope: Scope): void {
+    const target = unparen(object);
+    const key = target.type === 'identifier' ? scope.fieldAliases.get(this.src(target)) : this.resolve(target, scope)?.key;
+    if (key) scope.fn.futureResolves.push({ key, span: this.span(node) });
   }
 
   /** `for …: t = Thread(…); t.start(); t.join()` runs the workers one after another. */

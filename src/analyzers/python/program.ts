@@ -213,6 +213,8 @@ export class Program {
         futureStores: each(raw.futureStores, (x) => ({ ...x, key: c(x.key) })),
         viewEscapes: each(raw.viewEscapes, (x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
         selfHandoffs: each(raw.selfHandoffs, (x) => ({ ...x, key: c(x.key) })),
+        futureResolves: each(raw.futureResolves, (x) => ({ ...x, key: c(x.key) })),
+        slotTests: each(raw.slotTests, (x) => ({ ...x, key: c(x.key) })),
       };
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {

@@ -60,6 +60,9 @@ export interface ExecutionContext {
 
 const PARENT_PREFIX = 'main@';
 
+/** asyncio objects that coordinate several tasks (a future alone may have one waiter). */
+const ASYNC_SYNC_KINDS = new Set(['aio.Lock', 'aio.Event', 'aio.Condition', 'aio.Queue']);
+
 /** Starts that run the class's own code on another thread. */
 const OWN_THREAD_KINDS = new Set<SpawnKind>(['thread', 'timer', 'thread-pool', 'to-thread']);
 
@@ -98,6 +101,8 @@ export class Roots {
   private readonly reach = new Map<string, Set<string>>();
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
   private passingCalls: Map<string, CallSite[]> | undefined;
+  /** Functions some call or start of the run reaches (computed on first use). */
+  private called: Set<string> | undefined;
 
   /** Classes that own an instance lock: thread-safe by design, and so is state kept in them. */
   readonly threadSafeClasses = new Set<string>();
@@ -247,9 +252,14 @@ export class Roots {
         kind: 'thread-class', owner: info.name, file: run.file, span: run.span, evidence: `\`${info.name}\` is a thread; \`run\` runs on it`, strong: true,
       });
     }
-    const coroutines = publicMethods.filter((m) => m.isAsync);
+    const loopEvidence = this.asyncEvidence(info);
+    // Coroutines the class runs as its own tasks are driven by it, not by concurrent callers;
+    // with clear evidence, coroutines nothing in the run calls are called from outside it.
+    const ownTasks = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).flatMap((m) => m.spawns)
+      .filter((s) => s.kind === 'task' || s.kind === 'loop-callback').map((s) => s.target));
+    const coroutines = [...new Set([...publicMethods, ...(loopEvidence ? this.uncalledMethods(info) : [])])]
+      .filter((m) => m.isAsync && !m.constructor && !ownTasks.has(m.key));
     if (coroutines.length > 0) {
-      const loopEvidence = this.asyncEvidence(info);
       this.addDesignRoot(`aio@${info.key}`, 'task', coroutines, true, true, info, {
         kind: 'async-class',
         owner: info.name,
@@ -369,11 +379,26 @@ export class Roots {
         if (store) return { file: fn.file, span: store.span, text: `\`${info.name}\` keeps futures for other tasks in \`${store.key.slice(store.key.indexOf(':') + 1)}\`` };
         const lock = fn.acquires.find((a) => a.async);
         if (lock) return { file: fn.file, span: lock.span, text: `\`${info.name}\` takes the asyncio lock \`${lock.expr}\`` };
-        const task = fn.spawns.find((s) => s.kind === 'task' || s.kind === 'loop-callback');
-        if (task && !fn.constructor) return { file: fn.file, span: task.span, text: `\`${info.name}.${methodName(fn)}\` starts a task or loop callback` };
+        const sync = fn.accesses.find((a) => a.viaSelf && ASYNC_SYNC_KINDS.has(this.program.kindOf(a.key) ?? ''));
+        if (sync) return { file: fn.file, span: sync.span, text: `\`${info.name}\` has an asyncio ${this.program.kindOf(sync.key)!.slice(4)} in \`${sync.key.slice(sync.key.lastIndexOf('.') + 1)}\`` };
+        const task = fn.spawns.find((s) => s.kind === 'task');
+        if (task && !fn.constructor) return { file: fn.file, span: task.span, text: `\`${info.name}.${methodName(fn)}\` starts a task` };
       }
     }
     return undefined;
+  }
+
+  /** Methods of the class (and its bases) that no call in the run reaches. */
+  private uncalledMethods(info: ClassInfo): FunctionInfo[] {
+    if (!this.called) {
+      this.called = new Set();
+      for (const fn of this.program.functions.values()) {
+        for (const call of fn.calls) for (const callee of this.program.callTargets(call, fn)) this.called.add(callee.key);
+        for (const spawn of fn.spawns) this.called.add(spawn.target);
+      }
+    }
+    const called = this.called;
+    return this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).filter((m) => !called.has(m.key));
   }
 
   private moduleRoots(): void {

@@ -69,6 +69,8 @@ class Summarizer extends Calls {
       futureStores: [],
       viewEscapes: [],
       selfHandoffs: [],
+      futureResolves: [],
+      slotTests: [],
     };
     this.summary.functions.push(fn);
     return fn;
@@ -275,6 +277,7 @@ class Summarizer extends Calls {
       if (body) this.confinedBlocks.add(body);
     }
     this.noteSplitDecision(condition, scope);
+    this.noteSlotTests(node, condition, scope);
     const keys = new Map<string, PyNode>();
     const lazy = new Set<string>();
     walk(condition, (n) => {
@@ -349,6 +352,25 @@ class Summarizer extends Calls {
       stack.push({ node: leading[i]!, scope });
       if (i === consequence) stack.push({ exit: () => void (base = scope.epoch) });
     }
+  }
+
+  /** `if self._waiter:` / `if self._waiter is not None:` on a field that holds futures. */
+  private noteSlotTests(node: PyNode, condition: PyNode, scope: Scope): void {
+    walk(condition, (n) => {
+      if (n.type !== 'attribute') return true;
+      const ref = this.resolve(n, scope);
+      if (!ref?.viaSelf || ref.kind !== 'aio.Future') return false;
+      const parent = n.parent;
+      const presence = parent?.type === 'if_statement' || parent?.type === 'elif_clause' || parent?.type === 'boolean_operator' ||
+        parent?.type === 'not_operator' || (parent?.type === 'comparison_operator' && parent.children.some((c) => c.type === 'none'));
+      if (!presence) return false;
+      const expr = this.src(n);
+      const body = field(node, 'consequence');
+      const asksDone = new RegExp(`${expr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(done|cancelled)\\(`).test(this.src(condition));
+      const actsElsewhere = (body?.children ?? []).some((s) => !/^(pass_statement|return_statement)$/.test(s.type) && !this.src(s).startsWith(`${expr}.`));
+      scope.fn.slotTests.push({ key: ref.key, span: this.span(n), asksDone, actsElsewhere });
+      return false;
+    });
   }
 
   /** `x == get_ident()`, `self._owner is current_thread()`, or a local holding either. */

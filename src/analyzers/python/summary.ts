@@ -225,6 +225,20 @@ export interface FutureStore {
   span: Span;
   /** `self.x = fut` (one slot) rather than `self.x.append(fut)` / `self.x[k] = fut` (a waiter list or map). */
   single: boolean;
+  /** The function awaits the stored future afterwards: it parks there until another task resolves it. */
+  awaited: boolean;
+  /** The innermost `if`/`while` the store is under: where, whether it tests this state, whether it loops. */
+  check?: { span: Span; mentionsKey: boolean; isLoop: boolean };
+}
+
+/** `if self._waiter:` on a field holding a future: a test of whether a waiter is there. */
+export interface SlotTest {
+  key: string;
+  span: Span;
+  /** The test also asks `done()`/`cancelled()`: a resolved future does not count as waiting. */
+  asksDone: boolean;
+  /** The branch does more than operate on that future (`self.force_close()` rather than `self._waiter.cancel()`). */
+  actsElsewhere: boolean;
 }
 
 /** A live view or lazy iterator of shared state returned to the caller (`return self._d.keys()`). */
@@ -280,6 +294,9 @@ export interface FunctionSummary {
   viewEscapes: ViewEscape[];
   /** `executor.start(self, …)`: objects given `self`, whose threads can call back into it (by handle key). */
   selfHandoffs: { key: string; span: Span }[];
+  /** `self._waiter.set_result(…)` (or through a local holding it): a waiter future resolved, by field key. */
+  futureResolves: { key: string; span: Span }[];
+  slotTests: SlotTest[];
 }
 
 /** Where a "use a new lock" fix puts its lines (all lines zero-based, inserted before that line). */

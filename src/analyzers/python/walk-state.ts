@@ -97,7 +97,7 @@ export function heldKeys(scope: Scope): string[] {
 export const FACT_LISTS = [
   'params', 'accesses', 'calls', 'spawns', 'joins', 'acquires', 'edges', 'checkActs', 'awaitUpdates', 'splitDecisions',
   'asyncioUses', 'poolWaits', 'conditionOps', 'bareAcquires', 'lockAcrossAwait', 'mpUpdates', 'eventSets', 'eventWaits',
-  'futureStores', 'viewEscapes', 'selfHandoffs',
+  'futureStores', 'viewEscapes', 'selfHandoffs', 'futureResolves', 'slotTests',
 ] as const satisfies readonly (keyof FunctionSummary)[];
 
 export function shareEmptyLists(fn: FunctionSummary): void {
