@@ -189,6 +189,12 @@ export abstract class Calls extends LockTracking {
       case 'set':
         this.noteEventSet(node, object, scope);
         break;
+      case 'put':
+      case 'put_nowait':
+      case 'get':
+      case 'get_nowait':
+        this.noteQueueHandOff(node, object, method.startsWith('put'), scope);
+        break;
       case 'call_soon':
       case 'call_soon_threadsafe':
       case 'call_later':
@@ -214,6 +220,7 @@ export abstract class Calls extends LockTracking {
       case 'appendleft': {
         const value = this.positionalArg(args, 0);
         if (value) this.noteFutureStore(object, value, scope, true);
+        if (value?.type === 'identifier') this.noteHandleCollected(object, value, scope);
         break;
       }
       default:
@@ -221,6 +228,14 @@ export abstract class Calls extends LockTracking {
     }
     this.noteExecutorCall(node, object, method, args, scope);
     this.noteAsyncioUse(node, object, method, scope);
+  }
+
+  /** `threads.append(t)` after `t = Thread(…)`: the thread is joined through `threads` as well. */
+  private noteHandleCollected(collection: PyNode, value: PyNode, scope: Scope): void {
+    const handle = `${this.module}:${scope.qual}#${this.src(value)}`;
+    const key = this.resolve(collection, scope)?.key;
+    if (!key) return;
+    for (const spawn of scope.fn.spawns) if (spawn.handle === handle) spawn.collection = key;
   }
 
   /** `self._waiter.set_result(x)`, or through `waiter = self._waiter`: a waiter resolved. */
@@ -234,13 +249,21 @@ export abstract class Calls extends LockTracking {
   private unmarkJoinedInLoop(handle: string, scope: Scope): void {
     for (const spawn of scope.fn.spawns) {
       const loop = this.spawnLoops.get(spawn);
-      if (spawn.handle === handle && loop && scope.loops.includes(loop)) spawn.many = false;
+      if ((spawn.handle === handle || spawn.collection === handle) && loop && scope.loops.includes(loop)) spawn.many = false;
     }
   }
 
   private noteEventSet(node: PyNode, object: PyNode, scope: Scope): void {
     const ref = this.resolve(object, scope);
     if (ref && (ref.kind === 'Event' || ref.kind === undefined)) scope.fn.eventSets.push({ key: ref.key, span: this.span(node) });
+  }
+
+  /** `q.put(x)` / `q.get()` on a `queue.Queue`: the put happens before the get that takes it. */
+  private noteQueueHandOff(node: PyNode, object: PyNode, put: boolean, scope: Scope): void {
+    const ref = this.resolve(object, scope);
+    const kind = ref?.kind ?? (object.type === 'identifier' ? scope.localKinds.get(this.src(object)) : undefined);
+    if (!ref || kind !== 'Queue') return;
+    (put ? scope.fn.eventSets : scope.fn.eventWaits).push({ key: ref.key, span: this.span(node) });
   }
 
   private handleOf(object: PyNode, scope: Scope): string | undefined {

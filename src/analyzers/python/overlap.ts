@@ -1,5 +1,6 @@
 import type { FunctionInfo, Program } from './program';
 import type { ExecutionContext, Roots } from './roots';
+import { joins } from './summary';
 
 /**
  * Which contexts can run at the same time, and which objects they share: a context overlaps
@@ -89,7 +90,7 @@ export class Overlap {
     const spawn = context.spawn;
     let best: number | undefined;
     for (const join of context.spawner.joins) {
-      if (join.handle !== spawn.handle && join.handle !== spawn.executor) continue;
+      if (!joins(join, spawn)) continue;
       if (join.span.line >= spawn.span.line && (best === undefined || join.span.line < best)) best = join.span.line;
     }
     return best;

@@ -181,6 +181,7 @@ export class Program {
           ...s,
           target: s.target && fk(s.target),
           handle: s.handle && c(s.handle),
+          collection: s.collection && c(s.collection),
           executor: s.executor && c(s.executor),
         })),
         joins: each(raw.joins, (j) => ({ ...j, handle: c(j.handle), locks: cs(j.locks) })),

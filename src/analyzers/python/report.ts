@@ -63,7 +63,7 @@ export function contextPhrase(program: Program, id: string, from: FunctionInfo):
   const context = program.context(id);
   if (!context) return 'another thread';
   const where = context.spawner.file === from.file ? '' : ` of ${path.basename(context.spawner.file)}`;
-  if (program.isParentContext(id)) return `the code after the start at line ${line(context.spawn.span)}${where}`;
+  if (program.isParentContext(id)) return `after the start at line ${line(context.spawn.span)}${where}`;
   if (context.root) return rootPhrase(context);
   if (context.spawn.target === context.spawner.key && context.spawner.handler) return 'concurrent requests';
   const [single, many] = STARTED[context.kind] ?? ['the context started', 'contexts started'];

@@ -1,7 +1,7 @@
 import type { ClassInfo, FunctionInfo, Program } from './program';
 import { strengthOf } from './evidence';
 import { isThreadingLockKind } from './kinds';
-import type { CallSite, Span, Spawn, SpawnKind } from './summary';
+import { joins, type CallSite, type Span, type Spawn, type SpawnKind } from './summary';
 
 /** `api`: the callers of a class or module designed for threads (its public functions). */
 export type ContextKind = SpawnKind | 'api';
@@ -478,7 +478,7 @@ export class Roots {
     const spawn = context.spawn;
     if (line <= spawn.span.endLine) return false;
     for (const join of spawner.joins) {
-      if (join.handle !== spawn.handle && join.handle !== spawn.executor) continue;
+      if (!joins(join, spawn)) continue;
       if (join.span.line > spawn.span.line && join.span.line < line) return false;
     }
     return true;

@@ -272,7 +272,10 @@ class Summarizer extends Calls {
       const body = field(node, 'consequence');
       if (body && new RegExp(`\\b${name}\\s*=\\s*os\\.fork1?\\(`).test(this.text)) this.confinedBlocks.add(body);
     }
-    if (this.comparesThreadIdentity(condition, scope)) {
+    // `if self._owner == get_ident():` only the owner gets in, and no other thread can make the
+    // test true for it: the branch is confined, and the test is no check another thread can race.
+    const ownerTest = this.comparesThreadIdentity(condition, scope);
+    if (ownerTest) {
       const body = field(node, 'consequence');
       if (body) this.confinedBlocks.add(body);
     }
@@ -302,7 +305,7 @@ class Summarizer extends Calls {
       // `if lock.acquire(…):` holds it in the body; `if not lock.acquire(…): raise` holds it afterwards.
       if (scope.held.length > baseline && !(negated && this.exitsEarly(node))) stack.push({ exit: () => void scope.held.splice(baseline) });
     }
-    if (keys.size > 0) {
+    if (keys.size > 0 && !ownerTest) {
       // `if found: return found` with no `else`: the rest of the block is the act of this check.
       const until = node.type === 'if_statement' && !node.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause') &&
         this.exitsEarly(node) && node.parent?.type === 'block' ? node.parent : undefined;

@@ -132,6 +132,8 @@ export interface Spawn {
   sharesArgs?: boolean;
   /** Where the handle (thread, future, pool) lives: joining it orders the parent after the worker. */
   handle?: string;
+  /** The collection the handle is appended to (`threads.append(t)`): joining its elements joins this one too. */
+  collection?: string;
   /** Executor key for `ex.submit`/`ex.map`. */
   executor?: string;
   /** Kinds of the positional arguments passed to the target (`mp.Value`, …) by index. */
@@ -145,6 +147,11 @@ export interface Join {
   handle: string;
   span: Span;
   locks: string[];
+}
+
+/** The join waits for the start: same handle, collection or executor. */
+export function joins(join: Join, spawn: Spawn): boolean {
+  return join.handle === spawn.handle || join.handle === spawn.collection || join.handle === spawn.executor;
 }
 
 export interface CheckAct {

@@ -3,7 +3,7 @@ import type { FunctionInfo, Program } from '../program';
 import { pairIsEvidence } from '../evidence';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
 import { isThreadingLockKind } from '../kinds';
-import type { LockUse, Span } from '../summary';
+import { joins, type LockUse, type Span } from '../summary';
 
 /**
  * PY-DL-001..005: deadlocks and lock misuse.
@@ -295,7 +295,7 @@ function joinUnderLockFindings(program: Program, acquiredBy: AcquiredBy): Findin
       const held = program.locksAt(fn, join.locks);
       if (held.length === 0) continue;
       for (const context of program.contexts.values()) {
-        if (context.spawn.handle !== join.handle && context.spawn.executor !== join.handle) continue;
+        if (!joins(join, context.spawn)) continue;
         const taken = acquiredBy(context.target);
         const lock = held.find((key) => taken.has(key));
         if (!lock) continue;
