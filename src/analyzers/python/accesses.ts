@@ -136,6 +136,9 @@ export abstract class Accesses extends ModuleFacts {
         return child.field === 'left' ? 'rmw' : 'read';
       case 'for_statement':
       case 'for_in_clause':
+        // A generator expression iterates when its consumer runs, not here: returned or stored,
+        // that is elsewhere (a returned one is an escaping view); passed to a call, it is now.
+        if (child.field === 'right' && parent.parent?.type === 'generator_expression' && parent.parent.parent?.type !== 'argument_list') return 'read';
         if (child.field === 'right') return 'iterate';
         return child.field === 'left' ? 'write' : 'read';
       case 'delete_statement':
@@ -285,9 +288,18 @@ export abstract class Accesses extends ModuleFacts {
   }
 
   /** Between the check and the act, a `try` with handlers: the author tolerates losing the race. */
+  /**
+   * The act is in the body of a `try` that catches what a lost race raises (`KeyError` from a
+   * `del` another thread did first, or any exception): the author tolerates losing the race.
+   * Between the check and the act, any handler counts; further out, one that names such an error.
+   */
   private insideTry(node: PyNode, checkNode: PyNode): boolean {
-    for (let n = node.parent; n && n !== checkNode; n = n.parent) {
-      if (n.type === 'block' && n.parent?.type === 'try_statement' && n.parent.children.some((c) => c.type === 'except_clause')) return true;
+    let between = true;
+    for (let n = node.parent; n && n.type !== 'function_definition'; n = n.parent) {
+      if (n === checkNode) between = false;
+      if (n.type !== 'block' || n.parent?.type !== 'try_statement' || n.field !== 'body') continue;
+      const handlers = n.parent.children.filter((c) => c.type === 'except_clause');
+      if (handlers.length > 0 && (between || handlers.some((h) => /^except\s*(\(?\s*(KeyError|LookupError|IndexError|ValueError|Exception|BaseException)\b[^:]*)?:/.test(this.src(h))))) return true;
     }
     return false;
   }
@@ -301,7 +313,10 @@ export abstract class Accesses extends ModuleFacts {
     const value = unparen(right);
     if (/^(true|false|none|integer|float|string|unary_operator)$/.test(value.type)) return true;
     const name = value.type === 'identifier' ? this.src(value) : value.type === 'attribute' ? this.src(field(value, 'attribute') ?? value) : '';
-    return /^[A-Z][A-Z0-9_]*$/.test(name);
+    if (/^[A-Z][A-Z0-9_]*$/.test(name)) return true;
+    // `Status.closing`: a member of an enum-like class.
+    const owner = value.type === 'attribute' ? field(value, 'object') : undefined;
+    return owner?.type === 'identifier' && /^[A-Z][a-z]/.test(this.src(owner));
   }
 
   /**

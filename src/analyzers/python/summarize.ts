@@ -293,7 +293,12 @@ class Summarizer extends Calls {
         }
         // `found = d.get(k)` … `if found:` checks the container through what the lookup returned.
         const snapshot = n.type === 'identifier' ? scope.snapshots.get(this.src(n)) : undefined;
-        if (snapshot?.lookup) for (const key of snapshot.keys) keys.set(key, n);
+        if (snapshot?.lookup) {
+          for (const key of snapshot.keys) {
+            keys.set(key, n);
+            if (this.isNoneCheck(n)) lazy.add(key);
+          }
+        }
       }
       return true;
     });

@@ -296,7 +296,7 @@ void describe('public coroutines of a class that keeps waiters', () => {
         async def _lookup(self, host):
             if host not in self._pending:
                 await self._loop.run_in_executor(None, print, host)
-                self._pending[host] = 1`).replace('class BaseConnector', 'import asyncio\n\nclass BaseConnector') }), 'PY-ASYNC-002');
+                self._pending[host] = [host]`).replace('class BaseConnector', 'import asyncio\n\nclass BaseConnector') }), 'PY-ASYNC-002');
     assert.deepEqual(summary(findings), ['32 PY-ASYNC-002 warning']);
   });
 });

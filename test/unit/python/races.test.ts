@@ -445,27 +445,29 @@ void describe('PY-RACE-004 inconsistent locking', () => {
     assert.equal(finding.related[0]?.range.start.line, 9);
   });
 
-  void it('treats the public methods of a class that owns a lock as concurrent, and nothing for constructors', async () => {
-    const findings = await analyzePython({
-      'counter.py': py`
-        import threading
+  void it('treats the public methods of a class that owns a lock as concurrent: a bare reset is a note, beside a thread a warning', async () => {
+    const src = (extra: string) => py`
+      import threading
 
-        class Counter:
-            def __init__(self):
-                self._lock = threading.Lock()
-                self.n = 0
+      class Counter:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self.n = 0
 
-            def incr(self):
-                with self._lock:
-                    self.n += 1
+          def incr(self):
+              with self._lock:
+                  self.n += 1
 
-            def reset(self):
-                self.n = 0
-      `,
-    });
-    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-RACE-004', 'warning', 12]]);
-    assert.match(findings[0]!.message, /^`Counter.n` is written without a lock in `Counter.reset` \(line 13, other threads calling `Counter`\), but `Counter.incr` \(line 10\) writes it holding `self._lock`; /);
-    assert.ok(findings[0]!.related.some((r) => r.message.startsWith('concurrency root: `Counter` takes `self._lock`') && r.range.start.line === 8));
+          def reset(self):
+              self.n = 0
+      ${extra}
+    `;
+    const declared = await analyzePython({ 'counter.py': src('') });
+    assert.deepEqual(declared.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-RACE-004', 'information', 12]]);
+    assert.match(declared[0]!.message, /^`Counter.n` is written without a lock in `Counter.reset` \(line 13, other threads calling `Counter`\), but `Counter.incr` \(line 10\) writes it holding `self._lock`; /);
+    assert.ok(declared[0]!.related.some((r) => r.message.startsWith('concurrency root: `Counter` takes `self._lock`') && r.range.start.line === 8));
+    const started = await analyzePython({ 'counter.py': src('\ncounter = Counter()\nthreading.Thread(target=counter.incr).start()\n') });
+    assert.deepEqual(started.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-RACE-004', 'warning', 12]]);
   });
 
   void it('reports only information when the runner drives the class (a TestCase), not other threads', async () => {

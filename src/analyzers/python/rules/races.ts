@@ -1,5 +1,5 @@
 import type { Finding, FixSuggestion, RelatedLocation } from '../../../shared/findings';
-import { pairIsEvidence, visibleTo } from '../evidence';
+import { pairIsEvidence, strengthOf, visibleTo } from '../evidence';
 import { introduceLockFix } from '../fixes';
 import type { FunctionInfo, Program } from '../program';
 import { confinedToItsThread, orderedBetween } from '../refutation';
@@ -36,6 +36,8 @@ interface Race {
   theirs: string;
   /** The contexts are evidence enough for a warning (`evidence.ts`). */
   gated: boolean;
+  /** One side runs in a context started in code or a thread the class starts, not only its callers by design. */
+  concrete: boolean;
 }
 
 export function raceFindings(program: Program): Finding[] {
@@ -102,7 +104,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     for (const a of ours) {
       for (const b of ours) {
         if (!program.concurrent(a, b, side.viaSelf) || (side.access && confinedToItsThread(program, side.fn, side.access, a, b))) continue;
-        const found = consider({ partner: 'self', ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key) });
+        const found = consider({ partner: 'self', ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
         if (found) return found;
       }
     }
@@ -117,12 +119,16 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     for (const a of ours) {
       for (const b of theirs) {
         if (!program.concurrent(a, b, side.viaSelf && access.viaSelf)) continue;
-        const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key) });
+        const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
         if (found) return found;
       }
     }
   }
   return fallback;
+}
+
+function isConcrete(program: Program, a: string, b: string): boolean {
+  return [a, b].some((id) => program.isParentContext(id) || strengthOf(program.context(id)!) === 'concrete');
 }
 
 /** "`put` (line 80, other threads calling `Cache`)": a side of a race with the context it runs in. */
@@ -215,12 +221,13 @@ function checkActFinding(program: Program, side: Side, act: CheckAct, race: Race
 /** Methods that run while no other thread can touch the object: after fork, finalisation, pickling. */
 const SINGLE_THREADED = /(^|\.)(_?after_?fork\w*|_at_fork\w*|__del__|__setstate__|__getstate__|__reduce\w*|__copy__|__deepcopy__|_reset_internal_locks)$/;
 
-/** PY-RACE-004: written under a lock in one place and bare in another. */
+/** PY-RACE-004: written under a lock in one place and bare in another (once per function and state). */
 function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span: Span) => boolean): Finding[] {
   const findings: Finding[] = [];
   for (const [key, list] of program.accessesByKey) {
     const guarded = list.find(({ fn, access }) => WRITES.has(access.kind) && access.locks.length > 0 && !SINGLE_THREADED.test(fn.name));
     if (!guarded) continue;
+    const reported = new Map<string, Finding>();
     for (const { fn, access } of list) {
       if (!WRITES.has(access.kind)) continue;
       if ((fn.constructor && access.viaSelf) || fn.isAsync || fn.name === '<module>' || SINGLE_THREADED.test(fn.name) || isMarked(fn, access.span)) continue;
@@ -229,6 +236,11 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
       if (key.includes('#') && key.slice(0, key.indexOf('#')) === fn.key) continue;
       // Set up before the threads that use it are started: ordered by `start()`.
       if (fn.spawns.some((s) => s.span.line > access.span.line)) continue;
+      const earlier = reported.get(fn.key);
+      if (earlier) {
+        earlier.related.push({ file: fn.file, range: toRange(access.span), message: `also written without the lock here: \`${access.text}\`` });
+        continue;
+      }
       const side: Side = { fn, span: access.span, locks: [], viaSelf: access.viaSelf, access };
       const race = findRace(program, side, key, WRITES, access.kind !== 'write');
       const lockKey = guarded.access.locks[guarded.access.locks.length - 1]!;
@@ -238,12 +250,15 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
       const fixes = guardFix?.usable && access.stmt ? [wrapInWith(fn.file, access.stmt, guardFix.expr)] : [];
       const where = race ? sideText(program, fn, access.span, race.ours) : at(fn, access.span);
       const message = `\`${keyName(key)}\` is written without a lock in ${where}, but ${at(guarded.fn, guarded.access.span)} writes it holding \`${lockExpr}\`; take \`${lockExpr}\` here too.`;
-      findings.push(
-        makeFinding('PY-RACE-004', race?.gated ?? false, fn.file, access.span, message, [
-          { file: guarded.fn.file, range: toRange(guarded.access.span), message: `the guarded write: \`${guarded.access.text}\`` },
-          ...(race ? raceRelated(program, side, race) : []),
-        ], fixes),
-      );
+      const related: RelatedLocation[] = [
+        { file: guarded.fn.file, range: toRange(guarded.access.span), message: `the guarded write: \`${guarded.access.text}\`` },
+        ...(race ? raceRelated(program, side, race) : []),
+      ];
+      // A plain store racing only with a class's callers by design is mostly set-up or tear-down: a note.
+      const gated = race !== undefined && race.gated && (access.kind !== 'write' || race.concrete);
+      const finding = makeFinding('PY-RACE-004', gated, fn.file, access.span, message, related, fixes);
+      reported.set(fn.key, finding);
+      findings.push(finding);
     }
   }
   return findings;
