@@ -136,9 +136,7 @@ export abstract class Accesses extends ModuleFacts {
         return child.field === 'left' ? 'rmw' : 'read';
       case 'for_statement':
       case 'for_in_clause':
-        // A generator expression iterates when its consumer runs, not here: returned or stored,
-        // that is elsewhere (a returned one is an escaping view); passed to a call, it is now.
-        if (child.field === 'right' && parent.parent?.type === 'generator_expression' && parent.parent.parent?.type !== 'argument_list') return 'read';
+        if (child.field === 'right' && this.iteratesLater(parent)) return 'read';
         if (child.field === 'right') return 'iterate';
         return child.field === 'left' ? 'write' : 'read';
       case 'delete_statement':
@@ -152,7 +150,7 @@ export abstract class Accesses extends ModuleFacts {
           const method = this.src(attr);
           if (MUTATORS.has(method)) return 'mutate';
           if (ITERATION_VIEWS.has(method) && (call.field === 'right' && (call.parent?.type === 'for_statement' || call.parent?.type === 'for_in_clause'))) {
-            return 'iterate';
+            return call.parent && this.iteratesLater(call.parent) ? 'read' : 'iterate';
           }
           if (method === 'acquire' || method === 'release' || method === 'wait' || method === 'notify' || method === 'notify_all' ||
             method === 'join' || method === 'result' || method === 'start' || method === 'set' || method === 'is_set') {
@@ -176,6 +174,14 @@ export abstract class Accesses extends ModuleFacts {
       default:
         return 'read';
     }
+  }
+
+  /**
+   * A generator expression iterates when its consumer runs, not here: returned or stored, that
+   * is elsewhere (a returned one is an escaping view); passed to a call, it is now.
+   */
+  private iteratesLater(forNode: PyNode): boolean {
+    return forNode.type === 'for_in_clause' && forNode.parent?.type === 'generator_expression' && forNode.parent.parent?.type !== 'argument_list';
   }
 
   /** Returns true when the node's children must not be visited (it was a resolved reference). */

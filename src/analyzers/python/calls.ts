@@ -1,6 +1,6 @@
 import type { PyNode } from './parser';
 import { LockTracking } from './lock-tracking';
-import type { Spawn, SpawnKind } from './summary';
+import { SUPER_PREFIX, type Spawn, type SpawnKind } from './summary';
 import { field, statementOf, targetNames, unparen, walk } from './syntax';
 import { heldKeys, lastComponent, type Scope } from './walk-state';
 
@@ -90,7 +90,7 @@ export abstract class Calls extends LockTracking {
         callee,
         span: this.span(node),
         locks: heldKeys(scope),
-        sameInstance: fn.type === 'identifier' || receiverName === scope.selfName || receiverName === 'cls',
+        sameInstance: fn.type === 'identifier' || receiverName === scope.selfName || receiverName === 'cls' || (receiver !== undefined && this.isSuperCall(receiver)),
         direct: !this.isCoroutineHandedOff(node),
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
         sharedReceiver: receiver && receiverName !== scope.selfName ? this.resolve(receiver, scope)?.shared || undefined : undefined,
@@ -512,6 +512,12 @@ export abstract class Calls extends LockTracking {
     return loop === undefined || loop === null || !scope.loops.includes(loop);
   }
 
+  private isSuperCall(node: PyNode): boolean {
+    const target = unparen(node);
+    const fn = target.type === 'call' ? field(target, 'function') : undefined;
+    return fn?.type === 'identifier' && this.src(fn) === 'super';
+  }
+
   /** Function key a call or a `target=` refers to, when it can be named. */
   private calleeKey(fn: PyNode, scope: Scope): string | undefined {
     const node = unparen(fn);
@@ -536,6 +542,8 @@ export abstract class Calls extends LockTracking {
     const attr = field(node, 'attribute');
     if (!object || !attr) return undefined;
     const method = this.src(attr);
+    // `super().m()`: the nearest base class's `m` (the program looks past the class itself).
+    if (this.isSuperCall(object) && scope.className) return `${SUPER_PREFIX}${this.module}:${scope.className}.${method}`;
     const objName = object.type === 'identifier' ? this.src(object) : '';
     if (scope.className && (objName === scope.selfName || objName === 'cls')) return `${this.module}:${scope.className}.${method}`;
     const outerSelf = objName ? this.outerSelf(objName, scope) : undefined;

@@ -58,6 +58,7 @@ export abstract class ModuleFacts {
       kinds: Object.create(null) as Record<string, string>,
       classBases: Object.create(null) as Record<string, string[]>,
       classAttributes: [],
+      methodAliases: [],
       fixSites: { importLine: 0, globals: Object.create(null) as Record<string, number>, inits: Object.create(null) as LockFixSites['inits'], eol: this.eol },
       declaredOrders: [...file.text.matchAll(LOCK_ORDER_DECLARATION)].map((m) => m[1]!),
       threadingServer: THREADING_SERVER.test(file.text),
@@ -188,7 +189,12 @@ export abstract class ModuleFacts {
         const assignment = stmt.children[0];
         const left = assignment && field(assignment, 'left');
         if (assignment?.type === 'assignment' && left?.type === 'identifier') {
-          const kind = this.kindOfValue(field(assignment, 'right'));
+          const right = field(assignment, 'right');
+          if (right?.type === 'identifier' && methods.has(this.src(right))) {
+            this.summary.methodAliases.push([`${this.module}:${name}`, this.src(left), this.src(right)]);
+            continue;
+          }
+          const kind = this.kindOfValue(right);
           if (kind) this.summary.kinds[`${this.module}:${name}.${this.src(left)}`] = kind;
           this.summary.classAttributes.push(`${this.module}:${name}.${this.src(left)}`);
         }

@@ -3,7 +3,7 @@ import { isLockKind, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
 import { EntryLocks } from './entry-locks';
 import { Overlap } from './overlap';
 import { Roots, type ExecutionContext } from './roots';
-import { UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type LockFixSites, type PythonModuleSummary } from './summary';
+import { SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type LockFixSites, type PythonModuleSummary } from './summary';
 
 /** A function of the run with the file it lives in. */
 export interface FunctionInfo extends FunctionSummary {
@@ -75,6 +75,8 @@ export class Program {
   private readonly resolved = new Map<string, FunctionInfo | null>();
   private readonly reachCache = new Map<string, FunctionInfo[]>();
   private readonly writtenBases = new Map<string, string[]>();
+  /** `iterkeys = _iterate_keys` in a class body: [class key, alias, method]. */
+  private readonly methodAliases: [string, string, string][] = [];
 
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
@@ -123,7 +125,7 @@ export class Program {
     const file = summary.file;
     const c = (key: string) => (this.ambiguous.size === 0 ? key : this.canon(key, file));
     // `?:method` (receiver of unknown class) names the one method of that name in the same file.
-    const fk = (key: string) => (key.startsWith('?:') ? `?${file}|${key.slice(2)}` : c(key));
+    const fk = (key: string) => (key.startsWith('?:') ? `?${file}|${key.slice(2)}` : key.startsWith(SUPER_PREFIX) ? SUPER_PREFIX + c(key.slice(1)) : c(key));
     // Lock keys: objects of other modules used as locks stay only if they are locks there.
     const lk = (key: string): string | undefined => {
       if (!key.startsWith(UNVERIFIED_LOCK)) return c(key);
@@ -142,6 +144,7 @@ export class Program {
       this.classes.set(classKey, { key: classKey, file, module: summary.module, name, methods: new Map(), writtenBases: bases, bases: [], subclasses: [] });
     }
     for (const key of summary.classAttributes) this.classAttributes.add(c(key));
+    for (const [classKey, alias, target] of summary.methodAliases) this.methodAliases.push([c(classKey), alias, target]);
     this.fixSites.set(file, summary.fixSites);
     for (const order of summary.declaredOrders) {
       const declared = this.declaredOrders.get(order) ?? { files: new Set<string>(), modules: new Set<string>() };
@@ -242,6 +245,11 @@ export class Program {
   }
 
   private linkClasses(): void {
+    for (const [classKey, alias, target] of this.methodAliases) {
+      const info = this.classes.get(classKey);
+      const method = info?.methods.get(target);
+      if (info && method && !info.methods.has(alias)) info.methods.set(alias, method);
+    }
     for (const info of this.classes.values()) {
       for (const base of info.writtenBases) {
         const found = this.baseClass(base, info.module, info.file);
@@ -285,6 +293,11 @@ export class Program {
 
   private resolveIndirect(key: string): FunctionInfo | undefined {
     if (key.startsWith('?')) return this.uniqueMethods.get(key.slice(1)) ?? undefined;
+    if (key.startsWith(SUPER_PREFIX)) {
+      const dot = key.lastIndexOf('.');
+      const owner = this.classes.get(key.slice(1, dot));
+      return owner ? this.ancestors(owner).slice(1).map((c) => c.methods.get(key.slice(dot + 1))).find((m) => m !== undefined) : undefined;
+    }
     const colon = key.indexOf(':');
     const qual = key.slice(colon + 1);
     const dot = qual.lastIndexOf('.');
@@ -319,7 +332,8 @@ export class Program {
     // class (that would be `self`), and not by the verbs every protocol has (`start`, `close`).
     if (call.callee.startsWith('?') && (callee.classKey === caller.classKey || PROTOCOL_VERBS.has(call.callee.slice(call.callee.indexOf('|') + 1)))) return [];
     if (!call.sameInstance || !callee.abstract || !callee.classKey || !caller.classKey) return [callee];
-    const owner = this.classes.get(callee.classKey);
+    // `self` is the caller's class or one of its subclasses: their overrides, never a sibling's.
+    const owner = this.classes.get(caller.classKey);
     const method = callee.name.slice(callee.name.lastIndexOf('.') + 1);
     if (!owner || owner.subclasses.length === 0) return [callee];
     const out = [callee];
@@ -406,7 +420,7 @@ export class Program {
       if (!out.includes(fn)) out.push(fn);
       for (const call of fn.calls) {
         if (!call.direct) continue;
-        if (bound && call.sameInstance) {
+        if (bound && call.sameInstance && !call.callee.startsWith(SUPER_PREFIX)) {
           const method = call.callee.slice(call.callee.lastIndexOf('.') + 1);
           const own = mro.map((c) => c.methods.get(method)).find((m) => m !== undefined);
           // An abstract method runs as whatever subclass overrides it: the general dispatch below.

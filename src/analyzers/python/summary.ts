@@ -8,10 +8,14 @@
  *   class), `module:func#name` (a local captured by a closure or lambda);
  * - a lock key prefixed with `~` names an object of another module used as a lock; `check`
  *   keeps it only if that module creates a lock there;
- * - function keys: `module:qualname` (`worker`, `Account.transfer`, `main.<lambda>@12`).
+ * - function keys: `module:qualname` (`worker`, `Account.transfer`, `main.<lambda>@12`); `^module:C.m`
+ *   is `super().m` called in class `C`.
  */
 
 export const UNVERIFIED_LOCK = '~';
+
+/** A function key prefixed with `^` names a method through `super()`: the class's own is skipped. */
+export const SUPER_PREFIX = '^';
 
 /** Zero-based lines, UTF-16 columns, exclusive end. */
 export interface Span {
@@ -328,6 +332,8 @@ export interface PythonModuleSummary {
   classBases: Record<string, string[]>;
   /** Keys of attributes assigned in a class body (`_lock = Lock()` shared by every instance), not per instance. */
   classAttributes: string[];
+  /** `iterkeys = _iterate_keys` in a class body: [class key, alias, method name]. */
+  methodAliases: [string, string, string][];
   /** `# conclens: lock-order X by id`: lock classes whose instances are ordered on purpose. */
   declaredOrders: string[];
   fixSites: LockFixSites;
