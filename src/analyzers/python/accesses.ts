@@ -276,6 +276,12 @@ export abstract class Accesses extends ModuleFacts {
     return false;
   }
 
+  /** `self._thread = t` after `t = Thread(…)`: joining `self._thread` joins that thread too. */
+  protected noteHandleStored(holder: string, value: PyNode, scope: Scope): void {
+    const handle = `${this.module}:${scope.qual}#${this.src(value)}`;
+    for (const spawn of scope.fn.spawns) if (spawn.handle === handle) spawn.collection = holder;
+  }
+
   /** `d.get(k)`, `d[k]`, `self._slot`: the value found in shared state (or nothing). */
   private isLookup(value: PyNode): boolean {
     const node = unparen(value);
@@ -425,6 +431,7 @@ export abstract class Accesses extends ModuleFacts {
     if (left?.type === 'identifier' && right) this.noteLocalValue(this.src(left), right, rhsKeys, rhsAwait, scope);
     if (left && right) this.noteKind(left, right, scope);
     if (left && right && node.type === 'assignment') this.noteFutureStore(left, right, scope);
+    if (leftRef && right?.type === 'identifier') this.noteHandleStored(leftRef.key, right, scope);
 
     const saved = { awaits: scope.pendingAwaits, handle: scope.pendingHandle, rmw: scope.pendingRmwKeys };
     const restore = () => {

@@ -232,10 +232,8 @@ export abstract class Calls extends LockTracking {
 
   /** `threads.append(t)` after `t = Thread(…)`: the thread is joined through `threads` as well. */
   private noteHandleCollected(collection: PyNode, value: PyNode, scope: Scope): void {
-    const handle = `${this.module}:${scope.qual}#${this.src(value)}`;
     const key = this.resolve(collection, scope)?.key;
-    if (!key) return;
-    for (const spawn of scope.fn.spawns) if (spawn.handle === handle) spawn.collection = key;
+    if (key) this.noteHandleStored(key, value, scope);
   }
 
   /** `self._waiter.set_result(x)`, or through `waiter = self._waiter`: a waiter resolved. */

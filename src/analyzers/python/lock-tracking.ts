@@ -6,8 +6,8 @@ import { UNVERIFIED_LOCK } from './summary';
 import { field, hasToken, some, statementOf, unparen } from './syntax';
 import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
 
-/** Calls that do not raise on a valid receiver: lock and condition operations, list and set growth, clocks. */
-const NON_RAISING_CALLS = /(^|\.)(acquire|release|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|time|monotonic|perf_counter|len)$/;
+/** Calls that do not raise on a valid receiver: lock and condition operations (a wait ends in a timeout, not an error), list and set growth, clocks. */
+const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|time|monotonic|perf_counter|len)$/;
 
 /**
  * The locks held at each point of a function: `with` blocks, `acquire()`/`release()` pairs and

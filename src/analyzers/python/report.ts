@@ -74,15 +74,13 @@ function rootPhrase(context: ExecutionContext): string {
   const root = context.root!;
   switch (root.kind) {
     case 'locked-class':
-      return `other threads calling \`${root.owner}\``;
-    case 'thread-class':
-      return context.kind === 'api' ? `the threads calling \`${root.owner}\`` : `the \`${root.owner}\` thread`;
-    case 'async-class':
-      return `concurrent tasks calling \`${root.owner}\``;
     case 'locked-module':
-      return `other threads calling \`${root.owner}\``;
+      return `threads calling \`${root.owner}\``;
+    case 'thread-class':
+      return context.kind === 'api' ? `threads calling \`${root.owner}\`` : `the \`${root.owner}\` thread`;
+    case 'async-class':
     case 'module-coroutines':
-      return `concurrent tasks calling \`${root.owner}\``;
+      return `tasks calling \`${root.owner}\``;
     case 'request-handler':
       return 'concurrent requests';
     case 'finalizer':

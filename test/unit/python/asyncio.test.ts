@@ -116,7 +116,7 @@ void describe('PY-ASYNC-001 lost update across await', () => {
       `,
     });
     assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-001', 'warning', 10]]);
-    assert.match(findings[0]!.message, /^`Ledger.total` is read at line 9 and written back after an await in `Ledger.add` \(line 11, concurrent tasks calling `Ledger`\)/);
+    assert.match(findings[0]!.message, /^`Ledger.total` is read at line 9 and written back after an await in `Ledger.add` \(line 11, tasks calling `Ledger`\)/);
     assert.ok(findings[0]!.related.some((r) => r.message === 'concurrency root: `Ledger` has an asyncio Lock in `lock`'), JSON.stringify(findings[0]!.related));
   });
 

@@ -35,7 +35,7 @@ void describe('a class that starts a thread runs it next to its public methods',
     });
     assert.deepEqual(summary(only(findings, 'PY-RACE-001')), ['12 PY-RACE-001 warning', '18 PY-RACE-001 warning']);
     const put = only(findings, 'PY-RACE-001')[0]!;
-    assert.match(put.message, /^`Cache.size` is read and written back in `Cache.put` \(line 13, the threads calling `Cache`\) while `Cache._expire` \(line 19, the thread started at line 8\) writes it/);
+    assert.match(put.message, /^`Cache.size` is read and written back in `Cache.put` \(line 13, threads calling `Cache`\) while `Cache._expire` \(line 19, the thread started at line 8\) writes it/);
     assert.ok(put.related.some((r) => r.message === 'concurrency root: `Cache.__init__` starts a thread, reaching it through `Cache.put`' || r.message.startsWith('concurrency root: `Cache.__init__` starts a thread')));
   });
 
@@ -178,7 +178,7 @@ void describe('a class that owns a lock', () => {
     `;
     const live = only(await analyzePython({ 'reg.py': src('self._items.keys()') }), 'PY-RACE-005');
     assert.deepEqual(summary(live), ['13 PY-RACE-005 warning']);
-    assert.match(live[0]!.message, /^`Registry._items` leaves `Registry.names` \(line 14, other threads calling `Registry`\) as a live view that callers iterate after the lock is released while `Registry.add` \(line 10\) changes it; /);
+    assert.match(live[0]!.message, /^`Registry._items` leaves `Registry.names` \(line 14, threads calling `Registry`\) as a live view that callers iterate after the lock is released while `Registry.add` \(line 10\) changes it; /);
     assert.deepEqual(only(await analyzePython({ 'reg.py': src('list(self._items)') }), 'PY-RACE-005'), []);
   });
 });
@@ -222,7 +222,7 @@ void describe('a class that keeps its state in a thread-safe class', () => {
               self.pools[key] = pool
               return pool`)), 'PY-RACE-002');
     assert.deepEqual(findings.map((f) => [f.file, f.range.start.line, f.severity]), [['/project/manager.py', 12, 'warning']]);
-    assert.match(findings[0]!.message, /^`Manager.pools` is checked at line 10 and then changed in `Manager.pool_for` \(line 13, other threads calling `Manager`\)/);
+    assert.match(findings[0]!.message, /^`Manager.pools` is checked at line 10 and then changed in `Manager.pool_for` \(line 13, threads calling `Manager`\)/);
   });
 
   void it('accepts get-or-create under the container lock', async () => {

@@ -464,7 +464,7 @@ void describe('PY-RACE-004 inconsistent locking', () => {
     `;
     const declared = await analyzePython({ 'counter.py': src('') });
     assert.deepEqual(declared.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-RACE-004', 'information', 12]]);
-    assert.match(declared[0]!.message, /^`Counter.n` is written without a lock in `Counter.reset` \(line 13, other threads calling `Counter`\), but `Counter.incr` \(line 10\) writes it holding `self._lock`; /);
+    assert.match(declared[0]!.message, /^`Counter.n` is written without a lock in `Counter.reset` \(line 13, threads calling `Counter`\), but `Counter.incr` \(line 10\) writes it holding `self._lock`; /);
     assert.ok(declared[0]!.related.some((r) => r.message.startsWith('concurrency root: `Counter` takes `self._lock`') && r.range.start.line === 8));
     const started = await analyzePython({ 'counter.py': src('\ncounter = Counter()\nthreading.Thread(target=counter.incr).start()\n') });
     assert.deepEqual(started.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-RACE-004', 'warning', 12]]);

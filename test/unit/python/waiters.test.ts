@@ -33,7 +33,7 @@ void describe('PY-ASYNC-005 one waiter slot', () => {
             self._waiter = waiter
             await waiter`) }), 'PY-ASYNC-005');
     assert.deepEqual(findings.map((f) => [f.severity, f.range.start.line]), [['warning', 19]]);
-    assert.match(findings[0]!.message, /^`Stream._waiter` gets a new waiter future in `Stream.wait_unblocked` \(line 20, concurrent tasks calling `Stream`\)/);
+    assert.match(findings[0]!.message, /^`Stream._waiter` gets a new waiter future in `Stream.wait_unblocked` \(line 20, tasks calling `Stream`\)/);
     assert.ok(findings[0]!.related.some((r) => r.message === '`Stream.unblock` wakes only the waiter in the slot at that moment'));
   });
 

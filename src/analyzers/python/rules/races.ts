@@ -5,7 +5,7 @@ import type { FunctionInfo, Program } from '../program';
 import { confinedToItsThread, orderedBetween } from '../refutation';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange, wrapInWith } from '../report';
 import type { ExecutionContext } from '../roots';
-import type { Access, AccessKind, CheckAct, Span } from '../summary';
+import { joins, type Access, type AccessKind, type CheckAct, type Span } from '../summary';
 
 /**
  * PY-RACE-001..007: data races between thread contexts.
@@ -119,12 +119,20 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     for (const a of ours) {
       for (const b of theirs) {
         if (!program.concurrent(a, b, side.viaSelf && access.viaSelf)) continue;
+        if (joinedBefore(program, side.fn, side.span.line, b) || joinedBefore(program, fn, access.span.line, a)) continue;
         const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
         if (found) return found;
       }
     }
   }
   return fallback;
+}
+
+/** `fn` joins the thread of context `id` before `line` (`self._thread.join()` in `stop()`): ordered after it. */
+function joinedBefore(program: Program, fn: FunctionInfo, line: number, id: string): boolean {
+  const context = program.context(id);
+  if (!context || context.root || program.isParentContext(id) || fn.joins.length === 0) return false;
+  return fn.joins.some((join) => join.span.line < line && joins(join, context.spawn));
 }
 
 function isConcrete(program: Program, a: string, b: string): boolean {
@@ -190,7 +198,11 @@ function accessRaceFinding(program: Program, side: Side, access: Access, race: R
   let fixes: FixSuggestion[] = [];
   let extra: RelatedLocation[] = [];
   if (access.kind === 'iterate') {
-    message = `${state} is iterated in ${ours} while ${otherSide(program, race)} adds or removes items; iterate over a copy taken under the lock that guards the changes.`;
+    // Iterating under a lock the changing side does not take: the fix is on that side.
+    const held = race.partner !== 'self' && side.locks.length > 0 ? side.fn.acquires.find((a) => side.locks.includes(a.key))?.expr ?? keyName(side.locks[0]!) : undefined;
+    message = held
+      ? `${state} is iterated holding \`${held}\` in ${ours} while ${otherSide(program, race)} adds or removes items without it; take \`${held}\` there too.`
+      : `${state} is iterated in ${ours} while ${otherSide(program, race)} adds or removes items; iterate over a copy taken under the lock that guards the changes.`;
   } else {
     const r = remedy(program, side, access, race);
     fixes = r.fixes;
