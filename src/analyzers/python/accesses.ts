@@ -84,7 +84,10 @@ export abstract class Accesses extends ModuleFacts {
     }
     const imported = this.imports.get(objName);
     if (imported && !scope.names.locals.has(objName)) {
-      return { key: `${lastComponent(imported)}:${attr}`, shared: true, viaSelf: false };
+      // `from pkg.ioloop import IOLoop` … `IOLoop._map`: a class attribute, keyed as its own module keys it.
+      const dot = imported.lastIndexOf('.');
+      const isClass = dot > 0 && /^[A-Z]/.test(imported.slice(dot + 1));
+      return { key: isClass ? `${lastComponent(imported.slice(0, dot))}:${imported.slice(dot + 1)}.${attr}` : `${lastComponent(imported)}:${attr}`, shared: true, viaSelf: false };
     }
     // A module-level (or closure-shared) instance of a known class: its attributes are shared.
     const holder = this.resolveName(objName, scope);
@@ -276,6 +279,18 @@ export abstract class Accesses extends ModuleFacts {
     return false;
   }
 
+  /** `self._thread_ident = get_ident()`: the object records the thread it belongs to. */
+  protected noteThreadAffinity(fieldKey: string, value: PyNode): void {
+    const call = unparen(value);
+    const fn = call.type === 'call' ? field(call, 'function') : undefined;
+    if (fn && THREAD_IDENTITY.test(this.src(fn))) this.markThreadAffine(fieldKey);
+  }
+
+  protected markThreadAffine(fieldKey: string): void {
+    const classKey = fieldKey.slice(0, fieldKey.lastIndexOf('.'));
+    if (!this.summary.threadAffineClasses.includes(classKey)) this.summary.threadAffineClasses.push(classKey);
+  }
+
   /** `self._thread = t` after `t = Thread(…)`: joining `self._thread` joins that thread too. */
   protected noteHandleStored(holder: string, value: PyNode, scope: Scope): void {
     const handle = `${this.module}:${scope.qual}#${this.src(value)}`;
@@ -432,6 +447,7 @@ export abstract class Accesses extends ModuleFacts {
     if (left && right) this.noteKind(left, right, scope);
     if (left && right && node.type === 'assignment') this.noteFutureStore(left, right, scope);
     if (leftRef && right?.type === 'identifier') this.noteHandleStored(leftRef.key, right, scope);
+    if (leftRef?.viaSelf && right) this.noteThreadAffinity(leftRef.key, right);
 
     const saved = { awaits: scope.pendingAwaits, handle: scope.pendingHandle, rmw: scope.pendingRmwKeys };
     const restore = () => {

@@ -59,6 +59,8 @@ export abstract class ModuleFacts {
       classBases: Object.create(null) as Record<string, string[]>,
       classAttributes: [],
       methodAliases: [],
+      projectModules: [],
+      threadAffineClasses: [],
       fixSites: { importLine: 0, globals: Object.create(null) as Record<string, number>, inits: Object.create(null) as LockFixSites['inits'], eol: this.eol },
       declaredOrders: [...file.text.matchAll(LOCK_ORDER_DECLARATION)].map((m) => m[1]!),
       threadingServer: THREADING_SERVER.test(file.text),
@@ -246,12 +248,14 @@ export abstract class ModuleFacts {
         } else if (child.type === 'dotted_name') {
           const first = this.src(child).split('.')[0]!.trim();
           this.imports.set(first, first);
+          this.noteProjectImport(this.src(child));
         }
       }
       return;
     }
     const moduleNode = field(node, 'module_name');
     const from = moduleNode ? this.src(moduleNode) : '';
+    this.noteProjectImport(from);
     for (const child of node.children) {
       if (child.field !== 'name') continue;
       const target = child.type === 'aliased_import' ? field(child, 'name') : child;
@@ -260,6 +264,20 @@ export abstract class ModuleFacts {
       const base = from.replace(/^\.+/, '');
       this.imports.set(this.src(alias), base ? `${base}.${this.src(target)}` : this.src(target));
     }
+  }
+
+  /**
+   * A module of the same project, though maybe not in this run: imported relatively, or from a
+   * package whose name is a folder this file is in (`tornado.ioloop` from `tornado/platform/`).
+   * Its state is the project's own; `sys.path` is not.
+   */
+  private noteProjectImport(dotted: string): void {
+    const name = dotted.replace(/\s+/g, '');
+    const first = name.replace(/^\.+/, '').split('.')[0];
+    const folders = this.file.path.split(/[\\/]/).slice(0, -1);
+    if (!name.startsWith('.') && (!first || !folders.includes(first))) return;
+    const module = lastComponent(name);
+    if (module && !this.summary.projectModules.includes(module)) this.summary.projectModules.push(module);
   }
 
   /** `th.Lock` → `threading.Lock` through the import table. */

@@ -67,6 +67,10 @@ export class Program {
   private readonly entryLocks: EntryLocks;
   /** Module names of the run: state of other modules (`sys.stdout`) is not the project's. */
   private readonly modules = new Set<string>();
+  /** Modules of the project the run's files import without analyzing them. */
+  private readonly projectModules = new Set<string>();
+  /** Classes whose objects record the thread they belong to: each lives on its own thread. */
+  readonly threadAffineClasses = new Set<string>();
   private readonly callees = new Map<string, FunctionInfo[]>();
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
   /** `file|method` → the one method of that file with that name (null when several classes define it). */
@@ -144,6 +148,8 @@ export class Program {
       this.classes.set(classKey, { key: classKey, file, module: summary.module, name, methods: new Map(), writtenBases: bases, bases: [], subclasses: [] });
     }
     for (const key of summary.classAttributes) this.classAttributes.add(c(key));
+    for (const module of summary.projectModules) this.projectModules.add(module);
+    for (const key of summary.threadAffineClasses) this.threadAffineClasses.add(c(key));
     for (const [classKey, alias, target] of summary.methodAliases) this.methodAliases.push([c(classKey), alias, target]);
     this.fixSites.set(file, summary.fixSites);
     for (const order of summary.declaredOrders) {
@@ -344,9 +350,10 @@ export class Program {
     return out;
   }
 
-  /** The key names state of a module analyzed in this run. */
+  /** The key names state of a module of the project: analyzed in this run, or imported from the same package. */
   isProjectState(key: string): boolean {
-    return this.modules.has(key.slice(0, key.indexOf(':')).replace(/@.*$/, ''));
+    const module = key.slice(0, key.indexOf(':')).replace(/@.*$/, '');
+    return this.modules.has(module) || this.projectModules.has(module);
   }
 
   kindOf(key: string): string | undefined {

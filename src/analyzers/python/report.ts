@@ -85,6 +85,8 @@ function rootPhrase(context: ExecutionContext): string {
       return 'concurrent requests';
     case 'finalizer':
       return 'the garbage collector';
+    case 'thread-affine':
+      return `the threads each owning a \`${root.owner}\``;
   }
 }
 

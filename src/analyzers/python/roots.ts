@@ -20,7 +20,9 @@ export type DesignRootKind =
   /** `socketserver`/`http.server` request handlers, WSGI and ASGI applications. */
   | 'request-handler'
   /** `__del__`: the garbage collector runs it on whichever thread allocates. */
-  | 'finalizer';
+  | 'finalizer'
+  /** The objects record the thread they belong to: one per thread, so what they share crosses threads. */
+  | 'thread-affine';
 
 /** Why a context exists when nothing in the code starts it: the code's own design. */
 export interface DesignRoot {
@@ -278,6 +280,14 @@ export class Roots {
           evidence: `\`${info.name}\` handles requests`, strong: this.program.threadingServerFiles.size > 0,
         });
       }
+    }
+    const affine = this.program.ancestors(info).find((c) => this.program.threadAffineClasses.has(c.key));
+    if (affine && publicMethods.length > 0) {
+      // Each object stays on its thread: its own fields are not shared, class and module state is.
+      this.addDesignRoot(`affine@${info.key}`, 'api', publicMethods, true, false, info, {
+        kind: 'thread-affine', owner: info.name, file: affine.file, span: publicMethods[0]!.span,
+        evidence: `\`${affine.name}\` records the thread each object belongs to, so objects live on several threads`, strong: true,
+      });
     }
     const finalizer = info.methods.get('__del__');
     if (finalizer) {

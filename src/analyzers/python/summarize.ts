@@ -381,15 +381,24 @@ class Summarizer extends Calls {
     });
   }
 
-  /** `x == get_ident()`, `self._owner is current_thread()`, or a local holding either. */
+  /**
+   * `x == get_ident()`, `self._owner is current_thread()`, or a local holding either. Compared
+   * with a field of `self`, the object belongs to a thread and checks who calls it.
+   */
   private comparesThreadIdentity(condition: PyNode, scope: Scope): boolean {
     const test = unparen(condition);
     if (test.type !== 'comparison_operator' || !test.children.some((c) => c.type === '==' || c.type === 'is')) return false;
-    return test.children.some((operand) => {
+    const identity = test.children.find((operand) => {
       const bare = unparen(operand);
       if (bare.type === 'identifier') return scope.threadIdentities.has(this.src(bare));
       return bare.type === 'call' && THREAD_IDENTITY.test(this.src(field(bare, 'function') ?? bare));
     });
+    if (!identity) return false;
+    for (const operand of test.children) {
+      const ref = operand !== identity && operand.type === 'attribute' ? this.resolve(operand, scope) : undefined;
+      if (ref?.viaSelf) this.markThreadAffine(ref.key);
+    }
+    return true;
   }
 
   private isNoneCheck(ref: PyNode): boolean {
@@ -421,6 +430,7 @@ class Summarizer extends Calls {
       const right = field(node, 'right');
       const left = field(node, 'left');
       if (right && left) this.noteLoopAlias(left, right, scope);
+      if (right) this.noteSnapshotIteration(node, right, scope, stack);
       if (hasToken(node, 'async')) scope.epoch++;
     }
     const isWhile = node.type === 'while_statement';
@@ -439,6 +449,39 @@ class Summarizer extends Calls {
     const right = field(node, 'right');
     const left = field(node, 'left');
     if (right && left) this.noteLoopAlias(left, right, scope);
+  }
+
+  /**
+   * `for k in list(shared):` walks a copy: by the time the body acts on `shared[k]`, another
+   * thread may have removed or replaced it. The copy is the check of a check-then-act.
+   */
+  private noteSnapshotIteration(node: PyNode, right: PyNode, scope: Scope, stack: Task[]): void {
+    const copy = unparen(right);
+    const fn = copy.type === 'call' ? field(copy, 'function') : undefined;
+    let source: PyNode | undefined;
+    if (fn?.type === 'identifier' && /^(list|tuple|sorted|set|frozenset)$/.test(this.src(fn))) {
+      source = field(copy, 'arguments')?.children.find((c) => c.type !== 'keyword_argument' && c.type !== 'comment');
+    } else if (fn?.type === 'attribute' && this.src(field(fn, 'attribute') ?? fn) === 'copy') {
+      source = field(fn, 'object');
+    }
+    if (source?.type === 'call') {
+      const view = field(source, 'function');
+      if (view?.type === 'attribute' && /^(keys|items|values)$/.test(this.src(field(view, 'attribute') ?? view))) source = field(view, 'object');
+    }
+    const ref = source && this.resolve(source, scope);
+    if (!ref?.shared || this.isSyncObject(ref.kind)) return;
+    const frame = {
+      node,
+      keys: new Map([[ref.key, source!]]),
+      span: this.span(right),
+      text: this.shortText(right),
+      locks: heldKeys(scope),
+      epoch: scope.epoch,
+      lazy: new Set<string>(),
+      reported: new Set<string>(),
+    };
+    scope.checks.push(frame);
+    stack.push({ exit: () => void scope.checks.splice(scope.checks.indexOf(frame), 1) });
   }
 
   /** `for t in threads:` / `for f in as_completed(futs):` makes `t`/`f` stand for the collection. */

@@ -334,6 +334,10 @@ export interface PythonModuleSummary {
   classAttributes: string[];
   /** `iterkeys = _iterate_keys` in a class body: [class key, alias, method name]. */
   methodAliases: [string, string, string][];
+  /** Modules of the same project this file imports (relatively, or from a package it is inside of). */
+  projectModules: string[];
+  /** Classes whose objects record the thread they belong to (`self._thread_id = get_ident()`). */
+  threadAffineClasses: string[];
   /** `# conclens: lock-order X by id`: lock classes whose instances are ordered on purpose. */
   declaredOrders: string[];
   fixSites: LockFixSites;
