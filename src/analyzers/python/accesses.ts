@@ -2,7 +2,7 @@ import type { PyNode } from './parser';
 import { ModuleFacts } from './module-facts';
 import type { AccessKind, Span, StatementSite } from './summary';
 import { field, statementOf, unparen, walk } from './syntax';
-import { heldKeys, lastComponent, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
+import { heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Container methods that change the container in one atomic step. */
 const MUTATORS = new Set([
@@ -231,7 +231,7 @@ export abstract class Accesses extends ModuleFacts {
       stmt: kind === 'read' || kind === 'iterate' ? undefined : this.statementSite(statement),
       indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
     });
-    if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw') this.noteCheckThenAct(node, resolved.key, kind, scope);
+    if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw') this.noteCheckThenAct(node, resolved, kind, scope);
   }
 
   /**
@@ -378,7 +378,8 @@ export abstract class Accesses extends ModuleFacts {
     };
   }
 
-  private noteCheckThenAct(node: PyNode, key: string, kind: AccessKind, scope: Scope): void {
+  private noteCheckThenAct(node: PyNode, resolved: Resolved, kind: AccessKind, scope: Scope): void {
+    const key = resolved.key;
     for (let i = scope.checks.length - 1; i >= 0; i--) {
       const frame = scope.checks[i]!;
       // The walk is in source order: once past the block an early-exit check covers, it is done.
@@ -404,6 +405,7 @@ export abstract class Accesses extends ModuleFacts {
         lazyInit: frame.lazy.has(key) && kind === 'write',
         constantWrite: this.writesConstant(statement),
         createsResource: this.createsResource(statement),
+        viaSelf: resolved.viaSelf,
         awaitBetween,
         unguarded: frame.locks.length === 0 && locks.length === 0,
         stmt: this.statementSite(statement),
@@ -571,6 +573,8 @@ export abstract class Accesses extends ModuleFacts {
     const fn = call.type === 'call' ? field(call, 'function') : undefined;
     if (fn && THREAD_IDENTITY.test(this.src(fn))) scope.threadIdentities.add(name);
     else scope.threadIdentities.delete(name);
+    if (fn && SERVER_START.test(this.src(fn))) scope.serverLocals.add(name);
+    else scope.serverLocals.delete(name);
     const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
     const receiver = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
     if (method && receiver && this.src(method) === 'submit') {

@@ -2,7 +2,7 @@ import type { PyNode } from './parser';
 import { LockTracking } from './lock-tracking';
 import { SUPER_PREFIX, type Spawn, type SpawnKind } from './summary';
 import { field, statementOf, targetNames, unparen, walk } from './syntax';
-import { heldKeys, lastComponent, type Scope } from './walk-state';
+import { heldKeys, lastComponent, SERVER_START, type Scope } from './walk-state';
 
 const POOL_MAPS = new Set(['map', 'starmap', 'imap', 'imap_unordered', 'map_async', 'starmap_async']);
 const POOL_SINGLE = new Set(['submit', 'apply_async', 'apply']);
@@ -349,6 +349,7 @@ export abstract class Calls extends LockTracking {
 
   private noteTasks(node: PyNode, args: PyNode | undefined, scope: Scope): void {
     if (!args) return;
+    this.noteServerBesideOthers(node, args, scope);
     const coroutineCalls: { call: PyNode; many: boolean }[] = [];
     for (const arg of args.children) {
       if (arg.type === 'call') coroutineCalls.push({ call: arg, many: false });
@@ -375,6 +376,20 @@ export abstract class Calls extends LockTracking {
         argKinds: [],
       });
     }
+  }
+
+  /**
+   * `gather(loop.create_server(handler, …), app.startup())`: the server accepts and dispatches
+   * requests while the other coroutines of the same `gather` are still running.
+   */
+  private noteServerBesideOthers(node: PyNode, args: PyNode, scope: Scope): void {
+    const fn = field(node, 'function');
+    if (!fn || !/^asyncio\.(gather|wait)$/.test(this.qualify(fn))) return;
+    const members = args.children.filter((a) => a.type === 'call' || a.type === 'identifier');
+    const isServer = (m: PyNode) => m.type === 'identifier' ? scope.serverLocals.has(this.src(m)) : SERVER_START.test(this.src(field(m, 'function') ?? m));
+    const server = members.find(isServer);
+    const other = members.find((m) => !isServer(m));
+    if (server && other) scope.fn.startsBeforeInit.push({ span: this.span(other), text: this.shortText(other), server: this.shortText(server) });
   }
 
   private keywordArg(args: PyNode | undefined, name: string): PyNode | undefined {

@@ -225,6 +225,7 @@ export class Program {
         selfHandoffs: each(raw.selfHandoffs, (x) => ({ ...x, key: c(x.key) })),
         futureResolves: each(raw.futureResolves, (x) => ({ ...x, key: c(x.key) })),
         slotTests: each(raw.slotTests, (x) => ({ ...x, key: c(x.key) })),
+        startsBeforeInit: raw.startsBeforeInit,
       };
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {

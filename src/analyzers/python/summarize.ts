@@ -71,6 +71,7 @@ class Summarizer extends Calls {
       selfHandoffs: [],
       futureResolves: [],
       slotTests: [],
+      startsBeforeInit: [],
     };
     this.summary.functions.push(fn);
     return fn;
@@ -99,6 +100,7 @@ class Summarizer extends Calls {
       ordersById: false,
       threadIdentities: new Set(),
       fieldAliases: new Map(),
+      serverLocals: new Set(),
     };
   }
 

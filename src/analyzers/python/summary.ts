@@ -170,6 +170,8 @@ export interface CheckAct {
   constantWrite: boolean;
   /** The write stores what a constructor or factory call makes (a connection, a pool, a thread). */
   createsResource: boolean;
+  /** The state is reached through `self` (per-object) rather than a module or class name. */
+  viaSelf: boolean;
   /** Awaits between the check and the write. */
   awaitBetween: boolean;
   /** Locks held at the check and at the write (none in common makes it a race). */
@@ -308,6 +310,8 @@ export interface FunctionSummary {
   /** `self._waiter.set_result(…)` (or through a local holding it): a waiter future resolved, by field key. */
   futureResolves: { key: string; span: Span }[];
   slotTests: SlotTest[];
+  /** `gather(create_server(…), init())`: a coroutine run beside a server that already accepts requests. */
+  startsBeforeInit: { span: Span; text: string; server: string }[];
 }
 
 /** Where a "use a new lock" fix puts its lines (all lines zero-based, inserted before that line). */

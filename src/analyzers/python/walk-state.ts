@@ -67,9 +67,14 @@ export interface Scope {
   ordersById: boolean;
   /** Locals holding the running thread's identity (`me = get_ident()`). */
   threadIdentities: Set<string>;
+  /** Locals holding a server start not awaited yet (`server = loop.create_server(...)`). */
+  serverLocals: Set<string>;
   /** Locals that are a field of `self` or one of its elements (`waiters = self._waiters[key]`). */
   fieldAliases: Map<string, string>;
 }
+
+/** Coroutines that start accepting connections and dispatching them to handlers. */
+export const SERVER_START = /(^|\.)(create_server|create_unix_server|start_server|start_unix_server|serve)$/;
 
 /** Calls that return the running thread's identity. */
 export const THREAD_IDENTITY = /(^|\.)(get_ident|get_native_id|current_thread|currentThread)$/;
@@ -97,7 +102,7 @@ export function heldKeys(scope: Scope): string[] {
 export const FACT_LISTS = [
   'params', 'accesses', 'calls', 'spawns', 'joins', 'acquires', 'edges', 'checkActs', 'awaitUpdates', 'splitDecisions',
   'asyncioUses', 'poolWaits', 'conditionOps', 'bareAcquires', 'lockAcrossAwait', 'mpUpdates', 'eventSets', 'eventWaits',
-  'futureStores', 'viewEscapes', 'selfHandoffs', 'futureResolves', 'slotTests',
+  'futureStores', 'viewEscapes', 'selfHandoffs', 'futureResolves', 'slotTests', 'startsBeforeInit',
 ] as const satisfies readonly (keyof FunctionSummary)[];
 
 export function shareEmptyLists(fn: FunctionSummary): void {

@@ -285,3 +285,35 @@ void describe('PY-ASYNC-004 asyncio objects from another thread', () => {
     assert.deepEqual(findings, []);
   });
 });
+
+void describe('PY-ASYNC-006 start before initialisation', () => {
+  void it('flags a start-up gathered with the server that serves requests meanwhile', async () => {
+    const findings = await analyzePython({
+      'web.py': py`
+        import asyncio
+
+        async def run(app, handler, port):
+            server = asyncio.start_server(handler, "127.0.0.1", port)
+            srv, _ = await asyncio.gather(server, app.startup())
+            return srv
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-006', 'warning', 4]]);
+    assert.match(findings[0]!.message, /^`app.startup\(\)` runs in the same gather as `server` in `run` \(line 5\)/);
+  });
+
+  void it('accepts a start-up awaited before the server, and servers gathered alone', async () => {
+    const findings = await analyzePython({
+      'web.py': py`
+        import asyncio
+
+        async def run(app, handler, ports):
+            await app.startup()
+            srv = await asyncio.start_server(handler, "127.0.0.1", ports[0])
+            more = await asyncio.gather(asyncio.start_server(handler, "127.0.0.1", ports[1]), asyncio.start_server(handler, "::1", ports[1]))
+            return srv, more
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});

@@ -564,3 +564,38 @@ void describe('refutations', () => {
     assert.deepEqual(only(await analyzePython({ 's.py': src('self._executors_lock') }), 'PY-DL-004').length, 1);
   });
 });
+
+void describe('objects that belong to a thread', () => {
+  const src = (cleanup: string) => py`
+    import threading
+    from pkg.registry import Registry
+
+    class Loop:
+        def initialize(self, real):
+            self.real = real
+            for other in list(Registry._loops):
+                if other.closed:
+${cleanup}
+            Registry._loops[real] = self
+            self._thread = threading.get_ident()
+
+        def call_soon(self, f):
+            if threading.get_ident() == self._thread:
+                f()
+  `;
+
+  void it('flags deleting a key seen in a copy of a registry shared by the threads that own one each', async () => {
+    const findings = await analyzePython({ 'pkg/loop.py': src('                    del Registry._loops[other]') });
+    assert.deepEqual(summary(findings), ['8 PY-RACE-002 warning']);
+    assert.match(findings[0]!.message, /^`Registry._loops` is checked at line 7 and then changed in `Loop.initialize`/);
+    assert.ok(findings[0]!.related.some((r) => r.message.startsWith('concurrency root: `Loop` records the thread each object belongs to')));
+  });
+
+  void it('accepts the delete that tolerates losing the race', async () => {
+    const findings = await analyzePython({ 'pkg/loop.py': src(`                    try:
+                        del Registry._loops[other]
+                    except KeyError:
+                        pass`) });
+    assert.deepEqual(findings, []);
+  });
+});

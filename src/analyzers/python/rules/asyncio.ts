@@ -6,12 +6,13 @@ import { contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRa
 import type { Span } from '../summary';
 
 /**
- * PY-ASYNC-001..004. Code between two awaits is atomic under asyncio, so only state read
+ * PY-ASYNC-001..004 and 006. Code between two awaits is atomic under asyncio, so only state read
  * before an await and written after it can be lost, and only when the coroutine can overlap
  * with itself or another writer: it is started as a task several times, fanned out with
  * `gather`, registered as a request/event handler, called by the tasks of a class designed
  * for them (public coroutines next to asyncio locks, events, queues or waiter futures), or
- * another task writes the same state.
+ * another task writes the same state. A server started in the same `gather` as other
+ * coroutines serves requests while they still run (PY-ASYNC-006: start before initialisation).
  */
 export function asyncFindings(program: Program): Finding[] {
   const findings: Finding[] = [];
@@ -59,6 +60,12 @@ export function asyncFindings(program: Program): Finding[] {
       }
     }
     if (fn.asyncioUses.length > 0) findings.push(...crossThreadUses(program, fn));
+    for (const start of fn.startsBeforeInit) {
+      const message =
+        `\`${start.text}\` runs in the same gather as \`${start.server}\` in \`${fnName(fn)}\` (line ${line(start.span)}), so requests can reach ` +
+        'the handlers before it finishes; await it first, then start the server.';
+      findings.push(makeFinding('PY-ASYNC-006', true, fn.file, start.span, message));
+    }
   }
   return findings;
 }

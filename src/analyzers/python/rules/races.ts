@@ -66,7 +66,7 @@ export function raceFindings(program: Program): Finding[] {
     if (fn.constructor) continue;
     for (const act of fn.checkActs) {
       if (act.constantWrite || (!act.unguarded && act.awaitBetween) || !program.isProjectState(act.key)) continue;
-      const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), viaSelf: act.key.includes('.') };
+      const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), viaSelf: act.viaSelf };
       const race = findRace(program, side, act.key, ANY_WRITE, true);
       if (!race) continue;
       mark(fn, act.write);
