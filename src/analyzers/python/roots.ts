@@ -238,8 +238,10 @@ export class Roots {
     const thread = this.threadEvidence(info);
     if (lock || thread) {
       const evidence = lock ?? thread!;
+      // The class's own threads run its starters' targets; its users call the rest.
       const starters = new Set(thread?.starters ?? []);
-      const entries = publicMethods.filter((m) => !starters.has(m));
+      const ownTargets = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).flatMap((m) => m.spawns).map((s) => s.target));
+      const entries = publicMethods.filter((m) => !starters.has(m) && !ownTargets.has(m.key));
       // A class-level or module lock guards what every instance shares; the instances need not be shared.
       const selfShared = thread !== undefined || lock?.instance === true;
       if (entries.length > 0) {
