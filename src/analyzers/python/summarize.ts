@@ -336,32 +336,40 @@ class Summarizer extends Calls {
   /**
    * The branches of an `if` in order, each starting from the awaits seen when the condition was
    * decided: an await in one branch does not come before the code of another. After the
-   * statement, as many awaits have passed as on the longest branch.
+   * statement, as many awaits have passed as on the longest branch that falls through; a branch
+   * that returns or raises (`if busy: await log(); return`) adds none to the code after it.
    */
   private pushBranches(node: PyNode, scope: Scope, stack: Task[]): void {
-    const alternatives = node.children.filter((c) => c.type === 'elif_clause' || c.type === 'else_clause');
-    if (alternatives.length === 0) {
+    const consequence = node.children.find((c) => c.type === 'block');
+    if (!consequence) {
       this.pushChildren(node, scope, stack);
       return;
     }
+    const alternatives = node.children.filter((c) => c.type === 'elif_clause' || c.type === 'else_clause');
     let base = 0;
-    let longest = 0;
-    stack.push({ exit: () => void (scope.epoch = Math.max(longest, scope.epoch)) });
+    let longest = -1;
+    const settle = (branch: PyNode) => () => {
+      if (!this.endsEarly(branch)) longest = Math.max(longest, scope.epoch);
+      scope.epoch = base;
+    };
+    // With no `else`, the condition being false falls through with the awaits seen so far.
+    stack.push({ exit: () => void (scope.epoch = Math.max(longest, base)) });
     for (let i = alternatives.length - 1; i >= 0; i--) {
+      stack.push({ exit: settle(alternatives[i]!) });
       stack.push({ node: alternatives[i]!, scope });
-      stack.push({
-        exit: () => {
-          longest = Math.max(longest, scope.epoch);
-          scope.epoch = base;
-        },
-      });
     }
-    const leading = node.children.filter((c) => c.type !== 'elif_clause' && c.type !== 'else_clause');
-    const consequence = leading.findIndex((c) => c.type === 'block');
-    for (let i = leading.length - 1; i >= 0; i--) {
-      stack.push({ node: leading[i]!, scope });
-      if (i === consequence) stack.push({ exit: () => void (base = scope.epoch) });
-    }
+    stack.push({ exit: settle(consequence) });
+    stack.push({ node: consequence, scope });
+    stack.push({ exit: () => void (base = scope.epoch) });
+    const leading = node.children.slice(0, node.children.indexOf(consequence));
+    for (let i = leading.length - 1; i >= 0; i--) stack.push({ node: leading[i]!, scope });
+  }
+
+  /** The branch's last statement leaves it (`return`, `raise`, `continue`, `break`). */
+  private endsEarly(branch: PyNode): boolean {
+    const body = branch.type === 'block' ? branch : field(branch, 'consequence') ?? field(branch, 'body') ?? branch.children.find((c) => c.type === 'block');
+    const last = body?.children[body.children.length - 1];
+    return last !== undefined && /^(raise|return|continue|break)_statement$/.test(last.type);
   }
 
   /** `if self._waiter:` / `if self._waiter is not None:` on a field that holds futures. */

@@ -317,3 +317,45 @@ void describe('PY-ASYNC-006 start before initialisation', () => {
     assert.deepEqual(findings, []);
   });
 });
+
+void describe('PY-ASYNC-002 refutations', () => {
+  void it('does not count an await in a branch that returns before the write', async () => {
+    const findings = await analyzePython({
+      'registry.py': py`
+        import asyncio
+
+        class Registry:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.members = {}
+
+            async def join(self, name, comm):
+                if name in self.members:
+                    await comm.write("taken")
+                    return
+                self.members[name] = comm
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('still flags the await on the way to the write', async () => {
+    const findings = await analyzePython({
+      'registry.py': py`
+        import asyncio
+
+        class Registry:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.members = {}
+
+            async def join(self, name, comm):
+                if name in self.members:
+                    return
+                await comm.write("welcome")
+                self.members[name] = comm
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-002', 'warning', 11]]);
+  });
+});
