@@ -429,6 +429,7 @@ export abstract class Calls extends LockTracking {
     }
     let key: string | undefined;
     let selfShared = true;
+    let localReceiver = false;
     const param = target.type === 'identifier' ? scope.names.params.indexOf(this.src(target)) : -1;
     if (param >= 0) {
       const spawn = this.addSpawn(node, kind, '', true, scope);
@@ -443,6 +444,8 @@ export abstract class Calls extends LockTracking {
         if (receiver?.type === 'identifier' && receiver.parent && this.src(receiver) !== scope.selfName) {
           const loopOfReceiver = scope.assignedInLoop.get(this.src(receiver));
           if (loopOfReceiver && scope.loops.includes(loopOfReceiver)) selfShared = false;
+          // A local or parameter of this function: another function's start binds another object.
+          if (!this.resolve(receiver, scope)?.shared) localReceiver = true;
         }
       }
     }
@@ -463,6 +466,7 @@ export abstract class Calls extends LockTracking {
     }
     const spawn = this.addSpawn(node, kind, key, selfShared, scope, argKinds);
     if (sharesArgs) spawn.sharesArgs = true;
+    if (localReceiver) spawn.localReceiver = true;
     if (distinctArgs.length > 0) spawn.distinctArgs = distinctArgs;
     return spawn;
   }

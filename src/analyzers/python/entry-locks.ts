@@ -6,14 +6,18 @@ import type { Roots } from './roots';
  * holds when it calls a function, carried into the function's own lock sets, so a private
  * helper only ever called under the lock is protected by it. Entry points (spawned targets,
  * the public methods of a design root, handlers) and functions without callers in the run
- * start with none.
+ * start with none; calls made where nothing runs concurrently yet are not counted.
  */
 export class EntryLocks {
   private readonly entryLocks = new Map<string, string[]>();
 
   constructor(program: Program, roots: Roots) {
     const callers = new Map<string, { caller: FunctionInfo; locks: string[] }[]>();
+    const entries = new Set([...roots.contexts.values()].flatMap((c) => c.entries.map((e) => e.key)));
     for (const fn of program.functions.values()) {
+      // A call made where no concurrency has started yet (`start()` before its thread runs,
+      // code no context reaches) cannot race: its lock set does not weaken the callee's.
+      if (!entries.has(fn.key) && roots.reaching(fn).length === 0 && !roots.hasWindows(fn)) continue;
       for (const call of fn.calls) {
         for (const callee of program.callTargets(call, fn)) {
           if (callee === fn) continue;
@@ -23,7 +27,6 @@ export class EntryLocks {
         }
       }
     }
-    const entries = new Set([...roots.contexts.values()].flatMap((c) => c.entries.map((e) => e.key)));
     // Only functions called while a lock is held, and what they call, can be entered locked.
     const candidates = new Set<string>();
     const queue: string[] = [];

@@ -32,6 +32,9 @@ export class Overlap {
     const related = this.relatedClasses(ca, cb);
     // Two sibling classes never share one object; a class and its subclass have one set of callers.
     if (viaSelf && related === false) return false;
+    // A method bound to a local of the starting function (a server a test makes) runs on an object
+    // that function holds: not another function's, nor one the class's other callers reach.
+    if (viaSelf && ((ca.spawn.localReceiver && (cb.root || cb.spawner !== ca.spawner)) || (cb.spawn.localReceiver && (ca.root || ca.spawner !== cb.spawner)))) return false;
     if (related === true && ca.kind === 'api' && cb.kind === 'api') return ca.many && cb.many;
     return !this.sequential(ca, cb);
   }

@@ -33,6 +33,21 @@ const PROTOCOL_VERBS = new Set([
   'notify', 'reset', 'copy', 'items', 'keys', 'values', 'append', 'extend', 'call', 'handle', 'process', 'execute',
 ]);
 
+/**
+ * Of several files with one module name (two `utils.py`), the one a file means: the one that
+ * shares the most folders with it (its own package's), the first in path order on a tie.
+ */
+function nearest(candidates: PythonModuleSummary[], file: string): PythonModuleSummary {
+  const folders = path.dirname(file).split(path.sep);
+  const shared = (other: string) => {
+    const theirs = path.dirname(other).split(path.sep);
+    let n = 0;
+    while (n < folders.length && n < theirs.length && folders[n] === theirs[n]) n++;
+    return n;
+  };
+  return [...candidates].sort((a, b) => shared(b.file) - shared(a.file) || a.file.localeCompare(b.file))[0]!;
+}
+
 /** Most per-function lists are empty: map only the non-empty ones (the check runs over whole trees). */
 function each<T, U>(items: T[], f: (item: T) => U): U[] {
   return items.length === 0 ? (items as unknown as U[]) : items.map(f);
@@ -115,8 +130,8 @@ export class Program {
     const module = key.slice(0, colon);
     const candidates = this.ambiguous.get(module);
     if (!candidates) return key;
-    const own = candidates.find((s) => s.file === file) ?? candidates.find((s) => path.dirname(s.file) === path.dirname(file));
-    return own ? `${module}@${own.file}${key.slice(colon)}` : key;
+    const own = candidates.find((s) => s.file === file) ?? nearest(candidates, file);
+    return `${module}@${own.file}${key.slice(colon)}`;
   }
 
   private canonKind(kind: string, file: string): string {

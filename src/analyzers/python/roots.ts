@@ -1,5 +1,4 @@
 import type { ClassInfo, FunctionInfo, Program } from './program';
-import { strengthOf } from './evidence';
 import { isThreadingLockKind } from './kinds';
 import { joins, type CallSite, type Span, type Spawn, type SpawnKind } from './summary';
 
@@ -75,6 +74,9 @@ const PRIVATE_DUNDERS = new Set([
   '__repr__', '__str__', '__format__', '__hash__', '__sizeof__', '__getnewargs__', '__getnewargs_ex__',
 ]);
 
+/** Context-manager and awaitable protocol methods: one use of one object, not concurrent callers. */
+const LIFECYCLE_DUNDERS = new Set(['__aenter__', '__aexit__', '__await__', '__exit__']);
+
 /** Test-runner hooks: the runner calls them one at a time. */
 const TEST_HOOKS = /^(setUp|tearDown|setUpClass|tearDownClass|setup_method|teardown_method|setup_class|teardown_class)$/;
 
@@ -103,8 +105,7 @@ export class Roots {
   private readonly reach = new Map<string, Set<string>>();
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
   private passingCalls: Map<string, CallSite[]> | undefined;
-  /** Functions some call or start of the run reaches (computed on first use). */
-  private called: Set<string> | undefined;
+  private callers: Map<string, FunctionInfo[]> | undefined;
 
   /** Classes that own an instance lock: thread-safe by design, and so is state kept in them. */
   readonly threadSafeClasses = new Set<string>();
@@ -121,9 +122,9 @@ export class Roots {
   }
 
   /**
-   * A start inside code that runs many times at once (a request handler, the callers of a
-   * thread-safe class, a thread started in a loop) happens many times at once too; a public
-   * coroutine alone is too weak a reason to assume it.
+   * A start inside code that runs many times at once (a request handler, a thread started in a
+   * loop, a pool task) happens many times at once too. The callers a design implies are not
+   * reason enough: a class that owns a lock still starts its own thread once.
    */
   private inheritMultiplicity(): void {
     for (let pass = 0; pass < 4; pass++) {
@@ -132,7 +133,7 @@ export class Roots {
         if (context.many || context.root) continue;
         const runsMany = this.reaching(context.spawner).some((id) => {
           const outer = this.contexts.get(id);
-          return outer !== undefined && outer.many && strengthOf(outer) !== 'weak';
+          return outer !== undefined && outer.many && (!outer.root || outer.root.kind === 'request-handler');
         });
         if (runsMany) {
           context.many = true;
@@ -233,9 +234,9 @@ export class Roots {
 
   private classRoots(info: ClassInfo): void {
     if (this.isDrivenByTestRunner(info)) return;
-    const publicMethods = this.publicMethods(info);
     const lock = this.lockEvidence(info) ?? this.delegateEvidence(info);
     const thread = this.threadEvidence(info);
+    const publicMethods = this.publicMethods(info, new Set(thread?.starters ?? []));
     if (lock || thread) {
       const evidence = lock ?? thread!;
       // The class's own threads run its starters' targets; its users call the rest.
@@ -261,8 +262,9 @@ export class Roots {
     // with clear evidence, coroutines nothing in the run calls are called from outside it.
     const ownTasks = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).flatMap((m) => m.spawns)
       .filter((s) => s.kind === 'task' || s.kind === 'loop-callback').map((s) => s.target));
+    // `async with obj:` enters and leaves one object per use: a lifecycle, not concurrent calls.
     const coroutines = [...new Set([...publicMethods, ...(loopEvidence ? this.uncalledMethods(info) : [])])]
-      .filter((m) => m.isAsync && !m.constructor && !ownTasks.has(m.key));
+      .filter((m) => m.isAsync && !m.constructor && !ownTasks.has(m.key) && !LIFECYCLE_DUNDERS.has(methodName(m)));
     if (coroutines.length > 0) {
       this.addDesignRoot(`aio@${info.key}`, 'task', coroutines, true, true, info, {
         kind: 'async-class',
@@ -306,14 +308,21 @@ export class Roots {
   }
 
   /** Public methods of the class, its own and those it inherits from classes of the run. */
-  private publicMethods(info: ClassInfo): FunctionInfo[] {
+  /**
+   * Public methods of the class, its own and those it inherits from classes of the run; not the
+   * hooks only its set-up calls (`on_thread_start` from `start()`, before the thread runs).
+   */
+  private publicMethods(info: ClassInfo, setup: Set<FunctionInfo>): FunctionInfo[] {
     const seen = new Set<string>();
     const out: FunctionInfo[] = [];
+    const callers = this.callersByCallee();
     for (const ancestor of this.program.ancestors(info)) {
       for (const [name, fn] of ancestor.methods) {
         if (seen.has(name)) continue;
         seen.add(name);
-        if (isPublicName(name) && !fn.constructor) out.push(fn);
+        const own = callers.get(fn.key);
+        const hook = own !== undefined && own.length > 0 && own.every((c) => c.constructor || setup.has(c));
+        if (isPublicName(name) && !fn.constructor && !hook) out.push(fn);
       }
     }
     return out;
@@ -360,7 +369,9 @@ export class Roots {
 
   private threadEvidence(info: ClassInfo): { fn: FunctionInfo; span: Span; text: string; starters: FunctionInfo[]; runMethod?: FunctionInfo } | undefined {
     const isThread = this.program.writtenAncestry(info).some((b) => /^threading\.Thread$/.test(b));
-    const runMethod = isThread ? info.methods.get('run') : undefined;
+    const mro = this.program.ancestors(info);
+    const inherited = (name: string) => mro.map((c) => c.methods.get(name)).find((m) => m !== undefined);
+    const runMethod = isThread ? inherited('run') : undefined;
     const starters: FunctionInfo[] = [];
     let first: { fn: FunctionInfo; span: Span; text: string } | undefined;
     for (const ancestor of this.program.ancestors(info)) {
@@ -373,7 +384,7 @@ export class Roots {
       }
     }
     if (runMethod) {
-      starters.push(runMethod, ...['start', 'join'].flatMap((n) => info.methods.get(n) ?? []));
+      starters.push(runMethod, ...['start', 'join'].flatMap((n) => inherited(n) ?? []));
       first ??= { fn: runMethod, span: runMethod.span, text: `\`${info.name}\` is a thread` };
     }
     return first ? { ...first, starters, runMethod } : undefined;
@@ -402,15 +413,26 @@ export class Roots {
 
   /** Methods of the class (and its bases) that no call in the run reaches. */
   private uncalledMethods(info: ClassInfo): FunctionInfo[] {
-    if (!this.called) {
-      this.called = new Set();
+    const callers = this.callersByCallee();
+    return this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).filter((m) => !callers.has(m.key));
+  }
+
+  /** Callee key → the functions of the run that call or start it (computed on first use). */
+  private callersByCallee(): Map<string, FunctionInfo[]> {
+    if (!this.callers) {
+      const callers = new Map<string, FunctionInfo[]>();
+      const add = (key: string, fn: FunctionInfo) => {
+        const list = callers.get(key) ?? [];
+        if (!list.includes(fn)) list.push(fn);
+        callers.set(key, list);
+      };
       for (const fn of this.program.functions.values()) {
-        for (const call of fn.calls) for (const callee of this.program.callTargets(call, fn)) this.called.add(callee.key);
-        for (const spawn of fn.spawns) this.called.add(spawn.target);
+        for (const call of fn.calls) for (const callee of this.program.callTargets(call, fn)) add(callee.key, fn);
+        for (const spawn of fn.spawns) add(spawn.target, fn);
       }
+      this.callers = callers;
     }
-    const called = this.called;
-    return this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).filter((m) => !called.has(m.key));
+    return this.callers;
   }
 
   private moduleRoots(): void {
@@ -422,7 +444,8 @@ export class Roots {
       byFile.set(fn.file, list);
     }
     for (const [file, fns] of byFile) {
-      const publicFns = fns.filter((f) => isPublicName(f.name));
+      // `test_*` functions are run one at a time by the test runner, like a TestCase's methods.
+      const publicFns = fns.filter((f) => isPublicName(f.name) && !/^test_?/.test(f.name));
       const module = fns[0]!.module;
       const locking = fns.flatMap((f) => f.acquires.filter((a) => !a.async && !a.key.slice(a.key.indexOf(':') + 1).includes('.') && !a.key.includes('#') &&
         (this.program.kindOf(a.key) === undefined || isThreadingLockKind(this.program.kindOf(a.key)))).map((use) => ({ f, use })));
@@ -526,6 +549,11 @@ export class Roots {
 
   isParentContext(id: string): boolean {
     return id.startsWith(PARENT_PREFIX);
+  }
+
+  /** Some code of `fn` runs while a context it (or a caller) started may still run. */
+  hasWindows(fn: FunctionInfo): boolean {
+    return this.spawnedBy(fn).length > 0 || [...(this.reach.get(fn.key) ?? [])].some((id) => id.startsWith(PARENT_PREFIX));
   }
 
   /** Contexts (not windows) that reach `fn`. */

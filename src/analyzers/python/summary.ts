@@ -134,6 +134,8 @@ export interface Spawn {
   selfShared: boolean;
   /** An argument is an object every started instance shares (a global, or made outside the loop). */
   sharesArgs?: boolean;
+  /** The target is a method bound to a local or parameter of the spawning function (`Thread(target=server.run)`). */
+  localReceiver?: boolean;
   /** Where the handle (thread, future, pool) lives: joining it orders the parent after the worker. */
   handle?: string;
   /** The collection the handle is appended to (`threads.append(t)`): joining its elements joins this one too. */

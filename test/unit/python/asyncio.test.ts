@@ -359,3 +359,21 @@ void describe('PY-ASYNC-002 refutations', () => {
     assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-002', 'warning', 11]]);
   });
 });
+
+void describe('PY-ASYNC-003 needs a task that wants the lock', () => {
+  void it('is only a note when no task of the loop takes the lock, as in test functions the runner calls one at a time', async () => {
+    const findings = await analyzePython({
+      'test_profile.py': py`
+        import asyncio
+        import threading
+
+        profile_lock = threading.Lock()
+
+        async def test_pause_profiler():
+            with profile_lock:
+                await asyncio.sleep(0)
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity]), [['PY-ASYNC-003', 'information']]);
+  });
+});

@@ -49,11 +49,12 @@ export function asyncFindings(program: Program): Finding[] {
       }
       for (const held of fn.lockAcrossAwait) {
         if (!isThreadingLockKind(program.kindOf(held.lock))) continue;
+        const gated = blocksTheLoop(program, fn, held.lock, held.withSpan.line);
         const message =
           `\`${held.expr}\` is a threading lock held across the await at line ${line(held.awaitSpan)} in coroutine \`${fnName(fn)}\` (line ${line(held.withSpan)}), ` +
           'so a task that takes it blocks the event loop and the holder with it; use an `asyncio.Lock` with `async with`.';
         findings.push(
-          makeFinding('PY-ASYNC-003', true, fn.file, held.withSpan, message, [
+          makeFinding('PY-ASYNC-003', gated, fn.file, held.withSpan, message, [
             { file: fn.file, range: toRange(held.awaitSpan), message: 'the await that suspends while the lock is held' },
           ]),
         );
@@ -68,6 +69,24 @@ export function asyncFindings(program: Program): Finding[] {
     }
   }
   return findings;
+}
+
+/**
+ * Another task of the loop can want the lock while this coroutine is suspended holding it:
+ * a task context that reaches a `with` of the same lock overlaps one that reaches this one.
+ * A lock only other threads take (a profiler's) blocks them, not the loop.
+ */
+function blocksTheLoop(program: Program, fn: FunctionInfo, lock: string, lineNo: number): boolean {
+  const task = (id: string) => !program.isParentContext(id);
+  const ours = program.contextsAt(fn, lineNo, program.isTaskContext).filter(task);
+  if (ours.length === 0) return false;
+  for (const other of program.functions.values()) {
+    const use = other.acquires.find((a) => a.key === lock && !a.async);
+    if (!use) continue;
+    const theirs = program.contextsAt(other, use.span.line, program.isTaskContext).filter(task);
+    if (ours.some((a) => theirs.some((b) => program.concurrent(a, b, false)))) return true;
+  }
+  return false;
 }
 
 function side(program: Program, fn: FunctionInfo, span: Span, context: string): string {
