@@ -60,6 +60,7 @@ export abstract class ModuleFacts {
       classAttributes: [],
       methodAliases: [],
       projectModules: [],
+      topLevelImports: [],
       threadAffineClasses: [],
       fixSites: { importLine: 0, globals: Object.create(null) as Record<string, number>, inits: Object.create(null) as LockFixSites['inits'], eol: this.eol },
       declaredOrders: [...file.text.matchAll(LOCK_ORDER_DECLARATION)].map((m) => m[1]!),
@@ -245,6 +246,7 @@ export abstract class ModuleFacts {
           const target = field(child, 'name');
           const alias = field(child, 'alias');
           if (target && alias) this.imports.set(this.src(alias), this.src(target));
+          if (target) this.noteProjectImport(this.src(target));
         } else if (child.type === 'dotted_name') {
           const first = this.src(child).split('.')[0]!.trim();
           this.imports.set(first, first);
@@ -273,6 +275,8 @@ export abstract class ModuleFacts {
    */
   private noteProjectImport(dotted: string): void {
     const name = dotted.replace(/\s+/g, '');
+    const top = name.startsWith('.') ? undefined : name.split('.')[0];
+    if (top && !this.summary.topLevelImports.includes(top)) this.summary.topLevelImports.push(top);
     const first = name.replace(/^\.+/, '').split('.')[0];
     const folders = this.file.path.split(/[\\/]/).slice(0, -1);
     if (!name.startsWith('.') && (!first || !folders.includes(first))) return;

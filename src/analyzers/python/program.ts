@@ -96,6 +96,12 @@ export class Program {
   private readonly writtenBases = new Map<string, string[]>();
   /** `iterkeys = _iterate_keys` in a class body: [class key, alias, method]. */
   private readonly methodAliases: [string, string, string][] = [];
+  /**
+   * Module names every file of which sits inside a package (`eventlet/green/threading.py`):
+   * `import threading` elsewhere means the standard library's, not that file.
+   */
+  private readonly shadowed = new Set<string>();
+  private readonly topLevelImports = new Map<string, Set<string>>();
 
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
@@ -107,6 +113,7 @@ export class Program {
       if (summary.threadingServer) this.threadingServerFiles.add(summary.file);
     }
     for (const [module, list] of byModule) if (list.length > 1) this.ambiguous.set(module, list);
+    this.findShadowedModules(summaries, byModule);
     for (const summary of summaries) {
       for (const [key, kind] of Object.entries(summary.kinds)) this.kinds.set(this.canon(key, summary.file), this.canonKind(kind, summary.file));
     }
@@ -120,6 +127,19 @@ export class Program {
 
   // ---------------------------------------------------------------- indexing
 
+  private findShadowedModules(summaries: PythonModuleSummary[], byModule: Map<string, PythonModuleSummary[]>): void {
+    const packages = new Set(summaries.filter((s) => path.basename(s.file) === '__init__.py').map((s) => path.dirname(s.file)));
+    // A package's `__init__.py` is nested when its parent folder is a package too.
+    const nested = (s: PythonModuleSummary) => packages.has(path.dirname(path.basename(s.file) === '__init__.py' ? path.dirname(s.file) : s.file));
+    for (const summary of summaries) {
+      if (summary.topLevelImports.length === 0) continue;
+      this.topLevelImports.set(summary.file, new Set(summary.topLevelImports.filter((m) => m !== summary.module)));
+      for (const module of summary.topLevelImports) {
+        if (module !== summary.module && byModule.get(module)?.every(nested)) this.shadowed.add(module);
+      }
+    }
+  }
+
   /**
    * Keys name modules by their last component; two files with the same module name (two
    * `util.py`) get their keys qualified by file so that their state never merges.
@@ -128,6 +148,7 @@ export class Program {
     const colon = key.indexOf(':');
     if (colon <= 0) return key;
     const module = key.slice(0, colon);
+    if (this.shadowed.has(module) && this.topLevelImports.get(file)?.has(module)) return `${module}@external${key.slice(colon)}`;
     const candidates = this.ambiguous.get(module);
     if (!candidates) return key;
     const own = candidates.find((s) => s.file === file) ?? nearest(candidates, file);
@@ -142,7 +163,7 @@ export class Program {
 
   private index(summary: PythonModuleSummary): void {
     const file = summary.file;
-    const c = (key: string) => (this.ambiguous.size === 0 ? key : this.canon(key, file));
+    const c = (key: string) => (this.ambiguous.size === 0 && this.shadowed.size === 0 ? key : this.canon(key, file));
     // `?:method` (receiver of unknown class) names the one method of that name in the same file.
     const fk = (key: string) => (key.startsWith('?:') ? `?${file}|${key.slice(2)}` : key.startsWith(SUPER_PREFIX) ? SUPER_PREFIX + c(key.slice(1)) : c(key));
     // Lock keys: objects of other modules used as locks stay only if they are locks there.

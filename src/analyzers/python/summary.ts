@@ -342,6 +342,8 @@ export interface PythonModuleSummary {
   methodAliases: [string, string, string][];
   /** Modules of the same project this file imports (relatively, or from a package it is inside of). */
   projectModules: string[];
+  /** First components of absolute imports (`import threading`, `from os import path`): top-level modules. */
+  topLevelImports: string[];
   /** Classes whose objects record the thread they belong to (`self._thread_id = get_ident()`). */
   threadAffineClasses: string[];
   /** `# conclens: lock-order X by id`: lock classes whose instances are ordered on purpose. */
