@@ -230,6 +230,7 @@ export abstract class Accesses extends ModuleFacts {
       viaSelf: resolved.viaSelf,
       stmt: kind === 'read' || kind === 'iterate' ? undefined : this.statementSite(statement),
       indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
+      constant: kind === 'write' && this.writesConstant(statement) ? true : undefined,
     });
     if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw') this.noteCheckThenAct(node, resolved, kind, scope);
   }
@@ -388,7 +389,7 @@ export abstract class Accesses extends ModuleFacts {
         continue;
       }
       if (!frame.keys.has(key)) continue;
-      if (frame.reported.has(key) || this.insideTry(node, frame.until ?? frame.node)) return;
+      if (frame.reported.has(key) || frame.misuseGuard || this.insideTry(node, frame.until ?? frame.node)) return;
       const locks = heldKeys(scope);
       const common = frame.locks.some((l) => locks.includes(l));
       const writeEpoch = scope.epoch + scope.pendingAwaits;
@@ -502,6 +503,7 @@ export abstract class Accesses extends ModuleFacts {
       single,
       awaited: this.awaitedLater(statement, stored.type === 'identifier' ? this.src(stored) : this.src(unparen(target))),
       check: this.enclosingCheck(statement, ref.key, scope),
+      guardKeys: scope.misuseGuardKeys.length > 0 ? scope.misuseGuardKeys : undefined,
     });
   }
 

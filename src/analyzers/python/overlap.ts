@@ -26,9 +26,9 @@ export class Overlap {
     if (a === b) return !pa && ca.many;
     if (pa && pb) return false;
     if (pa || pb) return ca === cb;
-    // Exit handlers run after the non-daemon threads are joined: only threads still running
-    // (daemons) overlap them, not the callers of a class.
-    if ((ca.kind === 'atexit' && cb.kind === 'api') || (cb.kind === 'atexit' && ca.kind === 'api')) return false;
+    // Exit handlers run one after another, after the non-daemon threads are joined: only
+    // threads still running (daemons) overlap them, not the callers of a class nor each other.
+    if ((ca.kind === 'atexit' && (cb.kind === 'api' || cb.kind === 'atexit')) || (cb.kind === 'atexit' && ca.kind === 'api')) return false;
     const related = this.relatedClasses(ca, cb);
     // Two sibling classes never share one object; a class and its subclass have one set of callers.
     if (viaSelf && related === false) return false;

@@ -256,7 +256,7 @@ export class Program {
         mpUpdates: each(raw.mpUpdates, (x) => ({ ...x, key: x.key && c(x.key) })),
         eventSets: each(raw.eventSets, (x) => ({ ...x, key: c(x.key) })),
         eventWaits: each(raw.eventWaits, (x) => ({ ...x, key: c(x.key) })),
-        futureStores: each(raw.futureStores, (x) => ({ ...x, key: c(x.key) })),
+        futureStores: each(raw.futureStores, (x) => ({ ...x, key: c(x.key), guardKeys: x.guardKeys?.map(c) })),
         viewEscapes: each(raw.viewEscapes, (x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
         selfHandoffs: each(raw.selfHandoffs, (x) => ({ ...x, key: c(x.key) })),
         futureResolves: each(raw.futureResolves, (x) => ({ ...x, key: c(x.key) })),

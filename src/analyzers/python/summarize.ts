@@ -100,6 +100,7 @@ class Summarizer extends Calls {
       ordersById: false,
       threadIdentities: new Set(),
       fieldAliases: new Map(),
+      misuseGuardKeys: [],
       serverLocals: new Set(),
     };
   }
@@ -316,9 +317,12 @@ class Summarizer extends Calls {
       // `if found: return found` with no `else`: the rest of the block is the act of this check.
       const until = node.type === 'if_statement' && !node.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause') &&
         this.exitsEarly(node) && node.parent?.type === 'block' ? node.parent : undefined;
+      const misuseGuard = until !== undefined && this.isMisuseGuard(node, condition);
+      if (misuseGuard) scope.misuseGuardKeys = [...scope.misuseGuardKeys, ...keys.keys()];
       const frame = {
         node,
         until,
+        misuseGuard,
         keys,
         span: this.span(condition),
         text: this.shortText(condition),
@@ -363,6 +367,22 @@ class Summarizer extends Calls {
     stack.push({ exit: () => void (base = scope.epoch) });
     const leading = node.children.slice(0, node.children.indexOf(consequence));
     for (let i = leading.length - 1; i >= 0; i--) stack.push({ node: leading[i]!, scope });
+  }
+
+  /**
+   * `if self._started: raise …` / `if self.state != CLOSED: raise …`: the body raises, and the
+   * condition tests the object's own state (no membership test of an argument, no subscript).
+   */
+  private isMisuseGuard(node: PyNode, condition: PyNode): boolean {
+    const body = field(node, 'consequence');
+    const last = body?.children[body.children.length - 1];
+    if (last?.type !== 'raise_statement') return false;
+    let state = true;
+    walk(condition, (n) => {
+      if (n.type === 'subscript' || n.type === 'in' || n.type === 'not in' || n.type === 'call') state = false;
+      return state;
+    });
+    return state;
   }
 
   /** The branch's last statement leaves it (`return`, `raise`, `continue`, `break`). */

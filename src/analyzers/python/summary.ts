@@ -53,6 +53,8 @@ export interface Access {
   stmt?: StatementSite;
   /** `d[p] …` where `p` is the function's parameter at this index: the element the caller chose. */
   indexParam?: number;
+  /** A store of a constant (`flag = True`, `state = CLOSED`). */
+  constant?: boolean;
 }
 
 export interface StatementSite {
@@ -244,6 +246,8 @@ export interface FutureStore {
   awaited: boolean;
   /** The innermost `if`/`while` the store is under: where, whether it tests this state, whether it loops. */
   check?: { span: Span; mentionsKey: boolean; isLoop: boolean };
+  /** State the method tested before, raising when wrong (`if self._open: raise`); if it sets that state, it runs once per state change. */
+  guardKeys?: string[];
 }
 
 /** `if self._waiter:` on a field holding a future: a test of whether a waiter is there. */

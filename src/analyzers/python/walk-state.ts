@@ -17,6 +17,11 @@ export interface CheckFrame {
   node: PyNode;
   /** `if found: return found`: the code after the `if`, to the end of this block, runs only when the check failed. */
   until?: PyNode;
+  /**
+   * `if self._started: raise AlreadyStarted`: a test of the object's state whose failure is an
+   * error. Calling the method again while it runs is a misuse the author rejects, not a race.
+   */
+  misuseGuard?: boolean;
   keys: Map<string, PyNode>;
   span: Span;
   text: string;
@@ -67,6 +72,8 @@ export interface Scope {
   ordersById: boolean;
   /** Locals holding the running thread's identity (`me = get_ident()`). */
   threadIdentities: Set<string>;
+  /** State the function tested earlier, raising when it was wrong (`if self._open: raise …`). */
+  misuseGuardKeys: string[];
   /** Locals holding a server start not awaited yet (`server = loop.create_server(...)`). */
   serverLocals: Set<string>;
   /** Locals that are a field of `self` or one of its elements (`waiters = self._waiters[key]`). */

@@ -599,3 +599,71 @@ ${cleanup}
     assert.deepEqual(findings, []);
   });
 });
+
+void describe('more refutations', () => {
+  void it('does not flag a start() that raises when already started, then starts across an await', async () => {
+    const findings = await analyzePython({
+      'conn.py': py`
+        import asyncio
+
+        class AsyncConnection:
+            def __init__(self, engine):
+                self.engine = engine
+                self.lock = asyncio.Lock()
+                self.sync_connection = None
+
+            async def start(self):
+                if self.sync_connection:
+                    raise RuntimeError("already started")
+                self.sync_connection = await self.engine.connect()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not pair two exit handlers, which run one after another', async () => {
+    const findings = await analyzePython({
+      'exits.py': py`
+        import atexit
+
+        handlers = []
+
+        def first():
+            for h in handlers:
+                h()
+
+        def second():
+            handlers.append(print)
+
+        atexit.register(first)
+        atexit.register(second)
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not pair a bare stop flag with plain stores under the lock, only with a multi-step update', async () => {
+    const src = (update: string) => py`
+      import threading
+
+      class Executor:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self._stopped = False
+              self._thread = threading.Thread(target=self._run)
+              self._thread.start()
+
+          def open(self):
+              with self._lock:
+                  ${update}
+
+          def close(self):
+              self._stopped = True
+
+          def _run(self):
+              pass
+    `;
+    assert.deepEqual(only(await analyzePython({ 'ex.py': src('self._stopped = False') }), 'PY-RACE-004'), []);
+    assert.deepEqual(only(await analyzePython({ 'ex.py': src('self._stopped = not self._stopped') }), 'PY-RACE-004').length, 1);
+  });
+});

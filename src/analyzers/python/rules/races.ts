@@ -239,9 +239,11 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
   for (const [key, list] of program.accessesByKey) {
     const guarded = list.find(({ fn, access }) => WRITES.has(access.kind) && access.locks.length > 0 && !SINGLE_THREADED.test(fn.name));
     if (!guarded) continue;
+    // A flag stored bare conflicts only with a multi-step update made under the lock.
+    const multiStep = list.some(({ access }) => access.locks.length > 0 && (access.kind === 'rmw' || access.kind === 'compound'));
     const reported = new Map<string, Finding>();
     for (const { fn, access } of list) {
-      if (!WRITES.has(access.kind)) continue;
+      if (!WRITES.has(access.kind) || (access.constant && !multiStep)) continue;
       if ((fn.constructor && access.viaSelf) || fn.isAsync || fn.name === '<module>' || SINGLE_THREADED.test(fn.name) || isMarked(fn, access.span)) continue;
       if (program.locksAt(fn, access.locks).length > 0) continue;
       // The function that owns a captured local initialises it before any closure runs.

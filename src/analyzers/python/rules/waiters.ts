@@ -21,7 +21,7 @@ export function waiterFindings(program: Program): Finding[] {
     if (fn.isAsync) {
       for (const store of fn.futureStores) {
         if (!store.awaited || store.check?.mentionsKey) continue;
-        if (store.single) findings.push(...overwrittenSlot(program, fn, store));
+        if (store.single && !reentryGuarded(fn, store)) findings.push(...overwrittenSlot(program, fn, store));
         else if (store.check && !store.check.isLoop) findings.push(...bypassedQueue(program, fn, store));
       }
     }
@@ -30,6 +30,15 @@ export function waiterFindings(program: Program): Finding[] {
     }
   }
   return findings;
+}
+
+/**
+ * `if self._started: raise …` before the store, and the method sets `_started` itself: a second
+ * call while it runs is rejected as a misuse, so the slot is not shared by concurrent callers.
+ * A precondition on state the method does not change (`if self._lost: raise`) guards nothing.
+ */
+function reentryGuarded(fn: FunctionInfo, store: FutureStore): boolean {
+  return (store.guardKeys ?? []).some((key) => fn.accesses.some((a) => a.key === key && a.kind !== 'read' && a.kind !== 'iterate'));
 }
 
 /** A task context under which `fn` runs concurrently with itself, strongest first. */
