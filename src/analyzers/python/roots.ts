@@ -509,7 +509,8 @@ export class Roots {
 
   /** After the spawn in the spawner, and before a join of its handle. */
   inWindow(spawner: FunctionInfo, context: ExecutionContext, line: number): boolean {
-    if (context.root) return false;
+    // An exit handler runs when the program ends, long after the code that registered it.
+    if (context.root || context.kind === 'atexit') return false;
     const spawn = context.spawn;
     if (line <= spawn.span.endLine) return false;
     for (const join of spawner.joins) {
