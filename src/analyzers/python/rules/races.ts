@@ -5,7 +5,7 @@ import type { FunctionInfo, Program } from '../program';
 import { confinedToItsThread, orderedBetween } from '../refutation';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange, wrapInWith } from '../report';
 import type { ExecutionContext } from '../roots';
-import { joins, type Access, type AccessKind, type CheckAct, type Span } from '../summary';
+import { joins, type Access, type AccessKind, type CheckAct, type LockUse, type Span } from '../summary';
 
 /**
  * PY-RACE-001..007: data races between thread contexts.
@@ -163,17 +163,36 @@ function raceRelated(program: Program, side: Side, race: Race): RelatedLocation[
 
 /** A lock that guards writes of `key` elsewhere, spelled so that it works inside `fn`. */
 function guardFor(program: Program, fn: FunctionInfo, key: string): { expr: string; usable: boolean; span: Span; file: string } | undefined {
-  for (const { fn: other, access } of program.accessesByKey.get(key) ?? []) {
-    if (!ANY_WRITE.has(access.kind) || access.locks.length === 0) continue;
-    const lockKey = access.locks[access.locks.length - 1]!;
-    const use = other.acquires.find((a) => a.key === lockKey);
-    if (!use) continue;
-    const path = lockKey.slice(lockKey.indexOf(':') + 1);
-    const sameClass = use.expr.startsWith('self.') && other.className !== undefined && other.className === fn.className && path.startsWith(`${fn.className}.`);
-    const sameModuleGlobal = !path.includes('.') && !path.includes('#') && other.file === fn.file && /^\w+$/.test(use.expr);
-    return { expr: use.expr, usable: sameClass || sameModuleGlobal, span: use.span, file: other.file };
+  const guard = guardedWrite(program, key);
+  if (!guard) return undefined;
+  const { other, use, lockKey } = guard;
+  const path = lockKey.slice(lockKey.indexOf(':') + 1);
+  const sameClass = use.expr.startsWith('self.') && other.className !== undefined && other.className === fn.className && path.startsWith(`${fn.className}.`);
+  const sameModuleGlobal = !path.includes('.') && !path.includes('#') && other.file === fn.file && /^\w+$/.test(use.expr);
+  return { expr: use.expr, usable: sameClass || sameModuleGlobal, span: use.span, file: other.file };
+}
+
+const guardedWrites = new WeakMap<Program, Map<string, { other: FunctionInfo; use: LockUse; lockKey: string } | null>>();
+
+/** The first write of `key` made holding a lock, and that lock (once per key: a long function repeats one update). */
+function guardedWrite(program: Program, key: string): { other: FunctionInfo; use: LockUse; lockKey: string } | undefined {
+  let cache = guardedWrites.get(program);
+  if (!cache) guardedWrites.set(program, (cache = new Map()));
+  let found = cache.get(key);
+  if (found === undefined) {
+    found = null;
+    for (const { fn: other, access } of program.accessesByKey.get(key) ?? []) {
+      if (!ANY_WRITE.has(access.kind) || access.locks.length === 0) continue;
+      const lockKey = access.locks[access.locks.length - 1]!;
+      const use = other.acquires.find((a) => a.key === lockKey);
+      if (use) {
+        found = { other, use, lockKey };
+        break;
+      }
+    }
+    cache.set(key, found);
   }
-  return undefined;
+  return found ?? undefined;
 }
 
 /** The fix and the advice for an unguarded update: the lock that guards it elsewhere, or a new one. */
@@ -293,11 +312,15 @@ function wrongLock(program: Program, isMarked: (fn: FunctionInfo, span: Span) =>
       .map((entry) => ({ ...entry, held: program.locksAt(entry.fn, entry.access.locks) }))
       .filter((entry) => entry.held.length > 0);
     if (locked.length < 3) continue;
+    // A lock held by every locked use but one: that one uses the wrong lock (counted once per key).
+    const holders = new Map<string, number>();
+    for (const entry of locked) for (const lock of new Set(entry.held)) holders.set(lock, (holders.get(lock) ?? 0) + 1);
+    const guards = [...holders].filter(([, n]) => n === locked.length - 1).map(([lock]) => lock);
+    if (guards.length === 0) continue;
     for (const suspect of locked) {
       if (!CHANGES.has(suspect.access.kind) || suspect.fn.isAsync || isMarked(suspect.fn, suspect.access.span)) continue;
-      const others = locked.filter((o) => o !== suspect);
-      const guard = others[0]!.held.find((lock) => others.every((o) => o.held.includes(lock)));
-      if (!guard || suspect.held.includes(guard)) continue;
+      const guard = guards.find((lock) => !suspect.held.includes(lock));
+      if (!guard) continue;
       const side: Side = { fn: suspect.fn, span: suspect.access.span, locks: suspect.held, viaSelf: suspect.access.viaSelf, access: suspect.access };
       const race = findRace(program, side, key, GUARDED_USES, false);
       if (!race || race.partner === 'self') continue;
