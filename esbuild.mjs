@@ -2,11 +2,12 @@
 // analyzer worker run in the extension host (node, cjs, `vscode` external), the CLI runs in
 // plain node, and the in-host test suites are built next to them so VS Code can load them.
 import * as esbuild from 'esbuild';
-import { cp, mkdir, readdir } from 'node:fs/promises';
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { webTreeSitterCjs } from './scripts/esbuild-plugins.mjs';
+import { nodeHarnessEntries, webTreeSitterCjs } from './scripts/esbuild-plugins.mjs';
+import { buildIconFont } from './scripts/icon-font.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
@@ -27,6 +28,7 @@ async function copyAssets() {
   for (const name of await readdir(tsLib)) {
     if (/^lib(\..*)?\.d\.ts$/.test(name)) await cp(path.join(tsLib, name), path.join('dist', name));
   }
+  await writeFile(path.join('dist', 'conclens-icons.ttf'), buildIconFont());
   if (existsSync('src/profiler/python')) {
     for (const name of await readdir('src/profiler/python')) {
       if (name.endsWith('.py')) await cp(path.join('src/profiler/python', name), path.join('dist', name));
@@ -56,7 +58,8 @@ const node = {
   format: 'cjs',
   sourcemap: !production,
   minify: production,
-  external: ['vscode', 'mocha'],
+  // esbuild itself is a native binary: the Node profiler loads it at run time to transpile TypeScript.
+  external: ['vscode', 'mocha', 'esbuild'],
   logLevel: 'warning',
   plugins: watch ? [webTreeSitterCjs, watchReporter] : [webTreeSitterCjs],
 };
@@ -65,6 +68,7 @@ const targets = [
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { 'analyzer-worker': 'src/analyzers/worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: nodeHarnessEntries, outdir: 'dist' },
   { ...node, entryPoints: ['test/integration/*.ts'], outdir: 'out/test/integration' },
   // The timeline webview (browser): main.ts imports its stylesheet, so esbuild also writes
   // dist/webview.css next to dist/webview.js. Always minified and without a source map: the

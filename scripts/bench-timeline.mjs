@@ -10,6 +10,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildInlinePage, createNonce, readWebviewAssets } from '../src/profiler/html-report.ts';
+import { TASK_STRIDE } from '../src/shared/webview-protocol.ts';
 import { launchChromium } from '../test/browser/chromium.ts';
 import { ensureChromium } from './ensure-test-deps.mjs';
 
@@ -25,7 +26,7 @@ const CHUNK = option('chunk', 20_000);
 const VIEWPORT = { width: option('width', 1600), height: option('height', 1200) };
 
 /** Runs in the page: builds the synthetic trace chunk by chunk and posts each chunk. */
-async function streamSyntheticTrace({ spans, lanes, chunk }) {
+async function streamSyntheticTrace({ spans, lanes, chunk, stride }) {
   const origin = 5e12;
   const processes = Math.max(1, lanes / 4);
   const threadsPerProcess = lanes / processes;
@@ -80,11 +81,11 @@ async function streamSyntheticTrace({ spans, lanes, chunk }) {
   window.postMessage({ type: 'traceBegin', streamId, header, totalItems: spans });
   let made = 0;
   let lockSpans = 0;
-  // Packed exactly as traceMessages() packs a real trace: TASK_FIELDS and LOCK_STRIDE order.
+  // Packed exactly as traceMessages() packs a real trace: TASK_FIELDS and LOCK_STRIDE order (the Node, async and Dask fields stay 0, as for a Python thread run).
   const sites = [0, 1, 2, 3].map(lockSite);
   while (made < spans) {
     const n = Math.min(chunk, spans - made);
-    const tasks = new Float64Array(n * 16);
+    const tasks = new Float64Array(n * stride);
     const lockRows = [];
     for (let k = 0; k < n; k++, made++) {
       const lane = made % lanes;
@@ -95,7 +96,7 @@ async function streamSyntheticTrace({ spans, lanes, chunk }) {
       const blocked = wall - cpu - runq;
       const lockWait = made % 10 === 0 ? blocked * 0.5 : 0;
       laneClock[lane] = start + wall - origin;
-      tasks.set([made, pidOf(lane), tidOf(lane), lane, start, start + wall, lane % 16, (lane + 1) % 16, cpu, runq, blocked, lockWait, (blocked - lockWait) * 0.6, (blocked - lockWait) * 0.2, 0, 3], k * 16);
+      tasks.set([made, pidOf(lane), tidOf(lane), lane, start, start + wall, lane % 16, (lane + 1) % 16, cpu, runq, blocked, lockWait, (blocked - lockWait) * 0.6, (blocked - lockWait) * 0.2, 0, 3], k * stride);
       if (lockWait > 0) lockRows.push(pidOf(lane), tidOf(lane), start + cpu, start + cpu + lockWait, start + cpu + lockWait + 1_000, made % 4);
     }
     lockSpans += lockRows.length / 6;
@@ -174,7 +175,7 @@ try {
   const cdp = await page.context().newCDPSession(page);
   const browserSession = await browser.newBrowserCDPSession();
   const beforeLoad = await rendererUsage(browserSession);
-  const load = await page.evaluate(streamSyntheticTrace, { spans: SPANS, lanes: LANES, chunk: CHUNK });
+  const load = await page.evaluate(streamSyntheticTrace, { spans: SPANS, lanes: LANES, chunk: CHUNK, stride: TASK_STRIDE });
   const afterLoad = await rendererUsage(browserSession);
   await cdp.send('HeapProfiler.collectGarbage');
   const heapAfterLoad = await cdp.send('Runtime.getHeapUsage');

@@ -117,21 +117,26 @@ const expectationsStep = {
 
 const PROFILING_DIR = path.join(EXAMPLES_DIR, 'profiling');
 const REPORTS_DIR = path.join(ROOT, 'out', 'demo');
-const TASKS_COMMENT = /^# conclens: tasks=(?<tasks>.+)\n\s*def (?<name>[A-Za-z_]\w*)\(/gm;
+// Python: `# conclens: tasks=` above a `def`; JavaScript and TypeScript: `// conclens: tasks=` above an exported function.
+const TASKS_COMMENT = /^(?:# conclens: tasks=(?<pyTasks>.+)\n\s*def (?<pyName>[A-Za-z_]\w*)|\/\/ conclens: tasks=(?<jsTasks>.+)\n\s*export (?:async )?function (?<jsName>[A-Za-z_$][\w$]*))\(/gm;
 
-/** The functions of examples/profiling/ with the tasks their `# conclens: tasks=` comment gives. */
+/** The functions of examples/profiling/ with the tasks their `conclens: tasks=` comment gives. */
 function profilingTargets() {
-  return ['cpu_bound.py', 'io_bound.py', 'gil_releasing.py', 'lock_contended.py'].flatMap((file) =>
-    [...readFileSync(path.join(PROFILING_DIR, file), 'utf8').matchAll(TASKS_COMMENT)].map(({ groups }) => ({ file, name: groups.name, tasks: groups.tasks.trim() })),
+  return ['cpu_bound.py', 'io_bound.py', 'gil_releasing.py', 'lock_contended.py', 'quotes.mjs', 'checksums.ts'].flatMap((file) =>
+    [...readFileSync(path.join(PROFILING_DIR, file), 'utf8').matchAll(TASKS_COMMENT)].map(({ groups }) => ({
+      file,
+      name: groups.pyName ?? groups.jsName,
+      tasks: (groups.pyTasks ?? groups.jsTasks).trim(),
+    })),
   );
 }
 
 const profileStep = {
-  title: 'Profile the examples/profiling functions under thread and process pools',
+  title: 'Profile the examples/profiling functions under pools (Python) and on the event loop, worker threads and child processes (Node)',
   async run(context) {
     mkdirSync(REPORTS_DIR, { recursive: true });
     for (const target of profilingTargets()) {
-      const stem = target.file.replace(/\.py$/, '');
+      const stem = target.file.replace(/\.(py|mjs|ts)$/, '');
       const html = path.join(REPORTS_DIR, `${stem}.html`);
       const args = ['profile', path.join(PROFILING_DIR, target.file), '--root', PROFILING_DIR, '--function', target.name, '--args', target.tasks];
       // One repetition at 1 and 2 workers keeps the demo short; the verdict says how sure it is.

@@ -1,8 +1,10 @@
 // Installs what the test tiers need, once, before the first tier that needs it: Debian's
-// chromium (browser, in-host and e2e tiers) and ripgrep, and the VS Code server of the
+// chromium (browser, in-host and e2e tiers), ripgrep, python3-distributed (the profiler's
+// Dask runs, on /usr/bin/python3), and the VS Code server of the
 // code-server npm package (cached under .vscode-test/, installed offline-safe per
 // ../shared/docs/vscode-e2e.md). As a script (`npm test` runs it first) it installs all of
-// it; as a module each tier asks for what it uses (`ensureChromium()`, `ensureE2eDeps()`).
+// it; as a module each tier asks for what it uses (`ensureChromium()`, `ensureE2eDeps()`,
+// `ensureDask()`).
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, symlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,10 +44,14 @@ function whichSync(command) {
   return undefined;
 }
 
+/** Debian's Python, for which Debian packages Dask. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
 /** Debian packages the tiers use, each with the test that tells whether it is there. */
 const SYSTEM_PACKAGES = {
   chromium: () => existsSync(CHROMIUM_PATH),
   ripgrep: () => whichSync('rg') !== undefined,
+  'python3-distributed': () => spawnSync(SYSTEM_PYTHON, ['-c', 'import distributed'], { stdio: 'ignore' }).status === 0,
 };
 
 /** Installs the missing ones among `names` with apt-get (root), or says what to install. */
@@ -84,6 +90,12 @@ function installCodeServer() {
 export function ensureChromium() {
   ensureSystemPackages(['chromium']);
   return CHROMIUM_PATH;
+}
+
+/** The profiler's Dask runs: an interpreter that has `distributed`. */
+export function ensureDask() {
+  ensureSystemPackages(['python3-distributed']);
+  return SYSTEM_PYTHON;
 }
 
 /** Installs what the VS Code tiers miss and returns the paths their runners need. */

@@ -13,3 +13,13 @@ export const webTreeSitterCjs = {
     build.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: require.resolve('web-tree-sitter') }));
   },
 };
+
+/**
+ * The Node profiler's harness and the two scripts it starts threads and processes from: each
+ * its own bundle in dist/, found next to the CLI and extension bundles at run time.
+ */
+export const nodeHarnessEntries = {
+  'conclens-node-harness': 'src/profiler/node/harness.ts',
+  'conclens-node-worker': 'src/profiler/node/worker.ts',
+  'conclens-node-watchdog': 'src/profiler/node/watchdog.ts',
+};

@@ -60,7 +60,9 @@ async function runPass(pass, browser, tally) {
     for (const scenario of pass.scenarios) {
       const started = Date.now();
       try {
-        await scenario.run(page, expected);
+        // A scenario may also keep a picture of a state it passes through (a menu, a prompt).
+        const screenshot = (name) => page.screenshot({ path: path.join(resultsDir, `${name}.png`) });
+        await scenario.run(page, { ...expected, screenshot });
         tally.passed += 1;
         console.log(`✓ [${pass.name}] ${scenario.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         await page.screenshot({ path: path.join(resultsDir, `${scenario.screenshot}.png`) });

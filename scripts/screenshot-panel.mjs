@@ -1,6 +1,7 @@
 // Saves docs/timeline.png for the README: a real profile of examples/profiling/lock_contended.py
 // run through "Profile Function Under Pools" in code-server (headless Chromium), screenshotted
-// once the timeline panel shows the verdict. Needs `npm run build` first.
+// once the timeline panel, beside the code in a split editor, shows the verdict. Needs
+// `npm run build` first.
 import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { waitForWorkbench, runCommand, quickOpen } from '../test/e2e/workbench.mjs';
@@ -46,7 +47,11 @@ async function main() {
     await page.keyboard.press('Enter');
     const panel = page.frameLocator('iframe.webview.ready[src*="extensionId=conclens.concurrency-lens"]').frameLocator('iframe#active-frame');
     await panel.locator('[data-testid="verdict"]').waitFor({ timeout: 180_000 });
-    await runCommand(page, 'View: Close Editors in Other Groups');
+    // The panel as people see it: beside the code, in a split editor.
+    await panel.locator('[data-testid="timeline-summary"]', { hasText: 'Visible range' }).waitFor();
+    // The thread run at 2 workers, where the one lock makes the threads wait for each other.
+    await panel.locator('[data-testid="run-kind"]').selectOption('thread');
+    await panel.locator('[data-testid="run-workers"]').selectOption('2');
     await runCommand(page, 'Notifications: Clear All Notifications');
     await page.waitForTimeout(1500);
     mkdirSync(path.dirname(output), { recursive: true });

@@ -14,7 +14,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const controller = new AnalysisController(view, log);
   context.subscriptions.push(log, view, controller);
 
-  registerStatusBar(context, view);
+  registerStatusBar(context, view, controller);
   registerCodeActions(context, view);
   registerCommands(context, { controller, log });
   registerDocumentAnalysis(context, controller);

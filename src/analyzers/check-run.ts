@@ -30,13 +30,16 @@ export function checkRun(
   const summariesByLanguage = new Map<string, unknown[]>();
   let files = 0;
   let lines = 0;
+  let notAnalyzed = 0;
   for (const outcome of outcomes) {
     files++;
     lines += outcome.lines;
     if (outcome.kind === 'notice') {
       notices.push({ file: outcome.path, message: outcome.message });
+      notAnalyzed++;
       continue;
     }
+    for (const note of outcome.notes) notices.push({ file: outcome.path, message: note });
     suppressionsByFile.set(outcome.path, outcome.suppressions);
     const summaries = summariesByLanguage.get(outcome.language) ?? [];
     summaries.push(outcome.summary);
@@ -51,13 +54,19 @@ export function checkRun(
       findings.push(...analyzer.check(summaries));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      notices.push({ file: '', message: `the ${analyzer.language} cross-file check failed, its findings are missing (${reason})` });
+      notices.push({ file: '', message: `the ${analyzer.language} cross-file check failed, the findings of its ${summaries.length} file${summaries.length === 1 ? '' : 's'} are missing (${reason})` });
+      notAnalyzed += summaries.length;
     }
   }
   findings = applyRuleSettings(findings, config.rules).filter(
     (finding) => !isSuppressed(finding, suppressionsByFile.get(finding.file) ?? []),
   );
   findings.sort(compareFindings);
-  notices.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { findings, notices, files, lines };
+  notices.sort(compareNotices);
+  return { findings, notices, files, lines, notAnalyzed };
+}
+
+/** By file; a file's own notices keep the order they were reported in (the sort is stable). */
+export function compareNotices(a: Notice, b: Notice): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
 }

@@ -1,15 +1,17 @@
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AnalysisConfig } from '../shared/config';
 import type { AnalysisResult } from '../shared/findings';
-import { checkRun } from './check-run';
+import { threadUnusable } from './analyzer-signals';
+import { checkRun, compareNotices } from './check-run';
 import { DEFAULT_MAX_FILE_BYTES } from './decode';
-import { discoverFiles } from './discover';
+import { discoverSources, type ReadDirectory } from './discover';
 import { summarizeFile, type FileOutcome } from './file-outcome';
 import { applyTypeAwareMode } from './type-aware-run';
 import { WorkerPool, type WorkerScript } from './worker-pool';
 
-export { discoverFiles } from './discover';
+export { discoverFiles, discoverSources } from './discover';
 
 export interface EngineOptions {
   config: AnalysisConfig;
@@ -17,6 +19,8 @@ export interface EngineOptions {
   root?: string;
   /** Worker threads; default: usable CPUs. 0 summarizes on the calling thread. */
   workers?: number;
+  /** Without `workers`: a run with less source than this (bytes) stays on the calling thread. */
+  inProcessBelowBytes?: number;
   /** Cancellation: stops promptly, terminates workers, rejects with an AbortError. */
   signal?: AbortSignal;
   onProgress?(done: number, total: number): void;
@@ -24,6 +28,8 @@ export interface EngineOptions {
   fileTimeoutMs?: number;
   /** Test seam: another worker entry point speaking the same protocol. */
   workerScript?: WorkerScript;
+  /** Test seam: the directory listing of the walk. */
+  readDirectory?: ReadDirectory;
 }
 
 export function abortError(signal: AbortSignal): DOMException {
@@ -48,9 +54,20 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
+async function totalBytes(files: string[]): Promise<number> {
+  const sizes = await Promise.all(files.map((file) => stat(file).then((info) => info.size, () => 0)));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
+async function threadCount(files: string[], options: EngineOptions): Promise<number> {
+  if (options.workers !== undefined) return Math.min(options.workers, files.length);
+  if (options.inProcessBelowBytes !== undefined && (await totalBytes(files)) < options.inProcessBelowBytes) return 0;
+  return Math.min(os.availableParallelism(), files.length);
+}
+
 async function summarizeAll(files: string[], options: EngineOptions): Promise<FileOutcome[]> {
   const maxBytes = options.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const workers = Math.min(options.workers ?? os.availableParallelism(), files.length);
+  const workers = await threadCount(files, options);
   const outcomes: FileOutcome[] = new Array(files.length);
   let done = 0;
   const record = (index: number, outcome: FileOutcome) => {
@@ -59,11 +76,20 @@ async function summarizeAll(files: string[], options: EngineOptions): Promise<Fi
   };
 
   if (workers < 1) {
-    for (const [index, file] of files.entries()) {
-      throwIfAborted(options.signal);
-      record(index, await untilAborted(summarizeFile(file, maxBytes), options.signal));
+    // After a parser abort this thread cannot analyze any more: a fresh worker takes the rest.
+    let fresh: WorkerPool | undefined;
+    try {
+      for (const [index, file] of files.entries()) {
+        throwIfAborted(options.signal);
+        const work = threadUnusable()
+          ? (fresh ??= new WorkerPool(1, { script: options.workerScript, taskTimeoutMs: options.fileTimeoutMs })).run({ path: file, maxBytes })
+          : summarizeFile(file, maxBytes);
+        record(index, await untilAborted(work, options.signal));
+      }
+      return outcomes;
+    } finally {
+      await fresh?.terminate();
     }
-    return outcomes;
   }
 
   const pool = new WorkerPool(workers, { script: options.workerScript, taskTimeoutMs: options.fileTimeoutMs });
@@ -78,19 +104,21 @@ async function summarizeAll(files: string[], options: EngineOptions): Promise<Fi
 
 /**
  * Analyzes every supported file under `paths` with worker threads and returns the run's result.
- * JS/TS files covered by a tsconfig.json / jsconfig.json are then analyzed type-aware.
+ * JS/TS files covered by a tsconfig.json / jsconfig.json are then analyzed type-aware. Paths
+ * the walk skips (unreadable or vanished directories, FIFOs and devices given by name) are
+ * notices and count as not analyzed.
  */
 export async function analyzePaths(paths: string[], options: EngineOptions): Promise<AnalysisResult> {
   throwIfAborted(options.signal);
   const root = path.resolve(options.root ?? process.cwd());
-  const files = await discoverFiles(paths, { root, exclude: options.config.exclude });
+  const discovery = await discoverSources(paths, { root, exclude: options.config.exclude, readDirectory: options.readDirectory });
   throwIfAborted(options.signal);
-  const summarized = await summarizeAll(files, options);
+  const summarized = await summarizeAll(discovery.files, options);
   throwIfAborted(options.signal);
   const typed = await applyTypeAwareMode(summarized, root, options.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   throwIfAborted(options.signal);
   const result = checkRun(typed.outcomes, options.config);
-  if (typed.notices.length === 0) return result;
-  const notices = [...result.notices, ...typed.notices].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { ...result, notices };
+  if (typed.notices.length === 0 && discovery.notices.length === 0) return result;
+  const notices = [...discovery.notices, ...result.notices, ...typed.notices].sort(compareNotices);
+  return { ...result, notices, notAnalyzed: result.notAnalyzed + discovery.notices.length };
 }

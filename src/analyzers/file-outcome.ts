@@ -1,3 +1,4 @@
+import { collectFileNotes, UnanalyzableFileError } from './analyzer-signals';
 import { countLines, DEFAULT_MAX_FILE_BYTES, readSource } from './decode';
 import { analyzerForPath } from './index';
 import type { LanguageAnalyzer, SourceFile } from './language';
@@ -14,13 +15,17 @@ export type FileOutcome =
       language: LanguageAnalyzer['language'];
       summary: unknown;
       suppressions: LineSuppression[];
+      /** What was analyzed only in part (deep nesting) and suppression comments that suppress less than they seem to. */
+      notes: string[];
       lines: number;
     }
+  /** A file that was not analyzed, and why. */
   | { kind: 'notice'; path: string; message: string; lines: number };
 
-function describe(error: unknown): string {
-  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'nesting too deep to analyze';
-  return error instanceof Error ? error.message : String(error);
+function notAnalyzed(language: LanguageAnalyzer['language'], error: unknown): string {
+  if (error instanceof UnanalyzableFileError) return `not analyzed: ${error.message}`;
+  const reason = error instanceof RangeError && /call stack/i.test(error.message) ? 'nesting too deep to analyze' : error instanceof Error ? error.message : String(error);
+  return `not analyzed: the ${language} analyzer failed (${reason})`;
 }
 
 /** Summarizes text already in memory (an editor buffer, or a file just read). */
@@ -31,17 +36,11 @@ export async function summarizeSource(
   const lines = countLines(file.text);
   if (!analyzer) return { kind: 'notice', path: file.path, message: 'skipped: no analyzer for this file type', lines };
   try {
-    const summary = await analyzer.summarize(file);
-    return {
-      kind: 'summary',
-      path: file.path,
-      language: analyzer.language,
-      summary,
-      suppressions: findSuppressions(analyzer.language, file.text),
-      lines,
-    };
+    const { value: summary, notes } = await collectFileNotes(() => analyzer.summarize(file));
+    const scan = await findSuppressions(analyzer.language, file);
+    return { kind: 'summary', path: file.path, language: analyzer.language, summary, suppressions: scan.suppressions, notes: [...notes, ...scan.notes], lines };
   } catch (error) {
-    return { kind: 'notice', path: file.path, message: `not analyzed: the ${analyzer.language} analyzer failed (${describe(error)})`, lines };
+    return { kind: 'notice', path: file.path, message: notAnalyzed(analyzer.language, error), lines };
   }
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AnalysisConfig } from '../shared/config';
-import type { AnalysisResult } from '../shared/findings';
+import type { AnalysisResult, Notice } from '../shared/findings';
+import { threadUnusable } from './analyzer-signals';
 import { checkRun } from './check-run';
 import { DEFAULT_MAX_FILE_BYTES, formatBytes } from './decode';
 import { excludeMatcher } from './discover';
@@ -34,6 +35,8 @@ export class AnalysisSession {
   private config: AnalysisConfig;
   private readonly root: string;
   private isExcluded: (file: string) => boolean;
+  /** Exclude globs that cannot be used: reported with the results, left out of the matcher. */
+  private excludeNotices: Notice[] = [];
   private readonly outcomes = new Map<string, FileOutcome>();
   private readonly projects: SessionProjects;
   private pool: WorkerPool | undefined;
@@ -43,14 +46,14 @@ export class AnalysisSession {
   constructor(private readonly options: AnalysisSessionOptions) {
     this.config = options.config;
     this.root = path.resolve(options.root ?? process.cwd());
-    this.isExcluded = excludeMatcher(this.config.exclude, this.root);
+    this.isExcluded = this.excludeMatcher(this.config.exclude);
     this.projects = new SessionProjects(this.root);
   }
 
   setConfig(config: AnalysisConfig): void {
     this.config = config;
     this.latest = undefined;
-    this.isExcluded = excludeMatcher(config.exclude, this.root);
+    this.isExcluded = this.excludeMatcher(config.exclude);
     for (const file of this.outcomes.keys()) if (this.isExcluded(file)) this.outcomes.delete(file);
   }
 
@@ -65,7 +68,8 @@ export class AnalysisSession {
       const bytes = Buffer.byteLength(file.text, 'utf8');
       if (bytes > maxBytes) {
         fresh.push({ kind: 'notice', path: file.path, message: `skipped: ${formatBytes(bytes)} is over the ${formatBytes(maxBytes)} size limit (maxFileBytes)`, lines: 0 });
-      } else if (bytes > threshold) {
+      } else if (bytes > threshold || threadUnusable()) {
+        // A thread whose parser aborted cannot analyze any more: the worker takes every file then.
         fresh.push(await this.onWorker(file, maxBytes, signal));
       } else {
         fresh.push(await summarizeSource(file));
@@ -91,8 +95,8 @@ export class AnalysisSession {
   results(): AnalysisResult {
     if (!this.latest) {
       const result = checkRun(this.outcomes.values(), this.config);
-      const projectNotices = this.projects.notices();
-      this.latest = projectNotices.length === 0 ? result : { ...result, notices: [...result.notices, ...projectNotices] };
+      const extraNotices = [...this.excludeNotices, ...this.projects.notices()];
+      this.latest = extraNotices.length === 0 ? result : { ...result, notices: [...result.notices, ...extraNotices] };
     }
     return this.latest;
   }
@@ -103,6 +107,11 @@ export class AnalysisSession {
     this.projects.dispose();
     this.outcomes.clear();
     this.latest = undefined;
+  }
+
+  private excludeMatcher(exclude: string[]): (file: string) => boolean {
+    this.excludeNotices = [];
+    return excludeMatcher(exclude, this.root, (problem) => this.excludeNotices.push({ file: '', message: `${problem.message}; the glob is ignored` }));
   }
 
   private async onWorker(file: SourceFile, maxBytes: number, signal: AbortSignal | undefined): Promise<FileOutcome> {

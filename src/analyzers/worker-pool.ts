@@ -18,6 +18,8 @@ export interface WorkerRequest extends WorkerTask {
 export interface WorkerResponse {
   id: number;
   outcome: FileOutcome;
+  /** The worker cannot analyze any more files (its parser aborted): replace it. */
+  retire?: boolean;
 }
 
 /** Sent once by a worker whose modules have loaded: its tasks' deadlines start from here. */
@@ -70,7 +72,8 @@ export const DEFAULT_TASK_TIMEOUT_MS = 120_000;
 /**
  * A fixed number of analyzer worker threads fed from one queue. A worker that dies (an
  * analyzer blowing up the thread, out of memory) costs only the file it was working on:
- * that file gets a notice and a fresh worker takes the next file.
+ * that file gets a notice and a fresh worker takes the next file. So does a worker that
+ * answers but says it cannot go on (a parser that aborted): it is replaced before its next file.
  */
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
@@ -149,6 +152,11 @@ export class WorkerPool {
       if (!task || task.request.id !== response.id) return;
       clearTimeout(slot.deadline);
       slot.current = undefined;
+      if (response.retire) {
+        // Out of the pool before the next dispatch, so no file is sent to a thread that cannot analyze it.
+        this.slots.delete(slot);
+        void slot.worker.terminate();
+      }
       task.resolve(response.outcome);
       this.dispatch();
     });

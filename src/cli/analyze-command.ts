@@ -1,15 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findConfigFile, loadConfigFile, type LoadedConfig } from '../analyzers/config-file';
-import { analyzePaths, discoverFiles } from '../analyzers/engine';
+import { analyzePaths } from '../analyzers/engine';
 import { DEFAULT_CONFIG } from '../shared/config';
 import type { AnalysisResult } from '../shared/findings';
 import { formatJson } from './format-json';
 import { formatSarif } from './format-sarif';
 import { formatNotices, formatText, type RunStats } from './format-text';
-import { CliError, EXIT_CLEAN, EXIT_FINDINGS, UsageError, type CliIo } from './io';
+import { CliError, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INCOMPLETE, UsageError, type CliIo } from './io';
 
 export const ANALYZE_HELP = `Usage: conclens analyze [paths…] [options]
 
@@ -35,7 +35,8 @@ Configuration file (JSON):
 Suppress one finding in code with \`# conclens: ignore[RULE-ID]\` (Python) or
 \`// conclens-ignore-next-line RULE-ID\` (TypeScript/JavaScript) on the line above.
 
-Exit codes: 0 no findings, 1 findings, 2 usage or internal error.
+Exit codes: 0 every file analyzed, no findings; 1 findings; 2 usage, configuration
+or internal error; 3 no findings, but some files were not analyzed (see the notices).
 `;
 
 const FORMATS = ['text', 'json', 'sarif'] as const;
@@ -92,11 +93,6 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
 /** Below this much source, starting worker threads costs more time than they save. */
 const IN_PROCESS_BELOW_BYTES = 1024 * 1024;
 
-async function totalBytes(files: string[]): Promise<number> {
-  const sizes = await Promise.all(files.map((file) => stat(file).then((info) => info.size, () => 0)));
-  return sizes.reduce((sum, size) => sum + size, 0);
-}
-
 async function resolveConfig(args: AnalyzeArgs, cwd: string): Promise<LoadedConfig | undefined> {
   if (args.config) return loadConfigFile(path.resolve(cwd, args.config));
   const first = path.resolve(cwd, args.paths[0]);
@@ -116,7 +112,10 @@ function render(format: Format, result: AnalysisResult, stats: RunStats, cwd: st
   }
 }
 
-/** `conclens analyze`: exit 0 without findings, 1 with findings; errors propagate to main. */
+/**
+ * `conclens analyze`: exit 0 when every file was analyzed and nothing was found, 1 with
+ * findings, 3 without findings when some file was not analyzed; errors propagate to main.
+ */
 export async function analyzeCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseAnalyzeArgs(argv);
   if (args.help) {
@@ -131,9 +130,7 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
   paths.forEach((full, i) => {
     if (!existsSync(full)) throw new CliError(`path not found: ${args.paths[i]}`);
   });
-  const files = await discoverFiles(paths, { root, exclude: config.exclude });
-  const workers = args.workers ?? ((await totalBytes(files)) < IN_PROCESS_BELOW_BYTES ? 0 : undefined);
-  const analyzed = await analyzePaths(files, { config, root, workers });
+  const analyzed = await analyzePaths(paths, { config, root, workers: args.workers, inProcessBelowBytes: IN_PROCESS_BELOW_BYTES });
   const result: AnalysisResult = { ...analyzed, notices: [...(loaded?.notices ?? []), ...analyzed.notices] };
   const stats: RunStats = { durationMs: performance.now() - started };
 
@@ -148,5 +145,6 @@ export async function analyzeCommand(argv: string[], io: CliIo): Promise<number>
   }
   // SARIF and JSON carry notices inside the report; text shows them on stderr.
   if (!args.quiet && args.format === 'text') io.stderr(formatNotices(result, io.cwd));
-  return result.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+  if (result.findings.length > 0) return EXIT_FINDINGS;
+  return result.notAnalyzed > 0 ? EXIT_INCOMPLETE : EXIT_CLEAN;
 }

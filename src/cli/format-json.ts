@@ -31,7 +31,7 @@ export function toJsonReport(result: AnalysisResult, stats: RunStats, cwd: strin
       helpUri: ruleHelpUri(f.ruleId),
     })),
     notices: result.notices.map((n) => ({ file: portablePath(n.file, cwd), message: n.message })),
-    stats: { files: result.files, lines: result.lines, durationMs: Math.round(stats.durationMs) },
+    stats: { files: result.files, lines: result.lines, notAnalyzed: result.notAnalyzed, durationMs: Math.round(stats.durationMs) },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { AnalysisResult, Finding, Range, Severity } from '../shared/findings';
+import { escapeForDisplay } from '../shared/display-text';
 import { displayPath } from './paths';
 
 export interface RunStats {
@@ -6,12 +7,12 @@ export interface RunStats {
 }
 
 function position(file: string, range: Range, cwd: string): string {
-  return `${displayPath(file, cwd)}:${range.start.line + 1}:${range.start.character + 1}`;
+  return `${escapeForDisplay(displayPath(file, cwd))}:${range.start.line + 1}:${range.start.character + 1}`;
 }
 
 function formatFinding(finding: Finding, cwd: string): string {
-  const head = `${position(finding.file, finding.range, cwd)}: ${finding.severity} ${finding.ruleId} ${finding.message}`;
-  const related = finding.related.map((r) => `    ${position(r.file, r.range, cwd)}: ${r.message}`);
+  const head = `${position(finding.file, finding.range, cwd)}: ${finding.severity} ${finding.ruleId} ${escapeForDisplay(finding.message)}`;
+  const related = finding.related.map((r) => `    ${position(r.file, r.range, cwd)}: ${escapeForDisplay(r.message)}`);
   return [head, ...related].join('\n');
 }
 
@@ -25,17 +26,21 @@ function summaryLine(result: AnalysisResult, stats: RunStats): string {
   const breakdown = [...bySeverity].map(([severity, count]) => (severity === 'information' ? `${count} information` : plural(count, severity))).join(', ');
   const findings = result.findings.length === 0 ? 'No findings' : `${plural(result.findings.length, 'finding')} (${breakdown})`;
   const notices = result.notices.length > 0 ? `, ${plural(result.notices.length, 'notice')}` : '';
-  return `${findings}${notices} in ${plural(result.files, 'file')} (${plural(result.lines, 'line')}, ${Math.round(stats.durationMs)} ms).`;
+  const incomplete = result.notAnalyzed > 0 ? `; ${result.notAnalyzed} not analyzed (see the notices)` : '';
+  return `${findings}${notices} in ${plural(result.files, 'file')} (${plural(result.lines, 'line')}, ${Math.round(stats.durationMs)} ms)${incomplete}.`;
 }
 
-/** `file:line:col: severity RULE-ID message`, one-based, related locations indented below. */
+/**
+ * `file:line:col: severity RULE-ID message`, one-based, related locations indented below. Paths
+ * and messages (which quote the user's code) are escaped, so each finding is exactly its lines.
+ */
 export function formatText(result: AnalysisResult, stats: RunStats, cwd: string, options: { quiet: boolean }): string {
   const lines = result.findings.map((finding) => formatFinding(finding, cwd));
   if (!options.quiet) lines.push(summaryLine(result, stats));
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
-/** Notices go to stderr so the findings on stdout stay machine-readable. */
+/** Notices go to stderr so the findings on stdout stay machine-readable; one line each. */
 export function formatNotices(result: AnalysisResult, cwd: string): string {
-  return result.notices.map((n) => `${displayPath(n.file, cwd) || 'conclens'}: notice: ${n.message}\n`).join('');
+  return result.notices.map((n) => `${escapeForDisplay(displayPath(n.file, cwd)) || 'conclens'}: notice: ${escapeForDisplay(n.message)}\n`).join('');
 }

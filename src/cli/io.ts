@@ -25,3 +25,5 @@ export class UsageError extends CliError {
 export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_ERROR = 2;
+/** `analyze`: no findings, but some files or directories were not analyzed. */
+export const EXIT_INCOMPLETE = 3;

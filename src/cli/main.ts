@@ -1,5 +1,6 @@
 import { ConfigError } from '../analyzers/config-file';
 import { PathNotFoundError } from '../analyzers/discover';
+import { escapeForDisplay } from '../shared/display-text';
 import { analyzeCommand } from './analyze-command';
 import { CliError, EXIT_CLEAN, EXIT_ERROR, UsageError, type CliIo } from './io';
 import { profileCommand } from './profile-command';
@@ -42,15 +43,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (!command) throw new UsageError(`unknown command "${name}"`);
     return await command.run(rest, io);
   } catch (error) {
+    // Messages quote paths and arguments: escaped, each stays one line that cannot forge another.
     if (error instanceof UsageError) {
-      io.stderr(`${TOOL_NAME}: ${error.message}\nRun "${TOOL_NAME} --help" for usage.\n`);
+      io.stderr(`${TOOL_NAME}: ${escapeForDisplay(error.message)}\nRun "${TOOL_NAME} --help" for usage.\n`);
     } else if (error instanceof CliError || error instanceof ConfigError || error instanceof PathNotFoundError) {
-      io.stderr(`${TOOL_NAME}: ${error.message}\n`);
+      io.stderr(`${TOOL_NAME}: ${escapeForDisplay(error.message)}\n`);
     } else if (io.env.CONCLENS_DEBUG) {
       io.stderr(`${TOOL_NAME}: internal error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     } else {
       const message = error instanceof Error ? error.message : String(error);
-      io.stderr(`${TOOL_NAME}: internal error: ${message.split('\n')[0]} (rerun with CONCLENS_DEBUG=1 for details)\n`);
+      io.stderr(`${TOOL_NAME}: internal error: ${escapeForDisplay(message.split('\n')[0] ?? '')} (rerun with CONCLENS_DEBUG=1 for details)\n`);
     }
     return EXIT_ERROR;
   }

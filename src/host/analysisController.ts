@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
-import { readFile } from 'node:fs/promises';
 import { AnalysisSession } from '../analyzers/session';
-import { discoverFiles, excludeMatcher } from '../analyzers/discover';
+import { DEFAULT_MAX_FILE_BYTES, readSource } from '../analyzers/decode';
+import { discoverSources, excludeMatcher } from '../analyzers/discover';
 import type { SourceFile } from '../analyzers/language';
+import { escapeForDisplay } from '../shared/display-text';
 import type { AnalysisConfig } from '../shared/config';
 import type { AnalysisResult } from '../shared/findings';
 import { readSettings, resolveConfig, type ExtensionSettings } from './configuration';
@@ -15,6 +16,12 @@ const TYPING_DEBOUNCE_MS = 300;
 
 export interface WorkspaceProgress {
   (analyzedFiles: number, totalFiles: number): void;
+}
+
+/** A workspace run under way: files analyzed so far of those found. */
+export interface WorkspaceActivity {
+  done: number;
+  total: number;
 }
 
 /**
@@ -34,6 +41,9 @@ export class AnalysisController implements vscode.Disposable {
   private readonly loggedNotices = new Set<string>();
   /** Paths currently held by the session, so "Clear" and file deletion can drop them. */
   private readonly sessionPaths = new Set<string>();
+  private readonly activity = new vscode.EventEmitter<WorkspaceActivity | undefined>();
+  /** Fires while a workspace run progresses, and with undefined when it ends. */
+  readonly onDidChangeActivity = this.activity.event;
 
   constructor(
     private readonly view: FindingsView,
@@ -165,25 +175,35 @@ export class AnalysisController implements vscode.Disposable {
   async analyzeWorkspace(signal: AbortSignal, progress: WorkspaceProgress): Promise<AnalysisResult | undefined> {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
     if (!this.settings.enable || folders.length === 0) return undefined;
-    const paths = await discoverFiles(folders, { root: this.root, exclude: this.config.exclude });
-    return this.enqueue(async () => {
-      const discovered = new Set(paths);
-      for (const stale of [...this.sessionPaths].filter((p) => !discovered.has(p))) this.forget(stale);
-      progress(0, paths.length);
-      try {
-        for (let start = 0; start < paths.length; start += WORKSPACE_BATCH) {
-          signal.throwIfAborted();
-          const batch = await this.readFiles(paths.slice(start, start + WORKSPACE_BATCH));
-          await this.currentSession().update(batch, signal);
-          for (const file of batch) this.sessionPaths.add(file.path);
-          progress(Math.min(start + WORKSPACE_BATCH, paths.length), paths.length);
+    const report = (done: number, total: number) => {
+      this.activity.fire({ done, total });
+      progress(done, total);
+    };
+    this.activity.fire({ done: 0, total: 0 });
+    try {
+      const { files: paths, notices } = await discoverSources(folders, { root: this.root, exclude: this.config.exclude });
+      for (const notice of notices) this.logNotice(notice.file, notice.message);
+      return await this.enqueue(async () => {
+        const discovered = new Set(paths);
+        for (const stale of [...this.sessionPaths].filter((p) => !discovered.has(p))) this.forget(stale);
+        report(0, paths.length);
+        try {
+          for (let start = 0; start < paths.length; start += WORKSPACE_BATCH) {
+            signal.throwIfAborted();
+            const batch = await this.readFiles(paths.slice(start, start + WORKSPACE_BATCH));
+            await this.currentSession().update(batch, signal);
+            for (const file of batch) this.sessionPaths.add(file.path);
+            report(Math.min(start + WORKSPACE_BATCH, paths.length), paths.length);
+          }
+        } finally {
+          // A cancelled run still shows what it found so far.
+          this.publish();
         }
-      } finally {
-        // A cancelled run still shows what it found so far.
-        this.publish();
-      }
-      return this.currentSession().results();
-    });
+        return this.currentSession().results();
+      });
+    } finally {
+      this.activity.fire(undefined);
+    }
   }
 
   /** Drops every finding and everything the session holds; the next edit or run starts over. */
@@ -201,13 +221,13 @@ export class AnalysisController implements vscode.Disposable {
         const open = openText.get(filePath);
         // Unsaved text counts only when the user wants analysis while typing.
         if (open?.isDirty && this.settings.analyzeOnType) return { path: filePath, text: open.getText() };
-        try {
-          return { path: filePath, text: await readFile(filePath, 'utf8') };
-        } catch (error) {
-          // A file deleted since it was listed is simply gone; anything else is worth a line.
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`Skipped ${filePath}: ${(error as Error).message}`);
-          return undefined;
-        }
+        // Only a regular file within the size limit is read: a path swapped for a FIFO since the
+        // walk cannot hang the editor.
+        const read = await readSource(filePath, this.config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+        if (read.ok) return { path: filePath, text: read.text };
+        // A file deleted since it was listed is simply gone; anything else is worth a line.
+        if (!read.message.includes('ENOENT')) this.logNotice(filePath, read.message);
+        return undefined;
       }),
     );
     return files.filter((file): file is SourceFile => file !== undefined);
@@ -239,13 +259,16 @@ export class AnalysisController implements vscode.Disposable {
   private publish(): void {
     if (!this.session) return;
     const result = this.session.results();
-    for (const notice of result.notices) {
-      const line = `${notice.file}: ${notice.message}`;
-      if (this.loggedNotices.has(line)) continue;
-      this.loggedNotices.add(line);
-      this.log.warn(line);
-    }
+    for (const notice of result.notices) this.logNotice(notice.file, notice.message);
     this.view.publish(result);
+  }
+
+  /** Each notice once in the output channel, escaped like every path the CLI shows. */
+  private logNotice(file: string, message: string): void {
+    const line = escapeForDisplay(`${file}: ${message}`);
+    if (this.loggedNotices.has(line)) return;
+    this.loggedNotices.add(line);
+    this.log.warn(line);
   }
 
   /** Runs session work one task at a time; a failed task is logged and does not block the next. */
@@ -265,6 +288,7 @@ export class AnalysisController implements vscode.Disposable {
   dispose(): void {
     for (const timer of this.typingTimers.values()) clearTimeout(timer);
     this.resetSession();
+    this.activity.dispose();
   }
 }
 

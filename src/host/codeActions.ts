@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { analyzerForPath } from '../analyzers/index';
 import { suppressionInsertion } from '../analyzers/suppression';
 import type { Finding, FixSuggestion } from '../shared/findings';
+import { Commands } from './commands';
 import { toVscodeRange, type FindingsView } from './findingsView';
 import { ANALYZED_LANGUAGE_IDS } from './languages';
 
@@ -22,14 +23,29 @@ function suppressAction(document: vscode.TextDocument, finding: Finding, diagnos
   return action;
 }
 
-/** Quick fixes for our diagnostics: the finding's own fixes (the first preferred), then suppression. */
+/** "Show documentation for RULE": opens the rule's README section beside the code. */
+function documentationAction(finding: Finding, diagnostic: vscode.Diagnostic): vscode.CodeAction {
+  const action = new vscode.CodeAction(`Show documentation for ${finding.ruleId}`, vscode.CodeActionKind.QuickFix);
+  action.command = { command: Commands.showRuleDocumentation, title: action.title, arguments: [finding.ruleId] };
+  action.diagnostics = [diagnostic];
+  return action;
+}
+
+/**
+ * Quick fixes for our diagnostics, in the order a person should meet them: the finding's real
+ * fixes (the first one preferred, so Ctrl+. Enter fixes the race), then its documentation,
+ * then suppression last. Without a real fix nothing is preferred, and the documentation comes
+ * first: pressing Enter never silences a finding.
+ */
 export class FindingCodeActions implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
 
   constructor(private readonly view: FindingsView) {}
 
   provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
-    const actions: vscode.CodeAction[] = [];
+    const fixes: vscode.CodeAction[] = [];
+    const documentation: vscode.CodeAction[] = [];
+    const suppressions: vscode.CodeAction[] = [];
     for (const diagnostic of context.diagnostics) {
       const finding = this.view.findingFor(document.uri, diagnostic);
       if (!finding) continue;
@@ -38,12 +54,13 @@ export class FindingCodeActions implements vscode.CodeActionProvider {
         action.edit = fixToEdit(fix);
         action.diagnostics = [diagnostic];
         action.isPreferred = index === 0;
-        actions.push(action);
+        fixes.push(action);
       });
+      if (!documentation.some((action) => action.title.endsWith(` ${finding.ruleId}`))) documentation.push(documentationAction(finding, diagnostic));
       const suppress = suppressAction(document, finding, diagnostic);
-      if (suppress) actions.push(suppress);
+      if (suppress) suppressions.push(suppress);
     }
-    return actions;
+    return [...fixes, ...documentation, ...suppressions];
   }
 }
 

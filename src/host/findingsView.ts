@@ -65,6 +65,12 @@ export class FindingsView implements vscode.Disposable {
     this.changed.fire(0);
   }
 
+  countsBySeverity(): Record<Severity, number> {
+    const counts: Record<Severity, number> = { error: 0, warning: 0, information: 0, hint: 0 };
+    for (const findings of this.findingsByUri.values()) for (const finding of findings) counts[finding.severity]++;
+    return counts;
+  }
+
   get count(): number {
     let total = 0;
     for (const findings of this.findingsByUri.values()) total += findings.length;

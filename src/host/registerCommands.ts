@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
 import { describe, type AnalysisController } from './analysisController';
-import { Commands } from './commands';
+import { BuiltinCommands, Commands } from './commands';
 import { isAnalyzable } from './languages';
 import { showRuleDocumentation } from './ruleDocumentation';
 import type { AnalysisResult } from '../shared/findings';
+
+const SHOW_PROBLEMS = 'Show Problems';
 
 function summary(result: AnalysisResult): string {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -16,20 +18,18 @@ async function analyzeWorkspace(controller: AnalysisController, log: vscode.LogO
     void vscode.window.showInformationMessage('Concurrency Lens is disabled. Set "concurrencyLens.enable" to true to analyze.');
     return undefined;
   }
-  return vscode.window.withProgress(
+  const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Concurrency Lens: analyzing workspace', cancellable: true },
     async (progress, token) => {
       const abort = new AbortController();
       const cancelled = token.onCancellationRequested(() => abort.abort());
       let reported = 0;
       try {
-        const result = await controller.analyzeWorkspace(abort.signal, (done, total) => {
+        return await controller.analyzeWorkspace(abort.signal, (done, total) => {
           if (total === 0) return;
           progress.report({ message: `${done} of ${total} files`, increment: ((done - reported) / total) * 100 });
           reported = done;
         });
-        if (result) void vscode.window.showInformationMessage(summary(result));
-        return result;
       } catch (error) {
         if (abort.signal.aborted) {
           log.info('Workspace analysis cancelled; findings so far are shown.');
@@ -43,6 +43,13 @@ async function analyzeWorkspace(controller: AnalysisController, log: vscode.LogO
       }
     },
   );
+  // Announced once the progress notification has closed, so the two never stand together.
+  if (result) {
+    void vscode.window.showInformationMessage(summary(result), SHOW_PROBLEMS).then((choice) => {
+      if (choice === SHOW_PROBLEMS) void vscode.commands.executeCommand(BuiltinCommands.focusProblems);
+    });
+  }
+  return result;
 }
 
 async function analyzeCurrentFile(controller: AnalysisController): Promise<void> {

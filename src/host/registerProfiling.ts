@@ -1,6 +1,7 @@
 /** Wires the profiler into the editor: commands, CodeLens, the timeline panel and the trace history. */
 import * as vscode from 'vscode';
 import { Commands } from './commands';
+import { NODE_LANGUAGE_IDS } from './nodeFunctions';
 import { SECTION } from './configuration';
 import { ProfileCodeLensProvider } from './profileCodeLens';
 import { profileFunction, type ProfileArgs } from './profileCommand';
@@ -27,7 +28,10 @@ export function registerProfiling(context: vscode.ExtensionContext, log: vscode.
         lenses.refresh();
       }
     }),
-    vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+    vscode.languages.registerCodeLensProvider(
+      [{ language: 'python', scheme: 'file' }, ...NODE_LANGUAGE_IDS.map((language) => ({ language, scheme: 'file' }))],
+      lenses,
+    ),
     vscode.commands.registerCommand(Commands.profileFunction, (args?: ProfileArgs | vscode.Uri) =>
       // Editor menus pass the file's Uri; the cursor decides the function then.
       profileFunction(args instanceof vscode.Uri ? undefined : args, deps),

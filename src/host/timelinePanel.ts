@@ -10,12 +10,16 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { buildPanelHtml, createNonce } from '../profiler/html-report';
 import type { ProfileTrace } from '../shared/trace';
+import { checkTrace } from '../shared/trace-schema';
 import { traceMessages, validateWebviewMessage, type RevealSourceMessage } from '../shared/webview-protocol';
+import { isNodeDocument, nodeFunctions } from './nodeFunctions';
 import { topLevelFunctions } from './pythonFunctions';
 import { parseTrace, readTraceFile, type TraceHistory } from './traceFiles';
 
 export const TIMELINE_VIEW_TYPE = 'concurrencyLens.timeline';
 export const TRACE_EDITOR_VIEW_TYPE = 'concurrencyLens.traceViewer';
+/** Context key: some timeline (the panel or a trace-file editor) shows a trace, so Export Chrome Trace has one. */
+export const TRACE_OPEN_CONTEXT = 'concurrencyLens.traceOpen';
 /** workspaceState key: which trace the panel shows, so a reload restores it. */
 const SHOWN_TRACE_KEY = 'concurrencyLens.timeline.shown';
 
@@ -56,7 +60,7 @@ export async function revealSource(message: RevealSourceMessage, log: vscode.Log
   let line = message.line !== undefined ? message.line - 1 : undefined;
   if (line === undefined && message.symbol) {
     const name = message.symbol.split('.').pop();
-    line = topLevelFunctions(document.getText()).find((f) => f.name === name)?.line;
+    line = (isNodeDocument(document) ? nodeFunctions(document) : topLevelFunctions(document.getText())).find((f) => f.name === name)?.line;
   }
   const at = new vscode.Position(Math.min(Math.max(line ?? 0, 0), document.lineCount - 1), 0);
   const range = document.lineAt(at.line).range;
@@ -83,6 +87,7 @@ class TimelineWebview implements vscode.Disposable {
     private readonly webview: vscode.Webview,
     extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    private readonly changed: () => void,
   ) {
     const dist = vscode.Uri.joinPath(extensionUri, 'dist');
     webview.options = { enableScripts: true, localResourceRoots: [dist] };
@@ -103,6 +108,7 @@ class TimelineWebview implements vscode.Disposable {
   show(trace: ProfileTrace): Promise<TraceLoaded> {
     this.trace = trace;
     this.error = undefined;
+    this.changed();
     this.streamId = nextStreamId++;
     const streamId = this.streamId;
     const loaded = new Promise<TraceLoaded>((resolve) => this.loadedWaiters.push({ streamId, resolve }));
@@ -114,6 +120,7 @@ class TimelineWebview implements vscode.Disposable {
   showError(message: string): void {
     this.trace = undefined;
     this.error = message;
+    this.changed();
     if (this.ready) void this.stream();
   }
 
@@ -125,9 +132,16 @@ class TimelineWebview implements vscode.Disposable {
     const trace = this.trace;
     if (!trace) return;
     const streamId = this.streamId;
-    for (const message of traceMessages(trace, streamId)) {
-      // A newer trace replaced this one, or the page went away: stop sending the old one.
-      if (streamId !== this.streamId || !(await this.webview.postMessage(message))) return;
+    try {
+      for (const message of traceMessages(trace, streamId)) {
+        // A newer trace replaced this one, or the page went away: stop sending the old one.
+        if (streamId !== this.streamId || !(await this.webview.postMessage(message))) return;
+      }
+    } catch (error) {
+      // The page would wait for the rest of the stream forever: tell it why none is coming.
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`Could not send the trace to the timeline: ${message}`);
+      if (streamId === this.streamId) await this.webview.postMessage({ type: 'traceError', message });
     }
   }
 
@@ -165,9 +179,47 @@ class TimelineWebview implements vscode.Disposable {
   }
 }
 
+/**
+ * Every open timeline, the panel and trace-file editors alike: the trace of the one last
+ * active is what Export Chrome Trace writes, focused or not, and TRACE_OPEN_CONTEXT says
+ * whether there is one.
+ */
+class OpenTimelines {
+  private readonly open = new Map<vscode.WebviewPanel, TimelineWebview>();
+  private active: vscode.WebviewPanel | undefined;
+
+  /** A webview for `panel`, tracked until the panel closes. */
+  create(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, log: vscode.LogOutputChannel): TimelineWebview {
+    const view = new TimelineWebview(panel.webview, extensionUri, log, () => this.update());
+    this.open.set(panel, view);
+    if (panel.active) this.active = panel;
+    const viewState = panel.onDidChangeViewState(() => {
+      if (panel.active) this.active = panel;
+    });
+    panel.onDidDispose(() => {
+      viewState.dispose();
+      view.dispose();
+      this.open.delete(panel);
+      if (this.active === panel) this.active = undefined;
+      this.update();
+    });
+    return view;
+  }
+
+  get current(): ProfileTrace | undefined {
+    const active = this.active ? this.open.get(this.active)?.current : undefined;
+    return active ?? [...this.open.values()].reverse().find((view) => view.current)?.current;
+  }
+
+  private update(): void {
+    void vscode.commands.executeCommand('setContext', TRACE_OPEN_CONTEXT, this.current !== undefined);
+  }
+}
+
 /** The reused timeline panel, its serializer and the custom editor for trace files. */
 export class TimelinePanels implements vscode.Disposable {
   private panel: { panel: vscode.WebviewPanel; view: TimelineWebview } | undefined;
+  private readonly timelines = new OpenTimelines();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -179,19 +231,27 @@ export class TimelinePanels implements vscode.Disposable {
       vscode.window.registerWebviewPanelSerializer(TIMELINE_VIEW_TYPE, {
         deserializeWebviewPanel: (panel) => this.restore(panel),
       }),
-      vscode.window.registerCustomEditorProvider(TRACE_EDITOR_VIEW_TYPE, new TraceEditorProvider(context.extensionUri, log), {
+      vscode.window.registerCustomEditorProvider(TRACE_EDITOR_VIEW_TYPE, new TraceEditorProvider(context.extensionUri, log, this.timelines), {
         supportsMultipleEditorsPerDocument: true,
       }),
     );
   }
 
-  /** The trace the panel shows, if it is open. */
+  /** The trace of the timeline last active (the panel or a trace-file editor), if one is open. */
   get currentTrace(): ProfileTrace | undefined {
-    return this.panel?.view.current;
+    return this.timelines.current;
   }
 
-  /** Shows `trace` in the panel (created or revealed); resolves when the page loaded it. */
-  async show(trace: ProfileTrace, source: TraceSource): Promise<TraceLoaded> {
+  /**
+   * Shows `trace` in the panel (created or revealed); resolves when the page loaded it. A
+   * trace that breaks the schema throws here, before any panel opens.
+   */
+  show(trace: ProfileTrace, source: TraceSource): Promise<TraceLoaded> {
+    checkTrace(trace, source.kind === 'file' ? path.basename(source.path) : 'the profile trace');
+    return this.showChecked(trace, source);
+  }
+
+  private async showChecked(trace: ProfileTrace, source: TraceSource): Promise<TraceLoaded> {
     await this.context.workspaceState.update(SHOWN_TRACE_KEY, source);
     const { panel, view } = this.panel ?? this.adopt(vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, 'Concurrency Lens: Timeline', vscode.ViewColumn.Beside, {}));
     panel.title = `Timeline: ${trace.target.function}`;
@@ -201,11 +261,10 @@ export class TimelinePanels implements vscode.Disposable {
 
   private adopt(panel: vscode.WebviewPanel): { panel: vscode.WebviewPanel; view: TimelineWebview } {
     this.panel?.panel.dispose();
-    const view = new TimelineWebview(panel.webview, this.context.extensionUri, this.log);
+    const view = this.timelines.create(panel, this.context.extensionUri, this.log);
     const entry = { panel, view };
     this.panel = entry;
     panel.onDidDispose(() => {
-      view.dispose();
       if (this.panel === entry) this.panel = undefined;
     });
     return entry;
@@ -236,6 +295,7 @@ class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    private readonly timelines: OpenTimelines,
   ) {}
 
   openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
@@ -243,8 +303,7 @@ class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider {
   }
 
   async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
-    const view = new TimelineWebview(panel.webview, this.extensionUri, this.log);
-    panel.onDidDispose(() => view.dispose());
+    const view = this.timelines.create(panel, this.extensionUri, this.log);
     try {
       const bytes = await vscode.workspace.fs.readFile(document.uri);
       void view.show(parseTrace(new TextDecoder().decode(bytes), path.basename(document.uri.path)));

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { writeFile } from 'node:fs/promises';
 import { toChromeTrace } from '../profiler/index';
+import { Commands } from './commands';
 import type { TimelinePanels, TraceLoaded } from './timelinePanel';
 import { readTraceFile, type TraceHistory } from './traceFiles';
 
@@ -56,11 +57,16 @@ export async function openTrace(args: OpenTraceArgs | undefined, deps: { history
   }
 }
 
-/** Writes the shown trace in the Chrome Trace Event format (Perfetto, chrome://tracing). */
+export const NO_TRACE_TO_EXPORT =
+  'Concurrency Lens: no timeline is open, so there is no trace to export. Profile a function (Profile Function Under Pools) or open a saved trace first.';
+
+/** Writes the trace of the timeline last active in the Chrome Trace Event format (Perfetto, chrome://tracing). */
 export async function exportChromeTrace(target: vscode.Uri | undefined, panels: TimelinePanels): Promise<vscode.Uri | undefined> {
   const trace = panels.currentTrace;
   if (!trace) {
-    void vscode.window.showInformationMessage('Concurrency Lens: open a profile in the timeline first (Profile Function Under Pools or Open Trace…).');
+    void vscode.window.showInformationMessage(NO_TRACE_TO_EXPORT, 'Open Trace…').then((choice) => {
+      if (choice) void vscode.commands.executeCommand(Commands.openTrace);
+    });
     return undefined;
   }
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;

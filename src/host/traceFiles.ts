@@ -2,8 +2,10 @@
 import * as vscode from 'vscode';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TraceStore, verdictHeadline, type StoredTraceInfo } from '../profiler/index';
-import { TRACE_VERSION, type ProfileTrace } from '../shared/trace';
+import { TraceStore, type StoredTraceInfo } from '../profiler/index';
+import { verdictLine } from '../shared/verdict-words';
+import type { ProfileTrace } from '../shared/trace';
+import { checkTrace } from '../shared/trace-schema';
 
 export { TRACE_FILE_SUFFIX } from '../shared/trace';
 
@@ -15,14 +17,7 @@ export function parseTrace(text: string, origin: string): ProfileTrace {
   } catch (error) {
     throw new Error(`${origin} is not JSON (${error instanceof Error ? error.message : String(error)}).`, { cause: error });
   }
-  const trace = value as Partial<ProfileTrace> | null;
-  if (typeof trace !== 'object' || trace === null || !Array.isArray(trace.runs) || typeof trace.target !== 'object') {
-    throw new Error(`${origin} is not a Concurrency Lens profile trace (no target and runs).`);
-  }
-  if (trace.version !== TRACE_VERSION) {
-    throw new Error(`${origin} is a trace of version ${String(trace.version)}; this version of Concurrency Lens reads version ${TRACE_VERSION}.`);
-  }
-  return trace as ProfileTrace;
+  return checkTrace(value, origin);
 }
 
 export async function readTraceFile(file: string): Promise<ProfileTrace> {
@@ -60,8 +55,9 @@ export class TraceHistory {
     return this.store.list();
   }
 
-  load(id: string): Promise<ProfileTrace> {
-    return this.store.load(id);
+  /** A stored trace, checked like a file (the storage folder is the user's to edit). */
+  async load(id: string): Promise<ProfileTrace> {
+    return checkTrace(await this.store.load(id), `stored trace ${id}`);
   }
 
   /** The newest trace of `functionName` in `file` (workspace-relative, as traces record it). */
@@ -71,8 +67,8 @@ export class TraceHistory {
       for (const info of await this.store.list()) {
         const k = key(info.file, info.function);
         if (latest.has(k)) continue;
-        const trace = await this.store.load(info.id).catch(() => undefined);
-        if (trace?.verdict) latest.set(k, { id: info.id, headline: verdictHeadline(trace.verdict) });
+        const trace = await this.load(info.id).catch(() => undefined);
+        if (trace?.verdict) latest.set(k, { id: info.id, headline: verdictLine(trace.verdict, trace.target.runtime) });
       }
       this.latest = latest;
     }

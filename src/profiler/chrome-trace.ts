@@ -1,7 +1,8 @@
 /**
  * Export to the Chrome Trace Event format (JSON object form), which Perfetto and
- * chrome://tracing open: one process per (run, OS process), one thread lane per OS thread,
- * complete events (ph "X") for tasks and lock waits/holds, counters (ph "C") for per-core
+ * chrome://tracing open: one process per (run, OS process), one thread lane per OS thread
+ * (per call slot for async runs, whose calls overlap on one thread), complete events
+ * (ph "X") for tasks, lock waits/holds and Node GC pauses, counters (ph "C") for per-core
  * utilization, metadata (ph "M") for names. Timestamps are microseconds from the trace start.
  */
 import type { ProfileTrace, Run } from '../shared/trace';
@@ -33,21 +34,29 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
   trace.runs.forEach((run, runIndex) => {
     const base = (runIndex + 1) * 1000;
     const lanes = new Map<number, number>();
+    // Dask workers are named by host and address, so lanes of one host sort together.
+    const daskWorkers = new Map((run.dask?.workers ?? []).map((w) => [w.pid, w]));
     const laneOf = (pid: number): number => {
       if (!lanes.has(pid)) {
         const lane = base + lanes.size;
         lanes.set(pid, lane);
-        events.push({ name: 'process_name', ph: 'M', pid: lane, tid: 0, ts: 0, args: { name: `${runName(run)} — pid ${pid}` } });
+        const worker = daskWorkers.get(pid);
+        const who = worker ? `${worker.host} · ${worker.address} · pid ${pid}` : `pid ${pid}`;
+        events.push({ name: 'process_name', ph: 'M', pid: lane, tid: 0, ts: 0, args: { name: `${runName(run)} — ${who}` } });
         events.push({ name: 'process_sort_index', ph: 'M', pid: lane, tid: 0, ts: 0, args: { sort_index: lane } });
       }
       return lanes.get(pid)!;
     };
     const named = new Set<string>();
+    // Trace Event "X" events of one thread must nest: overlapping async calls get a lane per slot.
+    const slotted = run.kind === 'async';
     for (const task of run.tasks) {
       const pid = laneOf(task.pid);
-      if (!named.has(`${pid}/${task.tid}`)) {
-        named.add(`${pid}/${task.tid}`);
-        events.push({ name: 'thread_name', ph: 'M', pid, tid: task.tid, ts: 0, args: { name: `worker ${task.worker} (tid ${task.tid})` } });
+      const tid = slotted ? task.tid * 1000 + task.worker : task.tid;
+      if (!named.has(`${pid}/${tid}`)) {
+        named.add(`${pid}/${tid}`);
+        const name = slotted ? `event loop, call slot ${task.worker} (tid ${task.tid})` : `worker ${task.worker} (tid ${task.tid})`;
+        events.push({ name: 'thread_name', ph: 'M', pid, tid, ts: 0, args: { name } });
       }
       const d = task.decomposition;
       events.push({
@@ -55,7 +64,7 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
         cat: 'task',
         ph: 'X',
         pid,
-        tid: task.tid,
+        tid,
         ts: us(task.startNs),
         dur: (task.endNs - task.startNs) / 1000,
         args: {
@@ -66,6 +75,8 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
           ioMs: d.ioNs === null ? null : d.ioNs / 1e6,
           sleepMs: d.sleepNs === null ? null : d.sleepNs / 1e6,
           core: `${task.coreStart}→${task.coreEnd}`,
+          ...(d.loopBusyNs === undefined ? {} : { loopBusyMs: d.loopBusyNs / 1e6 }),
+          ...(task.dask ? { daskWorker: task.dask.worker, schedulerLatencyMs: task.dask.schedulerLatencyNs / 1e6, resultLatencyMs: task.dask.resultLatencyNs / 1e6 } : {}),
           ...(task.error ? { error: `${task.error.type}: ${task.error.message}` } : {}),
         },
       });
@@ -77,6 +88,9 @@ export function toChromeTrace(trace: ProfileTrace): ChromeTrace {
         events.push({ name: `wait ${where}`, cat: 'lock-wait', ph: 'X', pid, tid: span.tid, ts: us(span.requestNs), dur: (span.acquiredNs - span.requestNs) / 1000 });
       }
       events.push({ name: `hold ${where}`, cat: 'lock-hold', ph: 'X', pid, tid: span.tid, ts: us(span.acquiredNs), dur: (span.releasedNs - span.acquiredNs) / 1000 });
+    }
+    for (const gc of run.gcSpans ?? []) {
+      events.push({ name: `GC (${gc.kind})`, cat: 'gc', ph: 'X', pid: laneOf(gc.pid), tid: gc.tid, ts: us(gc.startNs), dur: (gc.endNs - gc.startNs) / 1000 });
     }
     const coresPid = base + 999;
     if (run.coreSamples.length > 0) {

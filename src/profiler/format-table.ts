@@ -2,59 +2,58 @@
  * The plain-text report of a profile: the kind × workers table, the verdict, locks, lock-order
  * cycles, faults and what could not be measured. Used by the CLI and the editor's output channel.
  */
-import type { ProfileTrace, Run, Verdict } from '../shared/trace';
+import type { ProfileTrace, Run } from '../shared/trace';
+import { NODE_COLUMNS } from './node/format-columns';
+import { leadingCells, trailingCells } from './table-cells';
 import { median } from './trace-builder';
 
 const pct = (part: number | null, whole: number): string => (part === null ? 'n/a' : `${Math.round((100 * part) / (whole || 1))}%`);
 
-function row(runs: Run[], serialWall: number | null): string[] {
-  const walls = runs.map((r) => r.wallNs);
-  const wall = median(walls);
-  const spread = walls.length > 1 ? ` ±${Math.round((50 * (Math.max(...walls) - Math.min(...walls))) / wall)}%` : '';
-  // Median against median, as the verdict does: the serial row is 1.00x by definition.
-  const speedup = serialWall === null ? NaN : serialWall / wall;
-  const sum = (pick: (r: Run) => number | null): number | null =>
-    runs.some((r) => pick(r) === null) ? null : runs.reduce((s, r) => s + (pick(r) ?? 0), 0);
-  const taskWall = runs.reduce((s, r) => s + r.totals.taskWallNs, 0);
-  const ipc = runs.every((r) => r.ipc === null)
-    ? '-'
-    : `${(median(runs.map((r) => (r.ipc ? r.ipc.argsPickleNs + r.ipc.argsUnpickleNs + r.ipc.resultPickleNs + r.ipc.resultUnpickleNs : 0))) / 1e6).toFixed(1)}ms`;
-  const rss = Math.max(...runs.map((r) => r.memory.reduce((s, m) => s + (m.peakRssBytes ?? 0), 0)));
-  const first = runs[0];
-  return [
-    first.kind === 'serial' ? 'serial' : `${first.kind} x${first.workers}`,
-    `${(wall / 1e6).toFixed(1)}ms${spread}`,
-    Number.isNaN(speedup) ? '-' : `${speedup.toFixed(2)}x`,
-    Number.isNaN(speedup) ? '-' : `${Math.round((100 * speedup) / first.workers)}%`,
-    pct(sum((r) => r.totals.cpuNs), taskWall),
-    pct(sum((r) => r.totals.runqNs), taskWall),
-    pct(sum((r) => r.totals.gilWaitNs), taskWall),
-    pct(sum((r) => r.totals.lockWaitNs), taskWall),
-    pct(sum((r) => (r.totals.ioNs === null || r.totals.sleepNs === null ? null : r.totals.ioNs + r.totals.sleepNs)), taskWall),
-    ipc,
-    rss > 0 ? `${Math.round(rss / 2 ** 20)}MiB` : 'n/a',
-    String(runs.reduce((s, r) => s + r.totals.errors, 0)),
-  ];
-}
+const PYTHON_COLUMNS = {
+  header: ['config', 'wall', 'speedup', 'effic.', 'CPU', 'runq', 'GIL wait', 'lock wait', 'I/O+sleep', 'IPC', 'peak RSS', 'errors'],
+  footnote: '(CPU, runq, GIL, lock and I/O are shares of task time; wall is the median over repetitions)',
+  row(runs: Run[], serialWall: number | null): string[] {
+    const sum = (pick: (r: Run) => number | null): number | null =>
+      runs.some((r) => pick(r) === null) ? null : runs.reduce((s, r) => s + (pick(r) ?? 0), 0);
+    const taskWall = runs.reduce((s, r) => s + r.totals.taskWallNs, 0);
+    const ipc = runs.every((r) => r.ipc === null)
+      ? '-'
+      : `${(median(runs.map((r) => (r.ipc ? r.ipc.argsPickleNs + r.ipc.argsUnpickleNs + r.ipc.resultPickleNs + r.ipc.resultUnpickleNs : 0))) / 1e6).toFixed(1)}ms`;
+    return [
+      ...leadingCells(runs, serialWall),
+      pct(sum((r) => r.totals.cpuNs), taskWall),
+      pct(sum((r) => r.totals.runqNs), taskWall),
+      pct(sum((r) => r.totals.gilWaitNs), taskWall),
+      pct(sum((r) => r.totals.lockWaitNs), taskWall),
+      pct(sum((r) => (r.totals.ioNs === null || r.totals.sleepNs === null ? null : r.totals.ioNs + r.totals.sleepNs)), taskWall),
+      ipc,
+      ...trailingCells(runs),
+    ];
+  },
+};
 
 export function formatProfileTable(trace: ProfileTrace): string {
   const lines: string[] = [];
   const target = trace.target;
-  lines.push(`${target.file}:${target.function} — ${target.taskCount} tasks, Python ${target.interpreterVersion}${target.gilEnabled ? '' : ' (GIL disabled)'}, ${trace.host.cpusUsable} usable CPUs`);
+  const node = target.runtime === 'node';
+  const runtime = node ? `Node.js ${target.interpreterVersion}` : `Python ${target.interpreterVersion}${target.gilEnabled ? '' : ' (GIL disabled)'}`;
+  lines.push(`${target.file}:${target.function} — ${target.taskCount} tasks, ${runtime}, ${trace.host.cpusUsable} usable CPUs`);
+  const columns = node ? NODE_COLUMNS : PYTHON_COLUMNS;
   const groups = new Map<string, Run[]>();
   for (const run of trace.runs) {
     const key = `${run.kind}/${run.workers}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
   if (groups.size > 0) {
-    const header = ['config', 'wall', 'speedup', 'effic.', 'CPU', 'runq', 'GIL wait', 'lock wait', 'I/O+sleep', 'IPC', 'peak RSS', 'errors'];
+    const header = columns.header;
     const serialRuns = groups.get('serial/1');
-    const serialWall = serialRuns ? median(serialRuns.map((r) => r.wallNs)) : null;
-    const rows = [header, ...[...groups.values()].map((runs) => row(runs, serialWall))];
+    const serialCompared = (serialRuns ?? []).filter((r) => r.speedup !== null);
+    const serialWall = serialCompared.length > 0 ? median(serialCompared.map((r) => r.wallNs)) : null;
+    const rows = [header, ...[...groups.values()].map((runs) => columns.row(runs, serialWall))];
     const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     lines.push('');
     for (const r of rows) lines.push(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
-    lines.push('(CPU, runq, GIL, lock and I/O are shares of task time; wall is the median over repetitions)');
+    lines.push(columns.footnote);
   }
   if (trace.verdict) {
     const v = trace.verdict;
@@ -87,29 +86,8 @@ export function formatProfileTable(trace: ProfileTrace): string {
   const errors = trace.runs.flatMap((r) => r.tasks).filter((t) => t.error);
   if (errors.length > 0) {
     const first = errors[0].error!;
-    lines.push('', `Task exceptions: ${errors.length} (first: ${first.type}: ${first.message})`);
+    lines.push('', `Task exceptions: ${errors.length} (first: ${first.type}${first.message ? `: ${first.message}` : ''})`);
   }
   if (trace.sampler.unavailable.length > 0) lines.push('', `Not measured: ${trace.sampler.unavailable.join('; ')}.`);
   return lines.join('\n') + '\n';
-}
-
-const BOTTLENECK_PHRASES: Record<Verdict['bottleneck'], string> = {
-  gil: 'GIL-bound on threads',
-  cpu: 'limited by the CPUs',
-  io: 'I/O-bound',
-  lock: 'serialized by a lock',
-  ipc: 'pickling costs more than it saves',
-  overhead: 'tasks too small for processes',
-  imbalance: 'uneven load across workers',
-  oversubscription: 'more workers than CPUs',
-  memory: 'ran out of memory',
-  none: 'scales',
-};
-
-/** One line for a CodeLens or a status message: "process ×4: 3.6x — GIL-bound on threads". */
-export function verdictHeadline(verdict: Verdict): string {
-  const speedup = verdict.recommendation === 'serial' ? 1 : verdict.speedups[`${verdict.recommendation} x${verdict.workers}`];
-  const pool = verdict.recommendation === 'serial' ? 'serial' : `${verdict.recommendation} ×${verdict.workers}`;
-  const noise = verdict.confidence === 'low' ? ' (low confidence)' : '';
-  return `${pool}: ${speedup === undefined ? '?' : speedup.toFixed(1)}x — ${BOTTLENECK_PHRASES[verdict.bottleneck]}${noise}`;
 }

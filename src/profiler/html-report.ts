@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProfileTrace } from '../shared/trace';
+import { checkTrace } from '../shared/trace-schema';
 
 export interface WebviewAssets {
   js: string;
@@ -66,19 +67,13 @@ function page(options: { title: string; csp: string; head: string; body: string 
   ].join('\n');
 }
 
-/** Validates the minimum the page needs, so a wrong file fails here with a clear message. */
-function assertTrace(trace: ProfileTrace): void {
-  if (typeof trace !== 'object' || trace === null || !Array.isArray(trace.runs) || typeof trace.target !== 'object') {
-    throw new TypeError('buildStandaloneReport needs a profile trace (an object with target and runs).');
-  }
-}
-
 /**
  * One self-contained HTML file: opens offline in any browser and makes no network request
- * (default-src 'none' forbids it, and nothing in it asks for one).
+ * (default-src 'none' forbids it, and nothing in it asks for one). The trace is checked
+ * against the schema first, so the page only ever gets a document it can draw.
  */
 export function buildStandaloneReport(trace: ProfileTrace, assets: WebviewAssets, nonce = createNonce()): string {
-  assertTrace(trace);
+  checkTrace(trace, 'the trace of this report');
   return buildInlinePage(assets, nonce, `Concurrency Lens: ${trace.target.function} (${trace.target.file})`, jsonForScriptElement(trace));
 }
 

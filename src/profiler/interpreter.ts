@@ -1,6 +1,8 @@
 /**
  * Finds a Python interpreter for the profiler: the configured path, else python3/python on
- * PATH. Runs it directly (never through a shell) to read its version; 3.9 or newer is needed.
+ * PATH. Runs it directly (never through a shell) with a handshake: only a Python interpreter
+ * prints the marker line with its version (`/bin/echo` prints the code back, and is refused);
+ * 3.9 or newer is needed.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -15,7 +17,8 @@ export interface PythonInterpreter {
 
 export type InterpreterLookup = { ok: true; interpreter: PythonInterpreter } | { ok: false; message: string };
 
-function onPath(name: string, envPath: string): string | null {
+/** The first executable `name` in the directories of `envPath` (also used for Node). */
+export function onPath(name: string, envPath: string): string | null {
   for (const dir of envPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
@@ -29,13 +32,22 @@ function onPath(name: string, envPath: string): string | null {
   return null;
 }
 
+/** Printed by the handshake code, then the version; written so that Python 2 runs it too. */
+const HANDSHAKE = 'conclens-python';
+const NOT_PYTHON = 'not-python';
+
+/** The interpreter's version, 'not-python' when it ran but did not answer, null when it could not run. */
 function readVersion(executable: string): Promise<string | null> {
   return new Promise((resolve) => {
     execFile(
       executable,
-      ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'],
+      ['-c', `import sys; sys.stdout.write("${HANDSHAKE} %d.%d.%d\\n" % tuple(sys.version_info[:3]))`],
       { timeout: 10_000, shell: false },
-      (error, stdout) => resolve(error ? null : stdout.trim()),
+      (error, stdout) => {
+        if (error && typeof error.code !== 'number') return resolve(null);
+        const answer = new RegExp(`^${HANDSHAKE} (\\d+\\.\\d+\\.\\d+)$`, 'm').exec(stdout);
+        resolve(answer ? answer[1] : NOT_PYTHON);
+      },
     );
   });
 }
@@ -60,14 +72,17 @@ export async function findPythonInterpreter(
     const version = await readVersion(candidate);
     if (version === null) {
       problems.push(`${candidate} could not be run`);
+    } else if (version === NOT_PYTHON) {
+      problems.push(`${candidate} is not a Python interpreter: it did not answer the version handshake`);
     } else if (tooOld(version)) {
       problems.push(`${candidate} is Python ${version}`);
     } else {
       return { ok: true, interpreter: { path: candidate, version } };
     }
   }
+  const needed = `profiling needs Python ${MINIMUM_PYTHON.join('.')} or newer`;
   return {
     ok: false,
-    message: `No usable Python interpreter (${problems.join('; ')}); profiling needs Python ${MINIMUM_PYTHON.join('.')} or newer.`,
+    message: options.configured ? `${problems[0]}; ${needed}.` : `No usable Python interpreter on PATH (${problems.join('; ')}); ${needed}.`,
   };
 }

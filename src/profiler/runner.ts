@@ -2,12 +2,15 @@
  * Runs the harness on a user function and turns what it reports into a trace.
  *
  * The interpreter is spawned with an argument array (no shell) as the leader of its own
- * process group, so cancellation, timeouts and crashes can end the harness and every pool
- * worker it started at once: SIGTERM to the group, SIGKILL shortly after, and always a final
- * SIGKILL to the group when the harness exits so no worker outlives a run.
+ * process group. That first process is the keeper (conclens_keeper.py): it forks the harness,
+ * is the subreaper of everything below it, and kills and reaps all of it when the harness
+ * ends or when this process dies. Cancellation and timeouts signal the whole group (SIGTERM,
+ * SIGKILL shortly after), and a final SIGKILL to the group follows every run. The Node
+ * harness (src/profiler/node/) is started the same way, without a keeper: it is the group
+ * leader itself and ends its workers and itself when this process dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +18,7 @@ import type { Readable } from 'node:stream';
 import type { Fault, PoolKind, ProfileTrace } from '../shared/trace';
 import { BoundedOutput } from './bounded-output';
 import { parseHarnessEvent, type HarnessConfig, type HarnessEvent } from './harness-protocol';
+import { isDaskSchedulerAddress, numericOptionProblem } from './option-limits';
 import { ProcSampler } from './sampler';
 import { buildTrace } from './trace-builder';
 
@@ -22,11 +26,16 @@ export interface ProfileOptions {
   python: string;
   /** Workspace root: the module is imported relative to it, lock sites are relative to it. */
   root: string;
+  /** Working directory of the profiled code (default: the root). */
+  cwd?: string;
   file: string;
   function: string;
   /** Python expression evaluated in the module's namespace to an iterable of tasks. */
   tasks: string;
+  /** Default: serial, thread and process, and async when the function is a coroutine function. */
   kinds?: PoolKind[];
+  /** `tcp://HOST:PORT` of an existing Dask scheduler for the dask kind (default: a LocalCluster). */
+  daskScheduler?: string;
   workers?: number[];
   repeat?: number;
   timeoutSec?: number;
@@ -38,6 +47,9 @@ export interface ProfileOptions {
   runId?: string;
   /** Defaults to conclens_harness.py next to the bundle (dist/) or in src/profiler/python. */
   harnessPath?: string;
+  /** Where the run's temporary directory is made (default: the system's). The profiled code's
+   *  TMPDIR is inside it, so whatever it leaves there is removed with the run. */
+  tempDir?: string;
 }
 
 export interface ProfileProgress {
@@ -45,12 +57,17 @@ export interface ProfileProgress {
   /** Configurations finished so far and in total, once the harness knows. */
   done: number;
   total: number | null;
+  /** The configuration now running, so a caller can word it its own way. */
+  running?: { kind: PoolKind; workers: number; repetition: number; repeat: number };
 }
 
 export interface ProfileOutcome {
   trace: ProfileTrace;
   /** True when every configuration ran (task exceptions included). */
   completed: boolean;
+  /** True when nothing ran because the module, the function, the tasks expression or the memory
+   *  limit cannot be used: bad input, as opposed to a profile that started and failed. */
+  inputError?: boolean;
   /** One sentence for the user: what happened. */
   message: string;
 }
@@ -59,6 +76,19 @@ export interface ProfileOutcome {
 const KILL_GRACE_MS = 1000;
 /** How long past its own per-configuration timeout the harness may take before the runner acts. */
 const RUNNER_TIMEOUT_SLACK_MS = 5000;
+/** How long the output pipes may stay open after the keeper exits (only a process that escaped
+ *  it could hold them) before they are closed. */
+const PIPE_DRAIN_MS = 2000;
+/** Faults the harness reports when it refuses its input (`cluster`: a --dask-scheduler that does not answer). */
+const INPUT_FAULTS: ReadonlySet<Fault['fault']> = new Set(['import', 'tasks', 'memory', 'no-main-guard', 'cluster']);
+
+const DEFAULT_KINDS: PoolKind[] = ['serial', 'thread', 'process'];
+
+/** Configurations a profile runs: an existing Dask cluster is measured once per repetition, at its own size. */
+function plannedConfigurations(kinds: PoolKind[], workerCounts: number, repeat: number, daskScheduler: string | undefined): number {
+  const sizes = (kind: PoolKind): number => (kind === 'serial' || (kind === 'dask' && daskScheduler) ? 1 : workerCounts);
+  return kinds.reduce((sum, kind) => sum + sizes(kind), 0) * repeat;
+}
 
 /** The harness's default pool sizes: 1, 2, 4, … and the usable CPU count itself. */
 export function defaultWorkerCounts(usableCpus: number): number[] {
@@ -114,12 +144,65 @@ function readLines(stream: Readable, onLine: (line: string) => void): Promise<vo
   return new Promise((resolve) => lines.once('close', resolve));
 }
 
-export async function runProfile(
-  options: ProfileOptions,
-  control: { signal?: AbortSignal; onProgress?: (progress: ProfileProgress) => void } = {},
+export interface RunControl {
+  signal?: AbortSignal;
+  onProgress?: (progress: ProfileProgress) => void;
+}
+
+/**
+ * How to start a harness that speaks harness-protocol.ts. The Python one is the default;
+ * src/profiler/node/ supplies the Node one, so both share this runner, the sampler and the
+ * trace builder.
+ */
+export interface HarnessLaunch {
+  /** "Python", "Node.js": names the runtime in messages. */
+  runtimeName: string;
+  executable: string;
+  args: string[];
+  env: Record<string, string>;
+  /** What can end the interpreter at once, for the message when the function does. */
+  abruptExitCauses: string;
+  /** Fields of this runtime's harness configuration beyond HarnessConfig. */
+  config?: Record<string, unknown>;
+  language?: ProfileTrace['target']['language'];
+}
+
+function pythonLaunch(options: ProfileOptions): HarnessLaunch {
+  return {
+    runtimeName: 'Python',
+    executable: options.python,
+    args: [options.harnessPath ?? defaultHarnessPath()],
+    env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    abruptExitCauses: 'the function ended the interpreter (os._exit, a crash in C code, or the out-of-memory killer)',
+  };
+}
+
+/** Why a profile that ended well has no verdict. */
+function withoutVerdict(trace: ProfileTrace): string {
+  if (trace.runs.length === 0) return 'The profile finished without any run.';
+  if (!trace.runs.some((r) => r.kind === 'serial')) return 'No serial run: a speedup needs the serial baseline (add serial to the kinds).';
+  return 'Only the serial baseline ran: there is no pool to compare it with.';
+}
+
+export async function runProfile(options: ProfileOptions, control: RunControl = {}): Promise<ProfileOutcome> {
+  return runHarness(pythonLaunch(options), options, control);
+}
+
+export async function runHarness(
+  launch: HarnessLaunch,
+  options: Omit<ProfileOptions, 'python' | 'harnessPath'>,
+  control: RunControl = {},
 ): Promise<ProfileOutcome> {
-  const dumpDir = mkdtempSync(path.join(os.tmpdir(), 'conclens-profile-'));
-  const kinds = options.kinds ?? ['serial', 'thread', 'process'];
+  const problem =
+    numericOptionProblem(options) ??
+    (options.daskScheduler !== undefined && !isDaskSchedulerAddress(options.daskScheduler)
+      ? `daskScheduler must be tcp://HOST:PORT (or tls://), got "${options.daskScheduler}"`
+      : null);
+  if (problem) throw new Error(`invalid profiling option: ${problem}`);
+  const dumpDir = mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), 'conclens-profile-'));
+  const userTempDir = path.join(dumpDir, 'tmp');
+  mkdirSync(userTempDir);
+  let kinds = options.kinds ?? DEFAULT_KINDS;
   const repeat = options.repeat ?? 3;
   const timeoutSec = options.timeoutSec ?? 60;
   const config: HarnessConfig = {
@@ -127,14 +210,17 @@ export async function runProfile(
     file: path.resolve(options.root, options.file),
     function: options.function,
     tasks: options.tasks,
-    kinds,
+    cwd: path.resolve(options.cwd ?? options.root),
+    kinds: options.kinds ?? null,
     workers: options.workers ?? null,
     repeat,
     timeoutSec,
     dumpDir,
     resultsFd: 3,
+    parentPid: process.pid,
     startMethod: options.startMethod ?? null,
     memoryLimitBytes: options.memoryLimitBytes ?? null,
+    daskScheduler: options.daskScheduler ?? null,
   };
   const events: HarnessEvent[] = [];
   const faults: Fault[] = [];
@@ -142,12 +228,17 @@ export async function runProfile(
   const stderr = new BoundedOutput(options.maxOutputBytes ?? 64 * 1024);
   const progress = control.onProgress ?? (() => undefined);
 
-  const child = spawn(options.python, [options.harnessPath ?? defaultHarnessPath()], {
-    cwd: config.root,
+  const child = spawn(launch.executable, launch.args, {
+    cwd: config.cwd,
     detached: true,
     shell: false,
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', CONCLENS_RUN_ID: options.runId ?? `${process.pid}-${Date.now()}` },
+    env: {
+      ...process.env,
+      ...launch.env,
+      TMPDIR: userTempDir,
+      CONCLENS_RUN_ID: options.runId ?? `${process.pid}-${Date.now()}`,
+    },
   });
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -156,13 +247,16 @@ export async function runProfile(
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   child.stdin?.on('error', () => undefined);
-  child.stdin?.end(JSON.stringify(config));
+  child.stdin?.end(JSON.stringify({ ...config, ...launch.config }));
 
   let sampler: ProcSampler | null = null;
   let stopReason: Fault | null = null;
   let runnerTimer: NodeJS.Timeout | null = null;
   let configurationsDone = 0;
   let total: number | null = null;
+  let workerCounts = 0;
+  /** The harness (the keeper's child) once it has said hello: native stacks are asked of it. */
+  let harnessPid: number | undefined;
 
   const stopGroup = (fault: Fault): void => {
     stopReason ??= fault;
@@ -179,9 +273,9 @@ export async function runProfile(
   const armRunnerTimeout = (label: string): void => {
     if (runnerTimer) clearTimeout(runnerTimer);
     runnerTimer = setTimeout(() => {
-      if (child.pid !== undefined) {
+      if (harnessPid !== undefined) {
         try {
-          process.kill(child.pid, 'SIGUSR2');
+          process.kill(harnessPid, 'SIGUSR2');
         } catch {
           // Already gone.
         }
@@ -210,36 +304,47 @@ export async function runProfile(
     events.push(event);
     switch (event.type) {
       case 'hello': {
-        const workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
-        const pooled = kinds.filter((k) => k !== 'serial').length * workerCounts;
-        total = (pooled + (kinds.includes('serial') ? 1 : 0)) * repeat;
+        harnessPid = event.pid;
+        workerCounts = (options.workers ?? defaultWorkerCounts(event.usableCpus)).length;
+        total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
         if (options.sampleHz !== 0) {
           sampler = new ProcSampler(event.pid, options.sampleHz ?? 250);
           sampler.start();
         }
-        progress({ message: `Python ${event.version} started`, done: 0, total });
+        progress({ message: `${launch.runtimeName} ${event.version} started`, done: 0, total });
         break;
       }
       case 'tasks': {
         if (runnerTimer) clearTimeout(runnerTimer);
+        // The harness settles the default kinds once it knows whether the function is a coroutine.
+        if (event.kinds) {
+          kinds = event.kinds;
+          total = plannedConfigurations(kinds, workerCounts, repeat, options.daskScheduler);
+        }
         progress({ message: `${event.count} tasks`, done: 0, total });
         break;
       }
       case 'config-start':
         armRunnerTimeout(event.label);
-        progress({ message: `running ${event.label} (repetition ${event.repetition + 1}/${repeat})`, done: configurationsDone, total });
+        progress({
+          message: `running ${event.label} (repetition ${event.repetition + 1}/${repeat})`,
+          done: configurationsDone,
+          total,
+          running: { kind: event.kind, workers: event.workers, repetition: event.repetition, repeat },
+        });
         break;
       case 'run':
         configurationsDone++;
         if (runnerTimer) clearTimeout(runnerTimer);
-        sampler?.addPids(event.memory.map((m) => m.pid));
+        // The workers of an existing Dask cluster are not ours to sample.
+        if (!event.dask || event.dask.local) sampler?.addPids(event.memory.map((m) => m.pid));
         progress({ message: `finished ${event.label}`, done: configurationsDone, total });
         break;
       case 'fault':
         faults.push({
           fault: event.fault,
           message: event.message,
-          fatal: event.skippedKind === undefined,
+          fatal: event.skippedKind === undefined && !event.note,
           configuration: event.configuration
             ? { kind: event.configuration.kind, workers: event.configuration.workers, repetition: event.configuration.repetition }
             : undefined,
@@ -248,6 +353,19 @@ export async function runProfile(
           lockState: event.lockState,
           detail: event.error?.traceback,
         });
+        break;
+      case 'notice':
+        faults.push({ fault: 'harness', fatal: false, message: event.message });
+        break;
+      case 'ended':
+        if (event.strayProcesses.length > 0) {
+          const shown = event.strayProcesses.slice(0, 3).map((p) => `pid ${p.pid}: ${p.command || '?'}`).join('; ');
+          faults.push({
+            fault: 'harness',
+            fatal: false,
+            message: `The function left ${event.strayProcesses.length} process(es) running (${shown}${event.strayProcesses.length > 3 ? '; …' : ''}); they were killed when the profile ended.`,
+          });
+        }
         break;
       case 'done':
         break;
@@ -269,16 +387,21 @@ export async function runProfile(
     if (runnerTimer) clearTimeout(runnerTimer);
     control.signal?.removeEventListener('abort', onAbort);
     rmSync(dumpDir, { recursive: true, force: true });
-    throw new Error(`could not start ${options.python}: ${ending.message}`);
+    throw new Error(`could not start ${launch.executable}: ${ending.message}`);
   }
-  // Pool workers that outlived the harness (it crashed, or was killed) die with their group.
+  // The keeper has killed everything below it; whatever is left of the group goes too.
   killGroup(child, 'SIGKILL');
   await groupGone(child, 1000);
-  // A process that left the group (a new session) could hold the results pipe open forever.
-  const drained = await Promise.race([resultsRead.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref())]);
+  // Only a process that escaped the keeper (no subreaper on this system) could still hold a
+  // pipe open: never wait for it.
+  const pipes = [results, child.stdout, child.stderr].filter((s): s is Readable => s !== null);
+  const drained = await Promise.race([
+    Promise.all([resultsRead, ...pipes.slice(1).map((s) => new Promise((resolve) => (s.closed ? resolve(null) : s.once('close', resolve))))]).then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(resolve, PIPE_DRAIN_MS, false).unref()),
+  ]);
   if (!drained) {
-    results.destroy();
-    faults.push({ fault: 'harness', fatal: false, message: 'A process started by the function left the profiled process group and kept running; its results pipe was closed.' });
+    for (const pipe of pipes) pipe.destroy();
+    faults.push({ fault: 'harness', fatal: false, message: 'A process started by the function escaped the profiler and kept its output pipes open; they were closed.' });
   }
   if (runnerTimer) clearTimeout(runnerTimer);
   control.signal?.removeEventListener('abort', onAbort);
@@ -289,11 +412,14 @@ export async function runProfile(
   if (!finished && !faults.some((f) => f.fatal)) {
     const running = [...events].reverse().find((e) => e.type === 'config-start');
     const where = running && running.type === 'config-start' ? ` during ${running.label}` : '';
-    const how = ending.signal ? `was killed by ${ending.signal}` : `exited with code ${ending.code}`;
+    // The keeper reports how the harness ended; without it, how the keeper itself did.
+    const ended = events.find((e): e is Extract<HarnessEvent, { type: 'ended' }> => e.type === 'ended');
+    const signal = ended ? ended.signal : ending.signal;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${ended ? ended.code : ending.code}`;
     faults.push({
       fault: 'harness',
       fatal: true,
-      message: `The profiled Python process ${how}${where}: the function ended the interpreter (os._exit, a crash in C code, or the out-of-memory killer).`,
+      message: `The profiled ${launch.runtimeName} process ${how}${where}: ${launch.abruptExitCauses}.`,
       detail: stderr.text().slice(-8000),
     });
   }
@@ -303,7 +429,7 @@ export async function runProfile(
   rmSync(dumpDir, { recursive: true, force: true });
 
   const trace = buildTrace({
-    options: { ...options, kinds, repeat, timeoutSec },
+    options: { ...options, kinds, repeat, timeoutSec, language: launch.language },
     events,
     faults,
     sampler: samplerResult,
@@ -312,6 +438,12 @@ export async function runProfile(
   const fatal = trace.faults.find((f) => f.fatal);
   const skipped = trace.faults.find((f) => f.skippedKind);
   const completed = finished && !fatal && !skipped;
-  const message = fatal?.message ?? skipped?.message ?? trace.verdict?.summary ?? 'The profile finished without any run.';
-  return { trace, completed, message };
+  const message =
+    fatal?.message ??
+    skipped?.message ??
+    trace.verdict?.summary ??
+    withoutVerdict(trace);
+  // Refused before any configuration ran: the module, the function, the tasks, the limit or the cluster.
+  const inputError = !events.some((e) => e.type === 'config-start') && trace.faults.some((f) => f.fatal && !f.configuration && INPUT_FAULTS.has(f.fault));
+  return { trace, completed, inputError, message };
 }

@@ -47,7 +47,11 @@ export interface Finding {
   fixes: FixSuggestion[];
 }
 
-/** A file that could not be analyzed (unreadable, binary, over the size limit, analyzer failure). */
+/**
+ * Something the user should know about a run: a file or directory that could not be analyzed
+ * (unreadable, binary, over the size limit, analyzer failure), a file analyzed only in part,
+ * a configuration or suppression comment that does less than it seems to.
+ */
 export interface Notice {
   file: string;
   message: string;
@@ -59,4 +63,9 @@ export interface AnalysisResult {
   /** Files analyzed (notices included) and their total line count. */
   files: number;
   lines: number;
+  /**
+   * Files and directories the run could not analyze, each with a notice (files whose findings
+   * are missing because a cross-file check failed count too). A run with any is incomplete.
+   */
+  notAnalyzed: number;
 }

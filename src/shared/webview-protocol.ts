@@ -22,7 +22,7 @@ export type RunHeader = Omit<Run, 'tasks' | 'lockSpans' | 'coreSamples'>;
 /** The trace without any run's bulky arrays. */
 export type TraceHeader = Omit<ProfileTrace, 'runs'> & { runs: RunHeader[] };
 
-/** Per task, in this order; null decomposition fields are NaN. */
+/** Per task, in this order; null decomposition fields are NaN; fields of another runtime or kind are 0. */
 export const TASK_FIELDS = [
   'index',
   'pid',
@@ -40,8 +40,20 @@ export const TASK_FIELDS = [
   'ioNs',
   'sleepNs',
   'samples',
+  // Node (0 for Python)
+  'gcNs',
+  'argsDeserializeNs',
+  'resultSerializeNs',
+  // async runs (0 otherwise)
+  'loopBusyNs',
+  // dask runs (0 otherwise)
+  'schedulerLatencyNs',
+  'resultLatencyNs',
 ] as const;
 export const TASK_STRIDE = TASK_FIELDS.length;
+
+/** Where each field sits among a task's TASK_STRIDE numbers. */
+export const TASK_FIELD = Object.fromEntries(TASK_FIELDS.map((name, i) => [name, i])) as Readonly<Record<(typeof TASK_FIELDS)[number], number>>;
 
 export interface PackedTasks {
   count: number;
@@ -98,7 +110,13 @@ export function packTasks(tasks: readonly TaskSpan[]): PackedTasks {
   const errors: PackedTasks['errors'] = [];
   tasks.forEach((t, i) => {
     const d = t.decomposition;
-    const values = [t.index, t.pid, t.tid, t.worker, t.startNs, t.endNs, t.coreStart, t.coreEnd, d.cpuNs, d.runqNs, d.blockedNs, d.lockWaitNs, d.gilWaitNs ?? NaN, d.ioNs ?? NaN, d.sleepNs ?? NaN, d.samples];
+    const s = t.serialization;
+    const values = [
+      ...[t.index, t.pid, t.tid, t.worker, t.startNs, t.endNs, t.coreStart, t.coreEnd],
+      ...[d.cpuNs, d.runqNs, d.blockedNs, d.lockWaitNs, d.gilWaitNs ?? NaN, d.ioNs ?? NaN, d.sleepNs ?? NaN, d.samples],
+      ...[t.gcNs ?? 0, s ? s.argsDeserialize[1] - s.argsDeserialize[0] : 0, s ? s.resultSerialize[1] - s.resultSerialize[0] : 0],
+      ...[d.loopBusyNs ?? 0, t.dask?.schedulerLatencyNs ?? 0, t.dask?.resultLatencyNs ?? 0],
+    ];
     data.set(values, i * TASK_STRIDE);
     if (t.error) errors.push({ at: i, error: t.error });
   });

@@ -7,7 +7,8 @@ import { el } from './dom';
 import { formatCount, formatDuration, formatMs, formatPercent } from './format';
 import { locksSection } from './locks-table';
 import { runKey, TraceAssembler, type TraceModel } from './model';
-import { scalingChart } from './scaling-chart';
+import { stateTiles, swatchImage } from './patterns';
+import { scalingChart, type ScalingChart } from './scaling-chart';
 import { STATE_LABELS, STATES } from './states';
 import { rangeStats } from './stats';
 import { observeTheme, readPalette, type Palette } from './theme';
@@ -36,7 +37,8 @@ export class TimelineApp {
   private timeline: Timeline | null = null;
   private summary: HTMLElement | null = null;
   private rangeText: HTMLElement | null = null;
-  private scaling: HTMLElement | null = null;
+  private scaling: ScalingChart | null = null;
+  private legendSwatches: { swatch: HTMLElement; state: number }[] = [];
   private locks: HTMLElement | null = null;
   private selectedRun = 0;
   private sideBySide = false;
@@ -53,39 +55,50 @@ export class TimelineApp {
     observeTheme((palette) => {
       this.palette = palette;
       this.timeline?.setPalette(palette);
-      if (this.model && this.scaling) {
-        const chart = scalingChart(this.model.header, palette);
-        this.scaling.replaceWith(chart);
-        this.scaling = chart;
-      }
+      this.scaling?.setPalette(palette);
+      this.paintLegend();
     });
   }
 
   /** Handles one host message; returns the model when a trace has been fully received. */
   accept(message: HostToWebview): TraceModel | null {
-    let model: TraceModel | null;
     try {
-      model = this.assembler.accept(message);
+      const model = this.assembler.accept(message);
+      if (message.type === 'traceBegin') this.status.textContent = `Receiving trace (${formatCount(message.totalItems)} items)…`;
+      if (!model) return null;
+      this.show(model);
+      this.host.post({ type: 'traceLoaded', streamId: message.type === 'traceEnd' ? message.streamId : 0, runs: model.runs.length, tasks: model.totalTasks });
+      return model;
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      this.status.textContent = `Could not load the trace: ${text}`;
-      this.host.post({ type: 'error', message: text.slice(0, 4000) });
+      this.fail(error);
       return null;
     }
-    if (message.type === 'traceBegin') this.status.textContent = `Receiving trace (${formatCount(message.totalItems)} items)…`;
-    if (!model) return null;
-    this.show(model);
-    this.host.post({ type: 'traceLoaded', streamId: message.type === 'traceEnd' ? message.streamId : 0, runs: model.runs.length, tasks: model.totalTasks });
-    return model;
+  }
+
+  /**
+   * A trace the page cannot read or draw (the host validates what it sends, but a page must not
+   * trust that): say why in place of the views, and tell the host, instead of an uncaught error
+   * under "Waiting for the trace…".
+   */
+  fail(error: unknown): void {
+    const text = error instanceof Error ? error.message : String(error);
+    this.model = null;
+    this.timeline = null;
+    this.content.replaceChildren();
+    this.status.textContent = `Could not load the trace: ${text}`;
+    this.status.classList.add('error');
+    this.host.post({ type: 'error', message: text.slice(0, 4000) });
   }
 
   private show(model: TraceModel): void {
     this.model = model;
+    this.status.classList.remove('error');
     if (model.runs.length === 0) {
-      // A profile that failed before any run (import error, crash): the card says why.
+      // A profile that failed before any run (import error, crash): the card alone says why.
       this.timeline = null;
-      this.status.textContent = 'The trace has no runs.';
-      this.content.replaceChildren(verdictCard(model.header), el('p', { testId: 'no-runs', text: 'No run was recorded, so there is no timeline to draw.' }));
+      this.scaling = null;
+      this.status.textContent = '';
+      this.content.replaceChildren(verdictCard(model.header));
       return;
     }
     const saved = this.host.loadState();
@@ -104,13 +117,13 @@ export class TimelineApp {
     this.summary = el('p', { className: 'summary', testId: 'timeline-summary', attrs: { 'aria-live': 'off' } });
     this.rangeText = el('p', { className: 'range-stats', testId: 'range-stats', text: 'Drag in the strip under the time axis (or press Range statistics) to get the statistics of a range.' });
     this.scaling = scalingChart(model.header, this.palette);
-    this.locks = el('div');
+    this.locks = el('div', { className: 'locks-view' });
     this.content.replaceChildren(
       verdictCard(model.header),
-      el('div', { className: 'views' }, [this.scaling, this.locks]),
+      el('div', { className: 'views' }, [this.scaling.element, this.locks]),
       el('h2', { text: 'Timeline' }),
       this.toolbar(model),
-      this.legend(),
+      this.legend(model),
       this.timeline.root,
       this.summary,
       this.rangeText,
@@ -164,39 +177,54 @@ export class TimelineApp {
       return b;
     };
     refreshPickers();
+    // Groups wrap as wholes on a narrow panel: a picker never lands apart from its siblings.
+    const group = (children: (Node | string)[]) => el('span', { className: 'group' }, children);
     return el('div', { className: 'toolbar', attrs: { role: 'toolbar', 'aria-label': 'Timeline controls' } }, [
-      el('label', { text: 'Run ' }, [kindSelect]),
-      workerSelect,
-      repetitionSelect,
-      el('label', { attrs: { for: 'side-by-side' } }, [sideBySide, ' thread run above process run']),
+      group([el('label', { text: 'Run ' }, [kindSelect]), workerSelect, repetitionSelect]),
+      group([el('label', { attrs: { for: 'side-by-side', title: 'Draw the thread run and the process run of the same size one above the other, on one time axis' } }, [sideBySide, ' Compare threads and processes'])]),
       filter,
-      button('+', 'Zoom in', 'zoom-in', () => this.timeline?.zoomBy(2)),
-      button('−', 'Zoom out', 'zoom-out', () => this.timeline?.zoomBy(0.5)),
-      button('Range statistics', 'Statistics of the visible time range', 'range-visible', () => {
-        const range = this.timeline?.visibleRange();
-        if (range) this.timeline?.selectRange(Math.max(0, range[0]), range[1]);
-      }),
-      button('Reset view', 'Reset zoom, selection and scroll', 'reset-view', () => this.timeline?.resetView()),
+      group([
+        button('+', 'Zoom in', 'zoom-in', () => this.timeline?.zoomBy(2)),
+        button('−', 'Zoom out', 'zoom-out', () => this.timeline?.zoomBy(0.5)),
+        button('Range statistics', 'Statistics of the visible time range', 'range-visible', () => {
+          const range = this.timeline?.visibleRange();
+          if (range) this.timeline?.selectRange(Math.max(0, range[0]), range[1]);
+        }),
+        button('Reset view', 'Reset zoom, selection and scroll', 'reset-view', () => this.timeline?.resetView()),
+      ]),
     ]);
   }
 
-  private legend(): HTMLElement {
-    const items = STATES.map((state) => {
-      const swatch = el('span', { className: 'swatch' });
-      swatch.style.background = `var(${cssVariable(state)})`;
-      return el('li', {}, [swatch, STATE_LABELS[state]]);
+  /**
+   * The states this trace has time in (a trace without GIL sampling shows no GIL wait), each
+   * with the texture the lanes use, then the marks that are not task states.
+   */
+  private legend(model: TraceModel): HTMLElement {
+    this.legendSwatches = [];
+    const items = STATES.flatMap((state, index) => {
+      if (!model.statesPresent.has(state)) return [];
+      const swatch = el('span', { className: 'swatch texture' });
+      this.legendSwatches.push({ swatch, state: index });
+      return [el('li', { attrs: { 'data-state': state } }, [swatch, STATE_LABELS[state]])];
     });
     const extra = [
-      ['--cl-lock-hold', 'Lock held (lower band)'],
-      ['--cl-wake-arrow', 'Release → waiter it woke'],
-      ['--cl-core-busy', 'Core busy'],
-      ['--cl-memory', 'Peak RSS per process'],
-    ].map(([variable, text]) => {
-      const swatch = el('span', { className: 'swatch' });
-      swatch.style.background = `var(${variable})`;
+      ['--cl-lock-hold', 'Lock held (lower band)', 'swatch band'],
+      ['--cl-wake-arrow', 'Release → waiter it woke', 'swatch arrow'],
+      ['--cl-core-busy', 'Core busy (darker is busier)', 'swatch'],
+      ['--cl-memory', 'Peak RSS per process (hatched outline)', 'swatch memory'],
+    ].map(([variable, text, className]) => {
+      const swatch = el('span', { className: className! });
+      swatch.style.setProperty('--swatch', `var(${variable})`);
       return el('li', {}, [swatch, text!]);
     });
-    return el('ul', { className: 'legend', testId: 'legend', attrs: { 'aria-label': 'Legend' } }, [...items, ...extra]);
+    const list = el('ul', { className: 'legend', testId: 'legend', attrs: { 'aria-label': 'Legend' } }, [...items, ...extra]);
+    this.paintLegend();
+    return list;
+  }
+
+  private paintLegend(): void {
+    const tiles = stateTiles(this.palette.states, this.palette.background, 2);
+    for (const { swatch, state } of this.legendSwatches) swatch.style.backgroundImage = `url("${swatchImage(tiles, state)}")`;
   }
 
   /** The runs drawn: the selected one, or the thread run above the process run of the same size. */
@@ -249,10 +277,6 @@ export class TimelineApp {
     }
     this.host.post({ type: 'revealSource', file: target.file, ...(target.line !== undefined ? { line: target.line } : {}), ...(target.symbol ? { symbol: target.symbol } : {}) });
   }
-}
-
-function cssVariable(state: string): string {
-  return `--cl-${state.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** The recommended configuration if present, else the first pool run, else the first run. */

@@ -20,8 +20,34 @@ export function formatBytes(bytes: number | null): string {
   return `${bytes} B`;
 }
 
-export function formatPercent(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
+export { formatPercent, formatSpeedup } from '../shared/verdict-words';
+
+const TIME_UNITS: [ns: number, name: string][] = [
+  [1e9, 's'],
+  [1e6, 'ms'],
+  [1e3, 'µs'],
+  [1, 'ns'],
+];
+
+/** Fewest decimals (up to 9) that write `value` exactly enough for steps of `step`. */
+function decimalsFor(step: number): number {
+  for (let digits = 0; digits < 9; digits++) {
+    const scaled = step * 10 ** digits;
+    if (Math.abs(scaled - Math.round(scaled)) < 1e-6 * Math.max(1, scaled)) return digits;
+  }
+  return 9;
+}
+
+/**
+ * A time-axis label the way a person writes it: "0", "250 ms", "1.25 s", "12.5 µs". The unit
+ * follows the tick's own size; the decimals follow the spacing of the ticks (`stepNs`), so
+ * neighbouring ticks stay distinct at every zoom, and trailing zeros are dropped.
+ */
+export function formatTimeTick(ns: number, stepNs: number): string {
+  if (ns === 0) return '0';
+  const [unit, name] = TIME_UNITS.find(([size]) => Math.abs(ns) >= size) ?? TIME_UNITS[TIME_UNITS.length - 1]!;
+  const text = (ns / unit).toFixed(decimalsFor(Math.abs(stepNs) / unit));
+  return `${text.includes('.') ? text.replace(/\.?0+$/, '') : text} ${name}`;
 }
 
 /** 1234567 → "1,234,567" (toLocaleString is too slow to call on every frame). */

@@ -1,13 +1,15 @@
 /**
  * Vertical layout of the timeline: for each shown run a header, the per-core utilization
- * strip, then per process a memory row followed by one lane per thread. Pure: the renderer
- * and the hit-testing both read these rows.
+ * strip, then per process a memory row followed by one lane per thread; processes on a named
+ * host (Dask workers) come under a row for their host. Pure: the renderer and the hit-testing
+ * both read these rows.
  */
 import type { TraceModel } from './model';
 
 export type Row =
   | { kind: 'run'; y: number; height: number; runIndex: number }
   | { kind: 'cores'; y: number; height: number; runIndex: number }
+  | { kind: 'host'; y: number; height: number; runIndex: number; host: string }
   | { kind: 'process'; y: number; height: number; runIndex: number; pid: number }
   | { kind: 'thread'; y: number; height: number; runIndex: number; laneId: number };
 
@@ -53,9 +55,13 @@ export function layoutRows(model: TraceModel, runIndexes: readonly number[], fil
     if (!run) throw new RangeError(`no run ${runIndex} in this trace`);
     push({ kind: 'run', y, height: heights.run, runIndex });
     if (run.cores.cores > 0) push({ kind: 'cores', y, height: run.cores.cores * heights.corePerCore + heights.coreTotal, runIndex });
+    let host: string | null = null;
     for (const proc of run.processes) {
       const shown = proc.lanes.filter((laneId) => laneMatches(model, laneId, filter));
       if (shown.length === 0) continue;
+      // Processes arrive sorted by host (see finishRun in model.ts).
+      if (proc.host !== null && proc.host !== host) push({ kind: 'host', y, height: heights.process, runIndex, host: proc.host });
+      host = proc.host;
       push({ kind: 'process', y, height: heights.process, runIndex, pid: proc.pid });
       for (const laneId of shown) {
         push({ kind: 'thread', y, height: heights.thread, runIndex, laneId });

@@ -12,29 +12,33 @@ export function locksSection(model: TraceModel, runIndexes: readonly number[], r
   if (rows.length === 0) {
     section.append(el('p', { text: 'No instrumented lock was acquired.' }));
   } else {
-    const head = el('tr', {}, [
-      el('th', { text: 'Created at', attrs: { scope: 'col' } }),
-      el('th', { text: 'Kind', attrs: { scope: 'col' } }),
-      el('th', { className: 'number', text: 'Total wait', attrs: { scope: 'col' } }),
-      el('th', { className: 'number', text: 'Median wait (shown runs)', attrs: { scope: 'col' } }),
-      el('th', { className: 'number', text: 'Max wait', attrs: { scope: 'col' } }),
-      el('th', { className: 'number', text: 'Acquisitions', attrs: { scope: 'col' } }),
-      el('th', { className: 'number', text: 'Contended', attrs: { scope: 'col' } }),
-      el('th', { className: 'number', text: 'Holders (shown runs)', attrs: { scope: 'col' } }),
-    ]);
+    const columns: [label: string, numeric: boolean][] = [
+      ['Created at', false],
+      ['Kind', false],
+      ['Total wait', true],
+      ['Median wait (shown runs)', true],
+      ['Max wait', true],
+      ['Acquisitions', true],
+      ['Contended', true],
+      ['Holders (shown runs)', true],
+    ];
+    const head = el('tr', {}, columns.map(([label, numeric]) => el('th', { className: numeric ? 'number' : '', text: label, attrs: { scope: 'col' } })));
+    // Each cell carries its column's name: a narrow column shows every row as a card of "name value" lines.
+    const cell = (column: number, content: string | Node) =>
+      el('td', { className: columns[column]![1] ? 'number' : '', attrs: { 'data-label': columns[column]![0] } }, [content]);
     const body = el('tbody');
     for (const row of rows) {
       const where = `${row.site.file}:${row.site.line}`;
       body.append(
         el('tr', {}, [
-          el('td', {}, [siteLink(where, `Open ${where}`, () => reveal(row.site))]),
-          el('td', { text: row.kind }),
-          el('td', { className: 'number', text: formatDuration(row.totalWaitNs) }),
-          el('td', { className: 'number', text: row.medianWaitNs === null ? '–' : formatDuration(row.medianWaitNs) }),
-          el('td', { className: 'number', text: formatDuration(row.maxWaitNs) }),
-          el('td', { className: 'number', text: formatCount(row.acquisitions) }),
-          el('td', { className: 'number', text: formatCount(row.contended) }),
-          el('td', { className: 'number', text: formatCount(row.holders) }),
+          cell(0, siteLink(where, `Open ${where}`, () => reveal(row.site))),
+          cell(1, row.kind),
+          cell(2, formatDuration(row.totalWaitNs)),
+          cell(3, row.medianWaitNs === null ? '–' : formatDuration(row.medianWaitNs)),
+          cell(4, formatDuration(row.maxWaitNs)),
+          cell(5, formatCount(row.acquisitions)),
+          cell(6, formatCount(row.contended)),
+          cell(7, formatCount(row.holders)),
         ]),
       );
     }

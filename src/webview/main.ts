@@ -43,15 +43,13 @@ function start(): void {
   });
   const inline = document.getElementById(INLINE_TRACE_ID);
   if (inline) {
-    let trace: ProfileTrace;
     try {
-      trace = JSON.parse(inline.textContent ?? '') as ProfileTrace;
+      const trace = JSON.parse(inline.textContent ?? '') as ProfileTrace;
       if (typeof trace !== 'object' || trace === null || !Array.isArray(trace.runs)) throw new Error('it is not a profile trace');
+      for (const message of traceMessages(trace, 1)) app.accept(message);
     } catch (error) {
-      root.textContent = `This report's trace cannot be read: ${error instanceof Error ? error.message : String(error)}`;
-      return;
+      app.fail(new Error(`this report's trace cannot be read: ${error instanceof Error ? error.message : String(error)}`));
     }
-    for (const message of traceMessages(trace, 1)) app.accept(message);
   } else {
     host.post({ type: 'ready', protocolVersion: WEBVIEW_PROTOCOL_VERSION });
   }

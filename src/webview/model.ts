@@ -5,9 +5,9 @@
  * one axis. Pure (no DOM) so it is unit-tested in node.
  */
 import type { CoreSample, PoolKind, TaskError } from '../shared/trace';
-import { LOCK_STRIDE, TASK_STRIDE, type HostToWebview, type PackedLocks, type PackedTasks, type RunHeader, type TraceHeader } from '../shared/webview-protocol';
+import { LOCK_STRIDE, TASK_FIELD as F, TASK_STRIDE, type HostToWebview, type PackedLocks, type PackedTasks, type RunHeader, type TraceHeader } from '../shared/webview-protocol';
 import { buildLod, type LaneLod } from './lod';
-import { STATE_COUNT, stateDurationsOf } from './states';
+import { STATE_COUNT, STATES, stateDurationsOf, type ExtraStates, type TaskState } from './states';
 
 export interface Lane {
   runIndex: number;
@@ -71,6 +71,9 @@ export interface CoreStrip {
 
 export interface ProcessInfo {
   pid: number;
+  /** Dask workers: the host they run on (lanes are grouped by it) and the worker's address. */
+  host: string | null;
+  name: string | null;
   peakRssBytes: number | null;
   firstNs: number;
   lastNs: number;
@@ -95,6 +98,8 @@ export interface TraceModel {
   lanes: Lane[];
   sites: LockSite[];
   totalTasks: number;
+  /** The states some task spent time in: what the legend lists (the trace decides, not a fixed list). */
+  statesPresent: Set<TaskState>;
 }
 
 export function runKey(run: { kind: PoolKind; workers: number; repetition: number }): string {
@@ -136,11 +141,15 @@ class LaneBuilder {
   readonly lockSites = new GrowableF64();
   locksSorted = true;
   private readonly scratch = new Float64Array(STATE_COUNT);
+  /** Reused for every task: a million spans allocate no object each. */
+  private readonly extra: ExtraStates = { loopBusyNs: 0, gcNs: 0, serializationNs: 0, schedulerWaitNs: 0, transferNs: 0 };
 
   constructor(
     readonly pid: number,
     readonly tid: number,
     private readonly origin: number,
+    /** `async` runs: the in-flight slot this lane shows (tasks of one thread interleave). */
+    readonly slot: number | null = null,
   ) {}
 
   /** Appends task `i` of a packed chunk. */
@@ -148,17 +157,30 @@ class LaneBuilder {
     const d = packed.data;
     const o = i * TASK_STRIDE;
     const n = this.taskStart.length;
-    const start = d[o + 4]! - this.origin;
-    const end = Math.max(start, d[o + 5]! - this.origin);
+    // Time outside the call widens the bar: a Dask task is drawn from when it could have
+    // started to when its result was back, a Node pool worker's copying of the arguments in
+    // (right before the call) and of the result out (right after) as the worker's time.
+    const extra = this.extra;
+    extra.schedulerWaitNs = d[o + F.schedulerLatencyNs]! || 0;
+    extra.transferNs = d[o + F.resultLatencyNs]! || 0;
+    const copyIn = d[o + F.argsDeserializeNs]! || 0;
+    const copyOut = d[o + F.resultSerializeNs]! || 0;
+    extra.serializationNs = copyIn + copyOut;
+    extra.loopBusyNs = d[o + F.loopBusyNs]! || 0;
+    extra.gcNs = d[o + F.gcNs]! || 0;
+    const callStart = d[o + F.startNs]! - this.origin;
+    const callEnd = Math.max(callStart, d[o + F.endNs]! - this.origin);
+    const start = callStart - extra.schedulerWaitNs - copyIn;
+    const end = callEnd + copyOut + extra.transferNs;
     if (n > 0 && start < this.taskStart.data[n - 1]!) this.tasksSorted = false;
     this.taskStart.push(start);
     this.taskEnd.push(end);
-    stateDurationsOf(end - start, d[o + 8]!, d[o + 9]!, d[o + 11]!, d[o + 12]!, d[o + 13]!, d[o + 14]!, this.scratch, 0);
+    stateDurationsOf(callEnd - callStart, d[o + F.cpuNs]!, d[o + F.runqNs]!, d[o + F.lockWaitNs]!, d[o + F.gilWaitNs]!, d[o + F.ioNs]!, d[o + F.sleepNs]!, this.scratch, 0, extra);
     for (let k = 0; k < STATE_COUNT; k++) this.taskStates.push(this.scratch[k]!);
-    this.taskInts.push(d[o]!);
-    this.taskInts.push(d[o + 3]!);
-    this.taskInts.push(d[o + 6]!);
-    this.taskInts.push(d[o + 7]!);
+    this.taskInts.push(d[o + F.index]!);
+    this.taskInts.push(d[o + F.worker]!);
+    this.taskInts.push(d[o + F.coreStart]!);
+    this.taskInts.push(d[o + F.coreEnd]!);
     if (error) this.errors.set(n, error);
   }
 
@@ -253,8 +275,8 @@ function sortOrder(keys: Float64Array, n: number, sorted: boolean): Uint32Array 
 
 interface RunBuilder {
   header: RunHeader;
-  /** pid → tid → lane. */
-  threads: Map<number, Map<number, LaneBuilder>>;
+  /** pid → tid → worker → lane: tasks in flight on one event loop share a thread, each slot is a lane. */
+  threads: Map<number, Map<number, Map<number, LaneBuilder>>>;
   samples: CoreSample[];
   taskCount: number;
   lockSpanCount: number;
@@ -310,7 +332,14 @@ export class TraceAssembler {
         if (message.streamId !== this.streamId || !this.header) return null;
         const lanes: Lane[] = [];
         const runs = this.runs.map((run, index) => finishRun(index, run, lanes));
-        const model: TraceModel = { header: this.header, runs, lanes, sites: this.sites.sites, totalTasks: runs.reduce((sum, r) => sum + r.taskCount, 0) };
+        const model: TraceModel = {
+          header: this.header,
+          runs,
+          lanes,
+          sites: this.sites.sites,
+          totalTasks: runs.reduce((sum, r) => sum + r.taskCount, 0),
+          statesPresent: statesPresent(lanes),
+        };
         this.header = null;
         this.runs = [];
         return model;
@@ -328,7 +357,10 @@ export class TraceAssembler {
     checkPacked(packed.data, packed.count, TASK_STRIDE, 'task');
     const errors = new Map(packed.errors.map((e) => [e.at, e.error]));
     const d = packed.data;
-    for (let i = 0; i < packed.count; i++) this.lane(run, d[i * TASK_STRIDE + 1]!, d[i * TASK_STRIDE + 2]!).addTask(packed, i, errors.get(i));
+    for (let i = 0; i < packed.count; i++) {
+      const o = i * TASK_STRIDE;
+      this.lane(run, d[o + F.pid]!, d[o + F.tid]!, d[o + F.worker]!).addTask(packed, i, errors.get(i));
+    }
     run.taskCount += packed.count;
   }
 
@@ -345,30 +377,67 @@ export class TraceAssembler {
     run.lockSpanCount += packed.count;
   }
 
-  /** Keyed by number, not by a "pid/tid" string: this runs once per span. */
-  private lane(run: RunBuilder, pid: number, tid: number): LaneBuilder {
+  /**
+   * Keyed by number, not by a "pid/tid" string: this runs once per span. A lock span knows no
+   * worker: it goes to its thread's first lane.
+   */
+  private lane(run: RunBuilder, pid: number, tid: number, worker?: number): LaneBuilder {
     let threads = run.threads.get(pid);
     if (!threads) run.threads.set(pid, (threads = new Map()));
-    let lane = threads.get(tid);
-    if (!lane) threads.set(tid, (lane = new LaneBuilder(pid, tid, run.header.startNs)));
+    let workers = threads.get(tid);
+    if (!workers) threads.set(tid, (workers = new Map()));
+    const key = worker ?? (workers.size > 0 ? Math.min(...workers.keys()) : 0);
+    let lane = workers.get(key);
+    if (!lane) workers.set(key, (lane = new LaneBuilder(pid, tid, run.header.startNs, run.header.kind === 'async' ? key : null)));
     return lane;
   }
 }
 
+/**
+ * How busy a thread's event loop was in the run, for its lane label: an `async` run's loop on
+ * the tasks' own steps (both runtimes), else a Node thread's event-loop utilization.
+ */
+function loopText(header: RunHeader, tid: number): string {
+  const share = header.kind === 'async' ? header.eventLoop?.utilization : header.eventLoops?.find((l) => l.tid === tid)?.utilization;
+  return share === undefined ? '' : ` · event loop ${Math.round(share * 100)}% busy`;
+}
+
+function laneLabel(header: RunHeader, lane: LaneBuilder, workers: Set<number>): string {
+  if (lane.slot !== null) return `event loop · call slot ${lane.slot}${lane.slot === 0 ? loopText(header, lane.tid) : ''}`;
+  if (!header.eventLoops) return `tid ${lane.tid}${workers.size === 1 ? ` · worker ${[...workers][0]}` : ''}`;
+  const worker = [...workers][0];
+  if (header.kind === 'thread' && worker !== undefined) return `worker thread ${worker} · tid ${lane.tid}${loopText(header, lane.tid)}`;
+  if (header.kind === 'process' && worker !== undefined) return `child process ${worker} · pid ${lane.pid}${loopText(header, lane.tid)}`;
+  return `main thread · tid ${lane.tid}${loopText(header, lane.tid)}`;
+}
+
 function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
   const { header } = run;
-  const threads = [...run.threads.values()].flatMap((byTid) => [...byTid.values()]).sort((a, b) => a.pid - b.pid || a.tid - b.tid);
+  // Node pool runs: the main thread runs no task, but its event loop dispatches them; it gets a lane too.
+  const main = header.eventLoops?.find((loop) => loop.worker === null);
+  if (main && !run.threads.get(main.pid)?.has(main.tid) && header.kind !== 'async') {
+    const threads = run.threads.get(main.pid) ?? new Map<number, Map<number, LaneBuilder>>();
+    run.threads.set(main.pid, threads);
+    threads.set(main.tid, new Map([[0, new LaneBuilder(main.pid, main.tid, header.startNs)]]));
+  }
+  const hosts = new Map((header.dask?.workers ?? []).map((w) => [w.pid, w]));
+  const hostOf = (pid: number): string => hosts.get(pid)?.host ?? '';
+  const threads = [...run.threads.values()]
+    .flatMap((byTid) => [...byTid.values()].flatMap((byWorker) => [...byWorker.entries()].sort((a, b) => a[0] - b[0]).map(([, lane]) => lane)))
+    .sort((a, b) => hostOf(a.pid).localeCompare(hostOf(b.pid)) || a.pid - b.pid || a.tid - b.tid);
   const laneIds: number[] = [];
   const processes = new Map<number, ProcessInfo>();
   for (const t of threads) {
     const laneId = lanes.length;
     const tasks = t.tasks();
-    const workers = new Set(tasks.worker);
-    const workerText = workers.size === 1 ? ` · worker ${[...workers][0]}` : '';
-    lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: `tid ${t.tid}${workerText}`, tasks, locks: t.locks() });
+    lanes.push({ runIndex: index, pid: t.pid, tid: t.tid, label: laneLabel(header, t, new Set(tasks.worker)), tasks, locks: t.locks() });
     laneIds.push(laneId);
     let proc = processes.get(t.pid);
-    if (!proc) processes.set(t.pid, (proc = { pid: t.pid, peakRssBytes: null, firstNs: Infinity, lastNs: -Infinity, lanes: [] }));
+    if (!proc) {
+      const worker = hosts.get(t.pid);
+      proc = { pid: t.pid, host: worker?.host ?? null, name: worker?.address ?? null, peakRssBytes: null, firstNs: Infinity, lastNs: -Infinity, lanes: [] };
+      processes.set(t.pid, proc);
+    }
     proc.lanes.push(laneId);
     if (tasks.count > 0) {
       proc.firstNs = Math.min(proc.firstNs, tasks.start[0]!);
@@ -395,6 +464,15 @@ function finishRun(index: number, run: RunBuilder, lanes: Lane[]): RunModel {
     taskCount: run.taskCount,
     lockSpanCount: run.lockSpanCount,
   };
+}
+
+function statesPresent(lanes: readonly Lane[]): Set<TaskState> {
+  const present = new Set<TaskState>();
+  for (const lane of lanes) {
+    const states = lane.tasks.states;
+    for (let i = 0; i < states.length && present.size < STATE_COUNT; i++) if (states[i]! > 0) present.add(STATES[i % STATE_COUNT]!);
+  }
+  return present;
 }
 
 function coreStrip(samples: CoreSample[], origin: number): CoreStrip {

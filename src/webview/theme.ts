@@ -21,12 +21,17 @@ export interface Palette {
 }
 
 const STATE_VARIABLES: Record<TaskState, string> = {
+  schedulerWait: '--cl-scheduler-wait',
   running: '--cl-running',
   runqueue: '--cl-runqueue',
   gilWait: '--cl-gil-wait',
   lockWait: '--cl-lock-wait',
+  loopBusy: '--cl-loop-busy',
   io: '--cl-io',
   blocked: '--cl-blocked',
+  gc: '--cl-gc',
+  serialization: '--cl-serialization',
+  transfer: '--cl-transfer',
 };
 
 export function readPalette(element: Element = document.body): Palette {

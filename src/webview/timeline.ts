@@ -1,23 +1,36 @@
 /**
  * The canvas timeline: d3 provides the time scale, the axis, zoom/pan and the brush; lanes
  * are painted on one canvas, culled to the visible rows and time window. Zoomed-out task
- * columns go straight into ImageData (see aggregate.ts), everything else is vector drawing
- * over it. Only rows in the scroller's viewport are drawn.
+ * columns go straight into ImageData (see aggregate.ts and lane-image.ts), everything else is
+ * vector drawing over it. Only rows in the scroller's viewport are drawn. The canvas fits its
+ * container: the label gutter narrows with the width (labels are clipped, the full text is in
+ * a tooltip), and lanes grow into the height the panel has instead of leaving it empty.
  */
 import { axisTop, brushX, scaleLinear, select, zoom, zoomIdentity, type BrushBehavior, type D3BrushEvent, type D3ZoomEvent, type ScaleLinear, type Selection, type ZoomBehavior, type ZoomTransform } from 'd3';
 import { planLane } from './aggregate';
-import { formatBytes, formatCount, formatDuration, formatMs, formatPercent } from './format';
-import { layoutRows, rowAt, rowsInView, type LaneFilter, type Layout, type Row } from './layout';
+import { formatCount, formatMs, formatTimeTick } from './format';
+import { writeColumns, writeLockMarks, writeTaskSegments } from './lane-image';
+import { DEFAULT_ROW_HEIGHTS, layoutRows, rowAt, rowsInView, type LaneFilter, type Layout, type Row } from './layout';
 import { taskAt, visibleLocks, type Lane, type TraceModel } from './model';
+import { stateTiles, type StateTiles } from './patterns';
 import { packOver } from './pixels';
-import { STATE_COUNT, STATE_LABELS, STATES } from './states';
+import { STATE_COUNT } from './states';
 import type { Palette } from './theme';
+import { describeHit, rowLabel, type Hit } from './timeline-text';
 
-const GUTTER = 170;
+/** The label gutter takes this share of the width, within these bounds (CSS px). */
+const GUTTER_SHARE = 0.25;
+const MIN_GUTTER = 56;
+const MAX_GUTTER = 170;
 const AXIS_HEIGHT = 26;
 const BRUSH_HEIGHT = 14;
-const TASK_BAND = 17;
-const LOCK_BAND = 10;
+/** Thread rows grow up to this height when the panel has room for them. */
+const MAX_THREAD_ROW = 72;
+/** The lanes take at most this share of the panel's height, so the controls stay in view. */
+const HEIGHT_SHARE = 0.75;
+const MIN_CANVAS_HEIGHT = 120;
+const MIN_LOCK_BAND = 10;
+const MAX_LOCK_BAND = 14;
 const LOCK_LABEL_FONT = 9;
 const MIN_DETAIL_PX = 3;
 const MAX_ARROWS = 3000;
@@ -71,7 +84,15 @@ export class Timeline {
   private range: [number, number] | null = null;
   private width = 0;
   private height = 0;
+  /** The panel height the lanes were laid out for. */
+  private available = 0;
+  /** New data or a new filter arrived while the panel was hidden. */
+  private relayoutPending = false;
+  private gutter = MAX_GUTTER;
+  /** Heights within a thread row: the task band, a 2 px gap, the lock band. */
+  private bands = bandsFor(DEFAULT_ROW_HEIGHTS.thread);
   private dpr = 1;
+  private tiles: StateTiles | null = null;
   /** One lane's band (task columns and lock marks), reused for every lane. */
   private image: ImageData | null = null;
   private columns: Float64Array = new Float64Array(0);
@@ -133,7 +154,7 @@ export class Timeline {
     select(this.canvas).call(this.zoomBehavior).on('dblclick.zoom', null);
     // An explicit extent: the default reads the SVG's size, which fails before layout.
     this.brush = brushX()
-      .extent([[GUTTER, 0], [GUTTER + 1, BRUSH_HEIGHT]])
+      .extent([[MAX_GUTTER, 0], [MAX_GUTTER + 1, BRUSH_HEIGHT]])
       .on('brush end', (event: D3BrushEvent<unknown>) => {
         if (this.movingBrush || !event.sourceEvent) return;
         const selection = event.selection as [number, number] | null;
@@ -153,11 +174,13 @@ export class Timeline {
     }, { passive: false });
     this.scroller.addEventListener('scroll', () => this.scheduleDraw());
     this.scroller.addEventListener('keydown', (e) => this.key(e));
-    new ResizeObserver(() => this.resize()).observe(this.root);
+    new ResizeObserver(() => this.fit()).observe(this.root);
+    window.addEventListener('resize', () => this.fit());
   }
 
   setPalette(palette: Palette): void {
     this.palette = palette;
+    this.tiles = null;
     this.textWidths.clear();
     this.scheduleDraw();
   }
@@ -166,14 +189,13 @@ export class Timeline {
     this.model = model;
     this.runIndexes = runIndexes;
     this.range = null;
-    this.relayout();
-    if (this.width > 0) this.configureScale();
+    this.fit(true);
     this.resetView();
   }
 
   setFilter(filter: LaneFilter): void {
     this.filter = filter;
-    this.relayout();
+    this.fit(true);
     this.scheduleDraw();
     this.callbacks.onSummary();
   }
@@ -191,11 +213,11 @@ export class Timeline {
 
   /** Zooms by `factor` around the centre of the time window (keyboard and buttons). */
   zoomBy(factor: number): void {
-    select(this.canvas).call(this.zoomBehavior.scaleBy, factor, [GUTTER + (this.width - GUTTER) / 2, 0]);
+    select(this.canvas).call(this.zoomBehavior.scaleBy, factor, [this.gutter + (this.width - this.gutter) / 2, 0]);
   }
 
   panBy(fractionOfWindow: number): void {
-    select(this.canvas).call(this.zoomBehavior.translateBy, (-fractionOfWindow * (this.width - GUTTER)) / this.transform.k, 0);
+    select(this.canvas).call(this.zoomBehavior.translateBy, (-fractionOfWindow * (this.width - this.gutter)) / this.transform.k, 0);
   }
 
   /** Shows [t0, t1] (ns relative to the run start). */
@@ -203,7 +225,7 @@ export class Timeline {
     const [d0, d1] = this.base.domain() as [number, number];
     const k = (d1 - d0) / Math.max(t1 - t0, MIN_NS_PER_PX);
     // Screen x = k * base(t) + tx; put t0 at the gutter edge.
-    select(this.canvas).call(this.zoomBehavior.transform, zoomIdentity.translate(GUTTER - k * this.base(t0), 0).scale(k));
+    select(this.canvas).call(this.zoomBehavior.transform, zoomIdentity.translate(this.gutter - k * this.base(t0), 0).scale(k));
   }
 
   /** Selects [t0, t1] as if brushed (the keyboard path to range statistics). */
@@ -215,7 +237,7 @@ export class Timeline {
   }
 
   visibleRange(): [number, number] {
-    return [this.x.invert(GUTTER), this.x.invert(this.width)];
+    return [this.x.invert(this.gutter), this.x.invert(this.width)];
   }
 
   get selectedRange(): [number, number] | null {
@@ -231,15 +253,19 @@ export class Timeline {
     return this.layout.rows.flatMap((row) => (row.kind === 'thread' ? [row.laneId] : []));
   }
 
-  private relayout(): void {
+  /**
+   * Lays the rows out for the height the panel offers: thread rows share what the fixed rows
+   * (run headers, cores, processes) leave, between their default and MAX_THREAD_ROW, and the
+   * canvas is as tall as its rows, up to that height (taller layouts scroll).
+   */
+  private relayout(available: number): void {
     if (!this.model) return;
-    this.layout = layoutRows(this.model, this.runIndexes, this.filter);
+    const fixed = layoutRows(this.model, this.runIndexes, this.filter, { ...DEFAULT_ROW_HEIGHTS, thread: 0 });
+    const share = fixed.lanes > 0 ? Math.floor((available - fixed.height) / fixed.lanes) : 0;
+    const thread = Math.max(DEFAULT_ROW_HEIGHTS.thread, Math.min(MAX_THREAD_ROW, share));
+    this.layout = layoutRows(this.model, this.runIndexes, this.filter, { ...DEFAULT_ROW_HEIGHTS, thread });
+    this.bands = bandsFor(thread);
     this.laneRowY = new Map(this.layout.rows.flatMap((row) => (row.kind === 'thread' ? [[row.laneId, row.y] as [number, number]] : [])));
-    this.sizeSpacer();
-  }
-
-  private sizeSpacer(): void {
-    this.spacer.style.height = `${Math.max(0, this.layout.height - this.height)}px`;
   }
 
   private maxTime(): number {
@@ -256,19 +282,34 @@ export class Timeline {
     return max;
   }
 
-  private resize(): void {
-    const width = Math.max(GUTTER + 100, Math.floor(this.root.clientWidth));
-    const height = Math.max(100, Math.floor(this.scroller.clientHeight));
-    if (width === this.width && height === this.height && this.base.domain()[1] === this.maxTime()) return;
+  /** Sizes the canvas to the container's width and the panel's height; `relayout` also after new data or a filter. */
+  private fit(relayout = false): void {
+    this.relayoutPending ||= relayout;
+    const width = Math.floor(this.root.clientWidth);
+    if (width <= 1) return; // not laid out (a hidden panel): sized when it shows
+    const available = Math.max(MIN_CANVAS_HEIGHT, Math.floor(window.innerHeight * HEIGHT_SHARE));
+    relayout = this.relayoutPending || available !== this.available;
+    if (relayout) this.relayout(available);
+    this.relayoutPending = false;
+    this.available = available;
+    const height = Math.max(MIN_CANVAS_HEIGHT, Math.min(available, this.layout.height));
+    this.spacer.style.height = `${Math.max(0, this.layout.height - height)}px`;
+    const dpr = window.devicePixelRatio || 1;
+    if (width === this.width && height === this.height && dpr === this.dpr && this.base.domain()[1] === this.maxTime()) {
+      if (relayout) this.scheduleDraw();
+      return;
+    }
     this.width = width;
     this.height = height;
-    this.dpr = window.devicePixelRatio || 1;
-    this.canvas.width = Math.floor(width * this.dpr);
-    this.canvas.height = Math.floor(height * this.dpr);
+    this.gutter = Math.round(Math.max(MIN_GUTTER, Math.min(MAX_GUTTER, width * GUTTER_SHARE)));
+    this.dpr = dpr;
+    this.tiles = null;
+    this.scroller.style.height = `${height}px`;
+    this.canvas.width = Math.floor(width * dpr);
+    this.canvas.height = Math.floor(height * dpr);
     this.canvas.style.width = `${width}px`;
     this.canvas.style.height = `${height}px`;
     this.image = null;
-    this.sizeSpacer();
     this.axisSvg.attr('width', width);
     this.configureScale();
     this.drawNow();
@@ -278,12 +319,13 @@ export class Timeline {
   private configureScale(): void {
     const { width, height } = this;
     const domainMax = this.maxTime();
-    this.base = scaleLinear().domain([0, domainMax]).range([GUTTER, width]);
+    const gutter = this.gutter;
+    this.base = scaleLinear().domain([0, domainMax]).range([gutter, width]);
     this.zoomBehavior
-      .extent([[GUTTER, 0], [width, height]])
-      .translateExtent([[GUTTER, 0], [width, height]])
-      .scaleExtent([1, Math.max(1, domainMax / ((width - GUTTER) * MIN_NS_PER_PX))]);
-    this.brush.extent([[GUTTER, 0], [width, BRUSH_HEIGHT]]);
+      .extent([[gutter, 0], [width, height]])
+      .translateExtent([[gutter, 0], [width, height]])
+      .scaleExtent([1, Math.max(1, domainMax / (Math.max(1, width - gutter) * MIN_NS_PER_PX))]);
+    this.brush.extent([[gutter, 0], [Math.max(gutter + 1, width), BRUSH_HEIGHT]]);
     this.brushGroup.call(this.brush);
     this.x = this.transform.rescaleX(this.base);
     this.updateAxis();
@@ -291,16 +333,28 @@ export class Timeline {
   }
 
   private updateAxis(): void {
+    const ticks = this.x.ticks(this.tickCount());
+    const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : Math.abs(this.x.domain()[1]! - this.x.domain()[0]!);
     const axis = axisTop(this.x)
-      .ticks(Math.max(2, Math.floor((this.width - GUTTER) / 110)))
-      .tickFormat((t) => formatDuration(Number(t)));
+      .tickValues(ticks)
+      .tickFormat((t) => formatTimeTick(Number(t), step));
     this.axisGroup.call(axis);
+    // A label centred on a tick near the right edge would be cut off: align it to end there.
+    const width = this.width;
+    this.axisGroup.selectAll<SVGTextElement, number>('.tick text').each(function (tick) {
+      const half = this.getComputedTextLength() / 2;
+      select(this).attr('text-anchor', (axis.scale()(tick) ?? 0) + half > width ? 'end' : null);
+    });
+  }
+
+  private tickCount(): number {
+    return Math.max(2, Math.floor((this.width - this.gutter) / 110));
   }
 
   private placeBrush(): void {
     this.movingBrush = true;
     if (this.range) {
-      const a = Math.max(GUTTER, this.x(this.range[0]));
+      const a = Math.max(this.gutter, this.x(this.range[0]));
       const b = Math.min(this.width, this.x(this.range[1]));
       this.brushGroup.call(this.brush.move, b > a ? [a, b] : null);
     }
@@ -330,7 +384,7 @@ export class Timeline {
     const model = this.model;
     const detailed: { row: Row & { kind: 'thread' }; indices: number[] }[] = [];
     const [t0, t1] = this.visibleRange();
-    const gutter = Math.round(GUTTER * dpr);
+    const gutter = Math.round(this.gutter * dpr);
     const plotDeviceWidth = Math.max(1, deviceWidth - gutter);
     const nsPerDevicePx = (t1 - t0) / plotDeviceWidth;
     ctx.fillStyle = p.background;
@@ -338,15 +392,16 @@ export class Timeline {
     if (model) {
       // Aggregated task columns and lock marks are written as pixels into one lane-sized
       // image reused for every lane; the rest is vector drawing on top.
-      const taskRows = Math.round(TASK_BAND * dpr);
-      const laneRows = Math.round((TASK_BAND + 2 + LOCK_BAND) * dpr);
+      const { task, lock } = this.bands;
+      const taskRows = Math.round(task * dpr);
+      const laneRows = Math.round((task + 2 + lock) * dpr);
       if (!this.image || this.image.width !== plotDeviceWidth || this.image.height !== laneRows) {
         this.image = ctx.createImageData(plotDeviceWidth, laneRows);
         this.marks = new Uint8Array(plotDeviceWidth);
       }
       const pixels = new Uint32Array(this.image.data.buffer);
       const backgroundWord = packOver(p.background, '#808080');
-      const stateWords = STATES.map((s) => packOver(p.states[s], p.background));
+      if (this.tiles?.bandHeight !== taskRows) this.tiles = stateTiles(p.states, p.background, dpr, taskRows);
       const lockWords = { wait: packOver(p.states.lockWait, p.background), hold: packOver(p.lockHold, p.background) };
       if (this.columns.length !== plotDeviceWidth * STATE_COUNT) this.columns = new Float64Array(plotDeviceWidth * STATE_COUNT);
       for (let r = firstRow; r < endRow; r++) {
@@ -359,9 +414,9 @@ export class Timeline {
         stats.spansDetailed += plan.detailed.length;
         detailed.push({ row, indices: plan.detailed });
         pixels.fill(backgroundWord);
-        if (plan.aggregated > 0) writeColumns(pixels, plotDeviceWidth, taskRows, plan.columns, nsPerDevicePx, stateWords);
-        if (plan.detailed.length > 0) writeTaskSegments(pixels, plotDeviceWidth, taskRows, lane, plan.detailed, t0, nsPerDevicePx, stateWords);
-        const lockTop = Math.round((TASK_BAND + 2) * dpr);
+        if (plan.aggregated > 0) writeColumns(pixels, plotDeviceWidth, taskRows, plan.columns, nsPerDevicePx, this.tiles);
+        if (plan.detailed.length > 0) writeTaskSegments(pixels, plotDeviceWidth, taskRows, lane, plan.detailed, t0, nsPerDevicePx, this.tiles);
+        const lockTop = Math.round((task + 2) * dpr);
         const locksDrawn = writeLockMarks(pixels, plotDeviceWidth, lockTop, laneRows - lockTop, lane, t0, nsPerDevicePx, this.marks, lockWords);
         stats.lockSpans += locksDrawn;
         if (plan.aggregated > 0 || plan.detailed.length > 0 || locksDrawn > 0) ctx.putImageData(this.image, gutter, Math.round((row.y - top + 2) * dpr));
@@ -391,9 +446,9 @@ export class Timeline {
     ctx.strokeStyle = this.palette.grid;
     ctx.lineWidth = 1;
     ctx.beginPath();
-    for (const tick of this.x.ticks(Math.max(2, Math.floor((this.width - GUTTER) / 110)))) {
+    for (const tick of this.x.ticks(this.tickCount())) {
       const px = Math.round(this.x(tick)) + 0.5;
-      if (px < GUTTER) continue;
+      if (px < this.gutter) continue;
       ctx.moveTo(px, 0);
       ctx.lineTo(px, this.height);
     }
@@ -407,7 +462,7 @@ export class Timeline {
     const run = model.runs[row.runIndex]!;
     const y = row.y - top;
     ctx.fillStyle = p.background;
-    ctx.fillRect(0, y, GUTTER, row.height);
+    ctx.fillRect(0, y, this.gutter, row.height);
     ctx.strokeStyle = p.grid;
     ctx.beginPath();
     ctx.moveTo(0, y + row.height - 0.5);
@@ -416,38 +471,61 @@ export class Timeline {
     ctx.fillStyle = p.foreground;
     switch (row.kind) {
       case 'run': {
-        const h = run.header;
-        const speed = h.speedup === null ? '' : ` · speedup ${h.speedup.toFixed(2)}x`;
         ctx.font = `bold ${p.font}`;
-        ctx.fillText(`${h.kind} pool · ${h.workers} worker${h.workers === 1 ? '' : 's'} · repetition ${h.repetition + 1} · wall ${formatDuration(h.wallNs)}${speed}`, 4, y + row.height / 2);
+        ctx.fillText(clipText(ctx, rowLabel(this.model!, row), this.width - 8), 4, y + row.height / 2);
         ctx.font = p.font;
         return;
       }
       case 'cores':
         this.drawCores(row, y);
         return;
+      case 'host': {
+        ctx.font = `bold ${p.font}`;
+        ctx.fillText(clipText(ctx, rowLabel(this.model!, row), this.width - 8), 4, y + row.height / 2);
+        ctx.font = p.font;
+        return;
+      }
       case 'process': {
         const proc = run.processes.find((candidate) => candidate.pid === row.pid)!;
         const maxRss = Math.max(1, ...run.processes.map((candidate) => candidate.peakRssBytes ?? 0));
-        const x0 = Math.max(GUTTER, this.x(proc.firstNs));
+        const x0 = Math.max(this.gutter, this.x(proc.firstNs));
         const x1 = Math.min(this.width, this.x(proc.lastNs));
-        if (x1 > x0 && proc.peakRssBytes !== null) {
-          ctx.globalAlpha = 0.25 + 0.6 * (proc.peakRssBytes / maxRss);
-          ctx.fillStyle = p.memory;
-          ctx.fillRect(x0, y + 3, x1 - x0, row.height - 6);
-          ctx.globalAlpha = 1;
-        }
+        if (x1 > x0 && proc.peakRssBytes !== null) this.drawMemory(x0, x1, y + 3, row.height - 6, proc.peakRssBytes / maxRss);
         ctx.fillStyle = p.foreground;
-        ctx.fillText(clipText(ctx, `pid ${proc.pid} · peak RSS ${formatBytes(proc.peakRssBytes)}`, GUTTER - 8), 4, y + row.height / 2);
+        ctx.fillText(clipText(ctx, rowLabel(this.model!, row), this.gutter - 8), 4, y + row.height / 2);
         return;
       }
       case 'thread': {
         const lane = model.lanes[row.laneId]!;
-        ctx.fillText(clipText(ctx, lane.label, GUTTER - 14), 14, y + TASK_BAND / 2 + 2);
+        ctx.fillText(clipText(ctx, lane.label, this.gutter - 14), 14, y + this.bands.task / 2 + 2);
         this.drawLockLabels(lane, y);
         return;
       }
     }
+  }
+
+  /**
+   * Peak RSS of a process: an outlined, hatched bar (an annotation, not a task state, so it
+   * borrows no state's fill), darker for the process with more memory.
+   */
+  private drawMemory(x0: number, x1: number, top: number, height: number, share: number): void {
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(x0, top, x1 - x0, height);
+    ctx.clip();
+    ctx.strokeStyle = this.palette.memory;
+    ctx.globalAlpha = 0.35 + 0.55 * share;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let x = x0 - height; x < x1; x += 5) {
+      ctx.moveTo(x, top + height);
+      ctx.lineTo(x + height, top);
+    }
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+    ctx.strokeRect(x0 + 0.5, top + 0.5, x1 - x0 - 1, height - 1);
+    ctx.restore();
   }
 
   private drawCores(row: Row, y: number): void {
@@ -466,7 +544,7 @@ export class Timeline {
       const start = i === 0 ? 0 : cores.time[i - 1]!;
       const end = cores.time[i]!;
       if (end < t0 || start > t1) continue;
-      const x0 = Math.max(GUTTER, this.x(start));
+      const x0 = Math.max(this.gutter, this.x(start));
       const x1 = Math.min(this.width, this.x(end));
       if (x1 - x0 < 0.5 && Math.floor(x0) === previousX) continue;
       previousX = Math.floor(x0);
@@ -478,7 +556,7 @@ export class Timeline {
     ctx.globalAlpha = 0.8;
     ctx.beginPath();
     const base = y + row.height - 2;
-    ctx.moveTo(GUTTER, base);
+    ctx.moveTo(this.gutter, base);
     for (let i = 0; i < n; i++) {
       const start = i === 0 ? 0 : cores.time[i - 1]!;
       const end = cores.time[i]!;
@@ -486,7 +564,7 @@ export class Timeline {
       let sum = 0;
       for (let c = 0; c < cores.cores; c++) sum += cores.busy[i * cores.cores + c]!;
       const top = base - (sum / cores.cores) * (heights.total - 4);
-      ctx.lineTo(Math.max(GUTTER, this.x(start)), top);
+      ctx.lineTo(Math.max(this.gutter, this.x(start)), top);
       ctx.lineTo(Math.min(this.width, this.x(end)), top);
     }
     ctx.lineTo(this.width, base);
@@ -502,16 +580,16 @@ export class Timeline {
     const [t0, t1] = this.visibleRange();
     const [first, last] = visibleLocks(locks, t0, t1);
     if (last - first > MAX_LOCK_LABEL_SPANS) return;
-    const bandY = y + TASK_BAND + 2;
+    const bandY = y + this.bands.task + 2;
     // Written over the lock-wait colour, like task labels over theirs.
     ctx.fillStyle = this.palette.background;
     ctx.font = this.palette.font.replace(/^\d+px/, `${LOCK_LABEL_FONT}px`);
     for (let i = first; i < last; i++) {
-      const wx0 = Math.max(GUTTER, this.x(locks.request[i]!));
+      const wx0 = Math.max(this.gutter, this.x(locks.request[i]!));
       const wx1 = Math.min(this.width, this.x(locks.acquired[i]!));
       if (wx1 - wx0 <= 70) continue;
       const site = this.model!.sites[locks.site[i]!]!;
-      ctx.fillText(clipText(ctx, `waits for ${site.key}`, wx1 - wx0 - 4), wx0 + 2, bandY + LOCK_BAND / 2);
+      ctx.fillText(clipText(ctx, `waits for ${site.key}`, wx1 - wx0 - 4), wx0 + 2, bandY + this.bands.lock / 2);
     }
     ctx.font = this.palette.font;
   }
@@ -522,18 +600,24 @@ export class Timeline {
     const p = this.palette;
     const outlines = new Path2D();
     const failed = new Path2D();
-    ctx.fillStyle = p.background;
+    const labels: [text: string, x: number, y: number, width: number][] = [];
     for (const { lane, y, indices } of batches) {
       for (const i of indices) {
-        const a = Math.max(GUTTER, this.x(lane.tasks.start[i]!));
+        const a = Math.max(this.gutter, this.x(lane.tasks.start[i]!));
         const b = Math.min(this.width, this.x(lane.tasks.end[i]!));
         if (b - a <= 3) continue;
-        (lane.tasks.errors.has(i) ? failed : outlines).rect(a + 0.5, y + 2.5, b - a - 1, TASK_BAND - 1);
+        (lane.tasks.errors.has(i) ? failed : outlines).rect(a + 0.5, y + 2.5, b - a - 1, this.bands.task - 1);
         if (b - a <= 48) continue;
         const label = `task ${lane.tasks.index[i]}`;
-        if (this.textWidth(label) <= b - a - 6) ctx.fillText(label, a + 3, y + 2 + TASK_BAND / 2);
+        const width = this.textWidth(label);
+        if (width <= b - a - 8) labels.push([label, a + 4, y + 2 + this.bands.task / 2, width]);
       }
     }
+    // On a plate of the background, so a label reads over any state's texture.
+    ctx.fillStyle = p.background;
+    for (const [, x, y, width] of labels) ctx.fillRect(x - 2, y - 7, width + 4, 14);
+    ctx.fillStyle = p.foreground;
+    for (const [text, x, y] of labels) ctx.fillText(text, x, y);
     ctx.lineWidth = 1;
     ctx.strokeStyle = p.background;
     ctx.stroke(outlines);
@@ -569,7 +653,7 @@ export class Timeline {
         const toY = this.laneRowY.get(wakes.toLane[i]!);
         if (fromY === undefined || toY === undefined) continue;
         if (Math.max(fromY, toY) < top - 40 || Math.min(fromY, toY) > top + this.height + 40) continue;
-        segments.push([this.x(from), fromY - top + TASK_BAND + 2 + LOCK_BAND / 2, this.x(to), toY - top + TASK_BAND + 2 + LOCK_BAND / 2]);
+        segments.push([this.x(from), fromY - top + this.bands.task + 2 + this.bands.lock / 2, this.x(to), toY - top + this.bands.task + 2 + this.bands.lock / 2]);
         if (segments.length > MAX_ARROWS) {
           stats.arrowsHidden = true;
           return;
@@ -580,8 +664,10 @@ export class Timeline {
     ctx.strokeStyle = this.palette.wakeArrow;
     ctx.fillStyle = this.palette.wakeArrow;
     ctx.lineWidth = 1;
+    // Many hand-offs on screen would hide the lanes under them: the more there are, the fainter.
+    ctx.globalAlpha = Math.max(0.25, Math.min(1, 40 / Math.max(1, segments.length)));
     for (const [x0, y0, x1, y1] of segments) {
-      if (x1 < GUTTER && x0 < GUTTER) continue;
+      if (x1 < this.gutter && x0 < this.gutter) continue;
       ctx.beginPath();
       ctx.moveTo(x0, y0);
       ctx.lineTo(x1, y1);
@@ -594,11 +680,12 @@ export class Timeline {
       ctx.closePath();
       ctx.fill();
     }
+    ctx.globalAlpha = 1;
   }
 
   private drawRange(): void {
     if (!this.range) return;
-    const a = Math.max(GUTTER, this.x(this.range[0]));
+    const a = Math.max(this.gutter, this.x(this.range[0]));
     const b = Math.min(this.width, this.x(this.range[1]));
     if (b <= a) return;
     this.ctx.fillStyle = this.palette.selection;
@@ -606,8 +693,8 @@ export class Timeline {
   }
 
   /** What is under the pointer at canvas position (px, py), in CSS pixels. */
-  hitTest(px: number, py: number): { row: Row; lane?: Lane; task?: number; lock?: number } | undefined {
-    if (!this.model || px < GUTTER) return undefined;
+  hitTest(px: number, py: number): Hit | undefined {
+    if (!this.model || px < this.gutter) return undefined;
     const row = rowAt(this.layout, py + this.scroller.scrollTop);
     if (!row) return undefined;
     if (row.kind !== 'thread') return { row };
@@ -615,7 +702,7 @@ export class Timeline {
     const t = this.x.invert(px);
     const tolerance = Math.abs(this.x.invert(px + 2) - t);
     const within = py + this.scroller.scrollTop - row.y;
-    if (within >= TASK_BAND + 2) {
+    if (within >= this.bands.task + 2) {
       const locks = lane.locks;
       const [first, last] = visibleLocks(locks, t - tolerance, t + tolerance);
       for (let i = first; i < last; i++) {
@@ -629,8 +716,10 @@ export class Timeline {
 
   private hover(e: MouseEvent): void {
     const rect = this.canvas.getBoundingClientRect();
-    const hit = this.hitTest(e.clientX - rect.left, e.clientY - rect.top);
-    const lines = hit ? this.describe(hit, this.x.invert(e.clientX - rect.left)) : [];
+    const px = e.clientX - rect.left;
+    const hit = this.hitTest(px, e.clientY - rect.top);
+    const gutterRow = px < this.gutter && this.model ? rowAt(this.layout, e.clientY - rect.top + this.scroller.scrollTop) : undefined;
+    const lines = gutterRow ? [rowLabel(this.model!, gutterRow)] : hit ? describeHit(this.model!, hit, this.x.invert(px)) : [];
     if (lines.length === 0) return this.hideTooltip();
     this.tooltip.textContent = lines.join('\n');
     this.tooltip.classList.remove('hidden');
@@ -644,54 +733,6 @@ export class Timeline {
   private hideTooltip(): void {
     this.tooltip.classList.add('hidden');
     this.canvas.style.cursor = '';
-  }
-
-  private describe(hit: NonNullable<ReturnType<Timeline['hitTest']>>, t: number): string[] {
-    const model = this.model!;
-    const run = model.runs[hit.row.runIndex]!;
-    if (hit.lane && hit.task !== undefined) {
-      const tasks = hit.lane.tasks;
-      const i = hit.task;
-      const wall = tasks.end[i]! - tasks.start[i]!;
-      const lines = [
-        `Task ${tasks.index[i]} · ${run.header.kind} pool, worker ${tasks.worker[i]}`,
-        `pid ${hit.lane.pid} · tid ${hit.lane.tid} · core ${tasks.coreStart[i]} → ${tasks.coreEnd[i]}`,
-        `start ${formatMs(tasks.start[i]!)} · end ${formatMs(tasks.end[i]!)}`,
-        `wall ${formatMs(wall)}`,
-      ];
-      STATES.forEach((state, k) => {
-        const ns = tasks.states[i * STATE_COUNT + k]!;
-        if (ns > 0) lines.push(`${STATE_LABELS[state]}: ${formatMs(ns)} (${formatPercent(wall > 0 ? ns / wall : 0)})`);
-      });
-      const error = tasks.errors.get(i);
-      if (error) lines.push(`raised ${error.type}: ${error.message}`);
-      lines.push(`click: open ${model.header.target.function} in ${model.header.target.file}`);
-      return lines;
-    }
-    if (hit.lane && hit.lock !== undefined) {
-      const locks = hit.lane.locks;
-      const i = hit.lock;
-      const site = model.sites[locks.site[i]!]!;
-      return [
-        `Lock created at ${site.key}`,
-        `pid ${hit.lane.pid} · tid ${hit.lane.tid}`,
-        `waited ${formatMs(locks.acquired[i]! - locks.request[i]!)} (from ${formatMs(locks.request[i]!)})`,
-        `held ${formatMs(locks.released[i]! - locks.acquired[i]!)} (until ${formatMs(locks.released[i]!)})`,
-        'click: open the line that created the lock',
-      ];
-    }
-    if (hit.row.kind === 'cores') {
-      const cores = run.cores;
-      const i = Math.min(cores.time.length - 1, Math.max(0, lowerIndex(cores.time, t)));
-      if (i < 0 || cores.cores === 0) return [];
-      const shares = Array.from({ length: cores.cores }, (_, c) => `core ${c}: ${formatPercent(cores.busy[i * cores.cores + c]!)}`);
-      return [`Core utilization at ${formatMs(cores.time[i]!)}`, ...shares];
-    }
-    if (hit.row.kind === 'process') {
-      const proc = run.processes.find((candidate) => candidate.pid === (hit.row as { pid: number }).pid)!;
-      return [`Process ${proc.pid}`, `peak RSS ${formatBytes(proc.peakRssBytes)}`, `${proc.lanes.length} thread lane${proc.lanes.length === 1 ? '' : 's'}`];
-    }
-    return [];
   }
 
   private click(e: MouseEvent): void {
@@ -736,17 +777,6 @@ export class Timeline {
   }
 }
 
-function lowerIndex(values: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (values[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 function clipText(ctx: CanvasRenderingContext2D, text: string, maxWidth: number): string {
   if (maxWidth <= 8) return '';
   if (ctx.measureText(text).width <= maxWidth) return text;
@@ -760,103 +790,8 @@ function clipText(ctx: CanvasRenderingContext2D, text: string, maxWidth: number)
   return lo === 0 ? '' : `${text.slice(0, lo)}…`;
 }
 
-/**
- * Writes the tasks drawn individually as proportional state segments, full band height. Tasks
- * of one thread do not overlap, so this writes each pixel column at most about once.
- */
-function writeTaskSegments(
-  pixels: Uint32Array,
-  stride: number,
-  bandHeight: number,
-  lane: Lane,
-  indices: number[],
-  t0: number,
-  nsPerPx: number,
-  stateWords: number[],
-): void {
-  const { start, states } = lane.tasks;
-  for (const i of indices) {
-    let x = (start[i]! - t0) / nsPerPx;
-    for (let k = 0; k < STATE_COUNT; k++) {
-      const next = x + states[i * STATE_COUNT + k]! / nsPerPx;
-      const c0 = Math.max(0, Math.round(x));
-      const c1 = Math.min(stride, Math.round(next));
-      const word = stateWords[k]!;
-      for (let c = c0; c < c1; c++) for (let j = 0; j < bandHeight; j++) pixels[j * stride + c] = word;
-      x = next;
-    }
-  }
+/** A thread row of height `row`: the lock band is a fifth of it (10 to 14 px), the task band the rest. */
+function bandsFor(row: number): { task: number; lock: number } {
+  const lock = Math.max(MIN_LOCK_BAND, Math.min(MAX_LOCK_BAND, Math.round(row * 0.2)));
+  return { task: row - lock - 3, lock };
 }
-
-/**
- * Marks each pixel column of the lock band: a wait (request → acquired) over a hold (acquired
- * → released), so many sub-pixel spans cost one pixel write each. Returns the spans visited.
- */
-function writeLockMarks(
-  pixels: Uint32Array,
-  stride: number,
-  bandTop: number,
-  bandHeight: number,
-  lane: Lane,
-  t0: number,
-  nsPerPx: number,
-  marks: Uint8Array,
-  words: { wait: number; hold: number },
-): number {
-  const locks = lane.locks;
-  if (locks.count === 0) return 0;
-  const width = marks.length;
-  const [first, last] = visibleLocks(locks, t0, t0 + width * nsPerPx);
-  if (last <= first) return 0;
-  marks.fill(0);
-  const column = (t: number) => Math.floor((t - t0) / nsPerPx);
-  for (let i = first; i < last; i++) {
-    const request = column(locks.request[i]!);
-    const acquired = column(locks.acquired[i]!);
-    const released = column(locks.released[i]!);
-    for (let c = Math.max(0, acquired); c <= Math.min(width - 1, released); c++) if (marks[c] === 0) marks[c] = 1;
-    if (locks.acquired[i]! > locks.request[i]!) for (let c = Math.max(0, request); c <= Math.min(width - 1, acquired); c++) marks[c] = 2;
-  }
-  const holdInset = Math.min(2, Math.floor(bandHeight / 3));
-  for (let c = 0; c < width; c++) {
-    const mark = marks[c];
-    if (mark === 0) continue;
-    const word = mark === 2 ? words.wait : words.hold;
-    const from = mark === 2 ? 0 : holdInset;
-    const to = mark === 2 ? bandHeight : bandHeight - holdInset;
-    for (let j = from; j < to; j++) pixels[(bandTop + j) * stride + c] = word;
-  }
-  return last - first;
-}
-
-/**
- * Writes per-pixel task columns: each column is filled from the bottom of the band in
- * proportion to how busy the lane was in that pixel, split by state in legend order.
- */
-function writeColumns(pixels: Uint32Array, stride: number, bandHeight: number, columns: Float64Array, nsPerPx: number, stateWords: number[]): void {
-  const columnCount = columns.length / STATE_COUNT;
-  for (let c = 0; c < columnCount; c++) {
-    const o = c * STATE_COUNT;
-    let total = 0;
-    for (let k = 0; k < STATE_COUNT; k++) total += columns[o + k]!;
-    if (total <= 0) continue;
-    const filled = Math.max(1, Math.round(bandHeight * Math.min(1, total / nsPerPx)));
-    // Walk up from the bottom row of the band.
-    let at = (bandHeight - 1) * stride + c;
-    let remaining = filled;
-    let dominant = 0;
-    for (let k = 0; k < STATE_COUNT && remaining > 0; k++) {
-      const share = columns[o + k]!;
-      if (share <= 0) continue;
-      if (share > columns[o + dominant]!) dominant = k;
-      const h = Math.min(remaining, Math.round((filled * share) / total));
-      const word = stateWords[k]!;
-      for (let j = 0; j < h; j++, at -= stride) pixels[at] = word;
-      remaining -= h;
-    }
-    // Rounding can leave a pixel or two: give them to the dominant state rather than a gap.
-    const word = stateWords[dominant]!;
-    for (; remaining > 0; remaining--, at -= stride) pixels[at] = word;
-  }
-}
-

@@ -1,35 +1,25 @@
 /** The verdict card: what to use, how many workers, what holds it back, how sure we are. */
 import type { TraceHeader } from '../shared/webview-protocol';
+import { bottleneckText, recommendationText, speedupText } from '../shared/verdict-words';
 import { el } from './dom';
-
-const BOTTLENECK_TEXT: Record<string, string> = {
-  gil: 'the GIL',
-  cpu: 'CPU (cores saturated)',
-  io: 'I/O or sleep',
-  lock: 'a lock',
-  ipc: 'inter-process transfer (pickling)',
-  overhead: 'pool overhead (tasks too small)',
-  imbalance: 'load imbalance',
-  oversubscription: 'too many workers (runqueue wait)',
-  memory: 'memory',
-  none: 'nothing significant',
-};
 
 export function verdictCard(header: TraceHeader): HTMLElement {
   const card = el('section', { className: 'verdict', testId: 'verdict', attrs: { 'aria-label': 'Verdict' } });
   const target = header.target;
-  const subject = el('div', { className: 'facts', text: `${target.function} in ${target.file} · ${target.taskCount} tasks · ${header.host.cpusUsable} usable CPUs · Python ${target.interpreterVersion}${target.gilEnabled ? '' : ' (GIL disabled)'}` });
+  const node = target.runtime === 'node';
+  const runtime = node ? `Node.js ${target.interpreterVersion}${target.node?.transpiled ? ' (TypeScript transpiled with esbuild)' : ''}` : `Python ${target.interpreterVersion}${target.gilEnabled ? '' : ' (GIL disabled)'}`;
+  const subject = el('div', { className: 'facts', text: `${target.function} in ${target.file} · ${target.taskCount} tasks · ${header.host.cpusUsable} usable CPUs · ${runtime}` });
   const verdict = header.verdict;
   if (!verdict) {
-    card.append(el('div', { className: 'headline', text: 'No verdict: the profile did not complete.' }), subject);
+    const headline = header.runs.length === 0 ? 'No run was recorded, so there is no timeline to draw.' : 'No verdict: the profile did not complete.';
+    card.append(el('div', { className: 'headline', text: headline }), subject);
   } else {
-    const pool = verdict.recommendation === 'serial' ? 'Run serially' : `Use a ${verdict.recommendation} pool with ${verdict.workers} worker${verdict.workers === 1 ? '' : 's'}`;
     card.append(
-      el('div', { className: 'headline', text: pool }),
+      el('div', { className: 'headline', text: `${recommendationText(verdict, target.runtime)}: ${speedupText(verdict)}` }),
       el('div', { className: 'sentence', text: verdict.summary }),
       el('div', {
         className: 'facts',
-        text: `Bottleneck: ${BOTTLENECK_TEXT[verdict.bottleneck] ?? verdict.bottleneck} · Confidence: ${verdict.confidence}${verdict.withinNoise ? ' · differences are within noise' : ''}`,
+        text: `Bottleneck: ${bottleneckText(verdict.bottleneck, target.runtime)} · Confidence: ${verdict.confidence}${verdict.withinNoise ? ' · differences are within noise' : ''}`,
       }),
       subject,
     );

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { ProfileTrace, Run } from '../../src/shared/trace';
-import { STATE_COUNT, stateDurations } from '../../src/webview/states';
+import { STATE_COUNT, STATES, stateDurations } from '../../src/webview/states';
 import { DEFAULT_ROW_HEIGHTS } from '../../src/webview/layout';
 import { launchChromium, openWatched, type WatchedPage } from './chromium';
 import { HOSTILE, profileFixtureTrace, withHostileStrings, writeReport } from './report-fixture';
@@ -100,7 +100,7 @@ void test('renders the verdict, the scaling chart, the locks table and the timel
   assert.equal(s.from, 0);
   assert.ok(s.to >= (run.endNs - run.startNs) / 1e6 - 0.001);
   assert.equal(await page.locator('[data-testid="locks-table"] tbody tr').count(), trace.locks.length);
-  assert.ok((await page.locator('.scaling svg circle').count()) >= 2, 'scaling points are drawn');
+  assert.ok((await page.locator('.scaling svg path.point').count()) >= 2, 'scaling points are drawn');
   const distinctColours = await page.evaluate(() => {
     const canvas = document.querySelector('canvas')!;
     const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
@@ -161,7 +161,7 @@ void test('tooltip numbers match the trace, and a click shows the source locatio
   const checked = new Set<number>();
   for await (const tip of sweepLane(page, run, tid)) {
     if (checked.size >= 3) break;
-    const match = /^Task (\d+) · (\w+) pool, worker (\d+)\npid (\d+) · tid (\d+) · core (\d+) → (\d+)\nstart ([\d.]+) ms · end ([\d.]+) ms\nwall ([\d.]+) ms\n(?:Running \(CPU\): ([\d.]+) ms)?/.exec(tip);
+    const match = /^Task (\d+) · (\w+) pool with \d+ workers?, worker (\d+)\npid (\d+) · tid (\d+) · core (\d+) → (\d+)\nstart ([\d.]+) ms · end ([\d.]+) ms\nwall ([\d.]+) ms\n(?:Running \(CPU\): ([\d.]+) ms)?/.exec(tip);
     if (!match || checked.has(Number(match[1]))) continue;
     const index = Number(match[1]);
     checked.add(index);
@@ -173,7 +173,8 @@ void test('tooltip numbers match the trace, and a click shows the source locatio
     assert.equal(match[10], ((task.endNs - task.startNs) / 1e6).toFixed(3));
     const states = new Float64Array(STATE_COUNT);
     stateDurations(task.endNs - task.startNs, task.decomposition, states, 0);
-    assert.equal(match[11], states[0]! > 0 ? (states[0]! / 1e6).toFixed(3) : undefined);
+    const running = states[STATES.indexOf('running')]!;
+    assert.equal(match[11], running > 0 ? (running / 1e6).toFixed(3) : undefined);
   }
   assert.ok(checked.size >= 2, `hovered ${checked.size} tasks`);
   // The pointer rests on the last task hovered: click it.
@@ -321,11 +322,36 @@ void test('a profile that recorded no run shows its faults and no timeline, with
   failed.faults = [{ fault: 'import', message: `ModuleNotFoundError: ${HOSTILE}`, fatal: true }];
   const watched = await openWatched(browser, pathToFileURL((await writeReport(failed, 'failed.html')).htmlPath).href);
   const { page } = watched;
-  await page.waitForSelector('[data-testid="no-runs"]');
-  const verdict = (await page.textContent('[data-testid="verdict"]')) ?? '';
-  assert.match(verdict, /^No verdict: the profile did not complete\./);
+  const verdict = (await page.locator('[data-testid="verdict"]').textContent()) ?? '';
+  assert.match(verdict, /^No run was recorded, so there is no timeline to draw\./);
+  assert.equal(await page.textContent('[data-testid="status"]'), '', 'the card alone says it, not the status line too');
   assert.ok(verdict.includes(`import: ModuleNotFoundError: ${HOSTILE}`));
   assert.equal(await page.locator('canvas').count(), 0);
+  assertClean(watched);
+  await page.close();
+});
+
+void test('time-axis ticks read like a person writes them at every zoom', async () => {
+  const watched = await open();
+  const { page } = watched;
+  const ticks = () => page.$$eval('.axis-svg .tick text', (texts) => texts.map((t) => t.textContent ?? ''));
+  const seen: string[][] = [];
+  let previous = (await summary(page)).text;
+  for (let zoom = 0; zoom < 10; zoom++) {
+    const labels = await ticks();
+    seen.push(labels);
+    assert.ok(labels.length >= 2, `ticks at zoom ${zoom}: ${labels.join(' | ')}`);
+    assert.equal(new Set(labels).size, labels.length, `distinct ticks: ${labels.join(' | ')}`);
+    for (const label of labels) assert.match(label, /^(0|\d+(\.\d*[1-9])? (ns|µs|ms|s))$/, `tick "${label}" at zoom ${zoom}`);
+    await page.click('[data-testid="zoom-in"]');
+    // At the deepest zoom the view stops changing: then the same ticks are read again.
+    await page
+      .waitForFunction((prev) => document.querySelector('[data-testid="timeline-summary"]')?.textContent !== prev, previous, { timeout: 2_000 })
+      .catch(() => undefined);
+    previous = (await page.textContent('[data-testid="timeline-summary"]')) ?? '';
+  }
+  const decimals = (labels: string[]) => Math.max(...labels.map((l) => /\.(\d+)/.exec(l)?.[1]!.length ?? 0));
+  assert.ok(decimals(seen.at(-1)!) > decimals(seen[0]!), `zoomed in, the ticks carry the digits that tell them apart: ${seen.map((l) => l.join(' | ')).join(' / ')}`);
   assertClean(watched);
   await page.close();
 });

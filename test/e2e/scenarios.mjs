@@ -9,15 +9,24 @@ const ofRace = (race) => (label) => label.includes(race.message) && label.includ
 
 export const trustedScenarios = [
   {
-    name: 'Analyze Workspace from the palette lists PY-RACE-001 in the Problems panel',
+    name: 'Analyze Workspace closes its progress when it announces the result, whose "Show Problems" lists PY-RACE-001; the status item counts our findings by severity with our icon',
     screenshot: 'problems-panel',
     async run(page, { race, findingCount }) {
       await runCommand(page, 'Concurrency Lens: Analyze Workspace');
-      await runCommand(page, 'View: Focus Problems');
+      const done = page.locator('.notification-toast', { hasText: /Concurrency Lens: \d+ findings? in \d+ files?/ });
+      await done.waitFor({ timeout: 60_000 });
+      assert.equal(await page.locator('.notification-toast', { hasText: 'analyzing workspace' }).count(), 0, 'the progress notification is gone when the result is announced');
+      await done.getByRole('button', { name: 'Show Problems' }).click();
       const labels = await problemRows(page, ofRace(race));
       assert.ok(labels.some((label) => /^Warning: /.test(label) && ofRace(race)(label)), 'the race is listed as a warning');
-      const label = `Concurrency Lens: ${findingCount} finding${findingCount === 1 ? '' : 's'}`;
-      await page.locator(`.statusbar-item[aria-label="${label}"], .statusbar-item [aria-label="${label}"]`).first().waitFor({ timeout: 30_000 });
+      const item = statusBarItem(page);
+      const deadline = Date.now() + 30_000;
+      while ((await findingCountInStatusBar(page)) !== findingCount && Date.now() < deadline) await page.waitForTimeout(250);
+      assert.equal(await findingCountInStatusBar(page), findingCount);
+      const text = (await item.textContent()) ?? '';
+      assert.match(text, /\d+ warnings?/, `the item says what it counts: "${text}"`);
+      assert.equal(await item.locator('.codicon-conclens-lanes').count(), 1, 'our own icon');
+      assert.equal(await item.locator('.codicon-shield').count(), 0, 'no shield, which reads as Workspace Trust');
     },
   },
   {
@@ -60,6 +69,35 @@ export const trustedScenarios = [
   },
 ];
 
+/** Puts the cursor on the first squiggle of the active editor by clicking it. */
+async function clickSquiggle(page) {
+  const squiggle = page.locator('.editor-instance .monaco-editor .squiggly-warning, .editor-instance .monaco-editor .squiggly-error').first();
+  await squiggle.waitFor({ state: 'attached', timeout: 60_000 });
+  const box = await squiggle.boundingBox();
+  await page.mouse.click(box.x + Math.min(8, box.width / 2), box.y + box.height / 2 - 4);
+}
+
+trustedScenarios.push({
+  name: 'Ctrl+. on the cache stampede offers the real fix first (Enter applies it), then the documentation, suppression last',
+  screenshot: 'quick-fix-applied',
+  async run(page, { screenshot }) {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'cache.ts' }).click();
+    await page.locator('.tab.active', { hasText: 'cache.ts' }).waitFor();
+    await clickSquiggle(page);
+    await page.keyboard.press('Control+.');
+    const rows = page.locator('.action-widget .monaco-list-row.action');
+    await rows.first().waitFor({ timeout: 30_000 });
+    const titles = (await rows.allTextContents()).map((t) => t.trim());
+    assert.match(titles[0] ?? '', /Cache the promise/, `offered: ${titles.join(' | ')}`);
+    const docs = titles.findIndex((t) => t.includes('Show documentation for JS-ASYNC-002'));
+    const suppress = titles.findIndex((t) => t.includes('Suppress JS-ASYNC-002 on this line'));
+    assert.ok(docs > 0 && suppress > docs, `documentation before suppression, both after the fix: ${titles.join(' | ')}`);
+    await screenshot('quick-fix-menu');
+    await page.keyboard.press('Enter');
+    await page.locator('.editor-instance .view-line', { hasText: /state\.client\s=\sconnect\(\);/ }).first().waitFor({ timeout: 30_000 });
+  },
+});
+
 export const restrictedScenarios = [
   {
     name: 'Restricted Mode: analysis still reports PY-RACE-001',
@@ -93,6 +131,7 @@ export const cancelScenarios = [
       const progress = page.locator('.notification-toast', { hasText: 'analyzing workspace' });
       // Cancel once some files are done, so the run has partial findings to keep.
       await progress.filter({ hasText: /[1-9]\d* of \d+ files/ }).waitFor({ timeout: 60_000 });
+      assert.match((await statusBarItem(page).textContent()) ?? '', /analyzing… \d+\/\d+/, 'the status item follows the run');
       await progress.getByRole('button', { name: 'Cancel' }).click();
       await progress.waitFor({ state: 'detached', timeout: 30_000 });
       // A run that ignored the cancel would finish within seconds and announce its totals.

@@ -46,6 +46,42 @@ describe('quick fixes', () => {
     await waitForDiagnostics(uri, lacksRule('PY-RACE-004'));
   });
 
+  it('orders the actions: the real fix first and preferred, then the documentation, suppression last', async () => {
+    const offered = async (name: string, ruleId: string) => {
+      const uri = fixtureUri(name);
+      await openFixture(name);
+      const actions = await quickFixes(uri, await findingOf(uri, ruleId));
+      return {
+        titles: actions.map((a) => a.title),
+        preferred: actions.filter((a) => a.isPreferred).map((a) => a.title),
+        docs: actions.findIndex((a) => a.title === `Show documentation for ${ruleId}`),
+        suppress: actions.findIndex((a) => a.title === `Suppress ${ruleId} on this line`),
+      };
+    };
+    for (const [name, ruleId, fix] of [
+      ['guarded.py', 'PY-RACE-004', /^Wrap in `with self\._lock:`$/],
+      ['cache.ts', 'JS-ASYNC-002', /promise/i],
+    ] as const) {
+      const { titles, preferred, docs, suppress } = await offered(name, ruleId);
+      const fixAt = titles.findIndex((title) => fix.test(title));
+      assert.ok(fixAt >= 0 && fixAt < docs && docs < suppress, `${ruleId}: fix, documentation, suppression (offered: ${titles.join(' | ')})`);
+      assert.deepEqual(preferred, [titles[fixAt]], `${ruleId}: the real fix is the one preferred`);
+    }
+    // Without a real fix nothing of ours is preferred, and the first of ours is the documentation.
+    const counter = await offered('counter.py', 'PY-RACE-001');
+    assert.ok(counter.docs >= 0 && counter.docs < counter.suppress, counter.titles.join(' | '));
+    assert.ok(!counter.preferred.includes('Suppress PY-RACE-001 on this line'), 'suppression is never preferred');
+  });
+
+  it('"Show documentation for RULE" opens the rule\'s README section', async () => {
+    const uri = fixtureUri('counter.py');
+    await openFixture('counter.py');
+    const action = (await quickFixes(uri, await findingOf(uri, 'PY-RACE-001'))).find((a) => a.title === 'Show documentation for PY-RACE-001');
+    assert.ok(action?.command);
+    const target = await vscode.commands.executeCommand<{ kind: string; ruleId: string }>(action.command.command, ...(action.command.arguments ?? []));
+    assert.deepEqual({ kind: target?.kind, ruleId: target?.ruleId }, { kind: 'readme', ruleId: 'PY-RACE-001' });
+  });
+
   it('offers nothing for diagnostics of other tools', async () => {
     const uri = fixtureUri('counter.py');
     await openFixture('counter.py');

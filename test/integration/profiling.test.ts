@@ -87,6 +87,27 @@ describe('profiling from the editor', function () {
     assert.match((bad as { message: string }).message, /^counter\.py is not JSON \(/);
   });
 
+  it('Open Trace refuses a trace that breaks the schema, naming the file and the fault, and opens no panel', async () => {
+    const good = profiled.outcome.trace;
+    const malformed: [string, unknown, RegExp][] = [
+      ['null-run.json', { ...good, runs: [null] }, /runs\/0: must be object/],
+      ['null-fault.json', { ...good, faults: [null] }, /faults\/0: must be object/],
+      ['empty-target.json', { ...good, target: {}, runs: [] }, /target: must have required property 'file'/],
+    ];
+    const timelines = () => vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((t) => t.label.startsWith('Timeline: ')).map((t) => t.label);
+    const before = timelines();
+    for (const [name, document, fault] of malformed) {
+      const file = fixtureUri(name).fsPath;
+      writeFileSync(file, JSON.stringify(document));
+      const result = await vscode.commands.executeCommand<OpenTraceResult>(Commands.openTrace, { file });
+      assert.equal(result.status, 'failed', name);
+      const message = (result as { message: string }).message;
+      assert.ok(message.startsWith(`${name} is not a valid Concurrency Lens trace (schema/trace.schema.json): `), message);
+      assert.match(message, fault);
+    }
+    assert.deepEqual(timelines(), before, 'a refused file neither opens nor retitles a timeline');
+  });
+
   it('a *.conclens-trace.json file opens in the timeline editor by default', async () => {
     const uri = fixtureUri('count_primes.conclens-trace.json');
     await vscode.commands.executeCommand('vscode.open', uri);
@@ -103,13 +124,13 @@ describe('profiling from the editor', function () {
 
   it('the CodeLens offers "Profile under pools" on top-level functions and shows the last verdict', async () => {
     const titles = await lensTitles(fixtureUri('profiling.py'));
-    assert.equal(titles.filter((t) => t === 'Profile under pools').length, 2, titles.join(' | '));
+    assert.equal(titles.filter((t) => t === 'Profile under pools').length, 3, titles.join(' | '));
     const verdict = profiled.outcome.trace.verdict;
     assert.ok(verdict);
-    assert.ok(
-      titles.some((t) => t.startsWith(verdict.recommendation === 'serial' ? 'serial:' : `${verdict.recommendation} ×${verdict.workers}:`)),
-      `a lens with the verdict (${titles.join(' | ')})`,
-    );
+    // The panel's words: "Use a thread pool with 2 workers: 1.40× faster than serial · bottleneck: …".
+    const expected = verdict.recommendation === 'serial' ? 'Run serially: ' : `Use a ${verdict.recommendation} pool with ${verdict.workers} worker${verdict.workers === 1 ? '' : 's'}: `;
+    assert.ok(titles.some((t) => t.startsWith(expected)), `a lens with the verdict (${titles.join(' | ')})`);
+    assert.ok(titles.every((t) => !/\d\.\d+x\b|\.0%/.test(t)), `one multiplication sign, no ".0%" (${titles.join(' | ')})`);
   });
 
   it('exports the shown trace as a Chrome trace', async () => {
@@ -118,6 +139,44 @@ describe('profiling from the editor', function () {
     assert.equal(written?.fsPath, target.fsPath);
     const chrome = JSON.parse(readFileSync(target.fsPath, 'utf8')) as { traceEvents: unknown[] };
     assert.ok(Array.isArray(chrome.traceEvents) && chrome.traceEvents.length > 0);
+  });
+
+  it('Export Chrome Trace takes the trace of an open trace-file editor, and exports nothing when no timeline is open', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const target = fixtureUri('from-editor.chrome-trace.json');
+    assert.equal(await vscode.commands.executeCommand(Commands.exportChromeTrace, target), undefined, 'no timeline open: nothing to export');
+    await vscode.commands.executeCommand('vscode.open', fixtureUri('count_primes.conclens-trace.json'));
+    const deadline = Date.now() + 15_000;
+    let written: vscode.Uri | undefined;
+    while (!written && Date.now() < deadline) {
+      written = await vscode.commands.executeCommand<vscode.Uri | undefined>(Commands.exportChromeTrace, target);
+      if (!written) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(written?.fsPath, target.fsPath, 'the trace-file editor\'s trace is exported');
+    const chrome = JSON.parse(readFileSync(target.fsPath, 'utf8')) as { traceEvents: unknown[] };
+    assert.ok(chrome.traceEvents.length > 0);
+  });
+
+  it('a tasks expression that is not Python is refused before anything runs', async () => {
+    const result = await vscode.commands.executeCommand<ProfileResult>(Commands.profileFunction, {
+      uri: fixtureUri('profiling.py'),
+      functionName: 'spin',
+      tasks: '[200_000] * 8 +',
+    });
+    assert.equal(result.status, 'refused');
+    assert.match((result as { reason: string }).reason, /the tasks for spin are not one Python expression: The expression is incomplete/);
+  });
+
+  it('a profile that never ran a configuration opens no panel and says why', async () => {
+    const result = await vscode.commands.executeCommand<ProfileResult>(Commands.profileFunction, {
+      uri: fixtureUri('profiling.py'),
+      functionName: 'spin',
+      tasks: 'no_such_name * 3',
+    });
+    assert.equal(result.status, 'failed', JSON.stringify(result));
+    assert.match((result as { message: string }).message, /^spin was not profiled: .*no_such_name/);
+    const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs).map((t) => t.label);
+    assert.ok(!tabs.includes('Timeline: spin'), `no panel (tabs: ${tabs.join(', ')})`);
   });
 
   it('"profiler.codeLens": false hides the lenses', async () => {

@@ -18,8 +18,15 @@ describe('@restricted Restricted Mode profiling', () => {
   });
 
   it('no "Profile under pools" CodeLens is shown', async () => {
-    await vscode.workspace.openTextDocument(fixtureUri('profiling.py'));
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', fixtureUri('profiling.py'));
-    assert.deepEqual(lenses.map((lens) => lens.command?.title).filter((t) => t === 'Profile under pools'), []);
+    for (const file of ['profiling.py', 'profiling.ts']) {
+      await vscode.workspace.openTextDocument(fixtureUri(file));
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', fixtureUri(file));
+      assert.deepEqual(lenses.map((lens) => lens.command?.title).filter((t) => t === 'Profile under pools'), [], file);
+    }
+  });
+
+  it('a TypeScript function is refused too', async () => {
+    const result = await vscode.commands.executeCommand<ProfileResult>(Commands.profileFunction, { uri: fixtureUri('profiling.ts'), functionName: 'sumOfSquares', tasks: '[1]' });
+    assert.equal(result.status, 'refused');
   });
 });

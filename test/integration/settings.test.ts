@@ -1,5 +1,8 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as vscode from 'vscode';
 import { Commands } from '../../src/host/commands';
+import type { AnalysisResult } from '../../src/shared/findings';
 import { fixtureUri, hasRule, lacksRule, openFixture, revertAll, ruleOf, waitForDiagnostics } from './helpers';
 
 const settings = () => vscode.workspace.getConfiguration('concurrencyLens');
@@ -45,6 +48,27 @@ describe('settings', () => {
     await waitForDiagnostics(counter(), raceSeverity(vscode.DiagnosticSeverity.Information));
     await settings().update('rules', { 'PY-RACE-001': 'error' }, vscode.ConfigurationTarget.Workspace);
     await waitForDiagnostics(counter(), raceSeverity(vscode.DiagnosticSeverity.Error));
+  });
+
+  it('a workspace run reads only regular files within conclens.json\'s "maxFileBytes"', async () => {
+    const counterText = new TextDecoder().decode(await vscode.workspace.fs.readFile(counter()));
+    const big = fixtureUri('big_racy.py');
+    const pipe = fixtureUri('pipe.py');
+    await vscode.workspace.fs.writeFile(big, new TextEncoder().encode(`${counterText}\n${'# padding\n'.repeat(4_000)}`));
+    execFileSync('mkfifo', [pipe.fsPath]);
+    try {
+      const file = { rules: { 'PY-RACE-001': 'information' }, maxFileBytes: 20_000 };
+      await vscode.workspace.fs.writeFile(fixtureUri('conclens.json'), new TextEncoder().encode(JSON.stringify(file)));
+      // The severity shows the file has been applied, maxFileBytes with it.
+      await waitForDiagnostics(counter(), raceSeverity(vscode.DiagnosticSeverity.Information));
+      const result = await vscode.commands.executeCommand<AnalysisResult>(Commands.analyzeWorkspace);
+      assert.ok(result, 'the run completes (a FIFO named like a source file is never opened)');
+      assert.ok(result.findings.some((f) => f.file === counter().fsPath), 'the small file is analyzed');
+      assert.ok(!result.findings.some((f) => f.file === big.fsPath), 'the file over maxFileBytes is not');
+    } finally {
+      await vscode.workspace.fs.delete(big);
+      await vscode.workspace.fs.delete(pipe);
+    }
   });
 
   it('with "analyzeOnType": false, edits are analyzed on save only', async () => {

@@ -5,11 +5,12 @@ import { webTreeSitterCjs } from '../../../scripts/esbuild-plugins.mjs';
 
 /**
  * Bundles the CLI and the analyzer worker the way esbuild.mjs does for dist/, into a folder of
- * this test run's own: the tests then run `node cli.js` as a user would, from current sources,
- * without touching dist/ (other targets may be mid-edit) and without racing other suites.
+ * this test file's own (`name`): the tests then run `node cli.js` as a user would, from current
+ * sources, without touching dist/ (other targets may be mid-edit) and without racing the other
+ * test files that build it at the same time.
  */
-export async function buildCli(): Promise<string> {
-  const outdir = path.resolve('out', 'unit-cli');
+export async function buildCli(name = 'unit-cli'): Promise<string> {
+  const outdir = path.resolve('out', name);
   mkdirSync(outdir, { recursive: true });
   const common: esbuild.BuildOptions = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', outdir, logLevel: 'error', plugins: [webTreeSitterCjs] };
   await Promise.all([

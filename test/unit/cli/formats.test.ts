@@ -14,7 +14,7 @@ void test('text: one line per finding, one-based, relative paths, related indent
     '    src/main file.py:10:1: thread 2 started here',
     'src/counter.py:13:9: error PY-DL-001 lock order inversion between a and b',
     '/elsewhere/outside.py:1:1: information PY-DL-005 wait outside a loop',
-    '3 findings (1 warning, 1 error, 1 information), 2 notices in 4 files (120 lines, 42 ms).',
+    '3 findings (1 warning, 1 error, 1 information), 2 notices in 4 files (120 lines, 42 ms); 1 not analyzed (see the notices).',
     '',
   ]);
 });
@@ -26,7 +26,7 @@ void test('text --quiet: findings only', () => {
 });
 
 void test('text: a clean run says so', () => {
-  const text = formatText({ findings: [], notices: [], files: 1, lines: 1 }, stats, CWD, { quiet: false });
+  const text = formatText({ findings: [], notices: [], files: 1, lines: 1, notAnalyzed: 0 }, stats, CWD, { quiet: false });
   assert.equal(text, 'No findings in 1 file (1 line, 42 ms).\n');
 });
 
@@ -43,7 +43,7 @@ void test('json: the documented version 1 shape', () => {
   assert.equal(report.version, 1);
   assert.equal(report.tool.name, 'conclens');
   assert.match(report.tool.version, /^\d+\.\d+\.\d+/);
-  assert.deepEqual(report.stats, { files: 4, lines: 120, durationMs: 42 });
+  assert.deepEqual(report.stats, { files: 4, lines: 120, notAnalyzed: 1, durationMs: 42 });
   assert.deepEqual(report.findings[0], {
     ruleId: 'PY-RACE-001',
     severity: 'warning',

@@ -57,4 +57,5 @@ export const sampleResult: AnalysisResult = {
   ],
   files: 4,
   lines: 120,
+  notAnalyzed: 1,
 };

@@ -13,7 +13,7 @@ void test('a log with findings, related locations, fixes and notices validates a
 });
 
 void test('an empty run validates too', () => {
-  const empty: AnalysisResult = { findings: [], notices: [], files: 0, lines: 0 };
+  const empty: AnalysisResult = { findings: [], notices: [], files: 0, lines: 0, notAnalyzed: 0 };
   const log = toSarifLog(empty, stats, CWD);
   assertValid(log);
   assert.deepEqual(log.runs[0].results, []);

@@ -51,7 +51,7 @@ void test('rule settings and suppression comments are applied to the checked fin
   const text = 'a += 1  # conclens: ignore[PY-RACE-001]\nb += 1\n';
   const outcomes = [await outcome('/p/a.py', text)];
   assert.ok(outcomes[0].kind === 'summary' && outcomes[0].suppressions.length === 1);
-  assert.deepEqual(outcomes[0].kind === 'summary' ? outcomes[0].suppressions : [], findSuppressions('python', text));
+  assert.deepEqual(outcomes[0].kind === 'summary' ? outcomes[0].suppressions : [], (await findSuppressions('python', { path: '/p/a.py', text })).suppressions);
   const analyzers = [plusEqualsAnalyzer as LanguageAnalyzer];
   const plain = checkRun(outcomes, { rules: {}, exclude: [] }, analyzers);
   assert.deepEqual(plain.findings.map((f) => f.range.start.line), [1]);
@@ -88,5 +88,6 @@ void test('a cross-file check that throws becomes a run-wide notice, other langu
   ];
   const result = checkRun(outcomes, { rules: {}, exclude: [] }, [brokenCheck, jsAnalyzer]);
   assert.deepEqual(result.findings.map((f) => f.file), ['/p/a.js']);
-  assert.deepEqual(result.notices, [{ file: '', message: 'the python cross-file check failed, its findings are missing (graph exploded)' }]);
+  assert.deepEqual(result.notices, [{ file: '', message: 'the python cross-file check failed, the findings of its 1 file are missing (graph exploded)' }]);
+  assert.equal(result.notAnalyzed, 1, 'a file whose findings are missing was not analyzed');
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, findConfigFile, loadConfigFile, parseConfig } from '../../../src/analyzers/config-file';
+import { scratchDir } from '../scratch';
 
 function tempDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'conclens-config-'));
+  return scratchDir('conclens-config-');
 }
 
 void test('a full configuration parses', () => {
@@ -54,6 +54,7 @@ void test('wrong shapes are ConfigErrors that name the file and the key', () => 
     [{ exclude: 'build' }, /"exclude" must be an array/],
     [{ exclude: [1] }, /"exclude" must be an array/],
     [{ maxFileBytes: -5 }, /"maxFileBytes" must be a positive integer/],
+    [{ maxFileBytes: 1e300 }, /"maxFileBytes" must be a positive integer of at most 268435456 \(256 MB\); got 1e\+300/],
   ];
   for (const [json, message] of cases) {
     assert.throws(() => parseConfig(json, 'conf.json'), (error: unknown) => {
@@ -77,7 +78,7 @@ void test('malformed JSON is a ConfigError naming the file', async () => {
 });
 
 void test('a missing config file is a ConfigError', async () => {
-  await assert.rejects(loadConfigFile(path.join(tempDir(), 'nope.json')), /cannot read the configuration file \(ENOENT\)/);
+  await assert.rejects(loadConfigFile(path.join(tempDir(), 'nope.json')), /cannot use the configuration file: cannot read file \(ENOENT\)/);
 });
 
 void test('findConfigFile finds the nearest file upward, conclens.json before .conclensrc.json', () => {

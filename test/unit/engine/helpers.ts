@@ -1,6 +1,6 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { scratchDir } from '../scratch';
 
 /** The classic lost update: two threads run `global hits; hits += 1` without a lock. */
 export const RACE_FIXTURE = path.resolve('test/fixtures/engine/race/counter.py');
@@ -8,7 +8,7 @@ export const CLEAN_FIXTURE = path.resolve('test/fixtures/engine/clean/counter.py
 export const RACE_LINE = 8; // zero-based line of `hits += 1`
 
 export function tempWorkspace(files: Record<string, string | Uint8Array> = {}): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-engine-'));
+  const dir = scratchDir('conclens-engine-');
   for (const [name, content] of Object.entries(files)) {
     const full = path.join(dir, name);
     mkdirSync(path.dirname(full), { recursive: true });

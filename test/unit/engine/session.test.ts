@@ -145,3 +145,14 @@ void test('results are computed once per change: the same object until an update
     session.dispose();
   }
 });
+
+void test('an exclude glob minimatch refuses (from the editor settings) is a notice; the other globs still apply', async () => {
+  const session = new AnalysisSession({ config: { rules: {}, exclude: ['a'.repeat(100_000), 'app/**'] }, root });
+  try {
+    await session.update([{ path: racePath, text: raceText }]);
+    assert.equal(session.results().files, 0, 'app/** still excludes');
+    assert.deepEqual(session.results().notices, [{ file: '', message: 'exclude[0] (a glob of 100000 characters): pattern is too long; the glob is ignored' }]);
+  } finally {
+    session.dispose();
+  }
+});

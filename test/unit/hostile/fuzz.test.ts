@@ -87,6 +87,6 @@ void test(`${MUTATIONS} seeded mutations of the Python fixtures never make the a
   } catch (error) {
     failures.push(`cross-file check over all mutations: ${(error as Error).message}`);
   }
-  console.log(`fuzz: ${MUTATIONS} mutations of ${sources.length} files in ${(performance.now() - started).toFixed(0)} ms, ${failures.length} failures`);
+  console.log(`hostile inputs (fuzzed Python, ${sources.length} files mutated): ${MUTATIONS} cases tried, ${failures.length} lost, ${(performance.now() - started).toFixed(0)} ms`);
   assert.deepEqual(failures.slice(0, 5), []);
 });

@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
 import { analyzePaths } from '../../../src/analyzers/engine';
 import type { AnalysisResult } from '../../../src/shared/findings';
-import { RACE_FIXTURE, RACE_LINE, tempWorkspace } from '../engine/helpers';
+import { RACE_FIXTURE, RACE_LINE } from '../engine/helpers';
+import { hostileCases } from './tally';
+import { hostileWorkspace } from './workspace';
+
+const hostile = hostileCases('source files');
 
 const race = readFileSync(RACE_FIXTURE, 'utf8');
 
 /** Every kind of input an editor or a repository throws at the engine, in one workspace. */
-function hostileWorkspace(): string {
+function sourcesWorkspace(): string {
   const bigFunction = (i: number) => `def handler_${i}(request, cache):\n    key = request.key\n    if key not in cache:\n        cache[key] = compute(key)\n    return cache[key]\n\n\n`;
   let big = 'import threading\n\n';
   for (let i = 0; big.length < 5 * 1024 * 1024; i++) big += bigFunction(i);
-  return tempWorkspace({
+  return hostileWorkspace({
     'syntax_error.py': `${race}\ndef broken(:\n    return ]\nclass\n`,
     'invalid_utf8.py': Buffer.concat([Buffer.from('# caf\xe9 in Latin-1: '), Buffer.from([0xe9, 0xff, 0xc3]), Buffer.from(`\n${race}`)]),
     'binary.py': Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0]),
@@ -35,8 +38,8 @@ function byFile(result: AnalysisResult, name: string) {
 }
 
 for (const workers of [0, 2]) {
-  void test(`hostile inputs never crash the run and cost at most one notice each (workers: ${workers})`, async () => {
-    const root = hostileWorkspace();
+  hostile(`syntax errors, bad bytes, a binary, 5 MB, deep parentheses and blocks: at most one notice each (workers: ${workers})`, async () => {
+    const root = sourcesWorkspace();
     const started = performance.now();
     const result = await analyzePaths(['.'], { config: { rules: {}, exclude: [] }, root, workers });
     const ms = performance.now() - started;

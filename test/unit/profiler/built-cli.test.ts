@@ -1,37 +1,20 @@
 // The bundled CLI end to end: bundle src/cli.ts the way esbuild.mjs does (into a temporary
-// folder, with the harness copied next to it), then run `node cli.js profile …` as a user would.
+// folder, with the harness's modules copied next to it), then run `node cli.js profile …` as a
+// user would.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { before, test } from 'node:test';
-import * as esbuild from 'esbuild';
-import { FIXTURES, HARNESS } from './helpers';
+import { bundleCli, FIXTURES } from './helpers';
 
-const ROOT = path.resolve(__dirname, '../../..');
 let cli: string;
 
 before(async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-built-'));
-  await esbuild.build({
-    entryPoints: { cli: path.join(ROOT, 'src/cli.ts') },
-    outdir: dir,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['vscode'],
-    logLevel: 'error',
-  });
-  copyFileSync(HARNESS, path.join(dir, 'conclens_harness.py'));
-  cli = path.join(dir, 'cli.js');
+  cli = await bundleCli();
 });
 
 function conclens(...args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { cwd: FIXTURES, encoding: 'utf8', timeout: 60_000 });
 }
-
 void test('conclens profile: table and verdict, exit 0', () => {
   const result = conclens('profile', 'sleeping.py', '--function', 'nap', '--args', '[0.05]*4', '--kinds', 'serial,thread', '--workers', '4', '--repeat', '1');
   assert.equal(result.status, 0, result.stderr);

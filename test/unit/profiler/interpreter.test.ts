@@ -5,9 +5,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { findPythonInterpreter } from '../../../src/profiler/interpreter';
 
+/** An executable that answers the version handshake the way an interpreter of `version` would. */
 function fakePython(dir: string, name: string, version: string): void {
   const file = path.join(dir, name);
-  writeFileSync(file, `#!/bin/sh\necho ${version}\n`);
+  writeFileSync(file, `#!/bin/sh\necho conclens-python ${version}\n`);
   chmodSync(file, 0o755);
 }
 
@@ -32,4 +33,12 @@ void test('falls back to python when python3 is missing; nothing on PATH is a cl
   assert.deepEqual(found, { ok: true, interpreter: { path: path.join(dir, 'python'), version: '3.12.1' } });
   const none = await findPythonInterpreter({ envPath: mkdtempSync(path.join(os.tmpdir(), 'conclens-empty-')) });
   assert.match(none.ok ? '' : none.message, /neither python3 nor python is on PATH/);
+});
+
+void test('a program that is not Python is refused by the handshake, not taken for "Python "', async () => {
+  const echo = await findPythonInterpreter({ configured: '/bin/echo' });
+  assert.equal(echo.ok, false);
+  assert.match(echo.ok ? '' : echo.message, /^\/bin\/echo is not a Python interpreter: it did not answer the version handshake; profiling needs Python 3\.9 or newer\.$/);
+  const failing = await findPythonInterpreter({ configured: '/bin/false' });
+  assert.match(failing.ok ? '' : failing.message, /\/bin\/false is not a Python interpreter/);
 });

@@ -17,8 +17,10 @@ async function run(argv: string[], distDir?: string): Promise<{ code: number; st
 void test('bad arguments: exit 2 with a message that says which', async () => {
   assert.match((await run(['cpu_bound.py', '--args', '[1]'])).stderr, /--function NAME is required/);
   assert.match((await run(['missing.py', '--function', 'f', '--args', '[1]'])).stderr, /no such file: missing\.py/);
-  assert.match((await run(['cpu_bound.py', '--function', 'spin', '--args', '[1]', '--workers', '0,2'])).stderr, /--workers expects positive integers/);
-  assert.match((await run(['cpu_bound.py', '--function', 'spin', '--args', '[1]', '--kinds', 'fibers'])).stderr, /--kinds accepts serial, thread, process; got "fibers"/);
+  assert.match((await run(['cpu_bound.py', '--function', 'spin', '--args', '[1]', '--workers', '0,2'])).stderr, /--workers expects an integer from 1 to 256, got "0"/);
+  assert.match((await run(['cpu_bound.py', '--function', 'spin', '--args', '[1]', '--kinds', 'fibers'])).stderr, /--kinds accepts serial, thread, process, async, dask; got "fibers"/);
+  assert.match((await run(['cpu_bound.py', '--function', 'spin', '--args', '[1]', '--dask-scheduler', '127.0.0.1:8786'])).stderr, /--dask-scheduler expects tcp:\/\/HOST:PORT \(or tls:\/\/\), got "127\.0\.0\.1:8786"/);
+  assert.match((await run(['cpu_bound.py', '--function', 'spin', '--args', '[1]', '--kinds', 'serial', '--dask-scheduler', 'tcp://h:8786'])).stderr, /--dask-scheduler needs the dask kind in --kinds/);
   assert.match((await run(['cpu_bound.py', '--function', 'spin', '--args', '[1]', '--python', '/nonexistent/python'])).stderr, /\/nonexistent\/python could not be run/);
   assert.equal((await run(['cpu_bound.py', '--function', 'spin'])).code, 2);
 });

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { BoundedOutput } from '../../../src/profiler/bounded-output';
-import { verdictHeadline } from '../../../src/profiler/format-table';
 import { defaultWorkerCounts } from '../../../src/profiler/runner';
 import { ProcSampler, ThreadState } from '../../../src/profiler/sampler';
 import { readTasksComment } from '../../../src/profiler/tasks-comment';
@@ -72,12 +71,6 @@ void test('wait channels classify like syscalls when the syscall file is unreada
   assert.match(result.unavailable.join(' '), /no syscall table for mips.*wait channel/);
   const sleeping = states.filter((s) => s === ThreadState.Sleep).length;
   assert.ok(states.length > 10 && sleeping > states.length * 0.8, `sleep samples by wchan ${sleeping} of ${states.length}`);
-});
-
-void test('the CodeLens headline names pool, size, speedup and bottleneck', () => {
-  const verdict = { recommendation: 'process', workers: 4, bottleneck: 'gil', confidence: 'high', summary: 's', speedups: { serial: 1, 'process x4': 3.61 }, withinNoise: false } as const;
-  assert.equal(verdictHeadline({ ...verdict, speedups: { ...verdict.speedups } }), 'process ×4: 3.6x — GIL-bound on threads');
-  assert.equal(verdictHeadline({ ...verdict, recommendation: 'serial', workers: 1, bottleneck: 'overhead', confidence: 'low', speedups: {} }), 'serial: 1.0x — tasks too small for processes (low confidence)');
 });
 
 void test('default pool sizes double up to the usable CPUs, which are always included', () => {

@@ -106,7 +106,7 @@ void test('load imbalance: workers finishing far apart is named', () => {
 void test('a busy machine lowers confidence and says so', () => {
   const verdict = decideVerdict(input([config('process', 2, [205, 203, 207])], { serialShares: cpuShares({ runq: 0.4 }) }));
   assert.equal(verdict.confidence, 'low');
-  assert.match(verdict.summary, /machine was busy: 40%/);
+  assert.match(verdict.summary, /Machine busy: up to 40% of task time was spent waiting for a CPU that other processes held/);
 });
 
 void test('a pool of one worker is never recommended; its distance from 1x widens the noise', () => {
@@ -149,4 +149,47 @@ void test('a free-threaded build: no GIL blame, threads can scale on pure Python
 void test('tasks that ran out of memory make memory the bottleneck', () => {
   const verdict = decideVerdict(input([config('process', 4, [111, 112, 110])], { memoryFault: true }));
   assert.equal(verdict.bottleneck, 'memory');
+});
+
+void test('threads that scale are not said to stall, and a GIL wait of 2% is not the bottleneck (issue 8, item 3)', () => {
+  const verdict = decideVerdict(input([
+    config('thread', 2, [234, 233, 235], { shares: cpuShares({ gil: 0.02 }), gilProbeOvershootNs: 0.08 * MS }),
+    config('process', 2, [210, 211, 209]),
+  ], { cpusUsable: 2 }));
+  assert.equal(verdict.recommendation, 'process');
+  assert.notEqual(verdict.bottleneck, 'gil', verdict.summary);
+  assert.doesNotMatch(verdict.summary, /stall/);
+  assert.match(verdict.summary, /Threads reach 1\.71x; nothing measured holds them back \(GIL wait 2% of task time/);
+});
+
+void test('a serial verdict names no bottleneck that was not measured', () => {
+  const verdict = decideVerdict(input([
+    config('thread', 2, [420, 421, 419], { shares: cpuShares({ gil: 0.05 }), gilProbeOvershootNs: 0.2 * MS }),
+    config('process', 2, [410, 409, 411], { meanTaskNs: 50 * MS, idleShare: 0.1 }),
+  ]));
+  assert.equal(verdict.recommendation, 'serial');
+  assert.equal(verdict.bottleneck, 'none', verdict.summary);
+  assert.doesNotMatch(verdict.summary, /spent waiting for the GIL|costs more than/);
+});
+
+void test('a busy machine is named as such, not blamed on the GIL (issue 8, item 2)', () => {
+  // Serial ran on a quiet moment; during the thread run other processes held the CPUs.
+  const verdict = decideVerdict(input([
+    config('thread', 2, [530, 535, 528], { shares: cpuShares({ cpu: 0.5, runq: 0.45, gil: 0, blocked: 0.05 }), gilProbeOvershootNs: 0.1 * MS }),
+  ], { cpusUsable: 2 }));
+  assert.equal(verdict.recommendation, 'serial');
+  assert.equal(verdict.bottleneck, 'cpu');
+  assert.equal(verdict.confidence, 'low');
+  assert.match(verdict.summary, /Threads stall at 0\.75x, with no idle CPU to run them on \(45% of task time waiting for a CPU; GIL wait 0% of task time/);
+  assert.match(verdict.summary, /Machine busy: up to 45% of task time was spent waiting for a CPU that other processes held/);
+  assert.doesNotMatch(verdict.summary, /spent waiting for the GIL/);
+  const spreadOnly = decideVerdict(input([config('thread', 2, [400, 402, 401])], { serialWalls: [400 * MS, 610 * MS, 405 * MS] }));
+  assert.match(spreadOnly.summary, /Machine busy: the serial runs differed by 52%/);
+  assert.equal(spreadOnly.confidence, 'low');
+});
+
+void test('processes that sat idle name the overhead from the measured idle share', () => {
+  const verdict = decideVerdict(input([config('process', 2, [390, 395, 392], { meanTaskNs: 50 * MS, idleShare: 0.48 })]));
+  assert.equal(verdict.bottleneck, 'overhead');
+  assert.match(verdict.summary, /the workers sat idle 48% of the run/);
 });

@@ -24,7 +24,7 @@ void test('the standalone report inlines bundle, CSS and trace under a nonce CSP
   assert.match(html, /console\.log\("<\\\/script>"\)/);
   assert.doesNotMatch(html, /<img/);
   assert.match(html, /<title>Concurrency Lens: &lt;\/script&gt;&lt;img/);
-  assert.throws(() => buildStandaloneReport({} as never, { js: '', css: '' }), /needs a profile trace/);
+  assert.throws(() => buildStandaloneReport({ ...t, runs: [null] } as never, { js: '', css: '' }), /^Error: the trace of this report is not a valid Concurrency Lens trace \(schema\/trace\.schema\.json\): runs\/0: must be object\.$/);
   assert.throws(() => buildStandaloneReport(t, { js: '', css: '</style>' }), /cannot be inlined/);
 });
 

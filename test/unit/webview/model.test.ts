@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { STATE_COUNT, STATES } from '../../../src/webview/states';
 import { lowerBound, taskAt, TraceAssembler, upperBound, visibleTasks } from '../../../src/webview/model';
 import { layoutRows, rowAt, rowsInView } from '../../../src/webview/layout';
-import { packLocks, traceMessages } from '../../../src/shared/webview-protocol';
-import { lockSpan, modelOf, run, task, trace } from './trace-fixture';
+import { packLocks, TASK_STRIDE, traceMessages } from '../../../src/shared/webview-protocol';
+import { lockSpan, modelOf, ORIGIN, run, task, trace } from './trace-fixture';
 
 void test('groups lanes by run, process and thread, sorted by time, relative to the run start', () => {
   const t = trace([
@@ -34,8 +34,9 @@ void test('splits task time by state and keeps the parts equal to the wall time'
   ]);
   const tasks = modelOf(t).lanes[0]!.tasks;
   const of = (i: number) => Object.fromEntries(STATES.map((s, k) => [s, tasks.states[i * STATE_COUNT + k]]));
-  assert.deepEqual(of(0), { running: 4e6, runqueue: 1e6, gilWait: 1e6, lockWait: 2e6, io: 1e6, blocked: 1e6 });
-  assert.deepEqual(of(1), { running: 4e6, runqueue: 0, gilWait: 0, lockWait: 1e6, io: 0, blocked: 5e6 }, 'unsampled blocked time stays visible');
+  const none = { schedulerWait: 0, loopBusy: 0, gc: 0, serialization: 0, transfer: 0 };
+  assert.deepEqual(of(0), { ...none, running: 4e6, runqueue: 1e6, gilWait: 1e6, lockWait: 2e6, io: 1e6, blocked: 1e6 });
+  assert.deepEqual(of(1), { ...none, running: 4e6, runqueue: 0, gilWait: 0, lockWait: 1e6, io: 0, blocked: 5e6 }, 'unsampled blocked time stays visible');
   const over = of(2);
   assert.ok(Math.abs(Object.values(over).reduce((a, b) => a + b, 0) - wall) < 1, 'noisy parts are scaled to the wall time');
   assert.ok(Math.abs(over.running! / over.runqueue! - 3) < 1e-9);
@@ -110,9 +111,38 @@ void test('packed chunks of the wrong size are refused', () => {
   assembler.accept(begin!);
   assert.throws(
     () => assembler.accept({ type: 'traceChunk', streamId: 1, runIndex: 0, tasks: { count: 2, data: new Float64Array(5), errors: [] } }),
-    /Float64Array of 16 numbers per span/,
+    new RegExp(`Float64Array of ${TASK_STRIDE} numbers per span`),
   );
   const locks = packLocks([lockSpan(1, 0, 1, 2)]);
   locks.data[5] = 3;
   assert.throws(() => assembler.accept({ type: 'traceChunk', streamId: 1, runIndex: 0, lockSpans: locks }), /names site 3, but the chunk has 1 sites/);
+});
+
+void test('tasks in flight on one event loop get a lane per slot on their one thread, with the loop time they lost to others', () => {
+  const slot = (t: ReturnType<typeof task>, worker: number, loopBusyNs: number) => ({ ...t, worker, decomposition: { ...t.decomposition, cpuNs: 1e6, blockedNs: t.endNs - t.startNs - 1e6, loopBusyNs } });
+  const t = trace([run('async', 2, [slot(task(0, 7, 0, 10), 0, 2e6), slot(task(1, 7, 0, 10), 1, 1e6), slot(task(2, 7, 10, 20), 0, 0)], { lockSpans: [lockSpan(7, 1, 2, 3)], eventLoop: { busyNs: 3e6, utilization: 0.15 } })]);
+  const model = modelOf(t);
+  const lanes = model.runs[0]!.lanes.map((id) => model.lanes[id]!);
+  assert.deepEqual(lanes.map((l) => [l.tid, l.label, l.tasks.count]), [[7, 'event loop · call slot 0 · event loop 15% busy', 2], [7, 'event loop · call slot 1', 1]]);
+  assert.equal(lanes[0]!.locks.count, 1, "a lock span goes to its thread's first lane");
+  const loopBusy = STATES.indexOf('loopBusy');
+  assert.equal(lanes[0]!.tasks.states[loopBusy], 2e6);
+  assert.equal(lanes[1]!.tasks.states[loopBusy], 1e6);
+});
+
+void test('Dask workers are grouped by host; a task is drawn from its scheduler wait to its result being back', () => {
+  const worker = (pid: number, host: string) => ({ address: `tcp://${host}:${pid}`, host, pid, nthreads: 1, clockOffsetNs: 0, clockUncertaintyNs: 0 });
+  const onCluster = (t: ReturnType<typeof task>, host: string) => ({ ...t, dask: { worker: `tcp://${host}:${t.pid}`, host, submittedNs: ORIGIN, schedulerLatencyNs: 1e6, resultLatencyNs: 2e6 } });
+  const dask = { scheduler: 'tcp://s:8786', local: false, startupNs: null, workers: [worker(300, 'b'), worker(100, 'a'), worker(200, 'b')], retriedTasks: [] };
+  const t = trace([run('dask', 3, [onCluster(task(0, 1, 5, 10, {}, 300), 'b'), onCluster(task(1, 1, 5, 10, {}, 100), 'a'), onCluster(task(2, 1, 5, 10, {}, 200), 'b')], { dask })]);
+  const model = modelOf(t);
+  const runModel = model.runs[0]!;
+  assert.deepEqual(runModel.processes.map((p) => [p.host, p.pid, p.name]), [['a', 100, 'tcp://a:100'], ['b', 200, 'tcp://b:200'], ['b', 300, 'tcp://b:300']]);
+  const rows = layoutRows(model, [0], { text: '' }).rows.map((r) => (r.kind === 'host' ? `host ${r.host}` : r.kind === 'process' ? `pid ${r.pid}` : r.kind));
+  assert.deepEqual(rows, ['run', 'host a', 'pid 100', 'thread', 'host b', 'pid 200', 'thread', 'pid 300', 'thread']);
+  const tasks = model.lanes[runModel.lanes[0]!]!.tasks;
+  assert.deepEqual([tasks.start[0], tasks.end[0]], [4e6, 12e6], '1 ms scheduler wait before the call, 2 ms for the result after');
+  assert.equal(tasks.states[STATES.indexOf('schedulerWait')], 1e6);
+  assert.equal(tasks.states[STATES.indexOf('transfer')], 2e6);
+  assert.equal(tasks.states[STATES.indexOf('running')], 5e6);
 });
