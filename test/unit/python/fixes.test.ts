@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getParser } from '../../../src/analyzers/python/parser';
+import { parsePythonSyntaxTree } from '../../../src/analyzers/python/parser';
 import type { Finding, TextEdit } from '../../../src/shared/findings';
 import { analyzePython, only, py } from './helpers';
 
@@ -17,9 +17,9 @@ function apply(text: string, edits: TextEdit[]): string {
 }
 
 async function parses(text: string): Promise<boolean> {
-  const tree = (await getParser()).parse(text);
-  const ok = tree !== null && !tree.rootNode.hasError;
-  tree?.delete();
+  const tree = await parsePythonSyntaxTree(text);
+  const ok = !tree.rootNode.hasError;
+  tree.delete();
   return ok;
 }
 
