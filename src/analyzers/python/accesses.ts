@@ -1,6 +1,7 @@
 import type { PyNode } from './parser';
 import { ModuleFacts } from './module-facts';
 import type { AccessKind, Span, StatementSite } from './summary';
+import { isIdempotentStore } from './idempotent';
 import { field, statementOf, unparen, walk } from './syntax';
 import { heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
 
@@ -216,6 +217,9 @@ export abstract class Accesses extends ModuleFacts {
 
   private recordAccess(node: PyNode, resolved: Resolved, kind: AccessKind, scope: Scope): void {
     if (this.inConfinedBlock(node)) return;
+    // `d[get_ident()] += 1`: each thread updates only its own entry (thread confinement by key).
+    const ownEntry = (kind === 'compound' || kind === 'mutate') && this.indexesOwnThread(node, scope);
+    if (ownEntry && kind === 'compound') return;
     // Plain reads matter only for module globals (a parent reading what a process worker wrote);
     // attribute reads are the bulk of all accesses and no rule pairs them, so they are not kept.
     if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1))) return;
@@ -232,7 +236,17 @@ export abstract class Accesses extends ModuleFacts {
       indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
       constant: kind === 'write' && this.writesConstant(statement) ? true : undefined,
     });
-    if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw') this.noteCheckThenAct(node, resolved, kind, scope);
+    // Storing into its own entry (`d[me] = …`) still adds a key others may iterate over, but no
+    // other thread checks or fills that entry.
+    if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw' && !ownEntry) this.noteCheckThenAct(node, resolved, kind, scope);
+  }
+
+  /** `d[get_ident()]`, `d[me]` with `me = current_thread()`: the entry of the running thread. */
+  private indexesOwnThread(container: PyNode, scope: Scope): boolean {
+    const index = container.parent?.type === 'subscript' && container.field === 'value' ? field(container.parent, 'subscript') : undefined;
+    const bare = index && unparen(index);
+    if (bare?.type === 'identifier') return scope.threadIdentities.has(this.src(bare));
+    return bare?.type === 'call' && THREAD_IDENTITY.test(this.src(field(bare, 'function') ?? bare));
   }
 
   /**
@@ -406,6 +420,7 @@ export abstract class Accesses extends ModuleFacts {
         lazyInit: frame.lazy.has(key) && kind === 'write',
         constantWrite: this.writesConstant(statement),
         createsResource: this.createsResource(statement),
+        idempotent: isIdempotentStore(statement, frame.keys.get(key)!, (n) => this.src(n)),
         viaSelf: resolved.viaSelf,
         awaitBetween,
         unguarded: frame.locks.length === 0 && locks.length === 0,

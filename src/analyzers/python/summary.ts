@@ -174,6 +174,8 @@ export interface CheckAct {
   constantWrite: boolean;
   /** The write stores what a constructor or factory call makes (a connection, a pool, a thread). */
   createsResource: boolean;
+  /** Repeating the act leaves an equal result: a memo fill or a refresh (see idempotent.ts). */
+  idempotent: boolean;
   /** The state is reached through `self` (per-object) rather than a module or class name. */
   viaSelf: boolean;
   /** Awaits between the check and the write. */

@@ -1,5 +1,6 @@
 import type { Finding, RelatedLocation } from '../../../shared/findings';
 import { strengthOf, visibleTo } from '../evidence';
+import { repeatsHarmlessly } from '../idempotent';
 import { isThreadingLockKind } from '../kinds';
 import type { FunctionInfo, Program } from '../program';
 import { contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
@@ -39,9 +40,9 @@ export function asyncFindings(program: Program): Finding[] {
         const message =
           `\`${keyName(act.key)}\` is checked at line ${line(act.check)} and changed after an await in ${side(program, fn, act.write, overlap.ours)}, ` +
           `and ${overlap.other} can pass the same check meanwhile; store the pending future before awaiting, or hold an asyncio.Lock.`;
-        // Setting a flag or state constant twice is idempotent; duplicate work after the check is at most a note.
+        // Setting a flag or state constant twice, or a value computed alike, is idempotent; duplicate work after the check is at most a note.
         findings.push(
-          makeFinding('PY-ASYNC-002', overlap.gated && !act.constantWrite, fn.file, act.write, message, [
+          makeFinding('PY-ASYNC-002', overlap.gated && !act.constantWrite && !repeatsHarmlessly(fn, act), fn.file, act.write, message, [
             { file: fn.file, range: toRange(act.check), message: `the check: \`${act.checkText}\`` },
             ...overlap.related,
           ]),

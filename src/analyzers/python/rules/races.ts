@@ -1,6 +1,7 @@
 import type { Finding, FixSuggestion, RelatedLocation } from '../../../shared/findings';
 import { pairIsEvidence, strengthOf, visibleTo } from '../evidence';
 import { introduceLockFix } from '../fixes';
+import { repeatsHarmlessly } from '../idempotent';
 import type { FunctionInfo, Program } from '../program';
 import { confinedToItsThread, orderedBetween } from '../refutation';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange, wrapInWith } from '../report';
@@ -241,8 +242,9 @@ function checkActFinding(program: Program, side: Side, act: CheckAct, race: Race
   const message = act.lazyInit
     ? `${state} is set after its check at line ${line(act.check)} in ${ours}, and ${otherSide(program, race)} can pass the same check; create it under a lock, or before the threads start.`
     : `${state} is checked at line ${line(act.check)} and then changed in ${ours}, and ${otherSide(program, race)} can change it in between; hold one lock across the check and the update.`;
-  // Lazily storing what a lookup returns is idempotent memoisation: worth a note, not a warning.
-  const gated = race.gated && (!act.lazyInit || act.createsResource);
+  // Lazily storing what a lookup returns, or a value both threads compute alike, is idempotent
+  // memoisation: worth a note, not a warning.
+  const gated = race.gated && (!act.lazyInit || act.createsResource) && !repeatsHarmlessly(side.fn, act);
   return makeFinding(act.lazyInit ? 'PY-RACE-003' : 'PY-RACE-002', gated, side.fn.file, act.write, message, [
     { file: side.fn.file, range: toRange(act.check), message: `the check: \`${act.checkText}\`` },
     ...raceRelated(program, side, race),
