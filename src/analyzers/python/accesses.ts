@@ -3,7 +3,7 @@ import { ModuleFacts } from './module-facts';
 import type { AccessKind, Span, StatementSite } from './summary';
 import { isIdempotentStore } from './idempotent';
 import { field, statementOf, unparen, walk } from './syntax';
-import { heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
+import { gatesHeld, heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Container methods that change the container in one atomic step. */
 const MUTATORS = new Set([
@@ -235,6 +235,7 @@ export abstract class Accesses extends ModuleFacts {
       stmt: kind === 'read' || kind === 'iterate' ? undefined : this.statementSite(statement),
       indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
       constant: kind === 'write' && this.writesConstant(statement) ? true : undefined,
+      gates: kind === 'mutate' ? gatesHeld(scope) : undefined,
     });
     // Storing into its own entry (`d[me] = …`) still adds a key others may iterate over, but no
     // other thread checks or fills that entry.

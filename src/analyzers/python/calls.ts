@@ -2,7 +2,7 @@ import type { PyNode } from './parser';
 import { LockTracking } from './lock-tracking';
 import { SUPER_PREFIX, type Spawn, type SpawnKind } from './summary';
 import { field, statementOf, targetNames, unparen, walk } from './syntax';
-import { heldKeys, lastComponent, SERVER_START, type Scope } from './walk-state';
+import { gatesHeld, heldKeys, lastComponent, SERVER_START, type Scope } from './walk-state';
 
 const POOL_MAPS = new Set(['map', 'starmap', 'imap', 'imap_unordered', 'map_async', 'starmap_async']);
 const POOL_SINGLE = new Set(['submit', 'apply_async', 'apply']);
@@ -90,6 +90,7 @@ export abstract class Calls extends LockTracking {
         callee,
         span: this.span(node),
         locks: heldKeys(scope),
+        gates: gatesHeld(scope),
         sameInstance: fn.type === 'identifier' || receiverName === scope.selfName || receiverName === 'cls' || (receiver !== undefined && this.isSuperCall(receiver)),
         direct: !this.isCoroutineHandedOff(node),
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,

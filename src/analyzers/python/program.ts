@@ -3,7 +3,7 @@ import { isLockKind, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
 import { EntryLocks } from './entry-locks';
 import { Overlap } from './overlap';
 import { Roots, type ExecutionContext } from './roots';
-import { SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type LockFixSites, type PythonModuleSummary } from './summary';
+import { SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type PythonModuleSummary } from './summary';
 
 /** A function of the run with the file it lives in. */
 export interface FunctionInfo extends FunctionSummary {
@@ -87,6 +87,7 @@ export class Program {
   /** Classes whose objects record the thread they belong to: each lives on its own thread. */
   readonly threadAffineClasses = new Set<string>();
   private readonly callees = new Map<string, FunctionInfo[]>();
+  private callSites: Map<string, CallSite[]> | undefined;
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
   /** `file|method` → the one method of that file with that name (null when several classes define it). */
   private readonly uniqueMethods = new Map<string, FunctionInfo | null>();
@@ -161,6 +162,15 @@ export class Program {
     return kind;
   }
 
+  /** A gate's flag and lock qualified like other keys; unchanged gates keep their identity. */
+  private gateKeys(gates: Gate[], c: (key: string) => string, lk: (key: string) => string | undefined): Gate[] {
+    const mapped = gates.flatMap((g) => {
+      const lock = lk(g.lock);
+      return lock ? [{ flag: c(g.flag), lock }] : [];
+    });
+    return mapped.length === gates.length && mapped.every((g, i) => g.flag === gates[i]!.flag && g.lock === gates[i]!.lock) ? gates : mapped;
+  }
+
   private index(summary: PythonModuleSummary): void {
     const file = summary.file;
     const c = (key: string) => (this.ambiguous.size === 0 && this.shadowed.size === 0 ? key : this.canon(key, file));
@@ -212,15 +222,17 @@ export class Program {
         accesses: each(raw.accesses, (a) => {
           const key = c(a.key);
           const locks = cs(a.locks);
-          return key === a.key && locks === a.locks ? a : { ...a, key, locks };
+          const gates = a.gates && this.gateKeys(a.gates, c, lk);
+          return key === a.key && locks === a.locks && gates === a.gates ? a : { ...a, key, locks, gates };
         }),
         // Calls are the most numerous facts: one whose keys need no qualifying is kept as it is.
         calls: each(raw.calls, (x) => {
           const callee = fk(x.callee);
           const locks = cs(x.locks);
           const argFunctions = x.argFunctions?.map((a) => a && fk(a));
-          if (callee === x.callee && locks === x.locks && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
-          return { ...x, callee, locks, argFunctions };
+          const gates = x.gates && this.gateKeys(x.gates, c, lk);
+          if (callee === x.callee && locks === x.locks && gates === x.gates && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
+          return { ...x, callee, locks, argFunctions, gates };
         }),
         spawns: each(raw.spawns, (s) => ({
           ...s,
@@ -413,6 +425,23 @@ export class Program {
 
   calleesOf(fn: FunctionInfo): FunctionInfo[] {
     return this.callees.get(fn.key) ?? [];
+  }
+
+  /** The direct call sites that can run `fn` (indexed on first use). */
+  callSitesOf(fn: FunctionInfo): CallSite[] {
+    if (!this.callSites) {
+      this.callSites = new Map();
+      for (const caller of this.functions.values()) {
+        for (const call of caller.calls) {
+          for (const callee of this.callTargets(call, caller)) {
+            const list = this.callSites.get(callee.key) ?? [];
+            list.push(call);
+            this.callSites.set(callee.key, list);
+          }
+        }
+      }
+    }
+    return this.callSites.get(fn.key) ?? [];
   }
 
   /** What a direct call site of `caller` can run (subclass overrides included). */

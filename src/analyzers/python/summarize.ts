@@ -101,6 +101,7 @@ class Summarizer extends Calls {
       threadIdentities: new Set(),
       fieldAliases: new Map(),
       misuseGuardKeys: [],
+      lockedGuards: [],
       serverLocals: new Set(),
     };
   }
@@ -318,7 +319,11 @@ class Summarizer extends Calls {
       const until = node.type === 'if_statement' && !node.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause') &&
         this.exitsEarly(node) && node.parent?.type === 'block' ? node.parent : undefined;
       const misuseGuard = until !== undefined && this.isMisuseGuard(node, condition);
-      if (misuseGuard) scope.misuseGuardKeys = [...scope.misuseGuardKeys, ...keys.keys()];
+      if (misuseGuard) {
+        scope.misuseGuardKeys = [...scope.misuseGuardKeys, ...keys.keys()];
+        const held = scope.held.map((h) => ({ lock: h.key, block: h.block }));
+        scope.lockedGuards = [...scope.lockedGuards, ...[...keys.keys()].flatMap((flag) => held.map((h) => ({ flag, ...h })))];
+      }
       const frame = {
         node,
         until,

@@ -55,6 +55,8 @@ export interface Access {
   indexParam?: number;
   /** A store of a constant (`flag = True`, `state = CLOSED`). */
   constant?: boolean;
+  /** Closed-flags tested under a lock still held at the access. */
+  gates?: Gate[];
 }
 
 export interface StatementSite {
@@ -88,10 +90,21 @@ export interface LockEdge {
   ordered: boolean;
 }
 
+/**
+ * `with self._lock: if self._closed: raise …` and, still under that lock, this access or call:
+ * it happens only while the flag was false, and whoever sets the flag under the lock shuts it out.
+ */
+export interface Gate {
+  flag: string;
+  lock: string;
+}
+
 export interface CallSite {
   callee: string;
   span: Span;
   locks: string[];
+  /** Closed-flags tested under a lock still held at the call. */
+  gates?: Gate[];
   /** Called on `self` or a module-level function: lock identities carry over to the callee. */
   sameInstance: boolean;
   /** Awaited or plain call (runs in the caller's context); false for coroutine objects handed to tasks. */

@@ -1,6 +1,6 @@
 import type { PyNode } from './parser';
 import type { ScopeNames } from './scopes';
-import type { FunctionSummary, LockUse, Span } from './summary';
+import type { FunctionSummary, Gate, LockUse, Span } from './summary';
 
 // The state the summarizer keeps while it walks one scope (module, function or lambda).
 
@@ -74,6 +74,8 @@ export interface Scope {
   threadIdentities: Set<string>;
   /** State the function tested earlier, raising when it was wrong (`if self._open: raise …`). */
   misuseGuardKeys: string[];
+  /** Those of them tested holding a lock: which lock, and the block that holds it. */
+  lockedGuards: { flag: string; lock: string; block: number }[];
   /** Locals holding a server start not awaited yet (`server = loop.create_server(...)`). */
   serverLocals: Set<string>;
   /** Locals that are a field of `self` or one of its elements (`waiters = self._waiters[key]`). */
@@ -101,6 +103,13 @@ export const STATEMENT_CONTAINERS = new Set([
  * sends shrinks by about a million objects on the standard library. Frozen: a push would throw.
  */
 export const NONE: never[] = Object.freeze([]) as never[];
+
+/** The closed-flags tested under a lock this scope still holds (the same acquisition). */
+export function gatesHeld(scope: Scope): Gate[] | undefined {
+  if (scope.lockedGuards.length === 0) return undefined;
+  const gates = scope.lockedGuards.filter((g) => scope.held.some((h) => h.key === g.lock && h.block === g.block)).map(({ flag, lock }) => ({ flag, lock }));
+  return gates.length > 0 ? gates : undefined;
+}
 
 export function heldKeys(scope: Scope): string[] {
   return scope.held.length === 0 ? NONE : scope.held.map((h) => h.key);
