@@ -206,7 +206,7 @@ export abstract class Accesses extends ModuleFacts {
   }
 
   protected isSyncObject(kind: string | undefined): boolean {
-    return kind !== undefined && kind !== 'container' && !kind.startsWith('class:');
+    return kind !== undefined && kind !== 'container' && kind !== 'list' && !kind.startsWith('class:');
   }
 
   protected inConfinedBlock(node: PyNode): boolean {
@@ -236,10 +236,17 @@ export abstract class Accesses extends ModuleFacts {
       indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
       constant: kind === 'write' && this.writesConstant(statement) ? true : undefined,
       gates: kind === 'mutate' ? gatesHeld(scope) : undefined,
+      appends: kind === 'mutate' && this.appendsTo(node) ? true : undefined,
     });
     // Storing into its own entry (`d[me] = …`) still adds a key others may iterate over, but no
     // other thread checks or fills that entry.
     if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw' && !ownEntry) this.noteCheckThenAct(node, resolved, kind, scope);
+  }
+
+  /** `items.append(x)`, `items.extend(more)`: adds at the end, moves nothing already there. */
+  private appendsTo(container: PyNode): boolean {
+    const method = container.parent?.type === 'attribute' && container.field === 'object' ? field(container.parent, 'attribute') : undefined;
+    return method !== undefined && container.parent!.parent?.type === 'call' && /^(append|extend)$/.test(this.src(method));
   }
 
   /** `d[get_ident()]`, `d[me]` with `me = current_thread()`: the entry of the running thread. */

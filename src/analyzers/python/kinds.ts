@@ -48,7 +48,8 @@ const CONSTRUCTOR_KINDS: Record<string, string> = {
   'concurrent.futures.thread.ThreadPoolExecutor': 'ThreadPool',
   'concurrent.futures.process.ProcessPoolExecutor': 'ProcessPool',
   dict: 'container',
-  list: 'container',
+  // A list is told apart: iterating one while another thread appends is no error.
+  list: 'list',
   set: 'container',
   'collections.defaultdict': 'container',
   'collections.OrderedDict': 'container',

@@ -298,9 +298,10 @@ export abstract class ModuleFacts {
     const node = unparen(value);
     switch (node.type) {
       case 'list':
+      case 'list_comprehension':
+        return 'list';
       case 'dictionary':
       case 'set':
-      case 'list_comprehension':
       case 'dictionary_comprehension':
       case 'set_comprehension':
         return 'container';

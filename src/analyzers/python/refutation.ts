@@ -59,3 +59,12 @@ export function closedBefore(program: Program, iterating: FunctionInfo, line: nu
   const sites = program.callSitesOf(changing);
   return sites.length > 0 && sites.every((site) => closes(site.gates));
 }
+
+/**
+ * A list iterated while another thread only appends to it: the iterator walks by index and sees
+ * each new item or stops before it, with no error and nothing skipped (unlike a dict, a set or
+ * a deque, which raise when changed during iteration, or a removal, which shifts what follows).
+ */
+export function appendsDuringListIteration(program: Program, key: string, change: Access): boolean {
+  return change.appends === true && program.kindOf(key) === 'list';
+}

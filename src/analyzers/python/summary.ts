@@ -57,6 +57,8 @@ export interface Access {
   constant?: boolean;
   /** Closed-flags tested under a lock still held at the access. */
   gates?: Gate[];
+  /** A mutation that only adds at the end (`append`, `extend`). */
+  appends?: boolean;
 }
 
 export interface StatementSite {

@@ -3,7 +3,7 @@ import { pairIsEvidence, strengthOf, visibleTo } from '../evidence';
 import { introduceLockFix } from '../fixes';
 import { repeatsHarmlessly } from '../idempotent';
 import type { FunctionInfo, Program } from '../program';
-import { closedBefore, confinedToItsThread, orderedBetween } from '../refutation';
+import { appendsDuringListIteration, closedBefore, confinedToItsThread, orderedBetween } from '../refutation';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange, wrapInWith } from '../report';
 import type { ExecutionContext } from '../roots';
 import { joins, type Access, type AccessKind, type CheckAct, type LockUse, type Span } from '../summary';
@@ -116,7 +116,9 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     const theirLocks = program.locksAt(fn, access.locks);
     if (theirLocks.some((l) => side.locks.includes(l))) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
-    if (side.access?.kind === 'iterate' && access.kind === 'mutate' && closedBefore(program, side.fn, side.span.line, fn, access)) continue;
+    if (side.access?.kind === 'iterate' && access.kind === 'mutate') {
+      if (closedBefore(program, side.fn, side.span.line, fn, access) || appendsDuringListIteration(program, key, access)) continue;
+    }
     const theirs = threadContexts(program, fn, access.span, key, access.viaSelf, withTasks);
     for (const a of ours) {
       for (const b of theirs) {
