@@ -404,8 +404,6 @@ export class Roots {
         if (lock) return { file: fn.file, span: lock.span, text: `\`${info.name}\` takes the asyncio lock \`${lock.expr}\`` };
         const sync = fn.accesses.find((a) => a.viaSelf && ASYNC_SYNC_KINDS.has(this.program.kindOf(a.key) ?? ''));
         if (sync) return { file: fn.file, span: sync.span, text: `\`${info.name}\` has an asyncio ${this.program.kindOf(sync.key)!.slice(4)} in \`${sync.key.slice(sync.key.lastIndexOf('.') + 1)}\`` };
-        const task = fn.spawns.find((s) => s.kind === 'task');
-        if (task && !fn.constructor) return { file: fn.file, span: task.span, text: `\`${info.name}.${methodName(fn)}\` starts a task` };
       }
     }
     return undefined;

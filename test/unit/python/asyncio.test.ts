@@ -377,3 +377,34 @@ void describe('PY-ASYNC-003 needs a task that wants the lock', () => {
     assert.deepEqual(findings.map((f) => [f.ruleId, f.severity]), [['PY-ASYNC-003', 'information']]);
   });
 });
+
+void describe('what makes public coroutines of a class concurrent with themselves', () => {
+  /** A batch whose execute() fans out its own tasks; `extra` adds to __init__. */
+  const batch = (extra: string) => py`
+    import asyncio
+
+    class Batch:
+        def __init__(self, client):
+            self._client = client
+            self._commands = []
+            ${extra}
+
+        async def execute(self):
+            if not self._commands:
+                return []
+            try:
+                return await asyncio.gather(*[asyncio.create_task(self._client.send(c)) for c in self._commands])
+            finally:
+                self._commands = []
+  `;
+
+  void it('a class that fans out its own tasks shows no concurrent callers: a note', async () => {
+    const findings = await analyzePython({ 'batch.py': batch('self._size = 0') });
+    assert.deepEqual(only(findings, 'PY-ASYNC-002').map((f) => f.severity), ['information']);
+  });
+
+  void it('a class that keeps an asyncio lock expects them: a warning', async () => {
+    const findings = await analyzePython({ 'batch.py': batch('self._guard = asyncio.Lock()') });
+    assert.deepEqual(only(findings, 'PY-ASYNC-002').map((f) => f.severity), ['warning']);
+  });
+});
