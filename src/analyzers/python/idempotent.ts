@@ -27,6 +27,8 @@ const COMPOSITE = new Set([
   'string_content', 'string_start', 'string_end', 'escape_sequence', 'format_specifier', 'format_expression', 'subscript', 'slice',
 ]);
 const MUTABLE = new Set(['list', 'dictionary', 'set', 'list_comprehension', 'dictionary_comprehension', 'set_comprehension']);
+/** Deeper expressions (`a + b + … + z` over hundreds of terms) are not worth proving pure. */
+const MAX_NESTING = 64;
 const LITERALS = new Set(['integer', 'float', 'true', 'false', 'none', 'ellipsis']);
 /** Class names, constants and the module's own dunders: `GenericException`, `MAX_AGE`, `__name__`. */
 const CLASS_OR_CONSTANT = /^(_*[A-Z]|__[a-z]+__$)/;
@@ -144,11 +146,12 @@ class FunctionLocals {
    * `[]`, `{}`, `set()`, or a local holding one: each thread fills the container it stored, and
    * the loser's additions are lost (`d[k] = []` then `d[k].append(v)`).
    */
-  isMutableContainer(node: PyNode): boolean {
+  isMutableContainer(node: PyNode, depth = 0): boolean {
     const value = unparen(node);
     if (MUTABLE.has(value.type)) return true;
     if (value.type === 'call') return /^(list|dict|set|bytearray)$/.test(this.src(field(value, 'function') ?? value));
-    return value.type === 'identifier' && (this.assigned.get(this.src(value)) ?? []).some((v) => this.isMutableContainer(v));
+    // `mod = mod.parent` may refer to itself: follow a few assignments, as isPure does.
+    return value.type === 'identifier' && depth < 3 && (this.assigned.get(this.src(value)) ?? []).some((v) => this.isMutableContainer(v, depth + 1));
   }
 
   isParam(name: string): boolean {
@@ -159,27 +162,32 @@ class FunctionLocals {
     return !this.opaque.has(name) && (this.params.has(name) || this.assigned.has(name) || this.definitions.has(name));
   }
 
-  /** Computed only from locals, parameters, literals, class names and pure builtins. */
-  isPure(node: PyNode, depth: number): boolean {
+  /**
+   * Computed only from locals, parameters, literals, class names and pure builtins. `nesting`
+   * bounds the recursion: an expression nested deeper than that is not called pure.
+   */
+  isPure(node: PyNode, depth: number, nesting = 0): boolean {
+    if (nesting > MAX_NESTING) return false;
     const value = unparen(node);
+    const pure = (child: PyNode) => this.isPure(child, depth, nesting + 1);
     if (LITERALS.has(value.type) || value.type === 'comment') return true;
     if (value.type === 'identifier') return this.isPureName(this.src(value), depth);
     if (value.type === 'attribute') {
       const object = unparen(field(value, 'object') ?? value);
-      return object.type === 'identifier' && !/^(self|cls)$/.test(this.src(object)) && this.isPure(object, depth);
+      return object.type === 'identifier' && !/^(self|cls)$/.test(this.src(object)) && pure(object);
     }
     if (value.type === 'call') {
       const callee = field(value, 'function');
       const args = field(value, 'arguments');
       const pureCallee = callee?.type === 'identifier'
         ? PURE_CALLS.test(this.src(callee))
-        : callee?.type === 'attribute' && PURE_METHODS.test(this.src(field(callee, 'attribute') ?? callee)) && this.isPure(field(callee, 'object') ?? callee, depth);
-      return pureCallee === true && (args?.children ?? []).every((a) => this.isPure(a.type === 'keyword_argument' ? field(a, 'value') ?? a : a, depth));
+        : callee?.type === 'attribute' && PURE_METHODS.test(this.src(field(callee, 'attribute') ?? callee)) && pure(field(callee, 'object') ?? callee);
+      return pureCallee === true && (args?.children ?? []).every((a) => pure(a.type === 'keyword_argument' ? field(a, 'value') ?? a : a));
     }
     // An operator or punctuation token (`%`, `,`, `and`, `not in`).
     if (value.children.length === 0 && this.src(value) === value.type) return true;
     if (!COMPOSITE.has(value.type)) return false;
-    return value.children.every((c) => this.isPure(c, depth));
+    return value.children.every(pure);
   }
 
   private isPureName(name: string, depth: number): boolean {

@@ -134,3 +134,21 @@ void describe('thread confinement by key', () => {
     assert.equal(only(await analyzePython({ 'c.py': started(body('n % 2'), 'work') }), 'PY-RACE-006').length, 1);
   });
 });
+
+void describe('following assignments to decide what a store holds', () => {
+  void it('ends on names assigned from each other (a global and a local swapping values)', async () => {
+    const findings = await analyzePython({
+      'pick.py': started(py`
+        _default = None
+
+        def pick(name):
+            global _default
+            chosen = _default
+            if not _default:
+                _default = chosen
+            return chosen
+      `, 'pick'),
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.range.start.line]), [['PY-RACE-001', 6]]);
+  });
+});
