@@ -7,7 +7,7 @@
 // Run through `npm run bench:analyze` (builds dist/ first). BENCH_REPETITIONS sets the
 // repetitions of both comparisons (default 3); BENCH_PARTS=python or =javascript runs one part.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -201,6 +201,35 @@ async function benchPython(engine) {
   const session = await timeSession(engine, root, files);
   console.log(`\nAnalysisSession.update + results on a ${session.lines}-line file (${path.relative(root, session.file)}, ${fmt(session.bytes / 1024)} KB):`);
   console.log(`  median ${session.ms.toFixed(1)} ms over ${SESSION_REPETITIONS} edits (min ${session.min.toFixed(1)}, max ${session.max.toFixed(1)})`);
+
+  await timeLongFunction(engine);
+}
+
+/**
+ * One generated function of 60,000 `counter += 1` lines, alone and started on two threads
+ * (then every line is a finding): the whole analysis of that one file, median of the runs.
+ */
+async function timeLongFunction(engine) {
+  const dir = path.resolve('out', 'bench', 'long-function');
+  mkdirSync(dir, { recursive: true });
+  const body = '    counter += 1\n'.repeat(60_000);
+  const variants = {
+    'plain.py': `counter = 0\n\ndef bump():\n    global counter\n${body}`,
+    'threads.py': `import threading\n\ncounter = 0\n\ndef bump():\n    global counter\n${body}\nfor _ in range(2):\n    threading.Thread(target=bump).start()\n`,
+  };
+  console.log('\nA 60,000-line function (one file, generated):');
+  for (const [name, text] of Object.entries(variants)) {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    const runs = [];
+    let findings = 0;
+    for (let i = 0; i < REPETITIONS; i++) {
+      const run = await measure(() => engine.analyzePaths([file], { config: { rules: {}, exclude: [] }, root: dir, workers: 1 }));
+      runs.push(run.ms);
+      findings = run.value.findings.length;
+    }
+    console.log(`  ${name.padEnd(12)} ${fmt(median(runs))} ms median wall (runs: ${runs.map(fmt).join(', ')} ms), ${fmt(findings)} findings`);
+  }
 }
 
 /**

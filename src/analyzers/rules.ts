@@ -38,6 +38,8 @@ export const RULES: readonly RuleInfo[] = [
   rule('PY-ASYNC-002', 'Check-then-act spanning an await (duplicate initialisation, cache stampede)'),
   rule('PY-ASYNC-003', 'A blocking threading lock held across await', 'error'),
   rule('PY-ASYNC-004', 'asyncio object touched from another thread without call_soon_threadsafe or run_coroutine_threadsafe'),
+  rule('PY-ASYNC-005', 'A waiter future overwritten, bypassed or mistaken for pending by another task'),
+  rule('PY-ASYNC-006', 'A server started while the initialisation its handlers need still runs'),
   rule('PY-MP-001', 'Read-modify-write of multiprocessing.Value/Array without get_lock()'),
   rule('PY-MP-002', 'Process-isolation misconception: a worker mutates a module global the parent reads'),
   rule('PY-FUT-001', 'Pool-starvation deadlock: a task blocks on a future of the same bounded pool', 'error'),

@@ -5,6 +5,7 @@ import { asyncFindings } from './rules/asyncio';
 import { lockFindings } from './rules/locks';
 import { processFindings } from './rules/processes';
 import { raceFindings } from './rules/races';
+import { waiterFindings } from './rules/waiters';
 import { summarizePython } from './summarize';
 import type { PythonModuleSummary } from './summary';
 
@@ -28,7 +29,7 @@ export const pythonAnalyzer: LanguageAnalyzer<PythonModuleSummary> = {
   },
   check(summaries: PythonModuleSummary[]): Finding[] {
     const program = new Program(summaries);
-    const findings = [...raceFindings(program), ...asyncFindings(program), ...lockFindings(program), ...processFindings(program)];
+    const findings = [...raceFindings(program), ...asyncFindings(program), ...waiterFindings(program), ...lockFindings(program), ...processFindings(program)];
     const seen = new Set<string>();
     return findings.sort(compareFindings).filter((f) => {
       const id = `${f.ruleId}|${f.file}|${f.range.start.line}|${f.range.start.character}`;

@@ -48,7 +48,8 @@ const CONSTRUCTOR_KINDS: Record<string, string> = {
   'concurrent.futures.thread.ThreadPoolExecutor': 'ThreadPool',
   'concurrent.futures.process.ProcessPoolExecutor': 'ProcessPool',
   dict: 'container',
-  list: 'container',
+  // A list is told apart: iterating one while another thread appends is no error.
+  list: 'list',
   set: 'container',
   'collections.defaultdict': 'container',
   'collections.OrderedDict': 'container',
@@ -93,5 +94,8 @@ export function looksLikeLockName(name: string): boolean {
   return /(lock|mutex)$/i.test(name) || /^_*(cv|cond|condition)$/i.test(name);
 }
 
-export const THREAD_KINDS = new Set(['thread', 'timer', 'thread-pool', 'to-thread']);
+/** Contexts that run on a thread of their own (`api`: callers of a class or module meant for threads). */
+export const THREAD_KINDS = new Set(['thread', 'timer', 'thread-pool', 'to-thread', 'callback', 'signal', 'atexit', 'finalizer', 'api']);
 export const PROCESS_KINDS = new Set(['process', 'process-pool']);
+/** Contexts that run on an event loop, interleaving with other tasks at their awaits. */
+export const TASK_KINDS = new Set(['task', 'loop-callback']);

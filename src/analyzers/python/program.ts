@@ -1,28 +1,52 @@
 import path from 'node:path';
-import { isLockKind, PROCESS_KINDS, THREAD_KINDS } from './kinds';
-import { UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type PythonModuleSummary, type Spawn } from './summary';
+import { isLockKind, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
+import { EntryLocks } from './entry-locks';
+import { Overlap } from './overlap';
+import { Roots, type ExecutionContext } from './roots';
+import { SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type PythonModuleSummary } from './summary';
 
 /** A function of the run with the file it lives in. */
 export interface FunctionInfo extends FunctionSummary {
   file: string;
   module: string;
+  /** Key of the class the function is a method of (`m:Pool`), when it is one. */
+  classKey?: string;
 }
+
+/** A class of the run: its methods by name and its bases that are classes of the run. */
+export interface ClassInfo {
+  key: string;
+  file: string;
+  module: string;
+  name: string;
+  methods: Map<string, FunctionInfo>;
+  /** Bases as written (qualified through imports), for classes outside the run. */
+  writtenBases: string[];
+  bases: ClassInfo[];
+  subclasses: ClassInfo[];
+}
+
+/** Method names too common to identify a class by (`executor.start()` is not `Scheduler.start`). */
+const PROTOCOL_VERBS = new Set([
+  'start', 'stop', 'run', 'close', 'shutdown', 'open', 'connect', 'get', 'put', 'set', 'update', 'clear', 'add', 'remove',
+  'pop', 'join', 'wait', 'send', 'recv', 'read', 'write', 'flush', 'cancel', 'result', 'acquire', 'release', 'submit',
+  'notify', 'reset', 'copy', 'items', 'keys', 'values', 'append', 'extend', 'call', 'handle', 'process', 'execute',
+]);
 
 /**
- * One place where concurrent execution starts: a thread, pool task, process or asyncio task.
- * `main@<id>` stands for the spawning code that keeps running after the start.
+ * Of several files with one module name (two `utils.py`), the one a file means: the one that
+ * shares the most folders with it (its own package's), the first in path order on a tie.
  */
-export interface ExecutionContext {
-  id: string;
-  spawn: Spawn;
-  spawner: FunctionInfo;
-  target: FunctionInfo;
-  /** Concurrent with itself: started in a loop, by a pool `map`, or twice. */
-  many: boolean;
-  selfShared: boolean;
+function nearest(candidates: PythonModuleSummary[], file: string): PythonModuleSummary {
+  const folders = path.dirname(file).split(path.sep);
+  const shared = (other: string) => {
+    const theirs = path.dirname(other).split(path.sep);
+    let n = 0;
+    while (n < folders.length && n < theirs.length && folders[n] === theirs[n]) n++;
+    return n;
+  };
+  return [...candidates].sort((a, b) => shared(b.file) - shared(a.file) || a.file.localeCompare(b.file))[0]!;
 }
-
-const PARENT_PREFIX = 'main@';
 
 /** Most per-function lists are empty: map only the non-empty ones (the check runs over whole trees). */
 function each<T, U>(items: T[], f: (item: T) => U): U[] {
@@ -34,33 +58,51 @@ function eachFlat<T, U>(items: T[], f: (item: T) => U[]): U[] {
 }
 
 /**
- * All modules of the run linked together: function table, call graph, the contexts that
- * reach each function, and the locks each function is always entered with.
+ * All modules of the run linked together: the function and class tables and the call graph
+ * (with calls on `self` dispatched to the overrides of subclasses). The questions rules ask
+ * about concurrency are answered by three parts built on it: `roots` (where concurrent
+ * execution starts, in code or by design), `overlap` (which of those can run at the same
+ * time, and which objects they share) and `entryLocks` (the locks every caller holds).
  */
 export class Program {
   readonly functions = new Map<string, FunctionInfo>();
+  readonly classes = new Map<string, ClassInfo>();
   readonly kinds = new Map<string, string>();
-  readonly classBases = new Map<string, string[]>();
-  /** `# conclens: lock-order X by id` declarations: lock class → files that declare it. */
   /** `# conclens: lock-order NAME by id` declarations: the files and modules that declare each NAME. */
   readonly declaredOrders = new Map<string, { files: Set<string>; modules: Set<string> }>();
+  readonly accessesByKey = new Map<string, { fn: FunctionInfo; access: Access }[]>();
+  /** Attributes assigned in a class body: one object for every instance (`_lock = Lock()` at class level). */
+  readonly classAttributes = new Set<string>();
+  /** Where each file can take a new lock (the "use a new lock" fix). */
+  readonly fixSites = new Map<string, LockFixSites>();
+  /** Files that run a threading socket server (`ThreadingMixIn` and its ready-made servers). */
+  readonly threadingServerFiles = new Set<string>();
+  readonly roots: Roots;
+  readonly overlap: Overlap;
+  private readonly entryLocks: EntryLocks;
   /** Module names of the run: state of other modules (`sys.stdout`) is not the project's. */
   private readonly modules = new Set<string>();
-  readonly contexts = new Map<string, ExecutionContext>();
-  /** Function key → context ids (spawned contexts and `main@` windows) that run it. */
-  private readonly reach = new Map<string, Set<string>>();
+  /** Modules of the project the run's files import without analyzing them. */
+  private readonly projectModules = new Set<string>();
+  /** Classes whose objects record the thread they belong to: each lives on its own thread. */
+  readonly threadAffineClasses = new Set<string>();
   private readonly callees = new Map<string, FunctionInfo[]>();
-  private readonly entryLocks = new Map<string, string[]>();
-  readonly accessesByKey = new Map<string, { fn: FunctionInfo; access: Access }[]>();
+  private callSites: Map<string, CallSite[]> | undefined;
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
   /** `file|method` → the one method of that file with that name (null when several classes define it). */
   private readonly uniqueMethods = new Map<string, FunctionInfo | null>();
   /** Keys resolved through base classes; null: resolved to nothing (most callees are library calls). */
   private readonly resolved = new Map<string, FunctionInfo | null>();
   private readonly reachCache = new Map<string, FunctionInfo[]>();
-  private readonly bySpawner = new Map<string, ExecutionContext[]>();
-  private readonly sharedSelfReach = new Map<string, Set<string>>();
-  private passingCalls: Map<string, CallSite[]> | undefined;
+  private readonly writtenBases = new Map<string, string[]>();
+  /** `iterkeys = _iterate_keys` in a class body: [class key, alias, method]. */
+  private readonly methodAliases: [string, string, string][] = [];
+  /**
+   * Module names every file of which sits inside a package (`eventlet/green/threading.py`):
+   * `import threading` elsewhere means the standard library's, not that file.
+   */
+  private readonly shadowed = new Set<string>();
+  private readonly topLevelImports = new Map<string, Set<string>>();
 
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
@@ -69,18 +111,35 @@ export class Program {
       const list = byModule.get(summary.module) ?? [];
       list.push(summary);
       byModule.set(summary.module, list);
+      if (summary.threadingServer) this.threadingServerFiles.add(summary.file);
     }
     for (const [module, list] of byModule) if (list.length > 1) this.ambiguous.set(module, list);
+    this.findShadowedModules(summaries, byModule);
     for (const summary of summaries) {
       for (const [key, kind] of Object.entries(summary.kinds)) this.kinds.set(this.canon(key, summary.file), this.canonKind(kind, summary.file));
     }
     for (const summary of summaries) this.index(summary);
+    this.linkClasses();
     this.linkCalls();
-    this.computeContexts();
-    this.computeEntryLocks();
+    this.roots = new Roots(this);
+    this.overlap = new Overlap(this, this.roots);
+    this.entryLocks = new EntryLocks(this, this.roots);
   }
 
   // ---------------------------------------------------------------- indexing
+
+  private findShadowedModules(summaries: PythonModuleSummary[], byModule: Map<string, PythonModuleSummary[]>): void {
+    const packages = new Set(summaries.filter((s) => path.basename(s.file) === '__init__.py').map((s) => path.dirname(s.file)));
+    // A package's `__init__.py` is nested when its parent folder is a package too.
+    const nested = (s: PythonModuleSummary) => packages.has(path.dirname(path.basename(s.file) === '__init__.py' ? path.dirname(s.file) : s.file));
+    for (const summary of summaries) {
+      if (summary.topLevelImports.length === 0) continue;
+      this.topLevelImports.set(summary.file, new Set(summary.topLevelImports.filter((m) => m !== summary.module)));
+      for (const module of summary.topLevelImports) {
+        if (module !== summary.module && byModule.get(module)?.every(nested)) this.shadowed.add(module);
+      }
+    }
+  }
 
   /**
    * Keys name modules by their last component; two files with the same module name (two
@@ -90,10 +149,11 @@ export class Program {
     const colon = key.indexOf(':');
     if (colon <= 0) return key;
     const module = key.slice(0, colon);
+    if (this.shadowed.has(module) && this.topLevelImports.get(file)?.has(module)) return `${module}@external${key.slice(colon)}`;
     const candidates = this.ambiguous.get(module);
     if (!candidates) return key;
-    const own = candidates.find((s) => s.file === file) ?? candidates.find((s) => path.dirname(s.file) === path.dirname(file));
-    return own ? `${module}@${own.file}${key.slice(colon)}` : key;
+    const own = candidates.find((s) => s.file === file) ?? nearest(candidates, file);
+    return `${module}@${own.file}${key.slice(colon)}`;
   }
 
   private canonKind(kind: string, file: string): string {
@@ -102,11 +162,20 @@ export class Program {
     return kind;
   }
 
+  /** A gate's flag and lock qualified like other keys; unchanged gates keep their identity. */
+  private gateKeys(gates: Gate[], c: (key: string) => string, lk: (key: string) => string | undefined): Gate[] {
+    const mapped = gates.flatMap((g) => {
+      const lock = lk(g.lock);
+      return lock ? [{ flag: c(g.flag), lock }] : [];
+    });
+    return mapped.length === gates.length && mapped.every((g, i) => g.flag === gates[i]!.flag && g.lock === gates[i]!.lock) ? gates : mapped;
+  }
+
   private index(summary: PythonModuleSummary): void {
     const file = summary.file;
-    const c = (key: string) => (this.ambiguous.size === 0 ? key : this.canon(key, file));
+    const c = (key: string) => (this.ambiguous.size === 0 && this.shadowed.size === 0 ? key : this.canon(key, file));
     // `?:method` (receiver of unknown class) names the one method of that name in the same file.
-    const fk = (key: string) => (key.startsWith('?:') ? `?${file}|${key.slice(2)}` : c(key));
+    const fk = (key: string) => (key.startsWith('?:') ? `?${file}|${key.slice(2)}` : key.startsWith(SUPER_PREFIX) ? SUPER_PREFIX + c(key.slice(1)) : c(key));
     // Lock keys: objects of other modules used as locks stay only if they are locks there.
     const lk = (key: string): string | undefined => {
       if (!key.startsWith(UNVERIFIED_LOCK)) return c(key);
@@ -118,7 +187,17 @@ export class Program {
       const key = lk(u.key);
       return key ? [{ ...u, key }] : [];
     });
-    for (const [key, bases] of Object.entries(summary.classBases)) this.classBases.set(c(key), bases);
+    for (const [key, bases] of Object.entries(summary.classBases)) {
+      const classKey = c(key);
+      this.writtenBases.set(classKey, bases);
+      const name = classKey.slice(classKey.indexOf(':') + 1);
+      this.classes.set(classKey, { key: classKey, file, module: summary.module, name, methods: new Map(), writtenBases: bases, bases: [], subclasses: [] });
+    }
+    for (const key of summary.classAttributes) this.classAttributes.add(c(key));
+    for (const module of summary.projectModules) this.projectModules.add(module);
+    for (const key of summary.threadAffineClasses) this.threadAffineClasses.add(c(key));
+    for (const [classKey, alias, target] of summary.methodAliases) this.methodAliases.push([c(classKey), alias, target]);
+    this.fixSites.set(file, summary.fixSites);
     for (const order of summary.declaredOrders) {
       const declared = this.declaredOrders.get(order) ?? { files: new Set<string>(), modules: new Set<string>() };
       declared.files.add(file);
@@ -130,6 +209,7 @@ export class Program {
       const fn: FunctionInfo = {
         file,
         module: summary.module,
+        classKey: raw.className ? c(`${summary.module}:${raw.className}`) : undefined,
         key: c(raw.key),
         name: raw.name,
         params: raw.params,
@@ -138,23 +218,27 @@ export class Program {
         span: raw.span,
         handler: raw.handler,
         constructor: raw.constructor,
+        abstract: raw.abstract,
         accesses: each(raw.accesses, (a) => {
           const key = c(a.key);
           const locks = cs(a.locks);
-          return key === a.key && locks === a.locks ? a : { ...a, key, locks };
+          const gates = a.gates && this.gateKeys(a.gates, c, lk);
+          return key === a.key && locks === a.locks && gates === a.gates ? a : { ...a, key, locks, gates };
         }),
         // Calls are the most numerous facts: one whose keys need no qualifying is kept as it is.
         calls: each(raw.calls, (x) => {
           const callee = fk(x.callee);
           const locks = cs(x.locks);
           const argFunctions = x.argFunctions?.map((a) => a && fk(a));
-          if (callee === x.callee && locks === x.locks && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
-          return { ...x, callee, locks, argFunctions };
+          const gates = x.gates && this.gateKeys(x.gates, c, lk);
+          if (callee === x.callee && locks === x.locks && gates === x.gates && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
+          return { ...x, callee, locks, argFunctions, gates };
         }),
         spawns: each(raw.spawns, (s) => ({
           ...s,
           target: s.target && fk(s.target),
           handle: s.handle && c(s.handle),
+          collection: s.collection && c(s.collection),
           executor: s.executor && c(s.executor),
         })),
         joins: each(raw.joins, (j) => ({ ...j, handle: c(j.handle), locks: cs(j.locks) })),
@@ -184,11 +268,21 @@ export class Program {
         mpUpdates: each(raw.mpUpdates, (x) => ({ ...x, key: x.key && c(x.key) })),
         eventSets: each(raw.eventSets, (x) => ({ ...x, key: c(x.key) })),
         eventWaits: each(raw.eventWaits, (x) => ({ ...x, key: c(x.key) })),
+        futureStores: each(raw.futureStores, (x) => ({ ...x, key: c(x.key), guardKeys: x.guardKeys?.map(c) })),
+        viewEscapes: each(raw.viewEscapes, (x) => ({ ...x, key: c(x.key), locks: cs(x.locks) })),
+        selfHandoffs: each(raw.selfHandoffs, (x) => ({ ...x, key: c(x.key) })),
+        futureResolves: each(raw.futureResolves, (x) => ({ ...x, key: c(x.key) })),
+        slotTests: each(raw.slotTests, (x) => ({ ...x, key: c(x.key) })),
+        startsBeforeInit: raw.startsBeforeInit,
       };
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {
-        const method = `${file}|${fn.name.slice(fn.name.lastIndexOf('.') + 1)}`;
+        const methodName = fn.name.slice(fn.name.lastIndexOf('.') + 1);
+        const method = `${file}|${methodName}`;
         if (!method.includes('|__')) this.uniqueMethods.set(method, this.uniqueMethods.has(method) ? null : fn);
+        const owner = fn.classKey ? this.classes.get(fn.classKey) : undefined;
+        // Nested functions of a method carry its class too; only the method itself is the class's.
+        if (owner && fn.name === `${fn.className}.${methodName}` && !owner.methods.has(methodName)) owner.methods.set(methodName, fn);
       }
       for (const access of fn.accesses) {
         const list = this.accessesByKey.get(access.key) ?? [];
@@ -196,6 +290,49 @@ export class Program {
         this.accessesByKey.set(access.key, list);
       }
     }
+  }
+
+  /** The class of the run a written base names, seen from `module`. */
+  private baseClass(base: string, module: string, file: string): ClassInfo | undefined {
+    const dot = base.lastIndexOf('.');
+    const key = dot === -1 ? `${module}:${base}` : `${base.slice(0, dot).split('.').pop()}:${base.slice(dot + 1)}`;
+    return this.classes.get(this.canon(key, file)) ?? (dot === -1 ? undefined : this.classes.get(key));
+  }
+
+  private linkClasses(): void {
+    for (const [classKey, alias, target] of this.methodAliases) {
+      const info = this.classes.get(classKey);
+      const method = info?.methods.get(target);
+      if (info && method && !info.methods.has(alias)) info.methods.set(alias, method);
+    }
+    for (const info of this.classes.values()) {
+      for (const base of info.writtenBases) {
+        const found = this.baseClass(base, info.module, info.file);
+        if (found && found !== info) {
+          info.bases.push(found);
+          found.subclasses.push(info);
+        }
+      }
+    }
+  }
+
+  /** The class and its ancestors in the run, nearest first. */
+  ancestors(info: ClassInfo): ClassInfo[] {
+    const out = [info];
+    for (let i = 0; i < out.length; i++) for (const base of out[i]!.bases) if (!out.includes(base)) out.push(base);
+    return out;
+  }
+
+  /** The class and its descendants in the run. */
+  descendants(info: ClassInfo): ClassInfo[] {
+    const out = [info];
+    for (let i = 0; i < out.length; i++) for (const sub of out[i]!.subclasses) if (!out.includes(sub)) out.push(sub);
+    return out;
+  }
+
+  /** Every base name written anywhere up the hierarchy (`socketserver.BaseRequestHandler`, `unittest.TestCase`). */
+  writtenAncestry(info: ClassInfo): string[] {
+    return this.ancestors(info).flatMap((c) => c.writtenBases);
   }
 
   /** A function by key, looking through base classes for inherited methods. */
@@ -211,27 +348,61 @@ export class Program {
 
   private resolveIndirect(key: string): FunctionInfo | undefined {
     if (key.startsWith('?')) return this.uniqueMethods.get(key.slice(1)) ?? undefined;
+    if (key.startsWith(SUPER_PREFIX)) {
+      const dot = key.lastIndexOf('.');
+      const owner = this.classes.get(key.slice(1, dot));
+      return owner ? this.ancestors(owner).slice(1).map((c) => c.methods.get(key.slice(dot + 1))).find((m) => m !== undefined) : undefined;
+    }
     const colon = key.indexOf(':');
     const qual = key.slice(colon + 1);
     const dot = qual.lastIndexOf('.');
     if (dot <= 0) return undefined;
-    const classKey = `${key.slice(0, colon)}:${qual.slice(0, dot)}`;
+    const owner = this.classes.get(`${key.slice(0, colon)}:${qual.slice(0, dot)}`);
     const method = qual.slice(dot + 1);
-    const module = key.slice(0, colon);
-    for (const base of this.classBases.get(classKey) ?? []) {
-      const baseDot = base.lastIndexOf('.');
-      const candidates = baseDot === -1 ? [`${module}:${base}.${method}`] : [`${base.slice(0, baseDot).split('.').pop()}:${base.slice(baseDot + 1)}.${method}`];
-      for (const candidate of candidates) {
-        const found = this.functions.get(candidate);
+    if (owner) {
+      for (const ancestor of this.ancestors(owner)) {
+        const found = ancestor.methods.get(method);
         if (found) return found;
       }
+      return undefined;
+    }
+    const module = key.slice(0, colon);
+    for (const base of this.writtenBases.get(`${module}:${qual.slice(0, dot)}`) ?? []) {
+      const baseDot = base.lastIndexOf('.');
+      const candidate = baseDot === -1 ? `${module}:${base}.${method}` : `${base.slice(0, baseDot).split('.').pop()}:${base.slice(baseDot + 1)}.${method}`;
+      const found = this.functions.get(candidate);
+      if (found) return found;
     }
     return undefined;
   }
 
-  /** The key names state of a module analyzed in this run. */
+  /**
+   * The functions a call can run: the resolved callee and, for a call on `self` of a method
+   * the class leaves to its subclasses (`raise NotImplementedError`), their overrides.
+   */
+  private targetsOf(call: CallSite, caller: FunctionInfo): FunctionInfo[] {
+    const callee = this.resolveFunction(call.callee);
+    if (!callee) return [];
+    // A receiver of unknown class is matched by method name alone: not to the caller's own
+    // class (that would be `self`), and not by the verbs every protocol has (`start`, `close`).
+    if (call.callee.startsWith('?') && (callee.classKey === caller.classKey || PROTOCOL_VERBS.has(call.callee.slice(call.callee.indexOf('|') + 1)))) return [];
+    if (!call.sameInstance || !callee.abstract || !callee.classKey || !caller.classKey) return [callee];
+    // `self` is the caller's class or one of its subclasses: their overrides, never a sibling's.
+    const owner = this.classes.get(caller.classKey);
+    const method = callee.name.slice(callee.name.lastIndexOf('.') + 1);
+    if (!owner || owner.subclasses.length === 0) return [callee];
+    const out = [callee];
+    for (const sub of this.descendants(owner)) {
+      const override = sub.methods.get(method);
+      if (override && !out.includes(override)) out.push(override);
+    }
+    return out;
+  }
+
+  /** The key names state of a module of the project: analyzed in this run, or imported from the same package. */
   isProjectState(key: string): boolean {
-    return this.modules.has(key.slice(0, key.indexOf(':')).replace(/@.*$/, ''));
+    const module = key.slice(0, key.indexOf(':')).replace(/@.*$/, '');
+    return this.modules.has(module) || this.projectModules.has(module);
   }
 
   kindOf(key: string): string | undefined {
@@ -243,9 +414,10 @@ export class Program {
       const list: FunctionInfo[] = [];
       for (const call of fn.calls) {
         if (!call.direct) continue;
-        const callee = this.resolveFunction(call.callee);
-        // Calling a coroutine function from synchronous code only creates the coroutine.
-        if (callee && callee !== fn && (fn.isAsync || !callee.isAsync)) list.push(callee);
+        for (const callee of this.targetsOf(call, fn)) {
+          // Calling a coroutine function from synchronous code only creates the coroutine.
+          if (callee !== fn && (fn.isAsync || !callee.isAsync) && !list.includes(callee)) list.push(callee);
+        }
       }
       this.callees.set(fn.key, list);
     }
@@ -253,6 +425,28 @@ export class Program {
 
   calleesOf(fn: FunctionInfo): FunctionInfo[] {
     return this.callees.get(fn.key) ?? [];
+  }
+
+  /** The direct call sites that can run `fn` (indexed on first use). */
+  callSitesOf(fn: FunctionInfo): CallSite[] {
+    if (!this.callSites) {
+      this.callSites = new Map();
+      for (const caller of this.functions.values()) {
+        for (const call of caller.calls) {
+          for (const callee of this.callTargets(call, caller)) {
+            const list = this.callSites.get(callee.key) ?? [];
+            list.push(call);
+            this.callSites.set(callee.key, list);
+          }
+        }
+      }
+    }
+    return this.callSites.get(fn.key) ?? [];
+  }
+
+  /** What a direct call site of `caller` can run (subclass overrides included). */
+  callTargets(call: CallSite, caller: FunctionInfo): FunctionInfo[] {
+    return call.direct ? this.targetsOf(call, caller) : [];
   }
 
   /** `fn` and every function it reaches through direct calls. */
@@ -265,7 +459,7 @@ export class Program {
     return cached;
   }
 
-  private reachableFrom(starts: FunctionInfo[]): FunctionInfo[] {
+  reachableFrom(starts: FunctionInfo[]): FunctionInfo[] {
     const seen = new Set<string>(starts.map((f) => f.key));
     const out = [...starts];
     for (let i = 0; i < out.length; i++) {
@@ -279,278 +473,80 @@ export class Program {
     return out;
   }
 
-  // ---------------------------------------------------------------- contexts
-
-  /** Entry points a spawn starts: its target, or what each caller passes for `targetParam`. */
-  private spawnTargets(fn: FunctionInfo, spawn: Spawn): FunctionInfo[] {
-    if (spawn.targetParam === undefined) {
-      const target = this.resolveFunction(spawn.target);
-      return target ? [target] : [];
-    }
+  /**
+   * `starts` and every function they reach, with calls on `self` dispatched on `selfClass`
+   * (the class of the object the starts run on): a subclass's override is what runs, and a
+   * sibling subclass's never does.
+   */
+  reachableAs(starts: FunctionInfo[], selfClass: ClassInfo | undefined): FunctionInfo[] {
+    if (!selfClass) return starts.length === 1 ? this.reachable(starts[0]!) : this.reachableFrom(starts);
+    const mro = this.ancestors(selfClass);
+    const onSelf = (fn: FunctionInfo) => fn.classKey !== undefined && mro.some((c) => c.key === fn.classKey);
+    const seen = new Set<string>();
     const out: FunctionInfo[] = [];
-    for (const call of this.callSitesPassingFunctions().get(fn.key) ?? []) {
-      // Methods are called bound: the first parameter (`self`) is not among the arguments.
-      const passed = call.argFunctions?.[spawn.targetParam - (fn.className ? 1 : 0)];
-      const target = passed ? this.resolveFunction(passed) : undefined;
-      if (target && !out.includes(target)) out.push(target);
+    const queue: [FunctionInfo, boolean][] = starts.map((s) => [s, onSelf(s)]);
+    for (let i = 0; i < queue.length; i++) {
+      const [fn, bound] = queue[i]!;
+      const mark = `${fn.key}|${bound}`;
+      if (seen.has(mark)) continue;
+      seen.add(mark);
+      if (!out.includes(fn)) out.push(fn);
+      for (const call of fn.calls) {
+        if (!call.direct) continue;
+        if (bound && call.sameInstance && !call.callee.startsWith(SUPER_PREFIX)) {
+          const method = call.callee.slice(call.callee.lastIndexOf('.') + 1);
+          const own = mro.map((c) => c.methods.get(method)).find((m) => m !== undefined);
+          // An abstract method runs as whatever subclass overrides it: the general dispatch below.
+          if (own && !own.abstract) {
+            if (own !== fn && (fn.isAsync || !own.isAsync)) queue.push([own, true]);
+            continue;
+          }
+        }
+        for (const callee of this.targetsOf(call, fn)) {
+          if (callee !== fn && (fn.isAsync || !callee.isAsync)) queue.push([callee, false]);
+        }
+      }
     }
     return out;
   }
 
-  /** Callee key → call sites that pass functions as arguments. */
-  private callSitesPassingFunctions(): Map<string, CallSite[]> {
-    if (!this.passingCalls) {
-      this.passingCalls = new Map();
-      for (const caller of this.functions.values()) {
-        for (const call of caller.calls) {
-          if (!call.argFunctions) continue;
-          const callee = this.resolveFunction(call.callee);
-          if (!callee) continue;
-          const list = this.passingCalls.get(callee.key) ?? [];
-          list.push(call);
-          this.passingCalls.set(callee.key, list);
-        }
-      }
-    }
-    return this.passingCalls;
+  classOf(fn: FunctionInfo): ClassInfo | undefined {
+    return fn.classKey ? this.classes.get(fn.classKey) : undefined;
   }
 
-  private computeContexts(): void {
-    for (const fn of this.functions.values()) {
-      fn.spawns.forEach((spawn, index) => {
-        const targets = this.spawnTargets(fn, spawn);
-        targets.forEach((target, n) => {
-          const id = n === 0 ? `${fn.key}#${index}` : `${fn.key}#${index}.${n}`;
-          const context: ExecutionContext = { id, spawn, spawner: fn, target, many: spawn.many, selfShared: spawn.selfShared };
-          this.contexts.set(id, context);
-          for (const reached of this.reachable(target)) this.addReach(reached.key, id);
-          for (const callee of this.windowCallees(fn, context)) this.addReach(callee.key, PARENT_PREFIX + id);
-        });
-      });
-      if (fn.handler) {
-        const id = `${fn.key}#handler`;
-        const context: ExecutionContext = {
-          id,
-          spawn: { kind: 'task', target: fn.key, span: fn.span, many: true, selfShared: true, argKinds: [] },
-          spawner: fn,
-          target: fn,
-          many: true,
-          selfShared: true,
-        };
-        this.contexts.set(id, context);
-        for (const reached of this.reachable(fn)) this.addReach(reached.key, id);
-      }
-    }
+  // ---------------------------------------------------------------- questions the rules ask
+
+  get contexts(): ReadonlyMap<string, ExecutionContext> {
+    return this.roots.contexts;
   }
 
-  private addReach(fnKey: string, context: string): void {
-    const set = this.reach.get(fnKey) ?? new Set<string>();
-    set.add(context);
-    this.reach.set(fnKey, set);
+  context(id: string): ExecutionContext | undefined {
+    return this.roots.context(id);
   }
 
-  /** Functions the spawner calls while the spawned context may still run. */
-  private windowCallees(spawner: FunctionInfo, context: ExecutionContext): FunctionInfo[] {
-    const starts: FunctionInfo[] = [];
-    for (const call of spawner.calls) {
-      if (!call.direct || !this.inWindow(spawner, context, call.span.line)) continue;
-      const callee = this.resolveFunction(call.callee);
-      if (callee && callee !== spawner && !starts.includes(callee)) starts.push(callee);
-    }
-    return starts.length === 0 ? [] : this.reachableFrom(starts);
-  }
-
-  /** After the spawn in the spawner, and before a join of its handle. */
-  inWindow(spawner: FunctionInfo, context: ExecutionContext, line: number): boolean {
-    const spawn = context.spawn;
-    if (line <= spawn.span.endLine) return false;
-    for (const join of spawner.joins) {
-      if (join.handle !== spawn.handle && join.handle !== spawn.executor) continue;
-      if (join.span.line > spawn.span.line && join.span.line < line) return false;
-    }
-    return true;
+  isParentContext(id: string): boolean {
+    return this.roots.isParentContext(id);
   }
 
   /** Context ids under which code of `fn` at `line` runs. */
   contextsAt(fn: FunctionInfo, line: number, filter: (c: ExecutionContext) => boolean): string[] {
-    const out: string[] = [];
-    for (const id of this.reach.get(fn.key) ?? []) {
-      const context = this.contexts.get(id.startsWith(PARENT_PREFIX) ? id.slice(PARENT_PREFIX.length) : id);
-      if (context && filter(context)) out.push(id);
-    }
-    for (const context of this.spawnedBy(fn)) {
-      if (filter(context) && this.inWindow(fn, context, line)) out.push(PARENT_PREFIX + context.id);
-    }
-    return out;
+    return this.roots.contextsAt(fn, line, filter);
   }
 
-  /** Contexts started by `fn`. */
-  spawnedBy(fn: FunctionInfo): ExecutionContext[] {
-    if (fn.spawns.length === 0) return [];
-    let list = this.bySpawner.get(fn.key);
-    if (!list) {
-      list = [...this.contexts.values()].filter((c) => c.spawner === fn);
-      this.bySpawner.set(fn.key, list);
-    }
-    return list;
-  }
-
-  context(id: string): ExecutionContext | undefined {
-    return this.contexts.get(id.startsWith(PARENT_PREFIX) ? id.slice(PARENT_PREFIX.length) : id);
-  }
-
-  isParentContext(id: string): boolean {
-    return id.startsWith(PARENT_PREFIX);
-  }
-
-  /**
-   * Two contexts can run at the same time: a context with itself when it is started many times,
-   * a spawned context with the code that spawned it, and two different spawned contexts.
-   */
   concurrent(a: string, b: string, viaSelf: boolean): boolean {
-    const ca = this.context(a);
-    const cb = this.context(b);
-    if (!ca || !cb) return false;
-    const pa = this.isParentContext(a);
-    const pb = this.isParentContext(b);
-    if (viaSelf && (!ca.selfShared || !cb.selfShared)) return false;
-    if (a === b) return !pa && ca.many;
-    if (pa && pb) return false;
-    if (pa || pb) return ca === cb;
-    return !this.sequential(ca, cb);
+    return this.overlap.concurrent(a, b, viaSelf);
   }
 
-  /**
-   * Functions whose `self` is an object other contexts can see, under one context: the target
-   * when it is a bound method of one object, or started with shared arguments; methods called
-   * on shared state (a global, a field, a captured local); and `self.m()` calls from those.
-   * Objects a context creates for itself stay per-call, so their `self.x` accesses never race.
-   */
   sharesSelf(id: string, fn: FunctionInfo): boolean {
-    const context = this.context(id);
-    if (!context) return false;
-    if (this.isParentContext(id)) return true;
-    let shared = this.sharedSelfReach.get(context.id);
-    if (!shared) {
-      shared = new Set<string>();
-      const start = context.target;
-      const startShared = context.selfShared && (start.className !== undefined || start.name.includes('<lambda>') || context.spawn.sharesArgs === true);
-      const queue: [FunctionInfo, boolean][] = [[start, startShared]];
-      const seen = new Set<string>([`${start.key}|${startShared}`]);
-      for (let i = 0; i < queue.length; i++) {
-        const [current, selfShared] = queue[i]!;
-        if (selfShared) shared.add(current.key);
-        for (const call of current.calls) {
-          if (!call.direct) continue;
-          const callee = this.resolveFunction(call.callee);
-          if (!callee || callee === current || (!current.isAsync && callee.isAsync)) continue;
-          const next = call.sharedReceiver === true || (selfShared && (call.sameInstance || call.paramReceiver === true)) || (!callee.className && selfShared);
-          const mark = `${callee.key}|${next}`;
-          if (!seen.has(mark)) {
-            seen.add(mark);
-            queue.push([callee, next]);
-          }
-        }
-      }
-      this.sharedSelfReach.set(context.id, shared);
-    }
-    return shared.has(fn.key);
+    return this.overlap.sharesSelf(id, fn);
   }
 
-  /** Line of the first join of the context in its spawner after the start, if any. */
-  private joinLine(context: ExecutionContext): number | undefined {
-    const spawn = context.spawn;
-    let best: number | undefined;
-    for (const join of context.spawner.joins) {
-      if (join.handle !== spawn.handle && join.handle !== spawn.executor) continue;
-      if (join.span.line >= spawn.span.line && (best === undefined || join.span.line < best)) best = join.span.line;
-    }
-    return best;
-  }
-
-  /**
-   * Both contexts are joined by spawners that run on the main thread: in one spawner they
-   * overlap only if their start-to-join windows do; in two spawners, only if the spawners do.
-   */
-  private sequential(a: ExecutionContext, b: ExecutionContext): boolean {
-    if (a.many || b.many) return false;
-    const joinA = this.joinLine(a);
-    const joinB = this.joinLine(b);
-    if (joinA === undefined || joinB === undefined) return false;
-    const onMain = (fn: FunctionInfo) => ![...(this.reach.get(fn.key) ?? [])].some((id) => !id.startsWith(PARENT_PREFIX));
-    if (!onMain(a.spawner) || !onMain(b.spawner)) return false;
-    if (a.spawner !== b.spawner) return true;
-    return joinA < b.spawn.span.line || joinB < a.spawn.span.line;
-  }
-
-  // ---------------------------------------------------------------- locks held on entry
-
-  /**
-   * Locks every caller holds when it calls `fn` (a private helper only called under the lock is
-   * protected by it). Spawn targets and functions without callers in the run start with none.
-   */
-  private computeEntryLocks(): void {
-    const callers = new Map<string, { caller: FunctionInfo; locks: string[] }[]>();
-    for (const fn of this.functions.values()) {
-      for (const call of fn.calls) {
-        if (!call.direct) continue;
-        const callee = this.resolveFunction(call.callee);
-        if (!callee || callee === fn) continue;
-        const list = callers.get(callee.key) ?? [];
-        list.push({ caller: fn, locks: call.locks });
-        callers.set(callee.key, list);
-      }
-    }
-    const spawned = new Set([...this.contexts.values()].map((c) => c.target.key));
-    // Only functions called while a lock is held, and what they call, can be entered locked.
-    const candidates = new Set<string>();
-    const queue: string[] = [];
-    for (const [key, sites] of callers) {
-      if (sites.some((site) => site.locks.length > 0)) {
-        candidates.add(key);
-        queue.push(key);
-      }
-    }
-    for (let i = 0; i < queue.length; i++) {
-      const fn = this.functions.get(queue[i]!);
-      for (const callee of fn ? this.calleesOf(fn) : []) {
-        if (!candidates.has(callee.key)) {
-          candidates.add(callee.key);
-          queue.push(callee.key);
-        }
-      }
-    }
-    const state = new Map<string, string[] | null>();
-    for (const key of candidates) state.set(key, spawned.has(key) || this.functions.get(key)?.handler ? [] : null);
-    for (let pass = 0; pass < 8; pass++) {
-      let changed = false;
-      for (const key of candidates) {
-        const sites = callers.get(key) ?? [];
-        if (spawned.has(key)) continue;
-        let result: string[] | null = null;
-        for (const site of sites) {
-          const outer = candidates.has(site.caller.key) ? state.get(site.caller.key) : [];
-          if (outer === null || outer === undefined) continue;
-          const held = [...new Set([...site.locks, ...outer])];
-          result = result === null ? held : result.filter((l) => held.includes(l));
-        }
-        const previous = state.get(key);
-        if (result !== null && (previous === null || previous === undefined || previous.length !== result.length)) {
-          state.set(key, result);
-          changed = true;
-        }
-      }
-      if (!changed) break;
-    }
-    for (const [key, locks] of state) if (locks && locks.length > 0) this.entryLocks.set(key, locks);
-  }
-
+  /** The locks held at a point of `fn` where it holds `own`: its own plus those every caller holds. */
   locksAt(fn: FunctionInfo, own: string[]): string[] {
-    const entry = this.entryLocks.get(fn.key) ?? [];
-    return entry.length === 0 ? own : [...new Set([...own, ...entry])];
+    return this.entryLocks.locksAt(fn, own);
   }
 
-  isThreadContext = (c: ExecutionContext): boolean => THREAD_KINDS.has(c.spawn.kind);
-  isProcessContext = (c: ExecutionContext): boolean => PROCESS_KINDS.has(c.spawn.kind);
-  isTaskContext = (c: ExecutionContext): boolean => c.spawn.kind === 'task';
+  isThreadContext = (c: ExecutionContext): boolean => THREAD_KINDS.has(c.kind);
+  isProcessContext = (c: ExecutionContext): boolean => PROCESS_KINDS.has(c.kind);
+  isTaskContext = (c: ExecutionContext): boolean => TASK_KINDS.has(c.kind);
 }

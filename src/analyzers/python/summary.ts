@@ -8,10 +8,14 @@
  *   class), `module:func#name` (a local captured by a closure or lambda);
  * - a lock key prefixed with `~` names an object of another module used as a lock; `check`
  *   keeps it only if that module creates a lock there;
- * - function keys: `module:qualname` (`worker`, `Account.transfer`, `main.<lambda>@12`).
+ * - function keys: `module:qualname` (`worker`, `Account.transfer`, `main.<lambda>@12`); `^module:C.m`
+ *   is `super().m` called in class `C`.
  */
 
 export const UNVERIFIED_LOCK = '~';
+
+/** A function key prefixed with `^` names a method through `super()`: the class's own is skipped. */
+export const SUPER_PREFIX = '^';
 
 /** Zero-based lines, UTF-16 columns, exclusive end. */
 export interface Span {
@@ -47,6 +51,14 @@ export interface Access {
   viaSelf: boolean;
   /** Statement that a "wrap in `with lock:`" fix would enclose, when it is a simple one. */
   stmt?: StatementSite;
+  /** `d[p] …` where `p` is the function's parameter at this index: the element the caller chose. */
+  indexParam?: number;
+  /** A store of a constant (`flag = True`, `state = CLOSED`). */
+  constant?: boolean;
+  /** Closed-flags tested under a lock still held at the access. */
+  gates?: Gate[];
+  /** A mutation that only adds at the end (`append`, `extend`). */
+  appends?: boolean;
 }
 
 export interface StatementSite {
@@ -66,6 +78,8 @@ export interface LockUse {
   span: Span;
   /** A bare `acquire()` (possibly released by another thread), rather than `with`. */
   manual?: boolean;
+  /** `async with` or `await x.acquire()`: an asyncio lock, whatever its name. */
+  async?: boolean;
 }
 
 /** An ordered pair of acquisitions: `inner` taken while `outer` is held. */
@@ -78,10 +92,21 @@ export interface LockEdge {
   ordered: boolean;
 }
 
+/**
+ * `with self._lock: if self._closed: raise …` and, still under that lock, this access or call:
+ * it happens only while the flag was false, and whoever sets the flag under the lock shuts it out.
+ */
+export interface Gate {
+  flag: string;
+  lock: string;
+}
+
 export interface CallSite {
   callee: string;
   span: Span;
   locks: string[];
+  /** Closed-flags tested under a lock still held at the call. */
+  gates?: Gate[];
   /** Called on `self` or a module-level function: lock identities carry over to the callee. */
   sameInstance: boolean;
   /** Awaited or plain call (runs in the caller's context); false for coroutine objects handed to tasks. */
@@ -94,7 +119,24 @@ export interface CallSite {
   argFunctions?: (string | null)[];
 }
 
-export type SpawnKind = 'thread' | 'timer' | 'thread-pool' | 'process' | 'process-pool' | 'to-thread' | 'task';
+export type SpawnKind =
+  | 'thread'
+  | 'timer'
+  | 'thread-pool'
+  | 'process'
+  | 'process-pool'
+  | 'to-thread'
+  | 'task'
+  /** `add_done_callback` of a pool future: runs on the worker thread that completes it. */
+  | 'callback'
+  /** `loop.call_soon/call_later/call_at(_threadsafe)`, `add_done_callback` of an asyncio future: runs on the loop between tasks. */
+  | 'loop-callback'
+  /** `signal.signal(sig, handler)`: runs on the main thread between any two bytecodes. */
+  | 'signal'
+  /** `atexit.register(f)`: runs at exit while daemon threads still run. */
+  | 'atexit'
+  /** `weakref.finalize(obj, f)`: the garbage collector runs it on whichever thread allocates. */
+  | 'finalizer';
 
 export interface Spawn {
   kind: SpawnKind;
@@ -109,12 +151,18 @@ export interface Spawn {
   selfShared: boolean;
   /** An argument is an object every started instance shares (a global, or made outside the loop). */
   sharesArgs?: boolean;
+  /** The target is a method bound to a local or parameter of the spawning function (`Thread(target=server.run)`). */
+  localReceiver?: boolean;
   /** Where the handle (thread, future, pool) lives: joining it orders the parent after the worker. */
   handle?: string;
+  /** The collection the handle is appended to (`threads.append(t)`): joining its elements joins this one too. */
+  collection?: string;
   /** Executor key for `ex.submit`/`ex.map`. */
   executor?: string;
   /** Kinds of the positional arguments passed to the target (`mp.Value`, …) by index. */
   argKinds: (string | null)[];
+  /** Positional arguments that are the loop's own variable: a different value for every start. */
+  distinctArgs?: number[];
 }
 
 /** `t.join()`, `fut.result()`, leaving `with Executor() as ex:`, `pool.map(...)` returning. */
@@ -122,6 +170,11 @@ export interface Join {
   handle: string;
   span: Span;
   locks: string[];
+}
+
+/** The join waits for the start: same handle, collection or executor. */
+export function joins(join: Join, spawn: Spawn): boolean {
+  return join.handle === spawn.handle || join.handle === spawn.collection || join.handle === spawn.executor;
 }
 
 export interface CheckAct {
@@ -134,6 +187,12 @@ export interface CheckAct {
   lazyInit: boolean;
   /** The write stores a literal (`flag = True`): repeating it is harmless. */
   constantWrite: boolean;
+  /** The write stores what a constructor or factory call makes (a connection, a pool, a thread). */
+  createsResource: boolean;
+  /** Repeating the act leaves an equal result: a memo fill or a refresh (see idempotent.ts). */
+  idempotent: boolean;
+  /** The state is reached through `self` (per-object) rather than a module or class name. */
+  viaSelf: boolean;
   /** Awaits between the check and the write. */
   awaitBetween: boolean;
   /** Locks held at the check and at the write (none in common makes it a race). */
@@ -194,6 +253,40 @@ export interface ThreadingLockAcrossAwait {
   awaitSpan: Span;
 }
 
+/** A fresh future stored where other tasks or threads find it (a waiter slot or list). */
+export interface FutureStore {
+  key: string;
+  span: Span;
+  /** `self.x = fut` (one slot) rather than `self.x.append(fut)` / `self.x[k] = fut` (a waiter list or map). */
+  single: boolean;
+  /** The function awaits the stored future afterwards: it parks there until another task resolves it. */
+  awaited: boolean;
+  /** The innermost `if`/`while` the store is under: where, whether it tests this state, whether it loops. */
+  check?: { span: Span; mentionsKey: boolean; isLoop: boolean };
+  /** State the method tested before, raising when wrong (`if self._open: raise`); if it sets that state, it runs once per state change. */
+  guardKeys?: string[];
+}
+
+/** `if self._waiter:` on a field holding a future: a test of whether a waiter is there. */
+export interface SlotTest {
+  key: string;
+  span: Span;
+  /** The test also asks `done()`/`cancelled()`: a resolved future does not count as waiting. */
+  asksDone: boolean;
+  /** The branch does more than operate on that future (`self.force_close()` rather than `self._waiter.cancel()`). */
+  actsElsewhere: boolean;
+}
+
+/** A live view or lazy iterator of shared state returned to the caller (`return self._d.keys()`). */
+export interface ViewEscape {
+  key: string;
+  span: Span;
+  text: string;
+  /** Locks held at the return: released before the caller iterates. */
+  locks: string[];
+  viaSelf: boolean;
+}
+
 export interface MpUpdate {
   /** Parameter index of the `Value`/`Array`, or -1 for a module global `key`. */
   param: number;
@@ -213,6 +306,8 @@ export interface FunctionSummary {
   handler: boolean;
   /** `__init__`/`__new__`/`setUp`: the object is not shared yet. */
   constructor: boolean;
+  /** A method whose body only raises `NotImplementedError` (or is `pass`, or `@abstractmethod`): subclasses provide it. */
+  abstract?: boolean;
   accesses: Access[];
   calls: CallSite[];
   spawns: Spawn[];
@@ -231,6 +326,28 @@ export interface FunctionSummary {
   /** Event keys set / waited, for happens-before through `Event`. */
   eventSets: { key: string; span: Span }[];
   eventWaits: { key: string; span: Span }[];
+  futureStores: FutureStore[];
+  viewEscapes: ViewEscape[];
+  /** `executor.start(self, …)`: objects given `self`, whose threads can call back into it (by handle key). */
+  selfHandoffs: { key: string; span: Span }[];
+  /** `self._waiter.set_result(…)` (or through a local holding it): a waiter future resolved, by field key. */
+  futureResolves: { key: string; span: Span }[];
+  slotTests: SlotTest[];
+  /** `gather(create_server(…), init())`: a coroutine run beside a server that already accepts requests. */
+  startsBeforeInit: { span: Span; text: string; server: string }[];
+}
+
+/** Where a "use a new lock" fix puts its lines (all lines zero-based, inserted before that line). */
+export interface LockFixSites {
+  /** The local name of the `threading` module when the file imports it (`import threading as th` → `th`). */
+  threadingName?: string;
+  /** Where `import threading` goes: after the last top-level import, else after the docstring. */
+  importLine: number;
+  /** Module globals: name → the line after its first top-level assignment. */
+  globals: Record<string, number>;
+  /** Classes: key → the line after the last statement of `__init__`, its indentation and its `self`. */
+  inits: Record<string, { line: number; indent: string; selfName: string }>;
+  eol: string;
 }
 
 export interface PythonModuleSummary {
@@ -240,7 +357,20 @@ export interface PythonModuleSummary {
   kinds: Record<string, string>;
   /** Base class names of classes defined here (`m:Worker` → [`threading.Thread`]). */
   classBases: Record<string, string[]>;
+  /** Keys of attributes assigned in a class body (`_lock = Lock()` shared by every instance), not per instance. */
+  classAttributes: string[];
+  /** `iterkeys = _iterate_keys` in a class body: [class key, alias, method name]. */
+  methodAliases: [string, string, string][];
+  /** Modules of the same project this file imports (relatively, or from a package it is inside of). */
+  projectModules: string[];
+  /** First components of absolute imports (`import threading`, `from os import path`): top-level modules. */
+  topLevelImports: string[];
+  /** Classes whose objects record the thread they belong to (`self._thread_id = get_ident()`). */
+  threadAffineClasses: string[];
   /** `# conclens: lock-order X by id`: lock classes whose instances are ordered on purpose. */
   declaredOrders: string[];
+  fixSites: LockFixSites;
+  /** The file runs a threading socket server (`ThreadingMixIn`, `ThreadingHTTPServer`, …): handlers run concurrently. */
+  threadingServer: boolean;
   functions: FunctionSummary[];
 }

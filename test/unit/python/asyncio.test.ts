@@ -32,7 +32,7 @@ void describe('PY-ASYNC-001 lost update across await', () => {
     assert.equal(finding.severity, 'warning');
     assert.equal(finding.range.start.line, 9);
     assert.equal(finding.related[0]?.range.start.line, 7);
-    assert.match(finding.message, /read before an await \(line 8\)/);
+    assert.match(finding.message, /^`Wallet.total` is read at line 8 and written back after an await in `Wallet.deposit` \(line 10, tasks created at line 17\)/);
   });
 
   void it('flags self.total += await f() in tasks created in a loop', async () => {
@@ -60,7 +60,7 @@ void describe('PY-ASYNC-001 lost update across await', () => {
     assert.deepEqual(ids(findings), ['PY-ASYNC-001']);
   });
 
-  void it('does not flag a write whose value comes only from the awaited call, or code without overlap', async () => {
+  void it('does not flag a write whose value comes only from the awaited call; a bare public coroutine is only information', async () => {
     const findings = await analyzePython({
       'cfg.py': py`
         import asyncio
@@ -79,12 +79,6 @@ void describe('PY-ASYNC-001 lost update across await', () => {
                 await load()
                 self.total = v + n
 
-            async def guarded(self, n):
-                async with self.lock:
-                    v = self.total
-                    await load()
-                    self.total = v + n
-
         async def load():
             return {}
 
@@ -93,7 +87,37 @@ void describe('PY-ASYNC-001 lost update across await', () => {
             await s.once(1)
       `,
     });
-    assert.deepEqual(findings, []);
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-001', 'information', 14]]);
+  });
+
+  void it('treats the public coroutines of a class with an asyncio lock as concurrent: the bare update, not the guarded one', async () => {
+    const findings = await analyzePython({
+      'ledger.py': py`
+        import asyncio
+
+        class Ledger:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.total = 0
+
+            async def add(self, n):
+                v = self.total
+                await save()
+                self.total = v + n
+
+            async def guarded_add(self, n):
+                async with self.lock:
+                    v = self.total
+                    await save()
+                    self.total = v + n
+
+        async def save():
+            pass
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-001', 'warning', 10]]);
+    assert.match(findings[0]!.message, /^`Ledger.total` is read at line 9 and written back after an await in `Ledger.add` \(line 11, tasks calling `Ledger`\)/);
+    assert.ok(findings[0]!.related.some((r) => r.message === 'concurrency root: `Ledger` has an asyncio Lock in `lock`'), JSON.stringify(findings[0]!.related));
   });
 
   void it('does not flag a synchronous read-modify-write between awaits', async () => {
@@ -259,5 +283,128 @@ void describe('PY-ASYNC-004 asyncio objects from another thread', () => {
       `,
     });
     assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-ASYNC-006 start before initialisation', () => {
+  void it('flags a start-up gathered with the server that serves requests meanwhile', async () => {
+    const findings = await analyzePython({
+      'web.py': py`
+        import asyncio
+
+        async def run(app, handler, port):
+            server = asyncio.start_server(handler, "127.0.0.1", port)
+            srv, _ = await asyncio.gather(server, app.startup())
+            return srv
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-006', 'warning', 4]]);
+    assert.match(findings[0]!.message, /^`app.startup\(\)` runs in the same gather as `server` in `run` \(line 5\)/);
+  });
+
+  void it('accepts a start-up awaited before the server, and servers gathered alone', async () => {
+    const findings = await analyzePython({
+      'web.py': py`
+        import asyncio
+
+        async def run(app, handler, ports):
+            await app.startup()
+            srv = await asyncio.start_server(handler, "127.0.0.1", ports[0])
+            more = await asyncio.gather(asyncio.start_server(handler, "127.0.0.1", ports[1]), asyncio.start_server(handler, "::1", ports[1]))
+            return srv, more
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('PY-ASYNC-002 refutations', () => {
+  void it('does not count an await in a branch that returns before the write', async () => {
+    const findings = await analyzePython({
+      'registry.py': py`
+        import asyncio
+
+        class Registry:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.members = {}
+
+            async def join(self, name, comm):
+                if name in self.members:
+                    await comm.write("taken")
+                    return
+                self.members[name] = comm
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('still flags the await on the way to the write', async () => {
+    const findings = await analyzePython({
+      'registry.py': py`
+        import asyncio
+
+        class Registry:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.members = {}
+
+            async def join(self, name, comm):
+                if name in self.members:
+                    return
+                await comm.write("welcome")
+                self.members[name] = comm
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-002', 'warning', 11]]);
+  });
+});
+
+void describe('PY-ASYNC-003 needs a task that wants the lock', () => {
+  void it('is only a note when no task of the loop takes the lock, as in test functions the runner calls one at a time', async () => {
+    const findings = await analyzePython({
+      'test_profile.py': py`
+        import asyncio
+        import threading
+
+        profile_lock = threading.Lock()
+
+        async def test_pause_profiler():
+            with profile_lock:
+                await asyncio.sleep(0)
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity]), [['PY-ASYNC-003', 'information']]);
+  });
+});
+
+void describe('what makes public coroutines of a class concurrent with themselves', () => {
+  /** A batch whose execute() fans out its own tasks; `extra` adds to __init__. */
+  const batch = (extra: string) => py`
+    import asyncio
+
+    class Batch:
+        def __init__(self, client):
+            self._client = client
+            self._commands = []
+            ${extra}
+
+        async def execute(self):
+            if not self._commands:
+                return []
+            try:
+                return await asyncio.gather(*[asyncio.create_task(self._client.send(c)) for c in self._commands])
+            finally:
+                self._commands = []
+  `;
+
+  void it('a class that fans out its own tasks shows no concurrent callers: a note', async () => {
+    const findings = await analyzePython({ 'batch.py': batch('self._size = 0') });
+    assert.deepEqual(only(findings, 'PY-ASYNC-002').map((f) => f.severity), ['information']);
+  });
+
+  void it('a class that keeps an asyncio lock expects them: a warning', async () => {
+    const findings = await analyzePython({ 'batch.py': batch('self._guard = asyncio.Lock()') });
+    assert.deepEqual(only(findings, 'PY-ASYNC-002').map((f) => f.severity), ['warning']);
   });
 });

@@ -49,7 +49,7 @@ void describe('cross-module linking', () => {
     const [finding] = only(findings, 'PY-RACE-001');
     assert.ok(finding, JSON.stringify(findings));
     assert.equal(finding.file, '/project/metrics.py');
-    assert.match(finding.message, /pool task started at line 8 of app.py/);
+    assert.match(finding.message, /pool tasks submitted at line 8 of app.py/);
   });
 
   void it('builds one lock-order graph across files (ABBA split over two modules)', async () => {
@@ -114,5 +114,58 @@ void describe('cross-module linking', () => {
       `,
     });
     assert.deepEqual(findings, []);
+  });
+});
+
+void describe('module names', () => {
+  void it('does not take `import threading` for a package module that happens to be named threading', async () => {
+    const findings = await analyzePython({
+      'green/__init__.py': '',
+      'green/threading.py': py`
+        _count = 0
+
+        def new_name():
+            global _count
+            _count += 1
+            return _count
+      `,
+      'app.py': py`
+        import threading
+
+        def work():
+            threading.new_name()
+
+        for _ in range(2):
+            threading.Thread(target=work).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('links two same-named modules to the one in the importing file’s own package', async () => {
+    const findings = await analyzePython({
+      'a/utils.py': py`
+        import threading
+
+        class Worker(threading.Thread):
+            def run(self):
+                self.hits += 1
+
+            def reset(self):
+                self.hits += 1
+      `,
+      'a/app.py': py`
+        from utils import Worker
+        w = Worker()
+      `,
+      'b/utils.py': py`
+        def helper():
+            pass
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.file, f.ruleId, f.severity]), [
+      ['/project/a/utils.py', 'PY-RACE-001', 'warning'],
+      ['/project/a/utils.py', 'PY-RACE-001', 'warning'],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Finding } from '../../../src/shared/findings';
 import { pythonAnalyzer } from '../../../src/analyzers/python/index';
+import { assertMessageShape } from '../message-shape';
 
 export const ROOT = '/project';
 
@@ -10,7 +11,10 @@ export async function analyzePython(files: Record<string, string>): Promise<Find
     const summary = await pythonAnalyzer.summarize({ path: `${ROOT}/${name}`, text });
     summaries.push(structuredClone(summary));
   }
-  return pythonAnalyzer.check(summaries);
+  const findings = pythonAnalyzer.check(summaries);
+  // Every Python message, in every test, has the one shape of issue 13 (item 4).
+  for (const finding of findings) assertMessageShape(finding);
+  return findings;
 }
 
 /** Strips common leading indentation so fixtures can be written indented in the test file. */

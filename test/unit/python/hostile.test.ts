@@ -34,6 +34,19 @@ void describe('hostile input', () => {
     assert.equal(only(findings, 'PY-RACE-001').length, 1);
   });
 
+  // A function of 60,000 statements finishes in linear time (the timing is in `npm run
+  // bench:analyze`); started on two threads, every line is a finding of its own.
+  void it('analyzes a 60,000-line function, alone and run by two threads', async () => {
+    const body = '    counter += 1\n'.repeat(60_000);
+    const plain = await analyzePython({ 'long.py': `counter = 0\n\ndef bump():\n    global counter\n${body}` });
+    assert.deepEqual(plain, []);
+    const started = await analyzePython({
+      'long.py': `import threading\n\ncounter = 0\n\ndef bump():\n    global counter\n${body}\nfor _ in range(2):\n    threading.Thread(target=bump).start()\n`,
+    });
+    assert.equal(only(started, 'PY-RACE-001').length, 60_000);
+    assert.equal(started[59_999]?.range.start.line, 60_005);
+  });
+
   void it('reports the same positions with CRLF line endings', async () => {
     const crlf = RACY.replace(/\n/g, '\r\n');
     const [lf] = await analyzePython({ 'lf.py': RACY });

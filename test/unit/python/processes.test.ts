@@ -23,7 +23,7 @@ void describe('PY-MP-001 multiprocessing.Value without get_lock()', () => {
     });
     const found = only(findings, 'PY-MP-001');
     assert.deepEqual(found.map((f) => f.range.start.line), [4, 5]);
-    assert.match(found[0]!.message, /multiprocessing.Value without its lock/);
+    assert.match(found[0]!.message, /^`counter` \(a shared multiprocessing.Value\) is updated with `\+=` in `work` \(line 5\) by processes started at line 11 without its lock; /);
   });
 
   void it('does not flag updates under get_lock() or of plain integers', async () => {
@@ -124,7 +124,7 @@ void describe('PY-FUT-001 pool starvation', () => {
     const found = only(findings, 'PY-FUT-001');
     assert.deepEqual(found.map((f) => f.range.start.line), [8, 12]);
     assert.equal(found[0]!.severity, 'error');
-    assert.match(found[1]!.message, /through `helper`/);
+    assert.match(found[1]!.message, /waits on work of the same pool in `helper` \(line 13\)/);
   });
 
   void it('does not flag waiting on a different executor', async () => {
@@ -205,7 +205,7 @@ void describe('PY-FUT-001 in the OpenSSF CWE-833 style', () => {
     const [finding] = only(findings, 'PY-FUT-001');
     assert.ok(finding, JSON.stringify(findings));
     assert.equal(finding.range.start.line, 20);
-    assert.match(finding.message, /`Banking.for_each_account` runs on the pool `Banking.executor`/);
+    assert.match(finding.message, /^`Banking.executor` runs `Banking.for_each_account` \(submitted at line \d+\), which waits on work of the same pool/);
   });
 });
 

@@ -1,13 +1,19 @@
-import type { Finding } from '../../../shared/findings';
+import type { Finding, RelatedLocation } from '../../../shared/findings';
+import { strengthOf, visibleTo } from '../evidence';
+import { repeatsHarmlessly } from '../idempotent';
 import { isThreadingLockKind } from '../kinds';
 import type { FunctionInfo, Program } from '../program';
-import { contextLabel, fnName, keyName, line, makeFinding, spawnRelated, toRange } from '../report';
+import { contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
+import type { Span } from '../summary';
 
 /**
- * PY-ASYNC-001..004. Code between two awaits is atomic under asyncio, so only state read
+ * PY-ASYNC-001..004 and 006. Code between two awaits is atomic under asyncio, so only state read
  * before an await and written after it can be lost, and only when the coroutine can overlap
  * with itself or another writer: it is started as a task several times, fanned out with
- * `gather`, registered as a request/event handler, or another task writes the same state.
+ * `gather`, registered as a request/event handler, called by the tasks of a class designed
+ * for them (public coroutines next to asyncio locks, events, queues or waiter futures), or
+ * another task writes the same state. A server started in the same `gather` as other
+ * coroutines serves requests while they still run (PY-ASYNC-006: start before initialisation).
  */
 export function asyncFindings(program: Program): Finding[] {
   const findings: Finding[] = [];
@@ -18,12 +24,11 @@ export function asyncFindings(program: Program): Finding[] {
         const overlap = overlapOf(program, fn, update.write.line, update.key);
         if (!overlap) continue;
         const message =
-          `\`${update.text}\` in \`${fnName(fn)}\` writes \`${keyName(update.key)}\` from a value read before an await ` +
-          `(line ${line(update.read)}), and ${overlap.label}: another task can update it in between and the update is lost. ` +
-          'Re-read after the await, update in one step without awaiting in between, or hold an asyncio.Lock.';
+          `\`${keyName(update.key)}\` is read at line ${line(update.read)} and written back after an await in ${side(program, fn, update.write, overlap.ours)}, ` +
+          `and ${overlap.other} can interleave; re-read it after the await, or hold an asyncio.Lock across both.`;
         findings.push(
-          makeFinding('PY-ASYNC-001', true, fn.file, update.write, message, [
-            { file: fn.file, range: toRange(update.read), message: 'read before the await' },
+          makeFinding('PY-ASYNC-001', overlap.gated, fn.file, update.write, message, [
+            { file: fn.file, range: toRange(update.read), message: `read before the await: \`${update.text}\`` },
             ...overlap.related,
           ]),
         );
@@ -33,52 +38,95 @@ export function asyncFindings(program: Program): Finding[] {
         const overlap = overlapOf(program, fn, act.write.line, act.key);
         if (!overlap) continue;
         const message =
-          `\`${act.checkText}\` (line ${line(act.check)}) is checked before an await and \`${act.writeText}\` acts on it after, ` +
-          `in \`${fnName(fn)}\`, and ${overlap.label}: two tasks can both pass the check (duplicate initialisation, cache stampede). ` +
-          'Store the pending task/future before awaiting, or hold an asyncio.Lock across check and update.';
+          `\`${keyName(act.key)}\` is checked at line ${line(act.check)} and changed after an await in ${side(program, fn, act.write, overlap.ours)}, ` +
+          `and ${overlap.other} can pass the same check meanwhile; store the pending future before awaiting, or hold an asyncio.Lock.`;
+        // Setting a flag or state constant twice, or a value computed alike, is idempotent; duplicate work after the check is at most a note.
         findings.push(
-          makeFinding('PY-ASYNC-002', true, fn.file, act.write, message, [
-            { file: fn.file, range: toRange(act.check), message: 'the check' },
+          makeFinding('PY-ASYNC-002', overlap.gated && !act.constantWrite && !repeatsHarmlessly(fn, act), fn.file, act.write, message, [
+            { file: fn.file, range: toRange(act.check), message: `the check: \`${act.checkText}\`` },
             ...overlap.related,
           ]),
         );
       }
       for (const held of fn.lockAcrossAwait) {
         if (!isThreadingLockKind(program.kindOf(held.lock))) continue;
+        const gated = blocksTheLoop(program, fn, held.lock, held.withSpan.line);
         const message =
-          `\`with ${held.expr}:\` in coroutine \`${fnName(fn)}\` holds a threading lock across an await (line ${line(held.awaitSpan)}): ` +
-          'another task that takes the lock blocks the event loop thread, and with it the task holding the lock (deadlock). ' +
-          'Use an asyncio.Lock with `async with`.';
+          `\`${held.expr}\` is a threading lock held across the await at line ${line(held.awaitSpan)} in coroutine \`${fnName(fn)}\` (line ${line(held.withSpan)}), ` +
+          'so a task that takes it blocks the event loop and the holder with it; use an `asyncio.Lock` with `async with`.';
         findings.push(
-          makeFinding('PY-ASYNC-003', true, fn.file, held.withSpan, message, [
-            { file: fn.file, range: toRange(held.awaitSpan), message: 'await while the lock is held' },
+          makeFinding('PY-ASYNC-003', gated, fn.file, held.withSpan, message, [
+            { file: fn.file, range: toRange(held.awaitSpan), message: 'the await that suspends while the lock is held' },
           ]),
         );
       }
     }
     if (fn.asyncioUses.length > 0) findings.push(...crossThreadUses(program, fn));
+    for (const start of fn.startsBeforeInit) {
+      const message =
+        `\`${start.text}\` runs in the same gather as \`${start.server}\` in \`${fnName(fn)}\` (line ${line(start.span)}), so requests can reach ` +
+        'the handlers before it finishes; await it first, then start the server.';
+      findings.push(makeFinding('PY-ASYNC-006', true, fn.file, start.span, message));
+    }
   }
   return findings;
 }
 
-function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: string) {
-  const ids = program.contextsAt(fn, lineNo, program.isTaskContext).filter((id) => !program.isParentContext(id));
-  for (const id of ids) {
+/**
+ * Another task of the loop can want the lock while this coroutine is suspended holding it:
+ * a task context that reaches a `with` of the same lock overlaps one that reaches this one.
+ * A lock only other threads take (a profiler's) blocks them, not the loop.
+ */
+function blocksTheLoop(program: Program, fn: FunctionInfo, lock: string, lineNo: number): boolean {
+  const task = (id: string) => !program.isParentContext(id);
+  const ours = program.contextsAt(fn, lineNo, program.isTaskContext).filter(task);
+  if (ours.length === 0) return false;
+  for (const other of program.functions.values()) {
+    const use = other.acquires.find((a) => a.key === lock && !a.async);
+    if (!use) continue;
+    const theirs = program.contextsAt(other, use.span.line, program.isTaskContext).filter(task);
+    if (ours.some((a) => theirs.some((b) => program.concurrent(a, b, false)))) return true;
+  }
+  return false;
+}
+
+function side(program: Program, fn: FunctionInfo, span: Span, context: string): string {
+  return `\`${fnName(fn)}\` (line ${line(span)}, ${contextPhrase(program, context, fn)})`;
+}
+
+interface Overlap {
+  ours: string;
+  /** The other side, as a noun phrase: "another run of it", "`other` (line 12, …)". */
+  other: string;
+  gated: boolean;
+  related: RelatedLocation[];
+}
+
+function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: string): Overlap | undefined {
+  const visible = visibleTo(program, key);
+  const ids = program.contextsAt(fn, lineNo, program.isTaskContext).filter((id) => !program.isParentContext(id) && visible(id));
+  const strong = (id: string) => strengthOf(program.context(id)!) !== 'weak';
+  const byStrength = [...ids].sort((a, b) => Number(strong(b)) - Number(strong(a)));
+  for (const id of byStrength) {
     if (program.concurrent(id, id, false)) {
-      return { label: `it runs as ${contextLabel(program, id, fn)}`, related: spawnRelated(program, [id]) };
+      return { ours: id, other: 'another run', gated: strong(id), related: contextRelated(program, [id], fn) };
     }
   }
   if (ids.length >= 2) {
-    return { label: `it runs in ${ids.length} concurrent tasks`, related: spawnRelated(program, ids) };
+    const [a, b] = byStrength as [string, string];
+    return { ours: a, other: `a run in ${contextPhrase(program, b, fn)}`, gated: strong(a) && strong(b), related: contextRelated(program, [a, b], fn) };
   }
   if (ids.length === 0) return undefined;
   for (const { fn: other, access } of program.accessesByKey.get(key) ?? []) {
     if (other === fn || !other.isAsync || access.kind === 'read' || access.kind === 'iterate') continue;
-    const theirs = program.contextsAt(other, access.span.line, program.isTaskContext).filter((id) => !program.isParentContext(id));
-    if (theirs.some((id) => !ids.includes(id))) {
+    const theirs = program.contextsAt(other, access.span.line, program.isTaskContext).filter((id) => !program.isParentContext(id) && !ids.includes(id) && visible(id));
+    if (theirs.length > 0) {
+      const [ours, their] = [ids[0]!, theirs[0]!];
       return {
-        label: `\`${fnName(other)}\` writes it concurrently (line ${line(access.span)})`,
-        related: [{ file: other.file, range: toRange(access.span), message: 'concurrent writer' }, ...spawnRelated(program, [...ids, ...theirs])],
+        ours,
+        other: side(program, other, access.span, their),
+        gated: strong(ours) && strong(their),
+        related: [{ file: other.file, range: toRange(access.span), message: `the concurrent write: \`${access.text}\`` }, ...contextRelated(program, [ours], fn), ...contextRelated(program, [their], other)],
       };
     }
   }
@@ -86,19 +134,21 @@ function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: stri
 }
 
 function crossThreadUses(program: Program, fn: FunctionInfo): Finding[] {
-  const ids = program.contextsAt(fn, fn.span.line, program.isThreadContext).filter((id) => !program.isParentContext(id));
+  // A thread started in code, or a `Thread` subclass's `run`; public methods may well be called on the loop's thread.
+  const ids = program.contextsAt(fn, fn.span.line, program.isThreadContext).filter((id) => {
+    const context = program.context(id);
+    return !program.isParentContext(id) && context !== undefined && context.kind !== 'api' && context.kind !== 'finalizer';
+  });
   if (ids.length === 0) return [];
   const findings: Finding[] = [];
   for (const use of fn.asyncioUses) {
     const kind = program.kindOf(use.key) ?? use.kind;
     if (!kind.startsWith('aio.')) continue;
-    const fixHint = kind === 'aio.Loop'
-      ? 'Use `loop.call_soon_threadsafe(...)` or `asyncio.run_coroutine_threadsafe(...)`.'
-      : `Use \`loop.call_soon_threadsafe(${keyName(use.key)}.${use.method}, ...)\` or \`asyncio.run_coroutine_threadsafe\`.`;
+    const via = kind === 'aio.Loop' ? `\`loop.call_soon_threadsafe(${keyName(use.key)}.${use.method}, …)\`` : '`loop.call_soon_threadsafe`';
     const message =
-      `\`${keyName(use.key)}.${use.method}()\` in \`${fnName(fn)}\` (${contextLabel(program, ids[0]!, fn)}) touches an asyncio ` +
-      `${kind.slice(4)} from another thread: asyncio objects are not thread-safe and the event loop is not woken up. ${fixHint}`;
-    findings.push(makeFinding('PY-ASYNC-004', true, fn.file, use.span, message, spawnRelated(program, ids)));
+      `\`${keyName(use.key)}\` (an asyncio ${kind.slice(4)}) gets \`${use.method}()\` in ${side(program, fn, use.span, ids[0]!)}, off its event loop's thread; ` +
+      `call it through ${via} or \`asyncio.run_coroutine_threadsafe\`.`;
+    findings.push(makeFinding('PY-ASYNC-004', true, fn.file, use.span, message, contextRelated(program, ids, fn)));
   }
   return findings;
 }

@@ -1,7 +1,9 @@
 import type { Finding, RelatedLocation } from '../../../shared/findings';
 import type { FunctionInfo, Program } from '../program';
-import { contextLabel, fnName, keyName, line, makeFinding, spawnRelated, toRange } from '../report';
-import type { LockUse, Span } from '../summary';
+import { pairIsEvidence } from '../evidence';
+import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
+import { isThreadingLockKind } from '../kinds';
+import { joins, type LockUse, type Span } from '../summary';
 
 /**
  * PY-DL-001..005: deadlocks and lock misuse.
@@ -72,14 +74,15 @@ function orderFindings(program: Program, acquiredBy: AcquiredBy): Finding[] {
       addEdge({ fn, outer: edge.outer, inner: edge.inner });
     }
     for (const call of fn.calls) {
-      if (call.locks.length === 0 || !call.direct) continue;
-      const callee = program.resolveFunction(call.callee);
-      if (!callee || callee === fn) continue;
-      for (const [key, { fn: taker, use }] of acquiredBy(callee)) {
-        for (const heldKey of call.locks) {
-          if (heldKey === key) continue;
-          const outer = fn.acquires.find((a) => a.key === heldKey);
-          if (outer) addEdge({ fn, outer, inner: use, via: taker, callSpan: call.span });
+      if (call.locks.length === 0) continue;
+      for (const callee of program.callTargets(call, fn)) {
+        if (callee === fn) continue;
+        for (const [key, { fn: taker, use }] of acquiredBy(callee)) {
+          for (const heldKey of call.locks) {
+            if (heldKey === key) continue;
+            const outer = fn.acquires.find((a) => a.key === heldKey);
+            if (outer) addEdge({ fn, outer, inner: use, via: taker, callSpan: call.span });
+          }
         }
       }
     }
@@ -104,17 +107,14 @@ function isDeclaredOrder(program: Program, key: string, file: string): boolean {
 function transferFinding(program: Program, fn: FunctionInfo, outer: LockUse, inner: LockUse, ordered: boolean): Finding[] {
   if (ordered || isDeclaredOrder(program, outer.key, fn.file)) return [];
   const ids = program.contextsAt(fn, inner.span.line, program.isThreadContext);
-  const gated = ids.some((a) => ids.some((b) => program.concurrent(a, b, false)));
-  const reach = gated ? `; \`${fnName(fn)}\` runs concurrently (${contextLabel(program, ids[0]!, fn)})` : '';
+  const gated = ids.some((a) => ids.some((b) => program.concurrent(a, b, false) && pairIsEvidence(program, a, b, undefined)));
   const message =
-    `\`${fnName(fn)}\` takes \`${outer.expr}\` (line ${line(outer.span)}) then \`${inner.expr}\` (line ${line(inner.span)}), two locks ` +
-    `of one lock class (\`${keyName(outer.key)}\`): a concurrent call with the arguments swapped takes them in the opposite order and both ` +
-    `threads wait forever${reach}. Take them in a global order (\`first, second = sorted((a, b), key=id)\`) and declare it with ` +
-    `\`# conclens: lock-order ${keyName(outer.key)} by id\`.`;
+    `\`${outer.expr}\` and \`${inner.expr}\` are two \`${keyName(outer.key)}\` locks taken in argument order in ${at(fn, inner.span)}, so a concurrent ` +
+    `call with the arguments swapped deadlocks; take them sorted by \`id\` and declare \`# conclens: lock-order ${keyName(outer.key)} by id\`.`;
   return [
     makeFinding('PY-DL-001', gated, fn.file, inner.span, message, [
-      { file: fn.file, range: toRange(outer.span), message: `first lock: \`${outer.expr}\`` },
-      ...spawnRelated(program, ids),
+      { file: fn.file, range: toRange(outer.span), message: `the first of the two: \`${outer.expr}\`` },
+      ...contextRelated(program, ids, fn),
     ]),
   ];
 }
@@ -193,26 +193,24 @@ function findCycles(graph: Map<string, Map<string, EdgeEvidence>>): EdgeEvidence
   return cycles;
 }
 
-function describeEdge(edge: EdgeEvidence): string {
-  const via = edge.via && edge.via !== edge.fn ? ` (via \`${fnName(edge.via)}\`, called at line ${line(edge.callSpan!)})` : '';
-  return `\`${fnName(edge.fn)}\` takes \`${keyName(edge.outer.key)}\` (line ${line(edge.outer.span)}) then \`${keyName(edge.inner.key)}\` (line ${line(edge.inner.span)})${via}`;
-}
-
 function cycleFinding(program: Program, cycle: EdgeEvidence[]): Finding {
   const [first, second] = cycle as [EdgeEvidence, EdgeEvidence];
   const ids1 = program.contextsAt(first.fn, first.inner.span.line, program.isThreadContext);
   const ids2 = program.contextsAt(second.fn, second.inner.span.line, program.isThreadContext);
-  const gated = ids1.some((a) => ids2.some((b) => program.concurrent(a, b, false)));
-  const contexts = gated ? ` These paths run concurrently (${contextLabel(program, ids1[0]!, first.fn)}; ${contextLabel(program, ids2[0]!, second.fn)}).` : '';
-  const message =
-    `Lock-order inversion: ${cycle.map(describeEdge).join('; while ')}.${contexts} Each can hold one lock and wait for the other ` +
-    'forever. Take the locks in one global order everywhere.';
+  const gated = ids1.some((a) => ids2.some((b) => program.concurrent(a, b, false) && pairIsEvidence(program, a, b, undefined)));
+  const locks = cycle.map((e) => `\`${keyName(e.outer.key)}\``);
+  const message = cycle.length === 2
+    ? `${locks[0]} and ${locks[1]} are taken in opposite orders, first then second in ${at(first.fn, first.inner.span)} and the reverse in ` +
+      `${at(second.fn, second.inner.span)}; take them in one global order everywhere.`
+    : `${locks.slice(0, -1).join(', ')} and ${locks[locks.length - 1]} are taken in a cyclic order by ${cycle.map((e) => `\`${fnName(e.fn)}\``).join(', ')} ` +
+      `(lines ${cycle.map((e) => line(e.inner.span)).join(', ')}); take them in one global order everywhere.`;
   const related: RelatedLocation[] = [];
   for (const edge of cycle) {
-    related.push({ file: edge.fn.file, range: toRange(edge.outer.span), message: `\`${keyName(edge.outer.key)}\` taken first in \`${fnName(edge.fn)}\`` });
-    related.push({ file: edge.via?.file ?? edge.fn.file, range: toRange(edge.inner.span), message: `then \`${keyName(edge.inner.key)}\`` });
+    const via = edge.via && edge.via !== edge.fn ? `, through \`${fnName(edge.via)}\` called at line ${line(edge.callSpan!)}` : '';
+    related.push({ file: edge.fn.file, range: toRange(edge.outer.span), message: `\`${fnName(edge.fn)}\` holds \`${keyName(edge.outer.key)}\` from here` });
+    related.push({ file: edge.via?.file ?? edge.fn.file, range: toRange(edge.inner.span), message: `and takes \`${keyName(edge.inner.key)}\` here${via}` });
   }
-  related.push(...spawnRelated(program, [...ids1, ...ids2]));
+  related.push(...contextRelated(program, [...ids1, ...ids2]));
   return makeFinding('PY-DL-001', gated, first.via?.file ?? first.fn.file, first.inner.span, message, related.slice(1));
 }
 
@@ -231,11 +229,12 @@ function reacquireFindings(program: Program): Finding[] {
         if ((use.expr.startsWith('self.') || /^\w+$/.test(use.expr)) && !cached.has(use.key)) cached.set(use.key, { fn, use });
       }
       for (const call of fn.calls) {
-        if (!call.sameInstance || !call.direct) continue;
-        const callee = program.resolveFunction(call.callee);
-        if (callee && !seen.has(callee.key)) {
-          seen.add(callee.key);
-          queue.push(callee);
+        if (!call.sameInstance) continue;
+        for (const callee of program.callTargets(call, fn)) {
+          if (!seen.has(callee.key)) {
+            seen.add(callee.key);
+            queue.push(callee);
+          }
         }
       }
     }
@@ -247,30 +246,29 @@ function reacquireFindings(program: Program): Finding[] {
     for (const edge of fn.edges) {
       if (edge.outer.key !== edge.inner.key || edge.distinctReceivers || !isPlainLock(edge.outer.key)) continue;
       const message =
-        `\`${fnName(fn)}\` takes \`${edge.inner.expr}\` (line ${line(edge.inner.span)}) while already holding it (line ${line(edge.outer.span)}): ` +
-        'threading.Lock is not re-entrant, so the thread blocks on itself forever. Use an RLock or restructure.';
+        `\`${edge.inner.expr}\` is taken again in ${at(fn, edge.inner.span)} while held since line ${line(edge.outer.span)}, and a threading.Lock ` +
+        'is not re-entrant; use an RLock, or call an unlocked helper.';
       findings.push(makeFinding('PY-DL-002', true, fn.file, edge.inner.span, message, [
-        { file: fn.file, range: toRange(edge.outer.span), message: 'first acquisition' },
+        { file: fn.file, range: toRange(edge.outer.span), message: 'the first acquisition, still held' },
       ]));
     }
     for (const call of fn.calls) {
-      if (!call.sameInstance || !call.direct || call.locks.length === 0) continue;
-      const callee = program.resolveFunction(call.callee);
-      if (!callee || callee === fn) continue;
-      const taken = sameInstanceAcquires(callee);
-      for (const held of call.locks) {
-        const inner = taken.get(held);
-        const outer = fn.acquires.find((a) => a.key === held);
-        if (!inner || !outer || outer.manual || !isPlainLock(held)) continue;
-        const via = inner.fn === callee ? '' : ` (through \`${fnName(inner.fn)}\`)`;
-        const message =
-          `\`${fnName(fn)}\` holds \`${outer.expr}\` (line ${line(outer.span)}) and calls \`${fnName(callee)}\` (line ${line(call.span)}), ` +
-          `which takes it again at line ${line(inner.use.span)}${via}: threading.Lock is not re-entrant, so the thread deadlocks on ` +
-          'itself. Call an unlocked helper, or use an RLock.';
-        findings.push(makeFinding('PY-DL-002', true, fn.file, call.span, message, [
-          { file: fn.file, range: toRange(outer.span), message: 'lock taken here' },
-          { file: inner.fn.file, range: toRange(inner.use.span), message: 'taken again here' },
-        ]));
+      if (!call.sameInstance || call.locks.length === 0) continue;
+      for (const callee of program.callTargets(call, fn)) {
+        if (callee === fn) continue;
+        const taken = sameInstanceAcquires(callee);
+        for (const held of call.locks) {
+          const inner = taken.get(held);
+          const outer = fn.acquires.find((a) => a.key === held);
+          if (!inner || !outer || outer.manual || !isPlainLock(held)) continue;
+          const message =
+            `\`${outer.expr}\` is held by ${at(fn, call.span)} when it calls \`${fnName(callee)}\`, which takes it again at line ${line(inner.use.span)}, ` +
+            'and a threading.Lock is not re-entrant; use an RLock, or call an unlocked helper.';
+          findings.push(makeFinding('PY-DL-002', true, fn.file, call.span, message, [
+            { file: fn.file, range: toRange(outer.span), message: 'the lock is taken here' },
+            { file: inner.fn.file, range: toRange(inner.use.span), message: inner.fn === callee ? 'and taken again here' : `and taken again here, in \`${fnName(inner.fn)}\`` },
+          ]));
+        }
       }
     }
   }
@@ -282,9 +280,8 @@ function bareAcquireFindings(program: Program): Finding[] {
   for (const fn of program.functions.values()) {
     for (const bare of fn.bareAcquires) {
       const message =
-        `\`${bare.expr}.acquire()\` in \`${fnName(fn)}\` is released later, but not in a \`finally\`: an exception in between ` +
-        `leaves \`${bare.expr}\` locked forever and every other thread waiting on it hangs. Use \`with ${bare.expr}:\` or ` +
-        '`try: … finally: release()`.';
+        `\`${bare.expr}\` is acquired in ${at(fn, bare.span)} and released later, but not in a \`finally\`, so an exception in between leaves it ` +
+        `locked; use \`with ${bare.expr}:\`, or release it in \`finally\`.`;
       findings.push(makeFinding('PY-DL-003', true, fn.file, bare.span, message));
     }
   }
@@ -298,22 +295,55 @@ function joinUnderLockFindings(program: Program, acquiredBy: AcquiredBy): Findin
       const held = program.locksAt(fn, join.locks);
       if (held.length === 0) continue;
       for (const context of program.contexts.values()) {
-        if (context.spawn.handle !== join.handle && context.spawn.executor !== join.handle) continue;
+        if (!joins(join, context.spawn)) continue;
         const taken = acquiredBy(context.target);
         const lock = held.find((key) => taken.has(key));
         if (!lock) continue;
         const inner = taken.get(lock)!;
         const message =
-          `\`${fnName(fn)}\` waits for ${contextLabel(program, context.id, fn)} (line ${line(join.span)}) while holding ` +
-          `\`${keyName(lock)}\`, and that worker (\`${fnName(context.target)}\`) takes \`${keyName(lock)}\` at line ${line(inner.use.span)}: ` +
-          'neither can proceed. Release the lock before waiting.';
+          `\`${keyName(lock)}\` is held by ${at(fn, join.span)} while it waits for ${contextPhrase(program, context.id, fn)}, whose ` +
+          `\`${fnName(inner.fn)}\` takes it at line ${line(inner.use.span)}; release the lock before waiting.`;
         findings.push(makeFinding('PY-DL-004', true, fn.file, join.span, message, [
           { file: inner.fn.file, range: toRange(inner.use.span), message: 'the worker takes the lock here' },
-          ...spawnRelated(program, [context.id]),
+          ...contextRelated(program, [context.id]),
         ]));
         break;
       }
+      findings.push(...callbackWaitFindings(program, acquiredBy, fn, join, held));
     }
+  }
+  return findings;
+}
+
+/**
+ * Waiting (join, `shutdown(wait)`) for objects this class gave itself to (`executor.start(self)`),
+ * while holding a lock its public methods take: their threads can call back into those methods
+ * and wait for the lock while this thread waits for them. One finding per lock held.
+ */
+function callbackWaitFindings(program: Program, acquiredBy: AcquiredBy, fn: FunctionInfo, join: { handle: string; span: Span }, held: string[]): Finding[] {
+  // Objects that run threads: an executor, a pool, a worker (a job store given `self` runs none).
+  if (!/(executor|pool|thread|worker)s?$/i.test(join.handle.slice(join.handle.search(/[^.#:]*$/)))) return [];
+  const handoff = [...program.functions.values()].flatMap((f) => f.selfHandoffs.filter((h) => h.key === join.handle).map((h) => ({ f, h })))[0];
+  if (!handoff || !fn.classKey) return [];
+  const owner = program.classes.get(fn.classKey);
+  const api = [...program.contexts.values()].filter((c) => c.root && c.kind === 'api' && c.selfClass && owner && program.ancestors(c.selfClass).includes(owner));
+  const findings: Finding[] = [];
+  for (const lock of held) {
+    if (!isThreadingLockKind(program.kindOf(lock) ?? 'Lock')) continue;
+    const entries = api.flatMap((c) => c.entries).filter((entry) => entry !== fn);
+    const callback = entries.find((entry) => entry.acquires.some((a) => a.key === lock)) ?? entries.find((entry) => acquiredBy(entry).has(lock));
+    if (!callback) continue;
+    const taken = acquiredBy(callback).get(lock)!;
+    const message =
+      `\`${keyName(lock)}\` is held by ${at(fn, join.span)} while it waits for \`${keyName(join.handle)}\`, whose threads can call back into ` +
+      `\`${fnName(callback)}\`, which takes it at line ${line(taken.use.span)}; release the lock before waiting.`;
+    // Reported on the acquisition of each lock held, where releasing it earlier is the fix.
+    const acquired = fn.acquires.find((a) => a.key === lock);
+    findings.push(makeFinding('PY-DL-004', true, fn.file, acquired?.span ?? join.span, message, [
+      { file: fn.file, range: toRange(join.span), message: 'the wait, with the lock held' },
+      { file: handoff.f.file, range: toRange(handoff.h.span), message: `\`${keyName(join.handle)}\` is given \`self\` here, so its threads can call its methods` },
+      { file: taken.fn.file, range: toRange(taken.use.span), message: 'a public method takes the lock here' },
+    ]));
   }
   return findings;
 }
@@ -328,9 +358,8 @@ function conditionFindings(program: Program): Finding[] {
       if (op.op === 'wait') {
         if (op.ok) continue;
         const message =
-          `\`${name}.wait()\` in \`${fnName(fn)}\` is not inside a \`while\` loop that re-checks the predicate: wake-ups can be ` +
-          'spurious or stolen by another thread, so the condition may not hold when it returns. Use `while not predicate: cv.wait()` ' +
-          'or `cv.wait_for(predicate)`.';
+          `\`${name}\` is waited on in ${at(fn, op.span)} outside a loop that re-checks the predicate, so a spurious or stolen wake-up ` +
+          `returns with it false; wait in \`while not predicate:\`, or use \`${name}.wait_for(predicate)\`.`;
         const fixes = op.ifKeyword
           ? [{ title: 'Re-check the predicate in a `while` loop', edits: [{ file: fn.file, range: toRange(op.ifKeyword), newText: 'while' }] }]
           : [];
@@ -344,8 +373,8 @@ function conditionFindings(program: Program): Finding[] {
         const held = program.locksAt(fn, op.locks).map(underlying);
         if (held.includes(underlying(op.key))) continue;
         const message =
-          `\`${name}.notify()\` in \`${fnName(fn)}\` is called without holding the condition: it raises RuntimeError ` +
-          `("cannot notify on un-acquired lock"), and the predicate update is not ordered with the waiter. Call it inside \`with ${name}:\`.`;
+          `\`${name}\` is notified in ${at(fn, op.span)} without being held, which raises RuntimeError and leaves the waiter unordered ` +
+          `with the update; notify inside \`with ${name}:\`.`;
         findings.push(makeFinding('PY-DL-005', true, fn.file, op.span, message));
       }
     }

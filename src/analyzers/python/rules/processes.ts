@@ -1,7 +1,7 @@
 import type { Finding } from '../../../shared/findings';
 import type { FunctionInfo, Program } from '../program';
 import type { Span } from '../summary';
-import { fnName, keyName, line, makeFinding, spawnRelated, toRange } from '../report';
+import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
 
 /**
  * PY-MP-001, PY-MP-002 and PY-FUT-001: shared-memory counters without their lock, process
@@ -15,11 +15,14 @@ export function processFindings(program: Program): Finding[] {
       for (const update of target.mpUpdates) {
         const kind = update.param >= 0 ? spawn.argKinds[update.param] ?? undefined : program.kindOf(update.key);
         if (kind !== 'mp.Value' && kind !== 'mp.Array') continue;
+        const name = update.param >= 0 ? target.params[update.param] ?? 'value' : keyName(update.key);
         const message =
-          `\`${update.text}\` in \`${fnName(target)}\` (process started at line ${line(spawn.span)}) updates a shared ` +
-          `multiprocessing.${kind.slice(3)} without its lock: \`+=\` reads and writes in two steps, so concurrent processes lose ` +
-          'updates. Wrap it in `with <value>.get_lock():`.';
-        findings.push(makeFinding('PY-MP-001', true, target.file, update.span, message, spawnRelated(program, [context.id])));
+          `\`${name}\` (a shared multiprocessing.${kind.slice(3)}) is updated with \`+=\` in ${at(target, update.span)} by ` +
+          `${contextPhrase(program, context.id, target)} without its lock; wrap the update in \`with ${name}.get_lock():\`.`;
+        findings.push(makeFinding('PY-MP-001', true, target.file, update.span, message, [
+          { file: target.file, range: toRange(update.span), message: `the update: \`${update.text}\`` },
+          ...contextRelated(program, [context.id], target),
+        ]));
       }
       findings.push(...isolationFindings(program, context.id));
     }
@@ -27,14 +30,13 @@ export function processFindings(program: Program): Finding[] {
       for (const reached of program.reachable(target)) {
         const wait = reached.poolWaits.find((w) => w.executor === spawn.executor) ?? joinOnPool(reached, spawn.executor);
         if (!wait) continue;
-        const via = reached === target ? '' : ` (through \`${fnName(reached)}\`)`;
         const message =
-          `\`${fnName(target)}\` runs on the pool \`${keyName(spawn.executor)}\` (submitted at line ${line(spawn.span)}) and ` +
-          `waits on work of the same pool: \`${wait.text}\`${via}. When every worker is busy waiting, the queued inner tasks ` +
-          'never run (pool starvation). Use a separate executor for the inner work, or restructure so tasks do not wait on the pool.';
+          `\`${keyName(spawn.executor)}\` runs \`${fnName(target)}\` (submitted at line ${line(spawn.span)}), which waits on work of the same ` +
+          `pool in ${at(reached, wait.span)}, so once every worker waits the inner tasks never run; give the inner work its own executor.`;
         findings.push(
           makeFinding('PY-FUT-001', true, reached.file, wait.span, message, [
             { file: spawner.file, range: toRange(spawn.span), message: 'the outer task is submitted here' },
+            { file: reached.file, range: toRange(wait.span), message: `the wait: \`${wait.text}\`` },
           ]),
         );
         break;
@@ -69,13 +71,12 @@ function isolationFindings(program: Program, contextId: string): Finding[] {
       if (!parentRead) continue;
       reported.add(access.key);
       const message =
-        `\`${access.text}\` in \`${fnName(worker)}\` runs in a worker process (started at line ${line(context.spawn.span)}): ` +
-        `it changes that process's copy of \`${keyName(access.key)}\`, and the parent's read at line ${line(parentRead.span)} never ` +
-        'sees it. Return the value from the worker (pool.map results) or use a multiprocessing Queue/Manager.';
+        `\`${keyName(access.key)}\` is changed in ${at(worker, access.span)} inside worker processes, so the parent's read at line ` +
+        `${line(parentRead.span)} never sees it; return the value from the worker, or use a multiprocessing Queue or Manager.`;
       findings.push(
         makeFinding('PY-MP-002', true, worker.file, access.span, message, [
-          { file: context.spawner.file, range: toRange(parentRead.span), message: 'the parent reads it here' },
-          ...spawnRelated(program, [contextId]),
+          { file: context.spawner.file, range: toRange(parentRead.span), message: 'the parent reads its own copy here' },
+          ...contextRelated(program, [contextId], worker),
         ]),
       );
     }

@@ -1,7 +1,12 @@
 import type { Finding, FixSuggestion, RelatedLocation } from '../../../shared/findings';
+import { pairIsEvidence, strengthOf, visibleTo } from '../evidence';
+import { introduceLockFix } from '../fixes';
+import { repeatsHarmlessly } from '../idempotent';
 import type { FunctionInfo, Program } from '../program';
-import { contextLabel, fnName, keyName, line, makeFinding, spawnRelated, toRange, wrapInWith } from '../report';
-import type { Access, AccessKind, Span, StatementSite } from '../summary';
+import { appendsDuringListIteration, closedBefore, confinedToItsThread, orderedBetween } from '../refutation';
+import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange, wrapInWith } from '../report';
+import type { ExecutionContext } from '../roots';
+import { joins, type Access, type AccessKind, type CheckAct, type LockUse, type Span } from '../summary';
 
 /**
  * PY-RACE-001..007: data races between thread contexts.
@@ -9,8 +14,9 @@ import type { Access, AccessKind, Span, StatementSite } from '../summary';
  * Only sequences that CPython does not execute atomically count (read-modify-write, compound
  * container updates, check-then-act, iteration against mutation); single built-in operations
  * (`append`, `d[k] = v`, `setdefault`, one attribute store) are never reported. A pair is
- * reported only when two thread contexts that can overlap reach it (the evidence gate) and no
- * lock is held in common, counting the locks every caller holds when a helper is entered.
+ * reported when two thread contexts that can overlap reach it (the evidence gate, see
+ * `evidence.ts`), no lock is held in common (counting the locks every caller holds when a
+ * helper is entered) and nothing orders or confines the two accesses (`refutation.ts`).
  */
 
 const WRITES: ReadonlySet<AccessKind> = new Set(['write', 'rmw', 'compound']);
@@ -22,13 +28,17 @@ interface Side {
   span: Span;
   locks: string[];
   viaSelf: boolean;
-  text: string;
+  access?: Access;
 }
 
 interface Race {
   partner: { fn: FunctionInfo; access: Access } | 'self';
   ours: string;
   theirs: string;
+  /** The contexts are evidence enough for a warning (`evidence.ts`). */
+  gated: boolean;
+  /** One side runs in a context started in code or a thread the class starts, not only its callers by design. */
+  concrete: boolean;
 }
 
 export function raceFindings(program: Program): Finding[] {
@@ -38,196 +48,328 @@ export function raceFindings(program: Program): Finding[] {
   const isMarked = (fn: FunctionInfo, span: Span) => reported.has(`${fn.file}:${span.line}`);
 
   for (const fn of program.functions.values()) {
-    if (fn.constructor || fn.isAsync) continue;
+    if (fn.isAsync) continue;
     for (const access of fn.accesses) {
       if (access.kind !== 'rmw' && access.kind !== 'compound' && access.kind !== 'iterate') continue;
-      const side: Side = { fn, span: access.span, locks: program.locksAt(fn, access.locks), viaSelf: access.viaSelf, text: access.text };
+      // State of modules outside the run (`sys.path`): its other writers are out of sight.
+      if (!program.isProjectState(access.key)) continue;
+      // A fresh object's own fields are not shared while its constructor runs.
+      if (fn.constructor && access.viaSelf) continue;
+      const side: Side = { fn, span: access.span, locks: program.locksAt(fn, access.locks), viaSelf: access.viaSelf, access };
       // A guarded update racing with a bare write elsewhere is the bare write's fault (PY-RACE-004).
       if (access.kind !== 'iterate' && side.locks.length > 0) continue;
       const partners = access.kind === 'rmw' ? WRITES : access.kind === 'compound' ? STRUCTURAL : new Set<AccessKind>(['mutate']);
       const race = findRace(program, side, access.key, partners, access.kind !== 'iterate');
       if (!race) continue;
       mark(fn, access.span);
-      const ruleId = access.kind === 'rmw' ? 'PY-RACE-001' : access.kind === 'compound' ? 'PY-RACE-006' : 'PY-RACE-005';
-      findings.push(raceFinding(program, ruleId, side, access, race));
+      findings.push(accessRaceFinding(program, side, access, race));
     }
+    if (fn.constructor) continue;
     for (const act of fn.checkActs) {
-      if (act.constantWrite || (!act.unguarded && act.awaitBetween)) continue;
-      const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), viaSelf: act.key.includes('.'), text: act.writeText };
+      if (act.constantWrite || (!act.unguarded && act.awaitBetween) || !program.isProjectState(act.key)) continue;
+      const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), viaSelf: act.viaSelf };
       const race = findRace(program, side, act.key, ANY_WRITE, true);
       if (!race) continue;
       mark(fn, act.write);
-      const ruleId = act.lazyInit ? 'PY-RACE-003' : 'PY-RACE-002';
-      const other = race.partner === 'self' ? (race.ours === race.theirs ? 'itself' : `itself in ${race.theirs}`) : `\`${race.partner.access.text}\` in \`${fnName(race.partner.fn)}\` (line ${line(race.partner.access.span)}, ${race.theirs})`;
-      const what = act.lazyInit
-        ? 'two threads can both see it unset and initialise it twice'
-        : 'another thread can change it between the check and the update';
-      const guard = guardFor(program, fn, act.key);
-      const message =
-        `\`${act.checkText}\` (line ${line(act.check)}) then \`${act.writeText}\` in \`${fnName(fn)}\` (${race.ours}) races with ${other}: ` +
-        `${what}. ${guard ? `Hold \`${guard.expr}\` across the check and the update.` : 'Hold one lock across the check and the update.'}`;
-      findings.push(
-        makeFinding(ruleId, true, fn.file, act.write, message, [
-          { file: fn.file, range: toRange(act.check), message: 'the check' },
-          ...partnerRelated(race),
-          ...spawnRelated(program, program.contextsAt(fn, act.write.line, program.isThreadContext)),
-        ]),
-      );
+      findings.push(checkActFinding(program, side, act, race));
     }
   }
   findings.push(...inconsistentLocking(program, isMarked));
+  findings.push(...wrongLock(program, isMarked));
+  findings.push(...escapingViews(program));
   findings.push(...splitDecisions(program));
   return findings;
 }
 
-/**
- * A local captured by a closure lives in one call's frame: only contexts started by that
- * function (or functions nested in it) can share it; another call gets a fresh variable.
- */
-function ownerFilter(program: Program, key: string): (id: string) => boolean {
-  const hash = key.indexOf('#');
-  if (hash === -1) return () => true;
-  const owner = key.slice(0, hash);
-  return (id) => {
-    const spawner = program.context(id)?.spawner.key;
-    return spawner !== undefined && (spawner === owner || spawner.startsWith(`${owner}.`));
-  };
+function threadContexts(program: Program, fn: FunctionInfo, span: Span, key: string, viaSelf: boolean, withTasks = false): string[] {
+  const owned = visibleTo(program, key);
+  const kind = withTasks ? (c: ExecutionContext) => program.isThreadContext(c) || program.isTaskContext(c) : program.isThreadContext;
+  return program.contextsAt(fn, span.line, kind).filter((id) => owned(id) && (!viaSelf || program.sharesSelf(id, fn)));
 }
 
-function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean): Race | undefined {
-  const owned = ownerFilter(program, key);
-  const ours = program.contextsAt(side.fn, side.span.line, program.isThreadContext).filter(owned)
-    .filter((id) => !side.viaSelf || program.sharesSelf(id, side.fn));
+/**
+ * The racing pair for an access: the same code in two overlapping contexts, or another
+ * access of `partnerKinds` with no common lock. A pair that is evidence enough for a warning
+ * wins over one that is not; the search stops at the first such pair.
+ */
+function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean, withTasks = false): Race | undefined {
+  const ours = threadContexts(program, side.fn, side.span, key, side.viaSelf, withTasks);
   if (ours.length === 0) return undefined;
+  let fallback: Race | undefined;
+  const consider = (race: Race): Race | undefined => {
+    if (race.gated) return race;
+    fallback ??= race;
+    return undefined;
+  };
   if (allowSelf && side.locks.length === 0) {
     for (const a of ours) {
       for (const b of ours) {
-        if (program.concurrent(a, b, side.viaSelf)) {
-          const label = contextLabel(program, a, side.fn);
-          return { partner: 'self', ours: label, theirs: a === b ? label : contextLabel(program, b, side.fn) };
-        }
+        if (!program.concurrent(a, b, side.viaSelf) || (side.access && confinedToItsThread(program, side.fn, side.access, a, b))) continue;
+        const found = consider({ partner: 'self', ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
+        if (found) return found;
       }
     }
   }
   for (const { fn, access } of program.accessesByKey.get(key) ?? []) {
-    if (!partnerKinds.has(access.kind) || fn.constructor || fn.isAsync) continue;
+    if (!partnerKinds.has(access.kind) || fn.isAsync || (fn.constructor && access.viaSelf)) continue;
     if (fn === side.fn && access.span.line === side.span.line) continue;
     const theirLocks = program.locksAt(fn, access.locks);
     if (theirLocks.some((l) => side.locks.includes(l))) continue;
-    if (orderedByEvent(program, side.fn, side.span.line, fn, access.span.line) || orderedByEvent(program, fn, access.span.line, side.fn, side.span.line)) continue;
-    const theirs = program.contextsAt(fn, access.span.line, program.isThreadContext).filter(owned)
-      .filter((id) => !access.viaSelf || program.sharesSelf(id, fn));
+    if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
+    if (side.access?.kind === 'iterate' && access.kind === 'mutate') {
+      if (closedBefore(program, side.fn, side.span.line, fn, access) || appendsDuringListIteration(program, key, access)) continue;
+    }
+    const theirs = threadContexts(program, fn, access.span, key, access.viaSelf, withTasks);
     for (const a of ours) {
       for (const b of theirs) {
-        if (program.concurrent(a, b, side.viaSelf && access.viaSelf)) {
-          return { partner: { fn, access }, ours: contextLabel(program, a, side.fn), theirs: contextLabel(program, b, fn) };
-        }
+        if (!program.concurrent(a, b, side.viaSelf && access.viaSelf)) continue;
+        if (joinedBefore(program, side.fn, side.span.line, b) || joinedBefore(program, fn, access.span.line, a)) continue;
+        const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
+        if (found) return found;
       }
     }
   }
-  return undefined;
+  return fallback;
 }
 
-/**
- * `first` happens before `second` through a `threading.Event`: the first function sets the
- * event after its access, and the second waits for it before its own.
- */
-function orderedByEvent(program: Program, first: FunctionInfo, firstLine: number, second: FunctionInfo, secondLine: number): boolean {
-  if (first.eventSets.length === 0 || second.eventWaits.length === 0) return false;
-  return first.eventSets.some(
-    (set) =>
-      set.span.line > firstLine &&
-      program.kindOf(set.key) === 'Event' &&
-      second.eventWaits.some((wait) => wait.key === set.key && wait.span.line < secondLine),
-  );
+/** `fn` joins the thread of context `id` before `line` (`self._thread.join()` in `stop()`): ordered after it. */
+function joinedBefore(program: Program, fn: FunctionInfo, line: number, id: string): boolean {
+  const context = program.context(id);
+  if (!context || context.root || program.isParentContext(id) || fn.joins.length === 0) return false;
+  return fn.joins.some((join) => join.span.line < line && joins(join, context.spawn));
 }
 
-function partnerRelated(race: Race): RelatedLocation[] {
-  if (race.partner === 'self') return [];
-  return [{ file: race.partner.fn.file, range: toRange(race.partner.access.span), message: `the other access: \`${race.partner.access.text}\`` }];
+function isConcrete(program: Program, a: string, b: string): boolean {
+  return [a, b].some((id) => program.isParentContext(id) || strengthOf(program.context(id)!) === 'concrete');
+}
+
+/** "`put` (line 80, other threads calling `Cache`)": a side of a race with the context it runs in. */
+function sideText(program: Program, fn: FunctionInfo, span: Span, context: string): string {
+  return `\`${fnName(fn)}\` (line ${line(span)}, ${contextPhrase(program, context, fn)})`;
+}
+
+/** The second side of a race: another run of the same code, or the partner access. */
+function otherSide(program: Program, race: Race): string {
+  if (race.partner === 'self') return race.ours === race.theirs ? 'another run' : `a run in ${contextPhrase(program, race.theirs, program.context(race.theirs)!.target)}`;
+  return sideText(program, race.partner.fn, race.partner.access.span, race.theirs);
+}
+
+function raceRelated(program: Program, side: Side, race: Race): RelatedLocation[] {
+  const related: RelatedLocation[] = [];
+  if (race.partner !== 'self') {
+    related.push({ file: race.partner.fn.file, range: toRange(race.partner.access.span), message: `the other access: \`${race.partner.access.text}\`` });
+  }
+  related.push(...contextRelated(program, [race.ours], side.fn));
+  if (race.partner !== 'self') related.push(...contextRelated(program, [race.theirs], race.partner.fn));
+  else if (race.theirs !== race.ours) related.push(...contextRelated(program, [race.theirs], side.fn));
+  return related;
 }
 
 /** A lock that guards writes of `key` elsewhere, spelled so that it works inside `fn`. */
 function guardFor(program: Program, fn: FunctionInfo, key: string): { expr: string; usable: boolean; span: Span; file: string } | undefined {
-  for (const { fn: other, access } of program.accessesByKey.get(key) ?? []) {
-    if (!ANY_WRITE.has(access.kind) || access.locks.length === 0) continue;
-    const lockKey = access.locks[access.locks.length - 1]!;
-    const use = other.acquires.find((a) => a.key === lockKey);
-    if (!use) continue;
-    const path = lockKey.slice(lockKey.indexOf(':') + 1);
-    const sameClass = use.expr.startsWith('self.') && other.className !== undefined && other.className === fn.className && path.startsWith(`${fn.className}.`);
-    const sameModuleGlobal = !path.includes('.') && !path.includes('#') && other.file === fn.file && /^\w+$/.test(use.expr);
-    return { expr: use.expr, usable: sameClass || sameModuleGlobal, span: use.span, file: other.file };
+  const guard = guardedWrite(program, key);
+  if (!guard) return undefined;
+  const { other, use, lockKey } = guard;
+  const path = lockKey.slice(lockKey.indexOf(':') + 1);
+  const sameClass = use.expr.startsWith('self.') && other.className !== undefined && other.className === fn.className && path.startsWith(`${fn.className}.`);
+  const sameModuleGlobal = !path.includes('.') && !path.includes('#') && other.file === fn.file && /^\w+$/.test(use.expr);
+  return { expr: use.expr, usable: sameClass || sameModuleGlobal, span: use.span, file: other.file };
+}
+
+const guardedWrites = new WeakMap<Program, Map<string, { other: FunctionInfo; use: LockUse; lockKey: string } | null>>();
+
+/** The first write of `key` made holding a lock, and that lock (once per key: a long function repeats one update). */
+function guardedWrite(program: Program, key: string): { other: FunctionInfo; use: LockUse; lockKey: string } | undefined {
+  let cache = guardedWrites.get(program);
+  if (!cache) guardedWrites.set(program, (cache = new Map()));
+  let found = cache.get(key);
+  if (found === undefined) {
+    found = null;
+    for (const { fn: other, access } of program.accessesByKey.get(key) ?? []) {
+      if (!ANY_WRITE.has(access.kind) || access.locks.length === 0) continue;
+      const lockKey = access.locks[access.locks.length - 1]!;
+      const use = other.acquires.find((a) => a.key === lockKey);
+      if (use) {
+        found = { other, use, lockKey };
+        break;
+      }
+    }
+    cache.set(key, found);
   }
-  return undefined;
+  return found ?? undefined;
 }
 
-function fixesFor(program: Program, fn: FunctionInfo, key: string, site: StatementSite | undefined): { fixes: FixSuggestion[]; guardText: string; related: RelatedLocation[] } {
-  const guard = guardFor(program, fn, key);
-  if (!guard) return { fixes: [], guardText: 'Guard every write with one lock or hand the updates to a single thread through a queue.', related: [] };
-  return {
-    fixes: guard.usable && site ? [wrapInWith(fn.file, site, guard.expr)] : [],
-    guardText: `Guard it with \`${guard.expr}\` (used at line ${line(guard.span)}) or use a queue.`,
-    related: [{ file: guard.file, range: toRange(guard.span), message: `\`${keyName(key)}\` is guarded by \`${guard.expr}\` here` }],
-  };
+/** The fix and the advice for an unguarded update: the lock that guards it elsewhere, or a new one. */
+function remedy(program: Program, side: Side, access: Access, race: Race): { fixes: FixSuggestion[]; advice: string; related: RelatedLocation[] } {
+  const guard = guardFor(program, side.fn, access.key);
+  if (guard) {
+    return {
+      fixes: guard.usable && access.stmt ? [wrapInWith(side.fn.file, access.stmt, guard.expr)] : [],
+      advice: `hold \`${guard.expr}\` around it as the other writes do`,
+      related: [{ file: guard.file, range: toRange(guard.span), message: `\`${keyName(access.key)}\` is guarded by \`${guard.expr}\` here` }],
+    };
+  }
+  const sites = race.partner === 'self' ? [access] : [access, race.partner.access];
+  const fix = race.partner === 'self' || race.partner.fn.file === side.fn.file ? introduceLockFix(program, side.fn, access.key, sites) : undefined;
+  return { fixes: fix ? [fix] : [], advice: race.partner === 'self' ? 'hold a lock around the update' : 'hold one lock around both', related: [] };
 }
 
-const WHY: Record<string, string> = {
-  'PY-RACE-001': 'read-modify-write is not atomic',
-  'PY-RACE-006': 'reading and storing the element are two steps, so concurrent updates are lost',
-  'PY-RACE-005': 'iterating while another thread adds or removes items raises "changed size during iteration" or skips items',
-};
+function accessRaceFinding(program: Program, side: Side, access: Access, race: Race): Finding {
+  const state = `\`${keyName(access.key)}\``;
+  const ours = sideText(program, side.fn, access.span, race.ours);
+  let message: string;
+  let fixes: FixSuggestion[] = [];
+  let extra: RelatedLocation[] = [];
+  if (access.kind === 'iterate') {
+    // Iterating under a lock the changing side does not take: the fix is on that side.
+    const held = race.partner !== 'self' && side.locks.length > 0 ? side.fn.acquires.find((a) => side.locks.includes(a.key))?.expr ?? keyName(side.locks[0]!) : undefined;
+    message = held
+      ? `${state} is iterated holding \`${held}\` in ${ours} while ${otherSide(program, race)} adds or removes items without it; take \`${held}\` there too.`
+      : `${state} is iterated in ${ours} while ${otherSide(program, race)} adds or removes items; iterate over a copy taken under the lock that guards the changes.`;
+  } else {
+    const r = remedy(program, side, access, race);
+    fixes = r.fixes;
+    extra = r.related;
+    const what = access.kind === 'rmw' ? 'is read and written back' : 'has an element read and stored back';
+    message = race.partner === 'self'
+      ? `${state} ${what} without a lock in ${ours}, and ${otherSide(program, race)} can interleave; ${r.advice}.`
+      : `${state} ${what} in ${ours} while ${otherSide(program, race)} writes it, with no lock in common; ${r.advice}.`;
+  }
+  const ruleId = access.kind === 'rmw' ? 'PY-RACE-001' : access.kind === 'compound' ? 'PY-RACE-006' : 'PY-RACE-005';
+  return makeFinding(ruleId, race.gated, side.fn.file, access.span, message, [...raceRelated(program, side, race), ...extra], fixes);
+}
 
-function raceFinding(program: Program, ruleId: string, side: Side, access: Access, race: Race): Finding {
-  const other = race.partner === 'self'
-    ? race.ours === race.theirs ? 'itself' : `itself in ${race.theirs}`
-    : `\`${race.partner.access.text}\` in \`${fnName(race.partner.fn)}\` (line ${line(race.partner.access.span)}, ${race.theirs})`;
-  const { fixes, guardText, related } = ruleId === 'PY-RACE-005'
-    ? { fixes: [], guardText: 'Iterate over a copy taken under a lock, or hold the same lock while mutating and iterating.', related: [] }
-    : fixesFor(program, side.fn, access.key, access.stmt);
-  const message = `\`${access.text}\` in \`${fnName(side.fn)}\` (${race.ours}) races with ${other}: ${WHY[ruleId]}. ${guardText}`;
-  return makeFinding(ruleId, true, side.fn.file, access.span, message, [
-    ...partnerRelated(race),
-    ...spawnRelated(program, program.contextsAt(side.fn, side.span.line, program.isThreadContext)),
-    ...related,
-  ], fixes);
+function checkActFinding(program: Program, side: Side, act: CheckAct, race: Race): Finding {
+  const state = `\`${keyName(act.key)}\``;
+  const ours = sideText(program, side.fn, act.write, race.ours);
+  const message = act.lazyInit
+    ? `${state} is set after its check at line ${line(act.check)} in ${ours}, and ${otherSide(program, race)} can pass the same check; create it under a lock, or before the threads start.`
+    : `${state} is checked at line ${line(act.check)} and then changed in ${ours}, and ${otherSide(program, race)} can change it in between; hold one lock across the check and the update.`;
+  // Lazily storing what a lookup returns, or a value both threads compute alike, is idempotent
+  // memoisation: worth a note, not a warning.
+  const gated = race.gated && (!act.lazyInit || act.createsResource) && !repeatsHarmlessly(side.fn, act);
+  return makeFinding(act.lazyInit ? 'PY-RACE-003' : 'PY-RACE-002', gated, side.fn.file, act.write, message, [
+    { file: side.fn.file, range: toRange(act.check), message: `the check: \`${act.checkText}\`` },
+    ...raceRelated(program, side, race),
+  ]);
 }
 
 /** Methods that run while no other thread can touch the object: after fork, finalisation, pickling. */
 const SINGLE_THREADED = /(^|\.)(_?after_?fork\w*|_at_fork\w*|__del__|__setstate__|__getstate__|__reduce\w*|__copy__|__deepcopy__|_reset_internal_locks)$/;
 
-/** PY-RACE-004: written under a lock in one place and bare in another. */
+/** PY-RACE-004: written under a lock in one place and bare in another (once per function and state). */
 function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span: Span) => boolean): Finding[] {
   const findings: Finding[] = [];
   for (const [key, list] of program.accessesByKey) {
     const guarded = list.find(({ fn, access }) => WRITES.has(access.kind) && access.locks.length > 0 && !SINGLE_THREADED.test(fn.name));
     if (!guarded) continue;
+    // A flag stored bare conflicts only with a multi-step update made under the lock.
+    const multiStep = list.some(({ access }) => access.locks.length > 0 && (access.kind === 'rmw' || access.kind === 'compound'));
+    const reported = new Map<string, Finding>();
     for (const { fn, access } of list) {
-      if (!WRITES.has(access.kind)) continue;
-      if (fn.constructor || fn.isAsync || fn.name === '<module>' || SINGLE_THREADED.test(fn.name) || isMarked(fn, access.span)) continue;
+      if (!WRITES.has(access.kind) || (access.constant && !multiStep)) continue;
+      if ((fn.constructor && access.viaSelf) || fn.isAsync || fn.name === '<module>' || SINGLE_THREADED.test(fn.name) || isMarked(fn, access.span)) continue;
       if (program.locksAt(fn, access.locks).length > 0) continue;
       // The function that owns a captured local initialises it before any closure runs.
       if (key.includes('#') && key.slice(0, key.indexOf('#')) === fn.key) continue;
       // Set up before the threads that use it are started: ordered by `start()`.
       if (fn.spawns.some((s) => s.span.line > access.span.line)) continue;
-      const side: Side = { fn, span: access.span, locks: [], viaSelf: access.viaSelf, text: access.text };
+      const earlier = reported.get(fn.key);
+      if (earlier) {
+        earlier.related.push({ file: fn.file, range: toRange(access.span), message: `also written without the lock here: \`${access.text}\`` });
+        continue;
+      }
+      const side: Side = { fn, span: access.span, locks: [], viaSelf: access.viaSelf, access };
       const race = findRace(program, side, key, WRITES, access.kind !== 'write');
       const lockKey = guarded.access.locks[guarded.access.locks.length - 1]!;
       const use = guarded.fn.acquires.find((a) => a.key === lockKey);
-      const { fixes, related } = fixesFor(program, fn, key, access.stmt);
-      const concurrency = race
-        ? `; this runs in ${race.ours}, concurrently with ${race.partner === 'self' ? 'itself' : `\`${fnName(race.partner.fn)}\` (${race.theirs})`}`
-        : '';
+      const lockExpr = use?.expr ?? keyName(lockKey);
+      const guardFix = guardFor(program, fn, key);
+      const fixes = guardFix?.usable && access.stmt ? [wrapInWith(fn.file, access.stmt, guardFix.expr)] : [];
+      const where = race ? sideText(program, fn, access.span, race.ours) : at(fn, access.span);
+      const message = `\`${keyName(key)}\` is written without a lock in ${where}, but ${at(guarded.fn, guarded.access.span)} writes it holding \`${lockExpr}\`; take \`${lockExpr}\` here too.`;
+      const related: RelatedLocation[] = [
+        { file: guarded.fn.file, range: toRange(guarded.access.span), message: `the guarded write: \`${guarded.access.text}\`` },
+        ...(race ? raceRelated(program, side, race) : []),
+      ];
+      // A plain store racing only with a class's callers by design is mostly set-up or tear-down: a note.
+      const gated = race !== undefined && race.gated && (access.kind !== 'write' || race.concrete);
+      const finding = makeFinding('PY-RACE-004', gated, fn.file, access.span, message, related, fixes);
+      reported.set(fn.key, finding);
+      findings.push(finding);
+    }
+  }
+  return findings;
+}
+
+const CHANGES: ReadonlySet<AccessKind> = new Set(['write', 'rmw', 'compound', 'mutate']);
+const GUARDED_USES: ReadonlySet<AccessKind> = new Set(['write', 'rmw', 'compound', 'mutate', 'iterate']);
+
+/**
+ * PY-RACE-004, the wrong lock: a change made holding a lock, but not the one every other
+ * locked use of the state holds (at least two of them), so it excludes none of them.
+ */
+function wrongLock(program: Program, isMarked: (fn: FunctionInfo, span: Span) => boolean): Finding[] {
+  const findings: Finding[] = [];
+  for (const [key, list] of program.accessesByKey) {
+    const locked = list
+      .filter(({ access }) => GUARDED_USES.has(access.kind))
+      .map((entry) => ({ ...entry, held: program.locksAt(entry.fn, entry.access.locks) }))
+      .filter((entry) => entry.held.length > 0);
+    if (locked.length < 3) continue;
+    // A lock held by every locked use but one: that one uses the wrong lock (counted once per key).
+    const holders = new Map<string, number>();
+    for (const entry of locked) for (const lock of new Set(entry.held)) holders.set(lock, (holders.get(lock) ?? 0) + 1);
+    const guards = [...holders].filter(([, n]) => n === locked.length - 1).map(([lock]) => lock);
+    if (guards.length === 0) continue;
+    for (const suspect of locked) {
+      if (!CHANGES.has(suspect.access.kind) || suspect.fn.isAsync || isMarked(suspect.fn, suspect.access.span)) continue;
+      const guard = guards.find((lock) => !suspect.held.includes(lock));
+      if (!guard) continue;
+      const side: Side = { fn: suspect.fn, span: suspect.access.span, locks: suspect.held, viaSelf: suspect.access.viaSelf, access: suspect.access };
+      const race = findRace(program, side, key, GUARDED_USES, false);
+      if (!race || race.partner === 'self') continue;
+      const guardUse = race.partner.fn.acquires.find((a) => a.key === guard);
+      const heldUse = suspect.fn.acquires.find((a) => suspect.held.includes(a.key));
+      const guardExpr = guardUse?.expr ?? keyName(guard);
       const message =
-        `\`${access.text}\` in \`${fnName(fn)}\` writes \`${keyName(key)}\` without a lock, but \`${guarded.access.text}\` in ` +
-        `\`${fnName(guarded.fn)}\` (line ${line(guarded.access.span)}) writes it holding \`${use?.expr ?? keyName(lockKey)}\`${concurrency}: ` +
-        'a concurrent update can be lost or seen half-done. Take the same lock here.';
+        `\`${keyName(key)}\` is changed holding \`${heldUse?.expr ?? keyName(suspect.held[0]!)}\` in ${sideText(program, suspect.fn, suspect.access.span, race.ours)}, ` +
+        `but ${at(race.partner.fn, race.partner.access.span)} guards it with \`${guardExpr}\`; take \`${guardExpr}\` here instead.`;
       findings.push(
-        makeFinding('PY-RACE-004', race !== undefined, fn.file, access.span, message, [
-          { file: guarded.fn.file, range: toRange(guarded.access.span), message: 'the guarded write' },
-          ...(race ? partnerRelated(race) : []),
-          ...related,
-        ], fixes),
+        makeFinding('PY-RACE-004', race.gated, suspect.fn.file, suspect.access.span, message, [
+          ...raceRelated(program, side, race),
+          ...(heldUse ? [{ file: suspect.fn.file, range: toRange(heldUse.span), message: 'the lock this change holds, which the other uses do not take' }] : []),
+        ]),
+      );
+    }
+  }
+  return findings;
+}
+
+const MUTATIONS: ReadonlySet<AccessKind> = new Set(['write', 'compound', 'mutate']);
+
+/**
+ * PY-RACE-005, the escaping view: a live view or lazy iterator of shared state returned to
+ * the caller, who iterates it after any lock held here is released, while another thread or
+ * task changes the state.
+ */
+function escapingViews(program: Program): Finding[] {
+  const findings: Finding[] = [];
+  for (const fn of program.functions.values()) {
+    for (const escape of fn.viewEscapes) {
+      if (!program.isProjectState(escape.key)) continue;
+      const side: Side = { fn, span: escape.span, locks: [], viaSelf: escape.viaSelf };
+      const race = findRace(program, side, escape.key, MUTATIONS, false, true);
+      if (!race || race.partner === 'self') continue;
+      const underLock = escape.locks.length > 0 ? ' after the lock is released' : '';
+      const message =
+        `\`${keyName(escape.key)}\` leaves ${sideText(program, fn, escape.span, race.ours)} as a live view that callers iterate${underLock} while ` +
+        `${at(race.partner.fn, race.partner.access.span)} changes it; return a copy, such as \`list(...)\`.`;
+      findings.push(
+        makeFinding('PY-RACE-005', race.gated, fn.file, escape.span, message, [
+          { file: fn.file, range: toRange(escape.span), message: `the view: \`${escape.text}\`` },
+          ...raceRelated(program, side, race),
+        ]),
       );
     }
   }
@@ -241,14 +383,14 @@ function splitDecisions(program: Program): Finding[] {
     for (const split of fn.splitDecisions) {
       const contexts = program.contextsAt(fn, split.second.line, program.isThreadContext);
       if (contexts.length === 0) continue;
+      const gated = contexts.some((id) => pairIsEvidence(program, id, id, undefined));
       const message =
-        `\`${split.variable}\` is computed under \`${keyName(split.lock)}\` (line ${line(split.first)}) and acted on in a later, ` +
-        `separate critical section (line ${line(split.second)}) in \`${fnName(fn)}\` (${contextLabel(program, contexts[0]!, fn)}): ` +
-        'another thread can change the state between the two. Decide and act in one critical section.';
+        `\`${split.variable}\` is decided under \`${keyName(split.lock)}\` at line ${line(split.first)} and acted on at line ${line(split.second)} ` +
+        `in a second critical section of \`${fnName(fn)}\`; decide and act in one critical section.`;
       findings.push(
-        makeFinding('PY-RACE-007', true, fn.file, split.second, message, [
-          { file: fn.file, range: toRange(split.first), message: 'decision taken here' },
-          ...spawnRelated(program, contexts),
+        makeFinding('PY-RACE-007', gated, fn.file, split.second, message, [
+          { file: fn.file, range: toRange(split.first), message: 'the decision is taken here, in the first critical section' },
+          ...contextRelated(program, contexts, fn),
         ]),
       );
     }

@@ -1,0 +1,658 @@
+import type { PyNode } from './parser';
+import { ModuleFacts } from './module-facts';
+import type { AccessKind, Span, StatementSite } from './summary';
+import { isIdempotentStore } from './idempotent';
+import { field, statementOf, unparen, walk } from './syntax';
+import { gatesHeld, heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
+
+/** Container methods that change the container in one atomic step. */
+const MUTATORS = new Set([
+  'append', 'extend', 'insert', 'pop', 'popitem', 'remove', 'clear', 'update', 'setdefault', 'add',
+  'discard', 'sort', 'reverse', 'appendleft', 'popleft', 'extendleft', 'rotate', '__setitem__', '__delitem__',
+]);
+const ITERATION_VIEWS = new Set(['items', 'keys', 'values']);
+/** Wrappers that iterate their argument lazily, when the result is consumed. */
+const LAZY_WRAPPERS = /^(iter|reversed|enumerate|zip|filter|map|itertools\.(islice|chain|cycle|compress|dropwhile|takewhile|starmap|zip_longest|tee))$/;
+
+/**
+ * Names and the state they denote: resolves references to state keys, records each access
+ * with the locks held, and notes the multi-step patterns built from accesses (read-modify-write
+ * split over statements, check-then-act, reads before an await, multiprocessing updates).
+ */
+export abstract class Accesses extends ModuleFacts {
+  private resolveName(name: string, scope: Scope): Resolved | undefined {
+    if (!scope.isModule && scope.names.globals.has(name)) return this.globalRef(name);
+    if (!scope.isModule && scope.names.locals.has(name)) {
+      const captured = scope.names.usedInside.has(name);
+      return { key: `${this.module}:${scope.qual}#${name}`, shared: captured, viaSelf: false, kind: scope.localKinds.get(name) };
+    }
+    for (let outer = scope.isModule ? null : scope.parent; outer; outer = outer.parent) {
+      if (outer.names.locals.has(name)) {
+        return { key: `${this.module}:${outer.qual}#${name}`, shared: true, viaSelf: false, kind: outer.localKinds.get(name) };
+      }
+    }
+    return this.globalRef(name);
+  }
+
+  private globalRef(name: string): Resolved | undefined {
+    if (this.moduleVars.has(name)) {
+      const key = `${this.module}:${name}`;
+      return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
+    }
+    const imported = this.imports.get(name);
+    if (imported && imported.includes('.') && !this.moduleDefs.has(name)) {
+      const dot = imported.lastIndexOf('.');
+      return { key: `${lastComponent(imported.slice(0, dot))}:${imported.slice(dot + 1)}`, shared: true, viaSelf: false };
+    }
+    return undefined;
+  }
+
+  /** Resolves a name or attribute chain to a state key, when it names something trackable. */
+  protected resolve(node: PyNode, scope: Scope): Resolved | undefined {
+    const target = unparen(node);
+    if (target.type === 'identifier') return this.resolveName(this.src(target), scope);
+    if (target.type === 'call') {
+      const fn = field(target, 'function');
+      const attr = fn && fn.type === 'attribute' ? field(fn, 'attribute') : undefined;
+      const object = fn && field(fn, 'object');
+      if (attr && object && this.src(attr) === 'get_lock') {
+        const base = this.resolve(object, scope);
+        return base ? { key: `${base.key}.get_lock()`, shared: base.shared, viaSelf: base.viaSelf, kind: 'Lock' } : undefined;
+      }
+      return undefined;
+    }
+    if (target.type !== 'attribute') return undefined;
+    const object = field(target, 'object');
+    const attrNode = field(target, 'attribute');
+    if (!object || !attrNode) return undefined;
+    const attr = this.src(attrNode);
+    const obj = unparen(object);
+    if (obj.type !== 'identifier') return undefined;
+    const objName = this.src(obj);
+    if (scope.className && (objName === scope.selfName || objName === 'cls')) {
+      if (this.classes.get(scope.className)?.methods.has(attr)) return undefined;
+      const key = `${this.module}:${scope.className}.${attr}`;
+      return { key, shared: true, viaSelf: true, kind: this.summary.kinds[key] };
+    }
+    const outerSelf = this.outerSelf(objName, scope);
+    if (outerSelf) {
+      const key = `${this.module}:${outerSelf}.${attr}`;
+      return { key, shared: true, viaSelf: true, kind: this.summary.kinds[key] };
+    }
+    if (this.classes.has(objName) && !scope.names.locals.has(objName)) {
+      const key = `${this.module}:${objName}.${attr}`;
+      return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
+    }
+    const imported = this.imports.get(objName);
+    if (imported && !scope.names.locals.has(objName)) {
+      // `from pkg.ioloop import IOLoop` … `IOLoop._map`: a class attribute, keyed as its own module keys it.
+      const dot = imported.lastIndexOf('.');
+      const isClass = dot > 0 && /^[A-Z]/.test(imported.slice(dot + 1));
+      return { key: isClass ? `${lastComponent(imported.slice(0, dot))}:${imported.slice(dot + 1)}.${attr}` : `${lastComponent(imported)}:${attr}`, shared: true, viaSelf: false };
+    }
+    // A module-level (or closure-shared) instance of a known class: its attributes are shared.
+    const holder = this.resolveName(objName, scope);
+    if (holder?.shared && holder.kind?.startsWith('class:')) {
+      const key = `${holder.kind.slice(6)}.${attr}`;
+      return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
+    }
+    const classKey = this.classOfLocal(objName, scope);
+    if (classKey) {
+      const key = `${classKey}.${attr}`;
+      return { key, shared: false, viaSelf: false, kind: this.summary.kinds[key] };
+    }
+    return { key: `${this.module}:*.${attr}`, shared: false, viaSelf: false };
+  }
+
+  /** `self` of an enclosing method, seen from a nested function or lambda. */
+  protected outerSelf(name: string, scope: Scope): string | undefined {
+    if (scope.names.locals.has(name)) return undefined;
+    for (let outer = scope.parent; outer; outer = outer.parent) {
+      if (outer.className && outer.selfName === name) return outer.className;
+      if (outer.names.locals.has(name)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Class of a local: `a = Account()` or a parameter annotated `a: Account`. */
+  protected classOfLocal(name: string, scope: Scope): string | undefined {
+    const kind = scope.localKinds.get(name);
+    if (kind?.startsWith('class:')) return kind.slice(6);
+    const annotation = scope.names.annotations.get(name)?.replace(/^["']|["']$/g, '');
+    if (annotation && this.classes.has(annotation)) return `${this.module}:${annotation}`;
+    return undefined;
+  }
+
+  private roleOf(node: PyNode, key: string, scope: Scope): AccessKind | undefined {
+    let child = node;
+    let parent = node.parent;
+    while (parent && (parent.type === 'parenthesized_expression' || parent.type === 'pattern_list' || parent.type === 'tuple_pattern' ||
+      (parent.type === 'expression_list' && parent.parent?.type !== 'delete_statement' && parent.parent?.type !== 'for_statement'))) {
+      child = parent;
+      parent = parent.parent;
+    }
+    if (!parent) return 'read';
+    switch (parent.type) {
+      case 'assignment':
+        if (child.field === 'left') return scope.pendingRmwKeys?.has(key) ? 'rmw' : 'write';
+        return 'read';
+      case 'augmented_assignment':
+        return child.field === 'left' ? 'rmw' : 'read';
+      case 'for_statement':
+      case 'for_in_clause':
+        if (child.field === 'right' && this.iteratesLater(parent)) return 'read';
+        if (child.field === 'right') return 'iterate';
+        return child.field === 'left' ? 'write' : 'read';
+      case 'delete_statement':
+      case 'expression_list':
+        return 'write';
+      case 'attribute': {
+        if (child.field !== 'object') return 'read';
+        const call = parent.parent;
+        const attr = field(parent, 'attribute');
+        if (call?.type === 'call' && parent.field === 'function' && attr) {
+          const method = this.src(attr);
+          if (MUTATORS.has(method)) return 'mutate';
+          if (ITERATION_VIEWS.has(method) && (call.field === 'right' && (call.parent?.type === 'for_statement' || call.parent?.type === 'for_in_clause'))) {
+            return call.parent && this.iteratesLater(call.parent) ? 'read' : 'iterate';
+          }
+          if (method === 'acquire' || method === 'release' || method === 'wait' || method === 'notify' || method === 'notify_all' ||
+            method === 'join' || method === 'result' || method === 'start' || method === 'set' || method === 'is_set') {
+            return undefined;
+          }
+        }
+        return 'read';
+      }
+      case 'subscript': {
+        if (child.field !== 'value') return 'read';
+        let outer: PyNode = parent;
+        while (outer.parent?.type === 'pattern_list' || outer.parent?.type === 'expression_list') outer = outer.parent;
+        const holder = outer.parent;
+        if (holder?.type === 'assignment' && outer.field === 'left') return scope.pendingRmwKeys?.has(key) ? 'compound' : 'mutate';
+        if (holder?.type === 'augmented_assignment' && outer.field === 'left') return 'compound';
+        if (holder?.type === 'delete_statement') return 'mutate';
+        return 'read';
+      }
+      case 'call':
+        return 'read';
+      default:
+        return 'read';
+    }
+  }
+
+  /**
+   * A generator expression iterates when its consumer runs, not here: returned or stored, that
+   * is elsewhere (a returned one is an escaping view); passed to a call, it is now.
+   */
+  private iteratesLater(forNode: PyNode): boolean {
+    return forNode.type === 'for_in_clause' && forNode.parent?.type === 'generator_expression' && forNode.parent.parent?.type !== 'argument_list';
+  }
+
+  /** Returns true when the node's children must not be visited (it was a resolved reference). */
+  protected visitReference(node: PyNode, scope: Scope): boolean {
+    if (node.type === 'subscript') return false;
+    if (node.type === 'identifier' && (node.parent?.type === 'attribute' && node.field === 'attribute')) return true;
+    if (node.type === 'identifier' && node.parent?.type === 'keyword_argument' && node.field === 'name') return true;
+    const resolved = this.resolve(node, scope);
+    if (!resolved) return false;
+    if (!resolved.shared) return false;
+    const kind = this.roleOf(node, resolved.key, scope);
+    if (!kind) return true;
+    if (kind === 'read' && this.isSyncObject(resolved.kind)) return true;
+    // Reading an imported name (a function, a class) is not shared state worth tracking.
+    if (kind === 'read' && node.type === 'identifier' && !resolved.key.startsWith(`${this.module}:`)) return true;
+    this.recordAccess(node, resolved, kind, scope);
+    return true;
+  }
+
+  protected isSyncObject(kind: string | undefined): boolean {
+    return kind !== undefined && kind !== 'container' && kind !== 'list' && !kind.startsWith('class:');
+  }
+
+  protected inConfinedBlock(node: PyNode): boolean {
+    if (this.confinedBlocks.size === 0) return false;
+    for (let n: PyNode | null = node; n; n = n.parent) if (this.confinedBlocks.has(n)) return true;
+    return false;
+  }
+
+  private recordAccess(node: PyNode, resolved: Resolved, kind: AccessKind, scope: Scope): void {
+    if (this.inConfinedBlock(node)) return;
+    // `d[get_ident()] += 1`: each thread updates only its own entry (thread confinement by key).
+    const ownEntry = (kind === 'compound' || kind === 'mutate') && this.indexesOwnThread(node, scope);
+    if (ownEntry && kind === 'compound') return;
+    // Plain reads matter only for module globals (a parent reading what a process worker wrote);
+    // attribute reads are the bulk of all accesses and no rule pairs them, so they are not kept.
+    if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1))) return;
+    const statement = statementOf(node);
+    const locks = heldKeys(scope);
+    scope.fn.accesses.push({
+      key: resolved.key,
+      kind,
+      text: this.shortText(kind === 'read' || kind === 'iterate' ? node : statement),
+      span: this.span(kind === 'read' || kind === 'iterate' ? node : statement.type === 'expression_statement' ? statement.children[0] ?? statement : statement),
+      locks,
+      viaSelf: resolved.viaSelf,
+      stmt: kind === 'read' || kind === 'iterate' ? undefined : this.statementSite(statement),
+      indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
+      constant: kind === 'write' && this.writesConstant(statement) ? true : undefined,
+      gates: kind === 'mutate' ? gatesHeld(scope) : undefined,
+      appends: kind === 'mutate' && this.appendsTo(node) ? true : undefined,
+    });
+    // Storing into its own entry (`d[me] = …`) still adds a key others may iterate over, but no
+    // other thread checks or fills that entry.
+    if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw' && !ownEntry) this.noteCheckThenAct(node, resolved, kind, scope);
+  }
+
+  /** `items.append(x)`, `items.extend(more)`: adds at the end, moves nothing already there. */
+  private appendsTo(container: PyNode): boolean {
+    const method = container.parent?.type === 'attribute' && container.field === 'object' ? field(container.parent, 'attribute') : undefined;
+    return method !== undefined && container.parent!.parent?.type === 'call' && /^(append|extend)$/.test(this.src(method));
+  }
+
+  /** `d[get_ident()]`, `d[me]` with `me = current_thread()`: the entry of the running thread. */
+  private indexesOwnThread(container: PyNode, scope: Scope): boolean {
+    const index = container.parent?.type === 'subscript' && container.field === 'value' ? field(container.parent, 'subscript') : undefined;
+    const bare = index && unparen(index);
+    if (bare?.type === 'identifier') return scope.threadIdentities.has(this.src(bare));
+    return bare?.type === 'call' && THREAD_IDENTITY.test(this.src(field(bare, 'function') ?? bare));
+  }
+
+  /**
+   * `return self._d.keys()`, `return iter(self._items)`, `return islice(self._rr[k], n)`,
+   * `return (x for x in self._items)`: a live view or lazy iterator of shared state leaves the
+   * function; its caller iterates it later, outside any lock held here.
+   */
+  protected noteEscapingView(node: PyNode, scope: Scope): void {
+    const value = node.children[0] && unparen(node.children[0]);
+    const source = value && this.lazySource(value);
+    if (!value || !source) return;
+    let container = unparen(source);
+    while (container.type === 'subscript') container = unparen(field(container, 'value') ?? container);
+    const ref = this.resolve(container, scope);
+    if (!ref?.shared || this.isSyncObject(ref.kind) || this.inConfinedBlock(node)) return;
+    scope.fn.viewEscapes.push({ key: ref.key, span: this.span(value), text: this.shortText(value), locks: heldKeys(scope), viaSelf: ref.viaSelf });
+  }
+
+  /** The expression a lazy value iterates, when it is lazy. */
+  private lazySource(value: PyNode): PyNode | undefined {
+    if (value.type === 'generator_expression') {
+      const clause = value.children.find((c) => c.type === 'for_in_clause');
+      const right = clause && field(clause, 'right');
+      return right && (this.viewOf(unparen(right)) ?? unparen(right));
+    }
+    if (value.type !== 'call') return undefined;
+    const view = this.viewOf(value);
+    if (view) return view;
+    const fn = field(value, 'function');
+    if (!fn || !LAZY_WRAPPERS.test(this.qualify(fn))) return undefined;
+    const first = field(value, 'arguments')?.children.find((a) => a.type !== 'keyword_argument' && a.type !== 'comment');
+    return first && (this.viewOf(unparen(first)) ?? unparen(first));
+  }
+
+  /** `x.keys()`, `x.values()`, `x.items()`: the `x` whose live view it is. */
+  private viewOf(node: PyNode): PyNode | undefined {
+    if (node.type !== 'call' || (field(node, 'arguments')?.children.length ?? 0) > 0) return undefined;
+    const fn = field(node, 'function');
+    const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+    return method && ITERATION_VIEWS.has(this.src(method)) ? field(fn!, 'object') : undefined;
+  }
+
+  protected isInside(node: PyNode, ancestor: PyNode): boolean {
+    for (let n: PyNode | null = node; n; n = n.parent) if (n === ancestor) return true;
+    return false;
+  }
+
+  /** `self._thread_ident = get_ident()`: the object records the thread it belongs to. */
+  protected noteThreadAffinity(fieldKey: string, value: PyNode): void {
+    const call = unparen(value);
+    const fn = call.type === 'call' ? field(call, 'function') : undefined;
+    if (fn && THREAD_IDENTITY.test(this.src(fn))) this.markThreadAffine(fieldKey);
+  }
+
+  protected markThreadAffine(fieldKey: string): void {
+    const classKey = fieldKey.slice(0, fieldKey.lastIndexOf('.'));
+    if (!this.summary.threadAffineClasses.includes(classKey)) this.summary.threadAffineClasses.push(classKey);
+  }
+
+  /** `self._thread = t` after `t = Thread(…)`: joining `self._thread` joins that thread too. */
+  protected noteHandleStored(holder: string, value: PyNode, scope: Scope): void {
+    const handle = `${this.module}:${scope.qual}#${this.src(value)}`;
+    for (const spawn of scope.fn.spawns) if (spawn.handle === handle) spawn.collection = holder;
+  }
+
+  /** `d.get(k)`, `d[k]`, `self._slot`: the value found in shared state (or nothing). */
+  private isLookup(value: PyNode): boolean {
+    const node = unparen(value);
+    if (node.type === 'subscript' || node.type === 'attribute') return true;
+    const fn = node.type === 'call' ? field(node, 'function') : undefined;
+    const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+    return method !== undefined && this.src(method) === 'get';
+  }
+
+  /** `d[p]` with `p` a parameter of the function: which parameter. */
+  private indexParam(container: PyNode, scope: Scope): number | undefined {
+    const subscript = container.parent?.type === 'subscript' && container.field === 'value' ? field(container.parent, 'subscript') : undefined;
+    if (subscript?.type !== 'identifier') return undefined;
+    const index = scope.names.params.indexOf(this.src(subscript));
+    return index === -1 ? undefined : index;
+  }
+
+  /** Between the check and the act, a `try` with handlers: the author tolerates losing the race. */
+  /**
+   * The act is in the body of a `try` that catches what a lost race raises (`KeyError` from a
+   * `del` another thread did first, or any exception): the author tolerates losing the race.
+   * Between the check and the act, any handler counts; further out, one that names such an error.
+   */
+  private insideTry(node: PyNode, checkNode: PyNode): boolean {
+    let between = true;
+    for (let n = node.parent; n && n.type !== 'function_definition'; n = n.parent) {
+      if (n === checkNode) between = false;
+      if (n.type !== 'block' || n.parent?.type !== 'try_statement' || n.field !== 'body') continue;
+      const handlers = n.parent.children.filter((c) => c.type === 'except_clause');
+      if (handlers.length > 0 && (between || handlers.some((h) => /^except\s*(\(?\s*(KeyError|LookupError|IndexError|ValueError|Exception|BaseException)\b[^:]*)?:/.test(this.src(h))))) return true;
+    }
+    return false;
+  }
+
+  /** `flag = True`, `state = STOPPED`, `mode = Mode.IDLE`: writing a constant twice is idempotent. */
+  private writesConstant(statement: PyNode): boolean {
+    const assignment = statement.children[0];
+    if (assignment?.type !== 'assignment') return false;
+    const right = field(assignment, 'right');
+    if (!right) return false;
+    const value = unparen(right);
+    if (/^(true|false|none|integer|float|string|unary_operator)$/.test(value.type)) return true;
+    const name = value.type === 'identifier' ? this.src(value) : value.type === 'attribute' ? this.src(field(value, 'attribute') ?? value) : '';
+    if (/^[A-Z][A-Z0-9_]*$/.test(name)) return true;
+    // `Status.closing`: a member of an enum-like class.
+    const owner = value.type === 'attribute' ? field(value, 'object') : undefined;
+    return owner?.type === 'identifier' && /^[A-Z][a-z]/.test(this.src(owner));
+  }
+
+  /**
+   * The stored value is made by this call: a class (`Connection(...)`) or a factory that
+   * opens or starts something. Creating it twice leaks one; a lookup (`getLogger(name)`)
+   * returns the same object and is idempotent memoisation.
+   */
+  private createsResource(statement: PyNode): boolean {
+    const assignment = statement.children[0];
+    const right = assignment?.type === 'assignment' ? field(assignment, 'right') : undefined;
+    const value = right && unparen(right);
+    let fn = value?.type === 'await' ? value.children[0] : value;
+    fn = fn?.type === 'call' ? field(fn, 'function') : undefined;
+    if (!fn) return false;
+    const name = fn.type === 'attribute' ? this.src(field(fn, 'attribute') ?? fn) : this.src(fn);
+    return name === 'cls' || (/^_*[A-Z]/.test(name) && !/^_*[A-Z][A-Z0-9_]*$/.test(name)) || /^_*(make|create|new|open|connect|start|spawn|build|launch)(_|[A-Z]|$)/.test(name);
+  }
+
+  private statementSite(statement: PyNode): StatementSite | undefined {
+    if (statement.type !== 'expression_statement' && statement.type !== 'delete_statement') return undefined;
+    const line = this.lines.line(statement.start);
+    const indent = this.text.slice(this.lines.lineStart(line), statement.start);
+    if (!/^[ \t]*$/.test(indent)) return undefined;
+    const end = this.lines.span(statement.end, statement.end);
+    const after = this.text.slice(statement.end, this.lines.lineStart(end.line + 1)).trim();
+    if (after !== '' && !after.startsWith('#')) return undefined;
+    return {
+      span: { line, col: 0, endLine: end.line, endCol: end.col },
+      indent,
+      source: this.text.slice(this.lines.lineStart(line), statement.end),
+      eol: this.eol,
+    };
+  }
+
+  private noteCheckThenAct(node: PyNode, resolved: Resolved, kind: AccessKind, scope: Scope): void {
+    const key = resolved.key;
+    for (let i = scope.checks.length - 1; i >= 0; i--) {
+      const frame = scope.checks[i]!;
+      // The walk is in source order: once past the block an early-exit check covers, it is done.
+      if (frame.until && !this.isInside(node, frame.until)) {
+        scope.checks.splice(i, 1);
+        continue;
+      }
+      if (!frame.keys.has(key)) continue;
+      if (frame.reported.has(key) || frame.misuseGuard || this.insideTry(node, frame.until ?? frame.node)) return;
+      const locks = heldKeys(scope);
+      const common = frame.locks.some((l) => locks.includes(l));
+      const writeEpoch = scope.epoch + scope.pendingAwaits;
+      const awaitBetween = writeEpoch > frame.epoch;
+      if (common) return;
+      frame.reported.add(key);
+      const statement = statementOf(node);
+      scope.fn.checkActs.push({
+        key,
+        check: frame.span,
+        checkText: frame.text,
+        write: this.span(statement.type === 'expression_statement' ? statement.children[0] ?? statement : statement),
+        writeText: this.shortText(statement),
+        lazyInit: frame.lazy.has(key) && kind === 'write',
+        constantWrite: this.writesConstant(statement),
+        createsResource: this.createsResource(statement),
+        idempotent: isIdempotentStore(statement, frame.keys.get(key)!, (n) => this.src(n)),
+        viaSelf: resolved.viaSelf,
+        awaitBetween,
+        unguarded: frame.locks.length === 0 && locks.length === 0,
+        stmt: this.statementSite(statement),
+      });
+      return;
+    }
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  protected visitAssignment(node: PyNode, scope: Scope, stack: Task[]): void {
+    const left = field(node, 'left');
+    const right = field(node, 'right');
+    const rhsKeys = new Set<string>();
+    let rhsAwait: PyNode | undefined;
+    if (right) {
+      walk(right, (n) => {
+        if (n.type === 'await') rhsAwait ??= n;
+        if (n.type === 'identifier' || n.type === 'attribute') {
+          const r = this.resolve(n, scope);
+          if (r?.shared) rhsKeys.add(r.key);
+        }
+        return true;
+      });
+    }
+    const leftRef = left ? this.resolve(left, scope) : undefined;
+    // `tmp = self.x` … `self.x = tmp + 1`: a read-modify-write split over two statements.
+    const snapshotKeys = new Set<string>();
+    if (right && leftRef?.shared && !scope.fn.isAsync) {
+      walk(right, (n) => {
+        if (n.type !== 'identifier') return true;
+        if (scope.snapshots.get(this.src(n))?.keys.has(leftRef.key)) snapshotKeys.add(leftRef.key);
+        return false;
+      });
+    }
+    const leftBase = left && left.type === 'subscript' ? this.resolve(field(left, 'value') ?? left, scope) : undefined;
+
+    if (left && node.type === 'augmented_assignment') this.noteMpUpdate(left, scope);
+    if (scope.fn.isAsync && left) this.noteAwaitUpdate(node, left, leftRef, right, rhsKeys, rhsAwait, scope);
+    if (left?.type === 'identifier' && right) this.noteLocalValue(this.src(left), right, rhsKeys, rhsAwait, scope);
+    if (left && right) this.noteKind(left, right, scope);
+    if (left && right && node.type === 'assignment') this.noteFutureStore(left, right, scope);
+    if (leftRef && right?.type === 'identifier') this.noteHandleStored(leftRef.key, right, scope);
+    if (leftRef?.viaSelf && right) this.noteThreadAffinity(leftRef.key, right);
+
+    const saved = { awaits: scope.pendingAwaits, handle: scope.pendingHandle, rmw: scope.pendingRmwKeys };
+    const restore = () => {
+      scope.pendingAwaits = saved.awaits;
+      scope.pendingHandle = saved.handle;
+      scope.pendingRmwKeys = saved.rmw;
+    };
+    stack.push({ exit: restore });
+    if (right) stack.push({ node: right, scope });
+    stack.push({
+      exit: () => {
+        scope.pendingAwaits = saved.awaits;
+        scope.pendingRmwKeys = saved.rmw;
+      },
+    });
+    if (left) stack.push({ node: left, scope });
+    stack.push({
+      exit: () => {
+        scope.pendingAwaits = rhsAwait ? 1 : 0;
+        const rmwKeys = new Set<string>();
+        if (node.type === 'assignment') {
+          if (leftRef && (rhsKeys.has(leftRef.key) || snapshotKeys.has(leftRef.key))) rmwKeys.add(leftRef.key);
+          if (leftBase && rhsKeys.has(leftBase.key)) rmwKeys.add(leftBase.key);
+        }
+        scope.pendingRmwKeys = rmwKeys;
+        scope.pendingHandle = leftRef?.key ?? (left?.type === 'identifier' ? `${this.module}:${scope.qual}#${this.src(left)}` : undefined);
+      },
+    });
+  }
+
+  /**
+   * `self._waiter = fut`, `self._waiters[k] = fut`, `self._waiters[k].append(fut)`: a fresh
+   * future put where other tasks find it, to resolve it or to wait on it.
+   */
+  protected noteFutureStore(target: PyNode, value: PyNode, scope: Scope, appended = false): void {
+    const stored = unparen(value);
+    const isFuture = stored.type === 'identifier' ? scope.localKinds.get(this.src(stored)) === 'aio.Future' : this.kindOfValue(stored, scope) === 'aio.Future';
+    if (!isFuture) return;
+    let holder = unparen(target);
+    const single = !appended && holder.type === 'attribute';
+    while (holder.type === 'subscript') holder = unparen(field(holder, 'value') ?? holder);
+    // `waiters = self._waiters[key]; waiters.append(fut)`: the local is the field's element.
+    const aliased = holder.type === 'identifier' ? scope.fieldAliases.get(this.src(holder)) : undefined;
+    const ref = aliased ? { key: aliased, shared: true, viaSelf: true } : this.resolve(holder, scope);
+    if (!ref?.shared || !ref.viaSelf) return;
+    const statement = statementOf(target);
+    scope.fn.futureStores.push({
+      key: ref.key,
+      span: this.span(target.parent ?? target),
+      single,
+      awaited: this.awaitedLater(statement, stored.type === 'identifier' ? this.src(stored) : this.src(unparen(target))),
+      check: this.enclosingCheck(statement, ref.key, scope),
+      guardKeys: scope.misuseGuardKeys.length > 0 ? scope.misuseGuardKeys : undefined,
+    });
+  }
+
+  /** `await fut`, `await asyncio.shield(fut)`, `await asyncio.wait_for(fut, t)` after `statement` in its function. */
+  private awaitedLater(statement: PyNode, expr: string): boolean {
+    let scopeNode: PyNode | null = statement.parent;
+    while (scopeNode && scopeNode.type !== 'function_definition') scopeNode = scopeNode.parent;
+    if (!scopeNode) return false;
+    const rest = this.text.slice(statement.end, scopeNode.end);
+    const name = expr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`\\bawait\\s+(asyncio\\.(shield|wait_for)\\(\\s*)?${name}\\b`).test(rest);
+  }
+
+  /** The innermost `if`/`while` whose body holds `statement`, and whether its condition tests `key`. */
+  private enclosingCheck(statement: PyNode, key: string, scope: Scope): { span: Span; mentionsKey: boolean; isLoop: boolean } | undefined {
+    for (let n: PyNode | null = statement.parent; n && n.type !== 'function_definition'; n = n.parent) {
+      if (n.type !== 'block' || !n.parent || !/^(if_statement|elif_clause|while_statement)$/.test(n.parent.type) || n.field === 'alternative') continue;
+      const condition = field(n.parent, 'condition');
+      if (!condition) return undefined;
+      // The check as it was decided: `waiter = self._w; if waiter is None: waiter = new()` tests `self._w`.
+      const frame = scope.checks.find((f) => f.node === n.parent);
+      let mentionsKey = frame?.keys.has(key) ?? false;
+      walk(condition, (c) => {
+        if (mentionsKey) return false;
+        if (c.type === 'identifier' && (scope.fieldAliases.get(this.src(c)) === key || scope.snapshots.get(this.src(c))?.keys.has(key))) mentionsKey = true;
+        else if ((c.type === 'attribute' || c.type === 'identifier') && this.resolve(c, scope)?.key === key) mentionsKey = true;
+        return !mentionsKey;
+      });
+      return { span: this.span(condition), mentionsKey, isLoop: n.parent.type === 'while_statement' };
+    }
+    return undefined;
+  }
+
+  private noteKind(left: PyNode, right: PyNode, scope: Scope): void {
+    const kind = this.kindOfValue(right, scope);
+    if (left.type === 'identifier') {
+      const name = this.src(left);
+      if (!scope.isModule && scope.names.locals.has(name)) {
+        if (kind) scope.localKinds.set(name, kind);
+        else scope.localKinds.delete(name);
+        scope.assignedInLoop.set(name, scope.loops[scope.loops.length - 1] ?? null);
+        if (kind && scope.names.usedInside.has(name)) this.summary.kinds[`${this.module}:${scope.qual}#${name}`] = kind;
+      }
+      return;
+    }
+    if (kind && left.type === 'attribute') {
+      const ref = this.resolve(left, scope);
+      if (ref?.viaSelf) this.summary.kinds[ref.key] ??= kind;
+    }
+  }
+
+  /** Snapshots (asyncio), critical-section results (split decisions) and futures. */
+  private noteLocalValue(name: string, right: PyNode, rhsKeys: Set<string>, rhsAwait: PyNode | undefined, scope: Scope): void {
+    if (scope.isModule) return;
+    if (rhsKeys.size > 0 && !rhsAwait) {
+      scope.snapshots.set(name, { keys: rhsKeys, epoch: scope.epoch, span: this.span(right), locks: heldKeys(scope), lookup: this.isLookup(right) });
+    } else {
+      scope.snapshots.delete(name);
+    }
+    const innermost = scope.held[scope.held.length - 1];
+    if (innermost && rhsKeys.size > 0) scope.critical.set(name, { lock: innermost.key, block: innermost.block, span: this.span(right.parent ?? right) });
+    else scope.critical.delete(name);
+    let element = unparen(right);
+    while (element.type === 'subscript') element = unparen(field(element, 'value') ?? element);
+    const fieldRef = element.type === 'attribute' ? this.resolve(element, scope) : undefined;
+    if (fieldRef?.viaSelf) scope.fieldAliases.set(name, fieldRef.key);
+    else scope.fieldAliases.delete(name);
+    const call = unparen(right);
+    const fn = call.type === 'call' ? field(call, 'function') : undefined;
+    if (fn && THREAD_IDENTITY.test(this.src(fn))) scope.threadIdentities.add(name);
+    else scope.threadIdentities.delete(name);
+    if (fn && SERVER_START.test(this.src(fn))) scope.serverLocals.add(name);
+    else scope.serverLocals.delete(name);
+    const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+    const receiver = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
+    if (method && receiver && this.src(method) === 'submit') {
+      const executor = this.resolve(receiver, scope);
+      if (executor) scope.futureOf.set(name, executor.key);
+    } else {
+      scope.futureOf.delete(name);
+    }
+  }
+
+  private noteAwaitUpdate(
+    node: PyNode,
+    left: PyNode,
+    leftRef: Resolved | undefined,
+    right: PyNode | undefined,
+    rhsKeys: Set<string>,
+    rhsAwait: PyNode | undefined,
+    scope: Scope,
+  ): void {
+    if (!leftRef?.shared) return;
+    const locks = heldKeys(scope);
+    const push = (read: Span) =>
+      scope.fn.awaitUpdates.push({ key: leftRef.key, read, write: this.span(node), text: this.shortText(node), locks });
+    if (rhsAwait && (node.type === 'augmented_assignment' || rhsKeys.has(leftRef.key))) {
+      push(this.span(left));
+      return;
+    }
+    if (!right) return;
+    let found: Span | undefined;
+    walk(right, (n) => {
+      if (found) return false;
+      if (n.type === 'identifier') {
+        const snap = scope.snapshots.get(this.src(n));
+        if (snap && snap.keys.has(leftRef.key) && snap.epoch < scope.epoch + (rhsAwait ? 1 : 0) &&
+          !snap.locks.some((l) => locks.includes(l))) {
+          found = snap.span;
+        }
+      }
+      return true;
+    });
+    if (found) push(found);
+  }
+
+  private noteMpUpdate(left: PyNode, scope: Scope): void {
+    if (scope.held.length > 0) return;
+    let base: PyNode | undefined;
+    if (left.type === 'attribute' && field(left, 'attribute') && this.src(field(left, 'attribute')!) === 'value') base = field(left, 'object');
+    else if (left.type === 'subscript') base = field(left, 'value');
+    if (!base || base.type !== 'identifier') return;
+    const name = this.src(base);
+    const param = scope.names.params.indexOf(name);
+    const resolved = param === -1 ? this.resolve(base, scope) : undefined;
+    if (param === -1 && !resolved?.shared) return;
+    scope.fn.mpUpdates.push({ param, key: resolved?.key ?? '', span: this.span(left.parent ?? left), text: this.shortText(left.parent ?? left) });
+  }
+}

@@ -1,0 +1,81 @@
+import type { FunctionInfo, Program } from './program';
+import type { Roots } from './roots';
+
+/**
+ * The call-site lock context (RacerD's "locks held at every call site"): the locks every caller
+ * holds when it calls a function, carried into the function's own lock sets, so a private
+ * helper only ever called under the lock is protected by it. Entry points (spawned targets,
+ * the public methods of a design root, handlers) and functions without callers in the run
+ * start with none; calls made where nothing runs concurrently yet are not counted.
+ */
+export class EntryLocks {
+  private readonly entryLocks = new Map<string, string[]>();
+
+  constructor(program: Program, roots: Roots) {
+    const callers = new Map<string, { caller: FunctionInfo; locks: string[] }[]>();
+    const entries = new Set([...roots.contexts.values()].flatMap((c) => c.entries.map((e) => e.key)));
+    for (const fn of program.functions.values()) {
+      // A call made where no concurrency has started yet (`start()` before its thread runs,
+      // code no context reaches) cannot race: its lock set does not weaken the callee's.
+      if (!entries.has(fn.key) && roots.reaching(fn).length === 0 && !roots.hasWindows(fn)) continue;
+      for (const call of fn.calls) {
+        for (const callee of program.callTargets(call, fn)) {
+          if (callee === fn) continue;
+          const list = callers.get(callee.key) ?? [];
+          list.push({ caller: fn, locks: call.locks });
+          callers.set(callee.key, list);
+        }
+      }
+    }
+    // Only functions called while a lock is held, and what they call, can be entered locked.
+    const candidates = new Set<string>();
+    const queue: string[] = [];
+    for (const [key, sites] of callers) {
+      if (sites.some((site) => site.locks.length > 0)) {
+        candidates.add(key);
+        queue.push(key);
+      }
+    }
+    for (let i = 0; i < queue.length; i++) {
+      const fn = program.functions.get(queue[i]!);
+      for (const callee of fn ? program.calleesOf(fn) : []) {
+        if (!candidates.has(callee.key)) {
+          candidates.add(callee.key);
+          queue.push(callee.key);
+        }
+      }
+    }
+    const state = new Map<string, string[] | null>();
+    for (const key of candidates) state.set(key, entries.has(key) || program.functions.get(key)?.handler ? [] : null);
+    for (let pass = 0; pass < 8; pass++) {
+      let changed = false;
+      for (const key of candidates) {
+        if (entries.has(key)) continue;
+        let result: string[] | null = null;
+        for (const site of callers.get(key) ?? []) {
+          const outer = candidates.has(site.caller.key) ? state.get(site.caller.key) : [];
+          if (outer === null || outer === undefined) continue;
+          const held = [...new Set([...site.locks, ...outer])];
+          result = result === null ? held : result.filter((l) => held.includes(l));
+        }
+        const previous = state.get(key);
+        if (result !== null && (previous === null || previous === undefined || previous.length !== result.length)) {
+          state.set(key, result);
+          changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+    for (const [key, locks] of state) if (locks && locks.length > 0) this.entryLocks.set(key, locks);
+  }
+
+  locksAt(fn: FunctionInfo, own: string[]): string[] {
+    const entry = this.entryLocks.get(fn.key) ?? [];
+    return entry.length === 0 ? own : [...new Set([...own, ...entry])];
+  }
+
+  /** Locks every caller of `fn` holds when it calls it. */
+  heldOnEntry(fn: FunctionInfo): string[] {
+    return this.entryLocks.get(fn.key) ?? [];
+  }
+}

@@ -1,0 +1,278 @@
+import type { PyNode } from './parser';
+import { isLockKind, looksLikeLockName } from './kinds';
+import { Accesses } from './accesses';
+import type { LockUse } from './summary';
+import { UNVERIFIED_LOCK } from './summary';
+import { field, hasToken, some, statementOf, unparen } from './syntax';
+import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
+
+/** Calls that do not raise on a valid receiver: lock and condition operations (a wait ends in a timeout, not an error), list and set growth, clocks. */
+const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|time|monotonic|perf_counter|len)$/;
+
+/**
+ * The locks held at each point of a function: `with` blocks, `acquire()`/`release()` pairs and
+ * `if lock.acquire(…):`, the nesting edges of the lock-order graph, and acquires whose release
+ * an exception can skip.
+ */
+export abstract class LockTracking extends Accesses {
+  protected visitWith(node: PyNode, scope: Scope, stack: Task[]): void {
+    const clause = node.children.find((c) => c.type === 'with_clause');
+    const body = field(node, 'body');
+    const isAsyncWith = hasToken(node, 'async');
+    let pushed = 0;
+    const joins: string[] = [];
+    const valueNodes: PyNode[] = [];
+    for (const item of clause?.children ?? []) {
+      if (item.type !== 'with_item') continue;
+      let value = field(item, 'value');
+      if (!value) continue;
+      let alias: PyNode | undefined;
+      if (value.type === 'as_pattern') {
+        alias = field(value, 'alias');
+        value = value.children[0];
+        if (!value) continue;
+      }
+      const kind = this.kindOfValue(value, scope);
+      if (alias && kind) {
+        const aliasName = alias.children.find((c) => c.type === 'identifier') ?? alias;
+        const name = this.src(aliasName);
+        scope.localKinds.set(name, kind);
+        if (kind === 'ThreadPool' || kind === 'ProcessPool') joins.push(`${this.module}:${scope.qual}#${name}`);
+      }
+      const lock = this.lockOf(value, scope);
+      if (!lock) {
+        valueNodes.push(value);
+        continue;
+      }
+      this.acquire(isAsyncWith ? { ...lock, async: true } : lock, scope, this.blockCounter++);
+      pushed++;
+      if (scope.fn.isAsync && !isAsyncWith && body) {
+        const awaitNode = some(body, (n) => n.type === 'await' || (n.type === 'for_statement' && hasToken(n, 'async')) ||
+          (n.type === 'with_statement' && hasToken(n, 'async')));
+        if (awaitNode) {
+          scope.fn.lockAcrossAwait.push({ lock: lock.key, expr: lock.expr, withSpan: this.span(value), awaitSpan: this.span(awaitNode) });
+        }
+      }
+    }
+    if (isAsyncWith) scope.epoch++;
+    stack.push({
+      exit: () => {
+        scope.held.splice(scope.held.length - pushed, pushed);
+        for (const handle of joins) scope.fn.joins.push({ handle, span: this.span(node), locks: heldKeys(scope) });
+      },
+    });
+    if (body) stack.push({ node: body, scope });
+    for (let i = valueNodes.length - 1; i >= 0; i--) stack.push({ node: valueNodes[i]!, scope });
+  }
+
+  private lockOf(value: PyNode, scope: Scope): HeldLock | undefined {
+    const resolved = this.resolve(value, scope) ?? this.resolveNestedLock(value, scope);
+    if (!resolved) return undefined;
+    const name = resolved.key.slice(resolved.key.search(/[^.#:]*$/));
+    const lockish = resolved.kind ? isLockKind(resolved.kind) : looksLikeLockName(name.replace(/\(\)$/, '')) || resolved.key.endsWith('.get_lock()');
+    // Defined in another module: `check` keeps it if that module creates a lock there.
+    const imported = !lockish && !resolved.kind && !resolved.key.startsWith(`${this.module}:`) && !resolved.key.startsWith('?');
+    if (!lockish && !imported) return undefined;
+    const target = unparen(value);
+    const receiverNode = target.type === 'attribute' ? field(target, 'object') : undefined;
+    return {
+      key: imported ? `${UNVERIFIED_LOCK}${resolved.key}` : resolved.key,
+      expr: this.src(target),
+      span: this.span(target),
+      block: 0,
+      receiver: receiverNode ? this.src(receiverNode) : '',
+    };
+  }
+
+  /**
+   * `self.pools.lock`: a lock that lives on an object held in shared state, named after the
+   * holder's class when it is known (`RecentlyUsedContainer.lock`), else after the holder.
+   */
+  private resolveNestedLock(value: PyNode, scope: Scope): Resolved | undefined {
+    const target = unparen(value);
+    const object = target.type === 'attribute' ? field(target, 'object') : undefined;
+    const attr = target.type === 'attribute' ? field(target, 'attribute') : undefined;
+    if (!object || !attr || object.type !== 'attribute' || !looksLikeLockName(this.src(attr))) return undefined;
+    const holder = this.resolve(object, scope);
+    if (!holder?.shared) return undefined;
+    const owner = holder.kind?.startsWith('class:') ? holder.kind.slice(6) : holder.key;
+    return { key: `${owner}.${this.src(attr)}`, shared: true, viaSelf: holder.viaSelf };
+  }
+
+  private acquire(lock: HeldLock, scope: Scope, block: number): void {
+    const use: LockUse = { key: lock.key, expr: lock.expr, span: lock.span, manual: lock.manual, async: lock.async };
+    scope.fn.acquires.push(use);
+    for (const outer of scope.held) {
+      if (outer.manual && outer.key === lock.key) continue;
+      const distinct = outer.key === lock.key && outer.receiver !== lock.receiver && outer.expr !== lock.expr;
+      scope.fn.edges.push({
+        outer: { key: outer.key, expr: outer.expr, span: outer.span },
+        inner: use,
+        distinctReceivers: distinct,
+        ordered: distinct && scope.ordersById,
+      });
+    }
+    scope.held.push({ ...lock, block });
+  }
+
+  protected noteAcquireCall(call: PyNode, scope: Scope, ifStatement?: PyNode, negated = false): void {
+    const fn = field(call, 'function');
+    const object = fn && field(fn, 'object');
+    if (!object) return;
+    const lock = this.lockOf(object, scope);
+    if (!lock) return;
+    const statement = ifStatement ?? statementOf(call);
+    const awaited = call.parent?.type === 'await';
+    this.acquire({ ...lock, manual: true, async: awaited || undefined, manualBlock: ifStatement ? undefined : statement.parent ?? undefined }, scope, this.blockCounter++);
+    if (!ifStatement && statement.parent) scope.manualHeld++;
+    const resolved = this.resolve(object, scope);
+    const shared = resolved !== undefined && resolved.shared && !resolved.key.includes('#');
+    if (shared && !this.releaseGuaranteed(statement, lock.expr, ifStatement, negated) && this.releasedLater(statement, lock.expr)) {
+      scope.fn.bareAcquires.push({ lock: lock.key, expr: lock.expr, span: this.span(call) });
+    }
+  }
+
+  /**
+   * A manual acquire/release pair with work in between: the same function releases the lock
+   * after this statement, not as the very next statement. Acquires inside `finally`/`except`
+   * (re-acquiring after a wait) and lock-wrapper methods (`__enter__`) are deliberate.
+   */
+  private releasedLater(statement: PyNode, expr: string): boolean {
+    let scopeNode: PyNode | null = statement.parent;
+    while (scopeNode && scopeNode.type !== 'function_definition' && scopeNode.type !== 'module') {
+      if (scopeNode.type === 'finally_clause' || scopeNode.type === 'except_clause') return false;
+      scopeNode = scopeNode.parent;
+    }
+    if (!scopeNode) return false;
+    if (scopeNode.type === 'function_definition') {
+      const name = field(scopeNode, 'name');
+      if (name && /^(__enter__|__aenter__|acquire|lock|_acquire\w*|_lock\w*|__exit__)$/.test(this.src(name))) return false;
+    }
+    const siblings = statement.parent?.children ?? [];
+    const next = siblings[siblings.indexOf(statement) + 1];
+    if (next && this.src(next).startsWith(`${expr}.release(`)) return false;
+    if (this.leavesLoopHeldIntoFinally(statement, expr)) return false;
+    const before = this.text.slice(scopeNode.start, statement.start);
+    const previous = before.lastIndexOf(`${expr}.acquire(`);
+    if (previous !== -1 && before.indexOf(`${expr}.release(`, previous) === -1) return false;
+    const rest = this.text.slice(statement.end, scopeNode.end);
+    const release = rest.indexOf(`${expr}.release(`);
+    if (release === -1) return false;
+    const between = rest.slice(0, release);
+    // Acquired again before the release: a lock used as a semaphore that another thread releases.
+    if (between.includes(`${expr}.acquire(`)) return false;
+    // Only calls can raise in practice between the two, and not the ones that cannot fail on
+    // a valid object (appending to a list, notifying a held condition, reading the clock).
+    return [...between.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)].some((m) => !NON_RAISING_CALLS.test(m[1]!));
+  }
+
+  /**
+   * A retry loop: `acquire()`, then `if ready: break` (leaving the loop with the lock held),
+   * else `release()` and try again; after the loop a `try … finally` releases it.
+   */
+  private leavesLoopHeldIntoFinally(statement: PyNode, expr: string): boolean {
+    const siblings = statement.parent?.children ?? [];
+    let i = siblings.indexOf(statement) + 1;
+    for (; i < siblings.length && !this.src(siblings[i]!).startsWith(`${expr}.release(`); i++) {
+      const body = siblings[i]!.type === 'if_statement' ? field(siblings[i]!, 'consequence') : undefined;
+      if (!body || body.children.length !== 1 || body.children[0]!.type !== 'break_statement' || siblings[i]!.children.some((c) => c.type !== 'block' && c.field !== 'condition')) return false;
+    }
+    let loop: PyNode | null = statement.parent;
+    while (loop && loop.type !== 'while_statement' && loop.type !== 'for_statement' && loop.type !== 'function_definition') loop = loop.parent;
+    if (i === siblings.indexOf(statement) + 1 || !loop || loop.type === 'function_definition') return false;
+    const after = loop.parent?.children[loop.parent.children.indexOf(loop) + 1];
+    return this.releasesOnEveryExit(after, expr);
+  }
+
+  /**
+   * A `try` whose `finally` releases the lock, or whose `except BaseException:` (or bare
+   * `except:`) releases it and re-raises: every exception path releases it as surely.
+   */
+  private releasesOnEveryExit(tryNode: PyNode | undefined, expr: string): boolean {
+    if (tryNode?.type !== 'try_statement') return false;
+    const release = `${expr}.release(`;
+    return tryNode.children.some((clause) => {
+      if (clause.type === 'finally_clause') return this.src(clause).includes(release);
+      if (clause.type !== 'except_clause') return false;
+      const text = this.src(clause);
+      return /^except\s*(BaseException\b[^:]*)?:/.test(text) && text.includes(release) && /\braise\s*$/m.test(text);
+    });
+  }
+
+  /** `acquire()` directly followed by `try: … finally: release()`, or inside such a `try`. */
+  private releaseGuaranteed(statement: PyNode, expr: string, ifStatement?: PyNode, negated = false): boolean {
+    const releases = (tryNode: PyNode | undefined) => this.releasesOnEveryExit(tryNode, expr);
+    if (ifStatement && !negated) {
+      const consequence = field(ifStatement, 'consequence');
+      if (consequence && releases(consequence.children[0])) return true;
+    } else if (ifStatement && negated && !this.exitsEarly(ifStatement)) {
+      const alternative = ifStatement.children.find((c) => c.type === 'else_clause');
+      const body = alternative && field(alternative, 'body');
+      if (body && releases(body.children[0])) return true;
+    } else {
+      // `if lock is not None: lock.acquire()` followed by the `try`: look past enclosing `if`s
+      // of which the acquire is the last statement.
+      let current = statement;
+      for (;;) {
+        const siblings = current.parent?.children ?? [];
+        const index = siblings.indexOf(current);
+        if (releases(siblings[index + 1])) return true;
+        const block = current.parent;
+        const ifNode = block?.type === 'block' && index === siblings.length - 1 ? block.parent : undefined;
+        if (ifNode?.type !== 'if_statement') break;
+        current = ifNode;
+      }
+    }
+    for (let node = statement.parent; node && node.type !== 'function_definition'; node = node.parent) {
+      if (node.type === 'block' && node.field === 'body' && releases(node.parent ?? undefined)) return true;
+    }
+    return false;
+  }
+
+  /** A bare `acquire()` holds the lock until its release or the end of the enclosing block. */
+  protected dropManualLocksOutside(node: PyNode, scope: Scope): void {
+    for (let i = scope.held.length - 1; i >= 0; i--) {
+      const held = scope.held[i]!;
+      if (!held.manualBlock) continue;
+      let inside = false;
+      for (let n: PyNode | null = node; n; n = n.parent) {
+        if (n === held.manualBlock) {
+          inside = true;
+          break;
+        }
+      }
+      if (!inside) {
+        scope.held.splice(i, 1);
+        scope.manualHeld--;
+      }
+    }
+  }
+
+  protected release(object: PyNode, scope: Scope): void {
+    const resolved = this.resolve(object, scope);
+    if (!resolved) return;
+    for (let i = scope.held.length - 1; i >= 0; i--) {
+      if (scope.held[i]!.key === resolved.key) {
+        if (scope.held[i]!.manualBlock) scope.manualHeld--;
+        scope.held.splice(i, 1);
+        return;
+      }
+    }
+  }
+
+  /** The `if` body always leaves the block (`raise`, `return`, `continue`, `break`). */
+  protected exitsEarly(ifNode: PyNode): boolean {
+    const body = field(ifNode, 'consequence');
+    const last = body?.children[body.children.length - 1];
+    return last !== undefined && /^(raise|return|continue|break)_statement$/.test(last.type);
+  }
+
+  protected acquireInCondition(condition: PyNode): PyNode | undefined {
+    const bare = unparen(condition);
+    const inner = unparen(bare.type === 'not_operator' ? field(bare, 'argument') ?? bare : bare);
+    if (inner.type !== 'call') return undefined;
+    const fn = field(inner, 'function');
+    const attr = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+    return attr && this.src(attr) === 'acquire' ? inner : undefined;
+  }
+}

@@ -1,0 +1,70 @@
+import type { FunctionInfo, Program } from './program';
+import type { Access, Gate } from './summary';
+
+/**
+ * Orderings and confinement that refute a racing pair (rules.md principle 7), beyond the ones
+ * the contexts already model (a join before the read, locks held in common, locks every caller
+ * holds, code after `fork()` in the child, state only the owner of a lock touches).
+ */
+
+/** Objects whose `set`/`put` in one thread and `wait`/`get` in another order the two. */
+const HAND_OFF_KINDS = new Set(['Event', 'Queue']);
+
+/**
+ * One of the two accesses happens before the other through a hand-off: its function sets an
+ * event or puts into a queue after its access, and the other's waits on the event or takes
+ * from the queue before its own.
+ */
+export function orderedBetween(program: Program, a: FunctionInfo, aLine: number, b: FunctionInfo, bLine: number): boolean {
+  return handsOff(program, a, aLine, b, bLine) || handsOff(program, b, bLine, a, aLine);
+}
+
+function handsOff(program: Program, first: FunctionInfo, firstLine: number, second: FunctionInfo, secondLine: number): boolean {
+  if (first.eventSets.length === 0 || second.eventWaits.length === 0) return false;
+  return first.eventSets.some(
+    (set) =>
+      set.span.line > firstLine &&
+      HAND_OFF_KINDS.has(program.kindOf(set.key) ?? '') &&
+      second.eventWaits.some((wait) => wait.key === set.key && wait.span.line < secondLine),
+  );
+}
+
+/**
+ * Each started thread touches only its own element: the access indexes a shared container by
+ * a parameter of the thread's entry point, and every start passes a different value for it
+ * (`Thread(target=work, args=(i,))` in `for i in …`), so two runs never touch the same element.
+ */
+export function confinedToItsThread(program: Program, fn: FunctionInfo, access: Access, a: string, b: string): boolean {
+  if (access.indexParam === undefined || a !== b || program.isParentContext(a)) return false;
+  const context = program.context(a);
+  if (!context || context.root || context.target !== fn) return false;
+  // A bound method's first parameter is `self`, not one of the arguments.
+  const offset = fn.className ? 1 : 0;
+  return context.spawn.distinctArgs?.includes(access.indexParam - offset) === true;
+}
+
+/**
+ * Shut out by a closed-flag: before iterating, the function set a flag holding a lock
+ * (`with self._lock: self._shutdown = True`), and the change to the container happens under that
+ * lock right after a test of the flag that raises (`with self._lock: if self._shutdown: raise …`),
+ * in the changing function itself or at every call of the private helper that makes the change.
+ * No change starts after the flag is set, and the earlier ones finished under the lock.
+ */
+export function closedBefore(program: Program, iterating: FunctionInfo, line: number, changing: FunctionInfo, change: Access): boolean {
+  const flagsSet = iterating.accesses.filter((a) => a.kind === 'write' && a.span.line < line && a.locks.length > 0);
+  if (flagsSet.length === 0) return false;
+  const closes = (gates: Gate[] | undefined) => gates?.some((g) => flagsSet.some((w) => w.key === g.flag && w.locks.includes(g.lock))) === true;
+  if (closes(change.gates)) return true;
+  if (!/^_[^_]/.test(changing.name.slice(changing.name.lastIndexOf('.') + 1))) return false;
+  const sites = program.callSitesOf(changing);
+  return sites.length > 0 && sites.every((site) => closes(site.gates));
+}
+
+/**
+ * A list iterated while another thread only appends to it: the iterator walks by index and sees
+ * each new item or stops before it, with no error and nothing skipped (unlike a dict, a set or
+ * a deque, which raise when changed during iteration, or a removal, which shifts what follows).
+ */
+export function appendsDuringListIteration(program: Program, key: string, change: Access): boolean {
+  return change.appends === true && program.kindOf(key) === 'list';
+}

@@ -1,0 +1,669 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzePython, only, py } from './helpers';
+
+// Concurrency declared by a library's design (rules.md principle 2): nothing in these files
+// starts the callers' threads or tasks, as in a library whose applications live elsewhere.
+
+const summary = (findings: { ruleId: string; severity: string; range: { start: { line: number } } }[]) =>
+  findings.map((f) => `${f.range.start.line} ${f.ruleId} ${f.severity}`);
+
+void describe('a class that starts a thread runs it next to its public methods', () => {
+  void it('flags a size kept by put() and by the expiry thread started in __init__', async () => {
+    const findings = await analyzePython({
+      'cache.py': py`
+        import threading
+        import time
+
+        class Cache:
+            def __init__(self):
+                self.store = {}
+                self.size = 0
+                self._reaper = threading.Thread(target=self._expire, daemon=True)
+                self._reaper.start()
+
+            def put(self, key, value):
+                self.store[key] = value
+                self.size += len(value)
+
+            def _expire(self):
+                while True:
+                    time.sleep(1)
+                    for key in list(self.store):
+                        self.size -= len(self.store.pop(key))
+      `,
+    });
+    assert.deepEqual(summary(only(findings, 'PY-RACE-001')), ['12 PY-RACE-001 warning', '18 PY-RACE-001 warning']);
+    const put = only(findings, 'PY-RACE-001')[0]!;
+    assert.match(put.message, /^`Cache.size` is read and written back in `Cache.put` \(line 13, threads calling `Cache`\) while `Cache._expire` \(line 19, the thread started at line 8\) writes it/);
+    assert.ok(put.related.some((r) => r.message === 'concurrency root: `Cache.__init__` starts a thread, reaching it through `Cache.put`' || r.message.startsWith('concurrency root: `Cache.__init__` starts a thread')));
+  });
+
+  void it('flags a Thread subclass whose run() and a public method update the same field', async () => {
+    const findings = await analyzePython({
+      'worker.py': py`
+        import threading
+
+        class Worker(threading.Thread):
+            def __init__(self):
+                super().__init__()
+                self.done = 0
+
+            def run(self):
+                for _ in range(100):
+                    self.done += 1
+
+            def reset(self):
+                self.done = 0
+      `,
+    });
+    assert.deepEqual(summary(findings), ['9 PY-RACE-001 warning']);
+    assert.match(findings[0]!.message, /\(line 10, the `Worker` thread\)/);
+  });
+
+  void it('does not pair the fields of two sibling classes, which are never one object', async () => {
+    const findings = await analyzePython({
+      'siblings.py': py`
+        import threading
+
+        class Base:
+            def tick(self):
+                self.count += 1
+
+        class Left(Base):
+            def start(self):
+                threading.Thread(target=self.tick).start()
+
+        class Right(Base):
+            def start(self):
+                threading.Thread(target=self.tick).start()
+
+            def poke(self):
+                self.count = 0
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-RACE-004'), []);
+  });
+});
+
+void describe('a class that owns a lock', () => {
+  void it('treats only state it guards somewhere as shared, not every field', async () => {
+    const findings = await analyzePython({
+      'conn.py': py`
+        import threading
+
+        class Conn:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.sent = 0
+                self.pos = 0
+
+            def send(self, data):
+                with self._lock:
+                    self.sent += len(data)
+
+            def read(self, n):
+                self.pos += n
+      `,
+    });
+    assert.deepEqual(summary(findings), ['13 PY-RACE-001 information']);
+  });
+
+  void it('lets a class-level lock guard class state without making the instances shared', async () => {
+    const findings = await analyzePython({
+      'registry.py': py`
+        import threading
+
+        class Handler:
+            _registry_lock = threading.Lock()
+            _registry = {}
+
+            def register(self, name):
+                with Handler._registry_lock:
+                    Handler._registry[name] = self
+
+            def handle(self):
+                self.hits += 1
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('flags a change made under another lock than every other use holds', async () => {
+    const src = (lock: string) => py`
+      import threading
+
+      class Scheduler:
+          def __init__(self):
+              self._jobs_lock = threading.RLock()
+              self._executors_lock = threading.RLock()
+              self._executors = {}
+
+          def add_executor(self, name, executor):
+              with self._executors_lock:
+                  if name in self._executors:
+                      raise ValueError(name)
+                  self._executors[name] = executor
+
+          def replace_executor(self, name, executor):
+              with self._executors_lock:
+                  self._executors[name] = executor
+
+          def remove_executor(self, name):
+              with self.${lock}:
+                  del self._executors[name]
+    `;
+    const wrong = only(await analyzePython({ 'sched.py': src('_jobs_lock') }), 'PY-RACE-004');
+    assert.deepEqual(summary(wrong), ['20 PY-RACE-004 warning']);
+    assert.match(wrong[0]!.message, /^`Scheduler._executors` is changed holding `self._jobs_lock` in `Scheduler.remove_executor` .*take `self._executors_lock` here instead\.$/);
+    assert.deepEqual(only(await analyzePython({ 'sched.py': src('_executors_lock') }), 'PY-RACE-004'), []);
+  });
+
+  void it('flags a live view of the guarded container returned from inside the lock, not a copy', async () => {
+    const src = (ret: string) => py`
+      import threading
+
+      class Registry:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self._items = {}
+
+          def add(self, key, value):
+              with self._lock:
+                  self._items[key] = value
+
+          def names(self):
+              with self._lock:
+                  return ${ret}
+    `;
+    const live = only(await analyzePython({ 'reg.py': src('self._items.keys()') }), 'PY-RACE-005');
+    assert.deepEqual(summary(live), ['13 PY-RACE-005 warning']);
+    assert.match(live[0]!.message, /^`Registry._items` leaves `Registry.names` \(line 14, threads calling `Registry`\) as a live view that callers iterate after the lock is released while `Registry.add` \(line 10\) changes it; /);
+    assert.deepEqual(only(await analyzePython({ 'reg.py': src('list(self._items)') }), 'PY-RACE-005'), []);
+  });
+});
+
+void describe('a class that keeps its state in a thread-safe class', () => {
+  const files = (body: string) => ({
+    'lru.py': py`
+      import threading
+
+      class LRU:
+          def __init__(self):
+              self.lock = threading.RLock()
+              self._data = {}
+
+          def get(self, key, default=None):
+              with self.lock:
+                  return self._data.get(key, default)
+
+          def __setitem__(self, key, value):
+              with self.lock:
+                  self._data[key] = value
+    `,
+    'manager.py': py`
+      from lru import LRU
+
+      class Manager:
+          def __init__(self):
+              self.pools = LRU()
+
+          def pool_for(self, key):
+      ${body}
+    `,
+  });
+
+  void it('flags get-or-create on it without its lock', async () => {
+    const findings = only(await analyzePython(files(`
+              pool = self.pools.get(key)
+              if pool:
+                  return pool
+              pool = object()
+              self.pools[key] = pool
+              return pool`)), 'PY-RACE-002');
+    assert.deepEqual(findings.map((f) => [f.file, f.range.start.line, f.severity]), [['/project/manager.py', 12, 'warning']]);
+    assert.match(findings[0]!.message, /^`Manager.pools` is checked at line 10 and then changed in `Manager.pool_for` \(line 13, threads calling `Manager`\)/);
+  });
+
+  void it('accepts get-or-create under the container lock', async () => {
+    const findings = await analyzePython(files(`
+              with self.pools.lock:
+                  pool = self.pools.get(key)
+                  if pool:
+                      return pool
+                  pool = object()
+                  self.pools[key] = pool
+                  return pool`));
+    assert.deepEqual(only(findings, 'PY-RACE-002'), []);
+  });
+});
+
+void describe('public coroutines of a class that keeps waiters', () => {
+  const connector = (resolve: string) => py`
+    class BaseConnector:
+        def __init__(self, loop):
+            self._loop = loop
+            self._waiters = []
+
+        async def connect(self, host):
+            if len(self._waiters) > 100:
+                fut = self._loop.create_future()
+                self._waiters.append(fut)
+                await fut
+            return await self._open(host)
+
+        async def _open(self, host):
+            raise NotImplementedError
+
+    class TCPConnector(BaseConnector):
+        def __init__(self, loop):
+            super().__init__(loop)
+            self._pending = {}
+
+        async def _open(self, host):
+            return await self._resolve(host)
+
+        async def _resolve(self, host):
+    ${resolve}
+  `;
+
+  void it('reaches a private helper of a subclass through the abstract method and flags check-then-act across an await', async () => {
+    const findings = only(await analyzePython({ 'conn.py': connector(`
+            if host in self._pending:
+                return await self._pending[host]
+            else:
+                await self._loop.run_in_executor(None, print, host)
+                self._pending[host] = self._loop.create_future()`) }), 'PY-ASYNC-002');
+    assert.deepEqual(summary(findings), ['29 PY-ASYNC-002 warning']);
+    assert.ok(findings[0]!.related.some((r) => r.message.startsWith('concurrency root: `BaseConnector` keeps futures for other tasks in `BaseConnector._waiters`')));
+  });
+
+  void it('accepts the entry registered before the first await, even after an await in the other branch', async () => {
+    const findings = only(await analyzePython({ 'conn.py': connector(`
+            if host in self._pending:
+                await self._loop.run_in_executor(None, print, host)
+                return await self._pending[host]
+            else:
+                self._pending[host] = self._loop.create_future()
+                await self._loop.run_in_executor(None, print, host)`) }), 'PY-ASYNC-002');
+    assert.deepEqual(findings, []);
+  });
+
+  void it('treats an awaited asyncio.shield(coroutine) as a call of the caller', async () => {
+    const findings = only(await analyzePython({ 'conn.py': connector(`
+            return await asyncio.shield(self._lookup(host))
+
+        async def _lookup(self, host):
+            if host not in self._pending:
+                await self._loop.run_in_executor(None, print, host)
+                self._pending[host] = [host]`).replace('class BaseConnector', 'import asyncio\n\nclass BaseConnector') }), 'PY-ASYNC-002');
+    assert.deepEqual(summary(findings), ['32 PY-ASYNC-002 warning']);
+  });
+});
+
+void describe('framework entry points', () => {
+  void it('runs socketserver handlers concurrently when the run has a threading server', async () => {
+    const src = (server: string) => py`
+      import socketserver
+
+      served = 0
+
+      class Handler(socketserver.BaseRequestHandler):
+          def handle(self):
+              global served
+              served += 1
+
+      def serve():
+          with socketserver.${server}(("", 0), Handler) as s:
+              s.serve_forever()
+    `;
+    assert.deepEqual(summary(await analyzePython({ 'srv.py': src('ThreadingTCPServer') })), ['7 PY-RACE-001 warning']);
+    assert.deepEqual(summary(await analyzePython({ 'srv.py': src('TCPServer') })), ['7 PY-RACE-001 information']);
+  });
+
+  void it('runs a WSGI application for many requests at once', async () => {
+    const findings = await analyzePython({
+      'app.py': py`
+        requests = 0
+
+        def application(environ, start_response):
+            global requests
+            requests += 1
+            start_response("200 OK", [])
+            return [b"ok"]
+      `,
+    });
+    assert.deepEqual(summary(findings), ['4 PY-RACE-001 warning']);
+    assert.match(findings[0]!.message, /\(line 5, concurrent requests\)/);
+  });
+
+  void it('runs a signal handler between any two bytecodes of the code that installed it', async () => {
+    const findings = await analyzePython({
+      'sig.py': py`
+        import signal
+
+        ticks = 0
+
+        def on_alarm(signum, frame):
+            global ticks
+            ticks += 1
+
+        def main():
+            global ticks
+            signal.signal(signal.SIGALRM, on_alarm)
+            for _ in range(1000):
+                ticks += 1
+      `,
+    });
+    assert.deepEqual(summary(only(findings, 'PY-RACE-001')), ['6 PY-RACE-001 warning', '12 PY-RACE-001 warning']);
+  });
+
+  void it('runs __del__ on whichever thread the collector interrupts: class state it shares with other threads', async () => {
+    const findings = await analyzePython({
+      'res.py': py`
+        import threading
+
+        class Resource:
+            live = 0
+
+            def __init__(self):
+                Resource.live += 1
+
+            def __del__(self):
+                Resource.live -= 1
+
+        def worker():
+            for _ in range(100):
+                Resource()
+
+        threading.Thread(target=worker).start()
+      `,
+    });
+    assert.deepEqual(summary(only(findings, 'PY-RACE-001')), ['6 PY-RACE-001 warning', '9 PY-RACE-001 warning']);
+  });
+});
+
+void describe('refutations', () => {
+  void it('does not flag elements each thread owns, nor reading results after joining every thread', async () => {
+    const findings = await analyzePython({
+      'clients.py': py`
+        import threading
+
+        def run_clients(n):
+            errors = []
+            best = {}
+
+            def client(index):
+                for _ in range(10):
+                    value = fetch()
+                    if value is None:
+                        errors.append(index)
+                    else:
+                        best[index] = max(best[index], value)
+
+            threads = []
+            for i in range(n):
+                best[i] = 0
+                t = threading.Thread(target=client, args=(i,))
+                threads.append(t)
+                t.start()
+            for t in threads:
+                t.join()
+            for e in errors:
+                print(e)
+            return max(best.values())
+
+        def fetch():
+            return 1
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not flag state handed over through a queue', async () => {
+    const findings = await analyzePython({
+      'handoff.py': py`
+        import queue
+        import threading
+
+        results = []
+        done = queue.Queue()
+
+        def producer():
+            global results
+            results = results + [1]
+            done.put(True)
+
+        def consumer():
+            global results
+            done.get()
+            results = results + [2]
+
+        threading.Thread(target=producer).start()
+        threading.Thread(target=consumer).start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not flag state only the owner of a lock touches (the RLock pattern)', async () => {
+    const findings = await analyzePython({
+      'rlock.py': py`
+        import threading
+        from threading import get_ident
+
+        class ReentrantLock:
+            def __init__(self):
+                self._block = threading.Lock()
+                self._owner = None
+                self._count = 0
+
+            def acquire(self):
+                me = get_ident()
+                if self._owner == me:
+                    self._count += 1
+                    return True
+                with self._block:
+                    self._owner = me
+                    self._count = 1
+                return True
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not flag a lock released in except BaseException before re-raising, or held out of a retry loop into finally', async () => {
+    const findings = await analyzePython({
+      'release.py': py`
+        import threading
+
+        class Pool:
+            def __init__(self):
+                self.lock = threading.Lock()
+                self.ready = threading.Event()
+
+            def take(self, open_conn):
+                self.lock.acquire()
+                try:
+                    conn = open_conn()
+                except BaseException:
+                    self.lock.release()
+                    raise
+                return conn
+
+            def send(self, data, write):
+                while True:
+                    self.ready.wait(0.1)
+                    self.lock.acquire()
+                    if self.ready.is_set():
+                        break
+                    self.lock.release()
+                try:
+                    write(data)
+                finally:
+                    self.lock.release()
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-DL-003'), []);
+  });
+
+  void it('does not see a lock order in two with blocks one after the other', async () => {
+    const findings = await analyzePython({
+      'seq.py': py`
+        import threading
+
+        class Scheduler:
+            def __init__(self):
+                self._a = threading.Lock()
+                self._b = threading.Lock()
+
+            def start(self):
+                with self._a:
+                    pass
+                with self._b:
+                    pass
+
+            def stop(self):
+                with self._b:
+                    pass
+                with self._a:
+                    pass
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-DL-001'), []);
+  });
+
+  void it('flags waiting for executors given self while holding a lock a public method takes, once per lock', async () => {
+    const src = (held: string) => py`
+      import threading
+
+      class Scheduler:
+          def __init__(self):
+              self._jobs_lock = threading.RLock()
+              self._executors_lock = threading.RLock()
+              self._executors = {}
+              self._jobs = []
+
+          def start(self):
+              with self._executors_lock:
+                  for name, executor in self._executors.items():
+                      executor.start(self, name)
+
+          def add_job(self, job):
+              with self._jobs_lock:
+                  self._jobs.append(job)
+
+          def shutdown(self):
+              with ${held}:
+                  for executor in self._executors.values():
+                      executor.shutdown(True)
+    `;
+    const both = only(await analyzePython({ 's.py': src('self._jobs_lock, self._executors_lock') }), 'PY-DL-004');
+    assert.deepEqual(both.map((f) => f.message.slice(0, f.message.indexOf('`', 1) + 1)), ['`Scheduler._jobs_lock`', '`Scheduler._executors_lock`']);
+    assert.match(both[0]!.message, /whose threads can call back into `Scheduler.add_job`, which takes it at line 16; release the lock before waiting\.$/);
+    assert.deepEqual(only(await analyzePython({ 's.py': src('self._executors_lock') }), 'PY-DL-004').length, 1);
+  });
+});
+
+void describe('objects that belong to a thread', () => {
+  const src = (cleanup: string) => py`
+    import threading
+    from pkg.registry import Registry
+
+    class Loop:
+        def initialize(self, real):
+            self.real = real
+            for other in list(Registry._loops):
+                if other.closed:
+${cleanup}
+            Registry._loops[real] = self
+            self._thread = threading.get_ident()
+
+        def call_soon(self, f):
+            if threading.get_ident() == self._thread:
+                f()
+  `;
+
+  void it('flags deleting a key seen in a copy of a registry shared by the threads that own one each', async () => {
+    const findings = await analyzePython({ 'pkg/loop.py': src('                    del Registry._loops[other]') });
+    assert.deepEqual(summary(findings), ['8 PY-RACE-002 warning']);
+    assert.match(findings[0]!.message, /^`Registry._loops` is checked at line 7 and then changed in `Loop.initialize`/);
+    assert.ok(findings[0]!.related.some((r) => r.message.startsWith('concurrency root: `Loop` records the thread each object belongs to')));
+  });
+
+  void it('accepts the delete that tolerates losing the race', async () => {
+    const findings = await analyzePython({ 'pkg/loop.py': src(`                    try:
+                        del Registry._loops[other]
+                    except KeyError:
+                        pass`) });
+    assert.deepEqual(findings, []);
+  });
+});
+
+void describe('more refutations', () => {
+  void it('does not flag a start() that raises when already started, then starts across an await', async () => {
+    const findings = await analyzePython({
+      'conn.py': py`
+        import asyncio
+
+        class AsyncConnection:
+            def __init__(self, engine):
+                self.engine = engine
+                self.lock = asyncio.Lock()
+                self.sync_connection = None
+
+            async def start(self):
+                if self.sync_connection:
+                    raise RuntimeError("already started")
+                self.sync_connection = await self.engine.connect()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not pair two exit handlers, which run one after another', async () => {
+    const findings = await analyzePython({
+      'exits.py': py`
+        import atexit
+
+        handlers = []
+
+        def first():
+            for h in handlers:
+                h()
+
+        def second():
+            handlers.append(print)
+
+        atexit.register(first)
+        atexit.register(second)
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('does not pair a bare stop flag with plain stores under the lock, only with a multi-step update', async () => {
+    const src = (update: string) => py`
+      import threading
+
+      class Executor:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self._stopped = False
+              self._thread = threading.Thread(target=self._run)
+              self._thread.start()
+
+          def open(self):
+              with self._lock:
+                  ${update}
+
+          def close(self):
+              self._stopped = True
+
+          def _run(self):
+              pass
+    `;
+    assert.deepEqual(only(await analyzePython({ 'ex.py': src('self._stopped = False') }), 'PY-RACE-004'), []);
+    assert.deepEqual(only(await analyzePython({ 'ex.py': src('self._stopped = not self._stopped') }), 'PY-RACE-004').length, 1);
+  });
+});

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzePython, only, py } from './helpers';
+
+// Minimal reductions of the hand-made rendezvous of asyncio libraries: a protocol's drain
+// waiter, a connector's queue of waiters, a server's idle waiter tested by a keep-alive timer.
+
+void describe('PY-ASYNC-005 one waiter slot', () => {
+  const slot = (store: string) => py`
+    import asyncio
+
+    class Stream:
+        def __init__(self, loop):
+            self._loop = loop
+            self._blocked = False
+            self._waiter = None
+
+        def unblock(self):
+            self._blocked = False
+            waiter = self._waiter
+            self._waiter = None
+            if waiter is not None:
+                waiter.set_result(None)
+
+        async def wait_unblocked(self):
+            if not self._blocked:
+                return
+            ${store}
+  `;
+
+  void it('flags a second caller replacing the pending waiter', async () => {
+    const findings = only(await analyzePython({ 'stream.py': slot(`waiter = self._loop.create_future()
+            self._waiter = waiter
+            await waiter`) }), 'PY-ASYNC-005');
+    assert.deepEqual(findings.map((f) => [f.severity, f.range.start.line]), [['warning', 19]]);
+    assert.match(findings[0]!.message, /^`Stream._waiter` gets a new waiter future in `Stream.wait_unblocked` \(line 20, tasks calling `Stream`\)/);
+    assert.ok(findings[0]!.related.some((r) => r.message === '`Stream.unblock` wakes only the waiter in the slot at that moment'));
+  });
+
+  void it('accepts a waiter reused when one is pending, and a slot nothing else resolves', async () => {
+    const reused = await analyzePython({ 'stream.py': slot(`waiter = self._waiter
+            if waiter is None:
+                waiter = self._loop.create_future()
+                self._waiter = waiter
+            await asyncio.shield(waiter)`) });
+    assert.deepEqual(only(reused, 'PY-ASYNC-005'), []);
+    const alone = await analyzePython({
+      'solo.py': py`
+        class Probe:
+            def __init__(self, loop):
+                self._loop = loop
+                self._done = None
+
+            async def run(self):
+                self._done = self._loop.create_future()
+                self._done.set_result(1)
+                await self._done
+      `,
+    });
+    assert.deepEqual(only(alone, 'PY-ASYNC-005'), []);
+  });
+});
+
+void describe('PY-ASYNC-005 a queue of waiters', () => {
+  const pool = (condition: string, keyword = 'if') => py`
+    import collections
+
+    class Slots:
+        def __init__(self, loop, limit):
+            self._loop = loop
+            self._free = limit
+            self._queue = collections.deque()
+
+        def give_back(self):
+            self._free += 1
+            if self._queue:
+                self._queue.popleft().set_result(None)
+
+        async def take(self):
+            ${keyword} ${condition}:
+                fut = self._loop.create_future()
+                self._queue.append(fut)
+                await fut
+            self._free -= 1
+  `;
+
+  void it('flags a fast path that skips queued waiters when the woken one does not re-check', async () => {
+    const findings = only(await analyzePython({ 'slots.py': pool('self._free <= 0') }), 'PY-ASYNC-005');
+    assert.deepEqual(findings.map((f) => [f.severity, f.range.start.line]), [['warning', 14]]);
+    assert.match(findings[0]!.message, /^`Slots._queue` is not consulted by the check at line 15 in `Slots.take`/);
+  });
+
+  void it('accepts a fast path that waits while waiters are queued, or a while loop that re-checks', async () => {
+    assert.deepEqual(only(await analyzePython({ 'slots.py': pool('self._free <= 0 or self._queue') }), 'PY-ASYNC-005'), []);
+    assert.deepEqual(only(await analyzePython({ 'slots.py': pool('self._free <= 0', 'while') }), 'PY-ASYNC-005'), []);
+  });
+});
+
+void describe('PY-ASYNC-005 a resolved waiter taken for a pending one', () => {
+  const server = (test: string) => py`
+    class Conn:
+        def __init__(self, loop):
+            self._loop = loop
+            self._idle = None
+            self._timer = None
+
+        def feed(self, data):
+            waiter = self._idle
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+        def close(self):
+            pass
+
+        def connection_made(self, transport):
+            self._task = self._loop.create_task(self.serve())
+
+        def _on_timeout(self):
+            if ${test}:
+                self.close()
+
+        async def serve(self):
+            self._timer = self._loop.call_later(5, self._on_timeout)
+            self._idle = self._loop.create_future()
+            try:
+                await self._idle
+            finally:
+                self._idle = None
+  `;
+
+  void it('flags a timer callback that tests only that the slot is set', async () => {
+    const findings = only(await analyzePython({ 'conn.py': server('self._idle') }), 'PY-ASYNC-005');
+    assert.deepEqual(findings.map((f) => [f.severity, f.range.start.line]), [['warning', 18]]);
+    assert.match(findings[0]!.message, /^`Conn._idle` is taken as a pending waiter in `Conn._on_timeout` \(line 19, the loop callback scheduled at line 23\), but `Conn.feed` resolves it before `Conn.serve` clears it; /);
+  });
+
+  void it('accepts the test that also asks done()', async () => {
+    assert.deepEqual(only(await analyzePython({ 'conn.py': server('self._idle and not self._idle.done()') }), 'PY-ASYNC-005'), []);
+  });
+});
