@@ -100,6 +100,30 @@ trustedScenarios.push({
   },
 });
 
+trustedScenarios.push({
+  name: 'Ctrl+. on the Python race offers a new lock first (Enter adds it and takes it around the update), then the documentation, suppression last',
+  screenshot: 'python-quick-fix-applied',
+  async run(page) {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'counter.py' }).click();
+    await page.locator('.tab.active', { hasText: 'counter.py' }).waitFor();
+    await clickSquiggle(page);
+    await page.keyboard.press('Control+.');
+    const rows = page.locator('.action-widget .monaco-list-row.action');
+    await rows.first().waitFor({ timeout: 30_000 });
+    const titles = (await rows.allTextContents()).map((t) => t.trim());
+    assert.match(titles[0] ?? '', /Guard it with a new lock/, `offered: ${titles.join(' | ')}`);
+    const docs = titles.findIndex((t) => t.includes('Show documentation for PY-RACE-001'));
+    const suppress = titles.findIndex((t) => t.includes('Suppress PY-RACE-001 on this line'));
+    assert.ok(docs > 0 && suppress > docs, `documentation before suppression, both after the fix: ${titles.join(' | ')}`);
+    await page.keyboard.press('Enter');
+    await page.locator('.editor-instance .view-line', { hasText: /with\s_hits_lock:/ }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.editor-instance .view-line', { hasText: /_hits_lock\s=\sthreading\.Lock\(\)/ }).first().waitFor();
+    // Later scenarios read counter.py from disk and the editor: leave it as it was.
+    await runCommand(page, 'File: Revert File');
+    await page.locator('.editor-instance .view-line', { hasText: /with\s_hits_lock:/ }).first().waitFor({ state: 'detached' });
+  },
+});
+
 export const restrictedScenarios = [
   {
     name: 'Restricted Mode: analysis still reports PY-RACE-001',
