@@ -99,10 +99,22 @@ function insideOwnConstructor(created: ts.NewExpression, name: string): boolean 
   return ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name) && fn.parent.name.text === name;
 }
 
+/**
+ * The language's own constructors: their state is never a finding's (their code is not in the
+ * run), and `const seen = new Map()` is in nearly every function, so they are not looked at.
+ */
+const BUILT_IN_CLASSES = new Set([
+  'Array', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Date', 'RegExp', 'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef',
+  'FinalizationRegistry', 'Promise', 'Proxy', 'Object', 'Function', 'Boolean', 'Number', 'String', 'Error', 'TypeError',
+  'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError', 'Int8Array', 'Uint8Array',
+  'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array',
+  'BigInt64Array', 'BigUint64Array',
+]);
+
 export function constructionsIn(newExpressions: readonly ts.NewExpression[]): Construction[] {
   return newExpressions.flatMap((created) => {
     const name = className(created.expression);
-    return name && !insideOwnConstructor(created, name) ? [{ className: name, perCall: isPerCall(created) }] : [];
+    return name && !BUILT_IN_CLASSES.has(name) && !insideOwnConstructor(created, name) ? [{ className: name, perCall: isPerCall(created) }] : [];
   });
 }
 
@@ -115,6 +127,7 @@ export function scanConstructions(text: string): Construction[] {
   const found: Construction[] = [];
   for (const match of text.matchAll(/(\breturn\s+|=>\s*|\b(?:const|let|var)\s+([\w$]+)\s*=\s*)?\bnew\s+([A-Z][\w$]*)\s*\(/g)) {
     const [, before, local, className] = match;
+    if (BUILT_IN_CLASSES.has(className)) continue;
     // `if (!(this instanceof C)) return new C(…)`: the constructor making `new` optional.
     if (before?.startsWith('return') && new RegExp(`instanceof\\s+${className.replace(/\$/g, '\\$')}\\b`).test(text)) continue;
     const handedToSuper = local !== undefined && new RegExp(`\\bsuper\\(\\s*${local.replace(/\$/g, '\\$')}\\s*[,)]`).test(text);
