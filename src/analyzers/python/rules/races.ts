@@ -47,6 +47,10 @@ export function raceFindings(program: Program): Finding[] {
   const mark = (fn: FunctionInfo, span: Span) => reported.add(`${fn.file}:${span.line}`);
   const isMarked = (fn: FunctionInfo, span: Span) => reported.has(`${fn.file}:${span.line}`);
 
+  // One finding per function, state and kind of update, as RacerD reports one race per access
+  // path and procedure: the other sites are related locations (a generated function of 60,000
+  // `counter += 1` lines is one race, not 60,000 rows in the Problems panel).
+  const byFunctionAndState = new Map<string, { finding: Finding; more: number }>();
   for (const fn of program.functions.values()) {
     if (fn.isAsync) continue;
     for (const access of fn.accesses) {
@@ -62,7 +66,15 @@ export function raceFindings(program: Program): Finding[] {
       const race = findRace(program, side, access.key, partners, access.kind !== 'iterate');
       if (!race) continue;
       mark(fn, access.span);
-      findings.push(accessRaceFinding(program, side, access, race));
+      const group = `${fn.key}\n${access.key}\n${access.kind}`;
+      const earlier = byFunctionAndState.get(group);
+      if (earlier) {
+        alsoHere(earlier, fn, access);
+        continue;
+      }
+      const finding = accessRaceFinding(program, side, access, race);
+      byFunctionAndState.set(group, { finding, more: 0 });
+      findings.push(finding);
     }
     if (fn.constructor) continue;
     for (const act of fn.checkActs) {
@@ -237,6 +249,21 @@ function accessRaceFinding(program: Program, side: Side, access: Access, race: R
   }
   const ruleId = access.kind === 'rmw' ? 'PY-RACE-001' : access.kind === 'compound' ? 'PY-RACE-006' : 'PY-RACE-005';
   return makeFinding(ruleId, race.gated, side.fn.file, access.span, message, [...raceRelated(program, side, race), ...extra], fixes);
+}
+
+/** Sites listed on a finding besides its own; past that, the last entry counts the rest. */
+const MAX_OTHER_SITES = 20;
+
+function alsoHere(earlier: { finding: Finding; more: number }, fn: FunctionInfo, access: Access): void {
+  const related = earlier.finding.related;
+  const sites = related.filter((r) => r.message.startsWith('the same update'));
+  if (sites.length < MAX_OTHER_SITES) {
+    related.push({ file: fn.file, range: toRange(access.span), message: `the same update at line ${line(access.span)}: \`${access.text}\`` });
+    return;
+  }
+  earlier.more += 1;
+  const last = sites[sites.length - 1]!;
+  last.message = `${last.message.replace(/ \(and \d+ more in this function\)$/, '')} (and ${earlier.more} more in this function)`;
 }
 
 function checkActFinding(program: Program, side: Side, act: CheckAct, race: Race): Finding {
