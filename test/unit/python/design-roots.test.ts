@@ -472,6 +472,43 @@ void describe('refutations', () => {
     assert.deepEqual(findings, []);
   });
 
+  const ownerRelease = (guardBody: string) => py`
+    import threading
+    from threading import get_ident
+
+    class CountedLock:
+        def __init__(self):
+            self._block = threading.Lock()
+            self._holder = None
+            self._depth = 0
+
+        def enter(self):
+            if self._holder == get_ident():
+                self._depth += 1
+                return
+            self._block.acquire()
+            self._holder = get_ident()
+            self._depth = 1
+
+        def leave(self):
+            if self._holder != get_ident():
+    ${guardBody}
+            self._depth = depth = self._depth - 1
+            if depth == 0:
+                self._holder = None
+                self._block.release()
+  `;
+
+  void it('does not flag state written after a guard that turns away every thread but the owner', async () => {
+    assert.deepEqual(await analyzePython({ 'counted.py': ownerRelease('                raise RuntimeError("not the holder")') }), []);
+    assert.deepEqual(await analyzePython({ 'counted.py': ownerRelease('                return False') }), []);
+  });
+
+  void it('still flags the update when the identity test lets other threads through', async () => {
+    const findings = await analyzePython({ 'counted.py': ownerRelease('                print("not the holder")') });
+    assert.deepEqual(summary(findings), ['20 PY-RACE-001 warning']);
+  });
+
   void it('does not flag a lock released in except BaseException before re-raising, or held out of a retry loop into finally', async () => {
     const findings = await analyzePython({
       'release.py': py`
