@@ -557,7 +557,54 @@ export abstract class Accesses extends ModuleFacts {
       });
       return { span: this.span(condition), mentionsKey, isLoop: n.parent.type === 'while_statement' };
     }
+    return this.refusingCheck(statement, key, scope);
+  }
+
+  /**
+   * `if self._waiter is not None: raise …` (or `return`) earlier in an enclosing block: a caller
+   * that finds the slot taken leaves, so the store below it never replaces a pending waiter.
+   */
+  private refusingCheck(statement: PyNode, key: string, scope: Scope): { span: Span; mentionsKey: boolean; isLoop: boolean } | undefined {
+    for (let n: PyNode | null = statement; n?.parent && n.type !== 'function_definition'; n = n.parent) {
+      if (n.parent.type !== 'block') continue;
+      for (const earlier of n.parent.children.slice(0, n.parent.children.indexOf(n))) {
+        if (earlier.type !== 'if_statement' || earlier.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause')) continue;
+        const condition = field(earlier, 'condition');
+        if (condition && this.exitsEarly(earlier) && this.refusesWhenTaken(condition, key, scope)) {
+          return { span: this.span(condition), mentionsKey: true, isLoop: false };
+        }
+      }
+    }
     return undefined;
+  }
+
+  /** The condition tests that `key` holds something (`self._w`, `self._w is not None`), not that it is empty. */
+  private refusesWhenTaken(condition: PyNode, key: string, scope: Scope): boolean {
+    let taken = false;
+    walk(condition, (c) => {
+      if (taken) return false;
+      if ((c.type === 'attribute' || c.type === 'identifier') && this.resolve(c, scope)?.key === key) {
+        taken = !this.testsEmpty(c);
+        return false;
+      }
+      return true;
+    });
+    return taken;
+  }
+
+  /** The `if` body always leaves the block (`raise`, `return`, `continue`, `break`). */
+  protected exitsEarly(ifNode: PyNode): boolean {
+    const body = field(ifNode, 'consequence');
+    const last = body?.children[body.children.length - 1];
+    return last !== undefined && /^(raise|return|continue|break)_statement$/.test(last.type);
+  }
+
+  /** `not self._w`, `self._w is None`, `self._w == None`: the test is true when the slot is empty. */
+  private testsEmpty(ref: PyNode): boolean {
+    const parent = ref.parent;
+    if (parent?.type === 'not_operator') return true;
+    return parent?.type === 'comparison_operator' && parent.children.some((c) => c.type === 'none') &&
+      parent.children.some((c) => c.type === 'is' || c.type === '==');
   }
 
   private noteKind(left: PyNode, right: PyNode, scope: Scope): void {
