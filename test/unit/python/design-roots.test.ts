@@ -679,6 +679,30 @@ void describe('more refutations', () => {
     assert.deepEqual(findings, []);
   });
 
+  const repeated = (register: string) => py`
+    import atexit
+    import threading
+
+    def count_exits(times):
+        tally = {"n": 0}
+
+        def bump():
+            tally["n"] += 1
+
+        for _ in range(times):
+            ${register}
+        return tally
+  `;
+
+  void it('does not pair one exit handler registered many times with itself', async () => {
+    assert.deepEqual(await analyzePython({ 'exits.py': repeated('atexit.register(bump)') }), []);
+  });
+
+  void it('still pairs the same function started many times as a thread', async () => {
+    const findings = await analyzePython({ 'exits.py': repeated('threading.Thread(target=bump).start()') });
+    assert.deepEqual(findings.map((f) => f.ruleId), ['PY-RACE-006']);
+  });
+
   void it('does not pair a bare stop flag with plain stores under the lock, only with a multi-step update', async () => {
     const src = (update: string) => py`
       import threading
