@@ -447,6 +447,8 @@ export abstract class Accesses extends ModuleFacts {
     let rhsAwait: PyNode | undefined;
     if (right) {
       walk(right, (n) => {
+        // `a[k] = b[j] = v`: the inner target is written, not read.
+        if (n.field === 'left' && n.parent?.type === 'assignment') return false;
         if (n.type === 'await') rhsAwait ??= n;
         if (n.type === 'identifier' || n.type === 'attribute') {
           const r = this.resolve(n, scope);
