@@ -20,10 +20,10 @@ const LAZY_WRAPPERS = /^(iter|reversed|enumerate|zip|filter|map|itertools\.(isli
  * split over statements, check-then-act, reads before an await, multiprocessing updates).
  */
 export abstract class Accesses extends ModuleFacts {
-  private resolveName(name: string, scope: Scope): Resolved | undefined {
+  private resolveName(name: string, scope: Scope, at?: PyNode): Resolved | undefined {
     if (!scope.isModule && scope.names.globals.has(name)) return this.globalRef(name);
     if (!scope.isModule && scope.names.locals.has(name)) {
-      const captured = scope.names.usedInside.has(name);
+      const captured = scope.names.usedInside.has(name) && !(at && this.beforeCapture(name, at, scope));
       return { key: `${this.module}:${scope.qual}#${name}`, shared: captured, viaSelf: false, kind: scope.localKinds.get(name) };
     }
     for (let outer = scope.isModule ? null : scope.parent; outer; outer = outer.parent) {
@@ -50,7 +50,7 @@ export abstract class Accesses extends ModuleFacts {
   /** Resolves a name or attribute chain to a state key, when it names something trackable. */
   protected resolve(node: PyNode, scope: Scope): Resolved | undefined {
     const target = unparen(node);
-    if (target.type === 'identifier') return this.resolveName(this.src(target), scope);
+    if (target.type === 'identifier') return this.resolveName(this.src(target), scope, target);
     if (target.type === 'call') {
       const fn = field(target, 'function');
       const attr = fn && fn.type === 'attribute' ? field(fn, 'attribute') : undefined;
@@ -91,7 +91,7 @@ export abstract class Accesses extends ModuleFacts {
       return { key: isClass ? `${lastComponent(imported.slice(0, dot))}:${imported.slice(dot + 1)}.${attr}` : `${lastComponent(imported)}:${attr}`, shared: true, viaSelf: false };
     }
     // A module-level (or closure-shared) instance of a known class: its attributes are shared.
-    const holder = this.resolveName(objName, scope);
+    const holder = this.resolveName(objName, scope, obj);
     if (holder?.shared && holder.kind?.startsWith('class:')) {
       const key = `${holder.kind.slice(6)}.${attr}`;
       return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
@@ -102,6 +102,14 @@ export abstract class Accesses extends ModuleFacts {
       return { key, shared: false, viaSelf: false, kind: this.summary.kinds[key] };
     }
     return { key: `${this.module}:*.${attr}`, shared: false, viaSelf: false };
+  }
+
+  /**
+   * A local used before the first closure that captures it is defined, outside any loop (a
+   * closure made in one iteration sees the next one's value): no other code can reach it yet.
+   */
+  private beforeCapture(name: string, at: PyNode, scope: Scope): boolean {
+    return scope.loops.length === 0 && at.start < (scope.names.capturedFrom.get(name) ?? -1);
   }
 
   /** `self` of an enclosing method, seen from a nested function or lambda. */

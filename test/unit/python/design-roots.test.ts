@@ -703,6 +703,39 @@ void describe('more refutations', () => {
     assert.deepEqual(findings.map((f) => f.ruleId), ['PY-RACE-006']);
   });
 
+  const freshJob = (beforeCallback: boolean) => {
+    const touch = '              if job.trace is None:\n                  job.trace = []\n';
+    const callback = '              def finish():\n                  job.trace = None\n';
+    return py`
+      import threading
+
+      class Job:
+          def __init__(self, name):
+              self.trace = None
+
+      class Runner:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self._pending = {}
+
+          def launch(self, name):
+              job = Job(name)
+      ${beforeCallback ? touch + '\n' + callback : callback + '\n' + touch}
+              with self._lock:
+                  self._pending[name] = (job, finish)
+              return job
+    `;
+  };
+
+  void it('does not see a race on an object the method made, before the closure that captures it exists', async () => {
+    assert.deepEqual(await analyzePython({ 'runner.py': freshJob(true) }), []);
+  });
+
+  void it('still sees the check-then-act once a stored closure captures the object', async () => {
+    const findings = await analyzePython({ 'runner.py': freshJob(false) });
+    assert.deepEqual(findings.map((f) => f.ruleId), ['PY-RACE-003']);
+  });
+
   void it('does not pair a bare stop flag with plain stores under the lock, only with a multi-step update', async () => {
     const src = (update: string) => py`
       import threading
