@@ -20,10 +20,10 @@ const LAZY_WRAPPERS = /^(iter|reversed|enumerate|zip|filter|map|itertools\.(isli
  * split over statements, check-then-act, reads before an await, multiprocessing updates).
  */
 export abstract class Accesses extends ModuleFacts {
-  private resolveName(name: string, scope: Scope): Resolved | undefined {
+  private resolveName(name: string, scope: Scope, at?: PyNode): Resolved | undefined {
     if (!scope.isModule && scope.names.globals.has(name)) return this.globalRef(name);
     if (!scope.isModule && scope.names.locals.has(name)) {
-      const captured = scope.names.usedInside.has(name);
+      const captured = scope.names.usedInside.has(name) && !(at && this.beforeCapture(name, at, scope));
       return { key: `${this.module}:${scope.qual}#${name}`, shared: captured, viaSelf: false, kind: scope.localKinds.get(name) };
     }
     for (let outer = scope.isModule ? null : scope.parent; outer; outer = outer.parent) {
@@ -50,7 +50,7 @@ export abstract class Accesses extends ModuleFacts {
   /** Resolves a name or attribute chain to a state key, when it names something trackable. */
   protected resolve(node: PyNode, scope: Scope): Resolved | undefined {
     const target = unparen(node);
-    if (target.type === 'identifier') return this.resolveName(this.src(target), scope);
+    if (target.type === 'identifier') return this.resolveName(this.src(target), scope, target);
     if (target.type === 'call') {
       const fn = field(target, 'function');
       const attr = fn && fn.type === 'attribute' ? field(fn, 'attribute') : undefined;
@@ -91,7 +91,7 @@ export abstract class Accesses extends ModuleFacts {
       return { key: isClass ? `${lastComponent(imported.slice(0, dot))}:${imported.slice(dot + 1)}.${attr}` : `${lastComponent(imported)}:${attr}`, shared: true, viaSelf: false };
     }
     // A module-level (or closure-shared) instance of a known class: its attributes are shared.
-    const holder = this.resolveName(objName, scope);
+    const holder = this.resolveName(objName, scope, obj);
     if (holder?.shared && holder.kind?.startsWith('class:')) {
       const key = `${holder.kind.slice(6)}.${attr}`;
       return { key, shared: true, viaSelf: false, kind: this.summary.kinds[key] };
@@ -102,6 +102,14 @@ export abstract class Accesses extends ModuleFacts {
       return { key, shared: false, viaSelf: false, kind: this.summary.kinds[key] };
     }
     return { key: `${this.module}:*.${attr}`, shared: false, viaSelf: false };
+  }
+
+  /**
+   * A local used before the first closure that captures it is defined, outside any loop (a
+   * closure made in one iteration sees the next one's value): no other code can reach it yet.
+   */
+  private beforeCapture(name: string, at: PyNode, scope: Scope): boolean {
+    return scope.loops.length === 0 && at.start < (scope.names.capturedFrom.get(name) ?? -1);
   }
 
   /** `self` of an enclosing method, seen from a nested function or lambda. */
@@ -447,6 +455,8 @@ export abstract class Accesses extends ModuleFacts {
     let rhsAwait: PyNode | undefined;
     if (right) {
       walk(right, (n) => {
+        // `a[k] = b[j] = v`: the inner target is written, not read.
+        if (n.field === 'left' && n.parent?.type === 'assignment') return false;
         if (n.type === 'await') rhsAwait ??= n;
         if (n.type === 'identifier' || n.type === 'attribute') {
           const r = this.resolve(n, scope);
@@ -557,7 +567,54 @@ export abstract class Accesses extends ModuleFacts {
       });
       return { span: this.span(condition), mentionsKey, isLoop: n.parent.type === 'while_statement' };
     }
+    return this.refusingCheck(statement, key, scope);
+  }
+
+  /**
+   * `if self._waiter is not None: raise …` (or `return`) earlier in an enclosing block: a caller
+   * that finds the slot taken leaves, so the store below it never replaces a pending waiter.
+   */
+  private refusingCheck(statement: PyNode, key: string, scope: Scope): { span: Span; mentionsKey: boolean; isLoop: boolean } | undefined {
+    for (let n: PyNode | null = statement; n?.parent && n.type !== 'function_definition'; n = n.parent) {
+      if (n.parent.type !== 'block') continue;
+      for (const earlier of n.parent.children.slice(0, n.parent.children.indexOf(n))) {
+        if (earlier.type !== 'if_statement' || earlier.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause')) continue;
+        const condition = field(earlier, 'condition');
+        if (condition && this.exitsEarly(earlier) && this.refusesWhenTaken(condition, key, scope)) {
+          return { span: this.span(condition), mentionsKey: true, isLoop: false };
+        }
+      }
+    }
     return undefined;
+  }
+
+  /** The condition tests that `key` holds something (`self._w`, `self._w is not None`), not that it is empty. */
+  private refusesWhenTaken(condition: PyNode, key: string, scope: Scope): boolean {
+    let taken = false;
+    walk(condition, (c) => {
+      if (taken) return false;
+      if ((c.type === 'attribute' || c.type === 'identifier') && this.resolve(c, scope)?.key === key) {
+        taken = !this.testsEmpty(c);
+        return false;
+      }
+      return true;
+    });
+    return taken;
+  }
+
+  /** The `if` body always leaves the block (`raise`, `return`, `continue`, `break`). */
+  protected exitsEarly(ifNode: PyNode): boolean {
+    const body = field(ifNode, 'consequence');
+    const last = body?.children[body.children.length - 1];
+    return last !== undefined && /^(raise|return|continue|break)_statement$/.test(last.type);
+  }
+
+  /** `not self._w`, `self._w is None`, `self._w == None`: the test is true when the slot is empty. */
+  private testsEmpty(ref: PyNode): boolean {
+    const parent = ref.parent;
+    if (parent?.type === 'not_operator') return true;
+    return parent?.type === 'comparison_operator' && parent.children.some((c) => c.type === 'none') &&
+      parent.children.some((c) => c.type === 'is' || c.type === '==');
   }
 
   private noteKind(left: PyNode, right: PyNode, scope: Scope): void {

@@ -33,7 +33,15 @@ const LITERALS = new Set(['integer', 'float', 'true', 'false', 'none', 'ellipsis
 /** Class names, constants and the module's own dunders: `GenericException`, `MAX_AGE`, `__name__`. */
 const CLASS_OR_CONSTANT = /^(_*[A-Z]|__[a-z]+__$)/;
 
+/** `d.items()`, `list(d.values())`, `d.copy().items()`: the entries of a mapping. */
+const MAPPING_VIEW = /\.(items|values|keys)\(\)\)?$/;
+
 type Src = (node: PyNode) => string;
+
+function contains(ancestor: PyNode, node: PyNode): boolean {
+  for (let n: PyNode | null = node; n; n = n.parent) if (n === ancestor) return true;
+  return false;
+}
 
 /**
  * The act repeats harmlessly, and the function changes the stored entry no further: a memo
@@ -45,23 +53,30 @@ export function repeatsHarmlessly(fn: FunctionSummary, act: CheckAct): boolean {
 }
 
 export function isIdempotentStore(statement: PyNode, checked: PyNode, src: Src): boolean {
-  const assignment = statement.children[0];
-  if (assignment?.type !== 'assignment') return false;
-  const right = field(assignment, 'right');
   const fn = enclosingFunction(statement);
-  if (!right || !fn) return false;
+  const act = statement.children[0];
+  if (!fn || !act) return false;
   const locals = new FunctionLocals(fn, src);
-  const value = unparen(right);
+  // `seen.add(key)`: adding an equal element twice leaves the set as one add does.
+  const added = addedElement(act, src);
+  if (added) return locals.isPure(locals.reaching(added, statement), 0);
+  if (act.type !== 'assignment') return false;
+  let right = field(act, 'right');
+  // `a[k] = b[j] = v` stores `v` in both.
+  while (right?.type === 'assignment') right = field(right, 'right');
+  if (!right) return false;
+  const value = locals.reaching(unparen(right), statement);
   // A parameter stored as it came is handed in, not computed: another caller may hand in another.
   if (testsPresence(checked)) {
     return !(value.type === 'identifier' && locals.isParam(src(value))) && !locals.isMutableContainer(value) && locals.isPure(value, 0);
   }
   // A refresh: `if now > self._last + interval: … self._last = now`.
-  if (value.type !== 'identifier' || !locals.isLocal(src(value))) return false;
-  const comparison = enclosingComparison(checked);
+  const stored = unparen(right);
+  if (stored.type !== 'identifier' || !locals.isLocal(src(stored))) return false;
+  const comparison = enclosingComparison(checked, src);
   let compared = false;
   if (comparison) walk(comparison, (n) => {
-    if (n.type === 'identifier' && src(n) === src(value)) compared = true;
+    if (n.type === 'identifier' && src(n) === src(stored)) compared = true;
     return n.type !== 'call' && n.type !== 'attribute';
   });
   return compared;
@@ -78,12 +93,26 @@ function testsPresence(checked: PyNode): boolean {
   return operators > 0 && parent.children[0] !== checked;
 }
 
-function enclosingComparison(node: PyNode): PyNode | undefined {
+/** The comparison the state takes part in, directly or through a lookup (`now != d.get(k)`). */
+function enclosingComparison(node: PyNode, src: Src): PyNode | undefined {
   for (let n: PyNode | null = node.parent; n; n = n.parent) {
     if (n.type === 'comparison_operator') return n;
+    if (n.type === 'attribute' && n.field === 'function' && n.parent?.type === 'call' && src(field(n, 'attribute') ?? n) === 'get') {
+      n = n.parent;
+      continue;
+    }
     if (n.type !== 'binary_operator' && n.type !== 'parenthesized_expression' && n.type !== 'unary_operator') return undefined;
   }
   return undefined;
+}
+
+/** `s.add(x)` as a statement: the element added. */
+function addedElement(act: PyNode, src: Src): PyNode | undefined {
+  if (act.type !== 'call') return undefined;
+  const callee = field(act, 'function');
+  const args = (field(act, 'arguments')?.children ?? []).filter((c) => !/^[(),]$/.test(c.type) && c.type !== 'comment');
+  if (callee?.type !== 'attribute' || src(field(callee, 'attribute') ?? callee) !== 'add' || args.length !== 1) return undefined;
+  return args[0]!.type === 'keyword_argument' || args[0]!.type.endsWith('splat') ? undefined : args[0];
 }
 
 function enclosingFunction(node: PyNode): PyNode | undefined {
@@ -101,6 +130,13 @@ class FunctionLocals {
   private readonly definitions = new Set<string>();
   /** Bound some other way (loop target, `with … as`, `global`): local or not, its value is unknown. */
   private readonly opaque = new Set<string>();
+  /** Every plain assignment statement of a name, in source order. */
+  private readonly assignments = new Map<string, PyNode[]>();
+  /**
+   * `for key, entry in table.items():`: each name is an entry of a mapping every caller
+   * iterates alike, an existing object rather than one this run makes.
+   */
+  private readonly entries = new Set<string>();
 
   constructor(fn: PyNode, private readonly src: Src) {
     const parameters = field(fn, 'parameters');
@@ -128,6 +164,7 @@ class FunctionLocals {
           walk(left, (t) => {
             if (t.type !== 'identifier') return t.type !== 'attribute' && t.type !== 'subscript';
             this.assigned.set(src(t), [...(this.assigned.get(src(t)) ?? []), right]);
+            if (left.type === 'identifier') this.assignments.set(src(t), [...(this.assignments.get(src(t)) ?? []), n]);
             return false;
           });
         } else if (left?.type === 'identifier') {
@@ -137,6 +174,9 @@ class FunctionLocals {
       if (n.type === 'for_statement' || n.type === 'as_pattern' || n.type === 'named_expression') {
         const target = field(n, 'left') ?? field(n, 'alias') ?? field(n, 'name');
         if (target) walk(target, (t) => void (t.type === 'identifier' && this.opaque.add(src(t))));
+        if (target && n.type === 'for_statement' && MAPPING_VIEW.test(src(field(n, 'right') ?? n))) {
+          walk(target, (t) => void (t.type === 'identifier' && this.entries.add(src(t))));
+        }
       }
       return true;
     }, true);
@@ -152,6 +192,21 @@ class FunctionLocals {
     if (value.type === 'call') return /^(list|dict|set|bytearray)$/.test(this.src(field(value, 'function') ?? value));
     // `mod = mod.parent` may refer to itself: follow a few assignments, as isPure does.
     return value.type === 'identifier' && depth < 3 && (this.assigned.get(this.src(value)) ?? []).some((v) => this.isMutableContainer(v, depth + 1));
+  }
+
+  /**
+   * What `value` holds at `statement`: for a name, the right side of its last assignment before
+   * it in a block that encloses the statement (straight-line code, so that assignment reaches it).
+   */
+  reaching(value: PyNode, statement: PyNode): PyNode {
+    if (value.type !== 'identifier' || this.opaque.has(this.src(value))) return value;
+    const before = (this.assignments.get(this.src(value)) ?? []).filter((a) => a.end <= statement.start);
+    const last = before[before.length - 1];
+    const lastStatement = last?.parent;
+    if (!lastStatement?.parent || lastStatement.parent.type !== 'block' || !contains(lastStatement.parent, statement)) return value;
+    let right = field(last!, 'right');
+    while (right?.type === 'assignment') right = field(right, 'right');
+    return right ? unparen(right) : value;
   }
 
   isParam(name: string): boolean {
@@ -174,7 +229,7 @@ class FunctionLocals {
     if (value.type === 'identifier') return this.isPureName(this.src(value), depth);
     if (value.type === 'attribute') {
       const object = unparen(field(value, 'object') ?? value);
-      return object.type === 'identifier' && !/^(self|cls)$/.test(this.src(object)) && pure(object);
+      return object.type === 'identifier' && !/^(self|cls)$/.test(this.src(object)) && (this.entries.has(this.src(object)) || pure(object));
     }
     if (value.type === 'call') {
       const callee = field(value, 'function');

@@ -260,13 +260,6 @@ export abstract class LockTracking extends Accesses {
     }
   }
 
-  /** The `if` body always leaves the block (`raise`, `return`, `continue`, `break`). */
-  protected exitsEarly(ifNode: PyNode): boolean {
-    const body = field(ifNode, 'consequence');
-    const last = body?.children[body.children.length - 1];
-    return last !== undefined && /^(raise|return|continue|break)_statement$/.test(last.type);
-  }
-
   protected acquireInCondition(condition: PyNode): PyNode | undefined {
     const bare = unparen(condition);
     const inner = unparen(bare.type === 'not_operator' ? field(bare, 'argument') ?? bare : bare);

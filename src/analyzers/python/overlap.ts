@@ -23,11 +23,12 @@ export class Overlap {
     const pa = this.roots.isParentContext(a);
     const pb = this.roots.isParentContext(b);
     if (viaSelf && (!ca.selfShared || !cb.selfShared)) return false;
-    if (a === b) return !pa && ca.many;
+    // Exit handlers run one after another, after the non-daemon threads are joined: only
+    // threads still running (daemons) overlap them, not the callers of a class nor each other,
+    // nor one handler registered many times itself.
+    if (a === b) return !pa && ca.many && ca.kind !== 'atexit';
     if (pa && pb) return false;
     if (pa || pb) return ca === cb;
-    // Exit handlers run one after another, after the non-daemon threads are joined: only
-    // threads still running (daemons) overlap them, not the callers of a class nor each other.
     if ((ca.kind === 'atexit' && (cb.kind === 'api' || cb.kind === 'atexit')) || (cb.kind === 'atexit' && ca.kind === 'api')) return false;
     const related = this.relatedClasses(ca, cb);
     // Two sibling classes never share one object; a class and its subclass have one set of callers.

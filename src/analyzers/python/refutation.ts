@@ -44,17 +44,18 @@ export function confinedToItsThread(program: Program, fn: FunctionInfo, access: 
 }
 
 /**
- * Shut out by a closed-flag: before iterating, the function set a flag holding a lock
- * (`with self._lock: self._shutdown = True`), and the change to the container happens under that
- * lock right after a test of the flag that raises (`with self._lock: if self._shutdown: raise …`),
- * in the changing function itself or at every call of the private helper that makes the change.
- * No change starts after the flag is set, and the earlier ones finished under the lock.
+ * Shut out by a closed-flag: before its access (iterating a container, resetting a field), the
+ * closing function set a flag holding a lock (`with self._lock: self._shutdown = True`), and the
+ * other access happens under that lock right after a test of the flag that raises
+ * (`with self._lock: if self._shutdown: raise …`), in the function itself or at every call of the
+ * private helper that makes it. None starts after the flag is set, and the earlier ones finished
+ * under the lock.
  */
-export function closedBefore(program: Program, iterating: FunctionInfo, line: number, changing: FunctionInfo, change: Access): boolean {
-  const flagsSet = iterating.accesses.filter((a) => a.kind === 'write' && a.span.line < line && a.locks.length > 0);
+export function closedBefore(program: Program, closing: FunctionInfo, line: number, changing: FunctionInfo, change: Access | undefined): boolean {
+  const flagsSet = closing.accesses.filter((a) => a.kind === 'write' && a.span.line < line && a.locks.length > 0);
   if (flagsSet.length === 0) return false;
   const closes = (gates: Gate[] | undefined) => gates?.some((g) => flagsSet.some((w) => w.key === g.flag && w.locks.includes(g.lock))) === true;
-  if (closes(change.gates)) return true;
+  if (closes(change?.gates)) return true;
   if (!/^_[^_]/.test(changing.name.slice(changing.name.lastIndexOf('.') + 1))) return false;
   const sites = program.callSitesOf(changing);
   return sites.length > 0 && sites.every((site) => closes(site.gates));

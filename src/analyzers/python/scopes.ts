@@ -11,6 +11,8 @@ export interface ScopeNames {
   nonlocals: Set<string>;
   /** Names used inside nested functions and lambdas (candidates for capture). */
   usedInside: Set<string>;
+  /** Each of them → where the first nested function or lambda that uses it starts. */
+  capturedFrom: Map<string, number>;
   nestedDefs: Set<string>;
   params: string[];
   /** Parameter name → annotation text (`a: Account`). */
@@ -58,11 +60,11 @@ export function collectScopeNames(body: PyNode, text: string, names: ScopeNames,
           names.locals.add(id);
           if (node.type === 'function_definition') names.nestedDefs.add(id);
         }
-        if (!isModule) collectUsedInside(node, text, names.usedInside);
+        if (!isModule) collectUsedInside(node, text, names);
         return false;
       }
       case 'lambda':
-        if (!isModule) collectUsedInside(node, text, names.usedInside);
+        if (!isModule) collectUsedInside(node, text, names);
         return false;
       case 'global_statement':
       case 'nonlocal_statement':
@@ -102,9 +104,12 @@ export function collectScopeNames(body: PyNode, text: string, names: ScopeNames,
   for (const name of names.nonlocals) names.locals.delete(name);
 }
 
-function collectUsedInside(scope: PyNode, text: string, used: Set<string>): void {
+function collectUsedInside(scope: PyNode, text: string, names: ScopeNames): void {
   walk(scope, (node) => {
-    if (node.type === 'identifier') used.add(text.slice(node.start, node.end));
+    if (node.type !== 'identifier') return true;
+    const name = text.slice(node.start, node.end);
+    names.usedInside.add(name);
+    names.capturedFrom.set(name, Math.min(names.capturedFrom.get(name) ?? scope.start, scope.start));
     return true;
   }, true);
 }
@@ -115,6 +120,7 @@ export function emptyScopeNames(): ScopeNames {
     globals: new Set(),
     nonlocals: new Set(),
     usedInside: new Set(),
+    capturedFrom: new Map(),
     nestedDefs: new Set(),
     params: [],
     annotations: new Map(),

@@ -278,10 +278,14 @@ class Summarizer extends Calls {
     }
     // `if self._owner == get_ident():` only the owner gets in, and no other thread can make the
     // test true for it: the branch is confined, and the test is no check another thread can race.
+    // `if self._owner != get_ident(): raise …` turns every other thread away: what follows it in
+    // the block runs only on the owner.
     const ownerTest = this.comparesThreadIdentity(condition, scope);
-    if (ownerTest) {
+    if (ownerTest === 'same') {
       const body = field(node, 'consequence');
       if (body) this.confinedBlocks.add(body);
+    } else if (ownerTest === 'differs' && this.guardsTheRest(node)) {
+      for (const next of node.parent!.children.slice(node.parent!.children.indexOf(node) + 1)) this.confinedBlocks.add(next);
     }
     this.noteSplitDecision(condition, scope);
     this.noteSlotTests(node, condition, scope);
@@ -420,20 +424,33 @@ class Summarizer extends Calls {
    * `x == get_ident()`, `self._owner is current_thread()`, or a local holding either. Compared
    * with a field of `self`, the object belongs to a thread and checks who calls it.
    */
-  private comparesThreadIdentity(condition: PyNode, scope: Scope): boolean {
+  private comparesThreadIdentity(condition: PyNode, scope: Scope): 'same' | 'differs' | undefined {
     const test = unparen(condition);
-    if (test.type !== 'comparison_operator' || !test.children.some((c) => c.type === '==' || c.type === 'is')) return false;
+    if (test.type !== 'comparison_operator') return undefined;
+    const operators = test.children.filter((c) => /^(<|<=|>|>=|==|!=|<>|in|not in|is|is not)$/.test(c.type));
+    if (operators.length !== 1) return undefined;
+    const operator = operators[0]!.type;
+    const sense = operator === '==' || operator === 'is' ? 'same' : operator === '!=' || operator === 'is not' ? 'differs' : undefined;
+    if (!sense) return undefined;
     const identity = test.children.find((operand) => {
       const bare = unparen(operand);
       if (bare.type === 'identifier') return scope.threadIdentities.has(this.src(bare));
       return bare.type === 'call' && THREAD_IDENTITY.test(this.src(field(bare, 'function') ?? bare));
     });
-    if (!identity) return false;
+    if (!identity) return undefined;
     for (const operand of test.children) {
       const ref = operand !== identity && operand.type === 'attribute' ? this.resolve(operand, scope) : undefined;
       if (ref?.viaSelf) this.markThreadAffine(ref.key);
     }
-    return true;
+    return sense;
+  }
+
+  /** `if …: raise` (or `return`) with no `else`, directly in a block: the rest of the block runs only when the test failed. */
+  private guardsTheRest(ifNode: PyNode): boolean {
+    const body = field(ifNode, 'consequence')?.children ?? [];
+    return ifNode.type === 'if_statement' && ifNode.parent?.type === 'block' &&
+      !ifNode.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause') &&
+      /^(raise|return)_statement$/.test(body[body.length - 1]?.type ?? '');
   }
 
   private isNoneCheck(ref: PyNode): boolean {

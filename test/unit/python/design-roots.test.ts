@@ -472,6 +472,43 @@ void describe('refutations', () => {
     assert.deepEqual(findings, []);
   });
 
+  const ownerRelease = (guardBody: string) => py`
+    import threading
+    from threading import get_ident
+
+    class CountedLock:
+        def __init__(self):
+            self._block = threading.Lock()
+            self._holder = None
+            self._depth = 0
+
+        def enter(self):
+            if self._holder == get_ident():
+                self._depth += 1
+                return
+            self._block.acquire()
+            self._holder = get_ident()
+            self._depth = 1
+
+        def leave(self):
+            if self._holder != get_ident():
+    ${guardBody}
+            self._depth = depth = self._depth - 1
+            if depth == 0:
+                self._holder = None
+                self._block.release()
+  `;
+
+  void it('does not flag state written after a guard that turns away every thread but the owner', async () => {
+    assert.deepEqual(await analyzePython({ 'counted.py': ownerRelease('                raise RuntimeError("not the holder")') }), []);
+    assert.deepEqual(await analyzePython({ 'counted.py': ownerRelease('                return False') }), []);
+  });
+
+  void it('still flags the update when the identity test lets other threads through', async () => {
+    const findings = await analyzePython({ 'counted.py': ownerRelease('                print("not the holder")') });
+    assert.deepEqual(summary(findings), ['20 PY-RACE-001 warning']);
+  });
+
   void it('does not flag a lock released in except BaseException before re-raising, or held out of a retry loop into finally', async () => {
     const findings = await analyzePython({
       'release.py': py`
@@ -640,6 +677,63 @@ void describe('more refutations', () => {
       `,
     });
     assert.deepEqual(findings, []);
+  });
+
+  const repeated = (register: string) => py`
+    import atexit
+    import threading
+
+    def count_exits(times):
+        tally = {"n": 0}
+
+        def bump():
+            tally["n"] += 1
+
+        for _ in range(times):
+            ${register}
+        return tally
+  `;
+
+  void it('does not pair one exit handler registered many times with itself', async () => {
+    assert.deepEqual(await analyzePython({ 'exits.py': repeated('atexit.register(bump)') }), []);
+  });
+
+  void it('still pairs the same function started many times as a thread', async () => {
+    const findings = await analyzePython({ 'exits.py': repeated('threading.Thread(target=bump).start()') });
+    assert.deepEqual(findings.map((f) => f.ruleId), ['PY-RACE-006']);
+  });
+
+  const freshJob = (beforeCallback: boolean) => {
+    const touch = '              if job.trace is None:\n                  job.trace = []\n';
+    const callback = '              def finish():\n                  job.trace = None\n';
+    return py`
+      import threading
+
+      class Job:
+          def __init__(self, name):
+              self.trace = None
+
+      class Runner:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self._pending = {}
+
+          def launch(self, name):
+              job = Job(name)
+      ${beforeCallback ? touch + '\n' + callback : callback + '\n' + touch}
+              with self._lock:
+                  self._pending[name] = (job, finish)
+              return job
+    `;
+  };
+
+  void it('does not see a race on an object the method made, before the closure that captures it exists', async () => {
+    assert.deepEqual(await analyzePython({ 'runner.py': freshJob(true) }), []);
+  });
+
+  void it('still sees the check-then-act once a stored closure captures the object', async () => {
+    const findings = await analyzePython({ 'runner.py': freshJob(false) });
+    assert.deepEqual(findings.map((f) => f.ruleId), ['PY-RACE-003']);
   });
 
   void it('does not pair a bare stop flag with plain stores under the lock, only with a multi-step update', async () => {

@@ -151,4 +151,45 @@ void describe('following assignments to decide what a store holds', () => {
     });
     assert.deepEqual(findings.map((f) => [f.ruleId, f.range.start.line]), [['PY-RACE-001', 6]]);
   });
+
+  void it('a set of seen types that adds a pure function of the argument is a note; adding a new object stays a warning', async () => {
+    const body = (added: string) => py`
+      _known = set()
+
+      def is_known(value):
+          if type(value) in _known:
+              return True
+          if len(_known) < 50:
+              _known.add(${added})
+          return False
+    `;
+    const pure = await analyzePython({ 'seen.py': started(body('type(value)'), 'is_known') });
+    assert.ok(pure.every((f) => f.severity === 'information'), JSON.stringify(pure.map((f) => [f.ruleId, f.severity])));
+    const fresh = await analyzePython({ 'seen.py': started(body('Marker(value)'), 'is_known') });
+    assert.ok(fresh.some((f) => f.ruleId === 'PY-RACE-002' && f.severity === 'warning'), JSON.stringify(fresh.map((f) => [f.ruleId, f.severity])));
+  });
+
+  void it('an index of the entries of a mapping, stored from their attributes, is a note; from an object made per run it stays a warning', async () => {
+    const body = (value: string) => py`
+      import sys
+
+      _by_path = {}
+      _paths = {}
+
+      def owner_of(path):
+          if path in _by_path:
+              return _by_path[path]
+          for name, mod in sys.modules.copy().items():
+              where = mod.__spec__
+              if where == _paths.get(name):
+                  continue
+              _paths[name] = where
+              _by_path[where] = _by_path[name] = ${value}
+          return _by_path.get(path)
+    `;
+    const entries = await analyzePython({ 'index.py': started(body('mod.__name__'), 'owner_of') });
+    assert.ok(entries.every((f) => f.severity === 'information'), JSON.stringify(entries.map((f) => [f.ruleId, f.severity, f.message])));
+    const made = await analyzePython({ 'index.py': started(body('Handle(mod)'), 'owner_of') });
+    assert.ok(made.some((f) => f.severity === 'warning'), JSON.stringify(made.map((f) => [f.ruleId, f.severity])));
+  });
 });

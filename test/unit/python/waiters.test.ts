@@ -59,6 +59,24 @@ void describe('PY-ASYNC-005 one waiter slot', () => {
     });
     assert.deepEqual(only(alone, 'PY-ASYNC-005'), []);
   });
+
+  void it('accepts a second caller turned away while a waiter is pending', async () => {
+    for (const refusal of ['raise RuntimeError("already waiting")', 'return']) {
+      const findings = await analyzePython({ 'stream.py': slot(`if self._waiter is not None:
+                ${refusal}
+            self._waiter = self._loop.create_future()
+            await self._waiter`) });
+      assert.deepEqual(only(findings, 'PY-ASYNC-005'), [], refusal);
+    }
+  });
+
+  void it('still flags the store after a test that leaves only when the slot is empty', async () => {
+    const findings = await analyzePython({ 'stream.py': slot(`if self._waiter is None and self._blocked is None:
+                return
+            self._waiter = self._loop.create_future()
+            await self._waiter`) });
+    assert.equal(only(findings, 'PY-ASYNC-005').length, 1);
+  });
 });
 
 void describe('PY-ASYNC-005 a queue of waiters', () => {

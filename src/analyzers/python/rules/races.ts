@@ -128,9 +128,8 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     const theirLocks = program.locksAt(fn, access.locks);
     if (theirLocks.some((l) => side.locks.includes(l))) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
-    if (side.access?.kind === 'iterate' && access.kind === 'mutate') {
-      if (closedBefore(program, side.fn, side.span.line, fn, access) || appendsDuringListIteration(program, key, access)) continue;
-    }
+    if (closedBefore(program, side.fn, side.span.line, fn, access) || closedBefore(program, fn, access.span.line, side.fn, side.access)) continue;
+    if (side.access?.kind === 'iterate' && appendsDuringListIteration(program, key, access)) continue;
     const theirs = threadContexts(program, fn, access.span, key, access.viaSelf, withTasks);
     for (const a of ours) {
       for (const b of theirs) {
