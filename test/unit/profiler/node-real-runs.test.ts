@@ -73,7 +73,7 @@ void test('a function that awaits timers: async wins, no pool needed, the tasks 
   const verdict = outcome.trace.verdict!;
   assert.equal(verdict.recommendation, 'async', verdict.summary);
   assert.equal(verdict.bottleneck, 'io', verdict.summary);
-  assert.match(verdict.summary, /^Async: [\d.]+x with 4 in flight on the event loop; no pool needed: \d+% of task time is waiting\./);
+  assert.match(verdict.summary, /^Async: [\d.]+× with 4 in flight on the event loop; no pool needed: \d+% of task time is waiting\./);
 });
 
 void test('calls that compute after their await wait for the loop in turn: each task\'s loop-busy time is the others\' callbacks', async () => {
