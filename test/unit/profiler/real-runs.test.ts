@@ -54,7 +54,7 @@ void test('C code that releases the GIL (hashlib) is not blocked on threads, pur
   const hashing = await profileFixture({ file: 'gil_releasing.py', function: 'digest', tasks: '[1]*6', kinds: ['serial', 'thread'], workers: [2] });
   assert.equal(hashing.completed, true, hashing.message);
   const python = await profileFixture({ file: 'cpu_bound.py', function: 'spin', tasks: '[1500000]*4', kinds: ['serial', 'thread'], workers: [2] });
-  assertGilFigures(hashing, python);
+  assertGilFigures(hashing, python, 'quiet');
   // Speedups and the recommendation depend on what else runs: only an idle machine must give threads.
   const verdict = hashing.trace.verdict!;
   assert.ok(verdict.recommendation === 'thread' || /Machine busy/.test(verdict.summary), verdict.summary);
@@ -64,7 +64,7 @@ void test('C code that releases the GIL (hashlib) is not blocked on threads, pur
 
 /** What load does not change: pure Python blocks its threads on the GIL and hashlib does not,
  *  by the sampled GIL wait and by the probe (its runqueue wait taken out). */
-function assertGilFigures(hashing: Awaited<ReturnType<typeof profileFixture>>, python: Awaited<ReturnType<typeof profileFixture>>): void {
+function assertGilFigures(hashing: Awaited<ReturnType<typeof profileFixture>>, python: Awaited<ReturnType<typeof profileFixture>>, machine: 'quiet' | 'loaded'): void {
   const hashingBlocked = blockedShare(runsOf(hashing, 'thread', 2));
   const pythonBlocked = blockedShare(runsOf(python, 'thread', 2));
   // Quiet machine: about 0.001 against 0.45. Under a load of 10-20 on 2 cores, about 0.00001-0.05
@@ -73,12 +73,18 @@ function assertGilFigures(hashing: Awaited<ReturnType<typeof profileFixture>>, p
   assert.ok(hashingBlocked < pythonBlocked / 3, `hashlib ${hashingBlocked} vs pure Python ${pythonBlocked}`);
   assert.ok(share(runsOf(hashing, 'thread', 2), (t) => t.gilWaitNs) < 0.05, 'hashlib threads barely wait for the GIL');
   // The probe's 1 ms sleeps overshoot by about the switch interval (5 ms) while pure Python holds
-  // the GIL, by a tenth of a millisecond otherwise; measured at a load of 15 on 2 cores too.
+  // the GIL, by a tenth of a millisecond otherwise. On a machine loaded on every core a holder
+  // that gets a CPU finds a drop request already pending and hands over at once, so most of the
+  // probe's wait becomes runqueue wait, which is taken out: its median fell to 0.5 ms in one CI
+  // run (its 90th percentile stayed at 35 ms). There, only the tail and the order are asserted.
   const probe = (outcome: typeof hashing) => runsOf(outcome, 'thread', 2)[0].gilProbe!;
+  const figures = JSON.stringify({ python: probe(python), hashing: probe(hashing) });
   validateTrace(python.trace);
-  assert.ok(probe(python).samples >= 3 && probe(hashing).samples >= 3, JSON.stringify([probe(python), probe(hashing)]));
-  assert.ok(probe(python).medianOvershootNs > 2e6, `pure Python probe ${JSON.stringify(probe(python))}`);
-  assert.ok(probe(hashing).medianOvershootNs < 1e6, `hashlib probe ${JSON.stringify(probe(hashing))}`);
+  assert.ok(probe(python).samples >= 3 && probe(hashing).samples >= 3, figures);
+  assert.ok(probe(hashing).medianOvershootNs < 1e6, figures);
+  if (machine === 'quiet') assert.ok(probe(python).medianOvershootNs > 2e6, figures);
+  assert.ok(probe(python).p90OvershootNs > 2e6, figures);
+  assert.ok(probe(python).medianOvershootNs > probe(hashing).medianOvershootNs, figures);
   assert.equal(runsOf(hashing, 'serial', 1)[0].gilProbe, undefined);
 }
 
@@ -91,7 +97,7 @@ void test('on a machine loaded on every core the verdict says "machine busy" and
   try {
     const hashing = await profileFixture({ file: 'gil_releasing.py', function: 'digest', tasks: '[1]*6', kinds: ['serial', 'thread'], workers: [2] });
     const python = await profileFixture({ file: 'cpu_bound.py', function: 'spin', tasks: '[1500000]*4', kinds: ['serial', 'thread'], workers: [2] });
-    assertGilFigures(hashing, python);
+    assertGilFigures(hashing, python, 'loaded');
     const verdict = hashing.trace.verdict!;
     assert.match(verdict.summary, /Machine busy: up to \d+% of task time was spent waiting for a CPU that other processes held/);
     assert.equal(verdict.confidence, 'low');
