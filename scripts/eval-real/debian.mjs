@@ -42,7 +42,8 @@ function topLevelEntries(name) {
     if (!file.startsWith(`${DIST_PACKAGES}/`)) continue;
     const top = file.slice(DIST_PACKAGES.length + 1).split('/')[0];
     if (top.endsWith('.dist-info') || top.endsWith('.egg-info') || top.endsWith('.pth')) continue;
-    if (top.endsWith('.py') || !top.includes('.')) tops.add(top);
+    // Only what `import` can reach: python3-kafka also ships a copy under `kafka-python/`.
+    if (/^[A-Za-z_]\w*(\.py)?$/.test(top)) tops.add(top);
   }
   return [...tops].filter((top) => existsSync(path.join(DIST_PACKAGES, top)));
 }
