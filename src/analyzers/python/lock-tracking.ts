@@ -100,8 +100,13 @@ export abstract class LockTracking extends Accesses {
   }
 
   private acquire(lock: HeldLock, scope: Scope, block: number): void {
-    const use: LockUse = { key: lock.key, expr: lock.expr, span: lock.span, manual: lock.manual, async: lock.async };
+    const use: LockUse = { key: lock.key, expr: lock.expr, span: lock.span, manual: lock.manual, async: lock.async, tries: lock.tries };
     scope.fn.acquires.push(use);
+    // An acquire that gives up cannot wait forever: it neither re-enters nor closes a cycle.
+    if (lock.tries) {
+      scope.held.push({ ...lock, block });
+      return;
+    }
     for (const outer of scope.held) {
       if (outer.manual && outer.key === lock.key) continue;
       const distinct = outer.key === lock.key && outer.receiver !== lock.receiver && outer.expr !== lock.expr;
@@ -123,13 +128,29 @@ export abstract class LockTracking extends Accesses {
     if (!lock) return;
     const statement = ifStatement ?? statementOf(call);
     const awaited = call.parent?.type === 'await';
-    this.acquire({ ...lock, manual: true, async: awaited || undefined, manualBlock: ifStatement ? undefined : statement.parent ?? undefined }, scope, this.blockCounter++);
+    const tries = this.givesUp(call) || undefined;
+    this.acquire({ ...lock, manual: true, async: awaited || undefined, tries, manualBlock: ifStatement ? undefined : statement.parent ?? undefined }, scope, this.blockCounter++);
     if (!ifStatement && statement.parent) scope.manualHeld++;
     const resolved = this.resolve(object, scope);
     const shared = resolved !== undefined && resolved.shared && !resolved.key.includes('#');
     if (shared && !this.releaseGuaranteed(statement, lock.expr, ifStatement, negated) && this.releasedLater(statement, lock.expr)) {
       scope.fn.bareAcquires.push({ lock: lock.key, expr: lock.expr, span: this.span(call) });
     }
+  }
+
+  /** `acquire(False)`, `acquire(0)`, `acquire(blocking=False)`, or a timeout other than `-1`/`None`. */
+  private givesUp(call: PyNode): boolean {
+    const args = (field(call, 'arguments')?.children ?? []).filter((a) => a.type !== '(' && a.type !== ')' && a.type !== ',' && a.type !== 'comment');
+    const positional = args.filter((a) => a.type !== 'keyword_argument');
+    if (positional.length >= 2) return true;
+    if (positional[0] && /^(False|0)$/.test(this.src(positional[0]))) return true;
+    return args.some((a) => {
+      if (a.type !== 'keyword_argument') return false;
+      const name = field(a, 'name');
+      const value = field(a, 'value');
+      const text = value ? this.src(value) : '';
+      return name !== undefined && ((this.src(name) === 'blocking' && /^(False|0)$/.test(text)) || (this.src(name) === 'timeout' && !/^(-1|None)$/.test(text)));
+    });
   }
 
   /**

@@ -26,6 +26,9 @@ export interface ClassInfo {
   subclasses: ClassInfo[];
 }
 
+/** Bases whose instances keep their attributes per thread (or per greenlet, its unit of concurrency). */
+const THREAD_LOCAL_BASES = new Set(['threading.local', '_threading_local.local', 'gevent.local.local', 'eventlet.corolocal.local']);
+
 /** Method names too common to identify a class by (`executor.start()` is not `Scheduler.start`). */
 const PROTOCOL_VERBS = new Set([
   'start', 'stop', 'run', 'close', 'shutdown', 'open', 'connect', 'get', 'put', 'set', 'update', 'clear', 'add', 'remove',
@@ -120,6 +123,7 @@ export class Program {
     }
     for (const summary of summaries) this.index(summary);
     this.linkClasses();
+    this.dropThreadLocalState();
     this.linkCalls();
     this.roots = new Roots(this);
     this.overlap = new Overlap(this, this.roots);
@@ -313,6 +317,31 @@ export class Program {
           found.subclasses.push(info);
         }
       }
+    }
+  }
+
+  /**
+   * Instances of a `threading.local` subclass (written anywhere up the hierarchy) hold one set
+   * of attributes per thread: their accesses are no shared state. Attributes assigned in the
+   * class body are the exception: one object that every thread reads through its instance.
+   */
+  private dropThreadLocalState(): void {
+    const local = [...this.classes.values()].filter((info) => this.writtenAncestry(info).some((base) => THREAD_LOCAL_BASES.has(base)));
+    if (local.length === 0) return;
+    const perThread = (key: string) => {
+      const info = local.find((c) => key.startsWith(`${c.key}.`));
+      if (!info) return false;
+      const attr = key.slice(info.key.length);
+      return !this.ancestors(info).some((c) => this.classAttributes.has(c.key + attr));
+    };
+    for (const key of [...this.accessesByKey.keys()]) {
+      if (!perThread(key)) continue;
+      for (const { fn } of this.accessesByKey.get(key)!) fn.accesses = fn.accesses.filter((a) => a.key !== key);
+      this.accessesByKey.delete(key);
+    }
+    for (const fn of this.functions.values()) {
+      if (fn.checkActs.some((x) => perThread(x.key))) fn.checkActs = fn.checkActs.filter((x) => !perThread(x.key));
+      if (fn.viewEscapes.some((x) => perThread(x.key))) fn.viewEscapes = fn.viewEscapes.filter((x) => !perThread(x.key));
     }
   }
 

@@ -80,6 +80,8 @@ export interface LockUse {
   manual?: boolean;
   /** `async with` or `await x.acquire()`: an asyncio lock, whatever its name. */
   async?: boolean;
+  /** `acquire(False)`, `acquire(blocking=False)`, `acquire(timeout=…)`: it gives up rather than wait forever. */
+  tries?: boolean;
 }
 
 /** An ordered pair of acquisitions: `inner` taken while `outer` is held. */

@@ -194,6 +194,54 @@ void describe('PY-DL-002 re-acquiring a non-reentrant Lock', () => {
     assert.equal(finding.related[1]?.range.start.line, 13);
   });
 
+  void it('does not count an acquire that gives up (no blocking, or a timeout) as a re-entry or an order', async () => {
+    // A client's "write now unless a callback holds the mutex" probe, reduced: the try-acquire
+    // under the same lock returns False instead of waiting, and one in the reverse order of
+    // another pair of locks cannot close a cycle.
+    const findings = await analyzePython({
+      'trylock.py': py`
+        import threading
+
+        class Client:
+            def __init__(self):
+                self._mutex = threading.Lock()
+                self._other = threading.Lock()
+
+            def _kick(self):
+                if self._mutex.acquire(False):
+                    self._mutex.release()
+
+            def _kick_briefly(self):
+                if self._mutex.acquire(timeout=0.5):
+                    self._mutex.release()
+
+            def _take(self):
+                with self._mutex:
+                    pass
+
+            def on_message(self):
+                with self._mutex:
+                    self._kick()
+                    self._kick_briefly()
+
+            def publish(self):
+                with self._mutex:
+                    self._take()
+
+            def first(self):
+                with self._other:
+                    if self._mutex.acquire(blocking=False):
+                        self._mutex.release()
+
+            def second(self):
+                with self._mutex:
+                    with self._other:
+                        pass
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.range.start.line]), [['PY-DL-002', 26]]);
+  });
+
   void it('does not flag an RLock, a Condition() (RLock inside) or different instances', async () => {
     const findings = await analyzePython({
       'rlock.py': py`

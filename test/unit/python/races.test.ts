@@ -242,6 +242,50 @@ void describe('PY-RACE-001 read-modify-write', () => {
     assert.deepEqual(findings, []);
   });
 
+  void it('does not flag the attributes of a threading.local subclass, but does flag its class-body state', async () => {
+    // A call context kept per thread (an RPC library's "current call" object), subclassed in
+    // another module; the shared list in the class body is one object for every thread.
+    const findings = await analyzePython({
+      'context.py': py`
+        import threading
+
+        class CallContext(threading.local):
+            history = []
+
+            def __init__(self):
+                self.annotations = {}
+                self.calls = 0
+      `,
+      'client.py': py`
+        import threading
+        from context import CallContext
+
+        class ClientContext(CallContext):
+            pass
+
+        current = ClientContext()
+
+        class Client:
+            def __init__(self):
+                self._lock = threading.Lock()
+                threading.Thread(target=self._reader).start()
+
+            def _reader(self):
+                current.annotations = {}
+                current.calls += 1
+                current.history += ['read']
+
+            def call(self, message):
+                with self._lock:
+                    current.annotations = message
+                    current.calls += 1
+                    current.history += ['call']
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.range.start.line]), [['PY-RACE-001', 16]]);
+    assert.match(findings[0]!.message, /history/);
+  });
+
   void it('does not flag a closure counter when every call makes its own', async () => {
     const findings = await analyzePython({
       'closure.py': py`

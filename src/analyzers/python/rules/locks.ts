@@ -37,7 +37,7 @@ export function lockFindings(program: Program): Finding[] {
     if (!cached) {
       cached = new Map();
       for (const reached of program.reachable(fn)) {
-        for (const use of reached.acquires) if (!cached.has(use.key)) cached.set(use.key, { fn: reached, use });
+        for (const use of reached.acquires) if (!use.tries && !cached.has(use.key)) cached.set(use.key, { fn: reached, use });
       }
       acquiredCache.set(fn.key, cached);
     }
@@ -226,6 +226,7 @@ function reacquireFindings(program: Program): Finding[] {
     for (let i = 0; i < queue.length; i++) {
       const fn = queue[i]!;
       for (const use of fn.acquires) {
+        if (use.tries) continue;
         if ((use.expr.startsWith('self.') || /^\w+$/.test(use.expr)) && !cached.has(use.key)) cached.set(use.key, { fn, use });
       }
       for (const call of fn.calls) {
