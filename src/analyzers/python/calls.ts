@@ -91,6 +91,7 @@ export abstract class Calls extends LockTracking {
         span: this.span(node),
         locks: heldKeys(scope),
         gates: gatesHeld(scope),
+        free: scope.free.length > 0 ? scope.free : undefined,
         sameInstance: fn.type === 'identifier' || receiverName === scope.selfName || receiverName === 'cls' || (receiver !== undefined && this.isSuperCall(receiver)),
         direct: !this.isCoroutineHandedOff(node),
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,

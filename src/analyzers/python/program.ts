@@ -235,8 +235,9 @@ export class Program {
           const locks = cs(x.locks);
           const argFunctions = x.argFunctions?.map((a) => a && fk(a));
           const gates = x.gates && this.gateKeys(x.gates, c, lk);
-          if (callee === x.callee && locks === x.locks && gates === x.gates && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
-          return { ...x, callee, locks, argFunctions, gates };
+          const free = x.free && cs(x.free);
+          if (callee === x.callee && locks === x.locks && gates === x.gates && free === x.free && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
+          return { ...x, callee, locks, argFunctions, gates, free };
         }),
         spawns: each(raw.spawns, (s) => ({
           ...s,

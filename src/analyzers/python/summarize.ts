@@ -85,6 +85,7 @@ class Summarizer extends Calls {
       names,
       isModule,
       held: [],
+      free: [],
       epoch: 0,
       loops: [],
       whileDepth: 0,
@@ -317,6 +318,14 @@ class Summarizer extends Calls {
       this.noteAcquireCall(acquireCall, scope, node, negated);
       // `if lock.acquire(…):` holds it in the body; `if not lock.acquire(…): raise` holds it afterwards.
       if (scope.held.length > baseline && !(negated && this.exitsEarly(node))) stack.push({ exit: () => void scope.held.splice(baseline) });
+      // A try that succeeded proves the thread did not hold the lock (it is no RLock's re-entry),
+      // even after the body releases it: `if lock.acquire(False): lock.release(); flush()`.
+      const taken = scope.held[baseline];
+      if (taken?.tries && !negated) {
+        const before = scope.free;
+        scope.free = [...before, taken.key];
+        stack.push({ exit: () => void (scope.free = before) });
+      }
     }
     if (keys.size > 0 && !ownerTest) {
       // `if found: return found` with no `else`: the rest of the block is the act of this check.

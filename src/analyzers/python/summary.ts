@@ -109,6 +109,8 @@ export interface CallSite {
   locks: string[];
   /** Closed-flags tested under a lock still held at the call. */
   gates?: Gate[];
+  /** Non-re-entrant locks a successful try-acquire around the call shows this thread does not hold. */
+  free?: string[];
   /** Called on `self` or a module-level function: lock identities carry over to the callee. */
   sameInstance: boolean;
   /** Awaited or plain call (runs in the caller's context); false for coroutine objects handed to tasks. */

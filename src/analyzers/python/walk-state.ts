@@ -49,6 +49,8 @@ export interface Scope {
   names: ScopeNames;
   isModule: boolean;
   held: HeldLock[];
+  /** Locks this thread is known not to hold: inside `if lock.acquire(False):` the try succeeded. */
+  free: string[];
   epoch: number;
   loops: PyNode[];
   whileDepth: number;

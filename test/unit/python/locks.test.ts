@@ -96,6 +96,34 @@ void describe('PY-DL-001 lock-order inversion', () => {
     assert.deepEqual(findings, []);
   });
 
+  void it('is silent when a helper re-enters, in the same order, locks its caller already holds', async () => {
+    // A group coordinator that takes the client's lock and its own condition, then calls a
+    // helper taking both again: the re-entry waits for nothing, so it orders nothing.
+    const findings = await analyzePython({
+      'reentry.py': py`
+        import threading
+
+        class Client:
+            def __init__(self):
+                self._lock = threading.RLock()
+
+        class Coordinator:
+            def __init__(self, client):
+                self._client = client
+                self._lock = threading.Condition()
+
+            def ensure_ready(self):
+                with self._client._lock, self._lock:
+                    pass
+
+            def ensure_group(self):
+                with self._client._lock, self._lock:
+                    self.ensure_ready()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
   void it('flags the transfer deadlock between two instances of one class', async () => {
     const findings = await analyzePython({
       'bank.py': py`
@@ -196,8 +224,9 @@ void describe('PY-DL-002 re-acquiring a non-reentrant Lock', () => {
 
   void it('does not count an acquire that gives up (no blocking, or a timeout) as a re-entry or an order', async () => {
     // A client's "write now unless a callback holds the mutex" probe, reduced: the try-acquire
-    // under the same lock returns False instead of waiting, and one in the reverse order of
-    // another pair of locks cannot close a cycle.
+    // under the same lock returns False instead of waiting (and when it succeeds, the helper it
+    // guards runs with the lock free), and one in the reverse order of another pair of locks
+    // cannot close a cycle.
     const findings = await analyzePython({
       'trylock.py': py`
         import threading
@@ -210,6 +239,7 @@ void describe('PY-DL-002 re-acquiring a non-reentrant Lock', () => {
             def _kick(self):
                 if self._mutex.acquire(False):
                     self._mutex.release()
+                    self._take()
 
             def _kick_briefly(self):
                 if self._mutex.acquire(timeout=0.5):
@@ -239,7 +269,7 @@ void describe('PY-DL-002 re-acquiring a non-reentrant Lock', () => {
                         pass
       `,
     });
-    assert.deepEqual(findings.map((f) => [f.ruleId, f.range.start.line]), [['PY-DL-002', 26]]);
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.range.start.line]), [['PY-DL-002', 27]]);
   });
 
   void it('does not flag an RLock, a Condition() (RLock inside) or different instances', async () => {

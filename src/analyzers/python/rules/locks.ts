@@ -78,6 +78,9 @@ function orderFindings(program: Program, acquiredBy: AcquiredBy): Finding[] {
       for (const callee of program.callTargets(call, fn)) {
         if (callee === fn) continue;
         for (const [key, { fn: taker, use }] of acquiredBy(callee)) {
+          // A lock the caller already holds is re-entered, not waited for in a new order (and a
+          // non-re-entrant one is PY-DL-002's to report).
+          if (call.locks.includes(key)) continue;
           for (const heldKey of call.locks) {
             if (heldKey === key) continue;
             const outer = fn.acquires.find((a) => a.key === heldKey);
@@ -221,20 +224,23 @@ function reacquireFindings(program: Program): Finding[] {
     let cached = selfAcquired.get(start.key);
     if (cached) return cached;
     cached = new Map();
-    const seen = new Set([start.key]);
-    const queue = [start];
+    // Each path carries the locks a try-acquire on it showed free: they are not held below it.
+    const seen = new Set([`${start.key}|`]);
+    const queue: { fn: FunctionInfo; free: string[] }[] = [{ fn: start, free: [] }];
     for (let i = 0; i < queue.length; i++) {
-      const fn = queue[i]!;
+      const { fn, free } = queue[i]!;
       for (const use of fn.acquires) {
-        if (use.tries) continue;
+        if (use.tries || free.includes(use.key)) continue;
         if ((use.expr.startsWith('self.') || /^\w+$/.test(use.expr)) && !cached.has(use.key)) cached.set(use.key, { fn, use });
       }
       for (const call of fn.calls) {
         if (!call.sameInstance) continue;
+        const below = call.free ? [...new Set([...free, ...call.free])].sort() : free;
         for (const callee of program.callTargets(call, fn)) {
-          if (!seen.has(callee.key)) {
-            seen.add(callee.key);
-            queue.push(callee);
+          const id = `${callee.key}|${below.join(',')}`;
+          if (!seen.has(id)) {
+            seen.add(id);
+            queue.push({ fn: callee, free: below });
           }
         }
       }
