@@ -537,15 +537,31 @@ export abstract class Accesses extends ModuleFacts {
       awaited: this.awaitedLater(statement, stored.type === 'identifier' ? this.src(stored) : this.src(unparen(target))),
       check: this.enclosingCheck(statement, ref.key, scope),
       guardKeys: scope.misuseGuardKeys.length > 0 ? scope.misuseGuardKeys : undefined,
+      locked: this.awaitedUnderLock(statement, stored.type === 'identifier' ? this.src(stored) : this.src(unparen(target)), scope) || undefined,
     });
+  }
+
+  /** The future is stored and awaited within one `with` block of a lock held at the store. */
+  private awaitedUnderLock(statement: PyNode, expr: string, scope: Scope): boolean {
+    if (scope.held.length === 0) return false;
+    for (let n: PyNode | null = statement.parent; n && n.type !== 'function_definition'; n = n.parent) {
+      if (n.type !== 'with_statement') continue;
+      const body = field(n, 'body');
+      const items = this.text.slice(n.start, body?.start ?? n.end);
+      if (scope.held.some((h) => items.includes(h.expr)) && this.awaitedBefore(statement, expr, n.end)) return true;
+    }
+    return false;
   }
 
   /** `await fut`, `await asyncio.shield(fut)`, `await asyncio.wait_for(fut, t)` after `statement` in its function. */
   private awaitedLater(statement: PyNode, expr: string): boolean {
     let scopeNode: PyNode | null = statement.parent;
     while (scopeNode && scopeNode.type !== 'function_definition') scopeNode = scopeNode.parent;
-    if (!scopeNode) return false;
-    const rest = this.text.slice(statement.end, scopeNode.end);
+    return scopeNode !== null && this.awaitedBefore(statement, expr, scopeNode.end);
+  }
+
+  private awaitedBefore(statement: PyNode, expr: string, end: number): boolean {
+    const rest = this.text.slice(statement.end, end);
     const name = expr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return new RegExp(`\\bawait\\s+(asyncio\\.(shield|wait_for)\\(\\s*)?${name}\\b`).test(rest);
   }

@@ -269,6 +269,8 @@ export interface FutureStore {
   check?: { span: Span; mentionsKey: boolean; isLoop: boolean };
   /** State the method tested before, raising when wrong (`if self._open: raise`); if it sets that state, it runs once per state change. */
   guardKeys?: string[];
+  /** Stored and awaited inside one `with`/`async with` block of a lock: a second caller waits for the lock, not in the slot. */
+  locked?: boolean;
 }
 
 /** `if self._waiter:` on a field holding a future: a test of whether a waiter is there. */

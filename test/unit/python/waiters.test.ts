@@ -70,6 +70,46 @@ void describe('PY-ASYNC-005 one waiter slot', () => {
     }
   });
 
+  void it('accepts a slot filled and awaited under an asyncio lock, or in a helper every caller reaches holding it', async () => {
+    // A broker connection's "update secret and wait for the reply", and a protocol's drain
+    // helper reached only through the public drain() that holds the drain lock.
+    const stream = (body: string) => py`
+      import asyncio
+
+      class Stream:
+          def __init__(self, loop):
+              self._loop = loop
+              self._lock = asyncio.Lock()
+              self._waiter = None
+
+          def on_reply(self):
+              waiter = self._waiter
+              self._waiter = None
+              if waiter is not None:
+                  waiter.set_result(None)
+
+          ${body}
+    `;
+    const inside = await analyzePython({ 'stream.py': stream(`async def update(self):
+              async with self._lock:
+                  self._waiter = self._loop.create_future()
+                  await self._waiter`) });
+    assert.deepEqual(only(inside, 'PY-ASYNC-005'), []);
+    const helper = await analyzePython({ 'stream.py': stream(`async def drain(self):
+              async with self._lock:
+                  await self._drain_helper()
+
+          async def _drain_helper(self):
+              self._waiter = self._loop.create_future()
+              await self._waiter`) });
+    assert.deepEqual(only(helper, 'PY-ASYNC-005'), []);
+    const releasedFirst = await analyzePython({ 'stream.py': stream(`async def update(self):
+              async with self._lock:
+                  self._waiter = self._loop.create_future()
+              await self._waiter`) });
+    assert.equal(only(releasedFirst, 'PY-ASYNC-005').length, 1, 'the lock is gone before the wait');
+  });
+
   void it('still flags the store after a test that leaves only when the slot is empty', async () => {
     const findings = await analyzePython({ 'stream.py': slot(`if self._waiter is None and self._blocked is None:
                 return
