@@ -87,8 +87,23 @@ function methodName(fn: FunctionInfo): string {
   return fn.name.slice(fn.name.lastIndexOf('.') + 1);
 }
 
+/**
+ * The data model's methods that callers reach through syntax or builtins (`obj[k]`, `len(obj)`,
+ * `for x in obj`, operators). A dunder outside it (`__keys__`) is only a name: nothing calls it
+ * but the calls the call graph sees.
+ */
+const OPERATORS = 'add|sub|mul|matmul|truediv|floordiv|mod|divmod|pow|lshift|rshift|and|xor|or';
+const DATA_MODEL_DUNDER = new RegExp(
+  '^__(' +
+    'call|iter|next|aiter|anext|await|len|length_hint|contains|getitem|setitem|delitem|missing|reversed|' +
+    'getattr|getattribute|setattr|delattr|dir|get|set|delete|bool|index|int|float|complex|round|trunc|floor|ceil|bytes|fspath|' +
+    'eq|ne|lt|le|gt|ge|neg|pos|abs|invert|exit|aenter|aexit|instancecheck|subclasscheck|buffer|release_buffer|' +
+    `(?:[ir])?(?:${OPERATORS})` +
+    ')__$',
+);
+
 export function isPublicName(name: string): boolean {
-  if (/^__\w+__$/.test(name)) return !PRIVATE_DUNDERS.has(name);
+  if (/^__\w+__$/.test(name)) return DATA_MODEL_DUNDER.test(name) && !PRIVATE_DUNDERS.has(name);
   return !name.startsWith('_') && !TEST_HOOKS.test(name);
 }
 

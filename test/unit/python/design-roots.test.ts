@@ -181,6 +181,26 @@ void describe('a class that owns a lock', () => {
     assert.match(live[0]!.message, /^`Registry._items` leaves `Registry.names` \(line 14, threads calling `Registry`\) as a live view that callers iterate after the lock is released while `Registry.add` \(line 10\) changes it; /);
     assert.deepEqual(only(await analyzePython({ 'reg.py': src('list(self._items)') }), 'PY-RACE-005'), []);
   });
+
+  void it('takes a dunder the data model calls (`__iter__`) as public, a made-up one (`__keys__`) as a plain name', async () => {
+    const src = (name: string) => py`
+      import threading
+
+      class Plugins:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self._plugins = {}
+
+          def enable(self, name, plugin):
+              with self._lock:
+                  self._plugins[name] = plugin
+
+          def ${name}(self):
+              return iter(self._plugins.keys())
+    `;
+    assert.deepEqual(summary(only(await analyzePython({ 'plugins.py': src('__iter__') }), 'PY-RACE-005')), ['12 PY-RACE-005 warning']);
+    assert.deepEqual(only(await analyzePython({ 'plugins.py': src('__keys__') }), 'PY-RACE-005'), []);
+  });
 });
 
 void describe('a class that keeps its state in a thread-safe class', () => {
