@@ -139,6 +139,18 @@ export abstract class Calls extends LockTracking {
     return undefined;
   }
 
+  /**
+   * `cv.wait()` then a bare `return` (or `return None`/a literal): the waiter assumes nothing
+   * about the state it woke to, so a stolen wake-up has no predicate to break.
+   */
+  private leavesRightAfter(statement: PyNode): boolean {
+    const siblings = statement.parent?.children ?? [];
+    const next = siblings[siblings.indexOf(statement) + 1];
+    if (next?.type !== 'return_statement') return false;
+    const value = next.children.find((c) => c.type !== 'return');
+    return value === undefined || /^(none|true|false|integer|float|string)$/.test(value.type);
+  }
+
   private visitMethodCall(node: PyNode, object: PyNode, method: string, args: PyNode | undefined, scope: Scope): void {
     const locks = () => heldKeys(scope);
     switch (method) {
@@ -179,7 +191,7 @@ export abstract class Calls extends LockTracking {
             key: ref.key,
             op: 'wait',
             span: this.span(node),
-            ok: scope.whileDepth > 0 || hasTimeout,
+            ok: scope.whileDepth > 0 || hasTimeout || this.leavesRightAfter(statement),
             locks: locks(),
             ifKeyword: simpleIf && ifNode ? this.lines.span(ifNode.start, ifNode.start + 2) : undefined,
           });

@@ -416,6 +416,32 @@ void describe('PY-DL-004 join while holding a lock the worker needs', () => {
 });
 
 void describe('PY-DL-005 condition misuse', () => {
+  void it('accepts a wait followed by a bare return, which assumes nothing about what it woke to', async () => {
+    // A channel's flush that hits an error, wakes the main thread and waits for it to close
+    // the connection; a wait whose caller goes on to use the state is still flagged.
+    const src = (after: string) => py`
+      import threading
+
+      class Channel:
+          def __init__(self):
+              self.lock = threading.Condition()
+              self.closed = False
+
+          def flush(self, failed):
+              with self.lock:
+                  if failed:
+                      self.lock.wait()
+                      ${after}
+
+          def close(self):
+              with self.lock:
+                  self.closed = True
+                  self.lock.notify_all()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'channel.py': src('return') }), 'PY-DL-005'), []);
+    assert.deepEqual(only(await analyzePython({ 'channel.py': src('return self.closed') }), 'PY-DL-005').map((f) => f.range.start.line), [10]);
+  });
+
   void it('flags `if not ready: cv.wait()` with a while-loop fix, and notify without the lock', async () => {
     const findings = await analyzePython({
       'cond.py': py`
