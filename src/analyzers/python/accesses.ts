@@ -2,7 +2,7 @@ import type { PyNode } from './parser';
 import { ModuleFacts } from './module-facts';
 import type { AccessKind, Span, StatementSite } from './summary';
 import { isIdempotentStore } from './idempotent';
-import { field, statementOf, unparen, walk } from './syntax';
+import { callArguments, field, statementOf, unparen, walk } from './syntax';
 import { gatesHeld, heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Container methods that change the container in one atomic step. */
@@ -345,7 +345,6 @@ export abstract class Accesses extends ModuleFacts {
     return index === -1 ? undefined : index;
   }
 
-  /** Between the check and the act, a `try` with handlers: the author tolerates losing the race. */
   /**
    * The act is in the body of a `try` that catches what a lost race raises (`KeyError` from a
    * `del` another thread did first, or any exception): the author tolerates losing the race.
@@ -360,6 +359,16 @@ export abstract class Accesses extends ModuleFacts {
       if (handlers.length > 0 && (between || handlers.some((h) => /^except\s*(\(?\s*(KeyError|LookupError|IndexError|ValueError|Exception|BaseException)\b[^:]*)?:/.test(this.src(h))))) return true;
     }
     return false;
+  }
+
+  /** `d.pop(k, default)`, `s.discard(x)`: the act itself copes with the element being gone already. */
+  private toleratesAbsence(container: PyNode): boolean {
+    const attribute = container.parent;
+    const call = attribute?.parent;
+    if (attribute?.type !== 'attribute' || container.field !== 'object' || call?.type !== 'call') return false;
+    const method = this.src(field(attribute, 'attribute') ?? attribute);
+    const args = callArguments(call);
+    return method === 'discard' || (method === 'pop' && args.length === 2);
   }
 
   /** `flag = True`, `state = STOPPED`, `mode = Mode.IDLE`: writing a constant twice is idempotent. */
@@ -419,7 +428,7 @@ export abstract class Accesses extends ModuleFacts {
         continue;
       }
       if (!frame.keys.has(key)) continue;
-      if (frame.reported.has(key) || frame.misuseGuard || this.insideTry(node, frame.until ?? frame.node)) return;
+      if (frame.reported.has(key) || frame.misuseGuard || this.insideTry(node, frame.until ?? frame.node) || this.toleratesAbsence(node)) return;
       const locks = heldKeys(scope);
       const common = frame.locks.some((l) => locks.includes(l));
       const writeEpoch = scope.epoch + scope.pendingAwaits;

@@ -3,7 +3,7 @@ import { isLockKind, looksLikeLockName } from './kinds';
 import { Accesses } from './accesses';
 import type { LockUse } from './summary';
 import { UNVERIFIED_LOCK } from './summary';
-import { field, hasToken, some, statementOf, unparen } from './syntax';
+import { callArguments, field, hasToken, some, statementOf, unparen } from './syntax';
 import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Calls that do not raise on a valid receiver: lock and condition operations (a wait ends in a timeout, not an error), list and set growth, clocks. */
@@ -140,7 +140,7 @@ export abstract class LockTracking extends Accesses {
 
   /** `acquire(False)`, `acquire(0)`, `acquire(blocking=False)`, or a timeout other than `-1`/`None`. */
   private givesUp(call: PyNode): boolean {
-    const args = (field(call, 'arguments')?.children ?? []).filter((a) => a.type !== '(' && a.type !== ')' && a.type !== ',' && a.type !== 'comment');
+    const args = callArguments(call);
     const positional = args.filter((a) => a.type !== 'keyword_argument');
     if (positional.length >= 2) return true;
     if (positional[0] && /^(False|0)$/.test(this.src(positional[0]))) return true;

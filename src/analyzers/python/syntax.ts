@@ -17,6 +17,11 @@ export function hasToken(node: PyNode, token: string): boolean {
   return false;
 }
 
+/** A call's arguments, positional and keyword, without the punctuation and comments. */
+export function callArguments(call: PyNode): PyNode[] {
+  return (field(call, 'arguments')?.children ?? []).filter((a) => a.type !== '(' && a.type !== ')' && a.type !== ',' && a.type !== 'comment');
+}
+
 export const SCOPE_TYPES = new Set(['function_definition', 'lambda', 'class_definition']);
 
 /**

@@ -655,6 +655,13 @@ ${cleanup}
                         pass`) });
     assert.deepEqual(findings, []);
   });
+
+  void it('accepts a removal that copes with the key being gone: pop with a default, discard', async () => {
+    for (const removal of ['Registry._loops.pop(other, None)', 'Registry._loops.discard(other)']) {
+      assert.deepEqual(await analyzePython({ 'pkg/loop.py': src(`                    ${removal}`) }), [], removal);
+    }
+    assert.equal((await analyzePython({ 'pkg/loop.py': src('                    Registry._loops.pop(other)') })).length, 1, 'pop without a default raises');
+  });
 });
 
 void describe('more refutations', () => {
