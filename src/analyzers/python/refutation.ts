@@ -69,3 +69,26 @@ export function closedBefore(program: Program, closing: FunctionInfo, line: numb
 export function appendsDuringListIteration(program: Program, key: string, change: Access): boolean {
   return change.appends === true && program.kindOf(key) === 'list';
 }
+
+/**
+ * A lazily created value made before the thread starts: the function that starts it (or, for a
+ * `start_background_task(target)` wrapper, each of its callers) creates the value first, itself
+ * or through a call made earlier, and no code resets it to a constant afterwards, so every run
+ * of the thread finds it set and never takes the branch.
+ */
+export function initializedBeforeStart(program: Program, id: string, key: string): boolean {
+  const context = program.context(id);
+  if (!context || context.root || program.isParentContext(id)) return false;
+  const accesses = program.accessesByKey.get(key) ?? [];
+  if (accesses.some(({ fn, access }) => access.kind === 'write' && access.constant && !fn.constructor)) return false;
+  const creates = (fn: FunctionInfo, before = Infinity) => fn.accesses.some((a) => a.key === key && a.kind === 'write' && !a.constant && a.span.line < before);
+  const createdBefore = (fn: FunctionInfo, line: number) =>
+    creates(fn, line) ||
+    fn.calls.some((call) => call.direct && call.span.line < line && program.callTargets(call, fn).some((callee) => program.reachable(callee).some((reached) => creates(reached))));
+  const spawner = context.spawner;
+  if (createdBefore(spawner, context.spawn.span.line)) return true;
+  const callers = [...program.functions.values()].flatMap((caller) =>
+    caller.calls.filter((call) => call.direct && program.callTargets(call, caller).includes(spawner)).map((call) => ({ caller, line: call.span.line })),
+  );
+  return callers.length > 0 && callers.every(({ caller, line }) => createdBefore(caller, line));
+}

@@ -787,4 +787,45 @@ void describe('more refutations', () => {
     assert.deepEqual(only(await analyzePython({ 'ex.py': src('self._stopped = False') }), 'PY-RACE-004'), []);
     assert.deepEqual(only(await analyzePython({ 'ex.py': src('self._stopped = not self._stopped') }), 'PY-RACE-004').length, 1);
   });
+
+  void it('does not flag a lazy value every start of the threads creates first, directly or through a start wrapper', async () => {
+    // A client whose polling transport sends its first request (creating the HTTP session) and
+    // only then starts its reader and writer threads through a `start_background_task` helper.
+    const src = (reconnect: string) => py`
+      import threading
+      import requests
+
+      class Client:
+          def __init__(self, session=None):
+              self.http = session
+
+          def start_background_task(self, target):
+              thread = threading.Thread(target=target)
+              thread.start()
+              return thread
+
+          def connect(self, url):
+              self._send('GET', url)
+              self.start_background_task(self._write_loop)
+              self.start_background_task(self._read_loop)
+
+          def reconnect(self):
+              ${reconnect}
+
+          def _send(self, method, url):
+              if self.http is None:
+                  self.http = requests.Session()
+              return self.http.request(method, url)
+
+          def _write_loop(self):
+              self._send('POST', '/out')
+
+          def _read_loop(self):
+              self._send('GET', '/in')
+    `;
+    assert.deepEqual(await analyzePython({ 'client.py': src('pass') }), []);
+    // A start that no creation precedes, or a reset to None, lets two threads find it missing.
+    assert.deepEqual(only(await analyzePython({ 'client.py': src('self.start_background_task(self._read_loop)') }), 'PY-RACE-003').length, 1);
+    assert.deepEqual(only(await analyzePython({ 'client.py': src('self.http = None') }), 'PY-RACE-003').length, 1);
+  });
 });

@@ -3,7 +3,7 @@ import { pairIsEvidence, strengthOf, visibleTo } from '../evidence';
 import { introduceLockFix } from '../fixes';
 import { repeatsHarmlessly } from '../idempotent';
 import type { FunctionInfo, Program } from '../program';
-import { appendsDuringListIteration, closedBefore, confinedToItsThread, orderedBetween } from '../refutation';
+import { appendsDuringListIteration, closedBefore, confinedToItsThread, initializedBeforeStart, orderedBetween } from '../refutation';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange, wrapInWith } from '../report';
 import type { ExecutionContext } from '../roots';
 import { joins, type Access, type AccessKind, type CheckAct, type LockUse, type Span } from '../summary';
@@ -81,7 +81,7 @@ export function raceFindings(program: Program): Finding[] {
       if (act.constantWrite || (!act.unguarded && act.awaitBetween) || !program.isProjectState(act.key)) continue;
       const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), viaSelf: act.viaSelf };
       const race = findRace(program, side, act.key, ANY_WRITE, true);
-      if (!race) continue;
+      if (!race || (act.lazyInit && race.partner === 'self' && [race.ours, race.theirs].every((id) => initializedBeforeStart(program, id, act.key)))) continue;
       mark(fn, act.write);
       findings.push(checkActFinding(program, side, act, race));
     }
@@ -161,7 +161,11 @@ function sideText(program: Program, fn: FunctionInfo, span: Span, context: strin
 
 /** The second side of a race: another run of the same code, or the partner access. */
 function otherSide(program: Program, race: Race): string {
-  if (race.partner === 'self') return race.ours === race.theirs ? 'another run' : `a run in ${contextPhrase(program, race.theirs, program.context(race.theirs)!.target)}`;
+  if (race.partner === 'self') {
+    const theirs = contextPhrase(program, race.theirs, program.context(race.theirs)!.target);
+    // Two targets of one start (a `start_background_task(target)` wrapper) read alike: say it once.
+    return race.ours === race.theirs || theirs === contextPhrase(program, race.ours, program.context(race.ours)!.target) ? 'another run' : `a run in ${theirs}`;
+  }
   return sideText(program, race.partner.fn, race.partner.access.span, race.theirs);
 }
 
