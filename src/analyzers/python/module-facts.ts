@@ -4,7 +4,7 @@ import { kindOfConstructor } from './kinds';
 import type { PyNode } from './parser';
 import { LineIndex } from './source-text';
 import type { LockFixSites, PythonModuleSummary, Span } from './summary';
-import { field, unparen, walk } from './syntax';
+import { callArguments, field, unparen, walk } from './syntax';
 import { lastComponent, STATEMENT_CONTAINERS, type Resolved, type Scope } from './walk-state';
 
 const THREADING_SERVER = /\bThreading(MixIn|TCPServer|UDPServer|HTTPServer|UnixStreamServer|UnixDatagramServer)\b/;
@@ -316,8 +316,10 @@ export abstract class ModuleFacts {
           return `class:${lastComponent(qualified.slice(0, dot))}:${qualified.slice(dot + 1)}`;
         }
         if (kind === 'Condition') {
-          const args = field(node, 'arguments');
-          const lockArg = args?.children.find((c) => c.type !== 'keyword_argument');
+          // `Condition(self._lock)` or `Condition(lock=self._lock)`.
+          const args = callArguments(node);
+          const keyword = args.find((a) => a.type === 'keyword_argument' && this.src(field(a, 'name') ?? a) === 'lock');
+          const lockArg = keyword ? field(keyword, 'value') : args.find((c) => c.type !== 'keyword_argument');
           const lockKey = lockArg && scope ? this.resolve(lockArg, scope)?.key : lockArg && method ? this.selfFieldKey(lockArg, method) : undefined;
           kind = lockKey ? `Condition@${lockKey}` : 'Condition';
         }

@@ -261,6 +261,29 @@ void describe('PY-ASYNC-004 asyncio objects from another thread', () => {
     assert.match(found[0]!.message, /call_soon_threadsafe/);
   });
 
+  void it('does not flag a thread that makes its own event loop and uses asyncio objects on it', async () => {
+    // A test proxy run on a thread of its own: the thread creates the loop, then the events.
+    const findings = await analyzePython({
+      'proxy.py': py`
+        import asyncio
+        import threading
+
+        class Proxy:
+            def start(self):
+                self.thread = threading.Thread(target=self._serve)
+                self.thread.start()
+
+            def _serve(self):
+                self.loop = asyncio.new_event_loop()
+                asyncio.set_event_loop(self.loop)
+                self.connected = asyncio.Event()
+                self.connected.set()
+                self.loop.run_forever()
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-ASYNC-004'), []);
+  });
+
   void it('does not flag call_soon_threadsafe / run_coroutine_threadsafe, or queue.Queue', async () => {
     const findings = await analyzePython({
       'safe_bridge.py': py`

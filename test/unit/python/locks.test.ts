@@ -478,7 +478,7 @@ void describe('PY-DL-005 condition misuse', () => {
             def __init__(self):
                 self.mutex = threading.Lock()
                 self.not_empty = threading.Condition(self.mutex)
-                self.not_full = threading.Condition(self.mutex)
+                self.not_full = threading.Condition(lock=self.mutex)
                 self.done = threading.Event()
                 self.items = []
 
@@ -501,6 +501,11 @@ void describe('PY-DL-005 condition misuse', () => {
                 with self.not_empty:
                     if not self.items:
                         self.not_empty.wait(0.1)
+
+            def drain(self):
+                with self.mutex:
+                    self.items.clear()
+                    self.not_full.notify_all()
       `,
     });
     assert.deepEqual(findings, []);

@@ -133,7 +133,12 @@ function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: stri
   return undefined;
 }
 
+/** `asyncio.new_event_loop()`/`set_event_loop()`: the function makes its thread a loop's own. */
+const OWNS_A_LOOP = /^asyncio:(new_event_loop|set_event_loop)$/;
+
 function crossThreadUses(program: Program, fn: FunctionInfo): Finding[] {
+  // A thread that creates its own loop uses asyncio objects on that loop's thread.
+  if (fn.calls.some((call) => OWNS_A_LOOP.test(call.callee))) return [];
   // A thread started in code, or a `Thread` subclass's `run`; public methods may well be called on the loop's thread.
   const ids = program.contextsAt(fn, fn.span.line, program.isThreadContext).filter((id) => {
     const context = program.context(id);
