@@ -428,6 +428,9 @@ export abstract class Accesses extends ModuleFacts {
         continue;
       }
       if (!frame.keys.has(key)) continue;
+      // `if not self.client.add(k, v):`: a change made by the test itself is one step, not an act after it.
+      const condition = field(frame.node, 'condition');
+      if (condition && this.isInside(node, condition)) continue;
       if (frame.reported.has(key) || frame.misuseGuard || this.insideTry(node, frame.until ?? frame.node) || this.toleratesAbsence(node)) return;
       const locks = heldKeys(scope);
       const common = frame.locks.some((l) => locks.includes(l));
