@@ -65,6 +65,28 @@ export abstract class LockTracking extends Accesses {
     for (let i = valueNodes.length - 1; i >= 0; i--) stack.push({ node: valueNodes[i]!, scope });
   }
 
+  /**
+   * `def release(self): self.flag -= 1; self.lock.release()`: a function that releases a lock
+   * before taking it is entered holding it (the other half of an `acquire()` wrapper), so what
+   * it does before the release is guarded. Only the function's own top-level statements count,
+   * and only when no acquire or `with` comes first.
+   */
+  protected enterHoldingWhatItReleases(body: PyNode, scope: Scope): void {
+    for (const statement of body.children) {
+      if (statement.type === 'with_statement' || /\.acquire\(/.test(this.src(statement))) return;
+      const call = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;
+      const fn = call?.type === 'call' ? field(call, 'function') : undefined;
+      const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+      const object = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
+      if (!method || !object || this.src(method) !== 'release' || callArguments(call!).length > 0) continue;
+      const lock = this.lockOf(object, scope);
+      if (!lock) return;
+      scope.held.push({ ...lock, manual: true, manualBlock: body, block: this.blockCounter++ });
+      scope.manualHeld++;
+      return;
+    }
+  }
+
   private lockOf(value: PyNode, scope: Scope): HeldLock | undefined {
     const resolved = this.resolve(value, scope) ?? this.resolveNestedLock(value, scope);
     if (!resolved) return undefined;

@@ -145,7 +145,10 @@ class Summarizer extends Calls {
       scope.selfName = names.params[0];
     }
     if (node.type === 'lambda') stack.push({ node: body, scope });
-    else this.walkScopeInto(body, scope, stack);
+    else {
+      this.enterHoldingWhatItReleases(body, scope);
+      this.walkScopeInto(body, scope, stack);
+    }
   }
 
   /** Only a docstring, `pass`, `...` or `raise NotImplementedError`: subclasses provide the method. */

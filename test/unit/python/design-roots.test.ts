@@ -858,4 +858,36 @@ void describe('more refutations', () => {
     });
     assert.deepEqual(findings.filter((f) => f.severity !== 'information'), []);
   });
+
+  void it('takes the release half of an acquire() wrapper as entered holding the lock', async () => {
+    // A transaction state whose acquire() takes the lock and counts, and whose release()
+    // uncounts and then releases it: the decrement runs under the lock its caller holds.
+    const src = (release: string) => py`
+      import threading
+
+      class State:
+          def __init__(self):
+              self.lock = threading.Lock()
+              self.flag = 0
+
+          def acquire(self):
+              self.lock.acquire()
+              self.flag += 1
+
+          def release(self):
+${release}
+
+          def __enter__(self):
+              self.acquire()
+              return self
+
+          def __exit__(self, *exc):
+              self.release()
+    `;
+    const wrapper = await analyzePython({ 'state.py': src('            self.flag -= 1\n            self.lock.release()') });
+    assert.deepEqual(wrapper.filter((f) => f.ruleId.startsWith('PY-RACE')), []);
+    // Released first, the decrement runs bare while another thread may hold the lock.
+    const after = await analyzePython({ 'state.py': src('            self.lock.release()\n            self.flag -= 1') });
+    assert.equal(after.filter((f) => f.ruleId.startsWith('PY-RACE')).length, 1);
+  });
 });
