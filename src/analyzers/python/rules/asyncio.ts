@@ -134,7 +134,7 @@ function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: stri
 }
 
 /** `asyncio.new_event_loop()`/`set_event_loop()`: the function makes its thread a loop's own. */
-const OWNS_A_LOOP = /^asyncio:(new_event_loop|set_event_loop)$/;
+const OWNS_A_LOOP = /^asyncio(@[^:]*)?:(new_event_loop|set_event_loop)$/;
 
 function crossThreadUses(program: Program, fn: FunctionInfo): Finding[] {
   // A thread that creates its own loop uses asyncio objects on that loop's thread.
