@@ -257,7 +257,15 @@ export class Roots {
       // The class's own threads run its starters' targets; its users call the rest.
       const starters = new Set(thread?.starters ?? []);
       const ownTargets = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).flatMap((m) => m.spawns).map((s) => s.target));
-      const entries = publicMethods.filter((m) => !starters.has(m) && !ownTargets.has(m.key));
+      // A public method the class's own thread drives (`loop_forever()` → `loop()`, `run()` →
+      // `once()`) is the thread's: a user calls it instead of starting the thread, not beside it.
+      const driven = new Set(
+        [...ownTargets].flatMap((key) => {
+          const target = key ? this.program.resolveFunction(key) : undefined;
+          return target ? this.program.reachable(target) : [];
+        }),
+      );
+      const entries = publicMethods.filter((m) => !starters.has(m) && !ownTargets.has(m.key) && !driven.has(m));
       // A class-level or module lock guards what every instance shares; the instances need not be shared.
       const selfShared = thread !== undefined || lock?.instance === true;
       if (entries.length > 0) {

@@ -890,4 +890,34 @@ ${release}
     const after = await analyzePython({ 'state.py': src('            self.lock.release()\n            self.flag -= 1') });
     assert.equal(after.filter((f) => f.ruleId.startsWith('PY-RACE')).length, 1);
   });
+
+  void it('takes a public method its class\'s own thread drives as that thread\'s, not a second caller beside it', async () => {
+    // A websocket whose reader thread calls the public once() in a loop: a user calls once()
+    // instead of starting the thread. A method only users call still races with the thread.
+    const src = (user: string) => py`
+      import threading
+
+      class WebSocket:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self.frames = 0
+
+          def start(self):
+              threading.Thread(target=self.run).start()
+
+          def run(self):
+              while self.once():
+                  pass
+
+          def once(self):
+              self.frames += 1
+              return True
+
+          def send(self, data):
+              with self._lock:
+                  ${user}
+    `;
+    assert.deepEqual((await analyzePython({ 'ws.py': src('pass') })).filter((f) => f.ruleId.startsWith('PY-RACE') && f.severity !== 'information'), []);
+    assert.equal((await analyzePython({ 'ws.py': src('self.frames += 1') })).filter((f) => f.ruleId === 'PY-RACE-001' && f.severity !== 'information').length, 1);
+  });
 });
