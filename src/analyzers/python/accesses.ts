@@ -361,6 +361,33 @@ export abstract class Accesses extends ModuleFacts {
     return false;
   }
 
+  /**
+   * `if not self._workers: return` and then, under a lock taken after that test, a loop or a
+   * test over the same state before the act (`with self._cond: for t, w in
+   * self._workers.items(): …` … `self._workers.pop(t)`): the unlocked test was a fast path,
+   * and the act follows what was decided again under the lock.
+   */
+  private decidedAgainUnderLock(node: PyNode, scope: Scope, checkLocks: string[]): boolean {
+    const text = this.src(node);
+    const statement = statementOf(node);
+    for (let n: PyNode | null = statement.parent; n && n.type !== 'function_definition'; n = n.parent) {
+      if (n.type !== 'with_statement') continue;
+      const body = field(n, 'body');
+      const items = this.text.slice(n.start, body?.start ?? n.end);
+      const lock = scope.held.find((h) => !checkLocks.includes(h.key) && items.includes(h.expr));
+      if (!lock || !body) continue;
+      let decided = false;
+      walk(body, (c) => {
+        if (decided || c.start >= statement.start) return false;
+        const head = c.type === 'for_statement' ? field(c, 'right') : /^(if_statement|elif_clause|while_statement)$/.test(c.type) ? field(c, 'condition') : undefined;
+        if (head && this.src(head).includes(text)) decided = true;
+        return !decided;
+      });
+      if (decided) return true;
+    }
+    return false;
+  }
+
   /** `d.pop(k, default)`, `s.discard(x)`: the act itself copes with the element being gone already. */
   private toleratesAbsence(container: PyNode): boolean {
     const attribute = container.parent;
@@ -434,6 +461,7 @@ export abstract class Accesses extends ModuleFacts {
       if (frame.reported.has(key) || frame.misuseGuard || this.insideTry(node, frame.until ?? frame.node) || this.toleratesAbsence(node)) return;
       const locks = heldKeys(scope);
       const common = frame.locks.some((l) => locks.includes(l));
+      if (!common && this.decidedAgainUnderLock(node, scope, frame.locks)) return;
       const writeEpoch = scope.epoch + scope.pendingAwaits;
       const awaitBetween = writeEpoch > frame.epoch;
       if (common) return;

@@ -920,4 +920,34 @@ ${release}
     assert.deepEqual((await analyzePython({ 'ws.py': src('pass') })).filter((f) => f.ruleId.startsWith('PY-RACE') && f.severity !== 'information'), []);
     assert.equal((await analyzePython({ 'ws.py': src('self.frames += 1') })).filter((f) => f.ruleId === 'PY-RACE-001' && f.severity !== 'information').length, 1);
   });
+
+  void it('accepts an unlocked fast-path test when the act follows a decision made again under the lock', async () => {
+    // A worker finder's clean(): leave early when there are no workers, else scan them under
+    // the condition and remove the dead ones found by that scan.
+    const src = (scan: string) => py`
+      import threading
+
+      class Finder:
+          def __init__(self):
+              self._cond = threading.Condition()
+              self._workers = {}
+
+          def add(self, topic, worker):
+              with self._cond:
+                  self._workers[topic] = worker
+
+          def clean(self, topic):
+              if not self._workers:
+                  return 0
+              with self._cond:
+${scan}
+                  self._workers.pop(topic)
+              return 1
+    `;
+    const rescanned = await analyzePython({ 'finder.py': src('                  for name, worker in list(self._workers.items()):\n                      pass') });
+    assert.deepEqual(only(rescanned, 'PY-RACE-002'), []);
+    // Only reading the state under the lock decides nothing: the pop still rests on the unlocked test.
+    const logged = await analyzePython({ 'finder.py': src('                  print(len(self._workers))') });
+    assert.equal(only(logged, 'PY-RACE-002').length, 1);
+  });
 });
