@@ -39,7 +39,7 @@ export abstract class LockTracking extends Accesses {
         scope.localKinds.set(name, kind);
         if (kind === 'ThreadPool' || kind === 'ProcessPool') joins.push(`${this.module}:${scope.qual}#${name}`);
       }
-      const lock = this.lockOf(value, scope);
+      const lock = this.lockOf(value, scope) ?? this.lockBehindMethod(value, scope);
       if (!lock) {
         valueNodes.push(value);
         continue;
@@ -63,6 +63,20 @@ export abstract class LockTracking extends Accesses {
     });
     if (body) stack.push({ node: body, scope });
     for (let i = valueNodes.length - 1; i >= 0; i--) stack.push({ node: valueNodes[i]!, scope });
+  }
+
+  /**
+   * `with self._connection_lock.for_heartbeat():`: a context manager a lock object hands out
+   * holds that lock. A reader's side of a reader-writer lock (`read_lock()`, `shared()`)
+   * excludes no other reader, so it is not taken for the lock itself.
+   */
+  private lockBehindMethod(value: PyNode, scope: Scope): HeldLock | undefined {
+    const call = unparen(value);
+    const fn = call.type === 'call' ? field(call, 'function') : undefined;
+    const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+    const object = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
+    if (!method || !object || /read|shared/i.test(this.src(method))) return undefined;
+    return this.lockOf(object, scope);
   }
 
   /**
@@ -92,8 +106,9 @@ export abstract class LockTracking extends Accesses {
     if (!resolved) return undefined;
     const name = resolved.key.slice(resolved.key.search(/[^.#:]*$/));
     const lockish = resolved.kind ? isLockKind(resolved.kind) : looksLikeLockName(name.replace(/\(\)$/, '')) || resolved.key.endsWith('.get_lock()');
-    // Defined in another module: `check` keeps it if that module creates a lock there.
-    const imported = !lockish && !resolved.kind && !resolved.key.startsWith(`${this.module}:`) && !resolved.key.startsWith('?');
+    // Defined in another module: `check` keeps it if that module creates a lock there. An
+    // instance of a class of the run is kept if that class turns out to be a lock of its own.
+    const imported = !lockish && ((!resolved.kind && !resolved.key.startsWith(`${this.module}:`) && !resolved.key.startsWith('?')) || resolved.kind?.startsWith('class:') === true);
     if (!lockish && !imported) return undefined;
     const target = unparen(value);
     const receiverNode = target.type === 'attribute' ? field(target, 'object') : undefined;

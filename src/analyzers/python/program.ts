@@ -87,6 +87,8 @@ export class Program {
   private readonly modules = new Set<string>();
   /** Modules of the project the run's files import without analyzing them. */
   private readonly projectModules = new Set<string>();
+  /** Classes that are locks of their own: `acquire`, `release` and `__enter__` here or in a base of the run. */
+  private readonly lockClasses = new Set<string>();
   /** Classes whose objects record the thread they belong to: each lives on its own thread. */
   readonly threadAffineClasses = new Set<string>();
   private readonly callees = new Map<string, FunctionInfo[]>();
@@ -121,6 +123,7 @@ export class Program {
     for (const summary of summaries) {
       for (const [key, kind] of Object.entries(summary.kinds)) this.kinds.set(this.canon(key, summary.file), this.canonKind(kind, summary.file));
     }
+    this.findLockClasses(summaries);
     for (const summary of summaries) this.index(summary);
     this.linkClasses();
     this.dropThreadLocalState();
@@ -142,6 +145,42 @@ export class Program {
       for (const module of summary.topLevelImports) {
         if (module !== summary.module && byModule.get(module)?.every(nested)) this.shadowed.add(module);
       }
+    }
+  }
+
+  /**
+   * Lock classes a library writes itself (a connection lock, a lock with a heartbeat side): a
+   * class of the run with `acquire`, `release` and `__enter__`, its own or inherited from a
+   * class of the run. Known before the functions are indexed, since their lock keys need it.
+   */
+  private findLockClasses(summaries: PythonModuleSummary[]): void {
+    const methods = new Map<string, Set<string>>();
+    const bases = new Map<string, string[]>();
+    for (const summary of summaries) {
+      for (const [key, written] of Object.entries(summary.classBases)) {
+        const own = this.canon(key, summary.file);
+        methods.set(own, new Set());
+        bases.set(own, written.map((b) => {
+          const dot = b.lastIndexOf('.');
+          return this.canon(dot === -1 ? `${summary.module}:${b}` : `${b.slice(0, dot).split('.').pop()}:${b.slice(dot + 1)}`, summary.file);
+        }));
+      }
+      for (const fn of summary.functions) {
+        if (!fn.className || fn.name !== `${fn.className}.${fn.name.slice(fn.name.lastIndexOf('.') + 1)}`) continue;
+        methods.get(this.canon(`${summary.module}:${fn.className}`, summary.file))?.add(fn.name.slice(fn.name.lastIndexOf('.') + 1));
+      }
+    }
+    for (const key of methods.keys()) {
+      const names = new Set<string>();
+      const seen = new Set<string>();
+      for (const queue = [key]; queue.length > 0; ) {
+        const next = queue.pop()!;
+        if (seen.has(next)) continue;
+        seen.add(next);
+        for (const name of methods.get(next) ?? []) names.add(name);
+        queue.push(...(bases.get(next) ?? []));
+      }
+      if (names.has('acquire') && names.has('release') && names.has('__enter__')) this.lockClasses.add(key);
     }
   }
 
@@ -184,7 +223,8 @@ export class Program {
     const lk = (key: string): string | undefined => {
       if (!key.startsWith(UNVERIFIED_LOCK)) return c(key);
       const real = c(key.slice(UNVERIFIED_LOCK.length));
-      return isLockKind(this.kinds.get(real)) ? real : undefined;
+      const kind = this.kinds.get(real);
+      return isLockKind(kind) || (kind?.startsWith('class:') && this.lockClasses.has(kind.slice(6))) ? real : undefined;
     };
     const cs = (keys: string[]) => (keys.every((k) => lk(k) === k) ? keys : keys.flatMap((k) => lk(k) ?? []));
     const lockUses = <T extends { key: string }>(uses: T[]) => eachFlat(uses, (u) => {

@@ -950,4 +950,100 @@ ${scan}
     const logged = await analyzePython({ 'finder.py': src('                  print(len(self._workers))') });
     assert.equal(only(logged, 'PY-RACE-002').length, 1);
   });
+
+  void it('takes a lock class of the library for a lock, also through a context manager it hands out', async () => {
+    // A broker connection's own lock class (acquire, release, and __enter__ from a base in
+    // another module), entered directly by reset() and through for_heartbeat() by the
+    // heartbeat thread. A reader's side of a lock is not the lock.
+    const files = (helper: string) => ({
+      'utils.py': py`
+        class BaseLock:
+            def acquire(self):
+                pass
+
+            def release(self):
+                pass
+
+            def __enter__(self):
+                self.acquire()
+
+            def __exit__(self, *exc):
+                self.release()
+      `,
+      'conn.py': py`
+        import threading
+        from utils import BaseLock
+
+        class ConnectionLock(BaseLock):
+            def __init__(self):
+                self._cond = threading.Condition()
+                self._owner = None
+
+            def acquire(self):
+                with self._cond:
+                    while self._owner is not None:
+                        self._cond.wait()
+                    self._owner = threading.get_ident()
+
+            def release(self):
+                with self._cond:
+                    self._owner = None
+                    self._cond.notify()
+
+            def ${helper}(self):
+                return self
+
+        class Connection:
+            def __init__(self):
+                self._connection_lock = ConnectionLock()
+                self.resets = 0
+                threading.Thread(target=self._heartbeat).start()
+
+            def _heartbeat(self):
+                with self._connection_lock.${helper}():
+                    self.resets += 1
+
+            def reset(self):
+                with self._connection_lock:
+                    self.resets += 1
+      `,
+    });
+    const races = async (helper: string) => (await analyzePython(files(helper))).filter((f) => f.ruleId.startsWith('PY-RACE') && f.range.start.line > 20);
+    assert.deepEqual(await races('for_heartbeat'), []);
+    assert.equal((await races('read_lock')).length, 1);
+  });
+
+  void it('takes a greenlet\'s identity like a thread\'s in an owner guard', async () => {
+    const findings = await analyzePython({
+      'rlock.py': py`
+        import threading
+        from greenlet import getcurrent
+
+        class RLock:
+            def __init__(self):
+                self._block = threading.Semaphore(1)
+                self._owner = None
+                self._count = 0
+
+            def acquire(self):
+                me = getcurrent()
+                if self._owner is me:
+                    self._count += 1
+                    return True
+                self._block.acquire()
+                self._owner = me
+                self._count = 1
+                return True
+
+            def release(self):
+                if self._owner is not getcurrent():
+                    raise RuntimeError('cannot release un-acquired lock')
+                self._count = count = self._count - 1
+                if not count:
+                    self._owner = None
+                    self._block.release()
+      `,
+    });
+    assert.deepEqual(findings.filter((f) => f.severity !== 'information'), []);
+  });
 });
