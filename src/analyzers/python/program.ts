@@ -29,6 +29,9 @@ export interface ClassInfo {
 /** Bases whose instances keep their attributes per thread (or per greenlet, its unit of concurrency). */
 const THREAD_LOCAL_BASES = new Set(['threading.local', '_threading_local.local', 'gevent.local.local', 'eventlet.corolocal.local']);
 
+/** The methods that make a class a lock of its own: `acquire`, `release` and `__enter__`. */
+const LOCK_PROTOCOL = /\.(acquire|release|__enter__)$/;
+
 /** Method names too common to identify a class by (`executor.start()` is not `Scheduler.start`). */
 const PROTOCOL_VERBS = new Set([
   'start', 'stop', 'run', 'close', 'shutdown', 'open', 'connect', 'get', 'put', 'set', 'update', 'clear', 'add', 'remove',
@@ -87,12 +90,14 @@ export class Program {
   private readonly modules = new Set<string>();
   /** Modules of the project the run's files import without analyzing them. */
   private readonly projectModules = new Set<string>();
+  /** `module\0file` → the file of that module `file` means, when several files share the name. */
+  private readonly nearestFile = new Map<string, string>();
   /** Classes that are locks of their own: `acquire`, `release` and `__enter__` here or in a base of the run. */
   private readonly lockClasses = new Set<string>();
   /** Classes whose objects record the thread they belong to: each lives on its own thread. */
   readonly threadAffineClasses = new Set<string>();
   private readonly callees = new Map<string, FunctionInfo[]>();
-  private callSites: Map<string, CallSite[]> | undefined;
+  private callSites: Map<string, { caller: FunctionInfo; call: CallSite }[]> | undefined;
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
   /** `file|method` → the one method of that file with that name (null when several classes define it). */
   private readonly uniqueMethods = new Map<string, FunctionInfo | null>();
@@ -154,33 +159,42 @@ export class Program {
    * class of the run. Known before the functions are indexed, since their lock keys need it.
    */
   private findLockClasses(summaries: PythonModuleSummary[]): void {
+    // Keyed as written (module:Class); only the three method names matter, so most functions
+    // are passed over by name before any key is built.
     const methods = new Map<string, Set<string>>();
-    const bases = new Map<string, string[]>();
+    const classes = new Map<string, { bases: string[]; file: string }>();
     for (const summary of summaries) {
       for (const [key, written] of Object.entries(summary.classBases)) {
-        const own = this.canon(key, summary.file);
-        methods.set(own, new Set());
-        bases.set(own, written.map((b) => {
-          const dot = b.lastIndexOf('.');
-          return this.canon(dot === -1 ? `${summary.module}:${b}` : `${b.slice(0, dot).split('.').pop()}:${b.slice(dot + 1)}`, summary.file);
-        }));
+        classes.set(key, {
+          file: summary.file,
+          bases: written.map((b) => {
+            const dot = b.lastIndexOf('.');
+            return dot === -1 ? `${summary.module}:${b}` : `${b.slice(0, dot).split('.').pop()}:${b.slice(dot + 1)}`;
+          }),
+        });
       }
       for (const fn of summary.functions) {
-        if (!fn.className || fn.name !== `${fn.className}.${fn.name.slice(fn.name.lastIndexOf('.') + 1)}`) continue;
-        methods.get(this.canon(`${summary.module}:${fn.className}`, summary.file))?.add(fn.name.slice(fn.name.lastIndexOf('.') + 1));
+        if (!fn.className || !LOCK_PROTOCOL.test(fn.name)) continue;
+        const name = fn.name.slice(fn.name.lastIndexOf('.') + 1);
+        if (fn.name !== `${fn.className}.${name}`) continue;
+        const key = `${summary.module}:${fn.className}`;
+        const set = methods.get(key) ?? new Set<string>();
+        set.add(name);
+        methods.set(key, set);
       }
     }
-    for (const key of methods.keys()) {
+    if (methods.size === 0) return;
+    for (const [key, { file }] of classes) {
       const names = new Set<string>();
       const seen = new Set<string>();
-      for (const queue = [key]; queue.length > 0; ) {
+      for (const queue = [key]; queue.length > 0 && names.size < 3; ) {
         const next = queue.pop()!;
         if (seen.has(next)) continue;
         seen.add(next);
         for (const name of methods.get(next) ?? []) names.add(name);
-        queue.push(...(bases.get(next) ?? []));
+        queue.push(...(classes.get(next)?.bases ?? []));
       }
-      if (names.has('acquire') && names.has('release') && names.has('__enter__')) this.lockClasses.add(key);
+      if (names.size === 3) this.lockClasses.add(this.canon(key, file));
     }
   }
 
@@ -195,8 +209,14 @@ export class Program {
     if (this.shadowed.has(module) && this.topLevelImports.get(file)?.has(module)) return `${module}@external${key.slice(colon)}`;
     const candidates = this.ambiguous.get(module);
     if (!candidates) return key;
-    const own = candidates.find((s) => s.file === file) ?? nearest(candidates, file);
-    return `${module}@${own.file}${key.slice(colon)}`;
+    // Which of the same-named files `file` means depends on the pair only; finding it sorts them.
+    const pair = `${module}\0${file}`;
+    let owner = this.nearestFile.get(pair);
+    if (owner === undefined) {
+      owner = (candidates.find((s) => s.file === file) ?? nearest(candidates, file)).file;
+      this.nearestFile.set(pair, owner);
+    }
+    return `${module}@${owner}${key.slice(colon)}`;
   }
 
   private canonKind(kind: string, file: string): string {
@@ -497,21 +517,26 @@ export class Program {
     return this.callees.get(fn.key) ?? [];
   }
 
-  /** The direct call sites that can run `fn` (indexed on first use). */
-  callSitesOf(fn: FunctionInfo): CallSite[] {
+  /** The call sites that can run `fn`, each with the function it is in (indexed on first use). */
+  callersOf(fn: FunctionInfo): { caller: FunctionInfo; call: CallSite }[] {
     if (!this.callSites) {
       this.callSites = new Map();
       for (const caller of this.functions.values()) {
         for (const call of caller.calls) {
           for (const callee of this.callTargets(call, caller)) {
             const list = this.callSites.get(callee.key) ?? [];
-            list.push(call);
+            list.push({ caller, call });
             this.callSites.set(callee.key, list);
           }
         }
       }
     }
     return this.callSites.get(fn.key) ?? [];
+  }
+
+  /** The direct call sites that can run `fn`. */
+  callSitesOf(fn: FunctionInfo): CallSite[] {
+    return this.callersOf(fn).map((site) => site.call);
   }
 
   /** What a direct call site of `caller` can run (subclass overrides included). */

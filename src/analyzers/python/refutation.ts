@@ -87,8 +87,6 @@ export function initializedBeforeStart(program: Program, id: string, key: string
     fn.calls.some((call) => call.direct && call.span.line < line && program.callTargets(call, fn).some((callee) => program.reachable(callee).some((reached) => creates(reached))));
   const spawner = context.spawner;
   if (createdBefore(spawner, context.spawn.span.line)) return true;
-  const callers = [...program.functions.values()].flatMap((caller) =>
-    caller.calls.filter((call) => call.direct && program.callTargets(call, caller).includes(spawner)).map((call) => ({ caller, line: call.span.line })),
-  );
-  return callers.length > 0 && callers.every(({ caller, line }) => createdBefore(caller, line));
+  const callers = program.callersOf(spawner).filter(({ call }) => call.direct);
+  return callers.length > 0 && callers.every(({ caller, call }) => createdBefore(caller, call.span.line));
 }

@@ -259,12 +259,7 @@ export class Roots {
       const ownTargets = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).flatMap((m) => m.spawns).map((s) => s.target));
       // A public method the class's own thread drives (`loop_forever()` → `loop()`, `run()` →
       // `once()`) is the thread's: a user calls it instead of starting the thread, not beside it.
-      const driven = new Set(
-        [...ownTargets].flatMap((key) => {
-          const target = key ? this.program.resolveFunction(key) : undefined;
-          return target ? this.program.reachable(target) : [];
-        }),
-      );
+      const driven = this.drivenBy(info, ownTargets);
       const entries = publicMethods.filter((m) => !starters.has(m) && !ownTargets.has(m.key) && !driven.has(m));
       // A class-level or module lock guards what every instance shares; the instances need not be shared.
       const selfShared = thread !== undefined || lock?.instance === true;
@@ -349,6 +344,29 @@ export class Roots {
       }
     }
     return out;
+  }
+
+  /** The class's methods its own thread targets reach through calls on `self`. */
+  private drivenBy(info: ClassInfo, targets: Set<string | undefined>): Set<FunctionInfo> {
+    const own = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]));
+    const queue = [...targets].flatMap((key) => {
+      const target = key ? this.program.resolveFunction(key) : undefined;
+      return target && own.has(target) ? [target] : [];
+    });
+    const seen = new Set(queue);
+    for (let i = 0; i < queue.length; i++) {
+      const fn = queue[i]!;
+      for (const call of fn.calls) {
+        if (!call.sameInstance) continue;
+        for (const callee of this.program.callTargets(call, fn)) {
+          if (own.has(callee) && !seen.has(callee)) {
+            seen.add(callee);
+            queue.push(callee);
+          }
+        }
+      }
+    }
+    return seen;
   }
 
   /** A threading lock the class's methods take: one of its fields, a class attribute, or a module lock. */
