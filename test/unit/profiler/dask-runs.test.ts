@@ -29,7 +29,10 @@ function bothBusy(run: ReturnType<typeof runsOf>[number], [a, b]: number[]): num
 const busy = (runs: ReturnType<typeof runsOf>): boolean => runs.reduce((s, r) => s + r.totals.runqNs, 0) / runs.reduce((s, r) => s + r.totals.taskWallNs, 0) >= 0.2;
 
 void test('CPU-bound on a local cluster: two workers compute at once, and the verdict weighs Dask against the process pool', async () => {
-  const outcome = await profileFixture({ file: 'cpu_bound.py', function: 'spin', tasks: '[2000000]*4', kinds: ['serial', 'process', 'dask'], workers: [1, 2], python });
+  // Eight tasks of about 90 ms, three repetitions: one repetition of four 55 ms tasks went from
+  // 1.25x to 1.6x between runs (the cluster's own scheduler and heartbeats share the 2 cores);
+  // the median of three stayed at 1.62-1.71 over twelve profiles.
+  const outcome = await profileFixture({ file: 'cpu_bound.py', function: 'spin', tasks: '[3000000]*8', kinds: ['serial', 'process', 'dask'], workers: [1, 2], python, repeat: 3 });
   assert.equal(outcome.completed, true, outcome.message);
   validateTrace(outcome.trace);
   const [dask] = runsOf(outcome, 'dask', 2);
@@ -44,7 +47,9 @@ void test('CPU-bound on a local cluster: two workers compute at once, and the ve
   assert.ok(dask.ipc!.argsBytes > 0 && dask.ipc!.resultBytes > 0);
   const together = bothBusy(dask, dask.dask!.workers.map((w) => w.pid));
   assert.ok(together >= 0.5, `both workers computed at once for ${Math.round(100 * together)}% of the run`);
-  assert.ok(dask.speedup! >= 1.5 || busy(serial), `dask x2 speedup ${dask.speedup} on an idle machine`);
+  const speedups = runsOf(outcome, 'dask', 2).map((r) => r.speedup!).sort((a, b) => a - b);
+  const median = speedups[Math.floor(speedups.length / 2)]!;
+  assert.ok(median >= 1.5 || busy(serial), `dask x2 speedups ${speedups.join(', ')} on an idle machine`);
   const verdict = outcome.trace.verdict!;
   assert.match(verdict.summary, /Dask: \d\.\d\d× on 2 local workers/);
   assert.match(verdict.summary, /process pool/);
