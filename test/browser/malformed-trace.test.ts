@@ -4,8 +4,7 @@
 // tells the host. (The host refuses such files before they reach a page; the page must not
 // depend on that.)
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +15,7 @@ import { run, task, trace } from '../unit/webview/trace-fixture';
 import { launchChromium, openWatched } from './chromium';
 import { openPanel, postToPanel } from './panel-page';
 import { REPO } from './report-fixture';
+import { scratchDir } from '../unit/scratch';
 
 let browser: Browser;
 
@@ -37,7 +37,7 @@ const MALFORMED: { name: string; document: unknown }[] = [
 ];
 
 async function reportWith(document: unknown): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'conclens-malformed-'));
+  const dir = scratchDir('conclens-malformed-');
   const file = path.join(dir, 'report.html');
   await writeFile(file, buildInlinePage(await readWebviewAssets(path.join(REPO, 'dist')), createNonce(), 'malformed', jsonForScriptElement(document)));
   return pathToFileURL(file).href;

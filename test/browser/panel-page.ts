@@ -4,14 +4,14 @@
  * acquireVsCodeApi (recording what the page posts to the host), fed protocol messages through
  * window.postMessage as the host sends them.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { buildInlinePage, createNonce, readWebviewAssets } from '../../src/profiler/html-report';
 import type { HostToWebview } from '../../src/shared/webview-protocol';
 import { REPO } from './report-fixture';
+import { scratchDir } from '../unit/scratch';
 
 export interface PanelPage {
   page: Page;
@@ -26,7 +26,7 @@ let pageUrl: Promise<string> | undefined;
 /** The panel page (bundle inlined, no trace: it waits for messages), written once per run. */
 function panelUrl(): Promise<string> {
   pageUrl ??= (async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'conclens-panel-'));
+    const dir = scratchDir('conclens-panel-');
     const file = path.join(dir, 'panel.html');
     await writeFile(file, buildInlinePage(await readWebviewAssets(path.join(REPO, 'dist')), createNonce(), 'panel', null));
     return pathToFileURL(file).href;

@@ -3,12 +3,12 @@
  * hostile strings planted where a trace carries text (function name, file paths, exception
  * messages), and the standalone report built from it with the real bundle.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildStandaloneReportFromDist } from '../../src/profiler/html-report';
 import { runProfile } from '../../src/profiler/runner';
 import type { ProfileTrace } from '../../src/shared/trace';
+import { scratchDir } from '../unit/scratch';
 
 export const REPO = path.resolve(__dirname, '../..');
 export const HOSTILE = '<img src=x onerror="window.__pwned=3"></script><script>window.__pwned=4</script>';
@@ -48,7 +48,7 @@ export function withHostileStrings(trace: ProfileTrace): ProfileTrace {
 }
 
 export async function writeReport(trace: ProfileTrace, name = 'report.html'): Promise<ReportFixture> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'conclens-report-'));
+  const dir = scratchDir('conclens-report-');
   const htmlPath = path.join(dir, name);
   await writeFile(htmlPath, await buildStandaloneReportFromDist(trace, path.join(REPO, 'dist')));
   return { trace, htmlPath };

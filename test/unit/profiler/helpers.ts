@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { runProfile, type ProfileOptions, type ProfileOutcome } from '../../../src/profiler/runner';
+import { scratchDir } from '../scratch';
 
 export const FIXTURES = path.resolve(__dirname, '../../fixtures/profiler');
 export const HARNESS = path.resolve(__dirname, '../../../src/profiler/python/conclens_harness.py');
@@ -96,7 +97,7 @@ export function share(runs: ReturnType<typeof runsOf>, pick: (t: ReturnType<type
 /** Bundles src/cli.ts the way esbuild.mjs does, into a folder of its own with the harness's
  *  modules next to it; returns the path of cli.js. */
 export async function bundleCli(): Promise<string> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-built-'));
+  const dir = scratchDir('conclens-built-');
   await esbuild.build({
     entryPoints: { cli: path.join(ROOT, 'src/cli.ts') },
     outdir: dir,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { findPythonInterpreter } from '../../../src/profiler/interpreter';
+import { scratchDir } from '../scratch';
 
 /** An executable that answers the version handshake the way an interpreter of `version` would. */
 function fakePython(dir: string, name: string, version: string): void {
@@ -19,7 +19,7 @@ void test('finds python3 on PATH and reads its version', async () => {
 });
 
 void test('refuses an interpreter older than 3.9 and says why', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-py-'));
+  const dir = scratchDir('conclens-py-');
   fakePython(dir, 'python3', '3.8.10');
   const result = await findPythonInterpreter({ envPath: dir });
   assert.equal(result.ok, false);
@@ -27,11 +27,11 @@ void test('refuses an interpreter older than 3.9 and says why', async () => {
 });
 
 void test('falls back to python when python3 is missing; nothing on PATH is a clear message', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-py-'));
+  const dir = scratchDir('conclens-py-');
   fakePython(dir, 'python', '3.12.1');
   const found = await findPythonInterpreter({ envPath: dir });
   assert.deepEqual(found, { ok: true, interpreter: { path: path.join(dir, 'python'), version: '3.12.1' } });
-  const none = await findPythonInterpreter({ envPath: mkdtempSync(path.join(os.tmpdir(), 'conclens-empty-')) });
+  const none = await findPythonInterpreter({ envPath: scratchDir('conclens-empty-') });
   assert.match(none.ok ? '' : none.message, /neither python3 nor python is on PATH/);
 });
 

@@ -2,13 +2,13 @@
 // way esbuild.mjs does, with the Node harness bundles next to it, run as `node cli.js profile …`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import * as esbuild from 'esbuild';
 import { nodeHarnessDir, NODE_FIXTURES } from './node-helpers';
 import { validateTrace } from './schema';
+import { scratchDir } from '../scratch';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let cli: string;
@@ -28,7 +28,7 @@ function conclens(...args: string[]) {
 }
 
 void test('a TypeScript function: the Node table, the verdict, a valid trace; exit 0', () => {
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'conclens-node-cli-')), 'trace.json');
+  const out = path.join(scratchDir('conclens-node-cli-'), 'trace.json');
   const result = conclens('typed/checksum.ts', '--function', 'checksum', '--args', '[{ seed: 1, rounds: 1e5 }, { seed: 2, rounds: 1e5 }]', '--kinds', 'serial,thread', '--workers', '2', '--repeat', '1', '--out', out);
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /^typed\/checksum\.ts:checksum — 2 tasks, Node\.js \d+\.\d+\.\d+, \d+ usable CPUs$/m);

@@ -1,8 +1,7 @@
 // The Node profiler's pure parts: the verdict on synthetic measurements, the tasks expression,
 // module formats, the command line's runtime options and the interpreter handshake.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { toChromeTrace } from '../../../src/profiler/chrome-trace';
@@ -13,6 +12,7 @@ import { isNodeFile, moduleFormatOf } from '../../../src/profiler/node/module-fo
 import { evaluateTasks } from '../../../src/profiler/node/tasks';
 import { decideNodeVerdict, nodeVerdictInput, type NodeConfig, type NodeShares, type NodeVerdictInput } from '../../../src/profiler/node/verdict';
 import { ORIGIN, run, task, trace } from '../webview/trace-fixture';
+import { scratchDir } from '../scratch';
 
 const MS = 1e6;
 const computing: NodeShares = { cpu: 0.96, runq: 0.02, gc: 0.01, waiting: 0.02 };
@@ -127,7 +127,7 @@ void test('tasks: an endless generator stops at the cap; bad expressions and non
 });
 
 void test('module formats follow the extension and the nearest package.json type, as Node does', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-format-'));
+  const dir = scratchDir('conclens-format-');
   mkdirSync(path.join(dir, 'esm', 'nested'), { recursive: true });
   writeFileSync(path.join(dir, 'esm', 'package.json'), '{ "type": "module" }');
   assert.equal(moduleFormatOf(path.join(dir, 'esm', 'nested', 'a.js')), 'esm');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { profileCommand } from '../../../src/cli/profile-command';
 import { FIXTURES } from './helpers';
 import { validateTrace } from './schema';
+import { scratchDir } from '../scratch';
 
 async function run(argv: string[], distDir?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -26,7 +26,7 @@ void test('bad arguments: exit 2 with a message that says which', async () => {
 });
 
 void test('a completed profile prints the table and the verdict, writes a valid trace, a Chrome trace and an HTML report', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-cli-'));
+  const dir = scratchDir('conclens-cli-');
   const out = path.join(dir, 'trace.json');
   const chrome = path.join(dir, 'chrome.json');
   const html = path.join(dir, 'report.html');

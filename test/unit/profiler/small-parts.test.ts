@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { BoundedOutput } from '../../../src/profiler/bounded-output';
 import { defaultWorkerCounts } from '../../../src/profiler/runner';
 import { ProcSampler, ThreadState } from '../../../src/profiler/sampler';
 import { readTasksComment } from '../../../src/profiler/tasks-comment';
+import { scratchDir } from '../scratch';
 
 /** Starts a Python child that reports when it goes to sleep; returns the sampled states of its
  *  main thread from then on (interpreter start-up on a loaded machine is not sleep). */
@@ -41,7 +40,7 @@ void test('bounded output keeps the head and counts the rest', () => {
 });
 
 void test('without /proc the sampler says what it cannot measure instead of failing', () => {
-  const sampler = new ProcSampler(process.pid, 250, 50, mkdtempSync(path.join(os.tmpdir(), 'no-proc-')));
+  const sampler = new ProcSampler(process.pid, 250, 50, scratchDir('conclens-no-proc-'));
   sampler.start();
   const result = sampler.stop();
   assert.equal(result.available, false);

@@ -1,14 +1,13 @@
 // Schema, Chrome Trace Event export and the bounded trace history, on one real trace.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readdirSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { toChromeTrace } from '../../../src/profiler/chrome-trace';
 import { TraceStore } from '../../../src/profiler/trace-store';
 import type { ProfileTrace } from '../../../src/shared/trace';
 import { profileFixture } from './helpers';
 import { isValidTrace, validateTrace } from './schema';
+import { scratchDir } from '../scratch';
 
 let trace: ProfileTrace;
 before(async () => {
@@ -38,7 +37,7 @@ void test('Chrome trace: process and thread names, task and lock spans, core cou
 });
 
 void test('TraceStore keeps the newest traces up to its limit and loads them back', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'conclens-store-'));
+  const dir = scratchDir('conclens-store-');
   const store = new TraceStore(dir, 2);
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) ids.push(await store.save({ ...trace, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }));
