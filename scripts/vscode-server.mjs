@@ -65,8 +65,12 @@ export async function startCodeServer({ workspace, scratch, trusted = true, sett
     ...(trusted ? ['--disable-workspace-trust'] : []),
     workspace,
   ];
+  // VS Code leaves its IPC and git sockets in the temporary folder: give it one inside the
+  // scratch folder, which is removed with it.
+  const tmp = path.join(scratch, 'tmp');
+  mkdirSync(tmp, { recursive: true });
   // detached: its own process group, so stop() also ends the extension host and watchers.
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp, ...env } });
   const output = [];
   const collect = (chunk) => {
     const text = chunk.toString();
