@@ -2,8 +2,8 @@ import type { PyNode } from './parser';
 import { ModuleFacts } from './module-facts';
 import type { AccessKind, Span, StatementSite } from './summary';
 import { isIdempotentStore } from './idempotent';
-import { callArguments, field, statementOf, unparen, walk } from './syntax';
-import { gatesHeld, heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type Resolved, type Scope, type Task } from './walk-state';
+import { callArguments, field, some, statementOf, unparen, walk } from './syntax';
+import { gatesHeld, heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Container methods that change the container in one atomic step. */
 const MUTATORS = new Set([
@@ -370,22 +370,26 @@ export abstract class Accesses extends ModuleFacts {
   private decidedAgainUnderLock(node: PyNode, scope: Scope, checkLocks: string[]): boolean {
     const text = this.src(node);
     const statement = statementOf(node);
-    for (let n: PyNode | null = statement.parent; n && n.type !== 'function_definition'; n = n.parent) {
-      if (n.type !== 'with_statement') continue;
-      const body = field(n, 'body');
-      const items = this.text.slice(n.start, body?.start ?? n.end);
-      const lock = scope.held.find((h) => !checkLocks.includes(h.key) && items.includes(h.expr));
-      if (!lock || !body) continue;
-      let decided = false;
-      walk(body, (c) => {
-        if (decided || c.start >= statement.start) return false;
+    return this.lockBlocksAround(statement, scope, (h) => !checkLocks.includes(h.key)).some((body) =>
+      some(body, (c) => {
+        if (c.start >= statement.start) return false;
         const head = c.type === 'for_statement' ? field(c, 'right') : /^(if_statement|elif_clause|while_statement)$/.test(c.type) ? field(c, 'condition') : undefined;
-        if (head && this.src(head).includes(text)) decided = true;
-        return !decided;
-      });
-      if (decided) return true;
+        return head !== undefined && this.src(head).includes(text);
+      }) !== undefined,
+    );
+  }
+
+  /** The bodies of the `with` blocks around `statement` that take a lock held there (and passing `which`). */
+  private lockBlocksAround(statement: PyNode, scope: Scope, which: (held: HeldLock) => boolean = () => true): PyNode[] {
+    const bodies: PyNode[] = [];
+    if (scope.held.length === 0) return bodies;
+    for (let n: PyNode | null = statement.parent; n && n.type !== 'function_definition'; n = n.parent) {
+      const body = n.type === 'with_statement' ? field(n, 'body') : undefined;
+      if (!body) continue;
+      const items = this.text.slice(n.start, body.start);
+      if (scope.held.some((h) => which(h) && items.includes(h.expr))) bodies.push(body);
     }
-    return false;
+    return bodies;
   }
 
   /** `d.pop(k, default)`, `s.discard(x)`: the act itself copes with the element being gone already. */
@@ -583,14 +587,7 @@ export abstract class Accesses extends ModuleFacts {
 
   /** The future is stored and awaited within one `with` block of a lock held at the store. */
   private awaitedUnderLock(statement: PyNode, expr: string, scope: Scope): boolean {
-    if (scope.held.length === 0) return false;
-    for (let n: PyNode | null = statement.parent; n && n.type !== 'function_definition'; n = n.parent) {
-      if (n.type !== 'with_statement') continue;
-      const body = field(n, 'body');
-      const items = this.text.slice(n.start, body?.start ?? n.end);
-      if (scope.held.some((h) => items.includes(h.expr)) && this.awaitedBefore(statement, expr, n.end)) return true;
-    }
-    return false;
+    return this.lockBlocksAround(statement, scope).some((body) => this.awaitedBefore(statement, expr, body.end));
   }
 
   /** `await fut`, `await asyncio.shield(fut)`, `await asyncio.wait_for(fut, t)` after `statement` in its function. */

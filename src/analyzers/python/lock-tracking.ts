@@ -3,7 +3,7 @@ import { isLockKind, looksLikeLockName } from './kinds';
 import { Accesses } from './accesses';
 import type { LockUse } from './summary';
 import { UNVERIFIED_LOCK } from './summary';
-import { callArguments, field, hasToken, some, statementOf, unparen } from './syntax';
+import { callArguments, field, hasToken, methodCall, some, statementOf, unparen } from './syntax';
 import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Calls that do not raise on a valid receiver: lock and condition operations (a wait ends in a timeout, not an error), list and set growth, clocks. */
@@ -71,12 +71,8 @@ export abstract class LockTracking extends Accesses {
    * excludes no other reader, so it is not taken for the lock itself.
    */
   private lockBehindMethod(value: PyNode, scope: Scope): HeldLock | undefined {
-    const call = unparen(value);
-    const fn = call.type === 'call' ? field(call, 'function') : undefined;
-    const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
-    const object = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
-    if (!method || !object || /read|shared/i.test(this.src(method))) return undefined;
-    return this.lockOf(object, scope);
+    const call = methodCall(unparen(value));
+    return call && !/read|shared/i.test(this.src(call.method)) ? this.lockOf(call.object, scope) : undefined;
   }
 
   /**
@@ -88,12 +84,10 @@ export abstract class LockTracking extends Accesses {
   protected enterHoldingWhatItReleases(body: PyNode, scope: Scope): void {
     for (const statement of body.children) {
       if (statement.type === 'with_statement' || /\.acquire\(/.test(this.src(statement))) return;
-      const call = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;
-      const fn = call?.type === 'call' ? field(call, 'function') : undefined;
-      const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
-      const object = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
-      if (!method || !object || this.src(method) !== 'release' || callArguments(call!).length > 0) continue;
-      const lock = this.lockOf(object, scope);
+      const expression = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;
+      const call = expression && methodCall(expression);
+      if (!call || this.src(call.method) !== 'release' || callArguments(expression!).length > 0) continue;
+      const lock = this.lockOf(call.object, scope);
       if (!lock) return;
       scope.held.push({ ...lock, manual: true, manualBlock: body, block: this.blockCounter++ });
       scope.manualHeld++;
@@ -140,11 +134,7 @@ export abstract class LockTracking extends Accesses {
     const use: LockUse = { key: lock.key, expr: lock.expr, span: lock.span, manual: lock.manual, async: lock.async, tries: lock.tries };
     scope.fn.acquires.push(use);
     // An acquire that gives up cannot wait forever: it neither re-enters nor closes a cycle.
-    if (lock.tries) {
-      scope.held.push({ ...lock, block });
-      return;
-    }
-    for (const outer of scope.held) {
+    for (const outer of lock.tries ? [] : scope.held) {
       if (outer.manual && outer.key === lock.key) continue;
       const distinct = outer.key === lock.key && outer.receiver !== lock.receiver && outer.expr !== lock.expr;
       scope.fn.edges.push({

@@ -29,6 +29,12 @@ export interface ClassInfo {
 /** Bases whose instances keep their attributes per thread (or per greenlet, its unit of concurrency). */
 const THREAD_LOCAL_BASES = new Set(['threading.local', '_threading_local.local', 'gevent.local.local', 'eventlet.corolocal.local']);
 
+/** A written base's class key: `Base` in `module`, or `pkg.mod.Base` keyed by its module's last component. */
+function baseKey(base: string, module: string): string {
+  const dot = base.lastIndexOf('.');
+  return dot === -1 ? `${module}:${base}` : `${base.slice(0, dot).split('.').pop()}:${base.slice(dot + 1)}`;
+}
+
 /** The methods that make a class a lock of its own: `acquire`, `release` and `__enter__`. */
 const LOCK_PROTOCOL = /\.(acquire|release|__enter__)$/;
 
@@ -167,10 +173,7 @@ export class Program {
       for (const [key, written] of Object.entries(summary.classBases)) {
         classes.set(key, {
           file: summary.file,
-          bases: written.map((b) => {
-            const dot = b.lastIndexOf('.');
-            return dot === -1 ? `${summary.module}:${b}` : `${b.slice(0, dot).split('.').pop()}:${b.slice(dot + 1)}`;
-          }),
+          bases: written.map((b) => baseKey(b, summary.module)),
         });
       }
       for (const fn of summary.functions) {
@@ -359,9 +362,8 @@ export class Program {
 
   /** The class of the run a written base names, seen from `module`. */
   private baseClass(base: string, module: string, file: string): ClassInfo | undefined {
-    const dot = base.lastIndexOf('.');
-    const key = dot === -1 ? `${module}:${base}` : `${base.slice(0, dot).split('.').pop()}:${base.slice(dot + 1)}`;
-    return this.classes.get(this.canon(key, file)) ?? (dot === -1 ? undefined : this.classes.get(key));
+    const key = baseKey(base, module);
+    return this.classes.get(this.canon(key, file)) ?? (base.includes('.') ? this.classes.get(key) : undefined);
   }
 
   private linkClasses(): void {

@@ -67,13 +67,6 @@ const ASYNC_SYNC_KINDS = new Set(['aio.Lock', 'aio.Event', 'aio.Condition', 'aio
 /** Starts that run the class's own code on another thread. */
 const OWN_THREAD_KINDS = new Set<SpawnKind>(['thread', 'timer', 'thread-pool', 'to-thread']);
 
-/** Dunder methods that are not called by the object's users while it is shared. */
-const PRIVATE_DUNDERS = new Set([
-  '__init__', '__new__', '__post_init__', '__del__', '__init_subclass__', '__class_getitem__', '__set_name__',
-  '__getstate__', '__setstate__', '__reduce__', '__reduce_ex__', '__copy__', '__deepcopy__', '__enter__',
-  '__repr__', '__str__', '__format__', '__hash__', '__sizeof__', '__getnewargs__', '__getnewargs_ex__',
-]);
-
 /** Context-manager and awaitable protocol methods: one use of one object, not concurrent callers. */
 const LIFECYCLE_DUNDERS = new Set(['__aenter__', '__aexit__', '__await__', '__exit__']);
 
@@ -88,9 +81,10 @@ function methodName(fn: FunctionInfo): string {
 }
 
 /**
- * The data model's methods that callers reach through syntax or builtins (`obj[k]`, `len(obj)`,
- * `for x in obj`, operators). A dunder outside it (`__keys__`) is only a name: nothing calls it
- * but the calls the call graph sees.
+ * The data model's methods that the object's users reach through syntax or builtins while it is
+ * shared (`obj[k]`, `len(obj)`, `for x in obj`, operators). Construction, pickling, copying and
+ * `repr` are not among them, and a dunder outside the data model (`__keys__`) is only a name:
+ * nothing calls it but the calls the call graph sees.
  */
 const OPERATORS = 'add|sub|mul|matmul|truediv|floordiv|mod|divmod|pow|lshift|rshift|and|xor|or';
 const DATA_MODEL_DUNDER = new RegExp(
@@ -103,7 +97,7 @@ const DATA_MODEL_DUNDER = new RegExp(
 );
 
 export function isPublicName(name: string): boolean {
-  if (/^__\w+__$/.test(name)) return DATA_MODEL_DUNDER.test(name) && !PRIVATE_DUNDERS.has(name);
+  if (/^__\w+__$/.test(name)) return DATA_MODEL_DUNDER.test(name);
   return !name.startsWith('_') && !TEST_HOOKS.test(name);
 }
 

@@ -22,6 +22,14 @@ export function callArguments(call: PyNode): PyNode[] {
   return (field(call, 'arguments')?.children ?? []).filter((a) => a.type !== '(' && a.type !== ')' && a.type !== ',' && a.type !== 'comment');
 }
 
+/** `object.method(…)`: the receiver and the method name's node, when `node` is such a call. */
+export function methodCall(node: PyNode): { object: PyNode; method: PyNode } | undefined {
+  const fn = node.type === 'call' ? field(node, 'function') : undefined;
+  const object = fn?.type === 'attribute' ? field(fn, 'object') : undefined;
+  const method = fn?.type === 'attribute' ? field(fn, 'attribute') : undefined;
+  return object && method ? { object, method } : undefined;
+}
+
 export const SCOPE_TYPES = new Set(['function_definition', 'lambda', 'class_definition']);
 
 /**

@@ -87,8 +87,8 @@ export interface Scope {
 /** Coroutines that start accepting connections and dispatching them to handlers. */
 export const SERVER_START = /(^|\.)(create_server|create_unix_server|start_server|start_unix_server|serve)$/;
 
-/** Calls that return the running thread's identity (or greenlet's, or task's: the unit that owns a lock there). */
-export const THREAD_IDENTITY = /(^|\.)(get_ident|get_native_id|current_thread|currentThread|getcurrent|current_task)$/;
+/** Calls that return the running thread's identity (or greenlet's, the unit that owns a lock under gevent). */
+export const THREAD_IDENTITY = /(^|\.)(get_ident|get_native_id|current_thread|currentThread|getcurrent)$/;
 
 export type Task = { node: PyNode; scope: Scope } | { exit: () => void };
 
