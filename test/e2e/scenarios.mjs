@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { findingCountInStatusBar, problemRows, statusBarItem, quickOpen, runCommand, waitForSquiggle } from './workbench.mjs';
+import { findingCountInStatusBar, openQuickFixes, problemRows, statusBarItem, quickOpen, runCommand, waitForSquiggle } from './workbench.mjs';
 
 const ofRace = (race) => (label) => label.includes(race.message) && label.includes('Concurrency Lens');
 
@@ -71,25 +71,13 @@ export const trustedScenarios = [
   },
 ];
 
-/** Puts the cursor on the first squiggle of the active editor by clicking it. */
-async function clickSquiggle(page) {
-  const squiggle = page.locator('.editor-instance .monaco-editor .squiggly-warning, .editor-instance .monaco-editor .squiggly-error').first();
-  await squiggle.waitFor({ state: 'attached', timeout: 60_000 });
-  const box = await squiggle.boundingBox();
-  await page.mouse.click(box.x + Math.min(8, box.width / 2), box.y + box.height / 2 - 4);
-}
-
 trustedScenarios.push({
   name: 'Ctrl+. on the cache stampede offers the real fix first (Enter applies it), then the documentation, suppression last',
   screenshot: 'quick-fix-applied',
   async run(page, { screenshot }) {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'cache.ts' }).click();
     await page.locator('.tab.active', { hasText: 'cache.ts' }).waitFor();
-    await clickSquiggle(page);
-    await page.keyboard.press('Control+.');
-    const rows = page.locator('.action-widget .monaco-list-row.action');
-    await rows.first().waitFor({ timeout: 30_000 });
-    const titles = (await rows.allTextContents()).map((t) => t.trim());
+    const titles = await openQuickFixes(page, /state\.client\s=\sawait\sconnect\(\)/);
     assert.match(titles[0] ?? '', /Cache the promise/, `offered: ${titles.join(' | ')}`);
     const docs = titles.findIndex((t) => t.includes('Show documentation for JS-ASYNC-002'));
     const suppress = titles.findIndex((t) => t.includes('Suppress JS-ASYNC-002 on this line'));
@@ -106,11 +94,7 @@ trustedScenarios.push({
   async run(page) {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'counter.py' }).click();
     await page.locator('.tab.active', { hasText: 'counter.py' }).waitFor();
-    await clickSquiggle(page);
-    await page.keyboard.press('Control+.');
-    const rows = page.locator('.action-widget .monaco-list-row.action');
-    await rows.first().waitFor({ timeout: 30_000 });
-    const titles = (await rows.allTextContents()).map((t) => t.trim());
+    const titles = await openQuickFixes(page, /hits\s\+=\s1/);
     assert.match(titles[0] ?? '', /Guard it with a new lock/, `offered: ${titles.join(' | ')}`);
     const docs = titles.findIndex((t) => t.includes('Show documentation for PY-RACE-001'));
     const suppress = titles.findIndex((t) => t.includes('Suppress PY-RACE-001 on this line'));

@@ -68,3 +68,34 @@ export async function findingCountInStatusBar(page) {
   if (!match) throw new Error(`unexpected status bar label: ${label}`);
   return Number(match[1]);
 }
+
+/**
+ * Puts the cursor on the squiggle of the line matching `lineText` (a string or RegExp, as
+ * Playwright's hasText) and opens the quick-fix menu (Ctrl+.); returns the titles it offers, in
+ * order. Right after a tab switch the editor can still show the previous file's squiggles for a
+ * frame, so the squiggle is matched to the line by position, and the click is repeated until
+ * the menu opens.
+ */
+export async function openQuickFixes(page, lineText, timeoutMs = 60_000) {
+  const squiggles = page.locator('.editor-instance .monaco-editor .squiggly-warning, .editor-instance .monaco-editor .squiggly-error');
+  const line = page.locator('.editor-instance .view-line', { hasText: lineText }).first();
+  const rows = page.locator('.action-widget .monaco-list-row.action');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lineBox = await line.boundingBox();
+    const boxes = lineBox ? await squiggles.evaluateAll((elements) => elements.map((e) => e.getBoundingClientRect().toJSON())) : [];
+    const onLine = boxes.find((box) => lineBox && Math.abs(box.top + box.height / 2 - (lineBox.y + lineBox.height / 2)) < lineBox.height / 2);
+    if (onLine) {
+      await page.mouse.click(onLine.left + Math.min(8, onLine.width / 2), lineBox.y + lineBox.height / 2);
+      await page.keyboard.press('Control+.');
+      try {
+        await rows.first().waitFor({ timeout: 5_000 });
+        return (await rows.allTextContents()).map((t) => t.trim());
+      } catch {
+        await page.keyboard.press('Escape');
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no quick-fix menu opened on a squiggle of the line matching ${lineText}`);
+    await page.waitForTimeout(250);
+  }
+}
