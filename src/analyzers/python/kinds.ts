@@ -84,6 +84,12 @@ export function isLockKind(kind: string | undefined): boolean {
   );
 }
 
+/**
+ * `threading.Condition(lock)` on a lock that is not a field or global of the run (a parameter,
+ * an expression): only its creator knows which lock it is, so no held lock can be ruled out.
+ */
+export const CONDITION_ON_GIVEN_LOCK = 'Condition@?';
+
 /** A `threading` lock: blocking the whole thread, and so the event loop, while held. */
 export function isThreadingLockKind(kind: string | undefined): boolean {
   return kind === 'Lock' || kind === 'RLock' || kind === 'Semaphore' || (kind?.startsWith('Condition') ?? false);

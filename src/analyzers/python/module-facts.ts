@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { SourceFile } from '../language';
-import { kindOfConstructor } from './kinds';
+import { CONDITION_ON_GIVEN_LOCK, kindOfConstructor } from './kinds';
 import type { PyNode } from './parser';
 import { LineIndex } from './source-text';
 import type { LockFixSites, PythonModuleSummary, Span } from './summary';
@@ -293,6 +293,13 @@ export abstract class ModuleFacts {
     return mapped ? mapped + (dot === -1 ? '' : raw.slice(dot)) : raw;
   }
 
+  /** `Name(…)` or `module.Name(…)` with `Name` or `module` imported: a class of that module. */
+  private namesImportedClass(fn: PyNode): boolean {
+    if (fn.type === 'identifier') return true;
+    const raw = this.src(fn);
+    return /^[A-Za-z_][\w.]*$/.test(raw) && this.imports.has(raw.slice(0, raw.indexOf('.')));
+  }
+
   protected kindOfValue(value: PyNode | undefined, scope?: Scope, method?: { className: string; selfName: string }): string | undefined {
     if (!value) return undefined;
     const node = unparen(value);
@@ -312,7 +319,7 @@ export abstract class ModuleFacts {
         if (this.classes.has(qualified)) return `class:${this.module}:${qualified}`;
         let kind = kindOfConstructor(qualified);
         const dot = qualified.lastIndexOf('.');
-        if (!kind && fn.type === 'identifier' && dot > 0 && /^[A-Z]/.test(qualified.slice(dot + 1))) {
+        if (!kind && dot > 0 && /^[A-Z]/.test(qualified.slice(dot + 1)) && this.namesImportedClass(fn)) {
           return `class:${lastComponent(qualified.slice(0, dot))}:${qualified.slice(dot + 1)}`;
         }
         if (kind === 'Condition') {
@@ -321,7 +328,7 @@ export abstract class ModuleFacts {
           const keyword = args.find((a) => a.type === 'keyword_argument' && this.src(field(a, 'name') ?? a) === 'lock');
           const lockArg = keyword ? field(keyword, 'value') : args.find((c) => c.type !== 'keyword_argument');
           const lockKey = lockArg && scope ? this.resolve(lockArg, scope)?.key : lockArg && method ? this.selfFieldKey(lockArg, method) : undefined;
-          kind = lockKey ? `Condition@${lockKey}` : 'Condition';
+          kind = lockKey ? `Condition@${lockKey}` : lockArg ? CONDITION_ON_GIVEN_LOCK : 'Condition';
         }
         if (!kind && fn.type === 'attribute' && field(fn, 'attribute') && this.src(field(fn, 'attribute')!) === 'create_future') kind = 'aio.Future';
         return kind;

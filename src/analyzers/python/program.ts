@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isLockKind, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
+import { CONDITION_ON_GIVEN_LOCK, isLockKind, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
 import { EntryLocks } from './entry-locks';
 import { Overlap } from './overlap';
 import { Roots, type ExecutionContext } from './roots';
@@ -224,7 +224,7 @@ export class Program {
 
   private canonKind(kind: string, file: string): string {
     if (kind.startsWith('class:')) return `class:${this.canon(kind.slice(6), file)}`;
-    if (kind.startsWith('Condition@')) return `Condition@${this.canon(kind.slice(10), file)}`;
+    if (kind.startsWith('Condition@') && kind !== CONDITION_ON_GIVEN_LOCK) return `Condition@${this.canon(kind.slice(10), file)}`;
     return kind;
   }
 

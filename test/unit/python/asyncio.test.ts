@@ -293,6 +293,35 @@ void describe('PY-ASYNC-004 asyncio objects from another thread', () => {
     assert.deepEqual(only(shadowed, 'PY-ASYNC-004'), []);
   });
 
+  void it('flags a signal handler installed off the loop, not one a coroutine installs (both run on the main thread)', async () => {
+    const findings = await analyzePython({
+      'serve.py': py`
+        import asyncio
+        import signal
+        import threading
+
+        async def serve(loop):
+            stop = asyncio.Event()
+
+            def on_signal(*_):
+                stop.set()
+
+            try:
+                loop.add_signal_handler(signal.SIGTERM, on_signal)
+            except NotImplementedError:
+                signal.signal(signal.SIGTERM, on_signal)
+            await stop.wait()
+
+        def run_in_background():
+            loop = asyncio.new_event_loop()
+            done = asyncio.Event()
+            threading.Thread(target=loop.run_forever).start()
+            signal.signal(signal.SIGINT, lambda *_: done.set())
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-ASYNC-004').map((f) => f.range.start.line), [20]);
+  });
+
   void it('does not flag call_soon_threadsafe / run_coroutine_threadsafe, or queue.Queue', async () => {
     const findings = await analyzePython({
       'safe_bridge.py': py`

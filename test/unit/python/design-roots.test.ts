@@ -1013,6 +1013,49 @@ ${scan}
     assert.equal((await races('read_lock')).length, 1);
   });
 
+  void it('does not take a guard object named like a lock for a lock when its class, built through its module, is none', async () => {
+    // An async library's "another task is already fetching" detector: entered like a lock,
+    // with no acquire or release; its owner is no thread-safe class.
+    const files = (guard: string) => ({
+      'pkg/__init__.py': '',
+      'pkg/util.py': py`
+        class ConflictDetector:
+            def __init__(self, msg):
+                self._msg = msg
+                self._held = False
+
+            def __enter__(self):
+                if self._held:
+                    raise RuntimeError(self._msg)
+                self._held = True
+
+            def __exit__(self, *exc):
+                self._held = False
+      `,
+      'pkg/streams/__init__.py': '',
+      'pkg/streams/memory.py': py`
+        import threading
+        from .. import util
+
+        class ByteQueue:
+            def __init__(self):
+                self._data = bytearray()
+                self._fetch_lock = ${guard}
+
+            def put(self, data):
+                self._data += data
+
+            def get(self):
+                with self._fetch_lock:
+                    chunk = self._data[:]
+                    del self._data[:]
+                    return chunk
+      `,
+    });
+    assert.deepEqual(await analyzePython(files('util.ConflictDetector("busy")')), []);
+    assert.deepEqual(summary(await analyzePython(files('threading.Lock()'))), ['9 PY-RACE-001 warning']);
+  });
+
   void it('takes a greenlet\'s identity like a thread\'s in an owner guard', async () => {
     const findings = await analyzePython({
       'rlock.py': py`

@@ -510,6 +510,49 @@ void describe('PY-DL-005 condition misuse', () => {
     });
     assert.deepEqual(findings, []);
   });
+
+  void it('does not flag notify on a condition built on a lock its creator passes in (the reader notifies holding it)', async () => {
+    const findings = await analyzePython({
+      'reply.py': py`
+        import threading
+
+        class Reply:
+            def __init__(self, lock):
+                self.cond = threading.Condition(lock)
+                self.value = None
+
+            def set(self, value):
+                self.value = value
+                self.cond.notify()
+
+            def get(self):
+                while self.value is None:
+                    self.cond.wait()
+                return self.value
+
+        class Client:
+            def __init__(self):
+                self.lock = threading.Lock()
+                self.waiting = {}
+                threading.Thread(target=self._reader).start()
+
+            def _reader(self):
+                for request, value in self.replies():
+                    with self.lock:
+                        self.waiting.pop(request).set(value)
+
+            def call(self, request):
+                reply = Reply(self.lock)
+                with self.lock:
+                    self.waiting[request] = reply
+                    return reply.get()
+
+            def replies(self):
+                return []
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-DL-005'), []);
+  });
 });
 
 void it('matches a declared order by attribute when the receivers have no known class', async () => {

@@ -142,7 +142,10 @@ function crossThreadUses(program: Program, fn: FunctionInfo): Finding[] {
   // A thread started in code, or a `Thread` subclass's `run`; public methods may well be called on the loop's thread.
   const ids = program.contextsAt(fn, fn.span.line, program.isThreadContext).filter((id) => {
     const context = program.context(id);
-    return !program.isParentContext(id) && context !== undefined && context.kind !== 'api' && context.kind !== 'finalizer';
+    if (program.isParentContext(id) || context === undefined || context.kind === 'api' || context.kind === 'finalizer') return false;
+    // `signal.signal` works only on the main thread, and its handlers run there: installed by
+    // a coroutine, they run on the thread of the loop that coroutine runs on.
+    return !(context.kind === 'signal' && context.spawner.isAsync);
   });
   if (ids.length === 0) return [];
   const findings: Finding[] = [];

@@ -2,7 +2,7 @@ import type { Finding, RelatedLocation } from '../../../shared/findings';
 import type { FunctionInfo, Program } from '../program';
 import { pairIsEvidence } from '../evidence';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
-import { isThreadingLockKind } from '../kinds';
+import { CONDITION_ON_GIVEN_LOCK, isThreadingLockKind } from '../kinds';
 import { joins, type LockUse, type Span } from '../summary';
 
 /**
@@ -372,6 +372,9 @@ function conditionFindings(program: Program): Finding[] {
           : [];
         findings.push(makeFinding('PY-DL-005', true, fn.file, op.span, message, [], fixes));
       } else {
+        // Built on a lock its creator passes in (`Condition(lock)`): callers may hold it under
+        // any name, so not holding it cannot be shown (and would raise on the first run anyway).
+        if (kind === CONDITION_ON_GIVEN_LOCK) continue;
         // Conditions built on one lock (`Condition(self.mutex)`) are held through any of them.
         const underlying = (key: string) => {
           const k = program.kindOf(key);
