@@ -120,6 +120,35 @@ void describe('PY-ASYNC-001 lost update across await', () => {
     assert.ok(findings[0]!.related.some((r) => r.message === 'concurrency root: `Ledger` has an asyncio Lock in `lock`'), JSON.stringify(findings[0]!.related));
   });
 
+  void it('keeps a write-back in a coroutine of such a class a note when nothing shows two runs of it and no lock guards the state', async () => {
+    // A protocol's handshake: the class keeps an event for its reader task, but the
+    // negotiation runs once per connection; its settings are not guarded anywhere.
+    const findings = await analyzePython({
+      'protocol.py': py`
+        import asyncio
+
+        class Protocol:
+            def __init__(self):
+                self.opened = asyncio.Event()
+                self.frame_max = 0
+                self.tuning = {}
+
+            async def start(self):
+                frame_max = self.tuning.get('frame_max', self.frame_max)
+                await self.send_tune(frame_max)
+                self.frame_max = frame_max
+                self.opened.set()
+
+            async def wait_opened(self):
+                await self.opened.wait()
+
+            async def send_tune(self, value):
+                pass
+      `,
+    });
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-001', 'information', 11]]);
+  });
+
   void it('does not flag a synchronous read-modify-write between awaits', async () => {
     const findings = await analyzePython({
       'sync.py': py`

@@ -1,5 +1,5 @@
 import type { Finding, RelatedLocation } from '../../../shared/findings';
-import { strengthOf, visibleTo } from '../evidence';
+import { isGuardedSomewhere, strengthOf, visibleTo } from '../evidence';
 import { repeatsHarmlessly } from '../idempotent';
 import { isThreadingLockKind } from '../kinds';
 import type { FunctionInfo, Program } from '../program';
@@ -23,11 +23,16 @@ export function asyncFindings(program: Program): Finding[] {
         if (update.locks.length > 0) continue;
         const overlap = overlapOf(program, fn, update.write.line, update.key);
         if (!overlap) continue;
+        // A write-back lost to another run needs two runs of this coroutine at once. A class
+        // whose design implies concurrent callers does not show that this coroutine is one of
+        // them (a handshake or setup coroutine runs once per object): a note unless code
+        // starts the overlapping runs, a framework serves requests with them, or the class
+        // guards this state with a lock somewhere.
         const message =
           `\`${keyName(update.key)}\` is read at line ${line(update.read)} and written back after an await in ${side(program, fn, update.write, overlap.ours)}, ` +
           `and ${overlap.other} can interleave; re-read it after the await, or hold an asyncio.Lock across both.`;
         findings.push(
-          makeFinding('PY-ASYNC-001', overlap.gated, fn.file, update.write, message, [
+          makeFinding('PY-ASYNC-001', overlap.gated && (!overlap.byDesign || isGuardedSomewhere(program, update.key)), fn.file, update.write, message, [
             { file: fn.file, range: toRange(update.read), message: `read before the await: \`${update.text}\`` },
             ...overlap.related,
           ]),
@@ -99,6 +104,8 @@ interface Overlap {
   /** The other side, as a noun phrase: "another run of it", "`other` (line 12, …)". */
   other: string;
   gated: boolean;
+  /** Every context of the pair is the callers a class or module implies by design. */
+  byDesign: boolean;
   related: RelatedLocation[];
 }
 
@@ -106,15 +113,19 @@ function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: stri
   const visible = visibleTo(program, key);
   const ids = program.contextsAt(fn, lineNo, program.isTaskContext).filter((id) => !program.isParentContext(id) && visible(id));
   const strong = (id: string) => strengthOf(program.context(id)!) !== 'weak';
+  const byDesign = (...pair: string[]) => pair.every((id) => {
+    const root = program.context(id)!.root;
+    return root !== undefined && root.kind !== 'request-handler';
+  });
   const byStrength = [...ids].sort((a, b) => Number(strong(b)) - Number(strong(a)));
   for (const id of byStrength) {
     if (program.concurrent(id, id, false)) {
-      return { ours: id, other: 'another run', gated: strong(id), related: contextRelated(program, [id], fn) };
+      return { ours: id, other: 'another run', gated: strong(id), byDesign: byDesign(id), related: contextRelated(program, [id], fn) };
     }
   }
   if (ids.length >= 2) {
     const [a, b] = byStrength as [string, string];
-    return { ours: a, other: `a run in ${contextPhrase(program, b, fn)}`, gated: strong(a) && strong(b), related: contextRelated(program, [a, b], fn) };
+    return { ours: a, other: `a run in ${contextPhrase(program, b, fn)}`, gated: strong(a) && strong(b), byDesign: byDesign(a, b), related: contextRelated(program, [a, b], fn) };
   }
   if (ids.length === 0) return undefined;
   for (const { fn: other, access } of program.accessesByKey.get(key) ?? []) {
@@ -126,6 +137,7 @@ function overlapOf(program: Program, fn: FunctionInfo, lineNo: number, key: stri
         ours,
         other: side(program, other, access.span, their),
         gated: strong(ours) && strong(their),
+        byDesign: byDesign(ours, their),
         related: [{ file: other.file, range: toRange(access.span), message: `the concurrent write: \`${access.text}\`` }, ...contextRelated(program, [ours], fn), ...contextRelated(program, [their], other)],
       };
     }
