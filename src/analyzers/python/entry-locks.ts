@@ -7,9 +7,15 @@ import type { Roots } from './roots';
  * helper only ever called under the lock is protected by it. Entry points (spawned targets,
  * the public methods of a design root, handlers) and functions without callers in the run
  * start with none; calls made where nothing runs concurrently yet are not counted.
+ *
+ * Also per context, as RacerD keeps the lock set of the path that reached an access: a helper
+ * a scheduler's public methods call under its lock, and other classes call bare, holds that
+ * lock whenever it runs for the scheduler's callers.
  */
 export class EntryLocks {
   private readonly entryLocks = new Map<string, string[]>();
+  /** Context id → function key → locks held on entry in that context, where more than in all. */
+  private readonly inContext = new Map<string, Map<string, string[]>>();
 
   constructor(program: Program, roots: Roots) {
     const callers = new Map<string, { caller: FunctionInfo; locks: string[] }[]>();
@@ -67,6 +73,58 @@ export class EntryLocks {
       if (!changed) break;
     }
     for (const [key, locks] of state) if (locks && locks.length > 0) this.entryLocks.set(key, locks);
+    this.perContext(program, roots, callers, candidates);
+  }
+
+  private perContext(program: Program, roots: Roots, callers: Map<string, { caller: FunctionInfo; locks: string[] }[]>, candidates: Set<string>): void {
+    const nodes = new Map<string, string[]>();
+    for (const key of candidates) {
+      const fn = program.functions.get(key);
+      for (const id of fn ? roots.reaching(fn) : []) {
+        const list = nodes.get(id) ?? [];
+        list.push(key);
+        nodes.set(id, list);
+      }
+    }
+    for (const [id, keys] of nodes) {
+      const context = roots.context(id);
+      if (!context) continue;
+      const entries = new Set(context.entries.map((e) => e.key));
+      const inside = new Set(keys);
+      const state = new Map<string, string[] | null>(keys.map((key) => [key, entries.has(key) ? [] : null]));
+      for (let pass = 0; pass < 8; pass++) {
+        let changed = false;
+        for (const key of keys) {
+          if (entries.has(key)) continue;
+          let result: string[] | null = null;
+          for (const site of callers.get(key) ?? []) {
+            if (!entries.has(site.caller.key) && !roots.reaches(id, site.caller)) continue;
+            const outer = inside.has(site.caller.key) ? state.get(site.caller.key) : [];
+            if (outer === null || outer === undefined) continue;
+            const held = [...new Set([...site.locks, ...outer])];
+            result = result === null ? held : result.filter((l) => held.includes(l));
+          }
+          const previous = state.get(key);
+          if (result !== null && (previous === null || previous === undefined || previous.length !== result.length)) {
+            state.set(key, result);
+            changed = true;
+          }
+        }
+        if (!changed) break;
+      }
+      for (const [key, locks] of state) {
+        if (!locks || locks.length <= (this.entryLocks.get(key)?.length ?? 0)) continue;
+        const map = this.inContext.get(id) ?? new Map<string, string[]>();
+        map.set(key, locks);
+        this.inContext.set(id, map);
+      }
+    }
+  }
+
+  /** The locks held at a point of `fn` that holds `own`, when it runs in context `id`. */
+  locksIn(fn: FunctionInfo, own: string[], id: string): string[] {
+    const entry = this.inContext.get(id)?.get(fn.key);
+    return entry ? [...new Set([...own, ...entry])] : this.locksAt(fn, own);
   }
 
   locksAt(fn: FunctionInfo, own: string[]): string[] {

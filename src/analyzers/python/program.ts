@@ -383,6 +383,13 @@ export class Program {
     }
   }
 
+  /** `m:Cls.attr` is a field each object of `Cls` has for itself (not a class attribute, not module state). */
+  isInstanceField(key: string): boolean {
+    const dot = key.lastIndexOf('.');
+    const info = dot > key.indexOf(':') ? this.classes.get(key.slice(0, dot)) : undefined;
+    return info !== undefined && !this.ancestors(info).some((c) => this.classAttributes.has(c.key + key.slice(dot)));
+  }
+
   /**
    * Instances of a `threading.local` subclass (written anywhere up the hierarchy) hold one set
    * of attributes per thread: their accesses are no shared state. Attributes assigned in the
@@ -641,6 +648,11 @@ export class Program {
   /** The locks held at a point of `fn` where it holds `own`: its own plus those every caller holds. */
   locksAt(fn: FunctionInfo, own: string[]): string[] {
     return this.entryLocks.locksAt(fn, own);
+  }
+
+  /** The same, on the paths by which context `id` reaches `fn` (a window of the spawner: all paths). */
+  locksIn(fn: FunctionInfo, own: string[], id: string): string[] {
+    return this.isParentContext(id) ? this.entryLocks.locksAt(fn, own) : this.entryLocks.locksIn(fn, own, id);
   }
 
   isThreadContext = (c: ExecutionContext): boolean => THREAD_KINDS.has(c.kind);

@@ -252,8 +252,9 @@ export class Roots {
       const starters = new Set(thread?.starters ?? []);
       const ownTargets = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).flatMap((m) => m.spawns).map((s) => s.target));
       // A public method the class's own thread drives (`loop_forever()` → `loop()`, `run()` →
-      // `once()`) is the thread's: a user calls it instead of starting the thread, not beside it.
-      const driven = this.drivenBy(info, ownTargets);
+      // `once()`, a `Thread` subclass's `run()` → `pick_port()`) is the thread's: a user calls
+      // it instead of starting the thread, or to set it up before, not beside it.
+      const driven = this.drivenBy(info, new Set([...ownTargets, thread?.runMethod?.key]));
       const entries = publicMethods.filter((m) => !starters.has(m) && !ownTargets.has(m.key) && !driven.has(m));
       // A class-level or module lock guards what every instance shares; the instances need not be shared.
       const selfShared = thread !== undefined || lock?.instance === true;
@@ -588,6 +589,11 @@ export class Roots {
   /** Some code of `fn` runs while a context it (or a caller) started may still run. */
   hasWindows(fn: FunctionInfo): boolean {
     return this.spawnedBy(fn).length > 0 || [...(this.reach.get(fn.key) ?? [])].some((id) => id.startsWith(PARENT_PREFIX));
+  }
+
+  /** Context `id` (not a window) reaches `fn`. */
+  reaches(id: string, fn: FunctionInfo): boolean {
+    return this.reach.get(fn.key)?.has(id) === true;
   }
 
   /** Contexts (not windows) that reach `fn`. */

@@ -404,6 +404,128 @@ void describe('framework entry points', () => {
 });
 
 void describe('refutations', () => {
+  void it('keeps the lock set of the path that reached a helper: a queue a scheduler fills under its lock, another class bare', async () => {
+    // RacerD's per-path lock sets: in the scheduler's callers every run of enqueue() holds
+    // the scheduler's condition, whatever other classes do with their own queues.
+    const findings = await analyzePython({
+      'sched.py': py`
+        import threading
+
+
+        class PriorityQueue:
+            def __init__(self):
+                self.items = []
+                self.count = 0
+
+            def enqueue(self, item):
+                self.items.append((item, self.count))
+                self.count += 1
+
+
+        class EventLoopScheduler:
+            def __init__(self):
+                self._condition = threading.Condition(threading.Lock())
+                self._queue = PriorityQueue()
+
+            def schedule(self, action):
+                with self._condition:
+                    self._queue.enqueue(action)
+                    self._condition.notify()
+
+
+        class Replayer:
+            def __init__(self):
+                self._queue = PriorityQueue()
+                threading.Thread(target=self._replay).start()
+
+            def _replay(self):
+                self._queue.enqueue(None)
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-RACE-001'), []);
+  });
+
+  void it('does not let one object\'s lock guard a module global every object uses', async () => {
+    // Two proxies connecting at once each hold their own connection lock: both pass the check
+    // of the shared client context.
+    const findings = await analyzePython({
+      'conn.py': py`
+        import ssl
+        import threading
+
+        _client_context = None
+
+
+        def client_context():
+            global _client_context
+            if _client_context is not None:
+                return _client_context
+            _client_context = ssl.create_default_context()
+            _client_context.load_verify_locations(cafile="ca.pem")
+            return _client_context
+
+
+        class Proxy:
+            def __init__(self):
+                self._conn_lock = threading.RLock()
+                self.sock = None
+
+            def connect(self):
+                with self._conn_lock:
+                    if self.sock is None:
+                        self.sock = client_context().wrap_socket(None)
+      `,
+    });
+    assert.deepEqual(summary(findings), ['10 PY-RACE-003 warning']);
+  });
+
+  void it('leaves a public method a Thread subclass\'s run() drives, and its constructor calls, to that thread', async () => {
+    // A heartbeat thread picks its port in __init__, before it starts, and again from run()
+    // when binding fails; nobody else calls pick_port beside it.
+    const findings = await analyzePython({
+      'heartbeat.py': py`
+        import os
+        import socket
+        from threading import Thread
+
+
+        class Heartbeat(Thread):
+            def __init__(self, transport, path):
+                Thread.__init__(self, name="Heartbeat")
+                self.transport = transport
+                self.path = path
+                self.port = 0
+                self.pick_port()
+
+            def pick_port(self):
+                if self.transport == "tcp":
+                    s = socket.socket()
+                    s.bind(("", 0))
+                    self.port = s.getsockname()[1]
+                    s.close()
+                else:
+                    self.port = 1
+                    while os.path.exists(f"{self.path}-{self.port}"):
+                        self.port = self.port + 1
+                return self.port
+
+            def _bind(self):
+                for attempt in range(100):
+                    try:
+                        return self.listen()
+                    except OSError:
+                        self.pick_port()
+
+            def run(self):
+                self._bind()
+
+            def listen(self):
+                return socket.create_server(("", self.port))
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
   void it('does not flag elements each thread owns, nor reading results after joining every thread', async () => {
     const findings = await analyzePython({
       'clients.py': py`

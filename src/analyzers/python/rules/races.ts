@@ -26,9 +26,28 @@ const ANY_WRITE: ReadonlySet<AccessKind> = new Set(['write', 'rmw', 'compound', 
 interface Side {
   fn: FunctionInfo;
   span: Span;
+  /** Held on every path here. */
   locks: string[];
+  /** Taken in `fn` itself, to which a context adds the locks held on its own paths (none for a view the caller iterates later). */
+  own?: string[];
   viaSelf: boolean;
   access?: Access;
+}
+
+/**
+ * Two lock sets exclude each other for `key`. A lock that lives on an object serializes only
+ * the runs that hold that same object's lock: a module global every object uses stays open to
+ * runs holding another object's lock. (A class attribute is mostly a default each object
+ * overwrites, so it is left to the lock.)
+ */
+function exclude(program: Program, a: string[], b: string[], key: string): boolean {
+  const global = !/[.#]/.test(key.slice(key.indexOf(':') + 1));
+  return a.some((l) => b.includes(l) && !(global && program.isInstanceField(l)));
+}
+
+/** The locks a side holds when it runs in context `id`. */
+function locksIn(program: Program, side: Side, id: string): string[] {
+  return side.own ? program.locksIn(side.fn, side.own, id) : side.locks;
 }
 
 interface Race {
@@ -59,7 +78,7 @@ export function raceFindings(program: Program): Finding[] {
       if (!program.isProjectState(access.key)) continue;
       // A fresh object's own fields are not shared while its constructor runs.
       if (fn.constructor && access.viaSelf) continue;
-      const side: Side = { fn, span: access.span, locks: program.locksAt(fn, access.locks), viaSelf: access.viaSelf, access };
+      const side: Side = { fn, span: access.span, locks: program.locksAt(fn, access.locks), own: access.locks, viaSelf: access.viaSelf, access };
       // A guarded update racing with a bare write elsewhere is the bare write's fault (PY-RACE-004).
       if (access.kind !== 'iterate' && side.locks.length > 0) continue;
       const partners = access.kind === 'rmw' ? WRITES : access.kind === 'compound' ? STRUCTURAL : new Set<AccessKind>(['mutate']);
@@ -79,7 +98,7 @@ export function raceFindings(program: Program): Finding[] {
     if (fn.constructor) continue;
     for (const act of fn.checkActs) {
       if (act.constantWrite || (!act.unguarded && act.awaitBetween) || !program.isProjectState(act.key)) continue;
-      const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), viaSelf: act.viaSelf };
+      const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), own: [], viaSelf: act.viaSelf };
       const race = findRace(program, side, act.key, ANY_WRITE, true);
       if (!race || (act.lazyInit && race.partner === 'self' && [race.ours, race.theirs].every((id) => initializedBeforeStart(program, id, act.key)))) continue;
       mark(fn, act.write);
@@ -113,10 +132,12 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     fallback ??= race;
     return undefined;
   };
-  if (allowSelf && side.locks.length === 0) {
+  if (allowSelf && !exclude(program, side.locks, side.locks, key)) {
     for (const a of ours) {
       for (const b of ours) {
         if (!program.concurrent(a, b, side.viaSelf) || (side.access && confinedToItsThread(program, side.fn, side.access, a, b))) continue;
+        // Both runs hold a lock on the paths that reach here in their contexts.
+        if (exclude(program, locksIn(program, side, a), locksIn(program, side, b), key)) continue;
         const found = consider({ partner: 'self', ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
         if (found) return found;
       }
@@ -126,7 +147,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     if (!partnerKinds.has(access.kind) || fn.isAsync || (fn.constructor && access.viaSelf)) continue;
     if (fn === side.fn && access.span.line === side.span.line) continue;
     const theirLocks = program.locksAt(fn, access.locks);
-    if (theirLocks.some((l) => side.locks.includes(l))) continue;
+    if (exclude(program, theirLocks, side.locks, key)) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
     if (closedBefore(program, side.fn, side.span.line, fn, access) || closedBefore(program, fn, access.span.line, side.fn, side.access)) continue;
     if (side.access?.kind === 'iterate' && appendsDuringListIteration(program, key, access)) continue;
@@ -134,6 +155,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     for (const a of ours) {
       for (const b of theirs) {
         if (!program.concurrent(a, b, side.viaSelf && access.viaSelf)) continue;
+        if (exclude(program, locksIn(program, side, a), program.locksIn(fn, access.locks, b), key)) continue;
         if (joinedBefore(program, side.fn, side.span.line, b) || joinedBefore(program, fn, access.span.line, a)) continue;
         const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
         if (found) return found;
@@ -309,7 +331,7 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
         earlier.related.push({ file: fn.file, range: toRange(access.span), message: `also written without the lock here: \`${access.text}\`` });
         continue;
       }
-      const side: Side = { fn, span: access.span, locks: [], viaSelf: access.viaSelf, access };
+      const side: Side = { fn, span: access.span, locks: [], own: access.locks, viaSelf: access.viaSelf, access };
       const race = findRace(program, side, key, WRITES, access.kind !== 'write');
       const lockKey = guarded.access.locks[guarded.access.locks.length - 1]!;
       const use = guarded.fn.acquires.find((a) => a.key === lockKey);
@@ -356,7 +378,7 @@ function wrongLock(program: Program, isMarked: (fn: FunctionInfo, span: Span) =>
       if (!CHANGES.has(suspect.access.kind) || suspect.fn.isAsync || isMarked(suspect.fn, suspect.access.span)) continue;
       const guard = guards.find((lock) => !suspect.held.includes(lock));
       if (!guard) continue;
-      const side: Side = { fn: suspect.fn, span: suspect.access.span, locks: suspect.held, viaSelf: suspect.access.viaSelf, access: suspect.access };
+      const side: Side = { fn: suspect.fn, span: suspect.access.span, locks: suspect.held, own: suspect.access.locks, viaSelf: suspect.access.viaSelf, access: suspect.access };
       const race = findRace(program, side, key, GUARDED_USES, false);
       if (!race || race.partner === 'self') continue;
       const guardUse = race.partner.fn.acquires.find((a) => a.key === guard);
