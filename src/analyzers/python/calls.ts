@@ -1,3 +1,4 @@
+import { isThreadPoolKind } from './kinds';
 import type { PyNode } from './parser';
 import { LockTracking } from './lock-tracking';
 import { SUPER_PREFIX, type Spawn, type SpawnKind } from './summary';
@@ -309,7 +310,8 @@ export abstract class Calls extends LockTracking {
   private executorKind(object: PyNode, scope: Scope): 'ThreadPool' | 'ProcessPool' | undefined {
     const ref = this.resolve(object, scope);
     const kind = ref?.kind ?? (object.type === 'identifier' ? scope.localKinds.get(this.src(object)) : undefined);
-    if (kind === 'ThreadPool' || kind === 'ProcessPool') return kind;
+    if (isThreadPoolKind(kind)) return 'ThreadPool';
+    if (kind === 'ProcessPool') return kind;
     if (kind) return undefined;
     const name = this.src(object);
     if (/process_?pool|proc_?pool/i.test(name)) return 'ProcessPool';

@@ -72,6 +72,16 @@ export function kindOfConstructor(qualified: string): string | undefined {
   return method !== qualified && Object.hasOwn(METHOD_KINDS, method) ? METHOD_KINDS[method] : undefined;
 }
 
+/**
+ * `ThreadPoolExecutor(max_workers=1)`: one worker runs the tasks one after another, in the order
+ * they were submitted (a common way to serialize work): its tasks never overlap each other.
+ */
+export const SINGLE_WORKER_POOL = 'ThreadPool@1';
+
+export function isThreadPoolKind(kind: string | undefined): boolean {
+  return kind === 'ThreadPool' || kind === SINGLE_WORKER_POOL;
+}
+
 /** Kinds usable in `with x:` that are mutual-exclusion locks (a Semaphore may be too). */
 export function isLockKind(kind: string | undefined): boolean {
   return (

@@ -1,5 +1,5 @@
 import type { PyNode } from './parser';
-import { isLockKind, looksLikeLockName } from './kinds';
+import { isLockKind, isThreadPoolKind, looksLikeLockName } from './kinds';
 import { Accesses } from './accesses';
 import type { LockUse } from './summary';
 import { UNVERIFIED_LOCK } from './summary';
@@ -37,7 +37,7 @@ export abstract class LockTracking extends Accesses {
         const aliasName = alias.children.find((c) => c.type === 'identifier') ?? alias;
         const name = this.src(aliasName);
         scope.localKinds.set(name, kind);
-        if (kind === 'ThreadPool' || kind === 'ProcessPool') joins.push(`${this.module}:${scope.qual}#${name}`);
+        if (isThreadPoolKind(kind) || kind === 'ProcessPool') joins.push(`${this.module}:${scope.qual}#${name}`);
       }
       const lock = this.lockOf(value, scope) ?? this.lockBehindMethod(value, scope);
       if (!lock) {
@@ -77,22 +77,32 @@ export abstract class LockTracking extends Accesses {
 
   /**
    * `def release(self): self.flag -= 1; self.lock.release()`: a function that releases a lock
-   * before taking it is entered holding it (the other half of an `acquire()` wrapper), so what
-   * it does before the release is guarded. Only the function's own top-level statements count,
-   * and only when no acquire or `with` comes first.
+   * before taking it is entered holding it (the other half of an `acquire()` wrapper, or a
+   * thread's `run()` releasing what its creator took before `start()`: `try: self._connect()
+   * finally: self._lock.release()`), so what it does before the release is guarded. Only the
+   * function's own top-level statements and the `finally` of a top-level `try` count, and only
+   * when no acquire or `with` comes first.
    */
   protected enterHoldingWhatItReleases(body: PyNode, scope: Scope): void {
     for (const statement of body.children) {
       if (statement.type === 'with_statement' || /\.acquire\(/.test(this.src(statement))) return;
-      const expression = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;
-      const call = expression && methodCall(expression);
-      if (!call || this.src(call.method) !== 'release' || callArguments(expression!).length > 0) continue;
+      const finallyBody = statement.type === 'try_statement' ? statement.children.find((c) => c.type === 'finally_clause')?.children.find((c) => c.type === 'block') : undefined;
+      const release = [statement, ...(finallyBody?.children ?? [])].find((s) => this.bareRelease(s));
+      if (!release) continue;
+      const call = methodCall(unparen(release.children[0]!))!;
       const lock = this.lockOf(call.object, scope);
       if (!lock) return;
       scope.held.push({ ...lock, manual: true, manualBlock: body, block: this.blockCounter++ });
       scope.manualHeld++;
       return;
     }
+  }
+
+  /** `x.release()` as a statement of its own. */
+  private bareRelease(statement: PyNode): boolean {
+    const expression = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;
+    const call = expression && methodCall(expression);
+    return call !== undefined && this.src(call.method) === 'release' && callArguments(expression!).length === 0;
   }
 
   private lockOf(value: PyNode, scope: Scope): HeldLock | undefined {

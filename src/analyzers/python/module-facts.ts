@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { SourceFile } from '../language';
-import { CONDITION_ON_GIVEN_LOCK, kindOfConstructor } from './kinds';
+import { CONDITION_ON_GIVEN_LOCK, kindOfConstructor, SINGLE_WORKER_POOL } from './kinds';
 import type { PyNode } from './parser';
 import { LineIndex } from './source-text';
 import type { LockFixSites, PythonModuleSummary, Span } from './summary';
@@ -293,6 +293,14 @@ export abstract class ModuleFacts {
     return mapped ? mapped + (dot === -1 ? '' : raw.slice(dot)) : raw;
   }
 
+  /** `ThreadPoolExecutor(1)`, `ThreadPoolExecutor(max_workers=1)`, `ThreadPool(processes=1)`. */
+  private oneWorker(call: PyNode): boolean {
+    const args = callArguments(call);
+    const keyword = args.find((a) => a.type === 'keyword_argument' && /^(max_workers|processes)$/.test(this.src(field(a, 'name') ?? a)));
+    const count = keyword ? field(keyword, 'value') : args[0]?.type !== 'keyword_argument' ? args[0] : undefined;
+    return count !== undefined && this.src(count) === '1';
+  }
+
   /** `Name(…)` or `module.Name(…)` with `Name` or `module` imported: a class of that module. */
   private namesImportedClass(fn: PyNode): boolean {
     if (fn.type === 'identifier') return true;
@@ -331,6 +339,7 @@ export abstract class ModuleFacts {
           kind = lockKey ? `Condition@${lockKey}` : lockArg ? CONDITION_ON_GIVEN_LOCK : 'Condition';
         }
         if (!kind && fn.type === 'attribute' && field(fn, 'attribute') && this.src(field(fn, 'attribute')!) === 'create_future') kind = 'aio.Future';
+        if (kind === 'ThreadPool' && this.oneWorker(node)) kind = SINGLE_WORKER_POOL;
         return kind;
       }
       default:

@@ -1,3 +1,4 @@
+import { SINGLE_WORKER_POOL } from './kinds';
 import type { FunctionInfo, Program } from './program';
 import type { ExecutionContext, Roots } from './roots';
 import { joins } from './summary';
@@ -23,6 +24,7 @@ export class Overlap {
     const pa = this.roots.isParentContext(a);
     const pb = this.roots.isParentContext(b);
     if (viaSelf && (!ca.selfShared || !cb.selfShared)) return false;
+    if (this.oneAfterAnother(ca, cb)) return false;
     // Exit handlers run one after another, after the non-daemon threads are joined: only
     // threads still running (daemons) overlap them, not the callers of a class nor each other,
     // nor one handler registered many times itself.
@@ -38,6 +40,12 @@ export class Overlap {
     if (viaSelf && ((ca.spawn.localReceiver && (cb.root || cb.spawner !== ca.spawner)) || (cb.spawn.localReceiver && (ca.root || ca.spawner !== cb.spawner)))) return false;
     if (related === true && ca.kind === 'api' && cb.kind === 'api') return ca.many && cb.many;
     return !this.sequential(ca, cb);
+  }
+
+  /** Tasks of one single-worker executor run one after another (a task with itself included). */
+  private oneAfterAnother(a: ExecutionContext, b: ExecutionContext): boolean {
+    const executor = a.spawn.executor;
+    return executor !== undefined && executor === b.spawn.executor && this.program.kindOf(executor) === SINGLE_WORKER_POOL;
   }
 
   /** Whether the two contexts' `self` classes can be one object's: undefined when either is unknown. */

@@ -248,9 +248,11 @@ export class Roots {
     const publicMethods = this.publicMethods(info, new Set(thread?.starters ?? []));
     if (lock || thread) {
       const evidence = lock ?? thread!;
-      // The class's own threads run its starters' targets; its users call the rest.
+      // The class's own threads run its starters' targets (a subclass's too: `Thread(target=self.run)`
+      // in a client class runs the base's `run`); its users call the rest.
       const starters = new Set(thread?.starters ?? []);
-      const ownTargets = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).flatMap((m) => m.spawns).map((s) => s.target));
+      const family = [...this.program.ancestors(info), ...this.program.descendants(info)];
+      const ownTargets = new Set(family.flatMap((c) => [...c.methods.values()]).flatMap((m) => m.spawns).map((s) => s.target));
       // A public method the class's own thread drives (`loop_forever()` → `loop()`, `run()` →
       // `once()`, a `Thread` subclass's `run()` → `pick_port()`) is the thread's: a user calls
       // it instead of starting the thread, or to set it up before, not beside it.

@@ -404,6 +404,116 @@ void describe('framework entry points', () => {
 });
 
 void describe('refutations', () => {
+  void it('does not pair the tasks of a single-worker executor, which run one after another', async () => {
+    const output = (workers: number) => ({
+      'output.py': py`
+        from concurrent.futures import ThreadPoolExecutor
+
+
+        class OutputManager:
+            def __init__(self):
+                self.error_count = 0
+                self.error_pool = ThreadPoolExecutor(max_workers=${workers})
+
+            def error(self, msg):
+                self.error_pool.submit(self._print_error, msg)
+
+            def warning(self, msg):
+                self.error_pool.submit(self._print_error, msg, 0)
+
+            def _print_error(self, msg, count=1):
+                self.error_count += count
+                print(msg)
+      `,
+    });
+    assert.deepEqual(await analyzePython(output(1)), []);
+    assert.deepEqual(summary(await analyzePython(output(2))), ['15 PY-RACE-001 warning']);
+  });
+
+  void it('takes a lock the creator acquires before start() and run() releases in finally as held until then; a constructor holding it shows no discipline', async () => {
+    const findings = await analyzePython({
+      'worker.py': py`
+        import queue
+        import threading
+
+
+        class Worker(threading.Thread):
+            def __init__(self, path):
+                super().__init__(daemon=True)
+                self.path = path
+                self.requests = queue.Queue()
+                self._lock = threading.Lock()
+                self._lock.acquire()
+                self.exception = None
+                self.start()
+
+            def _connect(self):
+                try:
+                    return open(self.path)
+                except OSError as error:
+                    self.exception = error
+                    raise
+
+            def run(self):
+                try:
+                    handle = self._connect()
+                finally:
+                    self._lock.release()
+                while True:
+                    request = self.requests.get()
+                    try:
+                        handle.write(request)
+                    except OSError as error:
+                        with self._lock:
+                            self.exception = error
+
+            def check(self):
+                with self._lock:
+                    error, self.exception = self.exception, None
+                if error:
+                    raise error
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
+  void it('leaves the public steps of a run() a subclass starts on its own thread to that thread', async () => {
+    const findings = await analyzePython({
+      'socket_client.py': py`
+        import threading
+
+
+        class WebSocket:
+            def __init__(self, sock):
+                self.sock = sock
+                self.buffer_size = 0
+                self._send_lock = threading.Lock()
+
+            def send(self, data):
+                with self._send_lock:
+                    self.sock.sendall(data)
+
+            def once(self):
+                data = self.sock.recv(self.buffer_size or 2)
+                if not data and self.buffer_size > 0:
+                    return False
+                self.buffer_size = len(data)
+                return True
+
+            def run(self):
+                while self.once():
+                    pass
+
+
+        class WebSocketClient(WebSocket):
+            def connect(self):
+                self._thread = threading.Thread(target=self.run, daemon=True)
+                self._thread.start()
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
   void it('keeps the lock set of the path that reached a helper: a queue a scheduler fills under its lock, another class bare', async () => {
     // RacerD's per-path lock sets: in the scheduler's callers every run of enqueue() holds
     // the scheduler's condition, whatever other classes do with their own queues.

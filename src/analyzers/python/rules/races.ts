@@ -313,10 +313,13 @@ const SINGLE_THREADED = /(^|\.)(_?after_?fork\w*|_at_fork\w*|__del__|__setstate_
 function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span: Span) => boolean): Finding[] {
   const findings: Finding[] = [];
   for (const [key, list] of program.accessesByKey) {
-    const guarded = list.find(({ fn, access }) => WRITES.has(access.kind) && access.locks.length > 0 && !SINGLE_THREADED.test(fn.name));
+    // A constructor that happens to hold a lock while it sets its own fields shows no discipline:
+    // nothing else can see the object yet.
+    const locked = list.filter(({ fn, access }) => access.locks.length > 0 && !(fn.constructor && access.viaSelf));
+    const guarded = locked.find(({ fn, access }) => WRITES.has(access.kind) && !SINGLE_THREADED.test(fn.name));
     if (!guarded) continue;
     // A flag stored bare conflicts only with a multi-step update made under the lock.
-    const multiStep = list.some(({ access }) => access.locks.length > 0 && (access.kind === 'rmw' || access.kind === 'compound'));
+    const multiStep = locked.some(({ access }) => access.kind === 'rmw' || access.kind === 'compound');
     const reported = new Map<string, Finding>();
     for (const { fn, access } of list) {
       if (!WRITES.has(access.kind) || (access.constant && !multiStep)) continue;
