@@ -82,7 +82,10 @@ export function raceFindings(program: Program): Finding[] {
       // A guarded update racing with a bare write elsewhere is the bare write's fault (PY-RACE-004).
       if (access.kind !== 'iterate' && side.locks.length > 0) continue;
       const partners = access.kind === 'rmw' ? WRITES : access.kind === 'compound' ? STRUCTURAL : new Set<AccessKind>(['mutate']);
-      const race = findRace(program, side, access.key, partners, access.kind !== 'iterate');
+      let race = findRace(program, side, access.key, partners, access.kind !== 'iterate');
+      // An update is a note when only a class's design races it (see accessRaceFinding): look
+      // further for a thread the code starts or a framework's requests racing it too.
+      if (race?.gated && !race.concrete && access.kind !== 'iterate') race = findRace(program, side, access.key, partners, false, false, true) ?? race;
       if (!race) continue;
       mark(fn, access.span);
       const group = `${fn.key}\n${access.key}\n${access.kind}`;
@@ -123,16 +126,22 @@ function threadContexts(program: Program, fn: FunctionInfo, span: Span, key: str
  * access of `partnerKinds` with no common lock. A pair that is evidence enough for a warning
  * wins over one that is not; the search stops at the first such pair.
  */
-function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean, withTasks = false): Race | undefined {
+function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean, withTasks = false, concreteOnly = false): Race | undefined {
   const ours = threadContexts(program, side.fn, side.span, key, side.viaSelf, withTasks);
   if (ours.length === 0) return undefined;
   let fallback: Race | undefined;
   const consider = (race: Race): Race | undefined => {
+    if (concreteOnly && !race.concrete) return undefined;
     if (race.gated) return race;
     fallback ??= race;
     return undefined;
   };
-  if (allowSelf && !exclude(program, side.locks, side.locks, key)) {
+  // Looking only for a concrete partner: other functions' accesses (the same function's run in
+  // the contexts already paired), grouped so that a long function is passed over at once.
+  const partners = concreteOnly
+    ? [...accessesByFunction(program, key)].flatMap(([fn, list]) => (fn === side.fn ? [] : list))
+    : program.accessesByKey.get(key) ?? [];
+  if (allowSelf && !concreteOnly && !exclude(program, side.locks, side.locks, key)) {
     for (const a of ours) {
       for (const b of ours) {
         if (!program.concurrent(a, b, side.viaSelf) || (side.access && confinedToItsThread(program, side.fn, side.access, a, b))) continue;
@@ -143,7 +152,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
       }
     }
   }
-  for (const { fn, access } of program.accessesByKey.get(key) ?? []) {
+  for (const { fn, access } of partners) {
     if (!partnerKinds.has(access.kind) || fn.isAsync || (fn.constructor && access.viaSelf)) continue;
     if (fn === side.fn && access.span.line === side.span.line) continue;
     const theirLocks = program.locksAt(fn, access.locks);
@@ -163,6 +172,25 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     }
   }
   return fallback;
+}
+
+const byFunction = new WeakMap<Program, Map<string, Map<FunctionInfo, { fn: FunctionInfo; access: Access }[]>>>();
+
+/** The accesses of `key`, by function. */
+function accessesByFunction(program: Program, key: string): Map<FunctionInfo, { fn: FunctionInfo; access: Access }[]> {
+  let cache = byFunction.get(program);
+  if (!cache) byFunction.set(program, (cache = new Map()));
+  let grouped = cache.get(key);
+  if (!grouped) {
+    grouped = new Map();
+    for (const entry of program.accessesByKey.get(key) ?? []) {
+      const list = grouped.get(entry.fn) ?? [];
+      list.push(entry);
+      grouped.set(entry.fn, list);
+    }
+    cache.set(key, grouped);
+  }
+  return grouped;
 }
 
 /** `fn` joins the thread of context `id` before `line` (`self._thread.join()` in `stop()`): ordered after it. */
@@ -273,7 +301,11 @@ function accessRaceFinding(program: Program, side: Side, access: Access, race: R
       : `${state} ${what} in ${ours} while ${otherSide(program, race)} writes it, with no lock in common; ${r.advice}.`;
   }
   const ruleId = access.kind === 'rmw' ? 'PY-RACE-001' : access.kind === 'compound' ? 'PY-RACE-006' : 'PY-RACE-005';
-  return makeFinding(ruleId, race.gated, side.fn.file, access.span, message, [...raceRelated(program, side, race), ...extra], fixes);
+  // An update raced only by the callers a class's design implies (it owns a lock) is mostly a
+  // statistics counter, bumped and reset by methods that may never run at once: a note. Raced
+  // by a thread the code starts or by a framework's concurrent requests, it is a warning.
+  const counterByDesign = access.kind !== 'iterate' && !race.concrete;
+  return makeFinding(ruleId, race.gated && !counterByDesign, side.fn.file, access.span, message, [...raceRelated(program, side, race), ...extra], fixes);
 }
 
 /** Sites listed on a finding besides its own; past that, the last entry counts the rest. */
