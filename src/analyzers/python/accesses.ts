@@ -1,9 +1,9 @@
 import type { PyNode } from './parser';
 import { ModuleFacts } from './module-facts';
-import type { AccessKind, Span, StatementSite } from './summary';
+import type { AccessKind, CheckAct, Span, StatementSite } from './summary';
 import { isIdempotentStore } from './idempotent';
 import { callArguments, field, some, statementOf, unparen, walk } from './syntax';
-import { gatesHeld, heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
+import { gatesHeld, heldKeys, lastComponent, SERVER_START, THREAD_IDENTITY, type CheckFrame, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
 
 /** Container methods that change the container in one atomic step. */
 const MUTATORS = new Set([
@@ -462,7 +462,11 @@ export abstract class Accesses extends ModuleFacts {
       // `if not self.client.add(k, v):`: a change made by the test itself is one step, not an act after it.
       const condition = field(frame.node, 'condition');
       if (condition && this.isInside(node, condition)) continue;
-      if (frame.reported.has(key) || frame.misuseGuard || this.insideTry(node, frame.until ?? frame.node) || this.toleratesAbsence(node)) return;
+      if (frame.reported.has(key)) {
+        this.noteAnotherStore(frame, key, node);
+        return;
+      }
+      if (frame.misuseGuard || this.insideTry(node, frame.until ?? frame.node) || this.toleratesAbsence(node)) return;
       const locks = heldKeys(scope);
       const common = frame.locks.some((l) => locks.includes(l));
       if (!common && this.decidedAgainUnderLock(node, scope, frame.locks)) return;
@@ -471,7 +475,7 @@ export abstract class Accesses extends ModuleFacts {
       if (common) return;
       frame.reported.add(key);
       const statement = statementOf(node);
-      scope.fn.checkActs.push({
+      const act: CheckAct = {
         key,
         check: frame.span,
         checkText: frame.text,
@@ -485,9 +489,22 @@ export abstract class Accesses extends ModuleFacts {
         awaitBetween,
         unguarded: frame.locks.length === 0 && locks.length === 0,
         stmt: this.statementSite(statement),
-      });
+      };
+      scope.fn.checkActs.push(act);
+      (frame.acts ??= new Map()).set(key, act);
       return;
     }
+  }
+
+  /** A further store under a check already acted on: the act is idempotent only if this one is too. */
+  private noteAnotherStore(frame: CheckFrame, key: string, node: PyNode): void {
+    const act = frame.acts?.get(key);
+    const statement = statementOf(node);
+    if (!act || !act.idempotent || statement.type !== 'expression_statement') return;
+    const line = this.span(statement).line;
+    if (line === act.write.line) return;
+    act.idempotent = isIdempotentStore(statement, frame.keys.get(key)!, (n) => this.src(n));
+    (act.moreWrites ??= []).push(line);
   }
 
   // ---------------------------------------------------------------- statements

@@ -38,6 +38,18 @@ const MAPPING_VIEW = /\.(items|values|keys)\(\)\)?$/;
 
 type Src = (node: PyNode) => string;
 
+function moduleOf(node: PyNode): PyNode {
+  let n = node;
+  while (n.parent) n = n.parent;
+  return n;
+}
+
+/** The name an import binds: `ClassType`, or `T` for `ClassType as T`. */
+function importedName(node: PyNode, src: Src): string {
+  if (node.type === 'aliased_import') return src(field(node, 'alias') ?? node);
+  return src(node);
+}
+
 function contains(ancestor: PyNode, node: PyNode): boolean {
   for (let n: PyNode | null = node; n; n = n.parent) if (n === ancestor) return true;
   return false;
@@ -46,10 +58,12 @@ function contains(ancestor: PyNode, node: PyNode): boolean {
 /**
  * The act repeats harmlessly, and the function changes the stored entry no further: a memo
  * filled with an empty list and then appended to (`d[k] = []; d[k].append(v)`) loses an append.
+ * Another harmless fill of the same check (the `else` branch building it another way) is fine.
  */
 export function repeatsHarmlessly(fn: FunctionSummary, act: CheckAct): boolean {
   if (!act.idempotent) return false;
-  return !fn.accesses.some((a) => a.key === act.key && a.span.line > act.write.line && a.kind !== 'read' && a.kind !== 'iterate');
+  const fills = new Set(act.moreWrites ?? []);
+  return !fn.accesses.some((a) => a.key === act.key && a.span.line > act.write.line && a.kind !== 'read' && a.kind !== 'iterate' && !fills.has(a.span.line));
 }
 
 export function isIdempotentStore(statement: PyNode, checked: PyNode, src: Src): boolean {
@@ -137,8 +151,10 @@ class FunctionLocals {
    * iterates alike, an existing object rather than one this run makes.
    */
   private readonly entries = new Set<string>();
+  /** Names whose values are being checked: a reference back to one is a cycle, not a new value. */
+  private readonly visiting = new Set<string>();
 
-  constructor(fn: PyNode, private readonly src: Src) {
+  constructor(private readonly fn: PyNode, private readonly src: Src) {
     const parameters = field(fn, 'parameters');
     for (const p of parameters?.children ?? []) {
       const name = p.type === 'identifier' ? p : field(p, 'name') ?? p.children.find((c) => c.type === 'identifier');
@@ -235,7 +251,7 @@ class FunctionLocals {
       const callee = field(value, 'function');
       const args = field(value, 'arguments');
       const pureCallee = callee?.type === 'identifier'
-        ? PURE_CALLS.test(this.src(callee))
+        ? PURE_CALLS.test(this.src(callee)) || this.isPureAlias(this.src(callee))
         : callee?.type === 'attribute' && PURE_METHODS.test(this.src(field(callee, 'attribute') ?? callee)) && pure(field(callee, 'object') ?? callee);
       return pureCallee === true && (args?.children ?? []).every((a) => pure(a.type === 'keyword_argument' ? field(a, 'value') ?? a : a));
     }
@@ -245,11 +261,43 @@ class FunctionLocals {
     return value.children.every(pure);
   }
 
+  /**
+   * A module name bound only to a pure builtin or a constructor of `types` (compatibility
+   * code: `try: from types import ClassType` / `except ImportError: ClassType = type`).
+   */
+  private isPureAlias(name: string): boolean {
+    if (this.isLocal(name) || this.opaque.has(name)) return false;
+    const module = moduleOf(this.fn);
+    let bindings = 0;
+    let pure = true;
+    walk(module, (n) => {
+      if (n.type === 'function_definition' || n.type === 'class_definition') return false;
+      if (n.type === 'assignment' && field(n, 'left')?.type === 'identifier' && this.src(field(n, 'left')!) === name) {
+        bindings++;
+        const right = field(n, 'right');
+        pure &&= right?.type === 'identifier' && PURE_CALLS.test(this.src(right));
+      } else if (n.type === 'import_from_statement' && n.children.some((c) => (c.type === 'dotted_name' || c.type === 'aliased_import') && c.field !== 'module_name' && importedName(c, this.src) === name)) {
+        bindings++;
+        pure &&= this.src(field(n, 'module_name') ?? n) === 'types';
+      }
+      return true;
+    });
+    return bindings > 0 && pure;
+  }
+
   private isPureName(name: string, depth: number): boolean {
     if (this.opaque.has(name)) return false;
     if (this.definitions.has(name) || this.params.has(name)) return true;
     const values = this.assigned.get(name);
     if (!values) return CLASS_OR_CONSTANT.test(name);
-    return depth < 3 && values.every((v) => this.isPure(v, depth + 1));
+    // `name = str(name)` refers to its own earlier values, which the other assignments cover.
+    if (this.visiting.has(name)) return true;
+    if (depth >= 3) return false;
+    this.visiting.add(name);
+    try {
+      return values.every((v) => this.isPure(v, depth + 1));
+    } finally {
+      this.visiting.delete(name);
+    }
   }
 }

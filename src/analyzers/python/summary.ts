@@ -195,6 +195,8 @@ export interface CheckAct {
   createsResource: boolean;
   /** Repeating the act leaves an equal result: a memo fill or a refresh (see idempotent.ts). */
   idempotent: boolean;
+  /** Lines of further stores under the same check (the other branch of an `if` inside it), counted in `idempotent`. */
+  moreWrites?: number[];
   /** The state is reached through `self` (per-object) rather than a module or class name. */
   viaSelf: boolean;
   /** Awaits between the check and the write. */

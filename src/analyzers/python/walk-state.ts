@@ -1,6 +1,6 @@
 import type { PyNode } from './parser';
 import type { ScopeNames } from './scopes';
-import type { FunctionSummary, Gate, LockUse, Span } from './summary';
+import type { CheckAct, FunctionSummary, Gate, LockUse, Span } from './summary';
 
 // The state the summarizer keeps while it walks one scope (module, function or lambda).
 
@@ -29,6 +29,8 @@ export interface CheckFrame {
   epoch: number;
   lazy: Set<string>;
   reported: Set<string>;
+  /** The act recorded for each reported key, which later stores under the check extend. */
+  acts?: Map<string, CheckAct>;
 }
 
 export interface HeldLock extends LockUse {

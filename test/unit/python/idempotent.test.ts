@@ -192,4 +192,37 @@ void describe('following assignments to decide what a store holds', () => {
     const made = await analyzePython({ 'index.py': started(body('Handle(mod)'), 'owner_of') });
     assert.ok(made.some((f) => f.severity === 'warning'), JSON.stringify(made.map((f) => [f.ruleId, f.severity])));
   });
+
+  void it('a memo filled two ways under one check (a compatibility alias of type, or type itself) is a note; one branch making an object keeps it a warning', async () => {
+    const src = (other: string) => py`
+      import threading
+
+      try:
+          from types import ClassType
+      except ImportError:
+          ClassType = type
+
+      class GenericError(Exception):
+          pass
+
+      _classes = {}
+
+      def load(module, name):
+          fullname = f"{module}.{name}"
+          fullname = str(fullname)
+          if fullname not in _classes:
+              namespace = {"__module__": module}
+              if isinstance(GenericError, ClassType):
+                  _classes[fullname] = ClassType(fullname, (GenericError,), namespace)
+              else:
+                  _classes[fullname] = ${other}
+          return _classes[fullname]
+
+      def serve(requests):
+          for request in requests:
+              threading.Thread(target=load, args=request).start()
+    `;
+    assert.deepEqual(severities(await analyzePython({ 'vinegar.py': src('type(fullname, (GenericError,), namespace)') }), 'PY-RACE-002'), [[18, 'information']]);
+    assert.deepEqual(severities(await analyzePython({ 'vinegar.py': src('Registry.make(fullname)') }), 'PY-RACE-002'), [[18, 'warning']]);
+  });
 });
