@@ -8,6 +8,8 @@ import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from '.
 
 /** Calls that do not raise on a valid receiver: lock and condition operations (a wait ends in a timeout, not an error), list and set growth, clocks. */
 const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|time|monotonic|perf_counter|len)$/;
+/** Logging calls: `logging` hands a handler's or a format's error to `handleError` instead of raising. */
+const LOGGING_CALLS = /(^|\.)(_*log(ger)?|LOG(GER)?|logging)\.(debug|info|warning|warn|error|exception|critical|log)$/;
 
 /**
  * The locks held at each point of a function: `with` blocks, `acquire()`/`release()` pairs and
@@ -221,7 +223,7 @@ export abstract class LockTracking extends Accesses {
     if (between.includes(`${expr}.acquire(`)) return false;
     // Only calls can raise in practice between the two, and not the ones that cannot fail on
     // a valid object (appending to a list, notifying a held condition, reading the clock).
-    return [...between.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)].some((m) => !NON_RAISING_CALLS.test(m[1]!));
+    return [...between.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)].some((m) => !NON_RAISING_CALLS.test(m[1]!) && !LOGGING_CALLS.test(m[1]!));
   }
 
   /**
@@ -273,8 +275,11 @@ export abstract class LockTracking extends Accesses {
       let current = statement;
       for (;;) {
         const siblings = current.parent?.children ?? [];
-        const index = siblings.indexOf(current);
+        let index = siblings.indexOf(current);
+        // `acquire(); log.debug("got the lock"); try: … finally: release()`.
+        while (index + 1 < siblings.length && this.cannotRaise(siblings[index + 1]!)) index++;
         if (releases(siblings[index + 1])) return true;
+        index = siblings.indexOf(current);
         const block = current.parent;
         const ifNode = block?.type === 'block' && index === siblings.length - 1 ? block.parent : undefined;
         if (ifNode?.type !== 'if_statement') break;
@@ -285,6 +290,16 @@ export abstract class LockTracking extends Accesses {
       if (node.type === 'block' && node.field === 'body' && releases(node.parent ?? undefined)) return true;
     }
     return false;
+  }
+
+  /** A comment, or a logging call whose arguments call nothing (`log.debug("got %d", self.n)`). */
+  private cannotRaise(statement: PyNode): boolean {
+    if (statement.type === 'comment') return true;
+    const expression = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;
+    if (expression?.type !== 'call') return false;
+    const callee = field(expression, 'function');
+    const args = field(expression, 'arguments');
+    return callee !== undefined && LOGGING_CALLS.test(this.src(callee)) && !some(args ?? expression, (n) => n.type === 'call' || n.type === 'await');
   }
 
   /** A bare `acquire()` holds the lock until its release or the end of the enclosing block. */

@@ -3,6 +3,11 @@ import type { FunctionInfo, Program } from './program';
 import type { ExecutionContext, Roots } from './roots';
 import { joins } from './summary';
 
+/** The `run()` of a `Thread` subclass, as its design root. */
+function isThreadRun(context: ExecutionContext): boolean {
+  return context.kind === 'thread' && context.root?.kind === 'thread-class';
+}
+
 /**
  * Which contexts can run at the same time, and which objects they share: a context overlaps
  * itself when it is started many times (or is the callers of a thread-safe class), a spawned
@@ -35,6 +40,9 @@ export class Overlap {
     const related = this.relatedClasses(ca, cb);
     // Two sibling classes never share one object; a class and its subclass have one set of callers.
     if (viaSelf && related === false) return false;
+    // A `Thread` object runs its `run()` once: the `run` of a class and of its subclass are two
+    // objects' threads, each with its own fields.
+    if (viaSelf && isThreadRun(ca) && isThreadRun(cb)) return false;
     // A method bound to a local of the starting function (a server a test makes) runs on an object
     // that function holds: not another function's, nor one the class's other callers reach.
     if (viaSelf && ((ca.spawn.localReceiver && (cb.root || cb.spawner !== ca.spawner)) || (cb.spawn.localReceiver && (ca.root || ca.spawner !== cb.spawner)))) return false;

@@ -147,7 +147,11 @@ class Summarizer extends Calls {
     if (node.type === 'lambda') stack.push({ node: body, scope });
     else {
       this.enterHoldingWhatItReleases(body, scope);
-      this.walkScopeInto(body, scope, stack);
+      // Statements after a `raise` or `return` of the body itself never run (a function
+      // disabled with `raise NotImplementedError` above its old code).
+      const statements = body.children;
+      const end = statements.findIndex((s) => s.type === 'raise_statement' || s.type === 'return_statement');
+      for (let i = (end === -1 ? statements.length : end + 1) - 1; i >= 0; i--) stack.push({ node: statements[i]!, scope });
     }
   }
 

@@ -170,6 +170,31 @@ void describe('PY-ASYNC-001 lost update across await', () => {
 });
 
 void describe('PY-ASYNC-002 check-then-act across await', () => {
+  void it('reads nothing after the raise that disables a coroutine (`raise NotImplementedError` above its old code)', async () => {
+    const src = (disabled: string) => py`
+      import asyncio
+
+      class Client:
+          def __init__(self):
+              self._lock = asyncio.Lock()
+              self._sessions = {}
+
+          async def cdn_client(self, dc_id):
+      ${disabled}
+              session = self._sessions.get(dc_id)
+              if not session:
+                  session = await self._open(dc_id)
+                  self._sessions[dc_id] = session
+              return session
+
+          async def _open(self, dc_id):
+              async with self._lock:
+                  return object()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'client.py': src('        raise NotImplementedError') }), 'PY-ASYNC-002'), []);
+    assert.equal(only(await analyzePython({ 'client.py': src('        # TODO') }), 'PY-ASYNC-002').length, 1);
+  });
+
   void it('flags a cache stampede in a coroutine fanned out by gather', async () => {
     const findings = await analyzePython({
       'stampede.py': py`

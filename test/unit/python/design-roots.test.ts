@@ -137,7 +137,7 @@ void describe('a class that owns a lock', () => {
               self.requests -= len(self.idle)
     `;
     assert.deepEqual(summary(await analyzePython({ 'pool.py': src('') })).filter((s) => s.includes('RACE-001')), ['10 PY-RACE-001 information']);
-    const started = await analyzePython({ 'pool.py': src('            threading.Thread(target=self._expire, daemon=True).start()') });
+    const started = await analyzePython({ 'pool.py': src('        threading.Thread(target=self._expire, daemon=True).start()') });
     assert.deepEqual(summary(started).filter((s) => s.includes('RACE-001')), ['10 PY-RACE-001 warning', '21 PY-RACE-001 warning']);
   });
 
@@ -436,6 +436,33 @@ void describe('framework entry points', () => {
 });
 
 void describe('refutations', () => {
+  void it('does not pair the run() of a server Thread class with its subclass\'s: two objects, two threads, each with its own fields', async () => {
+    const findings = await analyzePython({
+      'rpc.py': py`
+        import threading
+
+        class Server(threading.Thread):
+            def __init__(self, sock):
+                super().__init__(daemon=True)
+                self.sock = sock
+                self._call_id = 0
+
+            def run(self):
+                while True:
+                    self.send(self.sock.recv(4096))
+
+            def send(self, data):
+                self._call_id += 1
+                self.sock.sendall(data)
+
+        class WorkstationServer(Server):
+            def handle(self, request):
+                return request
+      `,
+    });
+    assert.deepEqual(findings, []);
+  });
+
   void it('does not pair the tasks of a single-worker executor, which run one after another', async () => {
     const output = (workers: number) => ({
       'output.py': py`

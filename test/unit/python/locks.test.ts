@@ -321,6 +321,32 @@ void describe('PY-DL-003 acquire without finally', () => {
     assert.deepEqual(findings[0]!.range, { start: { line: 4, character: 4 }, end: { line: 4, character: 18 } });
   });
 
+  void it('accepts a log line between the acquire and its try/finally, not a call that can raise', async () => {
+    const src = (between: string) => py`
+      import logging
+      import threading
+
+      class Bufferer:
+          def __init__(self):
+              self.log = logging.getLogger("bufferer")
+              self._lock = threading.RLock()
+              self.buffer = []
+
+          def flush(self):
+              self.log.debug("acquiring the buffering lock")
+              self._lock.acquire()
+      ${between}
+              try:
+                  out, self.buffer = self.buffer, []
+                  return out
+              finally:
+                  self._lock.release()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'bufferer.py': src('        self.log.debug("got the lock")') }), 'PY-DL-003'), []);
+    assert.equal(only(await analyzePython({ 'bufferer.py': src('        self.log.debug("got the lock (%d queued)", len(self.buffer))') }), 'PY-DL-003').length, 1);
+    assert.equal(only(await analyzePython({ 'bufferer.py': src('        self.prepare()') }), 'PY-DL-003').length, 1);
+  });
+
   void it('accepts try/finally, `if lock.acquire(timeout=…)` with try/finally, and `with`', async () => {
     const findings = await analyzePython({
       'guarded.py': py`
