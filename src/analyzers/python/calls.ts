@@ -1,4 +1,5 @@
 import { isThreadPoolKind } from './kinds';
+import { callArgs } from './param-guards';
 import type { PyNode } from './parser';
 import { LockTracking } from './lock-tracking';
 import { SUPER_PREFIX, type Spawn, type SpawnKind } from './summary';
@@ -98,6 +99,8 @@ export abstract class Calls extends LockTracking {
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
         sharedReceiver: receiver && receiverName !== scope.selfName ? this.resolve(receiver, scope)?.shared || undefined : undefined,
         paramReceiver: receiver?.type === 'identifier' && receiverName !== scope.selfName && scope.names.params.includes(receiverName) ? true : undefined,
+        args: callArgs(node, (n) => this.src(n)),
+        unbound: scope.selfName !== undefined && this.src(this.positionalArg(args, 0) ?? fn) === scope.selfName && fn.type === 'attribute' && receiverName !== scope.selfName ? true : undefined,
       });
     }
   }

@@ -1,4 +1,5 @@
 import type { FunctionInfo, Program } from './program';
+import type { CallSite } from './summary';
 import type { Roots } from './roots';
 
 /**
@@ -16,10 +17,14 @@ export class EntryLocks {
   private readonly entryLocks = new Map<string, string[]>();
   /** Context id → function key → locks held on entry in that context, where more than in all. */
   private readonly inContext = new Map<string, Map<string, string[]>>();
+  private readonly callers = new Map<string, { caller: FunctionInfo; call: CallSite; locks: string[] }[]>();
+  private readonly entries: Set<string>;
+  private readonly underGuards = new Map<string, string[]>();
 
-  constructor(program: Program, roots: Roots) {
-    const callers = new Map<string, { caller: FunctionInfo; locks: string[] }[]>();
+  constructor(private readonly program: Program, roots: Roots) {
+    const callers = this.callers;
     const entries = new Set([...roots.contexts.values()].flatMap((c) => c.entries.map((e) => e.key)));
+    this.entries = entries;
     for (const fn of program.functions.values()) {
       // A call made where no concurrency has started yet (`start()` before its thread runs,
       // code no context reaches) cannot race: its lock set does not weaken the callee's.
@@ -28,7 +33,7 @@ export class EntryLocks {
         for (const callee of program.callTargets(call, fn)) {
           if (callee === fn) continue;
           const list = callers.get(callee.key) ?? [];
-          list.push({ caller: fn, locks: call.locks });
+          list.push({ caller: fn, call, locks: call.locks });
           callers.set(callee.key, list);
         }
       }
@@ -121,14 +126,39 @@ export class EntryLocks {
     }
   }
 
-  /** The locks held at a point of `fn` that holds `own`, when it runs in context `id`. */
-  locksIn(fn: FunctionInfo, own: string[], id: string): string[] {
+  /** The locks held at a point of `fn` (at `line`) that holds `own`, when it runs in context `id`. */
+  locksIn(fn: FunctionInfo, own: string[], id: string, line?: number): string[] {
     const entry = this.inContext.get(id)?.get(fn.key);
-    return entry ? [...new Set([...own, ...entry])] : this.locksAt(fn, own);
+    if (!entry) return this.locksAt(fn, own, line);
+    const guarded = line === undefined ? [] : this.heldUnderGuards(fn, line);
+    return [...new Set([...own, ...entry, ...guarded])];
   }
 
-  locksAt(fn: FunctionInfo, own: string[]): string[] {
+  /**
+   * Code under a branch on a parameter (`elif key in self._in_use:` after `if close_conn:`)
+   * runs only for the calls whose arguments can take it: the locks all of those hold.
+   */
+  private heldUnderGuards(fn: FunctionInfo, line: number): string[] {
+    const guards = this.program.guardsAt(fn, line);
+    if (guards.length === 0 || this.entries.has(fn.key)) return [];
+    const key = `${fn.key}|${guards.map((g) => `${g.param}:${g.test}`).join(',')}`;
+    let held = this.underGuards.get(key);
+    if (held) return held;
+    let result: string[] | null = null;
+    for (const site of this.callers.get(fn.key) ?? []) {
+      if (!this.program.callTakes(site.call, fn, guards)) continue;
+      const all = [...new Set([...site.locks, ...this.locksAt(site.caller, [])])];
+      result = result === null ? all : result.filter((l) => all.includes(l));
+    }
+    held = result ?? [];
+    this.underGuards.set(key, held);
+    return held;
+  }
+
+  locksAt(fn: FunctionInfo, own: string[], line?: number): string[] {
     const entry = this.entryLocks.get(fn.key) ?? [];
+    const guarded = line === undefined || !fn.paramGuards ? [] : this.heldUnderGuards(fn, line);
+    if (guarded.length > 0) return [...new Set([...own, ...entry, ...guarded])];
     return entry.length === 0 ? own : [...new Set([...own, ...entry])];
   }
 

@@ -48,7 +48,7 @@ export function isGuardedSomewhere(program: Program, key: string): boolean {
     // State kept in an object of a thread-safe class is shared by the author's own choice.
     const kind = program.kindOf(key);
     guarded = (kind?.startsWith('class:') === true && program.roots.threadSafeClasses.has(kind.slice(6))) ||
-      (program.accessesByKey.get(key) ?? []).some(({ fn, access }) => program.locksAt(fn, access.locks).length > 0);
+      (program.accessesByKey.get(key) ?? []).some(({ fn, access }) => program.locksAt(fn, access.locks, access.span.line).length > 0);
     cache.set(key, guarded);
   }
   return guarded;

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { CONDITION_ON_GIVEN_LOCK, isLockKind, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
 import { EntryLocks } from './entry-locks';
 import { Overlap } from './overlap';
+import { satisfies } from './param-guards';
 import { Roots, type ExecutionContext } from './roots';
-import { SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type PythonModuleSummary } from './summary';
+import { SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type ParamGuard, type PythonModuleSummary } from './summary';
 
 /** A function of the run with the file it lives in. */
 export interface FunctionInfo extends FunctionSummary {
@@ -37,6 +38,8 @@ function baseKey(base: string, module: string): string {
 
 /** The methods that make a class a lock of its own: `acquire`, `release` and `__enter__`. */
 const LOCK_PROTOCOL = /\.(acquire|release|__enter__)$/;
+
+const NO_GUARDS: readonly ParamGuard[] = [];
 
 /** Method names too common to identify a class by (`executor.start()` is not `Scheduler.start`). */
 const PROTOCOL_VERBS = new Set([
@@ -286,6 +289,9 @@ export class Program {
         handler: raw.handler,
         constructor: raw.constructor,
         abstract: raw.abstract,
+        paramGuards: raw.paramGuards,
+        paramDefaults: raw.paramDefaults,
+        positionalParams: raw.positionalParams,
         accesses: each(raw.accesses, (a) => {
           const key = c(a.key);
           const locks = cs(a.locks);
@@ -543,6 +549,34 @@ export class Program {
     return this.callSites.get(fn.key) ?? [];
   }
 
+  /** The branches on parameters (param-guards.ts) that code of `fn` at `line` sits in. */
+  guardsAt(fn: FunctionInfo, line: number): readonly ParamGuard[] {
+    if (!fn.paramGuards) return NO_GUARDS;
+    const found = fn.paramGuards.filter((g) => g.line <= line && line <= g.endLine);
+    return found.length === 0 ? NO_GUARDS : found;
+  }
+
+  /** The call can run code of `fn` under `guards`: no literal it passes, or leaves to a default, fails one. */
+  callTakes(call: CallSite, fn: FunctionInfo, guards: readonly ParamGuard[]): boolean {
+    return guards.every((g) => {
+      const value = this.argumentValue(call, fn, g.param);
+      return value === undefined || satisfies(value, g.test);
+    });
+  }
+
+  /** The literal a call gives `param` of `fn`, by position, keyword or default; undefined when not a literal or not known. */
+  private argumentValue(call: CallSite, fn: FunctionInfo, param: string): string | undefined {
+    const args = call.args;
+    const index = fn.params.indexOf(param);
+    if (!args || index < 0) return undefined;
+    const bound = fn.className !== undefined && /^(self|cls)$/.test(fn.params[0] ?? '') && call.unbound !== true;
+    const position = index - (bound ? 1 : 0);
+    if (position < 0) return undefined;
+    if (position < args.positional) return index < (fn.positionalParams ?? 0) ? args.literals[`#${position}`] : undefined;
+    if (args.keywords.includes(param)) return args.literals[param];
+    return fn.paramDefaults?.[param];
+  }
+
   /** The direct call sites that can run `fn`. */
   callSitesOf(fn: FunctionInfo): CallSite[] {
     return this.callersOf(fn).map((site) => site.call);
@@ -645,14 +679,17 @@ export class Program {
     return this.overlap.sharesSelf(id, fn);
   }
 
-  /** The locks held at a point of `fn` where it holds `own`: its own plus those every caller holds. */
-  locksAt(fn: FunctionInfo, own: string[]): string[] {
-    return this.entryLocks.locksAt(fn, own);
+  /**
+   * The locks held at a point of `fn` where it holds `own`: its own plus those every caller
+   * holds (at `line`: every caller able to take the parameter branches around it).
+   */
+  locksAt(fn: FunctionInfo, own: string[], line?: number): string[] {
+    return this.entryLocks.locksAt(fn, own, line);
   }
 
   /** The same, on the paths by which context `id` reaches `fn` (a window of the spawner: all paths). */
-  locksIn(fn: FunctionInfo, own: string[], id: string): string[] {
-    return this.isParentContext(id) ? this.entryLocks.locksAt(fn, own) : this.entryLocks.locksIn(fn, own, id);
+  locksIn(fn: FunctionInfo, own: string[], id: string, line?: number): string[] {
+    return this.isParentContext(id) ? this.entryLocks.locksAt(fn, own, line) : this.entryLocks.locksIn(fn, own, id, line);
   }
 
   isThreadContext = (c: ExecutionContext): boolean => THREAD_KINDS.has(c.kind);

@@ -1,6 +1,6 @@
 import type { ClassInfo, FunctionInfo, Program } from './program';
 import { isThreadingLockKind } from './kinds';
-import { joins, type CallSite, type Span, type Spawn, type SpawnKind } from './summary';
+import { joins, type CallSite, type ParamGuard, type Span, type Spawn, type SpawnKind } from './summary';
 
 /** `api`: the callers of a class or module designed for threads (its public functions). */
 export type ContextKind = SpawnKind | 'api';
@@ -115,6 +115,7 @@ export class Roots {
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
   private passingCalls: Map<string, CallSite[]> | undefined;
   private callers: Map<string, FunctionInfo[]> | undefined;
+  private readonly guardedReach = new Map<string, Set<string>>();
 
   /** Classes that own an instance lock: thread-safe by design, and so is state kept in them. */
   readonly threadSafeClasses = new Set<string>();
@@ -559,14 +560,40 @@ export class Roots {
   /** Context ids under which code of `fn` at `line` runs. */
   contextsAt(fn: FunctionInfo, line: number, filter: (c: ExecutionContext) => boolean): string[] {
     const out: string[] = [];
+    const guards = this.program.guardsAt(fn, line);
+    const allowed = guards.length > 0 ? this.reachUnder(fn, guards) : undefined;
     for (const id of this.reach.get(fn.key) ?? []) {
       const context = this.context(id);
-      if (context && filter(context)) out.push(id);
+      if (context && filter(context) && (!allowed || allowed.has(id))) out.push(id);
     }
     for (const context of this.spawnedBy(fn)) {
       if (filter(context) && this.inWindow(fn, context, line)) out.push(PARENT_PREFIX + context.id);
     }
     return out;
+  }
+
+  /**
+   * Contexts that reach `fn` by a call able to take the branches `guards` (`if close_conn:`),
+   * or run it as an entry (its callers unknown). A context whose every call into `fn` passes a
+   * literal that fails a guard (`close_conn=True` for the `else`) never runs that code.
+   */
+  private reachUnder(fn: FunctionInfo, guards: readonly ParamGuard[]): Set<string> {
+    const key = `${fn.key}|${guards.map((g) => `${g.param}:${g.test}`).join(',')}`;
+    let allowed = this.guardedReach.get(key);
+    if (allowed) return allowed;
+    allowed = new Set();
+    const sites = this.program.callersOf(fn);
+    for (const id of this.reach.get(fn.key) ?? []) {
+      const context = this.contexts.get(id);
+      if (!context || context.entries.includes(fn)) {
+        allowed.add(id);
+        continue;
+      }
+      const inside = sites.filter(({ caller }) => context.entries.includes(caller) || this.reaches(id, caller));
+      if (inside.length === 0 || inside.some(({ call }) => this.program.callTakes(call, fn, guards))) allowed.add(id);
+    }
+    this.guardedReach.set(key, allowed);
+    return allowed;
   }
 
   /** Contexts started by `fn` in its code. */

@@ -2,6 +2,7 @@ import type { SourceFile } from '../language';
 import { Calls } from './calls';
 import { parsePython, type PyNode } from './parser';
 import { collectParams, collectScopeNames, emptyScopeNames, type ScopeNames } from './scopes';
+import { literalDefaults, parameterGuards } from './param-guards';
 import type { FunctionSummary, PythonModuleSummary } from './summary';
 import { field, hasToken, unparen, walk } from './syntax';
 import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } from './walk-state';
@@ -131,6 +132,16 @@ class Summarizer extends Calls {
     }
     const fn = this.newFunction(key, qual, node, isAsync, className);
     fn.params = names.params;
+    if (node.type === 'function_definition' && body.type === 'block') {
+      const guards = parameterGuards(body, names.params, (n) => {
+        const span = this.span(n);
+        return { line: span.line, endLine: span.endLine };
+      }, (n) => this.src(n));
+      if (guards.length > 0) {
+        fn.paramGuards = guards;
+        Object.assign(fn, literalDefaults(field(node, 'parameters'), (n) => this.src(n)));
+      }
+    }
     const decorated = node.parent?.type === 'decorated_definition' ? node.parent : undefined;
     if (decorated) {
       fn.handler = decorated.children.some((d) => d.type === 'decorator' && HANDLER_DECORATOR.test(this.src(d).slice(1)));

@@ -103,6 +103,24 @@ export interface Gate {
   lock: string;
 }
 
+/** What a branch requires of a parameter's value. */
+export type ParamTest = 'truthy' | 'falsy' | 'none' | 'notnone';
+
+/** Lines `line`..`endLine` of a function run only when `param` passes `test` (see param-guards.ts). */
+export interface ParamGuard {
+  param: string;
+  test: ParamTest;
+  line: number;
+  endLine: number;
+}
+
+/** The arguments of a call, as far as branches on parameters care: literal `True`/`False`/`None` by position (`#0`) or name. */
+export interface CallArgs {
+  positional: number;
+  keywords: string[];
+  literals: Record<string, string>;
+}
+
 export interface CallSite {
   callee: string;
   span: Span;
@@ -121,6 +139,10 @@ export interface CallSite {
   paramReceiver?: boolean;
   /** Function keys passed as positional arguments (`invoke(self.step)`), when any. */
   argFunctions?: (string | null)[];
+  /** The arguments, when the callee branches on a parameter could care (no `*args`/`**kwargs`). */
+  args?: CallArgs;
+  /** `Base.method(self, …)`: the first argument is the callee's own `self`. */
+  unbound?: boolean;
 }
 
 export type SpawnKind =
@@ -316,6 +338,10 @@ export interface FunctionSummary {
   constructor: boolean;
   /** A method whose body only raises `NotImplementedError` (or is `pass`, or `@abstractmethod`): subclasses provide it. */
   abstract?: boolean;
+  /** Code that runs only for some values of a parameter; with the literal defaults and how many parameters take positions. */
+  paramGuards?: ParamGuard[];
+  paramDefaults?: Record<string, string>;
+  positionalParams?: number;
   accesses: Access[];
   calls: CallSite[];
   spawns: Spawn[];

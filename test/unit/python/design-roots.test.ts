@@ -436,6 +436,84 @@ void describe('framework entry points', () => {
 });
 
 void describe('refutations', () => {
+  void it('keeps code under a branch on a parameter to the calls that can take it (close_conn=True never runs the else)', async () => {
+    // A pool's close() returns the connection under its lock; close_all() closes connections
+    // outright with close_conn=True, without the lock: it never reaches the bookkeeping branch.
+    const src = (closeAll: string) => py`
+      import threading
+
+      class Pool:
+          def __init__(self):
+              self._lock = threading.RLock()
+              self._in_use = {}
+              self._idle = []
+
+          def close(self, conn):
+              with self._lock:
+                  self._close(conn)
+
+          def close_all(self):
+              for conn in list(self._idle):
+      ${closeAll}
+
+          def close_stale(self):
+              with self._lock:
+                  for key, conn in self._in_use.items():
+                      conn.close()
+
+          def _close(self, conn, close_conn=False):
+              key = id(conn)
+              if close_conn:
+                  conn.close()
+              elif key in self._in_use:
+                  conn = self._in_use.pop(key)
+                  self._idle.append(conn)
+    `;
+    assert.deepEqual(only(await analyzePython({ 'pool.py': src('            self._close(conn, close_conn=True)') }), 'PY-RACE-002'), []);
+    assert.equal(only(await analyzePython({ 'pool.py': src('            self._close(conn)') }), 'PY-RACE-002').length, 1);
+  });
+
+  void it('leaves the server branch of a context factory to the server, which passes a certificate, and reports the client branch', async () => {
+    const findings = await analyzePython({
+      'tls.py': py`
+        import ssl
+        import threading
+
+        _server_context = None
+        _client_context = None
+
+        def tls_context(servercert="", clientcert=""):
+            global _server_context, _client_context
+            if servercert:
+                if _server_context:
+                    return _server_context
+                _server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                _server_context.load_cert_chain(servercert)
+                return _server_context
+            if _client_context:
+                return _client_context
+            _client_context = ssl.create_default_context()
+            if clientcert:
+                _client_context.load_cert_chain(clientcert)
+            return _client_context
+
+        class Daemon:
+            def __init__(self, cert):
+                self.context = tls_context(servercert=cert)
+
+        class Proxy:
+            def __init__(self, cert):
+                self.cert = cert
+                self._lock = threading.Lock()
+
+            def call(self):
+                with self._lock:
+                    return tls_context(clientcert=self.cert)
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-RACE-003').map((f) => f.range.start.line), [16]);
+  });
+
   void it('does not pair the run() of a server Thread class with its subclass\'s: two objects, two threads, each with its own fields', async () => {
     const findings = await analyzePython({
       'rpc.py': py`

@@ -299,7 +299,7 @@ function joinUnderLockFindings(program: Program, acquiredBy: AcquiredBy): Findin
   const findings: Finding[] = [];
   for (const fn of program.functions.values()) {
     for (const join of fn.joins) {
-      const held = program.locksAt(fn, join.locks);
+      const held = program.locksAt(fn, join.locks, join.span.line);
       if (held.length === 0) continue;
       for (const context of program.contexts.values()) {
         if (!joins(join, context.spawn)) continue;
@@ -380,7 +380,7 @@ function conditionFindings(program: Program): Finding[] {
           const k = program.kindOf(key);
           return k?.startsWith('Condition@') ? k.slice(10) : key;
         };
-        const held = program.locksAt(fn, op.locks).map(underlying);
+        const held = program.locksAt(fn, op.locks, op.span.line).map(underlying);
         if (held.includes(underlying(op.key))) continue;
         const message =
           `\`${name}\` is notified in ${at(fn, op.span)} without being held, which raises RuntimeError and leaves the waiter unordered ` +

@@ -47,7 +47,7 @@ function exclude(program: Program, a: string[], b: string[], key: string): boole
 
 /** The locks a side holds when it runs in context `id`. */
 function locksIn(program: Program, side: Side, id: string): string[] {
-  return side.own ? program.locksIn(side.fn, side.own, id) : side.locks;
+  return side.own ? program.locksIn(side.fn, side.own, id, side.span.line) : side.locks;
 }
 
 interface Race {
@@ -78,7 +78,7 @@ export function raceFindings(program: Program): Finding[] {
       if (!program.isProjectState(access.key)) continue;
       // A fresh object's own fields are not shared while its constructor runs.
       if (fn.constructor && access.viaSelf) continue;
-      const side: Side = { fn, span: access.span, locks: program.locksAt(fn, access.locks), own: access.locks, viaSelf: access.viaSelf, access };
+      const side: Side = { fn, span: access.span, locks: program.locksAt(fn, access.locks, access.span.line), own: access.locks, viaSelf: access.viaSelf, access };
       // A guarded update racing with a bare write elsewhere is the bare write's fault (PY-RACE-004).
       if (access.kind !== 'iterate' && side.locks.length > 0) continue;
       const partners = access.kind === 'rmw' ? WRITES : access.kind === 'compound' ? STRUCTURAL : new Set<AccessKind>(['mutate']);
@@ -101,7 +101,7 @@ export function raceFindings(program: Program): Finding[] {
     if (fn.constructor) continue;
     for (const act of fn.checkActs) {
       if (act.constantWrite || (!act.unguarded && act.awaitBetween) || !program.isProjectState(act.key)) continue;
-      const side: Side = { fn, span: act.write, locks: program.locksAt(fn, []), own: [], viaSelf: act.viaSelf };
+      const side: Side = { fn, span: act.write, locks: program.locksAt(fn, [], act.write.line), own: [], viaSelf: act.viaSelf };
       const race = findRace(program, side, act.key, ANY_WRITE, true);
       if (!race || (act.lazyInit && race.partner === 'self' && [race.ours, race.theirs].every((id) => initializedBeforeStart(program, id, act.key)))) continue;
       mark(fn, act.write);
@@ -155,7 +155,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
   for (const { fn, access } of partners) {
     if (!partnerKinds.has(access.kind) || fn.isAsync || (fn.constructor && access.viaSelf)) continue;
     if (fn === side.fn && access.span.line === side.span.line) continue;
-    const theirLocks = program.locksAt(fn, access.locks);
+    const theirLocks = program.locksAt(fn, access.locks, access.span.line);
     if (exclude(program, theirLocks, side.locks, key)) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
     if (closedBefore(program, side.fn, side.span.line, fn, access) || closedBefore(program, fn, access.span.line, side.fn, side.access)) continue;
@@ -164,7 +164,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     for (const a of ours) {
       for (const b of theirs) {
         if (!program.concurrent(a, b, side.viaSelf && access.viaSelf)) continue;
-        if (exclude(program, locksIn(program, side, a), program.locksIn(fn, access.locks, b), key)) continue;
+        if (exclude(program, locksIn(program, side, a), program.locksIn(fn, access.locks, b, access.span.line), key)) continue;
         if (joinedBefore(program, side.fn, side.span.line, b) || joinedBefore(program, fn, access.span.line, a)) continue;
         const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
         if (found) return found;
@@ -356,7 +356,7 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
     for (const { fn, access } of list) {
       if (!WRITES.has(access.kind) || (access.constant && !multiStep)) continue;
       if ((fn.constructor && access.viaSelf) || fn.isAsync || fn.name === '<module>' || SINGLE_THREADED.test(fn.name) || isMarked(fn, access.span)) continue;
-      if (program.locksAt(fn, access.locks).length > 0) continue;
+      if (program.locksAt(fn, access.locks, access.span.line).length > 0) continue;
       // The function that owns a captured local initialises it before any closure runs.
       if (key.includes('#') && key.slice(0, key.indexOf('#')) === fn.key) continue;
       // Set up before the threads that use it are started: ordered by `start()`.
@@ -401,7 +401,7 @@ function wrongLock(program: Program, isMarked: (fn: FunctionInfo, span: Span) =>
   for (const [key, list] of program.accessesByKey) {
     const locked = list
       .filter(({ access }) => GUARDED_USES.has(access.kind))
-      .map((entry) => ({ ...entry, held: program.locksAt(entry.fn, entry.access.locks) }))
+      .map((entry) => ({ ...entry, held: program.locksAt(entry.fn, entry.access.locks, entry.access.span.line) }))
       .filter((entry) => entry.held.length > 0);
     if (locked.length < 3) continue;
     // A lock held by every locked use but one: that one uses the wrong lock (counted once per key).

@@ -22,7 +22,7 @@ export function waiterFindings(program: Program): Finding[] {
       for (const store of fn.futureStores) {
         if (!store.awaited || store.check?.mentionsKey) continue;
         // A lock held from the store to the wait (or by every caller) queues a second caller before the slot.
-        const serialized = store.locked === true || program.locksAt(fn, []).length > 0;
+        const serialized = store.locked === true || program.locksAt(fn, [], store.span.line).length > 0;
         if (store.single && !reentryGuarded(fn, store) && !serialized) findings.push(...overwrittenSlot(program, fn, store));
         else if (store.check && !store.check.isLoop) findings.push(...bypassedQueue(program, fn, store));
       }

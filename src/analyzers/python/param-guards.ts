@@ -1,0 +1,163 @@
+import type { PyNode } from './parser';
+import type { CallArgs, ParamGuard, ParamTest } from './summary';
+import { callArguments, field, unparen, walk } from './syntax';
+
+/**
+ * Branches on a parameter's value (`if close_conn:` … `elif key in self._in_use:`, `if cdn and
+ * not self._cdn_config:`), and the literal `True`/`False`/`None` a call passes for it or leaves to
+ * its default: a call that passes `close_conn=True` never runs the `elif`. The analysis keeps, for
+ * code under such a branch, only the callers that can take it (constant arguments, as a
+ * context-sensitive analysis would see them), so a branch one kind of caller takes is not paired
+ * with the callers that cannot reach it.
+ */
+
+type Src = (node: PyNode) => string;
+
+/**
+ * A literal argument or default, as the truth it has: `True`, `False` or `None`; a string or an
+ * integer counts as `True` when non-empty or non-zero (`servercert=""` is `False`).
+ */
+export function literalTruth(node: PyNode, src: Src): string | undefined {
+  const text = src(node);
+  if (text === 'True' || text === 'False' || text === 'None') return text;
+  if (node.type === 'integer') return /^0+$/.test(text.replace(/_/g, '')) ? 'False' : 'True';
+  if (node.type === 'string' && !node.children.some((c) => c.type === 'interpolation')) {
+    return node.children.some((c) => c.type === 'string_content' || c.type === 'escape_sequence') ? 'True' : 'False';
+  }
+  return undefined;
+}
+
+const NEGATION: Record<ParamTest, ParamTest> = { truthy: 'falsy', falsy: 'truthy', none: 'notnone', notnone: 'none' };
+
+/** What a literal satisfies. */
+export function satisfies(value: string, test: ParamTest): boolean {
+  switch (test) {
+    case 'truthy':
+      return value === 'True';
+    case 'falsy':
+      return value !== 'True';
+    case 'none':
+      return value === 'None';
+    case 'notnone':
+      return value !== 'None';
+  }
+}
+
+/** `p`, `not p`, `p is None`, `p is not None`, and each conjunct of `… and …`, over plain parameters. */
+function conditionsOf(condition: PyNode, params: Set<string>, src: Src): { param: string; test: ParamTest }[] {
+  const node = unparen(condition);
+  if (node.type === 'identifier') return params.has(src(node)) ? [{ param: src(node), test: 'truthy' }] : [];
+  if (node.type === 'not_operator') {
+    const operand = field(node, 'argument');
+    const inner = operand ? conditionsOf(operand, params, src) : [];
+    return inner.length === 1 ? [{ param: inner[0]!.param, test: NEGATION[inner[0]!.test] }] : [];
+  }
+  const left = field(node, 'left');
+  const right = field(node, 'right');
+  if (node.type === 'boolean_operator' && left && right && src(node).slice(left.end - node.start, right.start - node.start).trim() === 'and') {
+    return [...conditionsOf(left, params, src), ...conditionsOf(right, params, src)];
+  }
+  if (node.type === 'comparison_operator' && node.children.length >= 2) {
+    const first = node.children[0]!;
+    const last = node.children[node.children.length - 1]!;
+    const text = src(node).replace(/\s+/g, ' ');
+    if (node.children.length === 2 && first.type === 'identifier' && params.has(src(first)) && last.type === 'none') {
+      if (/ is not None$/.test(text)) return [{ param: src(first), test: 'notnone' }];
+      if (/ is None$/.test(text)) return [{ param: src(first), test: 'none' }];
+    }
+  }
+  return [];
+}
+
+/** Parameters the function rebinds: their value at a branch is no longer the caller's. */
+function rebound(body: PyNode, src: Src): Set<string> {
+  const names = new Set<string>();
+  walk(body, (n) => {
+    if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return false;
+    if (n.type === 'assignment' || n.type === 'augmented_assignment' || n.type === 'for_statement' || n.type === 'named_expression') {
+      const target = field(n, 'left') ?? field(n, 'name');
+      if (target) walk(target, (t) => void (t.type === 'identifier' && names.add(src(t))));
+    }
+    return true;
+  });
+  return names;
+}
+
+/** The line ranges of `body` that run only when a parameter passes a test. */
+export function parameterGuards(body: PyNode, params: string[], lineOf: (node: PyNode) => { line: number; endLine: number }, src: Src): ParamGuard[] {
+  const candidates = new Set(params.filter((p) => p !== 'self' && p !== 'cls'));
+  if (candidates.size === 0) return [];
+  for (const name of rebound(body, src)) candidates.delete(name);
+  if (candidates.size === 0) return [];
+  const guards: ParamGuard[] = [];
+  const add = (block: PyNode | undefined, conditions: { param: string; test: ParamTest }[]) => {
+    if (!block) return;
+    const { line, endLine } = lineOf(block);
+    for (const c of conditions) guards.push({ ...c, line, endLine });
+  };
+  walk(body, (n) => {
+    if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return false;
+    if (n.type !== 'if_statement') return true;
+    const own = conditionsOf(field(n, 'condition') ?? n, candidates, src);
+    add(field(n, 'consequence'), own);
+    // Each later clause runs only when every earlier single test failed.
+    const failed: { param: string; test: ParamTest }[] = own.length === 1 ? [{ param: own[0]!.param, test: NEGATION[own[0]!.test] }] : [];
+    let exact = own.length <= 1;
+    for (const clause of n.children) {
+      if (clause.type === 'elif_clause') {
+        const conditions = conditionsOf(field(clause, 'condition') ?? clause, candidates, src);
+        add(field(clause, 'consequence'), exact ? [...failed, ...conditions] : conditions);
+        if (conditions.length === 1) failed.push({ param: conditions[0]!.param, test: NEGATION[conditions[0]!.test] });
+        else if (conditions.length > 1) exact = false;
+      } else if (clause.type === 'else_clause' && exact) {
+        add(field(clause, 'body'), failed);
+      }
+    }
+    return true;
+  });
+  return guards;
+}
+
+/** `f(a, b, flag=True)`: how many positional arguments, which keywords, and the literal ones. */
+export function callArgs(call: PyNode, src: Src): CallArgs | undefined {
+  const args = callArguments(call);
+  if (args.length === 0) return { positional: 0, keywords: [], literals: {} };
+  const out: CallArgs = { positional: 0, keywords: [], literals: {} };
+  for (const arg of args) {
+    if (arg.type === 'list_splat' || arg.type === 'dictionary_splat') return undefined;
+    if (arg.type === 'keyword_argument') {
+      const name = src(field(arg, 'name') ?? arg);
+      const value = field(arg, 'value');
+      out.keywords.push(name);
+      const truth = value && literalTruth(value, src);
+      if (truth) out.literals[name] = truth;
+    } else {
+      const truth = literalTruth(arg, src);
+      if (truth) out.literals[`#${out.positional}`] = truth;
+      out.positional++;
+    }
+  }
+  return out;
+}
+
+/**
+ * `def f(self, conn, close_conn=False, *rest)`: the literal defaults, and how many parameters a
+ * call can fill by position (those before `*`, `*args` or `/`-less keyword-only ones).
+ */
+export function literalDefaults(parameters: PyNode | undefined, src: Src): { paramDefaults?: Record<string, string>; positionalParams: number } {
+  let paramDefaults: Record<string, string> | undefined;
+  let positionalParams = 0;
+  let positional = true;
+  for (const p of parameters?.children ?? []) {
+    if (p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern' || p.type === 'keyword_separator') positional = false;
+    if (p.type === 'identifier' || p.type === 'typed_parameter' || p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
+      if (positional) positionalParams++;
+    }
+    if (p.type !== 'default_parameter' && p.type !== 'typed_default_parameter') continue;
+    const name = field(p, 'name');
+    const value = field(p, 'value');
+    const truth = value && literalTruth(value, src);
+    if (name && truth) (paramDefaults ??= {})[src(name)] = truth;
+  }
+  return { paramDefaults, positionalParams };
+}
