@@ -99,8 +99,8 @@ export abstract class Calls extends LockTracking {
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
         sharedReceiver: receiver && receiverName !== scope.selfName ? this.resolve(receiver, scope)?.shared || undefined : undefined,
         paramReceiver: receiver?.type === 'identifier' && receiverName !== scope.selfName && scope.names.params.includes(receiverName) ? true : undefined,
-        args: callArgs(node, (n) => this.src(n)),
-        unbound: scope.selfName !== undefined && this.src(this.positionalArg(args, 0) ?? fn) === scope.selfName && fn.type === 'attribute' && receiverName !== scope.selfName ? true : undefined,
+        ...callArgs(node, (n) => this.src(n)),
+        unbound: fn.type === 'attribute' && scope.selfName !== undefined && receiverName !== scope.selfName && this.src(this.positionalArg(args, 0) ?? fn) === scope.selfName ? true : undefined,
       });
     }
   }

@@ -1,5 +1,5 @@
 import type { PyNode } from './parser';
-import type { CallArgs, ParamGuard, ParamTest } from './summary';
+import type { ParamGuard, ParamTest } from './summary';
 import { callArguments, field, unparen, walk } from './syntax';
 
 /**
@@ -69,25 +69,22 @@ function conditionsOf(condition: PyNode, params: Set<string>, src: Src): { param
   return [];
 }
 
-/** Parameters the function rebinds: their value at a branch is no longer the caller's. */
-function rebound(body: PyNode, src: Src): Set<string> {
-  const names = new Set<string>();
+/** The line ranges of `body` that run only when a parameter passes a test. */
+export function parameterGuards(body: PyNode, params: string[], lineOf: (node: PyNode) => { line: number; endLine: number }, src: Src): ParamGuard[] {
+  if (params.length === 0 || (params.length === 1 && (params[0] === 'self' || params[0] === 'cls'))) return [];
+  // One walk: the `if`s, and the parameters the function rebinds (then no longer the caller's value).
+  const ifs: PyNode[] = [];
+  const rebound = new Set<string>();
   walk(body, (n) => {
-    if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return false;
-    if (n.type === 'assignment' || n.type === 'augmented_assignment' || n.type === 'for_statement' || n.type === 'named_expression') {
+    if (n.type === 'if_statement') ifs.push(n);
+    else if (n.type === 'assignment' || n.type === 'augmented_assignment' || n.type === 'for_statement' || n.type === 'named_expression') {
       const target = field(n, 'left') ?? field(n, 'name');
-      if (target) walk(target, (t) => void (t.type === 'identifier' && names.add(src(t))));
+      if (target) walk(target, (t) => void (t.type === 'identifier' && rebound.add(src(t))));
     }
     return true;
   });
-  return names;
-}
-
-/** The line ranges of `body` that run only when a parameter passes a test. */
-export function parameterGuards(body: PyNode, params: string[], lineOf: (node: PyNode) => { line: number; endLine: number }, src: Src): ParamGuard[] {
-  const candidates = new Set(params.filter((p) => p !== 'self' && p !== 'cls'));
-  if (candidates.size === 0) return [];
-  for (const name of rebound(body, src)) candidates.delete(name);
+  if (ifs.length === 0) return [];
+  const candidates = new Set(params.filter((p) => p !== 'self' && p !== 'cls' && !rebound.has(p)));
   if (candidates.size === 0) return [];
   const guards: ParamGuard[] = [];
   const add = (block: PyNode | undefined, conditions: { param: string; test: ParamTest }[]) => {
@@ -95,9 +92,7 @@ export function parameterGuards(body: PyNode, params: string[], lineOf: (node: P
     const { line, endLine } = lineOf(block);
     for (const c of conditions) guards.push({ ...c, line, endLine });
   };
-  walk(body, (n) => {
-    if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return false;
-    if (n.type !== 'if_statement') return true;
+  for (const n of ifs) {
     const own = conditionsOf(field(n, 'condition') ?? n, candidates, src);
     add(field(n, 'consequence'), own);
     // Each later clause runs only when every earlier single test failed.
@@ -113,31 +108,39 @@ export function parameterGuards(body: PyNode, params: string[], lineOf: (node: P
         add(field(clause, 'body'), failed);
       }
     }
-    return true;
-  });
+  }
   return guards;
 }
 
-/** `f(a, b, flag=True)`: how many positional arguments, which keywords, and the literal ones. */
-export function callArgs(call: PyNode, src: Src): CallArgs | undefined {
+/** `f(a, False, flag=True)`: the count of positional arguments and the `named` string of CallSite. */
+export function callArgs(call: PyNode, src: Src): { argc?: number; named?: string } {
   const args = callArguments(call);
-  if (args.length === 0) return { positional: 0, keywords: [], literals: {} };
-  const out: CallArgs = { positional: 0, keywords: [], literals: {} };
+  if (args.length === 0) return {};
+  let argc = 0;
+  let named = '';
   for (const arg of args) {
-    if (arg.type === 'list_splat' || arg.type === 'dictionary_splat') return undefined;
+    if (arg.type === 'list_splat' || arg.type === 'dictionary_splat') return { argc: -1 };
+    if (arg.type === 'comment') continue;
     if (arg.type === 'keyword_argument') {
-      const name = src(field(arg, 'name') ?? arg);
       const value = field(arg, 'value');
-      out.keywords.push(name);
-      const truth = value && literalTruth(value, src);
-      if (truth) out.literals[name] = truth;
+      named += `${named ? ',' : ''}${src(field(arg, 'name') ?? arg)}=${(value && literalTruth(value, src)) ?? '?'}`;
     } else {
       const truth = literalTruth(arg, src);
-      if (truth) out.literals[`#${out.positional}`] = truth;
-      out.positional++;
+      if (truth) named += `${named ? ',' : ''}#${argc}=${truth}`;
+      argc++;
     }
   }
-  return out;
+  return named ? { argc, named } : { argc };
+}
+
+/** The value `named` gives `key` (`#0`, or a keyword): a literal's truth, `?`, or undefined when absent. */
+export function namedValue(named: string | undefined, key: string): string | undefined {
+  if (!named) return undefined;
+  for (const entry of named.split(',')) {
+    const eq = entry.indexOf('=');
+    if (entry.slice(0, eq) === key) return entry.slice(eq + 1);
+  }
+  return undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { CONDITION_ON_GIVEN_LOCK, isLockKind, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
 import { EntryLocks } from './entry-locks';
 import { Overlap } from './overlap';
-import { satisfies } from './param-guards';
+import { namedValue, satisfies } from './param-guards';
 import { Roots, type ExecutionContext } from './roots';
 import { SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type ParamGuard, type PythonModuleSummary } from './summary';
 
@@ -566,14 +566,15 @@ export class Program {
 
   /** The literal a call gives `param` of `fn`, by position, keyword or default; undefined when not a literal or not known. */
   private argumentValue(call: CallSite, fn: FunctionInfo, param: string): string | undefined {
-    const args = call.args;
+    const argc = call.argc ?? 0;
     const index = fn.params.indexOf(param);
-    if (!args || index < 0) return undefined;
+    if (argc < 0 || index < 0) return undefined;
     const bound = fn.className !== undefined && /^(self|cls)$/.test(fn.params[0] ?? '') && call.unbound !== true;
     const position = index - (bound ? 1 : 0);
     if (position < 0) return undefined;
-    if (position < args.positional) return index < (fn.positionalParams ?? 0) ? args.literals[`#${position}`] : undefined;
-    if (args.keywords.includes(param)) return args.literals[param];
+    if (position < argc) return index < (fn.positionalParams ?? 0) ? namedValue(call.named, `#${position}`) : undefined;
+    const keyword = namedValue(call.named, param);
+    if (keyword !== undefined) return keyword === '?' ? undefined : keyword;
     return fn.paramDefaults?.[param];
   }
 

@@ -114,13 +114,6 @@ export interface ParamGuard {
   endLine: number;
 }
 
-/** The arguments of a call, as far as branches on parameters care: literal `True`/`False`/`None` by position (`#0`) or name. */
-export interface CallArgs {
-  positional: number;
-  keywords: string[];
-  literals: Record<string, string>;
-}
-
 export interface CallSite {
   callee: string;
   span: Span;
@@ -139,8 +132,14 @@ export interface CallSite {
   paramReceiver?: boolean;
   /** Function keys passed as positional arguments (`invoke(self.step)`), when any. */
   argFunctions?: (string | null)[];
-  /** The arguments, when the callee branches on a parameter could care (no `*args`/`**kwargs`). */
-  args?: CallArgs;
+  /** Positional arguments (absent: none; -1: a `*args` or `**kwargs` makes them unknown). */
+  argc?: number;
+  /**
+   * Literal positional arguments and keyword arguments, as branches on parameters need them
+   * (param-guards.ts): `#0=False,close_conn=True,timeout=?` (`?`: not a literal). One string, as
+   * calls are the most numerous facts a worker sends.
+   */
+  named?: string;
   /** `Base.method(self, …)`: the first argument is the callee's own `self`. */
   unbound?: boolean;
 }
