@@ -57,16 +57,23 @@ export class EntryLocks {
       }
     }
     const state = new Map<string, string[] | null>();
-    for (const key of candidates) state.set(key, entries.has(key) || program.functions.get(key)?.handler ? [] : null);
+    // A function documented as called with a lock held ("must be called within the connection
+    // lock", lock-contract.ts) takes its entry locks from its callers even when its name is
+    // public, and the contract names the lock those callers hold that hold any: a caller seen
+    // holding none is trusted to hold it as documented, as an annotation would be.
+    const contract = (key: string) => program.functions.get(key)?.callerHoldsLock === true;
+    const bare = (key: string) => entries.has(key) && !contract(key);
+    for (const key of candidates) state.set(key, bare(key) || program.functions.get(key)?.handler ? [] : null);
     for (let pass = 0; pass < 8; pass++) {
       let changed = false;
       for (const key of candidates) {
-        if (entries.has(key)) continue;
+        if (bare(key)) continue;
         let result: string[] | null = null;
         for (const site of callers.get(key) ?? []) {
           const outer = candidates.has(site.caller.key) ? state.get(site.caller.key) : [];
           if (outer === null || outer === undefined) continue;
           const held = [...new Set([...site.locks, ...outer])];
+          if (held.length === 0 && contract(key)) continue;
           result = result === null ? held : result.filter((l) => held.includes(l));
         }
         const previous = state.get(key);
@@ -78,10 +85,10 @@ export class EntryLocks {
       if (!changed) break;
     }
     for (const [key, locks] of state) if (locks && locks.length > 0) this.entryLocks.set(key, locks);
-    this.perContext(program, roots, callers, candidates);
+    this.perContext(program, roots, callers, candidates, bare, contract);
   }
 
-  private perContext(program: Program, roots: Roots, callers: Map<string, { caller: FunctionInfo; locks: string[] }[]>, candidates: Set<string>): void {
+  private perContext(program: Program, roots: Roots, callers: Map<string, { caller: FunctionInfo; locks: string[] }[]>, candidates: Set<string>, bare: (key: string) => boolean, bareContract: (key: string) => boolean): void {
     const nodes = new Map<string, string[]>();
     for (const key of candidates) {
       const fn = program.functions.get(key);
@@ -94,7 +101,7 @@ export class EntryLocks {
     for (const [id, keys] of nodes) {
       const context = roots.context(id);
       if (!context) continue;
-      const entries = new Set(context.entries.map((e) => e.key));
+      const entries = new Set(context.entries.map((e) => e.key).filter(bare));
       const inside = new Set(keys);
       const state = new Map<string, string[] | null>(keys.map((key) => [key, entries.has(key) ? [] : null]));
       for (let pass = 0; pass < 8; pass++) {
@@ -107,6 +114,7 @@ export class EntryLocks {
             const outer = inside.has(site.caller.key) ? state.get(site.caller.key) : [];
             if (outer === null || outer === undefined) continue;
             const held = [...new Set([...site.locks, ...outer])];
+            if (held.length === 0 && bareContract(key)) continue;
             result = result === null ? held : result.filter((l) => held.includes(l));
           }
           const previous = state.get(key);

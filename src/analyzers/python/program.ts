@@ -289,6 +289,7 @@ export class Program {
         handler: raw.handler,
         constructor: raw.constructor,
         abstract: raw.abstract,
+        callerHoldsLock: raw.callerHoldsLock,
         paramGuards: raw.paramGuards,
         paramDefaults: raw.paramDefaults,
         positionalParams: raw.positionalParams,

@@ -3,6 +3,7 @@ import { Calls } from './calls';
 import { parsePython, type PyNode } from './parser';
 import { collectParams, collectScopeNames, emptyScopeNames, type ScopeNames } from './scopes';
 import { literalDefaults, parameterGuards } from './param-guards';
+import { documentsHeldLock } from './lock-contract';
 import type { FunctionSummary, PythonModuleSummary } from './summary';
 import { field, hasToken, unparen, walk } from './syntax';
 import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } from './walk-state';
@@ -133,6 +134,7 @@ class Summarizer extends Calls {
     const fn = this.newFunction(key, qual, node, isAsync, className);
     fn.params = names.params;
     if (node.type === 'function_definition' && body.type === 'block') {
+      if (documentsHeldLock(body, this.text)) fn.callerHoldsLock = true;
       const guards = parameterGuards(body, names.params, (n) => {
         const span = this.span(n);
         return { line: span.line, endLine: span.endLine };

@@ -337,6 +337,8 @@ export interface FunctionSummary {
   constructor: boolean;
   /** A method whose body only raises `NotImplementedError` (or is `pass`, or `@abstractmethod`): subclasses provide it. */
   abstract?: boolean;
+  /** Its docstring or leading comment says callers hold a lock ("must be called within the connection lock"). */
+  callerHoldsLock?: boolean;
   /** Code that runs only for some values of a parameter; with the literal defaults and how many parameters take positions. */
   paramGuards?: ParamGuard[];
   paramDefaults?: Record<string, string>;

@@ -436,6 +436,42 @@ void describe('framework entry points', () => {
 });
 
 void describe('refutations', () => {
+  void it('takes a documented lock contract ("must be called within the connection lock") for the lock its callers hold', async () => {
+    // A broker connection: ensure() is public by name, documented as called under the lock; the
+    // heartbeat thread and declare() call it holding the lock, reconnect() (under the lock by
+    // the contract) without one visible.
+    const src = (doc: string) => py`
+      import threading
+
+      class Connection:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self._consumers = {}
+              threading.Thread(target=self._heartbeat, daemon=True).start()
+
+          def _heartbeat(self):
+              with self._lock:
+                  self.ensure()
+
+          def declare(self, consumer):
+              with self._lock:
+                  self._consumers[consumer] = 1
+                  self.ensure()
+
+          def reconnect(self):
+              self.ensure()
+
+          def ensure(self):
+              ${doc}
+              for consumer in self._consumers:
+                  consumer.declare(self)
+    `;
+    const race = async (doc: string) => only(await analyzePython({ 'conn.py': src(doc) }), 'PY-RACE-005').length;
+    assert.equal(await race('"""Retries the method. Must be called within the connection lock."""'), 0);
+    assert.equal(await race('# Warning: caller is assumed to hold self._lock'), 0);
+    assert.equal(await race('"""Must be called without the connection lock, to avoid deadlocks."""'), 1);
+  });
+
   void it('keeps code under a branch on a parameter to the calls that can take it (close_conn=True never runs the else)', async () => {
     // A pool's close() returns the connection under its lock; close_all() closes connections
     // outright with close_conn=True, without the lock: it never reaches the bookkeeping branch.
