@@ -1,6 +1,6 @@
 import type { PyNode } from './parser';
 import type { ParamGuard, ParamTest } from './summary';
-import { callArguments, field, unparen, walk } from './syntax';
+import { callArguments, field, unparen } from './syntax';
 
 /**
  * Branches on a parameter's value (`if close_conn:` … `elif key in self._in_use:`, `if cdn and
@@ -69,22 +69,13 @@ function conditionsOf(condition: PyNode, params: Set<string>, src: Src): { param
   return [];
 }
 
-/** The line ranges of `body` that run only when a parameter passes a test. */
-export function parameterGuards(body: PyNode, params: string[], lineOf: (node: PyNode) => { line: number; endLine: number }, src: Src): ParamGuard[] {
-  if (params.length === 0 || (params.length === 1 && (params[0] === 'self' || params[0] === 'cls'))) return [];
-  // One walk: the `if`s, and the parameters the function rebinds (then no longer the caller's value).
-  const ifs: PyNode[] = [];
-  const rebound = new Set<string>();
-  walk(body, (n) => {
-    if (n.type === 'if_statement') ifs.push(n);
-    else if (n.type === 'assignment' || n.type === 'augmented_assignment' || n.type === 'for_statement' || n.type === 'named_expression') {
-      const target = field(n, 'left') ?? field(n, 'name');
-      if (target) walk(target, (t) => void (t.type === 'identifier' && rebound.add(src(t))));
-    }
-    return true;
-  });
+/**
+ * The line ranges that run only when a parameter passes a test: `ifs` are the function's `if`
+ * statements and `assigned` the names it binds (both collected by the scope walk).
+ */
+export function parameterGuards(ifs: readonly PyNode[], params: string[], assigned: ReadonlySet<string>, lineOf: (node: PyNode) => { line: number; endLine: number }, src: Src): ParamGuard[] {
   if (ifs.length === 0) return [];
-  const candidates = new Set(params.filter((p) => p !== 'self' && p !== 'cls' && !rebound.has(p)));
+  const candidates = new Set(params.filter((p) => p !== 'self' && p !== 'cls' && !assigned.has(p)));
   if (candidates.size === 0) return [];
   const guards: ParamGuard[] = [];
   const add = (block: PyNode | undefined, conditions: { param: string; test: ParamTest }[]) => {

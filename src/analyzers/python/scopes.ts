@@ -17,6 +17,10 @@ export interface ScopeNames {
   params: string[];
   /** Parameter name → annotation text (`a: Account`). */
   annotations: Map<string, string>;
+  /** Names the body assigns (a parameter among them no longer holds the caller's value). */
+  assigned: Set<string>;
+  /** The body's `if` statements, outside nested functions (for param-guards.ts). */
+  ifs: PyNode[];
 }
 
 const BINDING_PARENTS = new Set(['assignment', 'augmented_assignment', 'for_statement', 'for_in_clause', 'named_expression']);
@@ -92,6 +96,7 @@ export function collectScopeNames(body: PyNode, text: string, names: ScopeNames,
       case 'except_clause':
         return true;
       default:
+        if (node.type === 'if_statement') names.ifs.push(node);
         if (BINDING_PARENTS.has(node.type)) {
           const left = field(node, node.type === 'named_expression' ? 'name' : 'left');
           if (left) targetNames(left, bound, text);
@@ -99,7 +104,10 @@ export function collectScopeNames(body: PyNode, text: string, names: ScopeNames,
         return true;
     }
   }, true);
-  for (const name of bound) names.locals.add(name);
+  for (const name of bound) {
+    names.locals.add(name);
+    names.assigned.add(name);
+  }
   for (const name of names.globals) names.locals.delete(name);
   for (const name of names.nonlocals) names.locals.delete(name);
 }
@@ -124,5 +132,7 @@ export function emptyScopeNames(): ScopeNames {
     nestedDefs: new Set(),
     params: [],
     annotations: new Map(),
+    assigned: new Set(),
+    ifs: [],
   };
 }

@@ -135,7 +135,7 @@ class Summarizer extends Calls {
     fn.params = names.params;
     if (node.type === 'function_definition' && body.type === 'block') {
       if (documentsHeldLock(body, this.text)) fn.callerHoldsLock = true;
-      const guards = parameterGuards(body, names.params, (n) => {
+      const guards = parameterGuards(names.ifs, names.params, names.assigned, (n) => {
         const span = this.span(n);
         return { line: span.line, endLine: span.endLine };
       }, (n) => this.src(n));
