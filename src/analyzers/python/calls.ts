@@ -100,7 +100,7 @@ export abstract class Calls extends LockTracking {
         sharedReceiver: receiver && receiverName !== scope.selfName ? this.resolve(receiver, scope)?.shared || undefined : undefined,
         paramReceiver: receiver?.type === 'identifier' && receiverName !== scope.selfName && scope.names.params.includes(receiverName) ? true : undefined,
         ...callArgs(node, (n) => this.src(n)),
-        unbound: fn.type === 'attribute' && scope.selfName !== undefined && receiverName !== scope.selfName && this.src(this.positionalArg(args, 0) ?? fn) === scope.selfName ? true : undefined,
+        unbound: fn.type === 'attribute' && scope.selfName !== undefined && receiverName !== scope.selfName && this.firstArgIs(args, scope.selfName) ? true : undefined,
       });
     }
   }
@@ -419,6 +419,11 @@ export abstract class Calls extends LockTracking {
       }
     }
     return undefined;
+  }
+
+  private firstArgIs(args: PyNode | undefined, name: string): boolean {
+    const first = this.positionalArg(args, 0);
+    return first?.type === 'identifier' && first.end - first.start === name.length && this.src(first) === name;
   }
 
   private positionalArg(args: PyNode | undefined, index: number): PyNode | undefined {

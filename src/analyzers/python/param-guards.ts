@@ -18,13 +18,27 @@ type Src = (node: PyNode) => string;
  * integer counts as `True` when non-empty or non-zero (`servercert=""` is `False`).
  */
 export function literalTruth(node: PyNode, src: Src): string | undefined {
-  const text = src(node);
-  if (text === 'True' || text === 'False' || text === 'None') return text;
-  if (node.type === 'integer') return /^0+$/.test(text.replace(/_/g, '')) ? 'False' : 'True';
-  if (node.type === 'string' && !node.children.some((c) => c.type === 'interpolation')) {
-    return node.children.some((c) => c.type === 'string_content' || c.type === 'escape_sequence') ? 'True' : 'False';
+  // By node type first: most arguments are names and calls, not worth reading.
+  switch (node.type) {
+    case 'true':
+      return 'True';
+    case 'false':
+      return 'False';
+    case 'none':
+      return 'None';
+    case 'integer':
+      return /^0+$/.test(src(node).replace(/_/g, '')) ? 'False' : 'True';
+    case 'string': {
+      // The tree keeps no parts of a plain string: read it (prefix, quotes, content).
+      const text = src(node);
+      const body = text.replace(/^[A-Za-z]*/, '');
+      if (/^[A-Za-z]*[fF]/.test(text)) return undefined;
+      const quote = body.startsWith('"""') || body.startsWith("'''") ? 3 : 1;
+      return body.length > 2 * quote ? 'True' : 'False';
+    }
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 const NEGATION: Record<ParamTest, ParamTest> = { truthy: 'falsy', falsy: 'truthy', none: 'notnone', notnone: 'none' };

@@ -509,45 +509,56 @@ void describe('refutations', () => {
     assert.equal(only(await analyzePython({ 'pool.py': src('            self._close(conn)') }), 'PY-RACE-002').length, 1);
   });
 
-  void it('leaves the server branch of a context factory to the server, which passes a certificate, and reports the client branch', async () => {
-    const findings = await analyzePython({
-      'tls.py': py`
-        import ssl
-        import threading
+  void it('leaves the server branch of a context factory to the callers that pass a certificate, and reports the client branch', async () => {
+    // Only the daemon's constructor passes a server certificate; a listener thread-safe by design
+    // does too in the second run (a non-empty literal is true), and passes "" (false) in the third.
+    const src = (listener: string) => py`
+      import ssl
+      import threading
 
-        _server_context = None
-        _client_context = None
+      _server_context = None
+      _client_context = None
 
-        def tls_context(servercert="", clientcert=""):
-            global _server_context, _client_context
-            if servercert:
-                if _server_context:
-                    return _server_context
-                _server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-                _server_context.load_cert_chain(servercert)
-                return _server_context
-            if _client_context:
-                return _client_context
-            _client_context = ssl.create_default_context()
-            if clientcert:
-                _client_context.load_cert_chain(clientcert)
-            return _client_context
+      def tls_context(servercert="", clientcert=""):
+          global _server_context, _client_context
+          if servercert:
+              if _server_context:
+                  return _server_context
+              _server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+              _server_context.load_cert_chain(servercert)
+              return _server_context
+          if _client_context:
+              return _client_context
+          _client_context = ssl.create_default_context()
+          if clientcert:
+              _client_context.load_cert_chain(clientcert)
+          return _client_context
 
-        class Daemon:
-            def __init__(self, cert):
-                self.context = tls_context(servercert=cert)
+      class Daemon:
+          def __init__(self, cert):
+              self.context = tls_context(servercert=cert)
 
-        class Proxy:
-            def __init__(self, cert):
-                self.cert = cert
-                self._lock = threading.Lock()
+      class Proxy:
+          def __init__(self, cert):
+              self.cert = cert
+              self._lock = threading.Lock()
 
-            def call(self):
-                with self._lock:
-                    return tls_context(clientcert=self.cert)
-      `,
-    });
-    assert.deepEqual(only(findings, 'PY-RACE-003').map((f) => f.range.start.line), [16]);
+          def call(self):
+              with self._lock:
+                  return tls_context(clientcert=self.cert)
+
+      class Listener:
+          def __init__(self):
+              self._lock = threading.Lock()
+
+          def accept(self):
+              with self._lock:
+                  return ${listener}
+    `;
+    const lazy = async (listener: string) => only(await analyzePython({ 'tls.py': src(listener) }), 'PY-RACE-003').map((f) => f.range.start.line);
+    assert.deepEqual(await lazy('None'), [16]);
+    assert.deepEqual(await lazy('tls_context(servercert="server.pem")'), [11, 16]);
+    assert.deepEqual(await lazy('tls_context(servercert="")'), [16]);
   });
 
   void it('does not pair the run() of a server Thread class with its subclass\'s: two objects, two threads, each with its own fields', async () => {
