@@ -71,13 +71,12 @@ function conditionsOf(condition: PyNode, params: Set<string>, src: Src): { param
   if (node.type === 'boolean_operator' && left && right && src(node).slice(left.end - node.start, right.start - node.start).trim() === 'and') {
     return [...conditionsOf(left, params, src), ...conditionsOf(right, params, src)];
   }
-  if (node.type === 'comparison_operator' && node.children.length >= 2) {
-    const first = node.children[0]!;
-    const last = node.children[node.children.length - 1]!;
-    const text = src(node).replace(/\s+/g, ' ');
-    if (node.children.length === 2 && first.type === 'identifier' && params.has(src(first)) && last.type === 'none') {
-      if (/ is not None$/.test(text)) return [{ param: src(first), test: 'notnone' }];
-      if (/ is None$/.test(text)) return [{ param: src(first), test: 'none' }];
+  // `p is None`: the tree keeps the operator between the operands.
+  if (node.type === 'comparison_operator' && node.children.length === 3) {
+    const [first, operator, last] = node.children as [PyNode, PyNode, PyNode];
+    if (first.type === 'identifier' && params.has(src(first)) && last.type === 'none') {
+      if (operator.type === 'is not') return [{ param: src(first), test: 'notnone' }];
+      if (operator.type === 'is') return [{ param: src(first), test: 'none' }];
     }
   }
   return [];

@@ -509,6 +509,30 @@ void describe('refutations', () => {
     assert.equal(only(await analyzePython({ 'pool.py': src('            self._close(conn)') }), 'PY-RACE-002').length, 1);
   });
 
+  void it('reads `is None` / `is not None` branches on a parameter against the literal each call passes', async () => {
+    const src = (call: string) => py`
+      import threading
+
+      _cache = {}
+
+      def fetch(key, fallback=None):
+          if fallback is not None:
+              if key not in _cache:
+                  _cache[key] = fallback
+              return _cache[key]
+          return None
+
+      def worker(k):
+          return ${call}
+
+      for k in range(4):
+          threading.Thread(target=worker, args=(k,)).start()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'fetch.py': src('fetch(k)') }), 'PY-RACE-002'), []);
+    assert.deepEqual(only(await analyzePython({ 'fetch.py': src('fetch(k, None)') }), 'PY-RACE-002'), []);
+    assert.equal(only(await analyzePython({ 'fetch.py': src('fetch(k, fallback=[k])') }), 'PY-RACE-002').length, 1);
+  });
+
   void it('leaves the server branch of a context factory to the callers that pass a certificate, and reports the client branch', async () => {
     // Only the daemon's constructor passes a server certificate; a listener thread-safe by design
     // does too in the second run (a non-empty literal is true), and passes "" (false) in the third.
