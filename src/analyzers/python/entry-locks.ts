@@ -1,3 +1,4 @@
+import { guardsKey } from './param-guards';
 import type { FunctionInfo, Program } from './program';
 import type { CallSite } from './summary';
 import type { Roots } from './roots';
@@ -13,11 +14,18 @@ import type { Roots } from './roots';
  * a scheduler's public methods call under its lock, and other classes call bare, holds that
  * lock whenever it runs for the scheduler's callers.
  */
+/** A call of a function: where, and the locks held there. */
+interface Site {
+  caller: FunctionInfo;
+  call: CallSite;
+  locks: string[];
+}
+
 export class EntryLocks {
   private readonly entryLocks = new Map<string, string[]>();
   /** Context id → function key → locks held on entry in that context, where more than in all. */
   private readonly inContext = new Map<string, Map<string, string[]>>();
-  private readonly callers = new Map<string, { caller: FunctionInfo; call: CallSite; locks: string[] }[]>();
+  private readonly callers = new Map<string, Site[]>();
   private readonly entries: Set<string>;
   private readonly underGuards = new Map<string, string[]>();
 
@@ -56,39 +64,50 @@ export class EntryLocks {
         }
       }
     }
-    const state = new Map<string, string[] | null>();
     // A function documented as called with a lock held ("must be called within the connection
     // lock", lock-contract.ts) takes its entry locks from its callers even when its name is
     // public, and the contract names the lock those callers hold that hold any: a caller seen
     // holding none is trusted to hold it as documented, as an annotation would be.
     const contract = (key: string) => program.functions.get(key)?.callerHoldsLock === true;
     const bare = (key: string) => entries.has(key) && !contract(key);
-    for (const key of candidates) state.set(key, bare(key) || program.functions.get(key)?.handler ? [] : null);
+    const state = this.solve(candidates, bare, (key) => (bare(key) || program.functions.get(key)?.handler ? [] : null), () => true, contract);
+    for (const [key, locks] of state) if (locks && locks.length > 0) this.entryLocks.set(key, locks);
+    this.perContext(program, roots, candidates, bare, contract);
+  }
+
+  /**
+   * The locks held on entry to each of `keys`: over the call sites `counts` admits, what the
+   * site holds plus what its caller holds on entry (a caller outside `keys` holds nothing),
+   * intersected. `fixed` keys keep their `start`; the others start unknown (null) and settle.
+   * A contract function ignores callers seen holding nothing.
+   */
+  private solve(keys: Iterable<string>, fixed: (key: string) => boolean, start: (key: string) => string[] | null, counts: (site: Site) => boolean, contract: (key: string) => boolean): Map<string, string[] | null> {
+    const state = new Map<string, string[] | null>();
+    for (const key of keys) state.set(key, start(key));
     for (let pass = 0; pass < 8; pass++) {
       let changed = false;
-      for (const key of candidates) {
-        if (bare(key)) continue;
+      for (const [key, previous] of state) {
+        if (fixed(key)) continue;
         let result: string[] | null = null;
-        for (const site of callers.get(key) ?? []) {
-          const outer = candidates.has(site.caller.key) ? state.get(site.caller.key) : [];
+        for (const site of this.callers.get(key) ?? []) {
+          if (!counts(site)) continue;
+          const outer = state.has(site.caller.key) ? state.get(site.caller.key) : [];
           if (outer === null || outer === undefined) continue;
           const held = [...new Set([...site.locks, ...outer])];
           if (held.length === 0 && contract(key)) continue;
           result = result === null ? held : result.filter((l) => held.includes(l));
         }
-        const previous = state.get(key);
-        if (result !== null && (previous === null || previous === undefined || previous.length !== result.length)) {
+        if (result !== null && (previous === null || previous.length !== result.length)) {
           state.set(key, result);
           changed = true;
         }
       }
       if (!changed) break;
     }
-    for (const [key, locks] of state) if (locks && locks.length > 0) this.entryLocks.set(key, locks);
-    this.perContext(program, roots, callers, candidates, bare, contract);
+    return state;
   }
 
-  private perContext(program: Program, roots: Roots, callers: Map<string, { caller: FunctionInfo; locks: string[] }[]>, candidates: Set<string>, bare: (key: string) => boolean, bareContract: (key: string) => boolean): void {
+  private perContext(program: Program, roots: Roots, candidates: Set<string>, bare: (key: string) => boolean, contract: (key: string) => boolean): void {
     const nodes = new Map<string, string[]>();
     for (const key of candidates) {
       const fn = program.functions.get(key);
@@ -102,29 +121,8 @@ export class EntryLocks {
       const context = roots.context(id);
       if (!context) continue;
       const entries = new Set(context.entries.map((e) => e.key).filter(bare));
-      const inside = new Set(keys);
-      const state = new Map<string, string[] | null>(keys.map((key) => [key, entries.has(key) ? [] : null]));
-      for (let pass = 0; pass < 8; pass++) {
-        let changed = false;
-        for (const key of keys) {
-          if (entries.has(key)) continue;
-          let result: string[] | null = null;
-          for (const site of callers.get(key) ?? []) {
-            if (!entries.has(site.caller.key) && !roots.reaches(id, site.caller)) continue;
-            const outer = inside.has(site.caller.key) ? state.get(site.caller.key) : [];
-            if (outer === null || outer === undefined) continue;
-            const held = [...new Set([...site.locks, ...outer])];
-            if (held.length === 0 && bareContract(key)) continue;
-            result = result === null ? held : result.filter((l) => held.includes(l));
-          }
-          const previous = state.get(key);
-          if (result !== null && (previous === null || previous === undefined || previous.length !== result.length)) {
-            state.set(key, result);
-            changed = true;
-          }
-        }
-        if (!changed) break;
-      }
+      const inside = (site: Site) => entries.has(site.caller.key) || roots.reaches(id, site.caller);
+      const state = this.solve(keys, (key) => entries.has(key), (key) => (entries.has(key) ? [] : null), inside, contract);
       for (const [key, locks] of state) {
         if (!locks || locks.length <= (this.entryLocks.get(key)?.length ?? 0)) continue;
         const map = this.inContext.get(id) ?? new Map<string, string[]>();
@@ -149,7 +147,7 @@ export class EntryLocks {
   private heldUnderGuards(fn: FunctionInfo, line: number): string[] {
     const guards = this.program.guardsAt(fn, line);
     if (guards.length === 0 || this.entries.has(fn.key)) return [];
-    const key = `${fn.key}|${guards.map((g) => `${g.param}:${g.test}`).join(',')}`;
+    const key = guardsKey(fn.key, guards);
     let held = this.underGuards.get(key);
     if (held) return held;
     let result: string[] | null = null;

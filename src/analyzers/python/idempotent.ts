@@ -38,6 +38,8 @@ const MAPPING_VIEW = /\.(items|values|keys)\(\)\)?$/;
 
 type Src = (node: PyNode) => string;
 
+const pureAliases = new WeakMap<PyNode, Map<string, boolean>>();
+
 function moduleOf(node: PyNode): PyNode {
   let n = node;
   while (n.parent) n = n.parent;
@@ -268,6 +270,15 @@ class FunctionLocals {
   private isPureAlias(name: string): boolean {
     if (this.isLocal(name) || this.opaque.has(name)) return false;
     const module = moduleOf(this.fn);
+    let known = pureAliases.get(module);
+    if (!known) pureAliases.set(module, (known = new Map()));
+    let pure = known.get(name);
+    if (pure === undefined) known.set(name, (pure = this.bindsOnlyPure(module, name)));
+    return pure;
+  }
+
+  /** Every module-level binding of `name` is a pure builtin or an import from `types` (one walk per module and name). */
+  private bindsOnlyPure(module: PyNode, name: string): boolean {
     let bindings = 0;
     let pure = true;
     walk(module, (n) => {

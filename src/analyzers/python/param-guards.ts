@@ -41,6 +41,11 @@ export function literalTruth(node: PyNode, src: Src): string | undefined {
   }
 }
 
+/** A cache key for `fn`'s code under `guards`. */
+export function guardsKey(fnKey: string, guards: readonly ParamGuard[]): string {
+  return `${fnKey}|${guards.map((g) => `${g.param}:${g.test}`).join(',')}`;
+}
+
 const NEGATION: Record<ParamTest, ParamTest> = { truthy: 'falsy', falsy: 'truthy', none: 'notnone', notnone: 'none' };
 
 /** What a literal satisfies. */

@@ -1,5 +1,6 @@
 import type { ClassInfo, FunctionInfo, Program } from './program';
 import { isThreadingLockKind } from './kinds';
+import { guardsKey } from './param-guards';
 import { joins, type CallSite, type ParamGuard, type Span, type Spawn, type SpawnKind } from './summary';
 
 /** `api`: the callers of a class or module designed for threads (its public functions). */
@@ -578,7 +579,7 @@ export class Roots {
    * literal that fails a guard (`close_conn=True` for the `else`) never runs that code.
    */
   private reachUnder(fn: FunctionInfo, guards: readonly ParamGuard[]): Set<string> {
-    const key = `${fn.key}|${guards.map((g) => `${g.param}:${g.test}`).join(',')}`;
+    const key = guardsKey(fn.key, guards);
     let allowed = this.guardedReach.get(key);
     if (allowed) return allowed;
     allowed = new Set();
