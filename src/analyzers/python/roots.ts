@@ -116,6 +116,7 @@ export class Roots {
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
   private passingCalls: Map<string, CallSite[]> | undefined;
   private callers: Map<string, FunctionInfo[]> | undefined;
+  private threadTargetSet: Set<FunctionInfo> | undefined;
   private readonly guardedReach = new Map<string, Set<string>>();
 
   /** Classes that own an instance lock: thread-safe by design, and so is state kept in them. */
@@ -345,13 +346,18 @@ export class Roots {
     return out;
   }
 
-  /** The class's methods its own thread targets reach through calls on `self`. */
+  /**
+   * The class's methods its own thread targets reach through calls on `self`. A method of its
+   * bases that a thread anywhere in the run targets is a loop too: a sibling class's
+   * `Thread(target=self.run)` drives the `run()` → `once()` → `process()` every subclass inherits.
+   */
   private drivenBy(info: ClassInfo, targets: Set<string | undefined>): Set<FunctionInfo> {
     const own = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]));
-    const queue = [...targets].flatMap((key) => {
+    const resolved = [...targets].flatMap((key) => {
       const target = key ? this.program.resolveFunction(key) : undefined;
-      return target && own.has(target) ? [target] : [];
+      return target ? [target] : [];
     });
+    const queue = [...new Set([...resolved, ...this.threadTargets()])].filter((fn) => own.has(fn));
     const seen = new Set(queue);
     for (let i = 0; i < queue.length; i++) {
       const fn = queue[i]!;
@@ -453,6 +459,20 @@ export class Roots {
   private uncalledMethods(info: ClassInfo): FunctionInfo[] {
     const callers = this.callersByCallee();
     return this.program.ancestors(info).flatMap((c) => [...c.methods.values()]).filter((m) => !callers.has(m.key));
+  }
+
+  /** The functions threads and timers of the run start (computed on first use). */
+  private threadTargets(): Set<FunctionInfo> {
+    if (!this.threadTargetSet) {
+      this.threadTargetSet = new Set();
+      for (const fn of this.program.functions.values()) {
+        for (const spawn of fn.spawns) {
+          const target = spawn.kind === 'thread' || spawn.kind === 'timer' ? this.program.resolveFunction(spawn.target) : undefined;
+          if (target) this.threadTargetSet.add(target);
+        }
+      }
+    }
+    return this.threadTargetSet;
   }
 
   /** Callee key → the functions of the run that call or start it (computed on first use). */
