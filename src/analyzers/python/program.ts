@@ -122,6 +122,8 @@ export class Program {
    */
   private readonly shadowed = new Set<string>();
   private readonly topLevelImports = new Map<string, Set<string>>();
+  /** File → the modules it imports, of the project or top-level (last components). */
+  private readonly importedModules = new Map<string, Set<string>>();
 
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
@@ -265,6 +267,7 @@ export class Program {
     }
     for (const key of summary.classAttributes) this.classAttributes.add(c(key));
     for (const module of summary.projectModules) this.projectModules.add(module);
+    this.importedModules.set(file, new Set([...summary.projectModules, ...summary.topLevelImports]));
     for (const key of summary.threadAffineClasses) this.threadAffineClasses.add(c(key));
     for (const [classKey, alias, target] of summary.methodAliases) this.methodAliases.push([c(classKey), alias, target]);
     this.fixSites.set(file, summary.fixSites);
@@ -503,6 +506,16 @@ export class Program {
       if (override && !out.includes(override)) out.push(override);
     }
     return out;
+  }
+
+  /**
+   * Two functions' modules know of each other: the same module, or one's file imports the
+   * other's module. A lock one package takes around another module's state (`sys.stdout`)
+   * is no convention for a package that never imports it.
+   */
+  related(a: FunctionInfo, b: FunctionInfo): boolean {
+    const moduleOf = (fn: FunctionInfo) => fn.key.slice(0, fn.key.indexOf(':')).replace(/@.*$/, '');
+    return a.file === b.file || moduleOf(a) === moduleOf(b) || this.importedModules.get(a.file)?.has(moduleOf(b)) === true || this.importedModules.get(b.file)?.has(moduleOf(a)) === true;
   }
 
   /** The key names state of a module of the project: analyzed in this run, or imported from the same package. */

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzePython, only, py } from './helpers';
+import { analyzePython, only, py, summary } from './helpers';
 
 // Concurrency declared by a library's design (rules.md principle 2): nothing in these files
 // starts the callers' threads or tasks, as in a library whose applications live elsewhere.
 
-const summary = (findings: { ruleId: string; severity: string; range: { start: { line: number } } }[]) =>
-  findings.map((f) => `${f.range.start.line} ${f.ruleId} ${f.severity}`);
 
 void describe('a class that starts a thread runs it next to its public methods', () => {
   void it('flags a size kept by put() and by the expiry thread started in __init__', async () => {
@@ -189,6 +187,42 @@ void describe('a class that owns a lock', () => {
     assert.deepEqual(summary(wrong), ['20 PY-RACE-004 warning']);
     assert.match(wrong[0]!.message, /^`Scheduler._executors` is changed holding `self._jobs_lock` in `Scheduler.remove_executor` .*take `self._executors_lock` here instead\.$/);
     assert.deepEqual(only(await analyzePython({ 'sched.py': src('_executors_lock') }), 'PY-RACE-004'), []);
+  });
+
+  void it('takes a lock around another module\'s state as a convention only where that lock is known', async () => {
+    const capture = py`
+      import sys
+      import threading
+
+      exec_lock = threading.Lock()
+
+      def run_captured(code, out):
+          with exec_lock:
+              saved = sys.stdout
+              sys.stdout = out
+              try:
+                  exec(code)
+              finally:
+                  sys.stdout = saved
+    `;
+    const console = (imports: string) => py`
+      import sys
+      import threading
+      ${imports}
+
+      class Console:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self.history = []
+
+          def push(self, stream):
+              with self._lock:
+                  self.history.append(stream)
+              sys.stdout = stream
+    `;
+    const run = async (consoleFile: string, imports: string) => only(await analyzePython({ 'capture/evalcontext.py': capture, [consoleFile]: console(imports) }), 'PY-RACE-004');
+    assert.deepEqual(await run('shell/console.py', ''), []);
+    assert.deepEqual(summary(await run('capture/console.py', 'from .evalcontext import run_captured')), ['12 PY-RACE-004 information']);
   });
 
   void it('flags a live view of the guarded container returned from inside the lock, not a copy', async () => {
@@ -1359,6 +1393,47 @@ ${release}
     `;
     assert.deepEqual((await analyzePython({ 'ws.py': src('pass') })).filter((f) => f.ruleId.startsWith('PY-RACE') && f.severity !== 'information'), []);
     assert.equal((await analyzePython({ 'ws.py': src('self.frames += 1') })).filter((f) => f.ruleId === 'PY-RACE-001' && f.severity !== 'information').length, 1);
+  });
+
+  void it('takes the loop a sibling class\'s thread runs as that thread\'s for every subclass of the base', async () => {
+    // The reader loop lives in the base class; one client subclass runs it on its own thread,
+    // another subclass (an echo handler) only overrides a callback. Its users call once() instead
+    // of a thread, not beside it; a method only users call still races with the loop.
+    const src = (user: string) => py`
+      import threading
+
+      class WebSocket:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self.frames = 0
+
+          def run(self):
+              while self.once():
+                  pass
+
+          def once(self):
+              self.frames += 1
+              return True
+
+          def send(self, data):
+              with self._lock:
+                  ${user}
+
+      class EchoWebSocket(WebSocket):
+          def received(self, message):
+              self.send(message)
+
+      class ThreadedClient(WebSocket):
+          def __init__(self):
+              super().__init__()
+              self._reader = threading.Thread(target=self.run)
+
+          def connect(self):
+              self._reader.start()
+    `;
+    const races = async (user: string) => (await analyzePython({ 'ws.py': src(user) })).filter((f) => f.ruleId.startsWith('PY-RACE') && f.severity !== 'information');
+    assert.deepEqual(await races('pass'), []);
+    assert.ok(summary(await races('self.frames += 1')).some((line) => line.endsWith('PY-RACE-001 warning')));
   });
 
   void it('accepts an unlocked fast-path test when the act follows a decision made again under the lock', async () => {

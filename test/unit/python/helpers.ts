@@ -32,3 +32,7 @@ export function ids(findings: Finding[]): string[] {
 export function only(findings: Finding[], ruleId: string): Finding[] {
   return findings.filter((f) => f.ruleId === ruleId);
 }
+
+/** `line rule severity` per finding: what a test of where and how loud compares. */
+export const summary = (findings: { ruleId: string; severity: string; range: { start: { line: number } } }[]) =>
+  findings.map((f) => `${f.range.start.line} ${f.ruleId} ${f.severity}`);

@@ -348,8 +348,9 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
     // A constructor that happens to hold a lock while it sets its own fields shows no discipline:
     // nothing else can see the object yet.
     const locked = list.filter(({ fn, access }) => access.locks.length > 0 && !(fn.constructor && access.viaSelf));
-    const guarded = locked.find(({ fn, access }) => WRITES.has(access.kind) && !SINGLE_THREADED.test(fn.name));
-    if (!guarded) continue;
+    const guards = locked.filter(({ fn, access }) => WRITES.has(access.kind) && !SINGLE_THREADED.test(fn.name));
+    if (guards.length === 0) continue;
+    const projectState = program.isProjectState(key);
     // A flag stored bare conflicts only with a multi-step update made under the lock.
     const multiStep = locked.some(({ access }) => access.kind === 'rmw' || access.kind === 'compound');
     const reported = new Map<string, Finding>();
@@ -357,6 +358,8 @@ function inconsistentLocking(program: Program, isMarked: (fn: FunctionInfo, span
       if (!WRITES.has(access.kind) || (access.constant && !multiStep)) continue;
       if ((fn.constructor && access.viaSelf) || fn.isAsync || fn.name === '<module>' || SINGLE_THREADED.test(fn.name) || isMarked(fn, access.span)) continue;
       if (program.locksAt(fn, access.locks, access.span.line).length > 0) continue;
+      const guarded = guards.find((g) => projectState || program.related(fn, g.fn));
+      if (!guarded) continue;
       // The function that owns a captured local initialises it before any closure runs.
       if (key.includes('#') && key.slice(0, key.indexOf('#')) === fn.key) continue;
       // Set up before the threads that use it are started: ordered by `start()`.
