@@ -705,6 +705,26 @@ export abstract class Accesses extends ModuleFacts {
     }
   }
 
+  /**
+   * The local names a container the function changes in place or stores into shared state
+   * (`self._waiters[key] = waiters = deque()`, `waiters.append(w)`): testing it later reads the
+   * container as it is then, not a value decided earlier.
+   */
+  protected isLiveContainer(name: string, within: PyNode): boolean {
+    const named = (n: PyNode | undefined) => n !== undefined && n.type === 'identifier' && this.src(n) === name;
+    return some(within, (n) => {
+      if (n.type === 'call') {
+        const callee = field(n, 'function');
+        return callee?.type === 'attribute' && named(field(callee, 'object')) && MUTATORS.has(this.src(field(callee, 'attribute') ?? callee));
+      }
+      if (n.type !== 'assignment') return false;
+      const target = field(n, 'left');
+      const value = field(n, 'right');
+      const stored = value?.type === 'assignment' ? field(value, 'left') : value;
+      return (target?.type === 'subscript' || target?.type === 'attribute') && named(stored);
+    }) !== undefined;
+  }
+
   /** Snapshots (asyncio), critical-section results (split decisions) and futures. */
   private noteLocalValue(name: string, right: PyNode, rhsKeys: Set<string>, rhsAwait: PyNode | undefined, scope: Scope): void {
     if (scope.isModule) return;

@@ -3,7 +3,7 @@ import { callArgs } from './param-guards';
 import type { PyNode } from './parser';
 import { LockTracking } from './lock-tracking';
 import { SUPER_PREFIX, type Spawn, type SpawnKind } from './summary';
-import { field, statementOf, targetNames, unparen, walk } from './syntax';
+import { enclosingFunction, field, statementOf, targetNames, unparen, walk } from './syntax';
 import { gatesHeld, heldKeys, lastComponent, SERVER_START, type Scope } from './walk-state';
 
 const POOL_MAPS = new Set(['map', 'starmap', 'imap', 'imap_unordered', 'map_async', 'starmap_async']);
@@ -345,17 +345,12 @@ export abstract class Calls extends LockTracking {
       if (isMap) spawn.many = true;
     }
     if (executor && isMap) {
-      const enclosing = this.enclosingFunctionNode(node);
+      const enclosing = enclosingFunction(node);
       if (enclosing) scope.fn.poolWaits.push({ executor, span: this.span(node), text: this.shortText(node) });
       if (/^(map|starmap)$/.test(method) && kind === 'ProcessPool') {
         scope.fn.joins.push({ handle: executor, span: this.span(node), locks: heldKeys(scope) });
       }
     }
-  }
-
-  private enclosingFunctionNode(node: PyNode): PyNode | undefined {
-    for (let n = node.parent; n; n = n.parent) if (n.type === 'function_definition') return n;
-    return undefined;
   }
 
   private noteAsyncioUse(node: PyNode, object: PyNode, method: string, scope: Scope): void {

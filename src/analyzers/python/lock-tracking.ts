@@ -6,8 +6,12 @@ import { UNVERIFIED_LOCK } from './summary';
 import { callArguments, field, hasToken, methodCall, some, statementOf, unparen } from './syntax';
 import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
 
-/** Calls that do not raise on a valid receiver: lock and condition operations (a wait ends in a timeout, not an error), list and set growth, clocks. */
-const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|time|monotonic|perf_counter|len)$/;
+/**
+ * Calls that do not raise on a valid receiver: lock and condition operations (a wait ends in a
+ * timeout, not an error), list and set growth, a dict's lookups with a default (`get`,
+ * `setdefault`) and copies, clocks.
+ */
+const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|get|setdefault|copy|time|monotonic|perf_counter|len)$/;
 /** Logging calls: `logging` hands a handler's or a format's error to `handleError` instead of raising. */
 const LOGGING_CALLS = /(^|\.)(_*log(ger)?|LOG(GER)?|logging)\.(debug|info|warning|warn|error|exception|critical|log)$/;
 
@@ -21,7 +25,9 @@ export abstract class LockTracking extends Accesses {
     const clause = node.children.find((c) => c.type === 'with_clause');
     const body = field(node, 'body');
     const isAsyncWith = hasToken(node, 'async');
-    let pushed = 0;
+    // The blocks this statement holds: a manual acquire inside the body (a hand-off lock taken
+    // under the guard) stays held after it, so leaving the `with` drops its own locks, not the top.
+    const blocks = new Set<number>();
     const joins: string[] = [];
     const valueNodes: PyNode[] = [];
     for (const item of clause?.children ?? []) {
@@ -46,8 +52,8 @@ export abstract class LockTracking extends Accesses {
         valueNodes.push(value);
         continue;
       }
+      blocks.add(this.blockCounter);
       this.acquire(isAsyncWith ? { ...lock, async: true } : lock, scope, this.blockCounter++);
-      pushed++;
       if (scope.fn.isAsync && !isAsyncWith && body) {
         const awaitNode = some(body, (n) => n.type === 'await' || (n.type === 'for_statement' && hasToken(n, 'async')) ||
           (n.type === 'with_statement' && hasToken(n, 'async')));
@@ -59,7 +65,7 @@ export abstract class LockTracking extends Accesses {
     if (isAsyncWith) scope.epoch++;
     stack.push({
       exit: () => {
-        scope.held.splice(scope.held.length - pushed, pushed);
+        for (let i = scope.held.length - 1; i >= 0; i--) if (blocks.has(scope.held[i]!.block)) scope.held.splice(i, 1);
         for (const handle of joins) scope.fn.joins.push({ handle, span: this.span(node), locks: heldKeys(scope) });
       },
     });

@@ -5,7 +5,7 @@ import { collectParams, collectScopeNames, emptyScopeNames, type ScopeNames } fr
 import { literalDefaults, parameterGuards } from './param-guards';
 import { documentsHeldLock } from './lock-contract';
 import type { FunctionSummary, PythonModuleSummary } from './summary';
-import { field, hasToken, unparen, walk } from './syntax';
+import { enclosingFunction, field, hasToken, unparen, walk } from './syntax';
 import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } from './walk-state';
 
 
@@ -498,7 +498,7 @@ class Summarizer extends Calls {
       const earlier = scope.critical.get(name);
       if (!earlier) return false;
       const current = [...scope.held].reverse().find((h) => h.key === earlier.lock);
-      if (current && current.block !== earlier.block) {
+      if (current && current.block !== earlier.block && !this.isLiveContainer(name, enclosingFunction(condition) ?? condition)) {
         scope.fn.splitDecisions.push({ lock: earlier.lock, first: earlier.span, second: this.span(condition), variable: name });
         scope.critical.delete(name);
       }

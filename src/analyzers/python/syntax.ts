@@ -85,3 +85,9 @@ export function targetNames(target: PyNode, out: string[], text: string): void {
       node.type === 'expression_list' || node.type === 'parenthesized_expression' || node.type === 'as_pattern_target';
   });
 }
+
+/** The nearest function definition around `node`. */
+export function enclosingFunction(node: PyNode): PyNode | undefined {
+  for (let n = node.parent; n; n = n.parent) if (n.type === 'function_definition') return n;
+  return undefined;
+}

@@ -347,6 +347,25 @@ void describe('PY-DL-003 acquire without finally', () => {
     assert.equal(only(await analyzePython({ 'bufferer.py': src('        self.prepare()') }), 'PY-DL-003').length, 1);
   });
 
+  void it('accepts a dict lookup with a default between acquire and release, not a call that can raise', async () => {
+    const src = (lookup: string) => py`
+      import threading
+
+      class Counters:
+          def __init__(self):
+              self._mutex = threading.Lock()
+              self._counts = {}
+
+          def count(self, key):
+              self._mutex.acquire()
+              value = ${lookup}
+              self._mutex.release()
+              return value
+    `;
+    assert.deepEqual(only(await analyzePython({ 'counters.py': src('self._counts.get(key, 0)') }), 'PY-DL-003'), []);
+    assert.equal(only(await analyzePython({ 'counters.py': src('self.load(key)') }), 'PY-DL-003').length, 1);
+  });
+
   void it('accepts try/finally, `if lock.acquire(timeout=…)` with try/finally, and `with`', async () => {
     const findings = await analyzePython({
       'guarded.py': py`

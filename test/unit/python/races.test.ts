@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzePython, ids, only, py } from './helpers';
+import { analyzePython, ids, only, py, summary } from './helpers';
 
 void describe('PY-RACE-001 read-modify-write', () => {
   void it('flags a global counter incremented by two threads, with range and related start site', async () => {
@@ -670,6 +670,50 @@ void describe('PY-RACE-007 split critical sections', () => {
       `,
     });
     assert.deepEqual(findings, []);
+  });
+});
+
+void describe('a per-key queue of hand-off locks (a lock taken under the guard, released by the next owner)', () => {
+  const keyLocks = (second: string) => py`
+    import threading
+    from collections import deque
+    from contextlib import contextmanager
+
+    class KeyLocks:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self._queues = {}
+
+        @contextmanager
+        def hold(self, key):
+            with self._lock:
+                queue = self._queues.get(key)
+                if queue is None:
+                    self._queues[key] = queue = deque()
+                busy = len(self._queues[key]) > 1
+                turn = threading.Lock()
+                turn.acquire()
+                queue.append(turn)
+            if busy:
+                turn.acquire()
+            try:
+                yield
+            finally:
+                with self._lock:
+                    queue.popleft()
+                    if ${second}:
+                        queue[0].release()
+                    else:
+                        del self._queues[key]
+  `;
+
+  void it('leaves the guard at the end of its `with` though a hand-off lock taken inside stays held', async () => {
+    assert.deepEqual(only(await analyzePython({ 'keylocks.py': keyLocks('queue') }), 'PY-DL-002'), []);
+  });
+
+  void it('reads the live queue in the second critical section, but flags the stale flag decided in the first', async () => {
+    assert.deepEqual(only(await analyzePython({ 'keylocks.py': keyLocks('queue') }), 'PY-RACE-007'), []);
+    assert.deepEqual(summary(only(await analyzePython({ 'keylocks.py': keyLocks('busy') }), 'PY-RACE-007')), ['26 PY-RACE-007 warning']);
   });
 });
 
