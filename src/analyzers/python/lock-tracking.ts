@@ -1,5 +1,5 @@
 import type { PyNode } from './parser';
-import { isLockKind, isThreadPoolKind, looksLikeLockName } from './kinds';
+import { CONDITION_ON_GIVEN_LOCK, isLockKind, isThreadPoolKind, looksLikeLockName } from './kinds';
 import { Accesses } from './accesses';
 import type { LockUse } from './summary';
 import { UNVERIFIED_LOCK } from './summary';
@@ -124,8 +124,11 @@ export abstract class LockTracking extends Accesses {
     if (!lockish && !imported) return undefined;
     const target = unparen(value);
     const receiverNode = target.type === 'attribute' ? field(target, 'object') : undefined;
+    // `Condition(self.mutex)`: holding the condition is holding that lock (`queue.Queue`'s
+    // not_empty, not_full and all_tasks_done are one lock).
+    const underlying = resolved.kind?.startsWith('Condition@') && resolved.kind !== CONDITION_ON_GIVEN_LOCK ? resolved.kind.slice('Condition@'.length) : undefined;
     return {
-      key: imported ? `${UNVERIFIED_LOCK}${resolved.key}` : resolved.key,
+      key: underlying ?? (imported ? `${UNVERIFIED_LOCK}${resolved.key}` : resolved.key),
       expr: this.src(target),
       span: this.span(target),
       block: 0,

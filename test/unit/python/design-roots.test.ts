@@ -189,6 +189,44 @@ void describe('a class that owns a lock', () => {
     assert.deepEqual(only(await analyzePython({ 'sched.py': src('_executors_lock') }), 'PY-RACE-004'), []);
   });
 
+  void it('holds the lock a condition is built on when it holds the condition', async () => {
+    // queue.Queue's layout: three conditions on one mutex, each method entering by another.
+    const src = (doneCondition: string) => py`
+      import threading
+
+      class Queue:
+          def __init__(self):
+              self.mutex = threading.Lock()
+              self.not_empty = threading.Condition(self.mutex)
+              self.all_tasks_done = ${doneCondition}
+              self.unfinished = 0
+              self.items = []
+              self.changed = False
+
+          def get(self):
+              with self.not_empty:
+                  while not self.items:
+                      self.not_empty.wait()
+                  self.changed = True
+                  return self.items.pop(0)
+
+          def put(self, item):
+              with self.not_empty:
+                  self.items.append(item)
+                  self.changed = True
+                  self.not_empty.notify()
+
+          def task_done(self):
+              with self.all_tasks_done:
+                  self.changed = False
+                  self.unfinished -= 1
+                  if self.unfinished == 0:
+                      self.all_tasks_done.notify_all()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'queue_.py': src('threading.Condition(self.mutex)') }), 'PY-RACE-004'), []);
+    assert.deepEqual(summary(only(await analyzePython({ 'queue_.py': src('threading.Condition()') }), 'PY-RACE-004')), ['26 PY-RACE-004 warning']);
+  });
+
   void it('takes a lock around another module\'s state as a convention only where that lock is known', async () => {
     const capture = py`
       import sys
