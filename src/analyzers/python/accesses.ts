@@ -635,7 +635,9 @@ export abstract class Accesses extends ModuleFacts {
         else if ((c.type === 'attribute' || c.type === 'identifier') && this.resolve(c, scope)?.key === key) mentionsKey = true;
         return !mentionsKey;
       });
-      return { span: this.span(condition), mentionsKey, isLoop: n.parent.type === 'while_statement' };
+      const enclosing = { span: this.span(condition), mentionsKey, isLoop: n.parent.type === 'while_statement' };
+      // `if not self._queue: if self._waiter is not None: raise …` — the refusal sits inside the check.
+      return mentionsKey ? enclosing : this.refusingCheck(statement, key, scope) ?? enclosing;
     }
     return this.refusingCheck(statement, key, scope);
   }

@@ -70,6 +70,22 @@ void describe('PY-ASYNC-005 one waiter slot', () => {
     }
   });
 
+  void it('accepts the refusal inside the check that there is nothing to read yet, not the check alone', async () => {
+    // A message stream's read(): only when its queue is empty does it wait, and a second reader
+    // is turned away there.
+    const store = (refusal: string) => `if self._blocked:
+                ${refusal}
+                self._waiter = self._loop.create_future()
+                try:
+                    await self._waiter
+                finally:
+                    self._waiter = None`;
+    const refused = await analyzePython({ 'stream.py': slot(store(`if self._waiter is not None:
+                    raise RuntimeError("read called while another reader waits")`)) });
+    assert.deepEqual(only(refused, 'PY-ASYNC-005'), []);
+    assert.equal(only(await analyzePython({ 'stream.py': slot(store('pass')) }), 'PY-ASYNC-005').length, 1);
+  });
+
   void it('accepts a slot filled and awaited under an asyncio lock, or in a helper every caller reaches holding it', async () => {
     // A broker connection's "update secret and wait for the reply", and a protocol's drain
     // helper reached only through the public drain() that holds the drain lock.
