@@ -149,6 +149,45 @@ void describe('PY-FUT-001 pool starvation', () => {
   });
 });
 
+void describe('PY-FUT-001 and a pool made in the function', () => {
+  const closer = (task: string) => py`
+    import concurrent.futures
+
+    class Muxer:
+        def __init__(self, streams):
+            self.streams = streams
+
+        def close(self):
+            executor = concurrent.futures.ThreadPoolExecutor()
+            futures = [executor.submit(${task}) for stream in self.streams]
+            concurrent.futures.wait(futures)
+  `;
+
+  void it('does not flag a task that runs the function again: that call makes its own pool', async () => {
+    assert.deepEqual(only(await analyzePython({ 'mux.py': closer('stream.close') }), 'PY-FUT-001'), []);
+  });
+
+  void it('flags a closure that waits on the pool of the call that made it', async () => {
+    const findings = await analyzePython({
+      'nested.py': py`
+        from concurrent.futures import ThreadPoolExecutor
+
+        def fmt(x):
+            return str(x)
+
+        def report(rows):
+            pool = ThreadPoolExecutor(max_workers=2)
+
+            def row(x):
+                return pool.submit(fmt, x).result()
+
+            return [pool.submit(row, r) for r in rows]
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-FUT-001').map((f) => f.range.start.line), [9]);
+  });
+});
+
 void describe('PY-FUT-001 in the OpenSSF CWE-833 style', () => {
   void it('flags a row task that submits to and waits on its own executor (field, f-string result)', async () => {
     const findings = await analyzePython({

@@ -28,6 +28,9 @@ export function processFindings(program: Program): Finding[] {
     }
     if (spawn.executor && spawn.kind === 'thread-pool') {
       for (const reached of program.reachable(target)) {
+        // A pool the function creates for itself is a new pool in each call: the task that runs
+        // that function again waits on its own pool, not on the one it runs in.
+        if (spawn.executor.startsWith(`${reached.key}#`)) continue;
         const wait = reached.poolWaits.find((w) => w.executor === spawn.executor) ?? joinOnPool(reached, spawn.executor);
         if (!wait) continue;
         const message =
