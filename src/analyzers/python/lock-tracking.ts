@@ -9,9 +9,9 @@ import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from '.
 /**
  * Calls that do not raise on a valid receiver: lock and condition operations (a wait ends in a
  * timeout, not an error), list and set growth, a dict's lookups with a default (`get`,
- * `setdefault`) and copies, clocks.
+ * `setdefault`) and copies, clocks, sizes and counting over a sequence.
  */
-const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|get|setdefault|copy|time|monotonic|perf_counter|len)$/;
+const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|get|setdefault|copy|time|monotonic|perf_counter|len|enumerate|range)$/;
 /** Logging calls: `logging` hands a handler's or a format's error to `handleError` instead of raising. */
 const LOGGING_CALLS = /(^|\.)(_*log(ger)?|LOG(GER)?|logging)\.(debug|info|warning|warn|error|exception|critical|log)$/;
 
@@ -301,10 +301,19 @@ export abstract class LockTracking extends Accesses {
     return false;
   }
 
-  /** A comment, or a logging call whose arguments call nothing (`log.debug("got %d", self.n)`). */
+  /**
+   * A comment, a logging call whose arguments call nothing (`log.debug("got %d", self.n)`), or
+   * a name bound to a variable, an attribute or a constant (`saved = sys.stdout`).
+   */
   private cannotRaise(statement: PyNode): boolean {
     if (statement.type === 'comment') return true;
     const expression = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;
+    if (expression?.type === 'assignment') {
+      const target = field(expression, 'left');
+      const value = field(expression, 'right');
+      const plain = (n: PyNode | undefined): boolean => n !== undefined && (n.type === 'identifier' || (n.type === 'attribute' && plain(field(n, 'object'))));
+      return target?.type === 'identifier' && value !== undefined && (plain(value) || /^(string|integer|float|true|false|none)$/.test(value.type));
+    }
     if (expression?.type !== 'call') return false;
     const callee = field(expression, 'function');
     const args = field(expression, 'arguments');

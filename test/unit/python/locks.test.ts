@@ -347,6 +347,28 @@ void describe('PY-DL-003 acquire without finally', () => {
     assert.equal(only(await analyzePython({ 'bufferer.py': src('        self.prepare()') }), 'PY-DL-003').length, 1);
   });
 
+  void it('accepts a name bound to an attribute between the acquire and its try/finally', async () => {
+    // An evaluator swapping sys.stdout under a module lock: it saves the old stream first.
+    const src = (save: string) => py`
+      import sys
+      import threading
+
+      exec_lock = threading.Lock()
+
+      def run(code, out):
+          exec_lock.acquire()
+          ${save}
+          try:
+              sys.stdout = out
+              exec(code)
+          finally:
+              sys.stdout = saved
+              exec_lock.release()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'evalctx.py': src('saved = sys.stdout') }), 'PY-DL-003'), []);
+    assert.equal(only(await analyzePython({ 'evalctx.py': src('saved = sys.stdout.detach()') }), 'PY-DL-003').length, 1);
+  });
+
   void it('accepts a dict lookup with a default between acquire and release, not a call that can raise', async () => {
     const src = (lookup: string) => py`
       import threading
@@ -363,6 +385,7 @@ void describe('PY-DL-003 acquire without finally', () => {
               return value
     `;
     assert.deepEqual(only(await analyzePython({ 'counters.py': src('self._counts.get(key, 0)') }), 'PY-DL-003'), []);
+    assert.deepEqual(only(await analyzePython({ 'counters.py': src('[i for i, _ in enumerate(self._counts)]') }), 'PY-DL-003'), []);
     assert.equal(only(await analyzePython({ 'counters.py': src('self.load(key)') }), 'PY-DL-003').length, 1);
   });
 
