@@ -28,7 +28,10 @@ export const pythonAnalyzer: LanguageAnalyzer<PythonModuleSummary> = {
     return summarizePython(file);
   },
   check(summaries: PythonModuleSummary[]): Finding[] {
-    const program = new Program(summaries);
+    // A file that imports a module only Python 2 has cannot run here: its code is dead (unless
+    // the run itself provides a module of that name).
+    const modules = new Set(summaries.map((s) => s.module));
+    const program = new Program(summaries.filter((s) => !s.python2Import || modules.has(s.python2Import)));
     const findings = [...raceFindings(program), ...asyncFindings(program), ...waiterFindings(program), ...lockFindings(program), ...processFindings(program)];
     const seen = new Set<string>();
     return findings.sort(compareFindings).filter((f) => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { SourceFile } from '../language';
+import { noteAboutCurrentFile } from '../analyzer-signals';
 import { CONDITION_ON_GIVEN_LOCK, kindOfConstructor, SINGLE_WORKER_POOL } from './kinds';
 import type { PyNode } from './parser';
 import { LineIndex } from './source-text';
@@ -7,6 +8,11 @@ import type { LockFixSites, PythonModuleSummary, Span } from './summary';
 import { callArguments, field, unparen, walk } from './syntax';
 import { lastComponent, STATEMENT_CONTAINERS, type Resolved, type Scope } from './walk-state';
 
+/** Standard modules of Python 2 that Python 3 renamed or removed, under names no project reuses. */
+const PYTHON2_ONLY_MODULES = new Set([
+  'cStringIO', 'cPickle', 'urllib2', 'urlparse', 'httplib', 'SocketServer', 'ConfigParser', '__builtin__', 'Tkinter',
+  'BaseHTTPServer', 'SimpleHTTPServer', 'CGIHTTPServer', 'cookielib', 'xmlrpclib', 'htmlentitydefs', 'dummy_thread', 'copy_reg',
+]);
 const THREADING_SERVER = /\bThreading(MixIn|TCPServer|UDPServer|HTTPServer|UnixStreamServer|UnixDatagramServer)\b/;
 const LOCK_ORDER_DECLARATION = /#\s*conclens:\s*lock-order\s+([\w.*]+)\s+by\s+id\b/g;
 
@@ -239,6 +245,7 @@ export abstract class ModuleFacts {
   }
 
   private recordImport(node: PyNode): void {
+    this.notePython2Import(node);
     if (node.type === 'import_statement') {
       for (const child of node.children) {
         if (child.field !== 'name') continue;
@@ -282,6 +289,17 @@ export abstract class ModuleFacts {
     if (!name.startsWith('.') && (!first || !folders.includes(first))) return;
     const module = lastComponent(name);
     if (module && !this.summary.projectModules.includes(module)) this.summary.projectModules.push(module);
+  }
+
+  private notePython2Import(node: PyNode): void {
+    if (node.parent?.type !== 'module' || this.summary.python2Import) return;
+    const names = node.type === 'import_statement'
+      ? node.children.filter((c) => c.field === 'name').map((c) => this.src(c.type === 'aliased_import' ? field(c, 'name') ?? c : c))
+      : [this.src(field(node, 'module_name') ?? node)];
+    const module = names.map((name) => name.split('.')[0]!.trim()).find((top) => PYTHON2_ONLY_MODULES.has(top));
+    if (!module) return;
+    this.summary.python2Import = module;
+    noteAboutCurrentFile(`imports \`${module}\`, a module of Python 2 that Python 3 does not have: the file cannot run on Python 3, so its code is not checked`);
   }
 
   /** `th.Lock` → `threading.Lock` through the import table. */

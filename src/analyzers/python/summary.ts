@@ -400,6 +400,11 @@ export interface PythonModuleSummary {
   projectModules: string[];
   /** First components of absolute imports (`import threading`, `from os import path`): top-level modules. */
   topLevelImports: string[];
+  /**
+   * A module of Python 2's standard library that Python 3 lacks (`cStringIO`, `urllib2`),
+   * imported at the top level outside any `try`: the file cannot be imported on Python 3.
+   */
+  python2Import?: string;
   /** Classes whose objects record the thread they belong to (`self._thread_id = get_ident()`). */
   threadAffineClasses: string[];
   /** `# conclens: lock-order X by id`: lock classes whose instances are ordered on purpose. */
