@@ -74,17 +74,23 @@ export function appendsDuringListIteration(program: Program, key: string, change
  * A lazily created value made before the thread starts: the function that starts it (or, for a
  * `start_background_task(target)` wrapper, each of its callers) creates the value first, itself
  * or through a call made earlier, and no code resets it to a constant afterwards, so every run
- * of the thread finds it set and never takes the branch.
+ * of the thread finds it set and never takes the branch. The callers of a class by design call
+ * its methods on an object already built: a value its constructor creates is there for them.
  */
 export function initializedBeforeStart(program: Program, id: string, key: string): boolean {
   const context = program.context(id);
-  if (!context || context.root || program.isParentContext(id)) return false;
+  if (!context || program.isParentContext(id)) return false;
   const accesses = program.accessesByKey.get(key) ?? [];
-  if (accesses.some(({ fn, access }) => access.kind === 'write' && access.constant && !fn.constructor)) return false;
+  if (accesses.some(({ fn, access }) => access.kind === 'write' && access.constant && !fn.constructor && fn.name !== '<module>')) return false;
   const creates = (fn: FunctionInfo, before = Infinity) => fn.accesses.some((a) => a.key === key && a.kind === 'write' && !a.constant && a.span.line < before);
   const createdBefore = (fn: FunctionInfo, line: number) =>
     creates(fn, line) ||
     fn.calls.some((call) => call.direct && call.span.line < line && program.callTargets(call, fn).some((callee) => program.reachable(callee).some((reached) => creates(reached))));
+  if (context.root) {
+    const owner = context.selfClass;
+    const init = owner && program.ancestors(owner).map((c) => c.methods.get('__init__')).find((m) => m !== undefined);
+    return init !== undefined && createdBefore(init, Infinity);
+  }
   const spawner = context.spawner;
   if (createdBefore(spawner, context.spawn.span.line)) return true;
   const callers = program.callersOf(spawner).filter(({ call }) => call.direct);

@@ -1341,6 +1341,44 @@ void describe('more refutations', () => {
     assert.deepEqual(only(await analyzePython({ 'client.py': src('self.http = None') }), 'PY-RACE-003').length, 1);
   });
 
+  void it('does not flag a module singleton the constructor creates before its thread and its callers use it', async () => {
+    // A replication node: its constructor configures the global resolver, then starts the tick
+    // thread; the tick and the public methods resolve through the same singleton.
+    const src = (init: string) => py`
+      import threading
+
+      _resolver = None
+
+      def global_resolver():
+          global _resolver
+          if _resolver is None:
+              _resolver = Resolver()
+          return _resolver
+
+      class Resolver:
+          def resolve(self, host):
+              return host
+
+      class Node:
+          def __init__(self, peers):
+              self._lock = threading.Lock()
+              self._peers = peers
+              ${init}
+              self._thread = threading.Thread(target=self._tick)
+              self._thread.start()
+
+          def _tick(self):
+              for peer in self._peers:
+                  global_resolver().resolve(peer)
+
+          def add_peer(self, peer):
+              with self._lock:
+                  self._peers.append(global_resolver().resolve(peer))
+    `;
+    assert.deepEqual(only(await analyzePython({ 'node.py': src('global_resolver()') }), 'PY-RACE-003'), []);
+    assert.equal(only(await analyzePython({ 'node.py': src('pass') }), 'PY-RACE-003').length, 1);
+  });
+
   void it('does not take a change made by the test itself for an act after the test', async () => {
     // A coordination driver's "add the group unless a peer did first" through its cache
     // client, from pool tasks: the client's add() is both the test and the change.
