@@ -39,6 +39,7 @@ export abstract class Calls extends LockTracking {
       if (attr && object) this.visitMethodCall(node, object, this.src(attr), args, scope);
     }
     const qualified = this.qualify(fn);
+    if (qualified === 'asyncio.run' || (fn.type === 'attribute' && /\.(run_until_complete|run_forever)$/.test(this.src(fn)))) scope.fn.runsLoop = true;
     const spawnKind = this.constructorSpawn(qualified, fn, scope);
     if (spawnKind) {
       const target = this.keywordArg(args, spawnKind === 'timer' ? 'function' : 'target') ??

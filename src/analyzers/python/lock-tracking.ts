@@ -106,6 +106,15 @@ export abstract class LockTracking extends Accesses {
     }
   }
 
+  /** A method a locking decorator wraps runs holding `self.<attr>`, when that is a lock. */
+  protected enterHoldingSelfLock(attr: string, scope: Scope): void {
+    const key = `${this.module}:${scope.className}.${attr}`;
+    const kind = this.summary.kinds[key];
+    if (kind ? !isLockKind(kind) : !looksLikeLockName(attr)) return;
+    const underlying = kind?.startsWith('Condition@') && kind !== CONDITION_ON_GIVEN_LOCK ? kind.slice('Condition@'.length) : undefined;
+    this.acquire({ key: underlying ?? key, expr: `${scope.selfName}.${attr}`, span: scope.fn.span, block: 0, receiver: scope.selfName ?? '' }, scope, this.blockCounter++);
+  }
+
   /** `x.release()` as a statement of its own. */
   private bareRelease(statement: PyNode): boolean {
     const expression = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;

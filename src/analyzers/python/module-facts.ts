@@ -5,7 +5,7 @@ import { CONDITION_ON_GIVEN_LOCK, kindOfConstructor, SINGLE_WORKER_POOL } from '
 import type { PyNode } from './parser';
 import { LineIndex } from './source-text';
 import type { LockFixSites, PythonModuleSummary, Span } from './summary';
-import { callArguments, field, unparen, walk } from './syntax';
+import { callArguments, field, some, unparen, walk } from './syntax';
 import { lastComponent, STATEMENT_CONTAINERS, type Resolved, type Scope } from './walk-state';
 
 /** Standard modules of Python 2 that Python 3 renamed or removed, under names no project reuses. */
@@ -34,6 +34,8 @@ export abstract class ModuleFacts {
   protected readonly imports = new Map<string, string>();
   protected readonly moduleVars = new Set<string>();
   protected readonly moduleDefs = new Set<string>();
+  /** Decorators of this module that call the method holding a lock of `self`: name → the lock's attribute. */
+  protected readonly lockingDecorators = new Map<string, string>();
   protected readonly classes = new Map<string, { methods: Set<string>; bases: string[] }>();
   protected readonly summary: PythonModuleSummary;
   protected blockCounter = 0;
@@ -114,6 +116,8 @@ export abstract class ModuleFacts {
       if (stmt.type === 'function_definition') {
         const name = field(stmt, 'name');
         if (name) this.moduleDefs.add(this.src(name));
+        const lock = name && this.lockHeldByWrapper(stmt);
+        if (name && lock) this.lockingDecorators.set(this.src(name), lock);
       } else if (stmt.type === 'class_definition') {
         this.collectClass(stmt, '');
       } else {
@@ -150,6 +154,32 @@ export abstract class ModuleFacts {
       }
     }
     sites.importLine = after;
+  }
+
+  /**
+   * `def synchronized(meth): @wraps(meth) def wrapper(self, *a, **kw): with self._lock: return
+   * meth(self, *a, **kw)`: a decorator whose wrapper calls the method holding a lock of `self`.
+   * The attribute holding that lock, or undefined.
+   */
+  private lockHeldByWrapper(decorator: PyNode): string | undefined {
+    const wrapped = field(decorator, 'parameters')?.children.find((c) => c.type === 'identifier');
+    const body = field(decorator, 'body');
+    if (!wrapped || !body) return undefined;
+    const method = this.src(wrapped);
+    for (const statement of body.children) {
+      const wrapper = statement.type === 'decorated_definition' ? field(statement, 'definition') : statement;
+      if (wrapper?.type !== 'function_definition') continue;
+      const self = field(wrapper, 'parameters')?.children.find((c) => c.type === 'identifier');
+      const inner = field(wrapper, 'body');
+      const guard = self && inner?.children.find((c) => c.type === 'with_statement');
+      const value = guard && unparen(field(guard.children.find((c) => c.type === 'with_clause')?.children.find((c) => c.type === 'with_item') ?? guard, 'value') ?? guard);
+      const object = value?.type === 'attribute' ? field(value, 'object') : undefined;
+      const attr = value?.type === 'attribute' ? field(value, 'attribute') : undefined;
+      if (!guard || !object || !attr || this.src(object) !== this.src(self!)) continue;
+      const callsMethod = some(field(guard, 'body') ?? guard, (n) => n.type === 'call' && field(n, 'function')?.type === 'identifier' && this.src(field(n, 'function')!) === method);
+      if (callsMethod) return this.src(attr);
+    }
+    return undefined;
   }
 
   /** Statements of a module or class body, including those under `if`/`try` at that level. */

@@ -293,6 +293,7 @@ export class Program {
         constructor: raw.constructor,
         abstract: raw.abstract,
         callerHoldsLock: raw.callerHoldsLock,
+        runsLoop: raw.runsLoop,
         paramGuards: raw.paramGuards,
         paramDefaults: raw.paramDefaults,
         positionalParams: raw.positionalParams,

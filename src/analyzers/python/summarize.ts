@@ -159,6 +159,8 @@ class Summarizer extends Calls {
     }
     if (node.type === 'lambda') stack.push({ node: body, scope });
     else {
+      const lockAttr = decorated && scope.selfName ? this.decoratorLock(decorated) : undefined;
+      if (lockAttr) this.enterHoldingSelfLock(lockAttr, scope);
       this.enterHoldingWhatItReleases(body, scope);
       // Statements after a `raise` or `return` of the body itself never run (a function
       // disabled with `raise NotImplementedError` above its old code).
@@ -166,6 +168,16 @@ class Summarizer extends Calls {
       const end = statements.findIndex((s) => s.type === 'raise_statement' || s.type === 'return_statement');
       for (let i = (end === -1 ? statements.length : end + 1) - 1; i >= 0; i--) stack.push({ node: statements[i]!, scope });
     }
+  }
+
+  /** `@synchronized` of this module: the lock attribute its wrapper holds around the call. */
+  private decoratorLock(decorated: PyNode): string | undefined {
+    for (const decorator of decorated.children) {
+      if (decorator.type !== 'decorator') continue;
+      const lock = this.lockingDecorators.get(this.src(decorator).slice(1).trim());
+      if (lock) return lock;
+    }
+    return undefined;
   }
 
   /** Only a docstring, `pass`, `...` or `raise NotImplementedError`: subclasses provide the method. */

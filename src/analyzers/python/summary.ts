@@ -363,6 +363,8 @@ export interface FunctionSummary {
   eventWaits: { key: string; span: Span }[];
   futureStores: FutureStore[];
   viewEscapes: ViewEscape[];
+  /** Runs an event loop on its own thread: `loop.run_until_complete(…)`, `loop.run_forever()`, `asyncio.run(…)`. */
+  runsLoop?: true;
   /** `executor.start(self, …)`: objects given `self`, whose threads can call back into it (by handle key). */
   selfHandoffs: { key: string; span: Span }[];
   /** `self._waiter.set_result(…)` (or through a local holding it): a waiter future resolved, by field key. */

@@ -347,7 +347,7 @@ void describe('PY-ASYNC-004 asyncio objects from another thread', () => {
     assert.deepEqual(only(shadowed, 'PY-ASYNC-004'), []);
   });
 
-  void it('flags a signal handler installed off the loop, not one a coroutine installs (both run on the main thread)', async () => {
+  void it('flags a signal handler installed off the loop, not one a coroutine or the loop\'s own runner installs (all run on the main thread)', async () => {
     const findings = await analyzePython({
       'serve.py': py`
         import asyncio
@@ -371,6 +371,12 @@ void describe('PY-ASYNC-004 asyncio objects from another thread', () => {
             done = asyncio.Event()
             threading.Thread(target=loop.run_forever).start()
             signal.signal(signal.SIGINT, lambda *_: done.set())
+
+        def run_here(main):
+            loop = asyncio.new_event_loop()
+            stopping = asyncio.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+            loop.run_until_complete(main(stopping))
       `,
     });
     assert.deepEqual(only(findings, 'PY-ASYNC-004').map((f) => f.range.start.line), [20]);

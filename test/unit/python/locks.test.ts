@@ -301,6 +301,48 @@ void describe('PY-DL-002 re-acquiring a non-reentrant Lock', () => {
   });
 });
 
+void describe('a decorator that calls the method holding a lock of the object', () => {
+  // A mock server: its request loop and its reset are wrapped by a module's `synchronized`.
+  const server = (decorator: string, body = 'self.requests += 1') => py`
+    import functools
+    import threading
+
+    def synchronized(meth):
+        @functools.wraps(meth)
+        def wrapper(self, *args, **kwargs):
+            with self._lock:
+                return meth(self, *args, **kwargs)
+        return wrapper
+
+    class MockServer:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self.requests = 0
+
+        def start(self):
+            for _ in range(2):
+                threading.Thread(target=self._serve).start()
+
+        ${decorator}
+        def _serve(self):
+            ${body}
+
+        @synchronized
+        def reset(self):
+            self.requests = 0
+  `;
+
+  void it('takes the decorated method as run holding that lock', async () => {
+    const races = async (decorator: string) => (await analyzePython({ 'mock.py': server(decorator) })).filter((f) => f.ruleId.startsWith('PY-RACE'));
+    assert.deepEqual(await races('@synchronized'), []);
+    assert.ok((await races('@functools.lru_cache')).some((f) => f.ruleId === 'PY-RACE-001' || f.ruleId === 'PY-RACE-004'));
+  });
+
+  void it('flags a decorated method calling another one: the lock is not re-entrant', async () => {
+    assert.equal(only(await analyzePython({ 'mock.py': server('@synchronized', 'self.reset()') }), 'PY-DL-002').length, 1);
+  });
+});
+
 void describe('PY-DL-003 acquire without finally', () => {
   void it('flags acquire(); risky(); release()', async () => {
     const findings = await analyzePython({

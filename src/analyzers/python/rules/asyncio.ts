@@ -156,8 +156,8 @@ function crossThreadUses(program: Program, fn: FunctionInfo): Finding[] {
     const context = program.context(id);
     if (program.isParentContext(id) || context === undefined || context.kind === 'api' || context.kind === 'finalizer') return false;
     // `signal.signal` works only on the main thread, and its handlers run there: installed by
-    // a coroutine, they run on the thread of the loop that coroutine runs on.
-    return !(context.kind === 'signal' && context.spawner.isAsync);
+    // a coroutine, or by code that then runs the loop itself, they run on the loop's thread.
+    return !(context.kind === 'signal' && (context.spawner.isAsync || context.spawner.runsLoop === true));
   });
   if (ids.length === 0) return [];
   const findings: Finding[] = [];
