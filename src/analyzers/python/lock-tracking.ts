@@ -102,6 +102,7 @@ export abstract class LockTracking extends Accesses {
       if (!lock) return;
       scope.held.push({ ...lock, manual: true, manualBlock: body, block: this.blockCounter++ });
       scope.manualHeld++;
+      (scope.fn.entersHolding ??= []).push(lock.key);
       return;
     }
   }

@@ -294,6 +294,7 @@ export class Program {
         abstract: raw.abstract,
         callerHoldsLock: raw.callerHoldsLock,
         runsLoop: raw.runsLoop,
+        entersHolding: raw.entersHolding && cs(raw.entersHolding),
         paramGuards: raw.paramGuards,
         paramDefaults: raw.paramDefaults,
         positionalParams: raw.positionalParams,

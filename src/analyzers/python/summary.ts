@@ -363,6 +363,8 @@ export interface FunctionSummary {
   eventWaits: { key: string; span: Span }[];
   futureStores: FutureStore[];
   viewEscapes: ViewEscape[];
+  /** Locks it releases before it takes them (`def _unlock(self): self._lock.release() …`): its callers hold them. */
+  entersHolding?: string[];
   /** Runs an event loop on its own thread: `loop.run_until_complete(…)`, `loop.run_forever()`, `asyncio.run(…)`. */
   runsLoop?: true;
   /** `executor.start(self, …)`: objects given `self`, whose threads can call back into it (by handle key). */

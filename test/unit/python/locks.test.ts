@@ -304,6 +304,7 @@ void describe('PY-DL-002 re-acquiring a non-reentrant Lock', () => {
 void describe('a decorator that calls the method holding a lock of the object', () => {
   // A mock server: its request loop and its reset are wrapped by a module's `synchronized`.
   const server = (decorator: string, body = 'self.requests += 1') => py`
+    import contextlib
     import functools
     import threading
 
@@ -330,6 +331,14 @@ void describe('a decorator that calls the method holding a lock of the object', 
         @synchronized
         def reset(self):
             self.requests = 0
+
+        @contextlib.contextmanager
+        def _unlocked(self):
+            self._lock.release()
+            try:
+                yield
+            finally:
+                self._lock.acquire()
   `;
 
   void it('takes the decorated method as run holding that lock', async () => {
@@ -338,8 +347,9 @@ void describe('a decorator that calls the method holding a lock of the object', 
     assert.ok((await races('@functools.lru_cache')).some((f) => f.ruleId === 'PY-RACE-001' || f.ruleId === 'PY-RACE-004'));
   });
 
-  void it('flags a decorated method calling another one: the lock is not re-entrant', async () => {
+  void it('flags a decorated method calling another one, not a helper that lets the lock go for a while', async () => {
     assert.equal(only(await analyzePython({ 'mock.py': server('@synchronized', 'self.reset()') }), 'PY-DL-002').length, 1);
+    assert.deepEqual(only(await analyzePython({ 'mock.py': server('@synchronized', 'with self._unlocked(): self.requests += 0') }), 'PY-DL-002'), []);
   });
 });
 

@@ -230,7 +230,8 @@ function reacquireFindings(program: Program): Finding[] {
     for (let i = 0; i < queue.length; i++) {
       const { fn, free } = queue[i]!;
       for (const use of fn.acquires) {
-        if (use.tries || free.includes(use.key)) continue;
+        // A helper that gives the lock back before it takes it again is called holding it.
+        if (use.tries || free.includes(use.key) || fn.entersHolding?.includes(use.key)) continue;
         if ((use.expr.startsWith('self.') || /^\w+$/.test(use.expr)) && !cached.has(use.key)) cached.set(use.key, { fn, use });
       }
       for (const call of fn.calls) {
