@@ -365,31 +365,46 @@ export abstract class Accesses extends ModuleFacts {
    * `if not self._workers: return` and then, under a lock taken after that test, a loop or a
    * test over the same state before the act (`with self._cond: for t, w in
    * self._workers.items(): …` … `self._workers.pop(t)`): the unlocked test was a fast path,
-   * and the act follows what was decided again under the lock.
+   * and the act follows what was decided again under the lock. The test under the lock may
+   * be of a companion the critical section sets with it (`if _pool_pid != pid:` before
+   * `_pool = Pool(); _pool_pid = pid`).
    */
   private decidedAgainUnderLock(node: PyNode, scope: Scope, checkLocks: string[]): boolean {
     const text = this.src(node);
     const statement = statementOf(node);
-    return this.lockBlocksAround(statement, scope, (h) => !checkLocks.includes(h.key)).some((body) =>
-      some(body, (c) => {
-        if (c.start >= statement.start) return false;
+    return this.lockRegionsAround(statement, scope, (h) => !checkLocks.includes(h.key)).some(({ body, after }) => {
+      const assigned = new Set<string>();
+      walk(body, (c) => {
+        const left = c.type === 'assignment' ? field(c, 'left') : undefined;
+        if (left && c.start >= after && (left.type === 'identifier' || left.type === 'attribute')) assigned.add(this.src(left));
+      });
+      return some(body, (c) => {
+        if (c.start >= statement.start || c.start < after) return false;
         const head = c.type === 'for_statement' ? field(c, 'right') : /^(if_statement|elif_clause|while_statement)$/.test(c.type) ? field(c, 'condition') : undefined;
-        return head !== undefined && this.src(head).includes(text);
-      }) !== undefined,
-    );
+        return head !== undefined && (this.src(head).includes(text) || some(head, (n) => (n.type === 'identifier' || n.type === 'attribute') && assigned.has(this.src(n))) !== undefined);
+      }) !== undefined;
+    });
   }
 
-  /** The bodies of the `with` blocks around `statement` that take a lock held there (and passing `which`). */
-  private lockBlocksAround(statement: PyNode, scope: Scope, which: (held: HeldLock) => boolean = () => true): PyNode[] {
-    const bodies: PyNode[] = [];
-    if (scope.held.length === 0) return bodies;
+  /**
+   * The regions around `statement` that hold a lock held there (and passing `which`): the body
+   * of a `with` that takes it, or (with `bareAcquires`) the rest of the block after an `acquire()`.
+   */
+  private lockRegionsAround(statement: PyNode, scope: Scope, which: (held: HeldLock) => boolean, bareAcquires = true): { body: PyNode; after: number }[] {
+    const regions: { body: PyNode; after: number }[] = [];
+    if (scope.held.length === 0) return regions;
     for (let n: PyNode | null = statement.parent; n && n.type !== 'function_definition'; n = n.parent) {
       const body = n.type === 'with_statement' ? field(n, 'body') : undefined;
       if (!body) continue;
       const items = this.text.slice(n.start, body.start);
-      if (scope.held.some((h) => which(h) && items.includes(h.expr))) bodies.push(body);
+      if (scope.held.some((h) => which(h) && items.includes(h.expr))) regions.push({ body, after: body.start });
     }
-    return bodies;
+    for (const held of bareAcquires ? scope.held : []) {
+      if (!held.manual || !held.manualBlock || !which(held) || !this.isInside(statement, held.manualBlock)) continue;
+      const acquire = held.manualBlock.children.find((c) => this.span(c).line === held.span.line);
+      if (acquire) regions.push({ body: held.manualBlock, after: acquire.end });
+    }
+    return regions;
   }
 
   /** `d.pop(k, default)`, `s.discard(x)`: the act itself copes with the element being gone already. */
@@ -604,7 +619,7 @@ export abstract class Accesses extends ModuleFacts {
 
   /** The future is stored and awaited within one `with` block of a lock held at the store. */
   private awaitedUnderLock(statement: PyNode, expr: string, scope: Scope): boolean {
-    return this.lockBlocksAround(statement, scope).some((body) => this.awaitedBefore(statement, expr, body.end));
+    return this.lockRegionsAround(statement, scope, () => true, false).some(({ body }) => this.awaitedBefore(statement, expr, body.end));
   }
 
   /** `await fut`, `await asyncio.shield(fut)`, `await asyncio.wait_for(fut, t)` after `statement` in its function. */

@@ -1542,6 +1542,37 @@ ${scan}
     assert.equal(only(logged, 'PY-RACE-002').length, 1);
   });
 
+  void it('accepts a fast-path test made again under a bare acquire, also through a companion the section sets', async () => {
+    // A per-process pool: created once per pid, under a module lock taken only on the slow path.
+    const src = (recheck: string) => py`
+      import os
+      import threading
+
+      _pool = None
+      _pool_pid = None
+      _pool_lock = threading.Lock()
+
+      class Pool:
+          def __init__(self, size):
+              self.size = size
+
+      def get_pool(size=2):
+          global _pool, _pool_pid
+          pid = os.getpid()
+          if _pool is None or pid != _pool_pid:
+              _pool_lock.acquire()
+              try:
+                  if ${recheck}:
+                      _pool = Pool(size)
+                      _pool_pid = pid
+              finally:
+                  _pool_lock.release()
+          return _pool
+    `;
+    assert.deepEqual(only(await analyzePython({ 'pool.py': src('_pool_pid != pid') }), 'PY-RACE-003'), []);
+    assert.equal(only(await analyzePython({ 'pool.py': src('size > 0') }), 'PY-RACE-003').length, 1);
+  });
+
   void it('takes a lock class of the library for a lock, also through a context manager it hands out', async () => {
     // A broker connection's own lock class (acquire, release, and __enter__ from a base in
     // another module), entered directly by reset() and through for_heartbeat() by the
