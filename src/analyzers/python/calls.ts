@@ -95,7 +95,8 @@ export abstract class Calls extends LockTracking {
         locks: heldKeys(scope),
         gates: gatesHeld(scope),
         free: scope.free.length > 0 ? scope.free : undefined,
-        sameInstance: fn.type === 'identifier' || receiverName === scope.selfName || receiverName === 'cls' || (receiver !== undefined && this.isSuperCall(receiver)),
+        // `Pool(...)` makes a new object: its `__init__` runs on that one, not on this `self`.
+        sameInstance: (fn.type === 'identifier' && !callee.endsWith('.__init__')) || receiverName === scope.selfName || receiverName === 'cls' || (receiver !== undefined && this.isSuperCall(receiver)),
         direct: !this.isCoroutineHandedOff(node),
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
         sharedReceiver: receiver && receiverName !== scope.selfName ? this.resolve(receiver, scope)?.shared || undefined : undefined,

@@ -69,7 +69,9 @@ export class EntryLocks {
     // public, and the contract names the lock those callers hold that hold any: a caller seen
     // holding none is trusted to hold it as documented, as an annotation would be.
     const contract = (key: string) => program.functions.get(key)?.callerHoldsLock === true;
-    const bare = (key: string) => entries.has(key) && !contract(key);
+    // An object under construction is not shared yet: a lock its maker holds guards none of it,
+    // so a constructor starts with none.
+    const bare = (key: string) => (entries.has(key) || program.functions.get(key)?.constructor === true) && !contract(key);
     const state = this.solve(candidates, bare, (key) => (bare(key) || program.functions.get(key)?.handler ? [] : null), () => true, contract);
     for (const [key, locks] of state) if (locks && locks.length > 0) this.entryLocks.set(key, locks);
     this.perContext(program, roots, candidates, bare, contract);

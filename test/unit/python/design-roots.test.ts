@@ -1573,6 +1573,91 @@ ${scan}
     assert.equal(only(await analyzePython({ 'pool.py': src('size > 0') }), 'PY-RACE-003').length, 1);
   });
 
+  void it('does not take the module code that builds an object for a caller of that object', async () => {
+    // A service pool: the module builds the one pool under its lock, and the constructor adds
+    // the first services; later lookups add more under the pool's own lock. A public method
+    // that adds bare is a caller of the pool, and races with the lookups.
+    const src = (more: string) => py`
+      import threading
+
+      _pool = None
+      _pool_lock = threading.Lock()
+
+      class Pool:
+          def __init__(self, services):
+              self._lock = threading.Lock()
+              self._by_name = {}
+              for service in services:
+                  self.add(service)
+
+          def add(self, service):
+              if service.name in self._by_name:
+                  raise KeyError(service.name)
+              self._by_name[service.name] = service
+
+          def get(self, name, make):
+              with self._lock:
+                  service = self._by_name.get(name)
+                  if service is None:
+                      service = make(name)
+                      self._by_name[name] = service
+                  return service
+      ${more}
+
+      def get_pool(services):
+          global _pool
+          with _pool_lock:
+              if _pool is None:
+                  _pool = Pool(services)
+          return _pool
+    `;
+    assert.deepEqual(only(await analyzePython({ 'pool.py': src('') }), 'PY-RACE-002'), []);
+    const register = '\n          def register(self, service):\n              self.add(service)';
+    assert.equal(only(await analyzePython({ 'pool.py': src(register) }), 'PY-RACE-002').length, 1);
+  });
+
+  void it('does not take the lock the maker holds for the discipline of the object it builds', async () => {
+    // The constructor loads and indexes the services while the module holds its lock; the pool's
+    // own methods use the pool's lock. No use of the pool holds the module's lock.
+    const files = {
+      'pool.py': py`
+        import threading
+
+        _pool = None
+        _pool_lock = threading.Lock()
+
+        class Pool:
+            def __init__(self, services):
+                self._lock = threading.Lock()
+                self._load(services)
+                self._index(services)
+
+            def _load(self, services):
+                self._by_name = {s.name: s for s in services}
+
+            def _index(self, services):
+                self._by_name = dict(self._by_name)
+
+            def get(self, name, make):
+                with self._lock:
+                    if name not in self._by_name:
+                        self._by_name = {**self._by_name, name: make(name)}
+                    return self._by_name[name]
+
+            def names(self):
+                return [name for name in self._by_name]
+
+        def get_pool(services):
+            global _pool
+            with _pool_lock:
+                if _pool is None:
+                    _pool = Pool(services)
+            return _pool
+      `,
+    };
+    assert.deepEqual(only(await analyzePython(files), 'PY-RACE-004').filter((f) => f.severity !== 'information'), []);
+  });
+
   void it('takes a lock class of the library for a lock, also through a context manager it hands out', async () => {
     // A broker connection's own lock class (acquire, release, and __enter__ from a base in
     // another module), entered directly by reset() and through for_heartbeat() by the
