@@ -497,6 +497,7 @@ export abstract class Accesses extends ModuleFacts {
         write: this.span(statement.type === 'expression_statement' ? statement.children[0] ?? statement : statement),
         writeText: this.shortText(statement),
         lazyInit: frame.lazy.has(key) && kind === 'write',
+        identityCheck: (frame.identity.has(key) && kind !== 'write') || undefined,
         constantWrite: this.writesConstant(statement),
         createsResource: this.createsResource(statement),
         idempotent: isIdempotentStore(statement, frame.keys.get(key)!, (n) => this.src(n)),

@@ -324,12 +324,16 @@ class Summarizer extends Calls {
     this.noteSlotTests(node, condition, scope);
     const keys = new Map<string, PyNode>();
     const lazy = new Set<string>();
+    // Keys the condition tests only for being None: a change to the object's contents keeps the answer.
+    const identity = new Set<string>();
+    const other = new Set<string>();
     walk(condition, (n) => {
       if (n.type === 'identifier' || n.type === 'attribute') {
         const r = this.resolve(n, scope);
         if (r?.shared && !this.isSyncObject(r.kind)) {
           keys.set(r.key, n);
           if (this.isNoneCheck(n)) lazy.add(r.key);
+          (this.isNoneComparison(n) ? identity : other).add(r.key);
           return false;
         }
         // `found = d.get(k)` … `if found:` checks the container through what the lookup returned.
@@ -379,6 +383,7 @@ class Summarizer extends Calls {
         locks: heldKeys(scope),
         epoch: scope.epoch,
         lazy,
+        identity: new Set([...identity].filter((key) => !other.has(key))),
         reported: new Set<string>(),
       };
       scope.checks.push(frame);
@@ -494,6 +499,12 @@ class Summarizer extends Calls {
       /^(raise|return)_statement$/.test(body[body.length - 1]?.type ?? '');
   }
 
+  /** `x is None`, `x is not None`, `x == None`: a test of what the name is bound to. */
+  private isNoneComparison(ref: PyNode): boolean {
+    const parent = ref.parent;
+    return parent?.type === 'comparison_operator' && parent.children.some((c) => c.type === 'none');
+  }
+
   private isNoneCheck(ref: PyNode): boolean {
     const parent = ref.parent;
     if (!parent) return false;
@@ -571,6 +582,7 @@ class Summarizer extends Calls {
       locks: heldKeys(scope),
       epoch: scope.epoch,
       lazy: new Set<string>(),
+      identity: new Set<string>(),
       reported: new Set<string>(),
     };
     scope.checks.push(frame);

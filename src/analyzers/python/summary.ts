@@ -210,6 +210,8 @@ export interface CheckAct {
   writeText: string;
   /** `if x is None: x = make()` */
   lazyInit: boolean;
+  /** The check only compares the state with None and the act changes its contents (`x.clear()`), not what it is bound to. */
+  identityCheck?: boolean;
   /** The write stores a literal (`flag = True`): repeating it is harmless. */
   constantWrite: boolean;
   /** The write stores what a constructor or factory call makes (a connection, a pool, a thread). */

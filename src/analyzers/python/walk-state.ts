@@ -28,6 +28,8 @@ export interface CheckFrame {
   locks: string[];
   epoch: number;
   lazy: Set<string>;
+  /** Keys the test compares only with None: changing the object's contents keeps its answer. */
+  identity: Set<string>;
   reported: Set<string>;
   /** The act recorded for each reported key, which later stores under the check extend. */
   acts?: Map<string, CheckAct>;

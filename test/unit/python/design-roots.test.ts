@@ -346,7 +346,7 @@ void describe('a class that keeps its state in a thread-safe class', () => {
               self.pools[key] = pool
               return pool`)), 'PY-RACE-002');
     assert.deepEqual(findings.map((f) => [f.file, f.range.start.line, f.severity]), [['/project/manager.py', 12, 'warning']]);
-    assert.match(findings[0]!.message, /^`Manager.pools` is checked at line 10 and then changed in `Manager.pool_for` \(line 13, threads calling `Manager`\)/);
+    assert.match(findings[0]!.message, /^`Manager.pools` is checked at line 10 and changed in `Manager.pool_for` \(line 13, threads calling `Manager`\)/);
   });
 
   void it('accepts get-or-create under the container lock', async () => {
@@ -1156,7 +1156,7 @@ ${cleanup}
   void it('flags deleting a key seen in a copy of a registry shared by the threads that own one each', async () => {
     const findings = await analyzePython({ 'pkg/loop.py': src('                    del Registry._loops[other]') });
     assert.deepEqual(summary(findings), ['8 PY-RACE-002 warning']);
-    assert.match(findings[0]!.message, /^`Registry._loops` is checked at line 7 and then changed in `Loop.initialize`/);
+    assert.match(findings[0]!.message, /^`Registry._loops` is checked at line 7 and changed in `Loop.initialize`/);
     assert.ok(findings[0]!.related.some((r) => r.message.startsWith('concurrency root: `Loop` records the thread each object belongs to')));
   });
 

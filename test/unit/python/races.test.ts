@@ -387,7 +387,7 @@ void describe('PY-RACE-002 / PY-RACE-003 check-then-act and lazy init', () => {
     const [race] = only(findings, 'PY-RACE-002');
     assert.ok(race, JSON.stringify(findings));
     assert.equal(race.range.start.line, 8);
-    assert.match(race.message, /^`Cache.cache` is checked at line 8 and then changed in `Cache.get` \(line 9, pool tasks submitted at line 18\)/);
+    assert.match(race.message, /^`Cache.cache` is checked at line 8 and changed in `Cache.get` \(line 9, pool tasks submitted at line 18\)/);
     assert.equal(race.related[0]?.message, 'the check: `key not in self.cache`');
   });
 
@@ -714,6 +714,42 @@ void describe('a per-key queue of hand-off locks (a lock taken under the guard, 
   void it('reads the live queue in the second critical section, but flags the stale flag decided in the first', async () => {
     assert.deepEqual(only(await analyzePython({ 'keylocks.py': keyLocks('queue') }), 'PY-RACE-007'), []);
     assert.deepEqual(summary(only(await analyzePython({ 'keylocks.py': keyLocks('busy') }), 'PY-RACE-007')), ['26 PY-RACE-007 warning']);
+  });
+});
+
+void describe('a test of what a name is bound to, against changes to the contents', () => {
+  // A process's finalizer registry: the exit pass leaves when the module is being torn down
+  // (the registry is None then), and at the end clears what is left; other threads register.
+  const registry = (test: string) => py`
+    import threading
+
+    _registry = {}
+
+    class Finalize:
+        def __init__(self, key, callback):
+            self.callback = callback
+            _registry[key] = self
+
+    def run_finalizers(final=False):
+        if ${test}:
+            return
+        if final:
+            _registry.clear()
+
+    def worker(n):
+        for i in range(n):
+            Finalize((n, i), print)
+
+    threading.Thread(target=worker, args=(10,)).start()
+    threading.Thread(target=run_finalizers, args=(True,)).start()
+  `;
+
+  void it('does not flag a None test: registering keeps the answer', async () => {
+    assert.deepEqual(only(await analyzePython({ 'util.py': registry('_registry is None') }), 'PY-RACE-002'), []);
+  });
+
+  void it('flags an emptiness test, which a registration changes', async () => {
+    assert.equal(only(await analyzePython({ 'util.py': registry('not _registry') }), 'PY-RACE-002').length, 1);
   });
 });
 

@@ -22,6 +22,7 @@ import { joins, type Access, type AccessKind, type CheckAct, type LockUse, type 
 const WRITES: ReadonlySet<AccessKind> = new Set(['write', 'rmw', 'compound']);
 const STRUCTURAL: ReadonlySet<AccessKind> = new Set(['mutate', 'compound']);
 const ANY_WRITE: ReadonlySet<AccessKind> = new Set(['write', 'rmw', 'compound', 'mutate']);
+const REBINDS: ReadonlySet<AccessKind> = new Set(['write']);
 
 interface Side {
   fn: FunctionInfo;
@@ -102,7 +103,8 @@ export function raceFindings(program: Program): Finding[] {
     for (const act of fn.checkActs) {
       if (act.constantWrite || (!act.unguarded && act.awaitBetween) || !program.isProjectState(act.key)) continue;
       const side: Side = { fn, span: act.write, locks: program.locksAt(fn, [], act.write.line), own: [], viaSelf: act.viaSelf };
-      const race = findRace(program, side, act.key, ANY_WRITE, true);
+      // A test for None keeps its answer while others only change the object's contents.
+      const race = act.identityCheck ? findRace(program, side, act.key, REBINDS, false) : findRace(program, side, act.key, ANY_WRITE, true);
       if (!race || (act.lazyInit && race.partner === 'self' && [race.ours, race.theirs].every((id) => initializedBeforeStart(program, id, act.key)))) continue;
       mark(fn, act.write);
       findings.push(checkActFinding(program, side, act, race));
@@ -328,7 +330,7 @@ function checkActFinding(program: Program, side: Side, act: CheckAct, race: Race
   const ours = sideText(program, side.fn, act.write, race.ours);
   const message = act.lazyInit
     ? `${state} is set after its check at line ${line(act.check)} in ${ours}, and ${otherSide(program, race)} can pass that check; create it under a lock, or before the threads start.`
-    : `${state} is checked at line ${line(act.check)} and then changed in ${ours}, and ${otherSide(program, race)} can change it in between; hold one lock across the check and the update.`;
+    : `${state} is checked at line ${line(act.check)} and changed in ${ours}, and ${otherSide(program, race)} can change it in between; hold one lock across check and update.`;
   // Lazily storing what a lookup returns, or a value both threads compute alike, is idempotent
   // memoisation: worth a note, not a warning.
   const gated = race.gated && (!act.lazyInit || act.createsResource) && !repeatsHarmlessly(side.fn, act);
