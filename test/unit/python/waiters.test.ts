@@ -70,6 +70,38 @@ void describe('PY-ASYNC-005 one waiter slot', () => {
     }
   });
 
+  void it('accepts a state guard the method moves on through a helper before it waits', async () => {
+    // A transport's starttls(): refused unless the stream is raw, and the handshake it starts
+    // moves the state on before the first await, so a second call is refused.
+    const src = (step: string) => py`
+      import asyncio
+
+      class Transport:
+          def __init__(self, loop):
+              self._loop = loop
+              self._state = 'raw'
+              self._attempts = 0
+              self._waiter = None
+
+          def _start_handshake(self):
+              ${step}
+              self._loop.call_soon(self._handshake_done)
+
+          def _handshake_done(self):
+              if self._waiter is not None:
+                  self._waiter.set_result(None)
+
+          async def starttls(self):
+              if self._state != 'raw':
+                  raise RuntimeError('starttls() called twice')
+              self._waiter = self._loop.create_future()
+              self._start_handshake()
+              await self._waiter
+    `;
+    assert.deepEqual(only(await analyzePython({ 'transport.py': src("self._state = 'handshaking'") }), 'PY-ASYNC-005'), []);
+    assert.equal(only(await analyzePython({ 'transport.py': src('self._attempts += 1') }), 'PY-ASYNC-005').length, 1);
+  });
+
   void it('accepts the refusal inside the check that there is nothing to read yet, not the check alone', async () => {
     // A message stream's read(): only when its queue is empty does it wait, and a second reader
     // is turned away there.

@@ -23,7 +23,7 @@ export function waiterFindings(program: Program): Finding[] {
         if (!store.awaited || store.check?.mentionsKey) continue;
         // A lock held from the store to the wait (or by every caller) queues a second caller before the slot.
         const serialized = store.locked === true || program.locksAt(fn, [], store.span.line).length > 0;
-        if (store.single && !reentryGuarded(fn, store) && !serialized) findings.push(...overwrittenSlot(program, fn, store));
+        if (store.single && !reentryGuarded(program, fn, store) && !serialized) findings.push(...overwrittenSlot(program, fn, store));
         else if (store.check && !store.check.isLoop) findings.push(...bypassedQueue(program, fn, store));
       }
     }
@@ -35,12 +35,23 @@ export function waiterFindings(program: Program): Finding[] {
 }
 
 /**
- * `if self._started: raise …` before the store, and the method sets `_started` itself: a second
- * call while it runs is rejected as a misuse, so the slot is not shared by concurrent callers.
- * A precondition on state the method does not change (`if self._lost: raise`) guards nothing.
+ * `if self._started: raise …` before the store, and the method sets `_started` itself, or
+ * through a helper it calls on the same object (`starttls()` → `_initiate_tls()` moves `_state`
+ * on): a second call while it runs is rejected as a misuse, so the slot is not shared by
+ * concurrent callers. A precondition on state nothing there changes (`if self._lost: raise`)
+ * guards nothing.
  */
-function reentryGuarded(fn: FunctionInfo, store: FutureStore): boolean {
-  return (store.guardKeys ?? []).some((key) => fn.accesses.some((a) => a.key === key && a.kind !== 'read' && a.kind !== 'iterate'));
+function reentryGuarded(program: Program, fn: FunctionInfo, store: FutureStore): boolean {
+  const keys = store.guardKeys ?? [];
+  if (keys.length === 0) return false;
+  const own = [fn];
+  for (let i = 0; i < own.length; i++) {
+    for (const call of own[i]!.calls) {
+      if (!call.sameInstance) continue;
+      for (const callee of program.callTargets(call, own[i]!)) if (!own.includes(callee)) own.push(callee);
+    }
+  }
+  return own.some((f) => f.accesses.some((a) => keys.includes(a.key) && a.kind !== 'read' && a.kind !== 'iterate'));
 }
 
 /** A task context under which `fn` runs concurrently with itself, strongest first. */
