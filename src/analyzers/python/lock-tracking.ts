@@ -12,6 +12,8 @@ import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from '.
  * `setdefault`) and copies, clocks, sizes and counting over a sequence.
  */
 const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|get|setdefault|copy|time|monotonic|perf_counter|len|enumerate|range)$/;
+/** Building an exception object to store or raise later (`error.ConnectionClosedError(whom)`). */
+const EXCEPTION_CLASS = /(^|\.)[A-Z]\w*(Error|Exception|Warning)$/;
 /** Logging calls: `logging` hands a handler's or a format's error to `handleError` instead of raising. */
 const LOGGING_CALLS = /(^|\.)(_*log(ger)?|LOG(GER)?|logging)\.(debug|info|warning|warn|error|exception|critical|log)$/;
 
@@ -242,7 +244,7 @@ export abstract class LockTracking extends Accesses {
     if (between.includes(`${expr}.acquire(`)) return false;
     // Only calls can raise in practice between the two, and not the ones that cannot fail on
     // a valid object (appending to a list, notifying a held condition, reading the clock).
-    return [...between.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)].some((m) => !NON_RAISING_CALLS.test(m[1]!) && !LOGGING_CALLS.test(m[1]!));
+    return [...between.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)].some((m) => !NON_RAISING_CALLS.test(m[1]!) && !LOGGING_CALLS.test(m[1]!) && !EXCEPTION_CLASS.test(m[1]!));
   }
 
   /**

@@ -122,6 +122,7 @@ export class Program {
    */
   private readonly shadowed = new Set<string>();
   private readonly topLevelImports = new Map<string, Set<string>>();
+  private root: string | undefined;
   /** File → the modules it imports, of the project or top-level (last components). */
   private readonly importedModules = new Map<string, Set<string>>();
 
@@ -511,18 +512,48 @@ export class Program {
   }
 
   /**
-   * Two functions' modules know of each other: the same module, or one's file imports the
-   * other's module. A lock one package takes around another module's state (`sys.stdout`)
-   * is no convention for a package that never imports it.
+   * Two functions' modules know of each other: the same package (the same folder under the
+   * run's root, or both at the root), or one's file imports the other's module or package.
+   * A lock one package takes around another module's state (`sys.stdout`) is no convention
+   * for a package that never imports it, nor do the two share that state's races.
    */
   related(a: FunctionInfo, b: FunctionInfo): boolean {
+    if (a.file === b.file) return true;
+    const top = (file: string) => {
+      const rest = path.relative(this.runRoot(), file).split(/[\\/]/);
+      return rest.length > 1 ? rest[0]! : '';
+    };
+    const [topA, topB] = [top(a.file), top(b.file)];
+    if (topA === topB) return true;
     const moduleOf = (fn: FunctionInfo) => fn.key.slice(0, fn.key.indexOf(':')).replace(/@.*$/, '');
-    return a.file === b.file || moduleOf(a) === moduleOf(b) || this.importedModules.get(a.file)?.has(moduleOf(b)) === true || this.importedModules.get(b.file)?.has(moduleOf(a)) === true;
+    const imports = (file: string, fn: FunctionInfo, pkg: string) => {
+      const imported = this.importedModules.get(file);
+      return imported !== undefined && (imported.has(moduleOf(fn)) || (pkg !== '' && imported.has(pkg)));
+    };
+    return imports(a.file, b, topB) || imports(b.file, a, topA);
+  }
+
+  /** The folder every file of the run is in (computed on first use). */
+  private runRoot(): string {
+    if (this.root === undefined) {
+      const dirs = [...this.fixSites.keys()].map((file) => path.dirname(file).split(/[\\/]/));
+      let common = dirs[0] ?? [];
+      for (const dir of dirs) {
+        let i = 0;
+        while (i < common.length && i < dir.length && common[i] === dir[i]) i++;
+        common = common.slice(0, i);
+      }
+      this.root = common.join('/');
+    }
+    return this.root;
   }
 
   /** The key names state of a module of the project: analyzed in this run, or imported from the same package. */
   isProjectState(key: string): boolean {
-    const module = key.slice(0, key.indexOf(':')).replace(/@.*$/, '');
+    const qualified = key.slice(0, key.indexOf(':'));
+    // `os@external:environ`: the standard library's `os`, which a file of the run only shadows.
+    if (qualified.endsWith('@external')) return false;
+    const module = qualified.replace(/@.*$/, '');
     return this.modules.has(module) || this.projectModules.has(module);
   }
 

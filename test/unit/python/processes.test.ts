@@ -248,6 +248,30 @@ void describe('PY-FUT-001 in the OpenSSF CWE-833 style', () => {
   });
 });
 
+void it('does not take the standard library\'s os.environ for the project\'s state when a package has its own os.py', async () => {
+  // A package keeps an `os` shim in `compat/`; another module of the run uses the real `os`.
+  const files = {
+    'tool/compat/__init__.py': '',
+    'tool/compat/os.py': py`
+      from os import *
+    `,
+    'runner/env.py': py`
+      import os
+      import threading
+
+      def export(name, value):
+          os.environ[name] = value
+
+      def snapshot():
+          return {k: v for k, v in os.environ.items()}
+
+      threading.Thread(target=export, args=('A', '1')).start()
+      threading.Thread(target=snapshot).start()
+    `,
+  };
+  assert.deepEqual(only(await analyzePython(files), 'PY-RACE-005'), []);
+});
+
 void it('does not treat state of modules outside the run (sys.stdout) as a process-isolation mistake', async () => {
   const findings = await analyzePython({
     'redirect.py': py`

@@ -154,9 +154,13 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
       }
     }
   }
+  // Another module's state (`os.environ`) is shared only by code that knows of each other's
+  // modules: two packages that never import one another are not one program's two sides.
+  const projectState = program.isProjectState(key);
   for (const { fn, access } of partners) {
     if (!partnerKinds.has(access.kind) || fn.isAsync || (fn.constructor && access.viaSelf)) continue;
     if (fn === side.fn && access.span.line === side.span.line) continue;
+    if (!projectState && !program.related(side.fn, fn)) continue;
     const theirLocks = program.locksAt(fn, access.locks, access.span.line);
     if (exclude(program, theirLocks, side.locks, key)) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
