@@ -296,6 +296,8 @@ export class Program {
         callerHoldsLock: raw.callerHoldsLock,
         runsLoop: raw.runsLoop,
         entersHolding: raw.entersHolding && cs(raw.entersHolding),
+        readyRegions: raw.readyRegions && each(raw.readyRegions, (r) => ({ ...r, key: c(r.key) })),
+        onceGuards: raw.onceGuards?.map(c),
         paramGuards: raw.paramGuards,
         paramDefaults: raw.paramDefaults,
         positionalParams: raw.positionalParams,

@@ -96,3 +96,41 @@ export function initializedBeforeStart(program: Program, id: string, key: string
   const callers = program.callersOf(spawner).filter(({ call }) => call.direct);
   return callers.length > 0 && callers.every(({ caller, call }) => createdBefore(caller, call.span.line));
 }
+
+/**
+ * Published by a readiness flag: the writing function is a once-only initializer (it leaves
+ * early when a flag it sets is already set), it sets a flag after this change and changes the
+ * state no more after that, and the other access happens only where that flag is known set: past
+ * an `if not self._ready: raise`/`return`, inside `if self._ready:`, or after calling a checker
+ * of the same object that raises until then (`self.check_apps_ready()`). So the access comes
+ * after every change the initializer makes.
+ */
+export function publishedBefore(program: Program, writer: FunctionInfo, writeLine: number, key: string, reader: FunctionInfo, readLine: number): boolean {
+  const guards = writer.onceGuards ?? [];
+  if (guards.length === 0) return false;
+  const sets = (flag: string) => writer.accesses.filter((a) => a.key === flag && a.kind === 'write' && a.constant && a.span.line > writeLine);
+  if (!guards.some((g) => sets(g).length > 0)) return false;
+  const flags = [...new Set(writer.accesses.filter((a) => a.kind === 'write' && a.constant && a.span.line > writeLine).map((a) => a.key))];
+  return flags.some((flag) => {
+    const setAt = Math.min(...sets(flag).map((a) => a.span.line));
+    const changedAfter = writer.accesses.some((a) => a.key === key && a.kind !== 'read' && a.kind !== 'iterate' && a.span.line > setAt);
+    return !changedAfter && readsWhenSet(program, reader, readLine, flag, 0);
+  });
+}
+
+function readsWhenSet(program: Program, fn: FunctionInfo, line: number, flag: string, depth: number): boolean {
+  if (fn.readyRegions?.some((r) => r.key === flag && r.line <= line && line <= r.endLine)) return true;
+  return checkedBefore(program, fn, line, flag, depth);
+}
+
+/** A checker of the same object called before `line` raises unless `flag` is set. */
+function checkedBefore(program: Program, fn: FunctionInfo, line: number, flag: string, depth: number): boolean {
+  if (depth >= 2) return false;
+  return fn.calls.some((call) => call.sameInstance && call.direct && call.span.line < line && program.callTargets(call, fn).some((checker) => raisesUnlessSet(program, checker, flag, depth + 1)));
+}
+
+/** The function raises unless `flag` is set: a `raise` exit whose region runs to its end, itself or in a checker it calls. */
+function raisesUnlessSet(program: Program, fn: FunctionInfo, flag: string, depth: number): boolean {
+  if (fn.readyRegions?.some((r) => r.key === flag && r.exit === 'raise' && r.endLine >= fn.span.endLine)) return true;
+  return checkedBefore(program, fn, fn.span.endLine + 1, flag, depth);
+}

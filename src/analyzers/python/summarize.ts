@@ -322,6 +322,7 @@ class Summarizer extends Calls {
     }
     this.noteSplitDecision(condition, scope);
     this.noteSlotTests(node, condition, scope);
+    this.noteReadiness(node, condition, scope);
     const keys = new Map<string, PyNode>();
     const lazy = new Set<string>();
     // Keys the condition tests only for being None: a change to the object's contents keeps the answer.
@@ -497,6 +498,32 @@ class Summarizer extends Calls {
     return ifNode.type === 'if_statement' && ifNode.parent?.type === 'block' &&
       !ifNode.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause') &&
       /^(raise|return)_statement$/.test(body[body.length - 1]?.type ?? '');
+  }
+
+  /**
+   * Readiness flags (`populate()` fills the registry, then sets `apps_ready`; readers call
+   * `check_apps_ready()` first, which raises until then): where a flag of the object or module
+   * is known set, and the flags a once-only initializer leaves early on.
+   */
+  private noteReadiness(node: PyNode, condition: PyNode, scope: Scope): void {
+    if (node.type !== 'if_statement' || scope.isModule) return;
+    const test = unparen(condition);
+    const negated = test.type === 'not_operator';
+    const operand = negated ? unparen(field(test, 'argument') ?? test) : test;
+    if (operand.type !== 'attribute' && operand.type !== 'identifier') return;
+    const flag = this.resolve(operand, scope);
+    if (!flag?.shared) return;
+    const fn = scope.fn;
+    const block = node.parent;
+    const last = field(node, 'consequence')?.children.at(-1);
+    const exit = last?.type === 'raise_statement' ? 'raise' : last?.type === 'return_statement' ? 'return' : undefined;
+    if (negated && exit && block?.type === 'block' && !node.children.some((c) => c.type === 'else_clause' || c.type === 'elif_clause')) {
+      (fn.readyRegions ??= []).push({ key: flag.key, line: this.span(node).endLine + 1, endLine: this.span(block).endLine, exit });
+    } else if (!negated) {
+      const body = field(node, 'consequence');
+      if (body) (fn.readyRegions ??= []).push({ key: flag.key, line: this.span(body).line, endLine: this.span(body).endLine, exit: 'block' });
+      if (exit && block?.parent?.type === 'function_definition') (fn.onceGuards ??= []).push(flag.key);
+    }
   }
 
   /** `x is None`, `x is not None`, `x == None`: a test of what the name is bound to. */

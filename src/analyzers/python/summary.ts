@@ -365,6 +365,13 @@ export interface FunctionSummary {
   eventWaits: { key: string; span: Span }[];
   futureStores: FutureStore[];
   viewEscapes: ViewEscape[];
+  /**
+   * Where a flag is known set: after `if not self._ready: raise` (`exit: 'raise'`) or `return`
+   * to the end of that block, and inside `if self._ready:` (`exit: 'block'`).
+   */
+  readyRegions?: { key: string; line: number; endLine: number; exit: 'raise' | 'return' | 'block' }[];
+  /** Flags tested at the top with an early exit when set (`if self.ready: return`): a once-only initializer's. */
+  onceGuards?: string[];
   /** Locks it releases before it takes them (`def _unlock(self): self._lock.release() …`): its callers hold them. */
   entersHolding?: string[];
   /** Runs an event loop on its own thread: `loop.run_until_complete(…)`, `loop.run_forever()`, `asyncio.run(…)`. */

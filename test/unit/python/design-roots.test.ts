@@ -286,6 +286,27 @@ void describe('a class that owns a lock', () => {
     assert.deepEqual(only(await analyzePython({ 'reg.py': src('list(self._items)') }), 'PY-RACE-005'), []);
   });
 
+  void it('does not flag a live view when the others only bind the field to a new container', async () => {
+    // A registry replaced whole on each change: a view of the old dict stays valid.
+    const src = (change: string) => py`
+      import threading
+
+      class Registry:
+          def __init__(self):
+              self._lock = threading.Lock()
+              self._items = {}
+
+          def add(self, key, value):
+              with self._lock:
+                  ${change}
+
+          def names(self):
+              return self._items.keys()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'reg.py': src('self._items = {key: value}') }), 'PY-RACE-005'), []);
+    assert.equal(only(await analyzePython({ 'reg.py': src('self._items[key] = value') }), 'PY-RACE-005').length, 1);
+  });
+
   void it('takes a dunder the data model calls (`__iter__`) as public, a made-up one (`__keys__`) as a plain name', async () => {
     const src = (name: string) => py`
       import threading

@@ -753,6 +753,53 @@ void describe('a test of what a name is bound to, against changes to the content
   });
 });
 
+void describe('state published by a readiness flag', () => {
+  // A plugin registry: load() runs once (it leaves when ready), fills the registry, then sets
+  // `loaded`; readers call a checker that raises until then, or read only when ready.
+  const registry = (reader: string) => py`
+    import threading
+
+    class Registry:
+        def __init__(self):
+            self._lock = threading.RLock()
+            self.plugins = {}
+            self.loaded = False
+            self.ready = False
+
+        def load(self, entries):
+            if self.ready:
+                return
+            with self._lock:
+                if self.ready:
+                    return
+                for name, plugin in entries:
+                    self.plugins[name] = plugin
+                self.loaded = True
+                for plugin in self.plugins.values():
+                    plugin.start()
+                self.ready = True
+
+        def check_loaded(self):
+            if not self.loaded:
+                raise RuntimeError("plugins are not loaded yet")
+
+        def names(self):
+            ${reader}
+  `;
+  const iterated = async (reader: string) => only(await analyzePython({ 'registry.py': registry(reader) }), 'PY-RACE-005');
+
+  void it('does not flag a reader that checks the flag first, itself or through a checker', async () => {
+    assert.deepEqual(await iterated('self.check_loaded()\n            return [name for name in self.plugins]'), []);
+    assert.deepEqual(await iterated('if not self.loaded:\n                raise RuntimeError("not yet")\n            return [name for name in self.plugins]'), []);
+    assert.deepEqual(await iterated('if self.ready:\n                return [name for name in self.plugins]\n            return []'), []);
+  });
+
+  void it('flags a reader that does not wait for the flag', async () => {
+    assert.equal((await iterated('return [name for name in self.plugins]')).length, 1);
+    assert.equal((await iterated('if not self.loaded:\n                print("not yet")\n            return [name for name in self.plugins]')).length, 1);
+  });
+});
+
 void describe('happens-before through threading.Event', () => {
   void it('does not flag an update published with Event.set() and consumed after Event.wait()', async () => {
     const findings = await analyzePython({

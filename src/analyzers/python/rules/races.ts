@@ -3,7 +3,7 @@ import { pairIsEvidence, strengthOf, visibleTo } from '../evidence';
 import { introduceLockFix } from '../fixes';
 import { repeatsHarmlessly } from '../idempotent';
 import type { FunctionInfo, Program } from '../program';
-import { appendsDuringListIteration, closedBefore, confinedToItsThread, initializedBeforeStart, orderedBetween } from '../refutation';
+import { appendsDuringListIteration, closedBefore, confinedToItsThread, initializedBeforeStart, orderedBetween, publishedBefore } from '../refutation';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange, wrapInWith } from '../report';
 import type { ExecutionContext } from '../roots';
 import { joins, type Access, type AccessKind, type CheckAct, type LockUse, type Span } from '../summary';
@@ -165,6 +165,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     if (exclude(program, theirLocks, side.locks, key)) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
     if (closedBefore(program, side.fn, side.span.line, fn, access) || closedBefore(program, fn, access.span.line, side.fn, side.access)) continue;
+    if (publishedBefore(program, fn, access.span.line, key, side.fn, side.span.line) || publishedBefore(program, side.fn, side.span.line, key, fn, access.span.line)) continue;
     if (side.access?.kind === 'iterate' && appendsDuringListIteration(program, key, access)) continue;
     const theirs = threadContexts(program, fn, access.span, key, access.viaSelf, withTasks);
     for (const a of ours) {
@@ -442,7 +443,8 @@ function wrongLock(program: Program, isMarked: (fn: FunctionInfo, span: Span) =>
   return findings;
 }
 
-const MUTATIONS: ReadonlySet<AccessKind> = new Set(['write', 'compound', 'mutate']);
+/** Changes to the object a view walks: binding the name to another object leaves the view on the old one. */
+const MUTATIONS: ReadonlySet<AccessKind> = new Set(['compound', 'mutate']);
 
 /**
  * PY-RACE-005, the escaping view: a live view or lazy iterator of shared state returned to
