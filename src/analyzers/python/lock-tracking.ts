@@ -118,6 +118,16 @@ export abstract class LockTracking extends Accesses {
     this.acquire({ key: underlying ?? key, expr: `${scope.selfName}.${attr}`, span: scope.fn.span, block: 0, receiver: scope.selfName ?? '' }, scope, this.blockCounter++);
   }
 
+  /**
+   * A function wrapped by a decorator that makes a lock for it (`@mutex`): one run at a time,
+   * whoever calls it. The lock is the function's own, a `Lock` to the re-entry rule.
+   */
+  protected enterHoldingOwnLock(scope: Scope): void {
+    const key = `${scope.fn.key}#lock`;
+    this.summary.kinds[key] ??= 'Lock';
+    this.acquire({ key, expr: `the lock of @${scope.fn.name}`, span: scope.fn.span, block: 0, receiver: '' }, scope, this.blockCounter++);
+  }
+
   /** `x.release()` as a statement of its own. */
   private bareRelease(statement: PyNode): boolean {
     const expression = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;

@@ -8,6 +8,8 @@ import type { LockFixSites, PythonModuleSummary, Span } from './summary';
 import { callArguments, field, some, unparen, walk } from './syntax';
 import { lastComponent, STATEMENT_CONTAINERS, type Resolved, type Scope } from './walk-state';
 
+/** A locking decorator's mark for a lock it makes for each function it wraps. */
+export const OWN_LOCK = '#own';
 /** Standard modules of Python 2 that Python 3 renamed or removed, under names no project reuses. */
 const PYTHON2_ONLY_MODULES = new Set([
   'cStringIO', 'cPickle', 'urllib2', 'urlparse', 'httplib', 'SocketServer', 'ConfigParser', '__builtin__', 'Tkinter',
@@ -158,26 +160,34 @@ export abstract class ModuleFacts {
 
   /**
    * `def synchronized(meth): @wraps(meth) def wrapper(self, *a, **kw): with self._lock: return
-   * meth(self, *a, **kw)`: a decorator whose wrapper calls the method holding a lock of `self`.
-   * The attribute holding that lock, or undefined.
+   * meth(self, *a, **kw)`: a decorator whose wrapper calls the function holding a lock, either
+   * one of `self` (the attribute's name) or one the decorator makes for each function it wraps
+   * (`lock = threading.Lock()` before the wrapper: OWN_LOCK). Undefined for any other decorator.
    */
   private lockHeldByWrapper(decorator: PyNode): string | undefined {
     const wrapped = field(decorator, 'parameters')?.children.find((c) => c.type === 'identifier');
     const body = field(decorator, 'body');
     if (!wrapped || !body) return undefined;
     const method = this.src(wrapped);
+    const ownLocks = new Set<string>();
     for (const statement of body.children) {
+      const assignment = statement.type === 'expression_statement' ? statement.children[0] : undefined;
+      const left = assignment?.type === 'assignment' ? field(assignment, 'left') : undefined;
+      const right = assignment?.type === 'assignment' ? unparen(field(assignment, 'right') ?? assignment) : undefined;
+      const made = right?.type === 'call' ? kindOfConstructor(this.qualify(field(right, 'function') ?? right)) : undefined;
+      if (left?.type === 'identifier' && (made === 'Lock' || made === 'RLock')) ownLocks.add(this.src(left));
       const wrapper = statement.type === 'decorated_definition' ? field(statement, 'definition') : statement;
       if (wrapper?.type !== 'function_definition') continue;
       const self = field(wrapper, 'parameters')?.children.find((c) => c.type === 'identifier');
       const inner = field(wrapper, 'body');
-      const guard = self && inner?.children.find((c) => c.type === 'with_statement');
+      const guard = inner?.children.find((c) => c.type === 'with_statement');
       const value = guard && unparen(field(guard.children.find((c) => c.type === 'with_clause')?.children.find((c) => c.type === 'with_item') ?? guard, 'value') ?? guard);
-      const object = value?.type === 'attribute' ? field(value, 'object') : undefined;
-      const attr = value?.type === 'attribute' ? field(value, 'attribute') : undefined;
-      if (!guard || !object || !attr || this.src(object) !== this.src(self!)) continue;
-      const callsMethod = some(field(guard, 'body') ?? guard, (n) => n.type === 'call' && field(n, 'function')?.type === 'identifier' && this.src(field(n, 'function')!) === method);
-      if (callsMethod) return this.src(attr);
+      const callsMethod = guard !== undefined && some(field(guard, 'body') ?? guard, (n) => n.type === 'call' && field(n, 'function')?.type === 'identifier' && this.src(field(n, 'function')!) === method) !== undefined;
+      if (!callsMethod || !value) continue;
+      if (value.type === 'identifier' && ownLocks.has(this.src(value))) return OWN_LOCK;
+      const object = value.type === 'attribute' ? field(value, 'object') : undefined;
+      const attr = value.type === 'attribute' ? field(value, 'attribute') : undefined;
+      if (self && object && attr && this.src(object) === this.src(self)) return this.src(attr);
     }
     return undefined;
   }

@@ -4,6 +4,7 @@ import { parsePython, type PyNode } from './parser';
 import { collectParams, collectScopeNames, emptyScopeNames, type ScopeNames } from './scopes';
 import { literalDefaults, parameterGuards } from './param-guards';
 import { documentsHeldLock } from './lock-contract';
+import { OWN_LOCK } from './module-facts';
 import type { FunctionSummary, PythonModuleSummary } from './summary';
 import { enclosingFunction, field, hasToken, unparen, walk } from './syntax';
 import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } from './walk-state';
@@ -159,8 +160,9 @@ class Summarizer extends Calls {
     }
     if (node.type === 'lambda') stack.push({ node: body, scope });
     else {
-      const lockAttr = decorated && scope.selfName ? this.decoratorLock(decorated) : undefined;
-      if (lockAttr) this.enterHoldingSelfLock(lockAttr, scope);
+      const lockAttr = decorated ? this.decoratorLock(decorated) : undefined;
+      if (lockAttr === OWN_LOCK) this.enterHoldingOwnLock(scope);
+      else if (lockAttr && scope.selfName) this.enterHoldingSelfLock(lockAttr, scope);
       this.enterHoldingWhatItReleases(body, scope);
       // Statements after a `raise` or `return` of the body itself never run (a function
       // disabled with `raise NotImplementedError` above its old code).
@@ -170,7 +172,7 @@ class Summarizer extends Calls {
     }
   }
 
-  /** `@synchronized` of this module: the lock attribute its wrapper holds around the call. */
+  /** `@synchronized` of this module: the lock attribute its wrapper holds around the call, or OWN_LOCK. */
   private decoratorLock(decorated: PyNode): string | undefined {
     for (const decorator of decorated.children) {
       if (decorator.type !== 'decorator') continue;

@@ -347,6 +347,40 @@ void describe('a decorator that calls the method holding a lock of the object', 
     assert.ok((await races('@functools.lru_cache')).some((f) => f.ruleId === 'PY-RACE-001' || f.ruleId === 'PY-RACE-004'));
   });
 
+  void it('takes a function wrapped by a decorator that makes a lock for it as run one at a time', async () => {
+    // A test runner's `@mutex`: a lock per decorated function, taken around every call.
+    const src = (decorator: string) => py`
+      import functools
+      import threading
+
+      def mutex(func):
+          lock = threading.Lock()
+
+          @functools.wraps(func)
+          def wrapper(*args, **kwargs):
+              with lock:
+                  return func(*args, **kwargs)
+
+          return wrapper
+
+      _databases = {}
+
+      ${decorator}
+      def get_database(name):
+          if name not in _databases:
+              _databases[name] = create_database(name)
+          return _databases[name]
+
+      def create_database(name):
+          return {'name': name}
+
+      for name in ('a', 'b'):
+          threading.Thread(target=get_database, args=(name,)).start()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'containers.py': src('@mutex') }), 'PY-RACE-002'), []);
+    assert.equal(only(await analyzePython({ 'containers.py': src('@functools.wraps(print)') }), 'PY-RACE-002').length, 1);
+  });
+
   void it('flags a decorated method calling another one, not a helper that lets the lock go for a while', async () => {
     assert.equal(only(await analyzePython({ 'mock.py': server('@synchronized', 'self.reset()') }), 'PY-DL-002').length, 1);
     assert.deepEqual(only(await analyzePython({ 'mock.py': server('@synchronized', 'with self._unlocked(): self.requests += 0') }), 'PY-DL-002'), []);
