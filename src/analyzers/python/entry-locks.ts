@@ -124,7 +124,9 @@ export class EntryLocks {
       if (!context) continue;
       const entries = new Set(context.entries.map((e) => e.key).filter(bare));
       const inside = (site: Site) => entries.has(site.caller.key) || roots.reaches(id, site.caller);
-      const state = this.solve(keys, (key) => entries.has(key), (key) => (entries.has(key) ? [] : null), inside, contract);
+      // Constructors start bare here too: a lock the maker holds guards nothing of the new object.
+      const fixed = (key: string) => entries.has(key) || program.functions.get(key)?.constructor === true;
+      const state = this.solve(keys, fixed, (key) => (fixed(key) ? [] : null), inside, contract);
       for (const [key, locks] of state) {
         if (!locks || locks.length <= (this.entryLocks.get(key)?.length ?? 0)) continue;
         const map = this.inContext.get(id) ?? new Map<string, string[]>();
