@@ -141,7 +141,7 @@ export class EntryLocks {
     const entry = this.inContext.get(id)?.get(fn.key);
     if (!entry) return this.locksAt(fn, own, line);
     const guarded = line === undefined ? [] : this.heldUnderGuards(fn, line);
-    return [...new Set([...own, ...entry, ...guarded])];
+    return [...new Set([...own, ...entry, ...guarded, ...(fn.heldThroughout === undefined ? [] : [fn.heldThroughout])])];
   }
 
   /**
@@ -166,10 +166,16 @@ export class EntryLocks {
   }
 
   locksAt(fn: FunctionInfo, own: string[], line?: number): string[] {
-    const entry = this.entryLocks.get(fn.key) ?? [];
+    const entry = this.entryLocksOf(fn);
     const guarded = line === undefined || !fn.paramGuards ? [] : this.heldUnderGuards(fn, line);
     if (guarded.length > 0) return [...new Set([...own, ...entry, ...guarded])];
     return entry.length === 0 ? own : [...new Set([...own, ...entry])];
+  }
+
+  /** What every caller holds, and a lock the function's decorator holds around it. */
+  private entryLocksOf(fn: FunctionInfo): string[] {
+    const entry = this.entryLocks.get(fn.key) ?? [];
+    return fn.heldThroughout === undefined || entry.includes(fn.heldThroughout) ? entry : [...entry, fn.heldThroughout];
   }
 
   /** Locks every caller of `fn` holds when it calls it. */

@@ -4,12 +4,10 @@ import { noteAboutCurrentFile } from '../analyzer-signals';
 import { CONDITION_ON_GIVEN_LOCK, kindOfConstructor, SINGLE_WORKER_POOL } from './kinds';
 import type { PyNode } from './parser';
 import { LineIndex } from './source-text';
-import type { LockFixSites, PythonModuleSummary, Span } from './summary';
+import { OWN_LOCK, type LockFixSites, type PythonModuleSummary, type Span } from './summary';
 import { callArguments, field, some, unparen, walk } from './syntax';
 import { lastComponent, STATEMENT_CONTAINERS, type Resolved, type Scope } from './walk-state';
 
-/** A locking decorator's mark for a lock it makes for each function it wraps. */
-export const OWN_LOCK = '#own';
 /** Standard modules of Python 2 that Python 3 renamed or removed, under names no project reuses. */
 const PYTHON2_ONLY_MODULES = new Set([
   'cStringIO', 'cPickle', 'urllib2', 'urlparse', 'httplib', 'SocketServer', 'ConfigParser', '__builtin__', 'Tkinter',
@@ -119,7 +117,10 @@ export abstract class ModuleFacts {
         const name = field(stmt, 'name');
         if (name) this.moduleDefs.add(this.src(name));
         const lock = name && this.lockHeldByWrapper(stmt);
-        if (name && lock) this.lockingDecorators.set(this.src(name), lock);
+        if (name && lock) {
+          this.lockingDecorators.set(this.src(name), lock);
+          (this.summary.lockingDecorators ??= Object.create(null) as Record<string, string>)[this.src(name)] = lock;
+        }
       } else if (stmt.type === 'class_definition') {
         this.collectClass(stmt, '');
       } else {

@@ -4,12 +4,14 @@ import { EntryLocks } from './entry-locks';
 import { Overlap } from './overlap';
 import { namedValue, satisfies } from './param-guards';
 import { Roots, type ExecutionContext } from './roots';
-import { SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type ParamGuard, type PythonModuleSummary } from './summary';
+import { OWN_LOCK, SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type ParamGuard, type PythonModuleSummary } from './summary';
 
 /** A function of the run with the file it lives in. */
 export interface FunctionInfo extends FunctionSummary {
   file: string;
   module: string;
+  /** A lock held for the whole call, taken by a locking decorator of another module. */
+  heldThroughout?: string;
   /** Key of the class the function is a method of (`m:Pool`), when it is one. */
   classKey?: string;
 }
@@ -125,6 +127,8 @@ export class Program {
   private root: string | undefined;
   /** File → the modules it imports, of the project or top-level (last components). */
   private readonly importedModules = new Map<string, Set<string>>();
+  /** `module.decorator` → the lock its wrapper holds around the call (`self`'s attribute, or OWN_LOCK). */
+  private readonly lockingDecorators = new Map<string, string>();
 
   constructor(summaries: PythonModuleSummary[]) {
     const byModule = new Map<string, PythonModuleSummary[]>();
@@ -141,6 +145,9 @@ export class Program {
       for (const [key, kind] of Object.entries(summary.kinds)) this.kinds.set(this.canon(key, summary.file), this.canonKind(kind, summary.file));
     }
     this.findLockClasses(summaries);
+    for (const summary of summaries) {
+      for (const [name, lock] of Object.entries(summary.lockingDecorators ?? {})) this.lockingDecorators.set(`${summary.module}.${name}`, lock);
+    }
     for (const summary of summaries) this.index(summary);
     this.linkClasses();
     this.dropThreadLocalState();
@@ -358,6 +365,7 @@ export class Program {
         slotTests: each(raw.slotTests, (x) => ({ ...x, key: c(x.key) })),
         startsBeforeInit: raw.startsBeforeInit,
       };
+      if (raw.importedDecorators) this.holdDecoratorLock(fn, raw.importedDecorators);
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {
         const methodName = fn.name.slice(fn.name.lastIndexOf('.') + 1);
@@ -373,6 +381,36 @@ export class Program {
         this.accessesByKey.set(access.key, list);
       }
     }
+  }
+
+  /**
+   * A function wrapped by a locking decorator of another module of the run (`@thread.mutex`,
+   * `@synchronized` imported from a helpers module) runs holding its lock, as one of the same
+   * module does (summarize.ts): every fact of the function holds it, and what it acquires nests in it.
+   */
+  private holdDecoratorLock(fn: FunctionInfo, decorators: string[]): void {
+    let key: string | undefined;
+    for (const decorator of decorators) {
+      const parts = decorator.split('.');
+      const lock = parts.length >= 2 ? this.lockingDecorators.get(`${parts[parts.length - 2]}.${parts[parts.length - 1]}`) : undefined;
+      if (lock === OWN_LOCK) {
+        key = `${fn.key}#lock`;
+        this.kinds.set(key, 'Lock');
+      } else if (lock && fn.classKey) {
+        key = `${fn.classKey}.${lock}`;
+      }
+      if (key) break;
+    }
+    if (!key) return;
+    const held = key;
+    fn.heldThroughout = held;
+    const add = (locks: string[]) => (locks.includes(held) ? locks : [...locks, held]);
+    const use = { key: held, expr: `@${decorators[0]!.slice(decorators[0]!.lastIndexOf('.') + 1)}`, span: fn.span };
+    fn.accesses = fn.accesses.map((a) => ({ ...a, locks: add(a.locks) }));
+    fn.calls = fn.calls.map((c) => ({ ...c, locks: add(c.locks) }));
+    fn.joins = fn.joins.map((j) => ({ ...j, locks: add(j.locks) }));
+    fn.edges = [...fn.edges, ...fn.acquires.filter((a) => !a.tries).map((inner) => ({ outer: use, inner, distinctReceivers: false, ordered: false }))];
+    fn.acquires = [use, ...fn.acquires];
   }
 
   /** The class of the run a written base names, seen from `module`. */

@@ -4,8 +4,7 @@ import { parsePython, type PyNode } from './parser';
 import { collectParams, collectScopeNames, emptyScopeNames, type ScopeNames } from './scopes';
 import { literalDefaults, parameterGuards } from './param-guards';
 import { documentsHeldLock } from './lock-contract';
-import { OWN_LOCK } from './module-facts';
-import type { FunctionSummary, PythonModuleSummary } from './summary';
+import { OWN_LOCK, type FunctionSummary, type PythonModuleSummary } from './summary';
 import { enclosingFunction, field, hasToken, unparen, walk } from './syntax';
 import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } from './walk-state';
 
@@ -160,7 +159,7 @@ class Summarizer extends Calls {
     }
     if (node.type === 'lambda') stack.push({ node: body, scope });
     else {
-      const lockAttr = decorated ? this.decoratorLock(decorated) : undefined;
+      const lockAttr = decorated ? this.decoratorLock(decorated, scope.fn) : undefined;
       if (lockAttr === OWN_LOCK) this.enterHoldingOwnLock(scope);
       else if (lockAttr && scope.selfName) this.enterHoldingSelfLock(lockAttr, scope);
       this.enterHoldingWhatItReleases(body, scope);
@@ -172,12 +171,20 @@ class Summarizer extends Calls {
     }
   }
 
-  /** `@synchronized` of this module: the lock attribute its wrapper holds around the call, or OWN_LOCK. */
-  private decoratorLock(decorated: PyNode): string | undefined {
+  /**
+   * `@synchronized` of this module: the lock attribute its wrapper holds around the call, or
+   * OWN_LOCK. Decorators imported from other modules are noted for the program to look up.
+   */
+  private decoratorLock(decorated: PyNode, fn: FunctionSummary): string | undefined {
     for (const decorator of decorated.children) {
-      if (decorator.type !== 'decorator') continue;
-      const lock = this.lockingDecorators.get(this.src(decorator).slice(1).trim());
+      // The parsed tree keeps a decorator as one node: read its name from the text.
+      const name = decorator.type === 'decorator' ? this.src(decorator).slice(1).trim() : '';
+      if (!/^[A-Za-z_][\w.]*$/.test(name)) continue;
+      const lock = this.lockingDecorators.get(name);
       if (lock) return lock;
+      const head = name.split('.')[0]!;
+      const qualified = (this.imports.get(head) ?? head) + name.slice(head.length);
+      if (qualified.includes('.')) (fn.importedDecorators ??= []).push(qualified);
     }
     return undefined;
   }

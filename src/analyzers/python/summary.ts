@@ -16,6 +16,8 @@ export const UNVERIFIED_LOCK = '~';
 
 /** A function key prefixed with `^` names a method through `super()`: the class's own is skipped. */
 export const SUPER_PREFIX = '^';
+/** A locking decorator's mark for a lock it makes for each function it wraps (`@mutex`). */
+export const OWN_LOCK = '#own';
 
 /** Zero-based lines, UTF-16 columns, exclusive end. */
 export interface Span {
@@ -374,6 +376,8 @@ export interface FunctionSummary {
   onceGuards?: string[];
   /** Locks it releases before it takes them (`def _unlock(self): self._lock.release() …`): its callers hold them. */
   entersHolding?: string[];
+  /** Decorators written as a name of another module (`@thread.mutex`, `from .thread import mutex`), qualified. */
+  importedDecorators?: string[];
   /** Runs an event loop on its own thread: `loop.run_until_complete(…)`, `loop.run_forever()`, `asyncio.run(…)`. */
   runsLoop?: true;
   /** `executor.start(self, …)`: objects given `self`, whose threads can call back into it (by handle key). */
@@ -413,6 +417,8 @@ export interface PythonModuleSummary {
   projectModules: string[];
   /** First components of absolute imports (`import threading`, `from os import path`): top-level modules. */
   topLevelImports: string[];
+  /** Decorators this module defines whose wrapper calls the function holding a lock: name → `self`'s lock attribute, or OWN_LOCK. */
+  lockingDecorators?: Record<string, string>;
   /**
    * A module of Python 2's standard library that Python 3 lacks (`cStringIO`, `urllib2`),
    * imported at the top level outside any `try`: the file cannot be imported on Python 3.

@@ -381,6 +381,66 @@ void describe('a decorator that calls the method holding a lock of the object', 
     assert.equal(only(await analyzePython({ 'containers.py': src('@functools.wraps(print)') }), 'PY-RACE-002').length, 1);
   });
 
+  void it('follows a locking decorator imported from another module of the run', async () => {
+    const helpers = (mutexBody: string) => py`
+      import functools
+      import threading
+
+      def mutex(func):
+          ${mutexBody}
+
+      def synchronized(meth):
+          @functools.wraps(meth)
+          def wrapper(self, *args, **kwargs):
+              with self._lock:
+                  return meth(self, *args, **kwargs)
+          return wrapper
+    `;
+    const locking = 'lock = threading.Lock()\n\n          @functools.wraps(func)\n          def wrapper(*args, **kwargs):\n              with lock:\n                  return func(*args, **kwargs)\n\n          return wrapper';
+    const files = (mutexBody: string) => ({
+      'runner/thread.py': helpers(mutexBody),
+      'runner/containers.py': py`
+        import threading
+        from .thread import mutex
+
+        _databases = {}
+
+        @mutex
+        def get_database(name):
+            if name not in _databases:
+                _databases[name] = {'name': name}
+            return _databases[name]
+
+        for name in ('a', 'b'):
+            threading.Thread(target=get_database, args=(name,)).start()
+      `,
+      'runner/server.py': py`
+        import threading
+        from . import thread
+
+        class MockServer:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.requests = 0
+
+            def start(self):
+                for _ in range(2):
+                    threading.Thread(target=self._serve).start()
+
+            @thread.synchronized
+            def _serve(self):
+                self.requests += 1
+
+            @thread.synchronized
+            def reset(self):
+                self.requests = 0
+      `,
+    });
+    const races = async (mutexBody: string) => (await analyzePython(files(mutexBody))).filter((f) => f.ruleId.startsWith('PY-RACE') && f.severity !== 'information');
+    assert.deepEqual(await races(locking), []);
+    assert.deepEqual((await races('return func')).map((f) => f.ruleId), ['PY-RACE-002']);
+  });
+
   void it('flags a decorated method calling another one, not a helper that lets the lock go for a while', async () => {
     assert.equal(only(await analyzePython({ 'mock.py': server('@synchronized', 'self.reset()') }), 'PY-DL-002').length, 1);
     assert.deepEqual(only(await analyzePython({ 'mock.py': server('@synchronized', 'with self._unlocked(): self.requests += 0') }), 'PY-DL-002'), []);
