@@ -100,6 +100,11 @@ export function isLockKind(kind: string | undefined): boolean {
  */
 export const CONDITION_ON_GIVEN_LOCK = 'Condition@?';
 
+/** `Condition(self.mutex)` (kind `Condition@m:Q.mutex`): the lock it is built on, which holding it holds. */
+export function lockUnderCondition(kind: string | undefined): string | undefined {
+  return kind?.startsWith('Condition@') && kind !== CONDITION_ON_GIVEN_LOCK ? kind.slice('Condition@'.length) : undefined;
+}
+
 /** A `threading` lock: blocking the whole thread, and so the event loop, while held. */
 export function isThreadingLockKind(kind: string | undefined): boolean {
   return kind === 'Lock' || kind === 'RLock' || kind === 'Semaphore' || (kind?.startsWith('Condition') ?? false);

@@ -1,5 +1,5 @@
 import type { PyNode } from './parser';
-import { CONDITION_ON_GIVEN_LOCK, isLockKind, isThreadPoolKind, looksLikeLockName } from './kinds';
+import { isLockKind, isThreadPoolKind, lockUnderCondition, looksLikeLockName } from './kinds';
 import { Accesses } from './accesses';
 import type { LockUse } from './summary';
 import { UNVERIFIED_LOCK } from './summary';
@@ -109,25 +109,6 @@ export abstract class LockTracking extends Accesses {
     }
   }
 
-  /** A method a locking decorator wraps runs holding `self.<attr>`, when that is a lock. */
-  protected enterHoldingSelfLock(attr: string, scope: Scope): void {
-    const key = `${this.module}:${scope.className}.${attr}`;
-    const kind = this.summary.kinds[key];
-    if (kind ? !isLockKind(kind) : !looksLikeLockName(attr)) return;
-    const underlying = kind?.startsWith('Condition@') && kind !== CONDITION_ON_GIVEN_LOCK ? kind.slice('Condition@'.length) : undefined;
-    this.acquire({ key: underlying ?? key, expr: `${scope.selfName}.${attr}`, span: scope.fn.span, block: 0, receiver: scope.selfName ?? '' }, scope, this.blockCounter++);
-  }
-
-  /**
-   * A function wrapped by a decorator that makes a lock for it (`@mutex`): one run at a time,
-   * whoever calls it. The lock is the function's own, a `Lock` to the re-entry rule.
-   */
-  protected enterHoldingOwnLock(scope: Scope): void {
-    const key = `${scope.fn.key}#lock`;
-    this.summary.kinds[key] ??= 'Lock';
-    this.acquire({ key, expr: `the lock of @${scope.fn.name}`, span: scope.fn.span, block: 0, receiver: '' }, scope, this.blockCounter++);
-  }
-
   /** `x.release()` as a statement of its own. */
   private bareRelease(statement: PyNode): boolean {
     const expression = statement.type === 'expression_statement' ? unparen(statement.children[0] ?? statement) : undefined;
@@ -148,7 +129,7 @@ export abstract class LockTracking extends Accesses {
     const receiverNode = target.type === 'attribute' ? field(target, 'object') : undefined;
     // `Condition(self.mutex)`: holding the condition is holding that lock (`queue.Queue`'s
     // not_empty, not_full and all_tasks_done are one lock).
-    const underlying = resolved.kind?.startsWith('Condition@') && resolved.kind !== CONDITION_ON_GIVEN_LOCK ? resolved.kind.slice('Condition@'.length) : undefined;
+    const underlying = lockUnderCondition(resolved.kind);
     return {
       key: underlying ?? (imported ? `${UNVERIFIED_LOCK}${resolved.key}` : resolved.key),
       expr: this.src(target),

@@ -34,8 +34,6 @@ export abstract class ModuleFacts {
   protected readonly imports = new Map<string, string>();
   protected readonly moduleVars = new Set<string>();
   protected readonly moduleDefs = new Set<string>();
-  /** Decorators of this module that call the method holding a lock of `self`: name → the lock's attribute. */
-  protected readonly lockingDecorators = new Map<string, string>();
   protected readonly classes = new Map<string, { methods: Set<string>; bases: string[] }>();
   protected readonly summary: PythonModuleSummary;
   protected blockCounter = 0;
@@ -117,10 +115,7 @@ export abstract class ModuleFacts {
         const name = field(stmt, 'name');
         if (name) this.moduleDefs.add(this.src(name));
         const lock = name && this.lockHeldByWrapper(stmt);
-        if (name && lock) {
-          this.lockingDecorators.set(this.src(name), lock);
-          (this.summary.lockingDecorators ??= Object.create(null) as Record<string, string>)[this.src(name)] = lock;
-        }
+        if (name && lock) (this.summary.lockingDecorators ??= Object.create(null) as Record<string, string>)[this.src(name)] = lock;
       } else if (stmt.type === 'class_definition') {
         this.collectClass(stmt, '');
       } else {

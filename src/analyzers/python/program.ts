@@ -1,16 +1,16 @@
 import path from 'node:path';
-import { CONDITION_ON_GIVEN_LOCK, isLockKind, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
+import { isLockKind, lockUnderCondition, looksLikeLockName, PROCESS_KINDS, TASK_KINDS, THREAD_KINDS } from './kinds';
 import { EntryLocks } from './entry-locks';
 import { Overlap } from './overlap';
 import { namedValue, satisfies } from './param-guards';
 import { Roots, type ExecutionContext } from './roots';
-import { OWN_LOCK, SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type ParamGuard, type PythonModuleSummary } from './summary';
+import { OWN_LOCK, SUPER_PREFIX, UNVERIFIED_LOCK, type Access, type CallSite, type FunctionSummary, type Gate, type LockFixSites, type LockUse, type ParamGuard, type PythonModuleSummary } from './summary';
 
 /** A function of the run with the file it lives in. */
 export interface FunctionInfo extends FunctionSummary {
   file: string;
   module: string;
-  /** A lock held for the whole call, taken by a locking decorator of another module. */
+  /** A lock held for the whole call, taken by a locking decorator of the run. */
   heldThroughout?: string;
   /** Key of the class the function is a method of (`m:Pool`), when it is one. */
   classKey?: string;
@@ -237,7 +237,8 @@ export class Program {
 
   private canonKind(kind: string, file: string): string {
     if (kind.startsWith('class:')) return `class:${this.canon(kind.slice(6), file)}`;
-    if (kind.startsWith('Condition@') && kind !== CONDITION_ON_GIVEN_LOCK) return `Condition@${this.canon(kind.slice(10), file)}`;
+    const underlying = lockUnderCondition(kind);
+    if (underlying) return `Condition@${this.canon(underlying, file)}`;
     return kind;
   }
 
@@ -365,7 +366,7 @@ export class Program {
         slotTests: each(raw.slotTests, (x) => ({ ...x, key: c(x.key) })),
         startsBeforeInit: raw.startsBeforeInit,
       };
-      if (raw.importedDecorators) this.holdDecoratorLock(fn, raw.importedDecorators);
+      if (raw.decorators && !raw.isAsync) this.holdDecoratorLock(fn, raw.decorators);
       this.functions.set(fn.key, fn);
       if (fn.className && !fn.name.includes('<lambda>')) {
         const methodName = fn.name.slice(fn.name.lastIndexOf('.') + 1);
@@ -384,33 +385,37 @@ export class Program {
   }
 
   /**
-   * A function wrapped by a locking decorator of another module of the run (`@thread.mutex`,
-   * `@synchronized` imported from a helpers module) runs holding its lock, as one of the same
-   * module does (summarize.ts): every fact of the function holds it, and what it acquires nests in it.
+   * A function wrapped by a locking decorator of the run (`@synchronized`: the wrapper calls it
+   * holding `self._lock`; `@mutex`: holding a lock the decorator made for it) runs holding that
+   * lock: every fact of the function holds it, what it acquires nests in it, and the callers'
+   * lock sets see it for the whole call (`heldThroughout`). A coroutine is left alone: a plain
+   * wrapper only holds the lock while it makes the coroutine object.
    */
   private holdDecoratorLock(fn: FunctionInfo, decorators: string[]): void {
-    let key: string | undefined;
+    let use: LockUse | undefined;
     for (const decorator of decorators) {
       const parts = decorator.split('.');
       const lock = parts.length >= 2 ? this.lockingDecorators.get(`${parts[parts.length - 2]}.${parts[parts.length - 1]}`) : undefined;
       if (lock === OWN_LOCK) {
-        key = `${fn.key}#lock`;
-        this.kinds.set(key, 'Lock');
+        use = { key: `${fn.key}#lock`, expr: `@${parts[parts.length - 1]}`, span: fn.span };
+        this.kinds.set(use.key, 'Lock');
       } else if (lock && fn.classKey) {
-        key = `${fn.classKey}.${lock}`;
+        const key = `${fn.classKey}.${lock}`;
+        const kind = this.kinds.get(key);
+        if (kind ? isLockKind(kind) : looksLikeLockName(lock)) use = { key: lockUnderCondition(kind) ?? key, expr: `self.${lock}`, span: fn.span };
       }
-      if (key) break;
+      if (use) break;
     }
-    if (!key) return;
-    const held = key;
-    fn.heldThroughout = held;
+    if (!use) return;
+    const held = use.key;
     const add = (locks: string[]) => (locks.includes(held) ? locks : [...locks, held]);
-    const use = { key: held, expr: `@${decorators[0]!.slice(decorators[0]!.lastIndexOf('.') + 1)}`, span: fn.span };
+    fn.heldThroughout = held;
     fn.accesses = fn.accesses.map((a) => ({ ...a, locks: add(a.locks) }));
     fn.calls = fn.calls.map((c) => ({ ...c, locks: add(c.locks) }));
     fn.joins = fn.joins.map((j) => ({ ...j, locks: add(j.locks) }));
-    fn.edges = [...fn.edges, ...fn.acquires.filter((a) => !a.tries).map((inner) => ({ outer: use, inner, distinctReceivers: false, ordered: false }))];
-    fn.acquires = [use, ...fn.acquires];
+    const outer = use;
+    fn.edges = [...fn.edges, ...fn.acquires.filter((a) => !a.tries).map((inner) => ({ outer, inner, distinctReceivers: false, ordered: false }))];
+    fn.acquires = [outer, ...fn.acquires];
   }
 
   /** The class of the run a written base names, seen from `module`. */

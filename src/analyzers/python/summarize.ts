@@ -4,7 +4,7 @@ import { parsePython, type PyNode } from './parser';
 import { collectParams, collectScopeNames, emptyScopeNames, type ScopeNames } from './scopes';
 import { literalDefaults, parameterGuards } from './param-guards';
 import { documentsHeldLock } from './lock-contract';
-import { OWN_LOCK, type FunctionSummary, type PythonModuleSummary } from './summary';
+import type { FunctionSummary, PythonModuleSummary } from './summary';
 import { enclosingFunction, field, hasToken, unparen, walk } from './syntax';
 import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } from './walk-state';
 
@@ -159,9 +159,7 @@ class Summarizer extends Calls {
     }
     if (node.type === 'lambda') stack.push({ node: body, scope });
     else {
-      const lockAttr = decorated ? this.decoratorLock(decorated, scope.fn) : undefined;
-      if (lockAttr === OWN_LOCK) this.enterHoldingOwnLock(scope);
-      else if (lockAttr && scope.selfName) this.enterHoldingSelfLock(lockAttr, scope);
+      if (decorated) this.noteDecorators(decorated, scope.fn);
       this.enterHoldingWhatItReleases(body, scope);
       // Statements after a `raise` or `return` of the body itself never run (a function
       // disabled with `raise NotImplementedError` above its old code).
@@ -172,21 +170,18 @@ class Summarizer extends Calls {
   }
 
   /**
-   * `@synchronized` of this module: the lock attribute its wrapper holds around the call, or
-   * OWN_LOCK. Decorators imported from other modules are noted for the program to look up.
+   * The decorators written as a name, qualified with the module that defines them, for the
+   * program to find locking ones (`@synchronized`, `@mutex`, here or in another module).
    */
-  private decoratorLock(decorated: PyNode, fn: FunctionSummary): string | undefined {
+  private noteDecorators(decorated: PyNode, fn: FunctionSummary): void {
     for (const decorator of decorated.children) {
       // The parsed tree keeps a decorator as one node: read its name from the text.
       const name = decorator.type === 'decorator' ? this.src(decorator).slice(1).trim() : '';
       if (!/^[A-Za-z_][\w.]*$/.test(name)) continue;
-      const lock = this.lockingDecorators.get(name);
-      if (lock) return lock;
       const head = name.split('.')[0]!;
-      const qualified = (this.imports.get(head) ?? head) + name.slice(head.length);
-      if (qualified.includes('.')) (fn.importedDecorators ??= []).push(qualified);
+      const imported = this.imports.get(head);
+      (fn.decorators ??= []).push(imported ? imported + name.slice(head.length) : `${this.module}.${name}`);
     }
-    return undefined;
   }
 
   /** Only a docstring, `pass`, `...` or `raise NotImplementedError`: subclasses provide the method. */

@@ -376,8 +376,8 @@ export interface FunctionSummary {
   onceGuards?: string[];
   /** Locks it releases before it takes them (`def _unlock(self): self._lock.release() …`): its callers hold them. */
   entersHolding?: string[];
-  /** Decorators written as a name of another module (`@thread.mutex`, `from .thread import mutex`), qualified. */
-  importedDecorators?: string[];
+  /** Decorators written as a name, qualified with their module (`@mutex` from `.thread`: `thread.mutex`). */
+  decorators?: string[];
   /** Runs an event loop on its own thread: `loop.run_until_complete(…)`, `loop.run_forever()`, `asyncio.run(…)`. */
   runsLoop?: true;
   /** `executor.start(self, …)`: objects given `self`, whose threads can call back into it (by handle key). */

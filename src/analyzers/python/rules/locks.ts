@@ -2,7 +2,7 @@ import type { Finding, RelatedLocation } from '../../../shared/findings';
 import type { FunctionInfo, Program } from '../program';
 import { pairIsEvidence } from '../evidence';
 import { at, contextPhrase, contextRelated, fnName, keyName, line, makeFinding, toRange } from '../report';
-import { CONDITION_ON_GIVEN_LOCK, isThreadingLockKind } from '../kinds';
+import { CONDITION_ON_GIVEN_LOCK, isThreadingLockKind, lockUnderCondition } from '../kinds';
 import { joins, type LockUse, type Span } from '../summary';
 
 /**
@@ -377,10 +377,7 @@ function conditionFindings(program: Program): Finding[] {
         // any name, so not holding it cannot be shown (and would raise on the first run anyway).
         if (kind === CONDITION_ON_GIVEN_LOCK) continue;
         // Conditions built on one lock (`Condition(self.mutex)`) are held through any of them.
-        const underlying = (key: string) => {
-          const k = program.kindOf(key);
-          return k?.startsWith('Condition@') ? k.slice(10) : key;
-        };
+        const underlying = (key: string) => lockUnderCondition(program.kindOf(key)) ?? key;
         const held = program.locksAt(fn, op.locks, op.span.line).map(underlying);
         if (held.includes(underlying(op.key))) continue;
         const message =
