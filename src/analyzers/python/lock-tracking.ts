@@ -3,7 +3,7 @@ import { isLockKind, isThreadPoolKind, lockUnderCondition, looksLikeLockName } f
 import { Accesses } from './accesses';
 import type { LockUse } from './summary';
 import { UNVERIFIED_LOCK } from './summary';
-import { callArguments, field, hasToken, methodCall, some, statementOf, unparen } from './syntax';
+import { callArguments, field, hasToken, methodCall, some, statementOf, unparen, walk } from './syntax';
 import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from './walk-state';
 
 /**
@@ -23,6 +23,9 @@ const LOGGING_CALLS = /(^|\.)(_*log(ger)?|LOG(GER)?|logging)\.(debug|info|warnin
  * an exception can skip.
  */
 export abstract class LockTracking extends Accesses {
+  /** Per method: the `self` locks it takes over from its caller and releases (see `releaseHandedOver`). */
+  private readonly handedOver = new Map<PyNode, string[]>();
+
   protected visitWith(node: PyNode, scope: Scope, stack: Task[]): void {
     const clause = node.children.find((c) => c.type === 'with_clause');
     const body = field(node, 'body');
@@ -346,12 +349,101 @@ export abstract class LockTracking extends Accesses {
     const resolved = this.resolve(object, scope);
     if (!resolved) return;
     for (let i = scope.held.length - 1; i >= 0; i--) {
-      if (scope.held[i]!.key === resolved.key) {
-        if (scope.held[i]!.manualBlock) scope.manualHeld--;
-        scope.held.splice(i, 1);
-        return;
-      }
+      const held = scope.held[i]!;
+      if (held.key !== resolved.key) continue;
+      if (held.manualBlock) scope.manualHeld--;
+      scope.held.splice(i, 1);
+      const branch = this.exitingBranch(statementOf(object), held);
+      if (branch) scope.suspended.push({ lock: held, branch });
+      return;
     }
+  }
+
+  /**
+   * `if conn.idle: lock.release(); return conn`: a release in a branch that then leaves the
+   * function (`return`, `raise`) lets the lock go on that way out only; the code after the
+   * branch still runs holding it. The branch is the release's own block, when it ends in the
+   * exit and lies inside the acquire's block (a release beside its acquire ends the lock there).
+   */
+  private exitingBranch(statement: PyNode, held: HeldLock): PyNode | undefined {
+    const branch = statement.parent;
+    const last = branch?.children.at(-1);
+    if (!branch || branch.type !== 'block' || branch === held.manualBlock) return undefined;
+    if (last?.type !== 'return_statement' && last?.type !== 'raise_statement') return undefined;
+    for (let n = branch.parent; n; n = n.parent) if (n === held.manualBlock) return branch;
+    return undefined;
+  }
+
+  /**
+   * `self.send_and_recv()` documented "send_recv_lock MUST be LOCKED when called, it will be
+   * UNLOCKED at return": a method of the same class whose first use of a lock is its release,
+   * and whose last is a release among its top-level statements, takes the caller's lock over.
+   * After the call the caller no longer holds it, so what it takes next is not nested in it,
+   * nor is what the method takes after letting it go (the keys returned, for the call site).
+   */
+  protected releaseHandedOver(call: PyNode, method: string, scope: Scope): string[] {
+    const def = this.sameClassMethod(call, method);
+    if (!def) return [];
+    const exprs = new Set(this.locksHandedOver(def).map((attr) => `${scope.selfName}.${attr}`));
+    const released: string[] = [];
+    for (let i = scope.held.length - 1; i >= 0 && exprs.size > 0; i--) {
+      const held = scope.held[i]!;
+      if (!exprs.delete(held.expr)) continue;
+      if (held.manualBlock) scope.manualHeld--;
+      scope.held.splice(i, 1);
+      released.push(held.key);
+    }
+    return released;
+  }
+
+  private sameClassMethod(call: PyNode, method: string): PyNode | undefined {
+    let cls = call.parent;
+    while (cls && cls.type !== 'class_definition') cls = cls.parent;
+    const body = cls && field(cls, 'body');
+    for (const statement of body?.children ?? []) {
+      const def = statement.type === 'decorated_definition' ? field(statement, 'definition') : statement;
+      const name = def?.type === 'function_definition' ? field(def, 'name') : undefined;
+      if (name && this.src(name) === method) return def;
+    }
+    return undefined;
+  }
+
+  private locksHandedOver(def: PyNode): string[] {
+    const cached = this.handedOver.get(def);
+    if (cached) return cached;
+    const body = field(def, 'body');
+    const self = field(def, 'parameters')?.children.find((p) => p.type === 'identifier');
+    const uses = new Map<string, { release: boolean; node: PyNode }[]>();
+    const note = (lock: PyNode, release: boolean, node: PyNode) => {
+      const target = unparen(lock);
+      const object = target.type === 'attribute' ? field(target, 'object') : undefined;
+      const attr = target.type === 'attribute' ? field(target, 'attribute') : undefined;
+      if (!self || !object || !attr || this.src(object) !== this.src(self)) return;
+      const list = uses.get(this.src(attr)) ?? [];
+      list.push({ release, node });
+      uses.set(this.src(attr), list);
+    };
+    if (body) {
+      walk(body, (node) => {
+        const call = methodCall(node);
+        const op = call && this.src(call.method);
+        if (call && (op === 'acquire' || op === 'release')) note(call.object, op === 'release', node);
+        if (node.type === 'with_item') note(node.children[0] ?? node, false, node);
+      });
+    }
+    const handed = [...uses].filter(([, list]) => list[0]!.release && list.at(-1)!.release && statementOf(list.at(-1)!.node).parent === body).map(([attr]) => attr);
+    this.handedOver.set(def, handed);
+    return handed;
+  }
+
+  /** Leaving an exiting branch: the locks it released are held again. */
+  protected resumeAfterExitingBranch(node: PyNode, scope: Scope): void {
+    scope.suspended = scope.suspended.filter(({ lock, branch }) => {
+      if (node.start >= branch.start && node.end <= branch.end) return true;
+      scope.held.push(lock);
+      if (lock.manualBlock) scope.manualHeld++;
+      return false;
+    });
   }
 
   protected acquireInCondition(condition: PyNode): PyNode | undefined {

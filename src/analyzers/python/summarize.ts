@@ -100,6 +100,7 @@ class Summarizer extends Calls {
       assignedInLoop: new Map(),
       pendingAwaits: 0,
       manualHeld: 0,
+      suspended: [],
       ordersById: false,
       threadIdentities: new Set(),
       fieldAliases: new Map(),
@@ -229,6 +230,7 @@ class Summarizer extends Calls {
   }
 
   private visit(node: PyNode, scope: Scope, stack: Task[]): void {
+    if (scope.suspended.length > 0) this.resumeAfterExitingBranch(node, scope);
     if (scope.manualHeld > 0) this.dropManualLocksOutside(node, scope);
     switch (node.type) {
       case 'function_definition':

@@ -73,6 +73,8 @@ export interface Scope {
   /** Extra awaits the right-hand side of the assignment being visited adds before its store. */
   pendingAwaits: number;
   manualHeld: number;
+  /** Locks released in a branch that then leaves the function: held again after that branch. */
+  suspended: { lock: HeldLock; branch: PyNode }[];
   pendingHandle?: string;
   pendingRmwKeys?: Set<string>;
   ordersById: boolean;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzePython, ids, only, py } from './helpers';
+import { analyzePython, ids, only, py, summary } from './helpers';
 
 void describe('PY-ASYNC-001 lost update across await', () => {
   void it('flags a snapshot read before await and written after, in a gathered coroutine', async () => {
@@ -478,6 +478,42 @@ void describe('PY-ASYNC-002 refutations', () => {
       `,
     });
     assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-002', 'warning', 11]]);
+  });
+
+  void it('keeps a lock taken by hand held after a branch that releases it and returns', async () => {
+    // A connection pool that hands out an idle connection early (releasing its lock on the
+    // way out) and otherwise opens a new one under the lock: the size test and the append are
+    // in one critical section. A branch that releases and carries on leaves them unguarded.
+    const pool = (idleBranch: string) => py`
+      import asyncio
+
+      class Pool:
+          def __init__(self, limit):
+              self._lock = asyncio.Lock()
+              self.limit = limit
+              self.conns = []
+
+          async def get(self):
+              await self._lock.acquire()
+              for conn in self.conns:
+                  if conn.idle:
+      ${idleBranch}
+              if len(self.conns) < self.limit:
+                  conn = await self.open()
+                  self.conns.append(conn)
+              self._lock.release()
+              return self.conns[-1]
+
+          async def open(self):
+              await asyncio.sleep(0)
+              return object()
+    `;
+    const returns = `                self._lock.release()
+                      return conn`;
+    const carriesOn = `                self._lock.release()
+                      break`;
+    assert.deepEqual(summary(await analyzePython({ 'pool.py': pool(returns) })), []);
+    assert.deepEqual(summary(await analyzePython({ 'pool.py': pool(carriesOn) })), ['16 PY-ASYNC-002 warning']);
   });
 });
 
