@@ -89,10 +89,13 @@ export abstract class Calls extends LockTracking {
       const argFunctions = (args?.children ?? [])
         .filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment')
         .map((a) => (a.type === 'identifier' || a.type === 'attribute' ? this.calleeKey(a, scope) ?? null : null));
+      const locks = heldKeys(scope);
+      const handsOver = receiverName === scope.selfName && locks.length > 0 ? this.releaseHandedOver(node, this.src(field(fn, 'attribute')!), scope) : [];
       scope.fn.calls.push({
         callee,
         span: this.span(node),
-        locks: heldKeys(scope),
+        locks,
+        handsOver: handsOver.length > 0 ? handsOver : undefined,
         gates: gatesHeld(scope),
         free: scope.free.length > 0 ? scope.free : undefined,
         // `Pool(...)` makes a new object: its `__init__` runs on that one, not on this `self`.

@@ -322,8 +322,9 @@ export class Program {
           const argFunctions = x.argFunctions?.map((a) => a && fk(a));
           const gates = x.gates && this.gateKeys(x.gates, c, lk);
           const free = x.free && cs(x.free);
-          if (callee === x.callee && locks === x.locks && gates === x.gates && free === x.free && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
-          return { ...x, callee, locks, argFunctions, gates, free };
+          const handsOver = x.handsOver && cs(x.handsOver);
+          if (callee === x.callee && locks === x.locks && gates === x.gates && free === x.free && handsOver === x.handsOver && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
+          return { ...x, callee, locks, argFunctions, gates, free, handsOver };
         }),
         spawns: each(raw.spawns, (s) => ({
           ...s,

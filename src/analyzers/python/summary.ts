@@ -120,6 +120,8 @@ export interface CallSite {
   callee: string;
   span: Span;
   locks: string[];
+  /** Of `locks`, those the callee takes over and releases (`releaseHandedOver`): it nests nothing in them. */
+  handsOver?: string[];
   /** Closed-flags tested under a lock still held at the call. */
   gates?: Gate[];
   /** Non-re-entrant locks a successful try-acquire around the call shows this thread does not hold. */

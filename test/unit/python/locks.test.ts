@@ -124,6 +124,50 @@ void describe('PY-DL-001 lock-order inversion', () => {
     assert.deepEqual(findings, []);
   });
 
+  void it('lets a lock go with the call of a method that takes it over and releases it on return', async () => {
+    // A display connection whose event reader takes the I/O lock, lets the queue lock go and
+    // calls the I/O routine, documented to be entered locked and to return unlocked; the queue
+    // lock it takes after the call, or that the routine takes once it let the I/O lock go, is
+    // not nested inside the I/O lock. A routine that takes the lock back before returning
+    // hands nothing over.
+    const reader = (ioHelper: string) => py`
+      import threading
+
+      class Connection:
+          def __init__(self):
+              self.queue_lock = threading.Lock()
+              self.io_lock = threading.Lock()
+              self.queue = []
+
+          def next_item(self):
+              self.queue_lock.acquire()
+              while not self.queue:
+                  self.io_lock.acquire()
+                  self.queue_lock.release()
+                  self.pump()
+                  self.queue_lock.acquire()
+              item = self.queue.pop(0)
+              self.queue_lock.release()
+              return item
+
+      ${ioHelper}
+    `;
+    const handsOver = `    def pump(self):
+              if self.queue:
+                  self.io_lock.release()
+                  return
+              self.io_lock.release()
+              item = self.read_more()
+              with self.queue_lock:
+                  self.queue.append(item)`;
+    const keepsIt = `    def pump(self):
+              self.io_lock.release()
+              self.read_more()
+              self.io_lock.acquire()`;
+    assert.deepEqual(only(await analyzePython({ 'conn.py': reader(handsOver) }), 'PY-DL-001'), []);
+    assert.equal(only(await analyzePython({ 'conn.py': reader(keepsIt) }), 'PY-DL-001').length, 1);
+  });
+
   void it('flags the transfer deadlock between two instances of one class', async () => {
     const findings = await analyzePython({
       'bank.py': py`

@@ -82,7 +82,7 @@ function orderFindings(program: Program, acquiredBy: AcquiredBy): Finding[] {
           // non-re-entrant one is PY-DL-002's to report).
           if (call.locks.includes(key)) continue;
           for (const heldKey of call.locks) {
-            if (heldKey === key) continue;
+            if (heldKey === key || call.handsOver?.includes(heldKey)) continue;
             const outer = fn.acquires.find((a) => a.key === heldKey);
             if (outer) addEdge({ fn, outer, inner: use, via: taker, callSpan: call.span });
           }
