@@ -35,7 +35,9 @@ export class Overlap {
     // nor one handler registered many times itself.
     if (a === b) return !pa && ca.many && ca.kind !== 'atexit';
     if (pa && pb) return false;
-    if (pa || pb) return ca === cb;
+    // A signal handler that ends the program interrupts the code that installed it for good:
+    // that code never goes on with what it had checked or was iterating.
+    if (pa || pb) return ca === cb && !(ca.spawn.kind === 'signal' && ca.target.neverReturns === true);
     if ((ca.kind === 'atexit' && (cb.kind === 'api' || cb.kind === 'atexit')) || (cb.kind === 'atexit' && ca.kind === 'api')) return false;
     const related = this.relatedClasses(ca, cb);
     // Two sibling classes never share one object; a class and its subclass have one set of callers.

@@ -303,6 +303,7 @@ export class Program {
         abstract: raw.abstract,
         callerHoldsLock: raw.callerHoldsLock,
         runsLoop: raw.runsLoop,
+        neverReturns: raw.neverReturns,
         entersHolding: raw.entersHolding && cs(raw.entersHolding),
         readyRegions: raw.readyRegions && each(raw.readyRegions, (r) => ({ ...r, key: c(r.key) })),
         onceGuards: raw.onceGuards?.map(c),

@@ -5,13 +5,15 @@ import { collectParams, collectScopeNames, emptyScopeNames, type ScopeNames } fr
 import { literalDefaults, parameterGuards } from './param-guards';
 import { documentsHeldLock } from './lock-contract';
 import type { FunctionSummary, PythonModuleSummary } from './summary';
-import { enclosingFunction, field, hasToken, unparen, walk } from './syntax';
+import { enclosingFunction, field, hasToken, some, unparen, walk } from './syntax';
 import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } from './walk-state';
 
 
 const HANDLER_DECORATOR = /\.(get|post|put|patch|delete|route|websocket|api_route|on|on_event|listener|handler|command|message_handler)\b|^(route|get|post)\b/;
 const CONSTRUCTOR_NAMES = new Set(['__init__', '__new__', '__post_init__', 'setUp', 'setUpClass', '__enter__']);
 /** `sorted((a, b), key=id)`, `min(a, b, key=id)`, `if id(a) < id(b):` order two instances by identity. */
+/** Calls that end the program: `sys.exit` raises `SystemExit`, `os._exit` ends the process. */
+const PROGRAM_EXITS = /^(sys\.exit|os\._exit|exit|quit)$/;
 const ORDERED_BY_ID = /key\s*=\s*id\b|\bid\(\w+\)\s*[<>]/;
 
 export async function summarizePython(file: SourceFile): Promise<PythonModuleSummary> {
@@ -161,6 +163,7 @@ class Summarizer extends Calls {
     if (node.type === 'lambda') stack.push({ node: body, scope });
     else {
       if (decorated) this.noteDecorators(decorated, scope.fn);
+      if (this.neverReturns(body)) fn.neverReturns = true;
       this.enterHoldingWhatItReleases(body, scope);
       // Statements after a `raise` or `return` of the body itself never run (a function
       // disabled with `raise NotImplementedError` above its old code).
@@ -186,6 +189,16 @@ class Summarizer extends Calls {
   }
 
   /** Only a docstring, `pass`, `...` or `raise NotImplementedError`: subclasses provide the method. */
+  /** `cleanup(); sys.exit(1)`: the body ends the program or raises on every way out (no `return`). */
+  private neverReturns(body: PyNode): boolean {
+    const last = body.children.filter((c) => c.type !== 'comment').at(-1);
+    if (!last || some(body, (n) => n.type === 'return_statement')) return false;
+    if (last.type === 'raise_statement') return true;
+    const call = last.type === 'expression_statement' ? unparen(last.children[0] ?? last) : undefined;
+    const callee = call?.type === 'call' ? field(call, 'function') : undefined;
+    return callee !== undefined && PROGRAM_EXITS.test(this.qualify(callee));
+  }
+
   private isAbstractBody(body: PyNode): boolean {
     return body.children.every((stmt) => {
       if (stmt.type === 'pass_statement') return true;

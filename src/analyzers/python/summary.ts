@@ -380,6 +380,8 @@ export interface FunctionSummary {
   entersHolding?: string[];
   /** Decorators written as a name, qualified with their module (`@mutex` from `.thread`: `thread.mutex`). */
   decorators?: string[];
+  /** Ends the program or raises on every way out (`cleanup(); sys.exit(1)`): its caller never goes on after it. */
+  neverReturns?: true;
   /** Runs an event loop on its own thread: `loop.run_until_complete(…)`, `loop.run_forever()`, `asyncio.run(…)`. */
   runsLoop?: true;
   /** `executor.start(self, …)`: objects given `self`, whose threads can call back into it (by handle key). */

@@ -503,6 +503,37 @@ void describe('framework entry points', () => {
     assert.deepEqual(summary(only(findings, 'PY-RACE-001')), ['6 PY-RACE-001 warning', '12 PY-RACE-001 warning']);
   });
 
+  void it('does not resume the interrupted code after a signal handler that ends the program', async () => {
+    // A rule-installing helper script: the main loop adds and drops rules, the SIGTERM handler
+    // removes them all and exits. The loop never goes on after the handler, so its checks and
+    // the handler's removals do not interleave; a handler that returns can cut into them.
+    const script = (ending: string) => py`
+      import signal
+      import sys
+
+      rules = {}
+
+      def drop(key):
+          if key in rules:
+              del rules[key]
+
+      def add(key, rule):
+          if key not in rules:
+              rules[key] = rule
+
+      def on_term(signum, frame):
+          for key in list(rules):
+              drop(key)
+      ${ending}
+
+      signal.signal(signal.SIGTERM, on_term)
+      for line in sys.stdin:
+          add(line, line.upper())
+    `;
+    assert.deepEqual(summary(await analyzePython({ 'rules.py': script('    sys.exit(0)') })), []);
+    assert.deepEqual(summary(await analyzePython({ 'rules.py': script('    print("cleared")') })).length > 0, true);
+  });
+
   void it('runs __del__ on whichever thread the collector interrupts: class state it shares with other threads', async () => {
     const findings = await analyzePython({
       'res.py': py`

@@ -335,7 +335,7 @@ function checkActFinding(program: Program, side: Side, act: CheckAct, race: Race
   const ours = sideText(program, side.fn, act.write, race.ours);
   const message = act.lazyInit
     ? `${state} is set after its check at line ${line(act.check)} in ${ours}, and ${otherSide(program, race)} can pass that check; create it under a lock, or before the threads start.`
-    : `${state} is checked at line ${line(act.check)} and changed in ${ours}, and ${otherSide(program, race)} can change it in between; hold one lock across check and update.`;
+    : `${state} is checked at line ${line(act.check)} and changed in ${ours}, and ${otherSide(program, race)} can change it in between; hold one lock across both steps.`;
   // Lazily storing what a lookup returns, or a value both threads compute alike, is idempotent
   // memoisation: worth a note, not a warning.
   const gated = race.gated && (!act.lazyInit || act.createsResource) && !repeatsHarmlessly(side.fn, act);
