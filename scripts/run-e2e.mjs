@@ -1,9 +1,10 @@
 // End-to-end: headless Chromium drives the browser-hosted VS Code (code-server) with this
 // repository loaded as the extension under development, on a copy of test/fixtures/workspace.
 // One pass trusts the workspace, a second runs in Restricted Mode. Screenshots go to
-// test-results/ (always for each scenario, plus one on failure). Prints "N passed, M failed".
+// test-results/ (always for each scenario, plus one on failure, with the extension's log
+// kept beside it). Prints "N passed, M failed".
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { cancelScenarios, makeWorkspaceLarge, restrictedScenarios, trustedScenarios } from '../test/e2e/scenarios.mjs';
 import { prepareProfilingWorkspace, profilingScenarios } from '../test/e2e/profiling.mjs';
@@ -44,6 +45,21 @@ function expectedFindings(workspace) {
   return { race: { message: race.message.text }, findingCount: results.length };
 }
 
+/**
+ * Keeps the extension's own log (its "Concurrency Lens" output channel, which VS Code writes
+ * under the user data folder) beside a failure's screenshot: what the host saw and did (a
+ * panel it could not restore, a worker that died) is only there.
+ */
+function keepExtensionLog(scratch, name) {
+  const logs = path.join(scratch, 'data', 'logs');
+  if (!existsSync(logs)) return undefined;
+  const file = readdirSync(logs, { recursive: true }).map(String).find((f) => path.basename(f).endsWith('Concurrency Lens.log'));
+  if (!file) return undefined;
+  const kept = path.join(resultsDir, `${name}-failed.log`);
+  copyFileSync(path.join(logs, file), kept);
+  return kept;
+}
+
 async function runPass(pass, browser, tally) {
   const scratch = makeScratchDir(`conclens-e2e-${pass.name}`);
   let server;
@@ -70,7 +86,9 @@ async function runPass(pass, browser, tally) {
         tally.failed += 1;
         const shot = path.join(resultsDir, `${scenario.screenshot}-failed.png`);
         await page.screenshot({ path: shot }).catch(() => undefined);
-        console.error(`✗ [${pass.name}] ${scenario.name}\n    ${error.message.split('\n').join('\n    ')}\n    screenshot: ${path.relative(repoRoot, shot)}`);
+        const log = keepExtensionLog(scratch, scenario.screenshot);
+        console.error(`✗ [${pass.name}] ${scenario.name}\n    ${error.message.split('\n').join('\n    ')}\n    screenshot: ${path.relative(repoRoot, shot)}` +
+          (log ? `\n    extension log: ${path.relative(repoRoot, log)}` : ''));
       }
     }
   } catch (error) {
