@@ -294,7 +294,9 @@ class Summarizer extends Calls {
         this.visitForIn(node, scope);
         break;
       case 'await':
-        scope.epoch++;
+        // The operand (the call and its arguments) is evaluated before the coroutine suspends:
+        // `await self.use(self.names.pop(0))` changes the list before the await, not after it.
+        stack.push({ exit: () => void scope.epoch++ });
         break;
       case 'return_statement':
         this.noteEscapingView(node, scope);
