@@ -89,6 +89,7 @@ export abstract class Calls extends LockTracking {
       const argFunctions = (args?.children ?? [])
         .filter((a) => a.type !== 'keyword_argument' && a.type !== 'comment')
         .map((a) => (a.type === 'identifier' || a.type === 'attribute' ? this.calleeKey(a, scope) ?? null : null));
+      const receiverRef = receiver && receiverName !== scope.selfName ? this.resolve(receiver, scope) : undefined;
       const locks = heldKeys(scope);
       const handsOver = receiverName === scope.selfName && locks.length > 0 ? this.releaseHandedOver(node, this.src(field(fn, 'attribute')!), scope) : [];
       scope.fn.calls.push({
@@ -102,7 +103,8 @@ export abstract class Calls extends LockTracking {
         sameInstance: (fn.type === 'identifier' && !callee.endsWith('.__init__')) || receiverName === scope.selfName || receiverName === 'cls' || (receiver !== undefined && this.isSuperCall(receiver)),
         direct: !this.isCoroutineHandedOff(node),
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
-        sharedReceiver: receiver && receiverName !== scope.selfName ? this.resolve(receiver, scope)?.shared || undefined : undefined,
+        sharedReceiver: receiverRef?.shared && !receiverRef.key.includes('#') ? true : undefined,
+        capturedReceiver: receiverRef?.shared && receiverRef.key.includes('#') ? receiverRef.key : undefined,
         paramReceiver: receiver?.type === 'identifier' && receiverName !== scope.selfName && scope.names.params.includes(receiverName) ? true : undefined,
         ...callArgs(node, (n) => this.src(n)),
         unbound: fn.type === 'attribute' && scope.selfName !== undefined && receiverName !== scope.selfName && this.firstArgIs(args, scope.selfName) ? true : undefined,

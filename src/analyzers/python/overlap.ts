@@ -1,3 +1,4 @@
+import { visibleTo } from './evidence';
 import { SINGLE_WORKER_POOL } from './kinds';
 import type { FunctionInfo, Program } from './program';
 import type { ExecutionContext, Roots } from './roots';
@@ -98,7 +99,10 @@ export class Overlap {
       for (const call of current.calls) {
         for (const callee of this.program.callTargets(call, current)) {
           if (callee === current || (!current.isAsync && callee.isAsync)) continue;
-          const next = call.sharedReceiver === true || (selfShared && (call.sameInstance || call.paramReceiver === true)) || (!callee.className && selfShared);
+          // A local of an enclosing function is one object per call of that function: shared
+          // only when this context was started by it (its closure), not made by each run.
+          const captured = call.capturedReceiver !== undefined && visibleTo(this.program, call.capturedReceiver)(context.id);
+          const next = call.sharedReceiver === true || captured || (selfShared && (call.sameInstance || call.paramReceiver === true)) || (!callee.className && selfShared);
           const mark = `${callee.key}|${next}`;
           if (!seen.has(mark)) {
             seen.add(mark);

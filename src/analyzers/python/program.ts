@@ -324,8 +324,10 @@ export class Program {
           const gates = x.gates && this.gateKeys(x.gates, c, lk);
           const free = x.free && cs(x.free);
           const handsOver = x.handsOver && cs(x.handsOver);
-          if (callee === x.callee && locks === x.locks && gates === x.gates && free === x.free && handsOver === x.handsOver && (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
-          return { ...x, callee, locks, argFunctions, gates, free, handsOver };
+          const capturedReceiver = x.capturedReceiver && c(x.capturedReceiver);
+          if (callee === x.callee && locks === x.locks && gates === x.gates && free === x.free && handsOver === x.handsOver && capturedReceiver === x.capturedReceiver &&
+            (argFunctions === undefined || argFunctions.every((a, i) => a === x.argFunctions![i]))) return x;
+          return { ...x, callee, locks, argFunctions, gates, free, handsOver, capturedReceiver };
         }),
         spawns: each(raw.spawns, (s) => ({
           ...s,

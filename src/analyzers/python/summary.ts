@@ -132,6 +132,8 @@ export interface CallSite {
   direct: boolean;
   /** The receiver is shared state (a global, a field, a captured local): its `self` is shared too. */
   sharedReceiver?: boolean;
+  /** The receiver is a local of an enclosing function (its key): shared only with what that function starts. */
+  capturedReceiver?: string;
   /** The receiver is a parameter: shared when the caller's arguments are. */
   paramReceiver?: boolean;
   /** Function keys passed as positional arguments (`invoke(self.step)`), when any. */

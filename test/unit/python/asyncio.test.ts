@@ -480,6 +480,31 @@ void describe('PY-ASYNC-002 refutations', () => {
     assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-002', 'warning', 11]]);
   });
 
+  void it('takes a change made in the arguments of the awaited call as made before the await', async () => {
+    // A chat client trying its next nickname when one is taken: the `pop(0)` runs while the
+    // arguments are evaluated, before the coroutine suspends, right after the check.
+    const client = (taken: string) => py`
+      import asyncio
+
+      class Client:
+          def __init__(self):
+              self._lock = asyncio.Lock()
+              self.nicknames = ["ann", "bea"]
+
+          async def on_nickname_taken(self):
+              if self.nicknames:
+      ${taken}
+
+          async def set_nickname(self, name):
+              await asyncio.sleep(0)
+    `;
+    const inArguments = `            await self.set_nickname(self.nicknames.pop(0))`;
+    const afterAwait = `            await self.set_nickname(self.nicknames[0])
+                  self.nicknames.pop(0)`;
+    assert.deepEqual(summary(await analyzePython({ 'client.py': client(inArguments) })), []);
+    assert.deepEqual(only(await analyzePython({ 'client.py': client(afterAwait) }), 'PY-ASYNC-002').length, 1);
+  });
+
   void it('keeps a lock taken by hand held after a branch that releases it and returns', async () => {
     // A connection pool that hands out an idle connection early (releasing its lock on the
     // way out) and otherwise opens a new one under the lock: the size test and the append are

@@ -323,6 +323,37 @@ void describe('PY-RACE-001 read-modify-write', () => {
     });
     assert.deepEqual(ids(findings), ['PY-RACE-001']);
   });
+
+  void it('keeps an object a thread makes for itself its own when a nested helper uses it', async () => {
+    // A pool's worker threads each make a back-off timer and poll through a nested helper that
+    // sleeps on it: every run of the worker has its own timer. A timer the starting function
+    // makes and its threads' closure share is one object for all of them.
+    const pool = (where: 'worker' | 'start') => py`
+      import threading
+      import time
+
+      class Pause:
+          def __init__(self):
+              self.delay = 0.001
+
+          def sleep(self):
+              time.sleep(self.delay)
+              self.delay = min(1.0, self.delay * 2)
+
+      def start(jobs):
+          ${where === 'start' ? 'pause = Pause()' : 'pass'}
+          def worker():
+              ${where === 'worker' ? 'pause = Pause()' : 'pass'}
+              def wait_for_job():
+                  while not jobs:
+                      pause.sleep()
+              wait_for_job()
+          for _ in range(4):
+              threading.Thread(target=worker).start()
+    `;
+    assert.deepEqual(summary(await analyzePython({ 'pool.py': pool('worker') })), []);
+    assert.deepEqual(summary(await analyzePython({ 'pool.py': pool('start') })), ['9 PY-RACE-001 warning']);
+  });
 });
 
 void describe('CPython atomic operations are not races', () => {
