@@ -293,6 +293,9 @@ class Summarizer extends Calls {
       case 'for_in_clause':
         this.visitForIn(node, scope);
         break;
+      case 'assert_statement':
+        this.noteAssertGuard(node, scope);
+        break;
       case 'await':
         // The operand (the call and its arguments) is evaluated before the coroutine suspends:
         // `await self.use(self.names.pop(0))` changes the list before the await, not after it.
@@ -447,19 +450,43 @@ class Summarizer extends Calls {
   }
 
   /**
-   * `if self._started: raise …` / `if self.state != CLOSED: raise …`: the body raises, and the
-   * condition tests the object's own state (no membership test of an argument, no subscript).
+   * `assert self._waiter is None, "already waiting"`: a second caller in the wrong state is
+   * refused as surely as by `if self._waiter is not None: raise …` (a misuse guard on that state).
    */
-  private isMisuseGuard(node: PyNode, condition: PyNode): boolean {
-    const body = field(node, 'consequence');
-    const last = body?.children[body.children.length - 1];
-    if (last?.type !== 'raise_statement') return false;
+  private noteAssertGuard(node: PyNode, scope: Scope): void {
+    // The parsed tree keeps no `assert` keyword: the test comes first, then the message.
+    const condition = node.children[0];
+    if (!condition || scope.isModule || !this.testsStateOnly(condition)) return;
+    const keys = new Set<string>();
+    walk(condition, (n) => {
+      if (n.type !== 'identifier' && n.type !== 'attribute') return true;
+      const ref = this.resolve(n, scope);
+      if (ref?.shared) keys.add(ref.key);
+      return ref === undefined;
+    });
+    if (keys.size === 0) return;
+    scope.misuseGuardKeys = [...scope.misuseGuardKeys, ...keys];
+    scope.lockedGuards = [...scope.lockedGuards, ...[...keys].flatMap((flag) => scope.held.map((h) => ({ flag, lock: h.key, block: h.block })))];
+  }
+
+  /** A test of state alone: no call, lookup or membership test that could itself be what changes. */
+  private testsStateOnly(condition: PyNode): boolean {
     let state = true;
     walk(condition, (n) => {
       if (n.type === 'subscript' || n.type === 'in' || n.type === 'not in' || n.type === 'call') state = false;
       return state;
     });
     return state;
+  }
+
+  /**
+   * `if self._started: raise …` / `if self.state != CLOSED: raise …`: the body raises, and the
+   * condition tests the object's own state (no membership test of an argument, no subscript).
+   */
+  private isMisuseGuard(node: PyNode, condition: PyNode): boolean {
+    const body = field(node, 'consequence');
+    const last = body?.children[body.children.length - 1];
+    return last?.type === 'raise_statement' && this.testsStateOnly(condition);
   }
 
   /** The branch's last statement leaves it (`return`, `raise`, `continue`, `break`). */

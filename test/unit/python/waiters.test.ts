@@ -70,6 +70,45 @@ void describe('PY-ASYNC-005 one waiter slot', () => {
     }
   });
 
+  void it('accepts a second caller turned away by an assert on the slot, not an assert on something else', async () => {
+    // An ICE agent's event getter documented "may only be called once at a time": it asserts
+    // that no waiter is pending before it parks one.
+    const guarded = (assertion: string) => slot(`${assertion}
+            self._waiter = self._loop.create_future()
+            await self._waiter`);
+    assert.deepEqual(only(await analyzePython({ 'stream.py': guarded('assert self._waiter is None, "already waiting"') }), 'PY-ASYNC-005'), []);
+    assert.equal(only(await analyzePython({ 'stream.py': guarded('assert self._loop is not None') }), 'PY-ASYNC-005').length, 1);
+  });
+
+  void it('takes a slot that refuses a second waiter for a single reader: no fast path that bypasses it either', async () => {
+    // A parser's data queue: one reader parks until data or the end comes.
+    const feed = (guard: string) => py`
+      import collections
+
+      class Feed:
+          def __init__(self, loop):
+              self._loop = loop
+              self._items = collections.deque()
+              self._waiter = None
+
+          def put(self, item):
+              self._items.append(item)
+              waiter = self._waiter
+              if waiter is not None:
+                  self._waiter = None
+                  waiter.set_result(None)
+
+          async def get(self):
+              if not self._items:
+                  ${guard}
+                  self._waiter = self._loop.create_future()
+                  await self._waiter
+              return self._items.popleft()
+    `;
+    assert.deepEqual(only(await analyzePython({ 'feed.py': feed('assert not self._waiter') }), 'PY-ASYNC-005'), []);
+    assert.equal(only(await analyzePython({ 'feed.py': feed('pass') }), 'PY-ASYNC-005').length, 1);
+  });
+
   void it('accepts a state guard the method moves on through a helper before it waits', async () => {
     // A transport's starttls(): refused unless the stream is raw, and the handshake it starts
     // moves the state on before the first await, so a second call is refused.

@@ -23,8 +23,11 @@ export function waiterFindings(program: Program): Finding[] {
         if (!store.awaited || store.check?.mentionsKey) continue;
         // A lock held from the store to the wait (or by every caller) queues a second caller before the slot.
         const serialized = store.locked === true || program.locksAt(fn, [], store.span.line).length > 0;
-        if (store.single && !reentryGuarded(program, fn, store) && !serialized) findings.push(...overwrittenSlot(program, fn, store));
-        else if (store.check && !store.check.isLoop) findings.push(...bypassedQueue(program, fn, store));
+        // A slot a second caller is refused while it is taken serves one caller at a time by
+        // design (a single reader): no second caller to orphan the waiter or to take its item.
+        const guarded = store.single && reentryGuarded(program, fn, store);
+        if (store.single && !guarded && !serialized) findings.push(...overwrittenSlot(program, fn, store));
+        else if (store.check && !store.check.isLoop && !guarded) findings.push(...bypassedQueue(program, fn, store));
       }
     }
     for (const test of fn.slotTests) {
