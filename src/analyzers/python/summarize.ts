@@ -109,6 +109,7 @@ class Summarizer extends Calls {
       misuseGuardKeys: [],
       lockedGuards: [],
       serverLocals: new Set(),
+      memberTests: new Set(),
     };
   }
 
@@ -345,6 +346,7 @@ class Summarizer extends Calls {
       for (const next of node.parent!.children.slice(node.parent!.children.indexOf(node) + 1)) this.confinedBlocks.add(next);
     }
     this.noteSplitDecision(condition, scope);
+    this.noteMemberTests(condition, scope);
     this.noteSlotTests(node, condition, scope);
     this.noteReadiness(node, condition, scope);
     const keys = new Map<string, PyNode>();
@@ -447,6 +449,19 @@ class Summarizer extends Calls {
     stack.push({ exit: () => void (base = scope.epoch) });
     const leading = node.children.slice(0, node.children.indexOf(consequence));
     for (let i = leading.length - 1; i >= 0; i--) stack.push({ node: leading[i]!, scope });
+  }
+
+  /** `if peer in self.binding:`: where a claim made later in the coroutine is looked for (see `CheckFrame.claimed`). */
+  private noteMemberTests(condition: PyNode, scope: Scope): void {
+    if (!scope.fn.isAsync) return;
+    walk(condition, (n) => {
+      if (n.type !== 'comparison_operator') return true;
+      const operands = n.children.filter((c) => c.type !== 'in' && c.type !== 'not in');
+      if (operands.length !== 2 || operands.length === n.children.length) return false;
+      const container = this.resolve(operands[1]!, scope);
+      if (container?.shared) scope.memberTests.add(`${container.key}|${this.src(operands[0]!)}`);
+      return false;
+    });
   }
 
   /**

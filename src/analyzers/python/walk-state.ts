@@ -22,6 +22,11 @@ export interface CheckFrame {
    * error. Calling the method again while it runs is a misuse the author rejects, not a race.
    */
   misuseGuard?: boolean;
+  /**
+   * Before any await after the check, the coroutine recorded its claim where callers look first
+   * (`self.binding[peer] = []`, tested by `if peer in self.binding:`): a second run waits there.
+   */
+  claimed?: boolean;
   keys: Map<string, PyNode>;
   span: Span;
   text: string;
@@ -86,6 +91,8 @@ export interface Scope {
   lockedGuards: { flag: string; lock: string; block: number }[];
   /** Locals holding a server start not awaited yet (`server = loop.create_server(...)`). */
   serverLocals: Set<string>;
+  /** Membership tests made so far (`peer in self.binding`): the container's key and the tested value's text. */
+  memberTests: Set<string>;
   /** Locals that are a field of `self` or one of its elements (`waiters = self._waiters[key]`). */
   fieldAliases: Map<string, string>;
 }

@@ -480,6 +480,42 @@ void describe('PY-ASYNC-002 refutations', () => {
     assert.deepEqual(findings.map((f) => [f.ruleId, f.severity, f.range.start.line]), [['PY-ASYNC-002', 'warning', 11]]);
   });
 
+  void it('accepts a binding claimed in a map of pending ones before the await, which later callers wait on', async () => {
+    // A relay client binding a channel per peer: the first sender records the binding as under
+    // way before it awaits the server; a sender arriving meanwhile finds the record and waits.
+    const relay = (claim: string) => py`
+      import asyncio
+
+      class Relay:
+          def __init__(self):
+              self._lock = asyncio.Lock()
+              self.binding = {}
+              self.channels = {}
+
+          async def send(self, peer, data):
+              if peer in self.binding:
+                  waiter = asyncio.get_running_loop().create_future()
+                  self.binding[peer].append(waiter)
+                  await waiter
+              channel = self.channels.get(peer)
+              if channel is None:
+      ${claim}
+                  channel = await self.bind(peer)
+                  self.channels[peer] = channel
+                  for waiter in self.binding.pop(peer, []):
+                      waiter.set_result(None)
+              return channel
+
+          async def bind(self, peer):
+              await asyncio.sleep(0)
+              return 1
+    `;
+    assert.deepEqual(only(await analyzePython({ 'relay.py': relay('            self.binding[peer] = []') }), 'PY-ASYNC-002'), []);
+    assert.equal(only(await analyzePython({ 'relay.py': relay('            self.binding[data] = []') }), 'PY-ASYNC-002').length, 1);
+    // A record stored from what an await returns is made after that await: no claim.
+    assert.equal(only(await analyzePython({ 'relay.py': relay('            self.binding[peer] = await asyncio.sleep(0, [])') }), 'PY-ASYNC-002').length, 1);
+  });
+
   void it('takes a change made in the arguments of the awaited call as made before the await', async () => {
     // A chat client trying its next nickname when one is taken: the `pop(0)` runs while the
     // arguments are evaluated, before the coroutine suspends, right after the check.
