@@ -116,6 +116,10 @@ export class Roots {
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
   private passingCalls: Map<string, CallSite[]> | undefined;
   private callers: Map<string, FunctionInfo[]> | undefined;
+  /** Functions that run while a request is served: what WSGI and ASGI applications reach. */
+  private servingRequests: Set<string> | undefined;
+  /** Class key → the functions that make an instance of it (`Checker(app, environ)`). */
+  private makersByClass: Map<string, FunctionInfo[]> | undefined;
   private threadTargetSet: Set<FunctionInfo> | undefined;
   private readonly guardedReach = new Map<string, Set<string>>();
 
@@ -520,18 +524,50 @@ export class Roots {
         });
       }
     }
-    for (const fn of this.program.functions.values()) {
-      const params = fn.className ? fn.params.slice(1) : fn.params;
-      if (!fn.isAsync && params.length === 2 && params[0] === 'environ' && params[1] === 'start_response') {
-        this.addDesignRoot(`wsgi@${fn.key}`, 'api', [fn], true, true, this.program.classOf(fn), {
+    const apps = [...this.program.functions.values()].filter((fn) => this.isWsgiApp(fn) || this.isAsgiApp(fn));
+    for (const fn of apps) {
+      const owner = this.program.classOf(fn);
+      const shared = owner === undefined || !this.madePerRequest(owner, apps);
+      if (this.isWsgiApp(fn)) {
+        this.addDesignRoot(`wsgi@${fn.key}`, 'api', [fn], true, shared, owner, {
           kind: 'request-handler', owner: fn.name, file: fn.file, span: fn.span, evidence: `\`${fn.name}\` is a WSGI application`, strong: true,
         });
-      } else if (this.isAsgiApp(fn)) {
-        this.addDesignRoot(`asgi@${fn.key}`, 'task', [fn], true, true, this.program.classOf(fn), {
+      } else {
+        this.addDesignRoot(`asgi@${fn.key}`, 'task', [fn], true, shared, owner, {
           kind: 'request-handler', owner: fn.name, file: fn.file, span: fn.span, evidence: `\`${fn.name}\` is an ASGI application`, strong: true,
         });
       }
     }
+  }
+
+  private isWsgiApp(fn: FunctionInfo): boolean {
+    const params = fn.className ? fn.params.slice(1) : fn.params;
+    return !fn.isAsync && params.length === 2 && params[0] === 'environ' && params[1] === 'start_response';
+  }
+
+  /**
+   * An application class whose every instance is made while a request is served (forwarding
+   * middleware wraps the request's own environ and calls the new object): each object serves
+   * the request that made it, so its fields are not shared by concurrent requests. One made at
+   * start-up, at module level or by a factory no request reaches, serves them all.
+   */
+  private madePerRequest(owner: ClassInfo, apps: FunctionInfo[]): boolean {
+    if (!this.makersByClass) {
+      this.makersByClass = new Map();
+      for (const fn of this.program.functions.values()) {
+        for (const call of fn.calls) {
+          const made = this.program.classes.has(call.callee) ? call.callee : call.callee.endsWith('.__init__') ? call.callee.slice(0, -'.__init__'.length) : undefined;
+          if (made === undefined) continue;
+          const list = this.makersByClass.get(made) ?? [];
+          if (!list.includes(fn)) list.push(fn);
+          this.makersByClass.set(made, list);
+        }
+      }
+    }
+    const makers = this.makersByClass.get(owner.key) ?? [];
+    if (makers.length === 0) return false;
+    this.servingRequests ??= new Set(this.program.reachableFrom(apps).map((fn) => fn.key));
+    return makers.every((fn) => this.servingRequests!.has(fn.key));
   }
 
   private isAsgiApp(fn: FunctionInfo): boolean {

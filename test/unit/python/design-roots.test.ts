@@ -482,6 +482,41 @@ void describe('framework entry points', () => {
     assert.match(findings[0]!.message, /\(line 5, concurrent requests\)/);
   });
 
+  void it('gives each request its own object when a request handler makes the application it calls', async () => {
+    // Forwarding middleware: on a forward, the outer application builds a checker around the
+    // request's own environ and calls it; the checker serves that one request. One built at
+    // start-up and served to every request is shared by them.
+    const forward = (made: 'per request' | 'once') => py`
+      class Loop(Exception):
+          pass
+
+      class Checker:
+          def __init__(self, app, env):
+              self.app = app
+              self.env = env
+              self.seen = []
+
+          def __call__(self, environ, start_response):
+              path = environ.get("PATH_INFO", "")
+              if path in self.seen:
+                  raise Loop(path)
+              self.seen.append(path)
+              return self.app(environ, start_response)
+
+      def inner(environ, start_response):
+          start_response("200 OK", [])
+          return [b"ok"]
+
+      ${made === 'once' ? 'checker = Checker(inner, {})' : ''}
+
+      class Forwarder:
+          def __call__(self, environ, start_response):
+              ${made === 'once' ? 'return checker(environ, start_response)' : 'return Checker(inner, environ)(environ, start_response)'}
+    `;
+    assert.deepEqual(summary(await analyzePython({ 'fwd.py': forward('per request') })), []);
+    assert.deepEqual(summary(only(await analyzePython({ 'fwd.py': forward('once') }), 'PY-RACE-002')), ['13 PY-RACE-002 warning']);
+  });
+
   void it('runs a signal handler between any two bytecodes of the code that installed it', async () => {
     const findings = await analyzePython({
       'sig.py': py`
