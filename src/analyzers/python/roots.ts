@@ -41,7 +41,7 @@ export interface DesignRoot {
 /**
  * One place where concurrent execution starts: a thread, pool task, process, asyncio task or
  * callback started in code, or the callers of a class or module that is concurrent by design.
- * `main@<id>` stands for the spawning code that keeps running after a start.
+ * `<after><id>` stands for the spawning code that keeps running after a start.
  */
 export interface ExecutionContext {
   id: string;
@@ -60,7 +60,12 @@ export interface ExecutionContext {
   root?: DesignRoot;
 }
 
-const PARENT_PREFIX = 'main@';
+/**
+ * Marks a context id as the spawning code after a start. No function key can begin with it
+ * (keys begin with a module name, and a module named `main` of which the run has two is keyed
+ * `main@<path>`: that was the marker once, and such a run lost its cross-file check).
+ */
+const PARENT_PREFIX = '<after>';
 
 /** asyncio objects that coordinate several tasks (a future alone may have one waiter). */
 const ASYNC_SYNC_KINDS = new Set(['aio.Lock', 'aio.Event', 'aio.Condition', 'aio.Queue']);
@@ -111,7 +116,7 @@ export function isPublicName(name: string): boolean {
  */
 export class Roots {
   readonly contexts = new Map<string, ExecutionContext>();
-  /** Function key → context ids (spawned contexts, design roots and `main@` windows) that run it. */
+  /** Function key → context ids (spawned contexts, design roots and `<after>` windows) that run it. */
   private readonly reach = new Map<string, Set<string>>();
   private readonly bySpawner = new Map<string, ExecutionContext[]>();
   private passingCalls: Map<string, CallSite[]> | undefined;

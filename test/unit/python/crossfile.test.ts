@@ -169,3 +169,29 @@ void describe('module names', () => {
     ]);
   });
 });
+
+void describe('modules named like the analyzer’s own markers', () => {
+  void it('analyzes two `main.py` files that start processes (their functions once read as the code after a start)', async () => {
+    // Two command-line tools of one repository, each with a `main.py` whose worker process
+    // appends to a module list the parent then reads: the classic process-isolation mistake.
+    const tool = py`
+      import multiprocessing
+
+      results = []
+
+      def work(x):
+          results.append(x * x)
+
+      def run():
+          p = multiprocessing.Process(target=work, args=(3,))
+          p.start()
+          p.join()
+          return len(results)
+    `;
+    const findings = await analyzePython({ 'one/main.py': tool, 'two/main.py': tool });
+    assert.deepEqual(findings.map((f) => [f.file, f.ruleId]), [
+      ['/project/one/main.py', 'PY-MP-002'],
+      ['/project/two/main.py', 'PY-MP-002'],
+    ]);
+  });
+});
