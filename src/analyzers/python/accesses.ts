@@ -513,14 +513,14 @@ export abstract class Accesses extends ModuleFacts {
   }
 
   /**
-   * `self.binding[peer] = []` where the coroutine tested `peer in self.binding` before: a claim
-   * later runs find and wait on. Checks made since the last await are decided for this run alone.
+   * `self.binding[peer] = []` or `self.connecting.add(server)` where the coroutine tested
+   * `peer in self.binding` before: a claim later runs find and leave or wait on. Checks made
+   * since the last await are decided for this run alone.
    */
-  private noteClaim(target: PyNode, scope: Scope): void {
-    const container = this.resolve(field(target, 'value') ?? target, scope);
-    const index = field(target, 'subscript');
-    if (!container?.shared || !index || !scope.memberTests.has(`${container.key}|${this.src(index)}`)) return;
-    for (const frame of scope.checks) if (frame.epoch === scope.epoch && !frame.keys.has(container.key)) frame.claimed = true;
+  protected noteClaim(containerNode: PyNode, member: PyNode, scope: Scope): void {
+    const container = this.resolve(containerNode, scope);
+    if (!container?.shared || !scope.memberTests.has(`${container.key}|${this.src(member)}`)) return;
+    for (const frame of scope.checks) if (frame.epoch === scope.epoch) frame.claimed = true;
   }
 
   /** A further store under a check already acted on: the act is idempotent only if this one is too. */
@@ -566,7 +566,11 @@ export abstract class Accesses extends ModuleFacts {
     const leftBase = left && left.type === 'subscript' ? this.resolve(field(left, 'value') ?? left, scope) : undefined;
 
     // A claim stored from what an await returns (`self.tags[f] = await consume()`) comes after that await.
-    if (left?.type === 'subscript' && scope.memberTests.size > 0 && !rhsAwait) this.noteClaim(left, scope);
+    if (left?.type === 'subscript' && scope.memberTests.size > 0 && !rhsAwait) {
+      const container = field(left, 'value');
+      const index = field(left, 'subscript');
+      if (container && index) this.noteClaim(container, index, scope);
+    }
     if (left && node.type === 'augmented_assignment') this.noteMpUpdate(left, scope);
     if (scope.fn.isAsync && left) this.noteAwaitUpdate(node, left, leftRef, right, rhsKeys, rhsAwait, scope);
     if (left?.type === 'identifier' && right) this.noteLocalValue(this.src(left), right, rhsKeys, rhsAwait, scope);

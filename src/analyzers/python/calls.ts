@@ -246,6 +246,12 @@ export abstract class Calls extends LockTracking {
         const value = this.positionalArg(args, 0);
         if (value) this.noteFutureStore(object, value, scope, true);
         if (value?.type === 'identifier') this.noteHandleCollected(object, value, scope);
+        if (value && scope.memberTests.size > 0) this.noteClaim(object, value, scope);
+        break;
+      }
+      case 'add': {
+        const value = this.positionalArg(args, 0);
+        if (value && scope.memberTests.size > 0) this.noteClaim(object, value, scope);
         break;
       }
       default:
