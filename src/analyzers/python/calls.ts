@@ -517,14 +517,18 @@ export abstract class Calls extends LockTracking {
     if (appendTo?.type === 'attribute' && field(appendTo, 'attribute') && this.src(field(appendTo, 'attribute')!) === 'append') {
       handle = this.resolve(field(appendTo, 'object')!, scope)?.key;
     }
+    // `await loop.run_in_executor(None, f)`, `await asyncio.to_thread(f)`: the coroutine goes on
+    // only once the worker is done, so nothing it does after overlaps it, nor one loop round the next.
+    const awaited = node.parent?.type === 'await';
     return this.pushSpawn(scope, {
       kind,
       target,
       span: this.span(node),
-      many: scope.loops.length > 0,
+      many: scope.loops.length > 0 && !awaited,
       selfShared,
       handle,
       argKinds,
+      awaited: awaited || undefined,
     });
   }
 

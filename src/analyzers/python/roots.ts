@@ -611,7 +611,7 @@ export class Roots {
     // An exit handler runs when the program ends, long after the code that registered it.
     if (context.root || context.kind === 'atexit') return false;
     const spawn = context.spawn;
-    if (line <= spawn.span.endLine) return false;
+    if (line <= spawn.span.endLine || spawn.awaited) return false;
     for (const join of spawner.joins) {
       if (!joins(join, spawn)) continue;
       if (join.span.line > spawn.span.line && join.span.line < line) return false;

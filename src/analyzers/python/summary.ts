@@ -184,6 +184,8 @@ export interface Spawn {
   sharesArgs?: boolean;
   /** The target is a method bound to a local or parameter of the spawning function (`Thread(target=server.run)`). */
   localReceiver?: boolean;
+  /** Awaited where it starts (`await loop.run_in_executor(None, f)`): the spawner waits for it there. */
+  awaited?: true;
   /** Where the handle (thread, future, pool) lives: joining it orders the parent after the worker. */
   handle?: string;
   /** The collection the handle is appended to (`threads.append(t)`): joining its elements joins this one too. */

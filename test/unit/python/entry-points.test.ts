@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzePython, ids, py } from './helpers';
+import { analyzePython, ids, only, py } from './helpers';
 
 void describe('entry points that count as evidence of concurrency', () => {
   void it('a Thread subclass started in a loop runs its run() concurrently', async () => {
@@ -53,11 +53,46 @@ void describe('entry points that count as evidence of concurrency', () => {
 
         async def main():
             loop = asyncio.get_running_loop()
-            for _ in range(3):
-                await loop.run_in_executor(None, lambda: serve())
+            await asyncio.gather(*[loop.run_in_executor(None, lambda: serve()) for _ in range(3)])
       `,
     });
     assert.deepEqual(ids(findings), ['PY-RACE-001']);
+  });
+
+  void it('an executor run awaited where it starts is over before the coroutine goes on', async () => {
+    // A ranking job: the costly collection runs in the default executor and the coroutine rates
+    // what it collected once it is done; runs awaited one by one in a loop do not overlap either.
+    const rater = (start: string) => py`
+      import asyncio
+
+      class Rater:
+          def __init__(self):
+              self.stats = {}
+              self.ranked = []
+
+          def collect(self):
+              for n in range(10):
+                  self.stats[n] = n * n
+
+          def rate(self):
+              for value in self.stats.values():
+                  self.ranked.append(value)
+
+          async def analyze(self):
+              loop = asyncio.get_running_loop()
+      ${start}
+    `;
+    const awaited = `        await loop.run_in_executor(None, self.collect)
+              self.rate()`;
+    const inLoop = `        for _ in range(3):
+                  await asyncio.to_thread(self.collect)
+                  self.rate()`;
+    const later = `        job = loop.run_in_executor(None, self.collect)
+              self.rate()
+              await job`;
+    assert.deepEqual(only(await analyzePython({ 'rater.py': rater(awaited) }), 'PY-RACE-005'), []);
+    assert.deepEqual(only(await analyzePython({ 'rater.py': rater(inLoop) }), 'PY-RACE-005'), []);
+    assert.equal(only(await analyzePython({ 'rater.py': rater(later) }), 'PY-RACE-005').length, 1);
   });
 
   void it('a decorated async request handler overlaps with itself', async () => {
