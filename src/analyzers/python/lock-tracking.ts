@@ -14,8 +14,12 @@ import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from '.
 const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|get|setdefault|copy|time|monotonic|perf_counter|len|enumerate|range)$/;
 /** Building an exception object to store or raise later (`error.ConnectionClosedError(whom)`). */
 const EXCEPTION_CLASS = /(^|\.)[A-Z]\w*(Error|Exception|Warning)$/;
-/** Logging calls: `logging` hands a handler's or a format's error to `handleError` instead of raising. */
-const LOGGING_CALLS = /(^|\.)(_*log(ger)?|LOG(GER)?|logging)\.(debug|info|warning|warn|error|exception|critical|log)$/;
+/**
+ * Logging calls: `logging` hands a handler's or a format's error to `handleError` instead of
+ * raising; an object's own logging method (`self._log(4, msg)`, `self.logger(msg)`) is taken
+ * the same way (only on `self`: a bare `log(x)` may be `math.log`).
+ */
+const LOGGING_CALLS = /(^|\.)(_*log(ger)?|LOG(GER)?|logging)\.(debug|info|warning|warn|error|exception|critical|log)$|^self\._*(log|logger)$/;
 
 /**
  * The locks held at each point of a function: `with` blocks, `acquire()`/`release()` pairs and

@@ -533,6 +533,9 @@ void describe('PY-DL-003 acquire without finally', () => {
                   self._lock.release()
     `;
     assert.deepEqual(only(await analyzePython({ 'bufferer.py': src('        self.log.debug("got the lock")') }), 'PY-DL-003'), []);
+    // The object's own logging method (imaplib2's `self._log(level, msg)`), not a bare `log(x)`.
+    assert.deepEqual(only(await analyzePython({ 'bufferer.py': src('        self._log(3, "got the lock")') }), 'PY-DL-003'), []);
+    assert.equal(only(await analyzePython({ 'bufferer.py': src('        log(3)') }), 'PY-DL-003').length, 1);
     assert.equal(only(await analyzePython({ 'bufferer.py': src('        self.log.debug("got the lock (%d queued)", len(self.buffer))') }), 'PY-DL-003').length, 1);
     assert.equal(only(await analyzePython({ 'bufferer.py': src('        self.prepare()') }), 'PY-DL-003').length, 1);
   });
