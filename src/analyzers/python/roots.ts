@@ -61,9 +61,9 @@ export interface ExecutionContext {
 }
 
 /**
- * Marks a context id as the spawning code after a start. No function key can begin with it
- * (keys begin with a module name, and a module named `main` of which the run has two is keyed
- * `main@<path>`: that was the marker once, and such a run lost its cross-file check).
+ * Marks a context id as the spawning code after a start. No function key may begin with it:
+ * keys begin with a module name, and a module whose name the run has twice is keyed
+ * `<name>@<path>`, so a marker such as `main@` would take a `main.py`'s contexts for windows.
  */
 const PARENT_PREFIX = '<after>';
 

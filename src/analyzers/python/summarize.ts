@@ -12,9 +12,9 @@ import { heldKeys, shareEmptyLists, THREAD_IDENTITY, type Scope, type Task } fro
 const HANDLER_DECORATOR = /\.(get|post|put|patch|delete|route|websocket|api_route|on|on_event|listener|handler|command|message_handler)\b|^(route|get|post)\b/;
 const CONSTRUCTOR_NAMES = new Set(['__init__', '__new__', '__post_init__', 'setUp', 'setUpClass', '__enter__']);
 /** `sorted((a, b), key=id)`, `min(a, b, key=id)`, `if id(a) < id(b):` order two instances by identity. */
+const ORDERED_BY_ID = /key\s*=\s*id\b|\bid\(\w+\)\s*[<>]/;
 /** Calls that end the program: `sys.exit` raises `SystemExit`, `os._exit` ends the process. */
 const PROGRAM_EXITS = /^(sys\.exit|os\._exit|exit|quit)$/;
-const ORDERED_BY_ID = /key\s*=\s*id\b|\bid\(\w+\)\s*[<>]/;
 
 export async function summarizePython(file: SourceFile): Promise<PythonModuleSummary> {
   const root = await parsePython(file.text);
@@ -189,7 +189,6 @@ class Summarizer extends Calls {
     }
   }
 
-  /** Only a docstring, `pass`, `...` or `raise NotImplementedError`: subclasses provide the method. */
   /** `cleanup(); sys.exit(1)`: the body ends the program or raises on every way out (no `return`). */
   private neverReturns(body: PyNode): boolean {
     const last = body.children.filter((c) => c.type !== 'comment').at(-1);
@@ -200,6 +199,7 @@ class Summarizer extends Calls {
     return callee !== undefined && PROGRAM_EXITS.test(this.qualify(callee));
   }
 
+  /** Only a docstring, `pass`, `...` or `raise NotImplementedError`: subclasses provide the method. */
   private isAbstractBody(body: PyNode): boolean {
     return body.children.every((stmt) => {
       if (stmt.type === 'pass_statement') return true;
