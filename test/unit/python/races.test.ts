@@ -486,6 +486,47 @@ void describe('PY-RACE-002 / PY-RACE-003 check-then-act and lazy init', () => {
     });
     assert.deepEqual(findings, []);
   });
+
+  void it('does not call a check and act made under a decorator\'s lock unguarded', async () => {
+    // A store whose mutators are wrapped in a locking decorator; a reload rebinds the index bare.
+    const src = (decorator: string) => py`
+      import threading
+
+      def guarded(func):
+          def wrapper(self, *args):
+              with self.lock:
+                  return func(self, *args)
+          return wrapper
+
+      def traced(func):
+          def wrapper(self, *args):
+              print(func.__name__)
+              return func(self, *args)
+          return wrapper
+
+      class Store:
+          def __init__(self):
+              self.lock = threading.RLock()
+              self.index = {}
+
+          ${decorator}
+          def add(self, key, item):
+              if key not in self.index:
+                  self.index[key] = []
+              self.index[key].append(item)
+
+          def reload(self, data):
+              self.index = dict(data)
+
+          def count(self):
+              with self.lock:
+                  return len(self.index)
+    `;
+    const locked = await analyzePython({ 'store.py': src('@guarded') });
+    assert.deepEqual(only(locked, 'PY-RACE-002'), []);
+    const bare = await analyzePython({ 'store.py': src('@traced') });
+    assert.equal(only(bare, 'PY-RACE-002').length, 1);
+  });
 });
 
 void describe('PY-RACE-004 inconsistent locking', () => {

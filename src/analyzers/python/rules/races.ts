@@ -103,6 +103,11 @@ export function raceFindings(program: Program): Finding[] {
     for (const act of fn.checkActs) {
       if (act.constantWrite || (!act.unguarded && act.awaitBetween) || !program.isProjectState(act.key)) continue;
       const side: Side = { fn, span: act.write, locks: program.locksAt(fn, [], act.write.line), own: [], viaSelf: act.viaSelf };
+      // A membership test and its store, both made holding a lock that every caller (or the
+      // decorator) takes and that guards this state, are one step to the code that takes it too; a
+      // bare write elsewhere is that write's fault (PY-RACE-004), as for a locked update. A lazy
+      // creation stays reported: a reset between its steps starts a second resource.
+      if (!act.lazyInit && exclude(program, side.locks, side.locks, act.key)) continue;
       // A test for None keeps its answer while others only change the object's contents.
       const race = act.identityCheck ? findRace(program, side, act.key, REBINDS, false) : findRace(program, side, act.key, ANY_WRITE, true);
       if (!race || (act.lazyInit && race.partner === 'self' && [race.ours, race.theirs].every((id) => initializedBeforeStart(program, id, act.key)))) continue;
