@@ -334,25 +334,45 @@ export class Roots {
     return this.program.writtenAncestry(info).some((b) => /(^|\.)(\w*TestCase|TestBase)$/.test(b)) || /^Test[A-Z_]|Tests?$/.test(info.name.slice(info.name.lastIndexOf('.') + 1));
   }
 
-  /** Public methods of the class, its own and those it inherits from classes of the run. */
   /**
    * Public methods of the class, its own and those it inherits from classes of the run; not the
-   * hooks only its set-up calls (`on_thread_start` from `start()`, before the thread runs).
+   * hooks only its set-up calls (`on_thread_start` from `start()`, before the thread runs), nor
+   * the steps of a load only the constructor runs (`__init__` → `load()` → `load_history()`).
    */
   private publicMethods(info: ClassInfo, setup: Set<FunctionInfo>): FunctionInfo[] {
     const seen = new Set<string>();
     const out: FunctionInfo[] = [];
-    const callers = this.callersByCallee();
-    for (const ancestor of this.program.ancestors(info)) {
+    const ancestors = this.program.ancestors(info);
+    const setupOnly = this.setupOnly(new Set(ancestors.flatMap((c) => [...c.methods.values()])), setup);
+    for (const ancestor of ancestors) {
       for (const [name, fn] of ancestor.methods) {
         if (seen.has(name)) continue;
         seen.add(name);
-        const own = callers.get(fn.key);
-        const hook = own !== undefined && own.length > 0 && own.every((c) => c.constructor || setup.has(c));
-        if (isPublicName(name) && !fn.constructor && !hook) out.push(fn);
+        if (isPublicName(name) && !fn.constructor && !setupOnly(fn)) out.push(fn);
       }
     }
     return out;
+  }
+
+  /**
+   * Whether every call of a method comes from a constructor (its own, or the one of the object
+   * that makes it) or the class's set-up, directly or through methods of the class that only
+   * those call; a method of another class in between may run at any time.
+   */
+  private setupOnly(own: Set<FunctionInfo>, setup: Set<FunctionInfo>): (fn: FunctionInfo) => boolean {
+    const callers = this.callersByCallee();
+    const decided = new Map<FunctionInfo, boolean>();
+    const check = (fn: FunctionInfo): boolean => {
+      const known = decided.get(fn);
+      if (known !== undefined) return known;
+      // A cycle of calls is not reached from set-up through this path.
+      decided.set(fn, false);
+      const list = callers.get(fn.key);
+      const result = list !== undefined && list.length > 0 && list.every((c) => c.constructor || setup.has(c) || (own.has(c) && check(c)));
+      decided.set(fn, result);
+      return result;
+    };
+    return check;
   }
 
   /**

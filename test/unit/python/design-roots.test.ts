@@ -189,6 +189,37 @@ void describe('a class that owns a lock', () => {
     assert.deepEqual(only(await analyzePython({ 'sched.py': src('_executors_lock') }), 'PY-RACE-004'), []);
   });
 
+  void it('does not call a change the wrong lock\'s when only a bare write races with it', async () => {
+    // Every other locked use holds both locks, so it excludes the change; the reset holds none.
+    const findings = await analyzePython({
+      'ledger.py': py`
+        import threading
+
+        class Ledger:
+            def __init__(self):
+                self.lock = threading.RLock()
+                self.tx_lock = threading.RLock()
+                self.items = {}
+
+            def add(self, key):
+                with self.tx_lock:
+                    self.items[key] = 1
+
+            def remove(self, key):
+                with self.lock, self.tx_lock:
+                    self.items.pop(key, None)
+
+            def clear(self):
+                with self.lock, self.tx_lock:
+                    self.items.clear()
+
+            def reset(self):
+                self.items = {}
+      `,
+    });
+    assert.deepEqual(only(findings, 'PY-RACE-004'), []);
+  });
+
   void it('holds the lock a condition is built on when it holds the condition', async () => {
     // queue.Queue's layout: three conditions on one mutex, each method entering by another.
     const src = (doneCondition: string) => py`
@@ -1001,6 +1032,36 @@ void describe('refutations', () => {
       `,
     });
     assert.deepEqual(findings, []);
+  });
+
+  void it('leaves the steps of a load only the constructor runs to the constructor, however deep', async () => {
+    // A wallet history: __init__ loads it through a public step that calls another, which walks
+    // the entries; later updates hold the lock. `extra` adds another caller of the load.
+    const src = (extra: string) => py`
+      import threading
+
+      class History:
+          def __init__(self, db):
+              self.lock = threading.Lock()
+              self.db = db
+              self.entries = dict(db)
+              self.load_and_clean()
+
+          def load_and_clean(self):
+              self.drop_stale()
+
+          def drop_stale(self):
+              for key in self.entries:
+                  self.db.touch(key)
+
+          def add(self, key, value):
+              with self.lock:
+                  self.entries[key] = value
+${extra}
+    `;
+    const warnings = async (extra: string) => summary((await analyzePython({ 'history.py': src(extra) })).filter((f) => f.severity !== 'information'));
+    assert.deepEqual(await warnings(''), []);
+    assert.deepEqual(await warnings('\n          def reload(self):\n              self.load_and_clean()\n'), ['13 PY-RACE-005 warning']);
   });
 
   void it('does not flag elements each thread owns, nor reading results after joining every thread', async () => {

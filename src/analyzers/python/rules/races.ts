@@ -130,10 +130,11 @@ function threadContexts(program: Program, fn: FunctionInfo, span: Span, key: str
 
 /**
  * The racing pair for an access: the same code in two overlapping contexts, or another
- * access of `partnerKinds` with no common lock. A pair that is evidence enough for a warning
- * wins over one that is not; the search stops at the first such pair.
+ * access of `partnerKinds` with no common lock (and, given `partnerHolds`, holding that lock). A
+ * pair that is evidence enough for a warning wins over one that is not; the search stops at the
+ * first such pair.
  */
-function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean, withTasks = false, concreteOnly = false): Race | undefined {
+function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean, withTasks = false, concreteOnly = false, partnerHolds?: string): Race | undefined {
   const ours = threadContexts(program, side.fn, side.span, key, side.viaSelf, withTasks);
   if (ours.length === 0) return undefined;
   let fallback: Race | undefined;
@@ -167,7 +168,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     if (fn === side.fn && access.span.line === side.span.line) continue;
     if (!projectState && !program.related(side.fn, fn)) continue;
     const theirLocks = program.locksAt(fn, access.locks, access.span.line);
-    if (exclude(program, theirLocks, side.locks, key)) continue;
+    if (exclude(program, theirLocks, side.locks, key) || (partnerHolds !== undefined && !theirLocks.includes(partnerHolds))) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
     if (closedBefore(program, side.fn, side.span.line, fn, access) || closedBefore(program, fn, access.span.line, side.fn, side.access)) continue;
     if (publishedBefore(program, fn, access.span.line, key, side.fn, side.span.line) || publishedBefore(program, side.fn, side.span.line, key, fn, access.span.line)) continue;
@@ -429,7 +430,8 @@ function wrongLock(program: Program, isMarked: (fn: FunctionInfo, span: Span) =>
       const guard = guards.find((lock) => !suspect.held.includes(lock));
       if (!guard) continue;
       const side: Side = { fn: suspect.fn, span: suspect.access.span, locks: suspect.held, own: suspect.access.locks, viaSelf: suspect.access.viaSelf, access: suspect.access };
-      const race = findRace(program, side, key, GUARDED_USES, false);
+      // The other side is a use that holds the guard: a bare write is PY-RACE-004's other form.
+      const race = findRace(program, side, key, GUARDED_USES, false, false, false, guard);
       if (!race || race.partner === 'self') continue;
       const guardUse = race.partner.fn.acquires.find((a) => a.key === guard);
       const heldUse = suspect.fn.acquires.find((a) => suspect.held.includes(a.key));
