@@ -228,9 +228,10 @@ export abstract class Accesses extends ModuleFacts {
     // `d[get_ident()] += 1`: each thread updates only its own entry (thread confinement by key).
     const ownEntry = (kind === 'compound' || kind === 'mutate') && this.indexesOwnThread(node, scope);
     if (ownEntry && kind === 'compound') return;
-    // Plain reads matter only for module globals (a parent reading what a process worker wrote);
-    // attribute reads are the bulk of all accesses and no rule pairs them, so they are not kept.
-    if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1))) return;
+    // Plain reads matter only for module globals (a parent reading what a process worker wrote)
+    // and for a table of the object's methods (who reads it calls them); attribute reads are the
+    // bulk of all accesses and no rule pairs them, so they are not kept.
+    if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1)) && !Object.hasOwn(this.summary.methodTables, resolved.key)) return;
     const statement = statementOf(node);
     const locks = heldKeys(scope);
     scope.fn.accesses.push({

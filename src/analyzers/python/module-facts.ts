@@ -68,6 +68,7 @@ export abstract class ModuleFacts {
       projectModules: [],
       topLevelImports: [],
       threadAffineClasses: [],
+      methodTables: {},
       fixSites: { importLine: 0, globals: Object.create(null) as Record<string, number>, inits: Object.create(null) as LockFixSites['inits'], eol: this.eol },
       declaredOrders: [...file.text.matchAll(LOCK_ORDER_DECLARATION)].map((m) => m[1]!),
       threadingServer: THREADING_SERVER.test(file.text),
@@ -273,11 +274,32 @@ export abstract class ModuleFacts {
       const object = left?.type === 'attribute' ? field(left, 'object') : undefined;
       const attr = left?.type === 'attribute' ? field(left, 'attribute') : undefined;
       if (object && attr && object.type === 'identifier' && this.src(object) === selfName) {
-        const kind = this.kindOfValue(field(node, 'right'), undefined, { className, selfName });
-        if (kind) this.summary.kinds[`${this.module}:${className}.${this.src(attr)}`] ??= kind;
+        const right = field(node, 'right');
+        const key = `${this.module}:${className}.${this.src(attr)}`;
+        const kind = this.kindOfValue(right, undefined, { className, selfName });
+        if (kind) this.summary.kinds[key] ??= kind;
+        const methods = right && this.boundMethodsIn(right, selfName);
+        if (methods && methods.length > 0) this.summary.methodTables[key] = methods;
       }
       return false;
     });
+  }
+
+  /** `{b'q': (self.query, 2), b'g': self.get}`: the object's own methods a literal holds, not calls of them. */
+  private boundMethodsIn(value: PyNode, selfName: string): string[] | undefined {
+    if (!/^(dictionary|list|tuple|set)$/.test(value.type)) return undefined;
+    const names = new Set<string>();
+    walk(value, (node) => {
+      if (node.type === 'lambda' || node.type === 'call') return false;
+      const object = node.type === 'attribute' ? field(node, 'object') : undefined;
+      const name = node.type === 'attribute' ? field(node, 'attribute') : undefined;
+      if (object?.type === 'identifier' && name && this.src(object) === selfName) {
+        names.add(this.src(name));
+        return false;
+      }
+      return true;
+    });
+    return [...names];
   }
 
   private recordImport(node: PyNode): void {

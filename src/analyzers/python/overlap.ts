@@ -110,6 +110,14 @@ export class Overlap {
           }
         }
       }
+      // A table of the object's own methods it reads: it calls them on this same `self`.
+      const selfClass = selfShared ? this.program.classOf(current) : undefined;
+      for (const callee of selfClass ? this.program.tableMethods(current, this.program.ancestors(selfClass)) : []) {
+        if (!seen.has(`${callee.key}|true`)) {
+          seen.add(`${callee.key}|true`);
+          queue.push([callee, true]);
+        }
+      }
     }
     return shared;
   }

@@ -107,6 +107,8 @@ export class Program {
   private readonly lockClasses = new Set<string>();
   /** Classes whose objects record the thread they belong to: each lives on its own thread. */
   readonly threadAffineClasses = new Set<string>();
+  /** Fields holding a class's own methods (see `PythonModuleSummary.methodTables`): field key → method names. */
+  readonly methodTables = new Map<string, string[]>();
   private readonly callees = new Map<string, FunctionInfo[]>();
   private callSites: Map<string, { caller: FunctionInfo; call: CallSite }[]> | undefined;
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
@@ -278,6 +280,7 @@ export class Program {
     for (const module of summary.projectModules) this.projectModules.add(module);
     this.importedModules.set(file, new Set([...summary.projectModules, ...summary.topLevelImports]));
     for (const key of summary.threadAffineClasses) this.threadAffineClasses.add(c(key));
+    for (const [key, methods] of Object.entries(summary.methodTables)) this.methodTables.set(c(key), methods);
     for (const [classKey, alias, target] of summary.methodAliases) this.methodAliases.push([c(classKey), alias, target]);
     this.fixSites.set(file, summary.fixSites);
     for (const order of summary.declaredOrders) {
@@ -740,6 +743,27 @@ export class Program {
         for (const callee of this.targetsOf(call, fn)) {
           if (callee !== fn && (fn.isAsync || !callee.isAsync)) queue.push([callee, false]);
         }
+      }
+      if (!bound) continue;
+      for (const own of this.tableMethods(fn, mro)) {
+        if (own !== fn && (fn.isAsync || !own.isAsync)) queue.push([own, true]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The methods of `self`'s class (`mro`) held in tables of them that `fn` reads through `self`
+   * (`handler, n = self.commands[msg[1:2]]`): it dispatches to them as to `self.m()` calls.
+   */
+  tableMethods(fn: FunctionInfo, mro: ClassInfo[]): FunctionInfo[] {
+    if (this.methodTables.size === 0) return [];
+    const out: FunctionInfo[] = [];
+    for (const access of fn.accesses) {
+      if (access.kind !== 'read' || !access.viaSelf) continue;
+      for (const name of this.methodTables.get(access.key) ?? []) {
+        const own = mro.map((c) => c.methods.get(name)).find((m) => m !== undefined);
+        if (own && !out.includes(own)) out.push(own);
       }
     }
     return out;

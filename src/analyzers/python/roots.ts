@@ -376,29 +376,33 @@ export class Roots {
   }
 
   /**
-   * The class's methods its own thread targets reach through calls on `self`. A method of its
-   * bases that a thread anywhere in the run targets is a loop too: a sibling class's
-   * `Thread(target=self.run)` drives the `run()` → `once()` → `process()` every subclass inherits.
+   * The class's methods its own thread targets reach through calls on `self`, or through a table
+   * of its methods they read (`handler, n = self.commands[msg[1:2]]`). A method of its bases that a
+   * thread anywhere in the run targets is a loop too: a sibling class's `Thread(target=self.run)`
+   * drives the `run()` → `once()` → `process()` every subclass inherits.
    */
   private drivenBy(info: ClassInfo, targets: Set<string | undefined>): Set<FunctionInfo> {
-    const own = new Set(this.program.ancestors(info).flatMap((c) => [...c.methods.values()]));
+    const ancestors = this.program.ancestors(info);
+    const own = new Set(ancestors.flatMap((c) => [...c.methods.values()]));
     const resolved = [...targets].flatMap((key) => {
       const target = key ? this.program.resolveFunction(key) : undefined;
       return target ? [target] : [];
     });
     const queue = [...new Set([...resolved, ...this.threadTargets()])].filter((fn) => own.has(fn));
     const seen = new Set(queue);
+    const visit = (callee: FunctionInfo | undefined) => {
+      if (callee && own.has(callee) && !seen.has(callee)) {
+        seen.add(callee);
+        queue.push(callee);
+      }
+    };
     for (let i = 0; i < queue.length; i++) {
       const fn = queue[i]!;
       for (const call of fn.calls) {
         if (!call.sameInstance) continue;
-        for (const callee of this.program.callTargets(call, fn)) {
-          if (own.has(callee) && !seen.has(callee)) {
-            seen.add(callee);
-            queue.push(callee);
-          }
-        }
+        for (const callee of this.program.callTargets(call, fn)) visit(callee);
       }
+      for (const callee of this.program.tableMethods(fn, ancestors)) visit(callee);
     }
     return seen;
   }

@@ -434,6 +434,11 @@ export interface PythonModuleSummary {
   python2Import?: string;
   /** Classes whose objects record the thread they belong to (`self._thread_id = get_ident()`). */
   threadAffineClasses: string[];
+  /**
+   * Fields holding the object's own methods in a literal (`self.commands = {b'q': (self.query, 2)}`):
+   * field key → method names. Whoever reads the field calls them.
+   */
+  methodTables: Record<string, string[]>;
   /** `# conclens: lock-order X by id`: lock classes whose instances are ordered on purpose. */
   declaredOrders: string[];
   fixSites: LockFixSites;

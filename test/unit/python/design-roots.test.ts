@@ -1034,6 +1034,47 @@ void describe('refutations', () => {
     assert.deepEqual(findings, []);
   });
 
+  void it('follows a Thread subclass\'s table of its own methods: the handlers run on the thread', async () => {
+    // A debugger stub's server thread: each packet picks its handler from a table built in
+    // __init__; a handler counts what it received. `extra` adds a public method.
+    const src = (extra: string) => py`
+      import threading
+
+      class StubServer(threading.Thread):
+          def __init__(self, conn):
+              super().__init__(daemon=True)
+              self.conn = conn
+              self.lock = threading.Lock()
+              self.received = 0
+              self.commands = {b"q": (self.query, 1), b"m": (self.note, 1)}
+
+          def run(self):
+              while True:
+                  packet = self.conn.recv()
+                  handler, start = self.commands[packet[:1]]
+                  self.conn.send(handler(packet[start:]))
+
+          def query(self, data):
+              with self.lock:
+                  return b"OK"
+
+          def note(self, data):
+              self.received += len(data)
+              return b"OK"
+${extra}
+
+      def serve(conn):
+          server = StubServer(conn)
+          server.start()
+          return server
+    `;
+    const found = async (extra: string) => summary(await analyzePython({ 'stub.py': src(extra) }));
+    // Alone, the handler runs on the server thread only: nothing races with it.
+    assert.deepEqual(await found(''), []);
+    // A public method beside it races with the thread's handler.
+    assert.deepEqual(await found('\n          def reset(self):\n              self.received = 0\n'), ['21 PY-RACE-001 warning']);
+  });
+
   void it('leaves the steps of a load only the constructor runs to the constructor, however deep', async () => {
     // A wallet history: __init__ loads it through a public step that calls another, which walks
     // the entries; later updates hold the lock. `extra` adds another caller of the load.
