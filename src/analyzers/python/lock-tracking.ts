@@ -12,6 +12,8 @@ import { heldKeys, type HeldLock, type Resolved, type Scope, type Task } from '.
  * `setdefault`) and copies, clocks, sizes and counting over a sequence.
  */
 const NON_RAISING_CALLS = /(^|\.)(acquire|release|wait|wait_for|notify|notify_all|append|appendleft|extend|add|set|clear|is_set|get|setdefault|copy|time|monotonic|perf_counter|len|enumerate|range)$/;
+/** Builtins that copy or describe what they are given (`bytearray(data)`, `repr(self)`): no error on a valid argument. */
+const NON_RAISING_BUILTINS = /^(repr|id|isinstance|issubclass|bool|list|tuple|dict|set|frozenset|bytes|bytearray)$/;
 /** Building an exception object to store or raise later (`error.ConnectionClosedError(whom)`). */
 const EXCEPTION_CLASS = /(^|\.)[A-Z]\w*(Error|Exception|Warning)$/;
 /**
@@ -237,12 +239,27 @@ export abstract class LockTracking extends Accesses {
     const rest = this.text.slice(statement.end, scopeNode.end);
     const release = rest.indexOf(`${expr}.release(`);
     if (release === -1) return false;
+    // Released by a nested function (`def run_it(): … finally: sem.release()` handed to an
+    // executor): the permit goes with the task, which releases it however it ends.
+    if (this.insideNestedFunction(scopeNode, statement.end + release)) return false;
     const between = rest.slice(0, release);
     // Acquired again before the release: a lock used as a semaphore that another thread releases.
     if (between.includes(`${expr}.acquire(`)) return false;
     // Only calls can raise in practice between the two, and not the ones that cannot fail on
     // a valid object (appending to a list, notifying a held condition, reading the clock).
-    return [...between.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)].some((m) => !NON_RAISING_CALLS.test(m[1]!) && !LOGGING_CALLS.test(m[1]!) && !EXCEPTION_CLASS.test(m[1]!));
+    return [...between.matchAll(/([A-Za-z_][\w.]*)\s*\(/g)].some(
+      (m) => !NON_RAISING_CALLS.test(m[1]!) && !NON_RAISING_BUILTINS.test(m[1]!) && !LOGGING_CALLS.test(m[1]!) && !EXCEPTION_CLASS.test(m[1]!),
+    );
+  }
+
+  private insideNestedFunction(scopeNode: PyNode, offset: number): boolean {
+    let nested = false;
+    walk(scopeNode, (node) => {
+      if (nested || node.end <= offset || node.start > offset) return false;
+      if (node !== scopeNode && (node.type === 'function_definition' || node.type === 'lambda')) nested = true;
+      return !nested;
+    }, true);
+    return nested;
   }
 
   /**

@@ -511,6 +511,46 @@ void describe('PY-DL-003 acquire without finally', () => {
     assert.deepEqual(findings[0]!.range, { start: { line: 4, character: 4 }, end: { line: 4, character: 18 } });
   });
 
+  void it('leaves a permit handed to a task that releases it to that task', async () => {
+    // A bounded executor: a permit per queued task, given back when the task ends.
+    const handedOver = py`
+      import threading
+
+      class BoundedExecutor:
+          def __init__(self, executor, limit):
+              self.executor = executor
+              self.permits = threading.Semaphore(limit)
+
+          def submit(self, fn, *args):
+              self.permits.acquire()
+
+              def run():
+                  try:
+                      return fn(*args)
+                  finally:
+                      self.permits.release()
+
+              return self.executor.submit(run)
+    `;
+    assert.deepEqual(only(await analyzePython({ 'bounded.py': handedOver }), 'PY-DL-003'), []);
+    // Released by this function after a call that can raise: the permit leaks.
+    const inline = py`
+      import threading
+
+      class BoundedExecutor:
+          def __init__(self, executor, limit):
+              self.executor = executor
+              self.permits = threading.Semaphore(limit)
+
+          def submit(self, fn, *args):
+              self.permits.acquire()
+              future = self.executor.submit(fn, *args)
+              self.permits.release()
+              return future
+    `;
+    assert.equal(only(await analyzePython({ 'bounded.py': inline }), 'PY-DL-003').length, 1);
+  });
+
   void it('accepts a log line between the acquire and its try/finally, not a call that can raise', async () => {
     const src = (between: string) => py`
       import logging
@@ -579,7 +619,10 @@ void describe('PY-DL-003 acquire without finally', () => {
     `;
     assert.deepEqual(only(await analyzePython({ 'counters.py': src('self._counts.get(key, 0)') }), 'PY-DL-003'), []);
     assert.deepEqual(only(await analyzePython({ 'counters.py': src('[i for i, _ in enumerate(self._counts)]') }), 'PY-DL-003'), []);
+    // Builtins that copy or describe their argument: a snapshot, or a buffer grown by what arrived.
+    assert.deepEqual(only(await analyzePython({ 'counters.py': src('(dict(self._counts), repr(key), bytearray(key))') }), 'PY-DL-003'), []);
     assert.equal(only(await analyzePython({ 'counters.py': src('self.load(key)') }), 'PY-DL-003').length, 1);
+    assert.equal(only(await analyzePython({ 'counters.py': src('int(key)') }), 'PY-DL-003').length, 1);
   });
 
   void it('accepts try/finally, `if lock.acquire(timeout=…)` with try/finally, and `with`', async () => {
