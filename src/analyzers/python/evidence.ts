@@ -46,12 +46,17 @@ export function isGuardedSomewhere(program: Program, key: string): boolean {
   let guarded = cache.get(key);
   if (guarded === undefined) {
     // State kept in an object of a thread-safe class is shared by the author's own choice.
-    const kind = program.kindOf(key);
-    guarded = (kind?.startsWith('class:') === true && program.roots.threadSafeClasses.has(kind.slice(6))) ||
+    guarded = holdsThreadSafeObject(program, key) ||
       (program.accessesByKey.get(key) ?? []).some(({ fn, access }) => program.locksAt(fn, access.locks, access.span.line).length > 0);
     cache.set(key, guarded);
   }
   return guarded;
+}
+
+/** `key` holds an object of a class of the run that guards itself with a lock (a locked cache or pool). */
+export function holdsThreadSafeObject(program: Program, key: string): boolean {
+  const kind = program.kindOf(key);
+  return kind?.startsWith('class:') === true && program.roots.threadSafeClasses.has(kind.slice(6));
 }
 
 /**

@@ -487,6 +487,35 @@ void describe('PY-RACE-002 / PY-RACE-003 check-then-act and lazy init', () => {
     assert.deepEqual(findings, []);
   });
 
+  void it('notes a check-then-act only a class\'s design races, and warns when a thread it starts does', async () => {
+    // A reply buffer: the reader thread appends under the lock; take() tests, then pops bare.
+    const src = (start: string) => py`
+      import threading
+
+      class Replies:
+          def __init__(self):
+              self.lock = threading.Lock()
+              self.replies = []
+${start}
+
+          def add(self, reply):
+              with self.lock:
+                  self.replies.append(reply)
+
+          def take(self):
+              if self.replies:
+                  return self.replies.pop(0)
+              return None
+
+          def drain(self):
+              while True:
+                  self.take()
+    `;
+    const severities = async (start: string) => only(await analyzePython({ 'replies.py': src(start) }), 'PY-RACE-002').map((f) => f.severity);
+    assert.deepEqual(await severities(''), ['information']);
+    assert.deepEqual(await severities('              threading.Thread(target=self.drain, daemon=True).start()'), ['warning']);
+  });
+
   void it('does not call a check and act made under a decorator\'s lock unguarded', async () => {
     // A store whose mutators are wrapped in a locking decorator; a reload rebinds the index bare.
     const src = (decorator: string) => py`

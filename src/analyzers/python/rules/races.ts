@@ -1,5 +1,5 @@
 import type { Finding, FixSuggestion, RelatedLocation } from '../../../shared/findings';
-import { pairIsEvidence, strengthOf, visibleTo } from '../evidence';
+import { holdsThreadSafeObject, pairIsEvidence, strengthOf, visibleTo } from '../evidence';
 import { introduceLockFix } from '../fixes';
 import { repeatsHarmlessly } from '../idempotent';
 import type { FunctionInfo, Program } from '../program';
@@ -109,7 +109,11 @@ export function raceFindings(program: Program): Finding[] {
       // creation stays reported: a reset between its steps starts a second resource.
       if (!act.lazyInit && exclude(program, side.locks, side.locks, act.key)) continue;
       // A test for None keeps its answer while others only change the object's contents.
-      const race = act.identityCheck ? findRace(program, side, act.key, REBINDS, false) : findRace(program, side, act.key, ANY_WRITE, true);
+      const partners = act.identityCheck ? REBINDS : ANY_WRITE;
+      let race = findRace(program, side, act.key, partners, !act.identityCheck);
+      // A check-then-act is a note when only a class's design races it (see checkActFinding):
+      // look further for a thread the code starts or a framework's requests racing it too.
+      if (race?.gated && !race.concrete && !act.lazyInit) race = findRace(program, side, act.key, partners, false, false, true) ?? race;
       if (!race || (act.lazyInit && race.partner === 'self' && [race.ours, race.theirs].every((id) => initializedBeforeStart(program, id, act.key)))) continue;
       mark(fn, act.write);
       findings.push(checkActFinding(program, side, act, race));
@@ -343,8 +347,12 @@ function checkActFinding(program: Program, side: Side, act: CheckAct, race: Race
     ? `${state} is set after its check at line ${line(act.check)} in ${ours}, and ${otherSide(program, race)} can pass that check; create it under a lock, or before the threads start.`
     : `${state} is checked at line ${line(act.check)} and changed in ${ours}, and ${otherSide(program, race)} can change it in between; hold one lock across both steps.`;
   // Lazily storing what a lookup returns, or a value both threads compute alike, is idempotent
-  // memoisation: worth a note, not a warning.
-  const gated = race.gated && (!act.lazyInit || act.createsResource) && !repeatsHarmlessly(side.fn, act);
+  // memoisation: worth a note, not a warning. A check and act raced only by the callers a
+  // class's design implies (it owns a lock, it is a thread) are mostly steps of one consumer
+  // or one phase the class's protocol orders: a note, like such an update (accessRaceFinding);
+  // but not on an object of a thread-safe class (a locked pool map), made to be used at once.
+  const byDesignOnly = !act.lazyInit && !race.concrete && !holdsThreadSafeObject(program, act.key);
+  const gated = race.gated && !byDesignOnly && (!act.lazyInit || act.createsResource) && !repeatsHarmlessly(side.fn, act);
   return makeFinding(act.lazyInit ? 'PY-RACE-003' : 'PY-RACE-002', gated, side.fn.file, act.write, message, [
     { file: side.fn.file, range: toRange(act.check), message: `the check: \`${act.checkText}\`` },
     ...raceRelated(program, side, race),
