@@ -245,17 +245,25 @@ export abstract class Accesses extends ModuleFacts {
       indexParam: kind === 'compound' || kind === 'mutate' ? this.indexParam(node, scope) : undefined,
       constant: kind === 'write' && this.writesConstant(statement) ? true : undefined,
       gates: kind === 'mutate' ? gatesHeld(scope) : undefined,
-      appends: kind === 'mutate' && this.appendsTo(node) ? true : undefined,
+      appends: kind === 'mutate' && this.calledMethod(node, /^(append|extend)$/) ? true : undefined,
+      onlyAdds: kind === 'mutate' && this.calledMethod(node, /^(append|extend|add|setdefault)$/) ? true : undefined,
     });
     // Storing into its own entry (`d[me] = …`) still adds a key others may iterate over, but no
     // other thread checks or fills that entry.
     if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw' && !ownEntry) this.noteCheckThenAct(node, resolved, kind, scope);
   }
 
-  /** `items.append(x)`, `items.extend(more)`: adds at the end, moves nothing already there. */
-  private appendsTo(container: PyNode): boolean {
+  /** `items.append(x)` for `/^(append|extend)$/`: a call of one of those methods on the container. */
+  private calledMethod(container: PyNode, names: RegExp): boolean {
     const method = container.parent?.type === 'attribute' && container.field === 'object' ? field(container.parent, 'attribute') : undefined;
-    return method !== undefined && container.parent!.parent?.type === 'call' && /^(append|extend)$/.test(this.src(method));
+    return method !== undefined && container.parent!.parent?.type === 'call' && names.test(this.src(method));
+  }
+
+  /** `items.pop(0)`, `d.pop(k)`, `s.remove(x)`, `del d[k]`: takes an element out of the container. */
+  private removesFrom(container: PyNode): boolean {
+    if (this.calledMethod(container, /^(pop|popleft|popitem|remove|discard)$/)) return true;
+    const subscript = container.parent?.type === 'subscript' && container.field === 'value' ? container.parent : undefined;
+    return subscript !== undefined && (subscript.parent?.type === 'delete_statement' || (subscript.parent?.type === 'expression_list' && subscript.parent.parent?.type === 'delete_statement'));
   }
 
   /** `d[get_ident()]`, `d[me]` with `me = current_thread()`: the entry of the running thread. */
@@ -505,6 +513,7 @@ export abstract class Accesses extends ModuleFacts {
         viaSelf: resolved.viaSelf,
         awaitBetween,
         unguarded: frame.locks.length === 0 && locks.length === 0,
+        removes: this.removesFrom(node) || undefined,
         stmt: this.statementSite(statement),
       };
       scope.fn.checkActs.push(act);

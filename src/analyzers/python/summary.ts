@@ -61,6 +61,8 @@ export interface Access {
   gates?: Gate[];
   /** A mutation that only adds at the end (`append`, `extend`). */
   appends?: boolean;
+  /** A mutation that only adds, never removes or replaces (`append`, `extend`, `add`, `setdefault`). */
+  onlyAdds?: boolean;
 }
 
 export interface StatementSite {
@@ -234,6 +236,8 @@ export interface CheckAct {
   awaitBetween: boolean;
   /** Locks held at the check and at the write (none in common makes it a race). */
   unguarded: boolean;
+  /** The act takes an element out (`pop`, `remove`, `del x[k]`): what the check found there is still there if others only add. */
+  removes?: boolean;
   stmt?: StatementSite;
 }
 

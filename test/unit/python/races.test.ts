@@ -487,33 +487,41 @@ void describe('PY-RACE-002 / PY-RACE-003 check-then-act and lazy init', () => {
     assert.deepEqual(findings, []);
   });
 
+  /** A reply buffer: add() appends under the lock, take() tests and pops bare; `thread` runs `background`. */
+  const replies = (thread: string, background: string) => py`
+    import threading
+
+    class Replies:
+        def __init__(self):
+            self.lock = threading.Lock()
+            self.replies = []
+${thread}
+
+        def add(self, reply):
+            with self.lock:
+                self.replies.append(reply)
+
+        def take(self):
+            if self.replies:
+                return self.replies.pop(0)
+            return None
+
+        def background(self, source):
+            while True:
+${background}
+  `;
+  const takeSeverities = async (thread: string, background: string) =>
+    only(await analyzePython({ 'replies.py': replies(thread, background) }), 'PY-RACE-002').map((f) => f.severity);
+  const startThread = '            threading.Thread(target=self.background, args=(None,), daemon=True).start()';
+
   void it('notes a check-then-act only a class\'s design races, and warns when a thread it starts does', async () => {
-    // A reply buffer: the reader thread appends under the lock; take() tests, then pops bare.
-    const src = (start: string) => py`
-      import threading
+    assert.deepEqual(await takeSeverities('', '                self.replies.clear()'), ['information']);
+    assert.deepEqual(await takeSeverities(startThread, '                self.replies.clear()'), ['warning']);
+  });
 
-      class Replies:
-          def __init__(self):
-              self.lock = threading.Lock()
-              self.replies = []
-${start}
-
-          def add(self, reply):
-              with self.lock:
-                  self.replies.append(reply)
-
-          def take(self):
-              if self.replies:
-                  return self.replies.pop(0)
-              return None
-
-          def drain(self):
-              while True:
-                  self.take()
-    `;
-    const severities = async (start: string) => only(await analyzePython({ 'replies.py': src(start) }), 'PY-RACE-002').map((f) => f.severity);
-    assert.deepEqual(await severities(''), ['information']);
-    assert.deepEqual(await severities('              threading.Thread(target=self.drain, daemon=True).start()'), ['warning']);
+  void it('leaves a removal after a presence test to threads that take out too, not to those that only add', async () => {
+    // The reader thread only appends: the element found stays until a taker removes it.
+    assert.deepEqual(await takeSeverities(startThread, '                self.add(source.read())'), ['information']);
   });
 
   void it('does not call a check and act made under a decorator\'s lock unguarded', async () => {
