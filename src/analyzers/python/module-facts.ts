@@ -14,6 +14,7 @@ const PYTHON2_ONLY_MODULES = new Set([
   'BaseHTTPServer', 'SimpleHTTPServer', 'CGIHTTPServer', 'cookielib', 'xmlrpclib', 'htmlentitydefs', 'dummy_thread', 'copy_reg',
 ]);
 const THREADING_SERVER = /\bThreading(MixIn|TCPServer|UDPServer|HTTPServer|UnixStreamServer|UnixDatagramServer)\b/;
+const FORKING_SERVER = /\bForking(MixIn|TCPServer|UDPServer|HTTPServer|UnixStreamServer|UnixDatagramServer)\b/;
 const LOCK_ORDER_DECLARATION = /#\s*conclens:\s*lock-order\s+([\w.*]+)\s+by\s+id\b/g;
 
 export function moduleNameOf(filePath: string): string {
@@ -72,6 +73,7 @@ export abstract class ModuleFacts {
       fixSites: { importLine: 0, globals: Object.create(null) as Record<string, number>, inits: Object.create(null) as LockFixSites['inits'], eol: this.eol },
       declaredOrders: [...file.text.matchAll(LOCK_ORDER_DECLARATION)].map((m) => m[1]!),
       threadingServer: THREADING_SERVER.test(file.text),
+      forkingServer: !THREADING_SERVER.test(file.text) && FORKING_SERVER.test(file.text),
       functions: [],
     };
   }

@@ -94,6 +94,8 @@ export class Program {
   readonly fixSites = new Map<string, LockFixSites>();
   /** Files that run a threading socket server (`ThreadingMixIn` and its ready-made servers). */
   readonly threadingServerFiles = new Set<string>();
+  /** Files whose socket servers all fork: their handlers serve each request in a process of its own. */
+  readonly forkingServerFiles = new Set<string>();
   readonly roots: Roots;
   readonly overlap: Overlap;
   private readonly entryLocks: EntryLocks;
@@ -140,6 +142,7 @@ export class Program {
       list.push(summary);
       byModule.set(summary.module, list);
       if (summary.threadingServer) this.threadingServerFiles.add(summary.file);
+      if (summary.forkingServer) this.forkingServerFiles.add(summary.file);
     }
     for (const [module, list] of byModule) if (list.length > 1) this.ambiguous.set(module, list);
     this.findShadowedModules(summaries, byModule);

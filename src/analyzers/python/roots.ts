@@ -302,7 +302,9 @@ export class Roots {
         strong: loopEvidence !== undefined,
       });
     }
-    if (this.program.writtenAncestry(info).some((b) => REQUEST_HANDLER_BASES.test(b))) {
+    // A handler next to servers that all fork serves each request in a child process: module and
+    // class state are that child's copy.
+    if (this.program.writtenAncestry(info).some((b) => REQUEST_HANDLER_BASES.test(b)) && !this.program.forkingServerFiles.has(info.file)) {
       const handlers = [...info.methods.values()].filter((m) => REQUEST_HANDLER_METHODS.test(methodName(m)));
       if (handlers.length > 0) {
         // One handler object per request: its own fields are not shared, class and module state is.

@@ -448,5 +448,7 @@ export interface PythonModuleSummary {
   fixSites: LockFixSites;
   /** The file runs a threading socket server (`ThreadingMixIn`, `ThreadingHTTPServer`, …): handlers run concurrently. */
   threadingServer: boolean;
+  /** The file's socket servers fork (`ForkingMixIn`) and none is threading: each request runs in a child process. */
+  forkingServer: boolean;
   functions: FunctionSummary[];
 }

@@ -495,6 +495,8 @@ void describe('framework entry points', () => {
     `;
     assert.deepEqual(summary(await analyzePython({ 'srv.py': src('ThreadingTCPServer') })), ['7 PY-RACE-001 warning']);
     assert.deepEqual(summary(await analyzePython({ 'srv.py': src('TCPServer') })), ['7 PY-RACE-001 information']);
+    // A forking server handles each request in a child process, with its own copy of `served`.
+    assert.deepEqual(summary(await analyzePython({ 'srv.py': src('ForkingTCPServer') })), []);
   });
 
   void it('runs a WSGI application for many requests at once', async () => {
@@ -566,7 +568,34 @@ void describe('framework entry points', () => {
                 ticks += 1
       `,
     });
-    assert.deepEqual(summary(only(findings, 'PY-RACE-001')), ['6 PY-RACE-001 warning', '12 PY-RACE-001 warning']);
+    // The main loop's update is the one a handler can split; the handler's own runs to its end.
+    assert.deepEqual(summary(only(findings, 'PY-RACE-001')), ['12 PY-RACE-001 warning']);
+  });
+
+  void it('does not let the interrupted code come between a signal handler\'s steps, only the other way round', async () => {
+    // A build tool's suspend handler walks a stack of callbacks the main code pushes and pops.
+    const src = (handlerTail: string, mainTail: string) => py`
+      import signal
+
+      suspendables = []
+
+      def on_stop(signum, frame):
+          for suspend, resume in suspendables:
+              suspend()
+${handlerTail}
+
+      def run(jobs):
+          signal.signal(signal.SIGTSTP, on_stop)
+          for job in jobs:
+              suspendables.append((job.pause, job.resume))
+              job.run()
+              suspendables.pop()
+${mainTail}
+    `;
+    assert.deepEqual(summary(await analyzePython({ 'signals.py': src('', '') })), []);
+    // Main code walking the stack while the handler empties it is split by the handler.
+    const walked = src('          suspendables.clear()', '          for suspend, resume in suspendables:\n              print(suspend)');
+    assert.deepEqual(summary(await analyzePython({ 'signals.py': walked })), ['15 PY-RACE-005 warning']);
   });
 
   void it('does not resume the interrupted code after a signal handler that ends the program', async () => {

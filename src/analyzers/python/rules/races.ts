@@ -191,7 +191,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     const theirs = threadContexts(program, fn, access.span, key, access.viaSelf, withTasks);
     for (const a of ours) {
       for (const b of theirs) {
-        if (!program.concurrent(a, b, side.viaSelf && access.viaSelf)) continue;
+        if (!program.concurrent(a, b, side.viaSelf && access.viaSelf) || interruptsOnly(program, a, b)) continue;
         if (exclude(program, locksIn(program, side, a), program.locksIn(fn, access.locks, b, access.span.line), key)) continue;
         if (joinedBefore(program, side.fn, side.span.line, b) || joinedBefore(program, fn, access.span.line, a)) continue;
         const found = consider({ partner: { fn, access }, ours: a, theirs: b, gated: pairIsEvidence(program, a, b, key), concrete: isConcrete(program, a, b) });
@@ -200,6 +200,16 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     }
   }
   return fallback;
+}
+
+/**
+ * Our side runs in a signal handler, theirs in the code that installed it: the handler runs to
+ * its end on the main thread before that code goes on, so theirs cannot come between our steps
+ * (the other way round it can, and is checked from their side).
+ */
+function interruptsOnly(program: Program, ours: string, theirs: string): boolean {
+  const context = program.context(ours);
+  return context?.spawn.kind === 'signal' && !program.isParentContext(ours) && program.isParentContext(theirs) && program.context(theirs) === context;
 }
 
 const byFunction = new WeakMap<Program, Map<string, Map<FunctionInfo, { fn: FunctionInfo; access: Access }[]>>>();
