@@ -234,6 +234,10 @@ export abstract class Accesses extends ModuleFacts {
     if (kind === 'read' && /[.#]/.test(resolved.key.slice(resolved.key.indexOf(':') + 1)) && !Object.hasOwn(this.summary.methodTables, resolved.key)) return;
     const statement = statementOf(node);
     const locks = heldKeys(scope);
+    if (scope.fn.constructor && resolved.viaSelf && kind === 'write') {
+      if (this.makesNewObject(statement)) scope.freshFields.add(resolved.key);
+      else scope.freshFields.delete(resolved.key);
+    }
     scope.fn.accesses.push({
       key: resolved.key,
       kind,
@@ -446,6 +450,14 @@ export abstract class Accesses extends ModuleFacts {
    * opens or starts something. Creating it twice leaks one; a lookup (`getLogger(name)`)
    * returns the same object and is idempotent memoisation.
    */
+  /** `self.tbl = Table()`, `self.rows = {}`: the store binds an object made right here. */
+  private makesNewObject(statement: PyNode): boolean {
+    const assignment = statement.children[0];
+    const right = assignment?.type === 'assignment' ? field(assignment, 'right') : undefined;
+    const value = right && unparen(right);
+    return (value !== undefined && /^(dictionary|list|set|dictionary_comprehension|list_comprehension|set_comprehension)$/.test(value.type)) || this.createsResource(statement);
+  }
+
   private createsResource(statement: PyNode): boolean {
     const assignment = statement.children[0];
     const right = assignment?.type === 'assignment' ? field(assignment, 'right') : undefined;

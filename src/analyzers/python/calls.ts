@@ -103,7 +103,8 @@ export abstract class Calls extends LockTracking {
         sameInstance: (fn.type === 'identifier' && !callee.endsWith('.__init__')) || receiverName === scope.selfName || receiverName === 'cls' || (receiver !== undefined && this.isSuperCall(receiver)),
         direct: !this.isCoroutineHandedOff(node),
         argFunctions: argFunctions.some((a) => a !== null) ? argFunctions : undefined,
-        sharedReceiver: receiverRef?.shared && !receiverRef.key.includes('#') ? true : undefined,
+        // A field the constructor just set to a new object is that object's alone until it returns.
+        sharedReceiver: receiverRef?.shared && !receiverRef.key.includes('#') && !scope.freshFields.has(receiverRef.key) ? true : undefined,
         capturedReceiver: receiverRef?.shared && receiverRef.key.includes('#') ? receiverRef.key : undefined,
         paramReceiver: receiver?.type === 'identifier' && receiverName !== scope.selfName && scope.names.params.includes(receiverName) ? true : undefined,
         ...callArgs(node, (n) => this.src(n)),

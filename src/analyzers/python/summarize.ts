@@ -110,6 +110,7 @@ class Summarizer extends Calls {
       lockedGuards: [],
       serverLocals: new Set(),
       memberTests: new Set(),
+      freshFields: new Set(),
     };
   }
 

@@ -95,6 +95,8 @@ export interface Scope {
   memberTests: Set<string>;
   /** Locals that are a field of `self` or one of its elements (`waiters = self._waiters[key]`). */
   fieldAliases: Map<string, string>;
+  /** In a constructor: fields it set to an object it just made (`self.tbl = Table()`), seen by no one else yet. */
+  freshFields: Set<string>;
 }
 
 /** Coroutines that start accepting connections and dispatching them to handlers. */

@@ -1104,6 +1104,52 @@ ${extra}
     assert.deepEqual(await found('\n          def reset(self):\n              self.received = 0\n'), ['21 PY-RACE-001 warning']);
   });
 
+  void it('keeps an object a constructor just made its own while the constructor fills it', async () => {
+    // A thread-safe bunch over a caseless table: the constructor fills the table it made; later
+    // changes hold the bunch's lock; copy() builds a new bunch. `extra` adds a bare change.
+    const src = (extra: string) => py`
+      import threading
+
+
+      class CaselessTable:
+          def __init__(self):
+              self.rows = {}
+
+          def update(self, data):
+              for key in data:
+                  self.rows[key.lower()] = (key, data[key])
+
+          def keys(self):
+              return [entry[0] for entry in self.rows.values()]
+
+
+      class SafeBunch:
+          def __init__(self, data, caseless=False):
+              self.lock = threading.RLock()
+              if caseless:
+                  self.tbl = CaselessTable()
+              else:
+                  self.tbl = {}
+              self.tbl.update(data)
+
+          def keys(self):
+              with self.lock:
+                  return self.tbl.keys()
+
+          def set(self, key, value):
+              with self.lock:
+                  self.tbl.rows[key.lower()] = (key, value)
+
+          def copy(self):
+              with self.lock:
+                  return SafeBunch(self.tbl)
+${extra}
+    `;
+    const iterated = async (extra: string) => only(await analyzePython({ 'bunch.py': src(extra) }), 'PY-RACE-005').map((f) => f.range.start.line);
+    assert.deepEqual(await iterated(''), []);
+    assert.deepEqual(await iterated('\n          def merge(self, data):\n              self.tbl.update(data)\n'), [12, 26]);
+  });
+
   void it('leaves the steps of a load only the constructor runs to the constructor, however deep', async () => {
     // A wallet history: __init__ loads it through a public step that calls another, which walks
     // the entries; later updates hold the lock. `extra` adds another caller of the load.
