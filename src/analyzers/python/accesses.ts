@@ -257,7 +257,7 @@ export abstract class Accesses extends ModuleFacts {
     if (kind !== 'read' && kind !== 'iterate' && kind !== 'rmw' && !ownEntry) this.noteCheckThenAct(node, resolved, kind, scope);
   }
 
-  /** `items.append(x)` for `/^(append|extend)$/`: a call of one of those methods on the container. */
+  /** `items.append(x)`: a call on the container of a method whose name `names` matches. */
   private calledMethod(container: PyNode, names: RegExp): boolean {
     const method = container.parent?.type === 'attribute' && container.field === 'object' ? field(container.parent, 'attribute') : undefined;
     return method !== undefined && container.parent!.parent?.type === 'call' && names.test(this.src(method));
@@ -445,23 +445,19 @@ export abstract class Accesses extends ModuleFacts {
     return owner?.type === 'identifier' && /^[A-Z][a-z]/.test(this.src(owner));
   }
 
+  /** `self.tbl = Table()`, `self.rows = {}`: the store binds an object made right here. */
+  private makesNewObject(statement: PyNode): boolean {
+    const value = assignedValue(statement);
+    return (value !== undefined && /^(dictionary|list|set|dictionary_comprehension|list_comprehension|set_comprehension)$/.test(value.type)) || this.createsResource(statement);
+  }
+
   /**
    * The stored value is made by this call: a class (`Connection(...)`) or a factory that
    * opens or starts something. Creating it twice leaks one; a lookup (`getLogger(name)`)
    * returns the same object and is idempotent memoisation.
    */
-  /** `self.tbl = Table()`, `self.rows = {}`: the store binds an object made right here. */
-  private makesNewObject(statement: PyNode): boolean {
-    const assignment = statement.children[0];
-    const right = assignment?.type === 'assignment' ? field(assignment, 'right') : undefined;
-    const value = right && unparen(right);
-    return (value !== undefined && /^(dictionary|list|set|dictionary_comprehension|list_comprehension|set_comprehension)$/.test(value.type)) || this.createsResource(statement);
-  }
-
   private createsResource(statement: PyNode): boolean {
-    const assignment = statement.children[0];
-    const right = assignment?.type === 'assignment' ? field(assignment, 'right') : undefined;
-    const value = right && unparen(right);
+    const value = assignedValue(statement);
     let fn = value?.type === 'await' ? value.children[0] : value;
     fn = fn?.type === 'call' ? field(fn, 'function') : undefined;
     if (!fn) return false;
@@ -859,4 +855,11 @@ export abstract class Accesses extends ModuleFacts {
     if (param === -1 && !resolved?.shared) return;
     scope.fn.mpUpdates.push({ param, key: resolved?.key ?? '', span: this.span(left.parent ?? left), text: this.shortText(left.parent ?? left) });
   }
+}
+
+/** The value an assignment statement stores (`x = value`), without its parentheses. */
+function assignedValue(statement: PyNode): PyNode | undefined {
+  const assignment = statement.children[0];
+  const right = assignment?.type === 'assignment' ? field(assignment, 'right') : undefined;
+  return right && unparen(right);
 }

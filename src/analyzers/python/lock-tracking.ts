@@ -252,6 +252,7 @@ export abstract class LockTracking extends Accesses {
     );
   }
 
+  /** The text at `offset` lies in a function or lambda defined inside `scopeNode`. */
   private insideNestedFunction(scopeNode: PyNode, offset: number): boolean {
     let nested = false;
     walk(scopeNode, (node) => {

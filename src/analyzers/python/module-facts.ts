@@ -58,6 +58,7 @@ export abstract class ModuleFacts {
     this.eol = file.text.includes('\r\n') ? '\r\n' : '\n';
     this.module = moduleNameOf(file.path);
     this.forks = /\bos\.fork1?\(\)/.test(file.text);
+    const threadingServer = THREADING_SERVER.test(file.text);
     this.summary = {
       file: file.path,
       module: this.module,
@@ -69,11 +70,11 @@ export abstract class ModuleFacts {
       projectModules: [],
       topLevelImports: [],
       threadAffineClasses: [],
-      methodTables: {},
+      methodTables: Object.create(null) as Record<string, string[]>,
       fixSites: { importLine: 0, globals: Object.create(null) as Record<string, number>, inits: Object.create(null) as LockFixSites['inits'], eol: this.eol },
       declaredOrders: [...file.text.matchAll(LOCK_ORDER_DECLARATION)].map((m) => m[1]!),
-      threadingServer: THREADING_SERVER.test(file.text),
-      forkingServer: !THREADING_SERVER.test(file.text) && FORKING_SERVER.test(file.text),
+      threadingServer,
+      forkingServer: !threadingServer && FORKING_SERVER.test(file.text),
       functions: [],
     };
   }

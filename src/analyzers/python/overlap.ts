@@ -93,6 +93,13 @@ export class Overlap {
       queue.push([start, startShared]);
       seen.add(`${start.key}|${startShared}`);
     }
+    const enqueue = (callee: FunctionInfo, next: boolean) => {
+      const mark = `${callee.key}|${next}`;
+      if (!seen.has(mark)) {
+        seen.add(mark);
+        queue.push([callee, next]);
+      }
+    };
     for (let i = 0; i < queue.length; i++) {
       const [current, selfShared] = queue[i]!;
       if (selfShared) shared.add(current.key);
@@ -102,22 +109,12 @@ export class Overlap {
           // A local of an enclosing function is one object per call of that function: shared
           // only when this context was started by it (its closure), not made by each run.
           const captured = call.capturedReceiver !== undefined && visibleTo(this.program, call.capturedReceiver)(context.id);
-          const next = call.sharedReceiver === true || captured || (selfShared && (call.sameInstance || call.paramReceiver === true)) || (!callee.className && selfShared);
-          const mark = `${callee.key}|${next}`;
-          if (!seen.has(mark)) {
-            seen.add(mark);
-            queue.push([callee, next]);
-          }
+          enqueue(callee, call.sharedReceiver === true || captured || (selfShared && (call.sameInstance || call.paramReceiver === true)) || (!callee.className && selfShared));
         }
       }
       // A table of the object's own methods it reads: it calls them on this same `self`.
       const selfClass = selfShared ? this.program.classOf(current) : undefined;
-      for (const callee of selfClass ? this.program.tableMethods(current, this.program.ancestors(selfClass)) : []) {
-        if (!seen.has(`${callee.key}|true`)) {
-          seen.add(`${callee.key}|true`);
-          queue.push([callee, true]);
-        }
-      }
+      for (const callee of selfClass ? this.program.tableMethods(current, this.program.ancestors(selfClass)) : []) enqueue(callee, true);
     }
     return shared;
   }

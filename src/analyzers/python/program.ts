@@ -111,6 +111,8 @@ export class Program {
   readonly threadAffineClasses = new Set<string>();
   /** Fields holding a class's own methods (see `PythonModuleSummary.methodTables`): field key → method names. */
   readonly methodTables = new Map<string, string[]>();
+  /** Function → names of the methods in the tables it reads through `self` (see `tableMethods`). */
+  private readonly tableMethodNames = new Map<FunctionInfo, string[]>();
   private readonly callees = new Map<string, FunctionInfo[]>();
   private callSites: Map<string, { caller: FunctionInfo; call: CallSite }[]> | undefined;
   private readonly ambiguous = new Map<string, PythonModuleSummary[]>();
@@ -761,15 +763,13 @@ export class Program {
    */
   tableMethods(fn: FunctionInfo, mro: ClassInfo[]): FunctionInfo[] {
     if (this.methodTables.size === 0) return [];
-    const out: FunctionInfo[] = [];
-    for (const access of fn.accesses) {
-      if (access.kind !== 'read' || !access.viaSelf) continue;
-      for (const name of this.methodTables.get(access.key) ?? []) {
-        const own = mro.map((c) => c.methods.get(name)).find((m) => m !== undefined);
-        if (own && !out.includes(own)) out.push(own);
-      }
+    let names = this.tableMethodNames.get(fn);
+    if (!names) {
+      // Once per function: the walks that ask visit it again for each context.
+      names = [...new Set(fn.accesses.flatMap((a) => (a.kind === 'read' && a.viaSelf ? this.methodTables.get(a.key) ?? [] : [])))];
+      this.tableMethodNames.set(fn, names);
     }
-    return out;
+    return names.flatMap((name) => mro.map((c) => c.methods.get(name)).find((m) => m !== undefined) ?? []);
   }
 
   classOf(fn: FunctionInfo): ClassInfo | undefined {

@@ -111,7 +111,7 @@ export function raceFindings(program: Program): Finding[] {
       // A test for None keeps its answer while others only change the object's contents.
       const partners = act.identityCheck ? REBINDS : ANY_WRITE;
       // Taking out what the check found there: others adding (`append`, `add`) leave it there.
-      const partner = act.removes ? (_fn: FunctionInfo, access: Access) => !access.onlyAdds : undefined;
+      const partner = act.removes ? (access: Access) => !access.onlyAdds : undefined;
       let race = findRace(program, side, act.key, partners, !act.identityCheck, { partner });
       // A check-then-act is a note when only a class's design races it (see checkActFinding):
       // look further for a thread the code starts or a framework's requests racing it too.
@@ -134,20 +134,20 @@ function threadContexts(program: Program, fn: FunctionInfo, span: Span, key: str
   return program.contextsAt(fn, span.line, kind).filter((id) => owned(id) && (!viaSelf || program.sharesSelf(id, fn)));
 }
 
-/**
- * The racing pair for an access: the same code in two overlapping contexts, or another
- * access of `partnerKinds` (that `search.partner` accepts) with no common lock. A pair that is
- * evidence enough for a warning wins over one that is not; the search stops at the first such pair.
- */
 interface RaceSearch {
   /** Contexts of asyncio tasks count as well as threads. */
   withTasks?: boolean;
   /** Only a pair with a context started in code or a framework's requests (see `isConcrete`). */
   concreteOnly?: boolean;
-  /** Which other accesses may be the partner, beside their kind. */
-  partner?: (fn: FunctionInfo, access: Access) => boolean;
+  /** Which other accesses may be the partner, beside their kind (given the locks they hold). */
+  partner?: (access: Access, locks: string[]) => boolean;
 }
 
+/**
+ * The racing pair for an access: the same code in two overlapping contexts, or another
+ * access of `partnerKinds` (that `search.partner` accepts) with no common lock. A pair that is
+ * evidence enough for a warning wins over one that is not; the search stops at the first such pair.
+ */
 function findRace(program: Program, side: Side, key: string, partnerKinds: ReadonlySet<AccessKind>, allowSelf: boolean, search: RaceSearch = {}): Race | undefined {
   const { withTasks = false, concreteOnly = false } = search;
   const ours = threadContexts(program, side.fn, side.span, key, side.viaSelf, withTasks);
@@ -183,7 +183,7 @@ function findRace(program: Program, side: Side, key: string, partnerKinds: Reado
     if (fn === side.fn && access.span.line === side.span.line) continue;
     if (!projectState && !program.related(side.fn, fn)) continue;
     const theirLocks = program.locksAt(fn, access.locks, access.span.line);
-    if (exclude(program, theirLocks, side.locks, key) || (search.partner && !search.partner(fn, access))) continue;
+    if (exclude(program, theirLocks, side.locks, key) || (search.partner && !search.partner(access, theirLocks))) continue;
     if (orderedBetween(program, side.fn, side.span.line, fn, access.span.line)) continue;
     if (closedBefore(program, side.fn, side.span.line, fn, access) || closedBefore(program, fn, access.span.line, side.fn, side.access)) continue;
     if (publishedBefore(program, fn, access.span.line, key, side.fn, side.span.line) || publishedBefore(program, side.fn, side.span.line, key, fn, access.span.line)) continue;
@@ -460,7 +460,7 @@ function wrongLock(program: Program, isMarked: (fn: FunctionInfo, span: Span) =>
       if (!guard) continue;
       const side: Side = { fn: suspect.fn, span: suspect.access.span, locks: suspect.held, own: suspect.access.locks, viaSelf: suspect.access.viaSelf, access: suspect.access };
       // The other side is a use that holds the guard: a bare write is PY-RACE-004's other form.
-      const race = findRace(program, side, key, GUARDED_USES, false, { partner: (fn, access) => program.locksAt(fn, access.locks, access.span.line).includes(guard) });
+      const race = findRace(program, side, key, GUARDED_USES, false, { partner: (_access, locks) => locks.includes(guard) });
       if (!race || race.partner === 'self') continue;
       const guardUse = race.partner.fn.acquires.find((a) => a.key === guard);
       const heldUse = suspect.fn.acquires.find((a) => suspect.held.includes(a.key));
